@@ -1,0 +1,279 @@
+//! Canonical JSON: the RFC 8785 (JCS) bytes that digests are taken over, the byte-stable pretty
+//! form written to disk, a strict parser that rejects duplicate keys, and `"sha256:<hex>"`
+//! helpers.
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+/// The prefix of every hash provbase writes.
+pub const SHA256_PREFIX: &str = "sha256:";
+
+/// The RFC 8785 canonical bytes of a JSON value.
+pub fn jcs_bytes(value: &Value) -> Vec<u8> {
+    // Serialising a `serde_json::Value` cannot fail: its numbers are finite and its keys strings.
+    serde_json_canonicalizer::to_vec(value).unwrap_or_default()
+}
+
+/// The on-disk form: keys sorted, two-space indent, `\n` line ends, one final newline.
+///
+/// `serde_json::Map` is a `BTreeMap` here (the `preserve_order` feature is off), so keys come out
+/// sorted by their UTF-8 bytes on every platform.
+pub fn pretty_bytes(value: &Value) -> Vec<u8> {
+    let mut out = serde_json::to_vec_pretty(value).unwrap_or_default();
+    out.push(b'\n');
+    out
+}
+
+/// Lowercase hex of some bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    use fmt::Write;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// `"sha256:<64 lowercase hex>"` of some bytes.
+pub fn sha256_tagged(bytes: &[u8]) -> String {
+    tag_digest(&Sha256::digest(bytes))
+}
+
+/// `"sha256:<hex>"` of a finished SHA-256 digest.
+pub fn tag_digest(digest: &[u8]) -> String {
+    format!("{SHA256_PREFIX}{}", hex(digest))
+}
+
+/// Whether a string has the shape `sha256:<64 lowercase hex>`.
+pub fn is_sha256_tagged(s: &str) -> bool {
+    s.strip_prefix(SHA256_PREFIX).is_some_and(|h| {
+        h.len() == 64 && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// `"sha256:"` + SHA-256 of the JCS form of a JSON value.
+pub fn digest_of(value: &Value) -> String {
+    sha256_tagged(&jcs_bytes(value))
+}
+
+/// Parses JSON, rejecting an object that holds the same key twice (serde_json keeps the last
+/// one silently). The error names the line and column.
+pub fn parse_strict(bytes: &[u8]) -> Result<Value, serde_json::Error> {
+    serde_json::from_slice::<StrictValue>(bytes).map(|v| v.0)
+}
+
+struct StrictValue(Value);
+
+impl<'de> Deserialize<'de> for StrictValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StrictVisitor).map(StrictValue)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        serde_json::Number::from_f64(v)
+            .map(Value::Number)
+            .ok_or_else(|| E::custom("number out of range"))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(StrictVisitor)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(StrictValue(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) {
+                return Err(de::Error::custom(format_args!("duplicate key `{key}`")));
+            }
+            let StrictValue(v) = map.next_value()?;
+            out.insert(key, v);
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+/// Largest integer that survives the double conversion of JCS (2^53).
+pub const MAX_SAFE_INTEGER: u64 = 1 << 53;
+
+/// Turns every integer beyond ±2^53 into a string, in place, so that the JCS form (which writes
+/// numbers as doubles) and the pretty form agree.
+pub fn stringify_big_integers(value: &mut Value) {
+    match value {
+        Value::Number(n) => {
+            let big = match (n.as_u64(), n.as_i64()) {
+                (Some(u), _) => u > MAX_SAFE_INTEGER,
+                (None, Some(i)) => i.unsigned_abs() > MAX_SAFE_INTEGER,
+                _ => false,
+            };
+            if big {
+                *value = Value::String(n.to_string());
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(stringify_big_integers),
+        Value::Object(map) => map.values_mut().for_each(stringify_big_integers),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::path::PathBuf;
+
+    fn fixtures() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/jcs")
+    }
+
+    #[test]
+    fn rfc8785_vectors() {
+        let mut seen = 0;
+        for entry in std::fs::read_dir(fixtures().join("input")).unwrap() {
+            let path = entry.unwrap().path();
+            let input = std::fs::read(&path).unwrap();
+            let expected = std::fs::read(fixtures().join("output").join(path.file_name().unwrap()))
+                .unwrap();
+            let value = parse_strict(&input).unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&jcs_bytes(&value)),
+                String::from_utf8_lossy(&expected),
+                "{}",
+                path.display()
+            );
+            seen += 1;
+        }
+        assert_eq!(seen, 6, "every vector was read");
+    }
+
+    #[test]
+    fn es6_number_vectors() {
+        let text =
+            std::fs::read_to_string(fixtures().join("numbers/es6testfile100m.first10000.txt"))
+                .unwrap();
+        let mut checked = 0;
+        for line in text.lines() {
+            let (hex_bits, expected) = line.split_once(',').unwrap();
+            let f = f64::from_bits(u64::from_str_radix(hex_bits, 16).unwrap());
+            if !f.is_finite() {
+                continue;
+            }
+            let v = Value::Number(serde_json::Number::from_f64(f).unwrap());
+            assert_eq!(String::from_utf8(jcs_bytes(&v)).unwrap(), expected, "{hex_bits}");
+            checked += 1;
+        }
+        assert!(checked > 9_000);
+    }
+
+    #[test]
+    fn duplicate_keys_are_rejected_with_position() {
+        let err = parse_strict(b"{\n  \"a\": 1,\n  \"a\": 2\n}\n").unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("duplicate key `a`"), "{msg}");
+        assert!(msg.contains("line 3"), "{msg}");
+        // nested objects too
+        assert!(parse_strict(br#"{"x": [{"b": 1, "b": 1}]}"#).is_err());
+        assert!(parse_strict(br#"{"x": [{"b": 1, "c": 1}]}"#).is_ok());
+    }
+
+    #[test]
+    fn pretty_form_is_sorted_indented_and_newline_terminated() {
+        let v: Value = serde_json::from_str(r#"{"b": {"z": 1, "a": [1, 2]}, "a": "x"}"#).unwrap();
+        let text = String::from_utf8(pretty_bytes(&v)).unwrap();
+        assert_eq!(
+            text,
+            "{\n  \"a\": \"x\",\n  \"b\": {\n    \"a\": [\n      1,\n      2\n    ],\n    \"z\": 1\n  }\n}\n"
+        );
+    }
+
+    #[test]
+    fn sha256_tags() {
+        // SHA-256 of the empty string, a published constant.
+        assert_eq!(
+            sha256_tagged(b""),
+            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert!(is_sha256_tagged(&sha256_tagged(b"x")));
+        assert!(!is_sha256_tagged("sha256:ABC"));
+    }
+
+    #[test]
+    fn big_integers_become_strings() {
+        let mut v = serde_json::json!({"a": 9007199254740993u64, "b": 9007199254740992u64, "c": -9007199254740993i64, "d": 1.5});
+        stringify_big_integers(&mut v);
+        assert_eq!(v["a"], "9007199254740993");
+        assert_eq!(v["b"], 9007199254740992u64);
+        assert_eq!(v["c"], "-9007199254740993");
+        assert_eq!(v["d"], 1.5);
+    }
+
+    fn arb_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i32>().prop_map(Value::from),
+            (-1e12f64..1e12).prop_map(Value::from),
+            "[a-zA-Z0-9 é\u{1F600}\"\\\\]{0,8}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 32, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                prop::collection::btree_map("[a-z\u{e9}\u{1F600}]{0,4}", inner, 0..5)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn pretty_round_trip_keeps_canonical_bytes(v in arb_json()) {
+            let pretty = pretty_bytes(&v);
+            let back = parse_strict(&pretty).unwrap();
+            prop_assert_eq!(jcs_bytes(&back), jcs_bytes(&v));
+            prop_assert_eq!(pretty_bytes(&back), pretty);
+        }
+
+        #[test]
+        fn canonical_form_is_a_fixed_point(v in arb_json()) {
+            let once = jcs_bytes(&v);
+            let again = jcs_bytes(&parse_strict(&once).unwrap());
+            prop_assert_eq!(once, again);
+        }
+    }
+}

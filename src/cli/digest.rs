@@ -1,0 +1,14 @@
+//! `provbase digest FILE`: `sha256:<hex>` of the RFC 8785 form of a JSON file.
+
+use crate::error::{Error, Result};
+use std::path::Path;
+
+pub(super) fn run(path: &Path) -> Result<u8> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let value = crate::canonical::parse_strict(&bytes).map_err(|e| Error::Json {
+        path: path.to_owned(),
+        message: format!("not valid JSON: {e}"),
+    })?;
+    println!("{}", crate::canonical::digest_of(&value));
+    Ok(0)
+}

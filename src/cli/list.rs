@@ -1,0 +1,37 @@
+//! `provbase list`: every run and whether its baseline exists, then orphan baselines. Collects
+//! nothing.
+
+use super::{Cli, Format, print_json};
+use crate::error::Result;
+use serde_json::json;
+
+pub(super) fn run(cli: &Cli) -> Result<u8> {
+    let session = cli.session()?;
+    let c = &session.config;
+    let orphans: Vec<String> = session.orphans()?.iter().map(|p| c.rel(p)).collect();
+    let rows: Vec<(String, String, bool)> = c
+        .runs
+        .iter()
+        .map(|r| {
+            let p = c.baseline_path(&r.name);
+            (r.name.clone(), c.rel(&p), p.is_file())
+        })
+        .collect();
+    match cli.format {
+        Format::Json => print_json(&json!({
+            "runs": rows.iter().map(|(n, b, present)| json!({"run": n, "baseline": b, "present": present})).collect::<Vec<_>>(),
+            "orphans": orphans,
+        })),
+        Format::Human => {
+            let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+            for (name, baseline, present) in &rows {
+                let state = if *present { "baseline" } else { "missing " };
+                println!("{name:<width$}  {state}  {baseline}");
+            }
+            for o in &orphans {
+                println!("{:<width$}  orphan    {o}", "-");
+            }
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,150 @@
+//! The `provbase` command line: one file per command; this file holds the argument model and
+//! maps errors to the documented exit codes.
+
+mod accept;
+mod check;
+mod collect;
+mod diff;
+mod digest;
+mod list;
+mod prune;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::session::Session;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Output format of results on stdout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Text for people.
+    Human,
+    /// One JSON document for scripts.
+    Json,
+}
+
+/// Regression baselines of a run's provenance.
+#[derive(Parser, Debug)]
+#[command(name = "provbase", version, about, long_about = None)]
+pub struct Cli {
+    /// The configuration file [default: the nearest harness.toml from the current folder up]
+    #[arg(long, global = true, env = "PROVBASE_CONFIG", value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// A profile of harness.toml to apply (e.g. nightly)
+    #[arg(long, global = true, env = "PROVBASE_PROFILE", value_name = "NAME")]
+    profile: Option<String>,
+    /// Output format
+    #[arg(long, global = true, value_enum, default_value = "human")]
+    format: Format,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Collect runs, compare them with their baselines, report drift
+    Check {
+        /// Runs to check [default: all]
+        runs: Vec<String>,
+    },
+    /// Write the baselines of runs whose stripped manifest changed
+    Accept {
+        /// Runs to accept [default: all]
+        runs: Vec<String>,
+        /// Only write baselines that do not exist yet
+        #[arg(long)]
+        new: bool,
+    },
+    /// Print a run's full manifest, time fields included
+    Collect {
+        /// The run
+        run: String,
+    },
+    /// Compare two manifest files
+    Diff {
+        /// The earlier manifest
+        a: PathBuf,
+        /// The later manifest
+        b: PathBuf,
+    },
+    /// List every run and whether its baseline exists
+    List,
+    /// List baselines no run owns; delete them with --yes
+    Prune {
+        /// Delete them
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Print `sha256:<hex>` of a JSON file's RFC 8785 form
+    Digest {
+        /// The JSON file
+        file: PathBuf,
+    },
+}
+
+impl Cli {
+    fn config_path(&self) -> Result<PathBuf> {
+        match &self.config {
+            Some(p) => Ok(p.clone()),
+            None => {
+                let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
+                Config::discover(&cwd)
+            }
+        }
+    }
+
+    fn session(&self) -> Result<Session> {
+        let mut config = Config::load(&self.config_path()?)?;
+        if let Some(p) = self.profile.as_deref().filter(|p| !p.is_empty()) {
+            config.select_profile(p)?;
+        }
+        Ok(Session::new(config))
+    }
+
+    /// The command that accepts a run, as the user would type it.
+    fn accept_command(&self, run: &str) -> String {
+        let mut cmd = String::from("provbase");
+        if let Some(c) = &self.config {
+            cmd.push_str(&format!(" --config {}", c.display()));
+        }
+        if let Some(p) = self.profile.as_deref().filter(|p| !p.is_empty()) {
+            cmd.push_str(&format!(" --profile {p}"));
+        }
+        format!("{cmd} accept {run}")
+    }
+}
+
+/// Parses the process's arguments, runs the command, and returns its exit code:
+/// 0 success, 1 drift or a run that could not be checked, 2 usage or configuration error.
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match &cli.command {
+        Command::Check { runs } => check::run(&cli, runs),
+        Command::Accept { runs, new } => accept::run(&cli, runs, *new),
+        Command::Collect { run } => collect::run(&cli, run),
+        Command::Diff { a, b } => diff::run(&cli, a, b),
+        Command::List => list::run(&cli),
+        Command::Prune { yes } => prune::run(&cli, *yes),
+        Command::Digest { file } => digest::run(file),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code().max(1))
+        }
+    }
+}
+
+fn print_json(v: &serde_json::Value) {
+    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+}

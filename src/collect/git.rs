@@ -1,0 +1,189 @@
+//! The `code` section's git fields: commit, branch or detached HEAD, dirtiness, untracked
+//! files, and the remote URL with its credentials removed.
+
+use serde_json::{Map, Value, json};
+use std::path::Path;
+
+/// The git fields of the `code` section, in the order the manifest lists them.
+pub const FIELDS: [&str; 7] = [
+    "git_sha",
+    "git_short_sha",
+    "branch",
+    "detached",
+    "dirty",
+    "untracked",
+    "remote",
+];
+
+/// `{"unavailable": reason}`: a value that could not be collected.
+pub fn unavailable(reason: impl Into<String>) -> Value {
+    json!({ "unavailable": reason.into() })
+}
+
+fn all_unavailable(reason: &str) -> Map<String, Value> {
+    FIELDS
+        .iter()
+        .map(|f| (f.to_string(), unavailable(reason)))
+        .collect()
+}
+
+/// Collects the git fields for the repository holding `root`. Never fails: what cannot be
+/// known is recorded as unavailable, with the reason.
+pub fn collect(root: &Path) -> Map<String, Value> {
+    let repo = match git2::Repository::discover(root) {
+        Ok(r) => r,
+        Err(e) if e.code() == git2::ErrorCode::Owner => {
+            return all_unavailable("the repository is owned by another user (git's safe.directory)");
+        }
+        Err(_) => return all_unavailable("not a git repository"),
+    };
+    let head = match repo.head() {
+        Ok(h) => h,
+        Err(e) if e.code() == git2::ErrorCode::UnbornBranch => {
+            return all_unavailable("no commit yet (unborn HEAD)");
+        }
+        Err(e) => return all_unavailable(&format!("cannot read HEAD: {}", e.message())),
+    };
+    let commit = match head.peel_to_commit() {
+        Ok(c) => c,
+        Err(e) => return all_unavailable(&format!("HEAD is not a commit: {}", e.message())),
+    };
+    let mut out = Map::new();
+    out.insert("git_sha".into(), json!(commit.id().to_string()));
+    let short = commit
+        .as_object()
+        .short_id()
+        .ok()
+        .and_then(|b| b.as_str().ok().map(str::to_owned))
+        .unwrap_or_else(|| commit.id().to_string()[..7].to_owned());
+    out.insert("git_short_sha".into(), json!(short));
+    let detached = repo.head_detached().unwrap_or(false);
+    out.insert("detached".into(), json!(detached));
+    out.insert(
+        "branch".into(),
+        if detached {
+            unavailable("detached HEAD")
+        } else {
+            head.shorthand().map_or_else(|_| unavailable("branch name is not UTF-8"), |b| json!(b))
+        },
+    );
+    match status(&repo) {
+        Ok((dirty, untracked)) => {
+            out.insert("dirty".into(), json!(dirty));
+            out.insert("untracked".into(), json!(untracked));
+        }
+        Err(reason) => {
+            out.insert("dirty".into(), unavailable(reason.clone()));
+            out.insert("untracked".into(), unavailable(reason));
+        }
+    }
+    out.insert("remote".into(), remote(&repo));
+    out
+}
+
+fn status(repo: &git2::Repository) -> Result<(bool, u64), String> {
+    if repo.is_bare() {
+        return Err("bare repository".into());
+    }
+    let mut opts = git2::StatusOptions::new();
+    opts.include_untracked(true)
+        .recurse_untracked_dirs(true)
+        .include_ignored(false)
+        .exclude_submodules(true);
+    let statuses = repo.statuses(Some(&mut opts)).map_err(|e| e.message().to_owned())?;
+    let mut dirty = false;
+    let mut untracked = 0;
+    for entry in statuses.iter() {
+        let s = entry.status();
+        if s.contains(git2::Status::WT_NEW) && s.difference(git2::Status::WT_NEW).is_empty() {
+            untracked += 1;
+        } else if !s.is_ignored() {
+            dirty = true;
+        }
+    }
+    Ok((dirty, untracked))
+}
+
+fn remote(repo: &git2::Repository) -> Value {
+    let names = match repo.remotes() {
+        Ok(n) => n,
+        Err(e) => return unavailable(e.message()),
+    };
+    let names: Vec<String> = names.iter().filter_map(|n| n.ok().flatten().map(str::to_owned)).collect();
+    let chosen = if names.iter().any(|n| n == "origin") {
+        Some("origin".to_owned())
+    } else {
+        names.first().cloned()
+    };
+    let Some(name) = chosen else {
+        return unavailable("no remote");
+    };
+    match repo.find_remote(&name) {
+        Ok(r) => match r.url() {
+            Ok(url) => json!(sanitize_url(url)),
+            Err(_) => unavailable("remote URL is not UTF-8"),
+        },
+        Err(e) => unavailable(e.message()),
+    }
+}
+
+/// Removes what must not leave the machine from a remote URL: the user and password of
+/// `scheme://user:pass@host/…` and of scp-like `user@host:path`, the query and fragment, and the
+/// home folder of a local path (written as `~`).
+pub fn sanitize_url(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        let path = path.split(['?', '#']).next().unwrap_or("");
+        let path = if scheme == "file" { home_relative(path) } else { path.to_owned() };
+        return format!("{scheme}://{host}{path}");
+    }
+    if let Some(colon) = url.find(':') {
+        let before = &url[..colon];
+        if let Some((_, host)) = before.rsplit_once('@') {
+            if !before.contains('/') {
+                return format!("{host}{}", &url[colon..]);
+            }
+        }
+    }
+    home_relative(url)
+}
+
+/// Writes a path under the home folder as `~/…`.
+pub fn home_relative(path: &str) -> String {
+    if let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
+        let home = home.to_string_lossy();
+        let home = home.trim_end_matches('/');
+        if !home.is_empty() {
+            if path == home {
+                return "~".into();
+            }
+            if let Some(rest) = path.strip_prefix(&format!("{home}/")) {
+                return format!("~/{rest}");
+            }
+        }
+    }
+    path.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_lose_their_credentials() {
+        let cases = [
+            ("https://user:s3cret@github.com/org/repo.git", "https://github.com/org/repo.git"),
+            ("https://ghp_tok3n@github.com/org/repo", "https://github.com/org/repo"),
+            ("https://github.com/org/repo.git", "https://github.com/org/repo.git"),
+            ("https://github.com/org/repo.git?access_token=abc#x", "https://github.com/org/repo.git"),
+            ("ssh://git@host:2222/r.git", "ssh://host:2222/r.git"),
+            ("git@github.com:org/repo.git", "github.com:org/repo.git"),
+            ("host:path/repo.git", "host:path/repo.git"),
+            ("https://a@b:c@host/p", "https://host/p"),
+        ];
+        for (url, want) in cases {
+            assert_eq!(sanitize_url(url), want, "{url}");
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! Collectors: each fills one section of a manifest. Facts shared by every run of a process are
+//! collected once, lazily ([`facts`]).
+
+pub mod facts;
+pub mod files;
+pub mod git;
+
+pub use facts::Facts;

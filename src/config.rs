@@ -1,0 +1,477 @@
+//! The `harness.toml` model: parsing with line numbers, validation, and profiles.
+//!
+//! Every problem is reported with the file, the line and the key; unknown keys are errors.
+
+use crate::drift::{Category, Policy, PolicySet};
+use crate::error::{Error, Result};
+use crate::strip::{Expect, Selector, StripRule};
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// The file name searched for from the current folder upward.
+pub const FILE_NAME: &str = "harness.toml";
+
+/// A glob pattern from the configuration, with the line it was written on.
+#[derive(Debug, Clone)]
+pub struct GlobSpec {
+    /// The pattern, relative to the folder holding harness.toml.
+    pub pattern: String,
+    /// 1-based line in harness.toml.
+    pub line: usize,
+}
+
+/// One `[[run]]`: what to collect for one pipeline invocation.
+#[derive(Debug, Clone)]
+pub struct RunSpec {
+    /// The run's name, also its baseline's file stem.
+    pub name: String,
+    /// 1-based line of the run's `name`.
+    pub line: usize,
+    /// Code the run depends on: drifts only when one of these files changes.
+    pub code: Vec<GlobSpec>,
+    /// Static data files, recorded by hash.
+    pub static_data: Vec<GlobSpec>,
+    /// Parameters as written.
+    pub params: serde_json::Map<String, Value>,
+}
+
+/// A named set of overrides chosen with `--profile` or `PROVBASE_PROFILE`.
+#[derive(Debug, Clone, Default)]
+pub struct Profile {
+    /// The baselines folder for this profile, relative to the root.
+    pub baselines: Option<String>,
+    /// Policy overrides, applied over `[policy]`.
+    pub policy: Vec<(PolicyKey, Policy)>,
+}
+
+/// What a policy entry applies to.
+#[derive(Debug, Clone)]
+pub enum PolicyKey {
+    /// A whole category.
+    Category(Category),
+    /// The fields a selector matches.
+    Path(Selector),
+}
+
+/// A validated `harness.toml`.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was read from.
+    pub path: PathBuf,
+    /// The folder holding it: every path in it is relative to this folder.
+    pub root: PathBuf,
+    /// The baselines folder, relative to `root` (after the profile is applied).
+    pub baselines: String,
+    /// Strip rules: the built-in ones, then `[harness] strip`.
+    pub strip: Vec<StripRule>,
+    /// The policy in force (after the profile is applied).
+    pub policy: PolicySet,
+    /// Every profile the file defines.
+    pub profiles: BTreeMap<String, Profile>,
+    /// The profile in force, if any.
+    pub profile: Option<String>,
+    /// The runs, in file order.
+    pub runs: Vec<RunSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    harness: RawHarness,
+    #[serde(default)]
+    policy: BTreeMap<Spanned<String>, Spanned<String>>,
+    #[serde(default)]
+    profile: BTreeMap<Spanned<String>, RawProfile>,
+    #[serde(default)]
+    run: Vec<RawRun>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawHarness {
+    baselines: Option<Spanned<String>>,
+    #[serde(default)]
+    strip: Vec<Spanned<toml::Value>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProfile {
+    baselines: Option<Spanned<String>>,
+    #[serde(default)]
+    policy: BTreeMap<Spanned<String>, Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRun {
+    name: Spanned<String>,
+    #[serde(default)]
+    code: Vec<Spanned<String>>,
+    #[serde(default)]
+    static_data: Vec<Spanned<String>>,
+    #[serde(default)]
+    params: Option<Spanned<toml::Table>>,
+}
+
+/// Whether a run name is safe to use as a file name: `[A-Za-z0-9][A-Za-z0-9._-]*`.
+pub fn valid_run_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+struct Source<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Source<'_> {
+    fn line(&self, offset: usize) -> usize {
+        self.text[..offset.min(self.text.len())].matches('\n').count() + 1
+    }
+
+    fn err<T>(&self, span: std::ops::Range<usize>, message: impl Into<String>) -> Result<T> {
+        Err(Error::Config {
+            path: self.path.to_owned(),
+            line: self.line(span.start),
+            message: message.into(),
+        })
+    }
+}
+
+impl Config {
+    /// Finds `harness.toml` in `start` or the nearest folder above it.
+    pub fn discover(start: &Path) -> Result<PathBuf> {
+        let mut dir = Some(start);
+        while let Some(d) = dir {
+            let candidate = d.join(FILE_NAME);
+            if candidate.is_file() {
+                return Ok(candidate);
+            }
+            dir = d.parent();
+        }
+        Err(Error::ConfigNotFound {
+            start: start.to_owned(),
+        })
+    }
+
+    /// Reads and validates a configuration file.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let abs = std::path::absolute(path).map_err(|e| Error::io(path, e))?;
+        Config::parse(&text, &abs)
+    }
+
+    /// Validates a configuration given as text; `path` names it in messages and its folder is
+    /// the root.
+    pub fn parse(text: &str, path: &Path) -> Result<Config> {
+        let src = Source { path, text };
+        let raw: RawConfig = toml::from_str(text).map_err(|e| Error::Config {
+            path: path.to_owned(),
+            line: e.span().map_or(0, |s| src.line(s.start)),
+            message: e.message().to_owned(),
+        })?;
+        let root = path.parent().map(Path::to_owned).unwrap_or_default();
+
+        let baselines = match &raw.harness.baselines {
+            Some(b) => checked_folder(&src, b)?,
+            None => "baselines".to_owned(),
+        };
+        let mut strip = crate::strip::builtin_rules();
+        for entry in &raw.harness.strip {
+            strip.push(strip_rule(&src, entry)?);
+        }
+        let mut policy = PolicySet::default();
+        for (key, value) in &raw.policy {
+            let (k, p) = policy_entry(&src, key, value)?;
+            policy.set(k, p);
+        }
+        let mut profiles = BTreeMap::new();
+        for (name, rp) in &raw.profile {
+            let mut profile = Profile {
+                baselines: rp.baselines.as_ref().map(|b| checked_folder(&src, b)).transpose()?,
+                policy: Vec::new(),
+            };
+            for (key, value) in &rp.policy {
+                profile.policy.push(policy_entry(&src, key, value)?);
+            }
+            profiles.insert(name.get_ref().clone(), profile);
+        }
+
+        let mut runs = Vec::new();
+        let mut seen = BTreeSet::new();
+        for rr in raw.run {
+            let name = rr.name.get_ref();
+            if !valid_run_name(name) {
+                return src.err(
+                    rr.name.span(),
+                    format!("run name `{name}` is not allowed: use [A-Za-z0-9][A-Za-z0-9._-]*"),
+                );
+            }
+            if !seen.insert(name.clone()) {
+                return src.err(rr.name.span(), format!("duplicate run name `{name}`"));
+            }
+            let params = match &rr.params {
+                None => serde_json::Map::new(),
+                Some(t) => match toml_to_json(&src, "params", &toml::Value::Table(t.get_ref().clone()), t.span())? {
+                    Value::Object(m) => m,
+                    _ => unreachable!("a table converts to an object"),
+                },
+            };
+            runs.push(RunSpec {
+                name: name.clone(),
+                line: src.line(rr.name.span().start),
+                code: globs(&src, "code", &rr.code)?,
+                static_data: globs(&src, "static_data", &rr.static_data)?,
+                params,
+            });
+        }
+        Ok(Config {
+            path: path.to_owned(),
+            root,
+            baselines,
+            strip,
+            policy,
+            profiles,
+            profile: None,
+            runs,
+        })
+    }
+
+    /// Applies a profile by name; an unknown name is an error listing the known ones.
+    pub fn select_profile(&mut self, name: &str) -> Result<()> {
+        let Some(profile) = self.profiles.get(name) else {
+            let known: Vec<&str> = self.profiles.keys().map(String::as_str).collect();
+            return Err(Error::Usage(format!(
+                "unknown profile `{name}` in {} (known: {})",
+                self.path.display(),
+                if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+            )));
+        };
+        if let Some(b) = &profile.baselines {
+            self.baselines = b.clone();
+        }
+        for (k, p) in profile.policy.clone() {
+            self.policy.set(k, p);
+        }
+        self.profile = Some(name.to_owned());
+        Ok(())
+    }
+
+    /// The absolute baselines folder.
+    pub fn baselines_dir(&self) -> PathBuf {
+        self.root.join(&self.baselines)
+    }
+
+    /// The baseline file of a run.
+    pub fn baseline_path(&self, run: &str) -> PathBuf {
+        self.baselines_dir().join(format!("{run}.json"))
+    }
+
+    /// A path relative to the root, with `/` separators, for messages and manifests.
+    pub fn rel(&self, path: &Path) -> String {
+        let p = path.strip_prefix(&self.root).unwrap_or(path);
+        p.to_string_lossy().replace('\\', "/")
+    }
+
+    /// The run with a given name.
+    pub fn run(&self, name: &str) -> Option<&RunSpec> {
+        self.runs.iter().find(|r| r.name == name)
+    }
+}
+
+fn checked_folder(src: &Source, b: &Spanned<String>) -> Result<String> {
+    let s = b.get_ref();
+    if s.is_empty() || Path::new(s).is_absolute() {
+        return src.err(b.span(), format!("`baselines` must be a folder relative to {FILE_NAME}, not `{s}`"));
+    }
+    Ok(s.clone())
+}
+
+fn globs(src: &Source, key: &str, list: &[Spanned<String>]) -> Result<Vec<GlobSpec>> {
+    list.iter()
+        .map(|g| {
+            let pattern = g.get_ref();
+            if let Err(e) = glob::Pattern::new(pattern) {
+                return src.err(g.span(), format!("`{key}`: bad glob `{pattern}`: {e}"));
+            }
+            if pattern.is_empty() {
+                return src.err(g.span(), format!("`{key}`: empty glob"));
+            }
+            Ok(GlobSpec {
+                pattern: pattern.clone(),
+                line: src.line(g.span().start),
+            })
+        })
+        .collect()
+}
+
+fn strip_rule(src: &Source, entry: &Spanned<toml::Value>) -> Result<StripRule> {
+    let (path, expect) = match entry.get_ref() {
+        toml::Value::String(s) => (s.clone(), None),
+        toml::Value::Table(t) => {
+            if let Some(k) = t.keys().find(|k| *k != "path" && *k != "expect") {
+                return src.err(entry.span(), format!("`strip`: unknown key `{k}` (expected `path`, `expect`)"));
+            }
+            let Some(toml::Value::String(p)) = t.get("path") else {
+                return src.err(entry.span(), "`strip`: a table needs `path = \"…\"`");
+            };
+            let expect = match t.get("expect") {
+                None => None,
+                Some(toml::Value::String(e)) => match Expect::parse(e) {
+                    Some(x) => Some(x),
+                    None => return src.err(entry.span(), format!("`strip`: unknown expect `{e}` (known: {})", Expect::NAMES)),
+                },
+                Some(_) => return src.err(entry.span(), "`strip`: `expect` must be a string"),
+            };
+            (p.clone(), expect)
+        }
+        _ => return src.err(entry.span(), "`strip`: each entry is a selector string or { path, expect }"),
+    };
+    match Selector::parse(&path) {
+        Ok(selector) => Ok(StripRule { selector, expect }),
+        Err(e) => src.err(entry.span(), format!("`strip`: {e}")),
+    }
+}
+
+fn policy_entry(src: &Source, key: &Spanned<String>, value: &Spanned<String>) -> Result<(PolicyKey, Policy)> {
+    let Some(policy) = Policy::parse(value.get_ref()) else {
+        return src.err(value.span(), format!("policy `{}`: `{}` is not one of fail, warn, ignore", key.get_ref(), value.get_ref()));
+    };
+    let k = key.get_ref();
+    let pk = if let Some(cat) = Category::parse(k) {
+        PolicyKey::Category(cat)
+    } else if k.contains(['.', '*']) {
+        match Selector::parse(k) {
+            Ok(s) => PolicyKey::Path(s),
+            Err(e) => return src.err(key.span(), format!("policy: {e}")),
+        }
+    } else {
+        return src.err(key.span(), format!("policy: unknown category `{k}` (known: {}; or a field path such as `hardware.cpu.brand`)", Category::NAMES));
+    };
+    Ok((pk, policy))
+}
+
+/// Converts a TOML value to JSON: datetimes become strings, integers beyond 2^53 strings,
+/// and non-finite floats are refused (JSON cannot hold them).
+fn toml_to_json(src: &Source, key: &str, v: &toml::Value, span: std::ops::Range<usize>) -> Result<Value> {
+    Ok(match v {
+        toml::Value::String(s) => Value::String(s.clone()),
+        toml::Value::Integer(i) => {
+            let mut j = Value::from(*i);
+            crate::canonical::stringify_big_integers(&mut j);
+            j
+        }
+        toml::Value::Float(f) => match serde_json::Number::from_f64(*f) {
+            Some(n) => Value::Number(n),
+            None => return src.err(span, format!("`{key}`: {f} cannot be written as JSON")),
+        },
+        toml::Value::Boolean(b) => Value::Bool(*b),
+        toml::Value::Datetime(d) => Value::String(d.to_string()),
+        toml::Value::Array(a) => Value::Array(
+            a.iter()
+                .map(|x| toml_to_json(src, key, x, span.clone()))
+                .collect::<Result<_>>()?,
+        ),
+        toml::Value::Table(t) => Value::Object(
+            t.iter()
+                .map(|(k, x)| Ok((k.clone(), toml_to_json(src, &format!("{key}.{k}"), x, span.clone())?)))
+                .collect::<Result<_>>()?,
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config> {
+        Config::parse(text, Path::new("/repo/harness.toml"))
+    }
+
+    fn err(text: &str) -> String {
+        parse(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn full_example_parses() {
+        let cfg = parse(
+            r#"
+[harness]
+baselines = "bl"
+strip = ["**.started_at", { path = "**.t", expect = "rfc3339" }]
+
+[policy]
+git = "warn"
+hardware = "fail"
+"hardware.hostname" = "ignore"
+
+[profile.nightly]
+baselines = "bl/nightly"
+policy = { hardware = "fail" }
+
+[[run]]
+name = "coiss-N1597846115"
+code = ["src/nav/**"]
+static_data = ["cfg/config_220_*.yaml", "cfg/config_3*.yaml"]
+params = { image = "N1597846115", seed = 42, big = 9007199254740993, when = 1979-05-27 }
+"#,
+        )
+        .unwrap();
+        assert_eq!(cfg.baselines, "bl");
+        assert_eq!(cfg.root, Path::new("/repo"));
+        assert_eq!(cfg.strip.len(), crate::strip::BUILTIN_VOLATILE.len() + 2);
+        let run = &cfg.runs[0];
+        assert_eq!(run.name, "coiss-N1597846115");
+        assert_eq!(run.line, 16);
+        assert_eq!(run.static_data[1].pattern, "cfg/config_3*.yaml");
+        assert_eq!(run.static_data[1].line, 18);
+        assert_eq!(run.params["seed"], 42);
+        assert_eq!(run.params["big"], "9007199254740993");
+        assert_eq!(run.params["when"], "1979-05-27");
+        assert_eq!(cfg.baseline_path("x"), Path::new("/repo/bl/x.json"));
+        let mut nightly = cfg.clone();
+        nightly.select_profile("nightly").unwrap();
+        assert_eq!(nightly.baselines, "bl/nightly");
+        let msg = cfg.clone().select_profile("weekly").unwrap_err().to_string();
+        assert!(msg.contains("unknown profile `weekly`") && msg.contains("nightly"), "{msg}");
+    }
+
+    #[test]
+    fn bad_input_names_file_line_and_key() {
+        let cases: &[(&str, usize, &str)] = &[
+            ("[harness]\nbaseline = \"x\"\n", 2, "baseline"),
+            ("[[run]]\nname = \"a\"\nstatic_dta = [\"x\"]\n", 3, "static_dta"),
+            ("[[run]]\nname = \"a\"\n\n[[run]]\nname = \"a\"\n", 5, "duplicate run name `a`"),
+            ("[[run]]\nname = \"../x\"\n", 2, "`../x`"),
+            ("[[run]]\nname = \".hidden\"\n", 2, "`.hidden`"),
+            ("[[run]]\nname = \"a\"\nstatic_data = [\"cfg/[\"]\n", 3, "bad glob `cfg/[`"),
+            ("[policy]\ngit = \"maybe\"\n", 2, "`maybe`"),
+            ("[policy]\ngti = \"warn\"\n", 2, "unknown category `gti`"),
+            ("[harness]\nstrip = [\"a..b\"]\n", 2, "a..b"),
+            ("[harness]\nstrip = [{ path = \"a\", expect = \"iso\" }]\n", 2, "unknown expect `iso`"),
+            ("[[run]]\nname = \"a\"\nparams = { x = nan }\n", 3, "cannot be written as JSON"),
+            ("[[run]]\nname = \n", 2, ""),
+        ];
+        for (text, line, needle) in cases {
+            let msg = err(text);
+            assert!(msg.starts_with(&format!("/repo/harness.toml:{line}:")), "{text:?} gave {msg}");
+            assert!(msg.contains(needle), "{text:?} gave {msg}");
+        }
+    }
+
+    #[test]
+    fn run_names() {
+        for ok in ["a", "coiss-N1597846115", "A.b_c-1"] {
+            assert!(valid_run_name(ok), "{ok}");
+        }
+        for bad in ["", "-a", ".a", "a/b", "../x", "a b", "é"] {
+            assert!(!valid_run_name(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,361 @@
+//! Comparing two stripped manifests: each difference is a [`Drift`] with its JSON path,
+//! category, baseline value and current value; a [`PolicySet`] decides whether it fails, warns or
+//! is ignored.
+
+use crate::config::PolicyKey;
+use crate::strip::{JsonPath, Segment, Selector};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// What kind of thing drifted. The order is the order of reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    /// The content of the files a run's `code` globs name.
+    Code,
+    /// Static data file hashes.
+    StaticData,
+    /// SPICE kernels.
+    Spice,
+    /// Registered techniques and extractors.
+    Pipeline,
+    /// Parameters.
+    Params,
+    /// Inputs.
+    Inputs,
+    /// Outputs.
+    Outputs,
+    /// What external commands printed.
+    External,
+    /// Toolchains and packages.
+    Runtime,
+    /// Environment variables.
+    Environment,
+    /// Hardware and GPUs.
+    Hardware,
+    /// The repository's state: commit, branch, dirtiness, remote.
+    Git,
+}
+
+impl Category {
+    /// Every category, in report order.
+    pub const ALL: [Category; 12] = [
+        Category::Code,
+        Category::StaticData,
+        Category::Spice,
+        Category::Pipeline,
+        Category::Params,
+        Category::Inputs,
+        Category::Outputs,
+        Category::External,
+        Category::Runtime,
+        Category::Environment,
+        Category::Hardware,
+        Category::Git,
+    ];
+
+    /// The names, for messages.
+    pub const NAMES: &'static str = "code, static_data, spice, pipeline, params, inputs, outputs, external, runtime, environment, hardware, git";
+
+    /// The category's name as written in harness.toml.
+    pub fn name(self) -> &'static str {
+        match self {
+            Category::Code => "code",
+            Category::StaticData => "static_data",
+            Category::Spice => "spice",
+            Category::Pipeline => "pipeline",
+            Category::Params => "params",
+            Category::Inputs => "inputs",
+            Category::Outputs => "outputs",
+            Category::External => "external",
+            Category::Runtime => "runtime",
+            Category::Environment => "environment",
+            Category::Hardware => "hardware",
+            Category::Git => "git",
+        }
+    }
+
+    /// Parses a category name.
+    pub fn parse(name: &str) -> Option<Category> {
+        Category::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    /// The policy when the configuration says nothing: the repository moving on and the
+    /// machine changing only warn; everything that changes results fails.
+    pub fn default_policy(self) -> Policy {
+        match self {
+            Category::Git | Category::Hardware => Policy::Warn,
+            _ => Policy::Fail,
+        }
+    }
+
+    /// The category of a manifest path.
+    pub fn of(path: &JsonPath) -> Category {
+        match (path.key(0), path.key(1)) {
+            (Some("code"), Some("scope")) => Category::Code,
+            (Some("code"), _) => Category::Git,
+            (Some("static_data_hashes"), _) => Category::StaticData,
+            (Some("spice_kernels" | "spice_kernel_count"), _) => Category::Spice,
+            (Some("technique_names" | "extractor_names"), _) => Category::Pipeline,
+            (Some("hardware"), _) => Category::Hardware,
+            (Some("runtime"), _) => Category::Runtime,
+            (Some("environment"), _) => Category::Environment,
+            (Some("params"), _) => Category::Params,
+            (Some("inputs"), _) => Category::Inputs,
+            (Some("outputs"), _) => Category::Outputs,
+            _ => Category::External,
+        }
+    }
+
+    /// How many leading path segments the category's section takes, so that a report can name
+    /// `cfg/a.yaml` rather than `static_data_hashes."cfg/a.yaml"`.
+    pub fn prefix_len(self, path: &JsonPath) -> usize {
+        let n = match self {
+            Category::Code => 2,
+            Category::StaticData | Category::Params | Category::Inputs | Category::Outputs => 1,
+            Category::Environment | Category::Runtime | Category::Hardware => 1,
+            Category::Spice | Category::Pipeline | Category::Git | Category::External => 0,
+        };
+        n.min(path.0.len().saturating_sub(1))
+    }
+}
+
+impl fmt::Display for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What a drift does to the verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Policy {
+    /// Not reported.
+    Ignore,
+    /// Reported, does not fail.
+    Warn,
+    /// Fails the run.
+    Fail,
+}
+
+impl Policy {
+    /// Parses `fail`, `warn` or `ignore`.
+    pub fn parse(s: &str) -> Option<Policy> {
+        Some(match s {
+            "fail" => Policy::Fail,
+            "warn" => Policy::Warn,
+            "ignore" => Policy::Ignore,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Policy::Ignore => "ignore",
+            Policy::Warn => "warn",
+            Policy::Fail => "fail",
+        })
+    }
+}
+
+/// Policies per category and per field path.
+#[derive(Debug, Clone, Default)]
+pub struct PolicySet {
+    categories: BTreeMap<Category, Policy>,
+    paths: Vec<(Selector, Policy)>,
+}
+
+impl PolicySet {
+    /// Sets the policy of a category or a field path (a later setting of the same key wins).
+    pub fn set(&mut self, key: PolicyKey, policy: Policy) -> &mut Self {
+        match key {
+            PolicyKey::Category(c) => {
+                self.categories.insert(c, policy);
+            }
+            PolicyKey::Path(s) => {
+                self.paths.retain(|(x, _)| x.as_str() != s.as_str());
+                self.paths.push((s, policy));
+            }
+        }
+        self
+    }
+
+    /// The policy for a field: the most specific matching path selector, else the category's
+    /// configured policy, else its default.
+    pub fn for_path(&self, path: &JsonPath, category: Category) -> Policy {
+        self.paths
+            .iter()
+            .filter(|(s, _)| s.matches(path))
+            .max_by_key(|(s, _)| s.specificity())
+            .map(|(_, p)| *p)
+            .or_else(|| self.categories.get(&category).copied())
+            .unwrap_or_else(|| category.default_policy())
+    }
+}
+
+/// One difference between a baseline and the current manifest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Drift {
+    /// Where.
+    pub path: JsonPath,
+    /// What kind of thing.
+    pub category: Category,
+    /// What the policy makes of it.
+    pub policy: Policy,
+    /// The baseline's value (`None`: absent from the baseline).
+    pub before: Option<Value>,
+    /// The current value (`None`: absent now).
+    pub after: Option<Value>,
+}
+
+/// Every difference between two manifests, in path order. The top-level `digest` is not
+/// compared: it differs whenever anything else does.
+pub fn compare(baseline: &Value, current: &Value, policy: &PolicySet) -> Vec<Drift> {
+    let mut out = Vec::new();
+    walk(&JsonPath::default(), Some(baseline), Some(current), &mut out);
+    out.retain(|(p, _, _)| p.key(0) != Some("digest") || p.0.len() > 1);
+    out.into_iter()
+        .map(|(path, before, after)| {
+            let category = Category::of(&path);
+            Drift {
+                policy: policy.for_path(&path, category),
+                category,
+                path,
+                before: before.cloned(),
+                after: after.cloned(),
+            }
+        })
+        .collect()
+}
+
+type Raw<'a> = (JsonPath, Option<&'a Value>, Option<&'a Value>);
+
+fn walk<'a>(here: &JsonPath, a: Option<&'a Value>, b: Option<&'a Value>, out: &mut Vec<Raw<'a>>) {
+    match (a, b) {
+        (Some(Value::Object(x)), Some(Value::Object(y))) => {
+            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for k in keys {
+                walk(&here.child(Segment::Key(k.clone())), x.get(k), y.get(k), out);
+            }
+        }
+        (Some(Value::Array(x)), Some(Value::Array(y))) => {
+            for i in 0..x.len().max(y.len()) {
+                walk(&here.child(Segment::Index(i)), x.get(i), y.get(i), out);
+            }
+        }
+        (a, b) if a != b => out.push((here.clone(), a, b)),
+        _ => {}
+    }
+}
+
+/// The outcome of one run's comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Nothing reportable drifted.
+    Pass,
+    /// Only drift whose policy is `warn`.
+    Warn,
+    /// At least one drift whose policy is `fail`.
+    Fail,
+}
+
+/// The verdict over a list of drifts.
+pub fn verdict(drifts: &[Drift]) -> Verdict {
+    match drifts.iter().map(|d| d.policy).max() {
+        Some(Policy::Fail) => Verdict::Fail,
+        Some(Policy::Warn) => Verdict::Warn,
+        _ => Verdict::Pass,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn base() -> Value {
+        json!({
+            "format_version": 1,
+            "run": "r",
+            "code": {"git_sha": "aaa", "dirty": false, "scope": {"src/a.py": "sha256:1"}},
+            "static_data_hashes": {"cfg/a.yaml": "sha256:1", "cfg/b.yaml": "sha256:2"},
+            "params": {"seed": 42},
+            "hardware": {"cpu": {"brand": "x"}},
+            "digest": "sha256:d1"
+        })
+    }
+
+    #[test]
+    fn classification_and_default_policy_table() {
+        let cases: &[(&str, Value, Category, Policy)] = &[
+            ("/code/git_sha", json!("bbb"), Category::Git, Policy::Warn),
+            ("/code/dirty", json!(true), Category::Git, Policy::Warn),
+            ("/code/scope/src~1a.py", json!("sha256:9"), Category::Code, Policy::Fail),
+            ("/static_data_hashes/cfg~1a.yaml", json!("sha256:9"), Category::StaticData, Policy::Fail),
+            ("/params/seed", json!(43), Category::Params, Policy::Fail),
+            ("/hardware/cpu/brand", json!("y"), Category::Hardware, Policy::Warn),
+        ];
+        for (pointer, new, cat, pol) in cases {
+            let mut cur = base();
+            *cur.pointer_mut(pointer).unwrap() = new.clone();
+            cur["digest"] = json!("sha256:d2");
+            let d = compare(&base(), &cur, &PolicySet::default());
+            assert_eq!(d.len(), 1, "{pointer}: {d:?}");
+            assert_eq!((d[0].category, d[0].policy), (*cat, *pol), "{pointer}");
+            assert_eq!(d[0].after.as_ref(), Some(new));
+        }
+    }
+
+    #[test]
+    fn added_and_removed_static_data_fail() {
+        let mut cur = base();
+        let m = cur["static_data_hashes"].as_object_mut().unwrap();
+        m.remove("cfg/b.yaml");
+        m.insert("cfg/c.yaml".into(), json!("sha256:3"));
+        let d = compare(&base(), &cur, &PolicySet::default());
+        assert_eq!(d.len(), 2);
+        assert_eq!(d[0].path.to_string(), r#"static_data_hashes."cfg/b.yaml""#);
+        assert_eq!((d[0].before.is_some(), d[0].after.is_none()), (true, true));
+        assert_eq!((d[1].before.is_none(), d[1].after.is_some()), (true, true));
+        assert_eq!(verdict(&d), Verdict::Fail);
+    }
+
+    #[test]
+    fn identical_manifests_do_not_drift() {
+        assert!(compare(&base(), &base(), &PolicySet::default()).is_empty());
+    }
+
+    #[test]
+    fn policies_override_categories_and_the_most_specific_path_wins() {
+        let mut p = PolicySet::default();
+        p.set(PolicyKey::Category(Category::Git), Policy::Fail);
+        p.set(PolicyKey::Path(Selector::parse("hardware.**").unwrap()), Policy::Ignore);
+        p.set(PolicyKey::Path(Selector::parse("hardware.cpu.brand").unwrap()), Policy::Fail);
+        p.set(PolicyKey::Path(Selector::parse("hardware.*.*").unwrap()), Policy::Warn);
+        let mut cur = base();
+        cur["code"]["git_sha"] = json!("bbb");
+        cur["hardware"]["cpu"]["brand"] = json!("y");
+        cur["hardware"]["cpu"]["cores"] = json!(4);
+        let d = compare(&base(), &cur, &p);
+        let by_path: BTreeMap<String, Policy> =
+            d.iter().map(|d| (d.path.to_string(), d.policy)).collect();
+        assert_eq!(by_path["code.git_sha"], Policy::Fail);
+        assert_eq!(by_path["hardware.cpu.brand"], Policy::Fail);
+        assert_eq!(by_path["hardware.cpu.cores"], Policy::Warn);
+    }
+
+    #[test]
+    fn verdicts() {
+        let mut cur = base();
+        cur["code"]["git_sha"] = json!("bbb");
+        assert_eq!(verdict(&compare(&base(), &cur, &PolicySet::default())), Verdict::Warn);
+        assert_eq!(verdict(&[]), Verdict::Pass);
+    }
+}

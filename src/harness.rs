@@ -1,0 +1,217 @@
+//! The Rust front door: one libtest-mimic trial per configured run, plus one trial that finds
+//! orphan baselines.
+//!
+//! ```no_run
+//! // tests/baselines.rs, with `[[test]] name = "baselines"` and `harness = false` in Cargo.toml
+//! fn main() -> std::process::ExitCode {
+//!     provbase::harness::main()
+//! }
+//! ```
+//!
+//! It takes libtest's arguments (`--list`, `--exact`, filters, `--format json`, …) and
+//! `--accept`, which it removes before libtest-mimic parses the rest. Runners that pass no extra
+//! arguments (cargo-nextest) get the same with `PROVBASE_ACCEPT=1`. Listing reads only
+//! harness.toml and collects nothing.
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::session::{Accepted, Session, Status};
+use libtest_mimic::{Arguments, Conclusion, Failed, Trial};
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// The name of the trial that reports orphan baselines. `:` cannot appear in a run name, so it
+/// never clashes with one.
+pub const ORPHANS_TRIAL: &str = "provbase::orphans";
+
+/// Runs the harness with the process's arguments and environment.
+pub fn main() -> ExitCode {
+    Harness::new().main()
+}
+
+/// Whether an environment variable is set to a true value (`1`, `true`, `yes`).
+pub fn env_flag(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
+}
+
+/// The test harness, configurable before it runs.
+#[derive(Default)]
+pub struct Harness {
+    config: Option<PathBuf>,
+    profile: Option<String>,
+}
+
+impl Harness {
+    /// A harness with the defaults described on each setter.
+    pub fn new() -> Harness {
+        Harness::default()
+    }
+
+    /// The configuration file. Default: `PROVBASE_CONFIG`, else the nearest `harness.toml` from
+    /// the current folder upward (cargo runs tests in the package's folder).
+    pub fn config(&mut self, path: impl Into<PathBuf>) -> &mut Self {
+        self.config = Some(path.into());
+        self
+    }
+
+    /// The profile. Default: `PROVBASE_PROFILE`, else none.
+    pub fn profile(&mut self, name: impl Into<String>) -> &mut Self {
+        self.profile = Some(name.into());
+        self
+    }
+
+    /// Runs with the process's arguments and returns the exit code: 0 when every trial passed,
+    /// 101 when one failed (as libtest), 2 when the configuration could not be read.
+    pub fn main(&mut self) -> ExitCode {
+        match self.run(std::env::args_os()) {
+            Ok(c) => c.exit_code(),
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(e.exit_code().max(2))
+            }
+        }
+    }
+
+    /// Runs with the given arguments (the first is the program name, as in `std::env::args`).
+    pub fn run<I, T>(&mut self, args: I) -> Result<Conclusion>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString>,
+    {
+        let mut args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+        let before = args.len();
+        args.retain(|a| a != "--accept");
+        let accept = args.len() != before || env_flag("PROVBASE_ACCEPT");
+        let program = args.first().cloned().unwrap_or_default();
+        let parsed = Arguments::from_iter(args);
+
+        let path = match &self.config {
+            Some(p) => p.clone(),
+            None => match std::env::var_os("PROVBASE_CONFIG") {
+                Some(p) => PathBuf::from(p),
+                None => {
+                    let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
+                    Config::discover(&cwd)?
+                }
+            },
+        };
+        let mut config = Config::load(&path)?;
+        let profile = self.profile.clone().or_else(|| std::env::var("PROVBASE_PROFILE").ok().filter(|p| !p.is_empty()));
+        if let Some(p) = &profile {
+            config.select_profile(p)?;
+        }
+        let hint = AcceptHint::for_program(Path::new(&program), profile.as_deref());
+        let session = Arc::new(Session::new(config));
+        let mut trials: Vec<Trial> = session
+            .config
+            .runs
+            .iter()
+            .map(|run| {
+                let session = Arc::clone(&session);
+                let name = run.name.clone();
+                let hint = hint.clone();
+                Trial::test(run.name.clone(), move || run_trial(&session, &name, accept, &hint))
+            })
+            .collect();
+        let session_o = Arc::clone(&session);
+        trials.push(Trial::test(ORPHANS_TRIAL, move || orphans_trial(&session_o)));
+        Ok(libtest_mimic::run(&parsed, trials))
+    }
+}
+
+/// How to tell the user to accept, depending on how the harness was started.
+#[derive(Clone, Debug)]
+struct AcceptHint {
+    prefix: String,
+    nextest: bool,
+    test: String,
+}
+
+impl AcceptHint {
+    fn for_program(program: &Path, profile: Option<&str>) -> AcceptHint {
+        let stem = program.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        // cargo names test binaries `<test>-<16 hex digits>`
+        let test = match stem.rsplit_once('-') {
+            Some((t, h)) if h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()) => t.to_owned(),
+            _ if stem.is_empty() => "baselines".to_owned(),
+            _ => stem,
+        };
+        AcceptHint {
+            prefix: profile.map(|p| format!("PROVBASE_PROFILE={p} ")).unwrap_or_default(),
+            nextest: std::env::var_os("NEXTEST").is_some(),
+            test,
+        }
+    }
+
+    fn command(&self, run: &str) -> String {
+        if self.nextest {
+            format!("{}PROVBASE_ACCEPT=1 cargo nextest run --test {} -E 'test(={run})'", self.prefix, self.test)
+        } else {
+            format!("{}cargo test --test {} -- --accept --exact {run}", self.prefix, self.test)
+        }
+    }
+}
+
+fn run_trial(session: &Session, name: &str, accept: bool, hint: &AcceptHint) -> Result<(), Failed> {
+    let run = session
+        .config
+        .run(name)
+        .ok_or_else(|| Failed::from(format!("run `{name}` vanished from the configuration")))?;
+    let cmd = hint.command(name);
+    if accept {
+        return match session.accept(run) {
+            Ok(Accepted::Written) => {
+                eprintln!("provbase: accepted {}", session.config.rel(&session.config.baseline_path(name)));
+                Ok(())
+            }
+            Ok(Accepted::Unchanged) => Ok(()),
+            Err(e) => Err(Failed::from(format!("cannot accept: {e}"))),
+        };
+    }
+    let report = session.check(run);
+    let text = crate::report::render_run(&report, &cmd);
+    match report.status {
+        Status::Pass => Ok(()),
+        Status::Warn => {
+            eprint!("provbase warning: {text}");
+            Ok(())
+        }
+        Status::Fail | Status::Missing | Status::Error => Err(Failed::from(text)),
+    }
+}
+
+fn orphans_trial(session: &Session) -> Result<(), Failed> {
+    let orphans = session.orphans().map_err(|e| Failed::from(e.to_string()))?;
+    if orphans.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = orphans.iter().map(|p| format!("  {}", session.config.rel(p))).collect();
+    Err(Failed::from(format!(
+        "{} in {} no run in {} owns:\n{}\n\nRemove them with: provbase prune --yes (or add the runs back)",
+        if orphans.len() == 1 { "a baseline" } else { "baselines" },
+        session.config.baselines,
+        session.config.rel(&session.config.path),
+        list.join("\n")
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hints_name_the_test_target_and_profile() {
+        let h = AcceptHint {
+            prefix: String::new(),
+            nextest: false,
+            test: "baselines".into(),
+        };
+        assert_eq!(h.command("r1"), "cargo test --test baselines -- --accept --exact r1");
+        let h = AcceptHint::for_program(Path::new("/t/deps/baselines-0123456789abcdef"), Some("nightly"));
+        assert_eq!(h.test, "baselines");
+        assert!(h.prefix.starts_with("PROVBASE_PROFILE=nightly"));
+        assert_eq!(AcceptHint::for_program(Path::new("/t/prov-check"), None).test, "prov-check");
+    }
+}

@@ -1,0 +1,82 @@
+//! # provbase
+//!
+//! Regression baselines of a run's provenance. A project names its runs in `harness.toml`;
+//! provbase collects each run's provenance (code, static data, parameters, …), strips what
+//! changes with the clock, and compares it with the baseline committed under `baselines/`.
+//! Drift in something that matters is a failing test that says what changed, where, and the
+//! command that accepts it.
+//!
+//! ## In a Rust project
+//!
+//! ```toml
+//! # Cargo.toml
+//! [[test]]
+//! name = "baselines"
+//! harness = false
+//! ```
+//!
+//! ```no_run
+//! // tests/baselines.rs
+//! fn main() -> std::process::ExitCode {
+//!     provbase::harness::main()
+//! }
+//! ```
+//!
+//! `cargo test --test baselines -- --accept` writes the baselines; `cargo test --test baselines`
+//! checks them.
+//!
+//! ## As a library
+//!
+//! ```
+//! use provbase::{Config, Session, session::Status};
+//!
+//! let dir = tempfile::tempdir()?;
+//! std::fs::create_dir(dir.path().join("cfg"))?;
+//! std::fs::write(dir.path().join("cfg/config_220_body.yaml"), "limb: 3\n")?;
+//! let toml = r#"
+//!     [[run]]
+//!     name = "nav"
+//!     static_data = ["cfg/config_220_*.yaml"]
+//!     params = { seed = 42 }
+//! "#;
+//! let config = Config::parse(toml, &dir.path().join("harness.toml"))?;
+//! let session = Session::new(config);
+//! let run = session.config.run("nav").unwrap();
+//!
+//! assert_eq!(session.check(run).status, Status::Missing);
+//! session.accept(run)?;
+//! assert_eq!(session.check(run).status, Status::Pass);
+//!
+//! std::fs::write(dir.path().join("cfg/config_220_body.yaml"), "limb: 4\n")?;
+//! let report = Session::new(session.config.clone()).check(run);
+//! assert_eq!(report.status, Status::Fail);
+//! assert_eq!(report.drifts[0].path.to_string(), r#"static_data_hashes."cfg/config_220_body.yaml""#);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## The modules
+//!
+//! [`config`] reads harness.toml; [`collect`] fills the manifest's sections; [`strip`] removes
+//! volatile fields; [`manifest`] and [`canonical`] give the byte-stable form and its digest;
+//! [`store`] reads and writes the baselines folder; [`drift`] compares; [`report`] explains;
+//! [`session`] is the one path the two front doors, [`harness`] and [`cli`], share.
+
+#![warn(missing_docs)]
+
+pub mod canonical;
+pub mod cli;
+pub mod collect;
+pub mod config;
+pub mod drift;
+pub mod error;
+pub mod harness;
+pub mod manifest;
+pub mod report;
+pub mod session;
+pub mod store;
+pub mod strip;
+
+pub use config::Config;
+pub use drift::{Category, Drift, Policy};
+pub use error::{Error, Result};
+pub use session::Session;

@@ -1,0 +1,102 @@
+//! The manifest: the provenance of one run as a JSON document (`format_version` 1), its
+//! `digest`, and the checks a stored manifest must pass before it is trusted.
+
+use crate::canonical::{digest_of, is_sha256_tagged};
+use serde_json::{Map, Value};
+use std::time::SystemTime;
+
+/// The manifest format this provbase writes and reads.
+pub const FORMAT_VERSION: u64 = 1;
+
+/// Now, as `pipeline_run_iso8601` records it: UTC, whole seconds, `Z`.
+pub fn now_iso8601() -> String {
+    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+}
+
+/// The digest a manifest should carry: `"sha256:"` + SHA-256 of the RFC 8785 form of the
+/// document without its `digest` member.
+pub fn compute_digest(manifest: &Value) -> String {
+    match manifest {
+        Value::Object(m) if m.contains_key("digest") => {
+            let mut m: Map<String, Value> = m.clone();
+            m.remove("digest");
+            digest_of(&Value::Object(m))
+        }
+        other => digest_of(other),
+    }
+}
+
+/// Sets (or replaces) the manifest's `digest`.
+pub fn seal(manifest: &mut Value) {
+    let d = compute_digest(manifest);
+    if let Value::Object(m) = manifest {
+        m.insert("digest".into(), Value::String(d));
+    }
+}
+
+/// Checks what a stored manifest must hold before it is compared: an object, a known
+/// `format_version`, and a `digest` that matches the content. The message says what is wrong.
+pub fn validate(manifest: &Value) -> Result<(), String> {
+    let Value::Object(m) = manifest else {
+        return Err("not a JSON object".into());
+    };
+    match m.get("format_version") {
+        Some(v) if v.as_u64() == Some(FORMAT_VERSION) => {}
+        Some(v) => {
+            return Err(format!(
+                "unknown format_version {v} (this provbase {} reads {FORMAT_VERSION})",
+                env!("CARGO_PKG_VERSION")
+            ));
+        }
+        None => return Err("no `format_version`".into()),
+    }
+    match m.get("digest") {
+        Some(Value::String(d)) if is_sha256_tagged(d) => {
+            let want = compute_digest(manifest);
+            if *d != want {
+                return Err(format!(
+                    "`digest` does not match the content (it says {d}, the content gives {want}): the file was edited by hand"
+                ));
+            }
+            Ok(())
+        }
+        Some(_) => Err("`digest` is not of the form sha256:<64 lowercase hex>".into()),
+        None => Err("no `digest`".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn sealed_manifests_validate_and_edits_are_caught() {
+        let mut m = json!({"format_version": 1, "run": "r", "params": {"seed": 1}});
+        seal(&mut m);
+        assert!(validate(&m).is_ok());
+        m["params"]["seed"] = json!(2);
+        let err = validate(&m).unwrap_err();
+        assert!(err.contains("edited by hand"), "{err}");
+        seal(&mut m);
+        m["format_version"] = json!(2);
+        assert!(validate(&m).unwrap_err().contains("unknown format_version 2"));
+        assert!(validate(&json!([1])).is_err());
+        assert!(validate(&json!({"format_version": 1})).unwrap_err().contains("no `digest`"));
+    }
+
+    #[test]
+    fn digest_ignores_the_digest_member() {
+        let a = json!({"format_version": 1, "x": 1});
+        let mut b = a.clone();
+        seal(&mut b);
+        assert_eq!(compute_digest(&a), compute_digest(&b));
+    }
+
+    #[test]
+    fn timestamps_are_utc_whole_seconds() {
+        let t = now_iso8601();
+        assert_eq!(t.len(), 20, "{t}");
+        assert!(t.ends_with('Z') && t.as_bytes()[10] == b'T', "{t}");
+    }
+}

@@ -1,0 +1,199 @@
+//! The human report of one run: one line per drifted field grouped by category, then a unified
+//! diff of the baseline against what accept would write, then the command that accepts it.
+
+use crate::drift::{Category, Drift, Policy};
+use crate::session::{RunReport, Status};
+use serde_json::Value;
+use similar::{Algorithm, TextDiff};
+use std::fmt::Write;
+use std::time::Duration;
+
+/// Lines of unified diff shown before the rest is cut.
+pub const MAX_DIFF_LINES: usize = 120;
+const MAX_VALUE_CHARS: usize = 60;
+
+/// A value as one short line: hashes shortened to 8 hex digits, long text cut with `…`.
+pub fn short_value(v: Option<&Value>) -> String {
+    let Some(v) = v else { return "(absent)".into() };
+    let text = match v {
+        Value::String(s) if crate::canonical::is_sha256_tagged(s) => return format!("{}…", &s[..15]),
+        Value::String(s) if s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            return format!("{}…", &s[..10]);
+        }
+        Value::String(s) if !s.is_empty() && !s.contains(char::is_whitespace) => s.clone(),
+        other => other.to_string(),
+    };
+    if text.chars().count() > MAX_VALUE_CHARS {
+        let cut: String = text.chars().take(MAX_VALUE_CHARS - 1).collect();
+        format!("{cut}…")
+    } else {
+        text
+    }
+}
+
+/// The name a drift line gives its field: the path within the category's section.
+pub fn subject(d: &Drift) -> String {
+    let s = d.path.display_from(d.category.prefix_len(&d.path));
+    // a key alone needs no quotes in a report
+    match serde_json::from_str::<String>(&s) {
+        Ok(unquoted) if s.starts_with('"') => unquoted,
+        _ => s,
+    }
+}
+
+/// One line per drift, grouped by category in report order.
+pub fn summary_lines(drifts: &[&Drift]) -> Vec<String> {
+    let mut sorted: Vec<&&Drift> = drifts.iter().collect();
+    sorted.sort_by_key(|d| (d.category, d.path.clone()));
+    let width = sorted.iter().map(|d| subject(d).chars().count()).max().unwrap_or(0).min(48);
+    sorted
+        .iter()
+        .map(|d| {
+            let mark = if d.policy == Policy::Warn { "  (warn)" } else { "" };
+            format!(
+                "{:<12} {:<width$}  {} → {}{mark}",
+                d.category.name(),
+                subject(d),
+                short_value(d.before.as_ref()),
+                short_value(d.after.as_ref()),
+            )
+        })
+        .collect()
+}
+
+/// A unified diff of two texts, computed with a deadline and cut after `max_lines`.
+pub fn unified_diff(old: &str, new: &str, old_name: &str, new_name: &str, max_lines: usize) -> String {
+    let diff = TextDiff::configure()
+        .algorithm(Algorithm::Patience)
+        .timeout(Duration::from_millis(500))
+        .diff_lines(old, new);
+    let text = diff
+        .unified_diff()
+        .context_radius(3)
+        .header(old_name, new_name)
+        .to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.len() <= max_lines {
+        return text;
+    }
+    let mut out = lines[..max_lines].join("\n");
+    let _ = write!(out, "\n… {} more lines, see --format json\n", lines.len() - max_lines);
+    out
+}
+
+fn count(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
+/// The full text of one run's report. `accept` is the command that accepts this run.
+pub fn render_run(r: &RunReport, accept: &str) -> String {
+    let mut out = String::new();
+    match r.status {
+        Status::Error => {
+            let _ = writeln!(out, "error: {}", r.error.as_deref().unwrap_or("unknown error"));
+            if r.error.as_deref().is_some_and(|e| e.contains("re-run accept")) {
+                let _ = writeln!(out, "\nTo regenerate it: {accept}");
+            }
+        }
+        Status::Missing => {
+            let _ = writeln!(out, "no baseline: {} does not exist", r.baseline);
+            let _ = writeln!(out, "\nTo create it: {accept}");
+        }
+        Status::Pass | Status::Warn | Status::Fail => {
+            let shown: Vec<&Drift> = r.shown().collect();
+            if shown.is_empty() {
+                return out;
+            }
+            let failing = shown.iter().filter(|d| d.policy == Policy::Fail).count();
+            let warning = shown.len() - failing;
+            let _ = writeln!(
+                out,
+                "{} drifted from {}: {}, {}",
+                r.run,
+                r.baseline,
+                count(failing, "failing drift"),
+                count(warning, "warning")
+            );
+            for line in summary_lines(&shown) {
+                let _ = writeln!(out, "  {line}");
+            }
+            if let (Some(old), Some(new)) = (&r.baseline_text, &r.current_text) {
+                let _ = writeln!(out);
+                out.push_str(&unified_diff(
+                    old,
+                    new,
+                    &format!("{} (baseline)", r.baseline),
+                    &format!("{} (current)", r.run),
+                    MAX_DIFF_LINES,
+                ));
+            }
+            if failing > 0 {
+                let _ = writeln!(out, "\nTo accept: {accept}");
+            }
+        }
+    }
+    out
+}
+
+/// The categories present among some drifts, in report order.
+pub fn categories(drifts: &[&Drift]) -> Vec<Category> {
+    let mut c: Vec<Category> = drifts.iter().map(|d| d.category).collect();
+    c.sort();
+    c.dedup();
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::strip::{JsonPath, Segment};
+    use serde_json::json;
+
+    fn drift(keys: &[&str], cat: Category, policy: Policy, before: Value, after: Value) -> Drift {
+        Drift {
+            path: JsonPath(keys.iter().map(|k| Segment::Key(k.to_string())).collect()),
+            category: cat,
+            policy,
+            before: Some(before),
+            after: Some(after),
+        }
+    }
+
+    #[test]
+    fn summary_groups_by_category_and_names_fields() {
+        let a = "sha256:1a2b3c4d00000000000000000000000000000000000000000000000000000000";
+        let b = "sha256:9f8e7d6c00000000000000000000000000000000000000000000000000000000";
+        let ds = [
+            drift(&["code", "git_sha"], Category::Git, Policy::Warn, json!("0123456789012345678901234567890123456789"), json!("9999999999012345678901234567890123456789")),
+            drift(&["static_data_hashes", "cfg/config_220_body_shape.yaml"], Category::StaticData, Policy::Fail, json!(a), json!(b)),
+            drift(&["params", "seed"], Category::Params, Policy::Fail, json!(42), json!(43)),
+        ];
+        let refs: Vec<&Drift> = ds.iter().collect();
+        let lines = summary_lines(&refs);
+        assert_eq!(
+            lines,
+            [
+                "static_data  cfg/config_220_body_shape.yaml  sha256:1a2b3c4d… → sha256:9f8e7d6c…",
+                "params       seed                            42 → 43",
+                "git          code.git_sha                    0123456789… → 9999999999…  (warn)",
+            ]
+        );
+    }
+
+    #[test]
+    fn long_diffs_are_cut() {
+        let old: String = (0..1000).map(|i| format!("{i}\n")).collect();
+        let new: String = (0..1000).map(|i| format!("{}\n", i * 2)).collect();
+        let d = unified_diff(&old, &new, "a", "b", 50);
+        assert_eq!(d.lines().count(), 51);
+        assert!(d.contains("more lines, see --format json"));
+    }
+
+    #[test]
+    fn values_are_shortened() {
+        assert_eq!(short_value(None), "(absent)");
+        assert_eq!(short_value(Some(&json!("two words"))), "\"two words\"");
+        assert_eq!(short_value(Some(&json!({"unavailable": "x"}))), "{\"unavailable\":\"x\"}");
+        assert_eq!(short_value(Some(&json!("x".repeat(100)))).chars().count(), 60);
+    }
+}

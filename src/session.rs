@@ -1,0 +1,205 @@
+//! The one path both front doors share: collect a run (facts once, then the run's own
+//! collectors), strip, compare with its baseline, and judge; or accept it.
+
+use crate::collect::{Facts, files};
+use crate::config::{Config, RunSpec};
+use crate::drift::{self, Drift, Policy, Verdict};
+use crate::error::{Error, Result};
+use crate::manifest::{self, FORMAT_VERSION};
+use crate::store;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use std::path::PathBuf;
+
+/// What a check concluded about one run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Nothing reportable drifted.
+    Pass,
+    /// Only warnings.
+    Warn,
+    /// Failing drift.
+    Fail,
+    /// No baseline yet.
+    Missing,
+    /// The check could not run (bad baseline, a file that cannot be read, …).
+    Error,
+}
+
+/// The outcome of checking one run.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    /// The run's name.
+    pub run: String,
+    /// Its baseline file, relative to the project root.
+    pub baseline: String,
+    /// The conclusion.
+    pub status: Status,
+    /// Every drift, ignored ones included (reports leave those out).
+    pub drifts: Vec<Drift>,
+    /// The baseline as it is on disk, when it could be read.
+    pub baseline_text: Option<String>,
+    /// What accept would write, when the run could be collected.
+    pub current_text: Option<String>,
+    /// Why the check could not run.
+    pub error: Option<String>,
+}
+
+impl RunReport {
+    /// The drifts a report shows: those whose policy is not `ignore`.
+    pub fn shown(&self) -> impl Iterator<Item = &Drift> {
+        self.drifts.iter().filter(|d| d.policy != Policy::Ignore)
+    }
+}
+
+/// What accept did with one run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accepted {
+    /// A new or changed baseline was written.
+    Written,
+    /// The baseline already held these bytes; it was not touched.
+    Unchanged,
+}
+
+/// A configuration plus the facts collected so far.
+pub struct Session {
+    /// The configuration (profile applied).
+    pub config: Config,
+    facts: Facts,
+}
+
+impl Session {
+    /// A session over a configuration. Collects nothing yet.
+    pub fn new(config: Config) -> Session {
+        let facts = Facts::new(&config.root);
+        Session { config, facts }
+    }
+
+    /// The facts cache.
+    pub fn facts(&self) -> &Facts {
+        &self.facts
+    }
+
+    fn err(run: &RunSpec, message: impl Into<String>) -> Error {
+        Error::Collect {
+            run: run.name.clone(),
+            message: message.into(),
+        }
+    }
+
+    fn hashes(&self, run: &RunSpec, matched: &[files::Matched]) -> Result<Map<String, Value>> {
+        matched
+            .iter()
+            .map(|m| {
+                let h = self
+                    .facts
+                    .hash(&m.abs)
+                    .map_err(|e| Self::err(run, format!("cannot read {}: {e}", m.rel)))?;
+                Ok((m.rel.clone(), Value::String(h)))
+            })
+            .collect()
+    }
+
+    /// The full manifest of a run, time fields included, sealed with its digest.
+    pub fn collect(&self, run: &RunSpec) -> Result<Value> {
+        let root = &self.config.root;
+        let mut code = self.facts.git().clone();
+        let scope_files = files::expand(root, &run.code, "code", &|p| self.facts.git_ignores(p))
+            .map_err(|m| Self::err(run, m))?;
+        code.insert("scope".into(), Value::Object(self.hashes(run, &scope_files)?));
+        let static_files =
+            files::expand(root, &run.static_data, "static_data", &|_| false).map_err(|m| Self::err(run, m))?;
+        let mut m = json!({
+            "format_version": FORMAT_VERSION,
+            "run": run.name,
+            "pipeline_run_iso8601": manifest::now_iso8601(),
+            "code": code,
+            "static_data_hashes": self.hashes(run, &static_files)?,
+            "params": run.params,
+        });
+        crate::canonical::stringify_big_integers(&mut m);
+        manifest::seal(&mut m);
+        Ok(m)
+    }
+
+    /// The stripped manifest: what a baseline holds, sealed with its digest.
+    pub fn stripped(&self, run: &RunSpec) -> Result<Value> {
+        let mut m = self.collect(run)?;
+        crate::strip::strip(&mut m, &self.config.strip).map_err(|e| Self::err(run, e.to_string()))?;
+        manifest::seal(&mut m);
+        Ok(m)
+    }
+
+    /// Compares a run with its baseline. Never fails: a check that cannot run is a report with
+    /// status [`Status::Error`].
+    pub fn check(&self, run: &RunSpec) -> RunReport {
+        let path = self.config.baseline_path(&run.name);
+        let mut report = RunReport {
+            run: run.name.clone(),
+            baseline: self.config.rel(&path),
+            status: Status::Error,
+            drifts: Vec::new(),
+            baseline_text: None,
+            current_text: None,
+            error: None,
+        };
+        let stored = store::load(&path);
+        let current = self.stripped(run);
+        if let Ok(c) = &current {
+            report.current_text = Some(String::from_utf8_lossy(&crate::canonical::pretty_bytes(c)).into_owned());
+        }
+        match (stored, current) {
+            (Err(e), _) | (_, Err(e)) => report.error = Some(e.to_string()),
+            (Ok(None), Ok(_)) => report.status = Status::Missing,
+            (Ok(Some(stored)), Ok(current)) => {
+                report.drifts = drift::compare(&stored.value, &current, &self.config.policy);
+                report.baseline_text = Some(stored.text);
+                report.status = match drift::verdict(&report.drifts) {
+                    Verdict::Pass => Status::Pass,
+                    Verdict::Warn => Status::Warn,
+                    Verdict::Fail => Status::Fail,
+                };
+            }
+        }
+        report
+    }
+
+    /// Writes a run's baseline if its bytes would change, atomically and under the folder's lock.
+    pub fn accept(&self, run: &RunSpec) -> Result<Accepted> {
+        let current = self.stripped(run)?;
+        let bytes = crate::canonical::pretty_bytes(&current);
+        let path = self.config.baseline_path(&run.name);
+        let _lock = store::Lock::acquire(&self.config.baselines_dir())?;
+        Ok(if store::write_if_changed(&path, &bytes)? {
+            Accepted::Written
+        } else {
+            Accepted::Unchanged
+        })
+    }
+
+    /// Baseline files in the baselines folder that no configured run owns.
+    pub fn orphans(&self) -> Result<Vec<PathBuf>> {
+        let names: Vec<&str> = self.config.runs.iter().map(|r| r.name.as_str()).collect();
+        store::orphans(&self.config.baselines_dir(), &names)
+    }
+
+    /// The runs named, in configuration order; all of them when `names` is empty. An unknown
+    /// name is a usage error listing the known ones.
+    pub fn select(&self, names: &[String]) -> Result<Vec<&RunSpec>> {
+        if let Some(bad) = names.iter().find(|n| self.config.run(n).is_none()) {
+            let known: Vec<&str> = self.config.runs.iter().map(|r| r.name.as_str()).collect();
+            return Err(Error::Usage(format!(
+                "no run named `{bad}` in {} (runs: {})",
+                self.config.path.display(),
+                if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+            )));
+        }
+        Ok(self
+            .config
+            .runs
+            .iter()
+            .filter(|r| names.is_empty() || names.contains(&r.name))
+            .collect())
+    }
+}

@@ -1,0 +1,201 @@
+//! The baselines folder: strict loading, atomic writes under a lock, and orphan detection.
+//!
+//! A baseline that cannot be trusted is reported and left exactly as it was; only accept writes,
+//! and it writes a file only when its bytes would change.
+
+use crate::error::{Error, Result};
+use serde_json::Value;
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// A baseline read from disk.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    /// The parsed document.
+    pub value: Value,
+    /// Its text as it is on disk.
+    pub text: String,
+}
+
+fn problem(path: &Path, problem: impl Into<String>) -> Error {
+    Error::Baseline {
+        path: path.to_owned(),
+        problem: problem.into(),
+    }
+}
+
+/// Whether a text holds git merge-conflict markers.
+pub fn has_conflict_markers(text: &str) -> bool {
+    let mut start = false;
+    let mut end = false;
+    for line in text.lines() {
+        start |= line.starts_with("<<<<<<< ") || line == "<<<<<<<";
+        end |= line.starts_with(">>>>>>> ") || line == ">>>>>>>";
+    }
+    start && end
+}
+
+/// Reads a baseline. `Ok(None)` when it does not exist; an error naming the file when it is not
+/// valid JSON, holds a duplicate key or merge-conflict markers, has an unknown `format_version`,
+/// or a `digest` that does not match its content.
+pub fn load(path: &Path) -> Result<Option<Stored>> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    let text = String::from_utf8(bytes).map_err(|_| problem(path, "not UTF-8 text"))?;
+    if has_conflict_markers(&text) {
+        return Err(problem(
+            path,
+            "conflicted: the file holds merge-conflict markers; re-run accept to regenerate it",
+        ));
+    }
+    let value = crate::canonical::parse_strict(text.as_bytes())
+        .map_err(|e| problem(path, format!("not a valid baseline: {e}")))?;
+    crate::manifest::validate(&value).map_err(|p| problem(path, p))?;
+    Ok(Some(Stored { value, text }))
+}
+
+/// Holds the accept lock of one baselines folder until dropped. The lock file lives in the
+/// system's temporary folder, so that nothing but baselines appears in the repository.
+pub struct Lock {
+    _file: File,
+}
+
+impl Lock {
+    /// Waits for and takes the lock of a baselines folder.
+    pub fn acquire(dir: &Path) -> Result<Lock> {
+        let key = crate::canonical::sha256_tagged(
+            std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned()).to_string_lossy().as_bytes(),
+        );
+        let path = std::env::temp_dir().join(format!("provbase-{}.lock", &key[7..23]));
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        file.lock().map_err(|e| Error::io(&path, e))?;
+        Ok(Lock { _file: file })
+    }
+}
+
+/// Writes `bytes` to `path` unless the file already holds exactly those bytes (then it is left
+/// alone, mtime included). The write is atomic: a temporary file in the same folder, synced,
+/// then renamed over the old one. Returns whether it wrote.
+pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<bool> {
+    if std::fs::read(path).is_ok_and(|old| old == bytes) {
+        return Ok(false);
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".provbase-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
+    tmp.as_file().sync_all().map_err(|e| Error::io(tmp.path(), e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(true)
+}
+
+/// The baseline files (`*.json`, not in subfolders: those belong to profiles) of a folder.
+pub fn list(dir: &Path) -> Result<Vec<PathBuf>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io(dir, e)),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let path = entry.path();
+        if path.extension().is_some_and(|x| x == "json") && path.is_file() {
+            out.push(path);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Baseline files that no run owns.
+pub fn orphans(dir: &Path, runs: &[&str]) -> Result<Vec<PathBuf>> {
+    Ok(list(dir)?
+        .into_iter()
+        .filter(|p| {
+            let stem = p.file_stem().map(|s| s.to_string_lossy().into_owned());
+            !stem.is_some_and(|s| runs.contains(&s.as_str()))
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn sealed() -> Vec<u8> {
+        let mut v = json!({"format_version": 1, "run": "r"});
+        crate::manifest::seal(&mut v);
+        crate::canonical::pretty_bytes(&v)
+    }
+
+    #[test]
+    fn bad_baselines_are_named_and_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases: &[(&str, Vec<u8>, &str)] = &[
+            ("syntax", b"{\"format_version\": 1,".to_vec(), "not a valid baseline"),
+            ("dup", b"{\"format_version\": 1, \"format_version\": 1}".to_vec(), "duplicate key"),
+            ("version", b"{\"format_version\": 9, \"digest\": \"x\"}".to_vec(), "unknown format_version 9"),
+            ("edited", String::from_utf8(sealed()).unwrap().replace("\"r\"", "\"s\"").into_bytes(), "edited by hand"),
+            ("conflict", b"<<<<<<< HEAD\n{}\n=======\n{}\n>>>>>>> other\n".to_vec(), "conflicted"),
+        ];
+        for (name, bytes, needle) in cases {
+            let p = dir.path().join(format!("{name}.json"));
+            std::fs::write(&p, bytes).unwrap();
+            let msg = load(&p).unwrap_err().to_string();
+            assert!(msg.contains(needle) && msg.contains(&format!("{name}.json")), "{name}: {msg}");
+            assert_eq!(&std::fs::read(&p).unwrap(), bytes, "{name} left as it was");
+        }
+        assert!(load(&dir.path().join("absent.json")).unwrap().is_none());
+        let good = dir.path().join("good.json");
+        std::fs::write(&good, sealed()).unwrap();
+        assert!(load(&good).unwrap().is_some());
+    }
+
+    #[test]
+    fn unchanged_bytes_are_not_rewritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("new/sub/r.json");
+        assert!(write_if_changed(&p, b"a\n").unwrap());
+        let m1 = std::fs::metadata(&p).unwrap().modified().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert!(!write_if_changed(&p, b"a\n").unwrap());
+        assert_eq!(std::fs::metadata(&p).unwrap().modified().unwrap(), m1);
+        assert!(write_if_changed(&p, b"b\n").unwrap());
+        assert_eq!(std::fs::read(&p).unwrap(), b"b\n");
+        let leftovers: Vec<_> = std::fs::read_dir(p.parent().unwrap()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "no temporary file left behind");
+    }
+
+    #[test]
+    fn orphans_ignore_subfolders_and_other_files() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in ["a.json", "b.json", "README.md", "nightly/a.json"] {
+            std::fs::create_dir_all(dir.path().join(f).parent().unwrap()).unwrap();
+            std::fs::write(dir.path().join(f), "{}").unwrap();
+        }
+        let o = orphans(dir.path(), &["a"]).unwrap();
+        assert_eq!(o, vec![dir.path().join("b.json")]);
+    }
+
+    #[test]
+    fn lock_can_be_taken_again_after_release() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Lock::acquire(dir.path()).unwrap());
+        drop(Lock::acquire(dir.path()).unwrap());
+    }
+}
