@@ -49,7 +49,9 @@ pub fn tag_digest(digest: &[u8]) -> String {
 /// Whether a string has the shape `sha256:<64 lowercase hex>`.
 pub fn is_sha256_tagged(s: &str) -> bool {
     s.strip_prefix(SHA256_PREFIX).is_some_and(|h| {
-        h.len() == 64 && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        h.len() == 64
+            && h.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     })
 }
 
@@ -168,8 +170,8 @@ mod tests {
         for entry in std::fs::read_dir(fixtures().join("input")).unwrap() {
             let path = entry.unwrap().path();
             let input = std::fs::read(&path).unwrap();
-            let expected = std::fs::read(fixtures().join("output").join(path.file_name().unwrap()))
-                .unwrap();
+            let expected =
+                std::fs::read(fixtures().join("output").join(path.file_name().unwrap())).unwrap();
             let value = parse_strict(&input).unwrap();
             assert_eq!(
                 String::from_utf8_lossy(&jcs_bytes(&value)),
@@ -195,7 +197,11 @@ mod tests {
                 continue;
             }
             let v = Value::Number(serde_json::Number::from_f64(f).unwrap());
-            assert_eq!(String::from_utf8(jcs_bytes(&v)).unwrap(), expected, "{hex_bits}");
+            assert_eq!(
+                String::from_utf8(jcs_bytes(&v)).unwrap(),
+                expected,
+                "{hex_bits}"
+            );
             checked += 1;
         }
         assert!(checked > 9_000);

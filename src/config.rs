@@ -132,7 +132,10 @@ struct Source<'a> {
 
 impl Source<'_> {
     fn line(&self, offset: usize) -> usize {
-        self.text[..offset.min(self.text.len())].matches('\n').count() + 1
+        self.text[..offset.min(self.text.len())]
+            .matches('\n')
+            .count()
+            + 1
     }
 
     fn err<T>(&self, span: std::ops::Range<usize>, message: impl Into<String>) -> Result<T> {
@@ -194,7 +197,11 @@ impl Config {
         let mut profiles = BTreeMap::new();
         for (name, rp) in &raw.profile {
             let mut profile = Profile {
-                baselines: rp.baselines.as_ref().map(|b| checked_folder(&src, b)).transpose()?,
+                baselines: rp
+                    .baselines
+                    .as_ref()
+                    .map(|b| checked_folder(&src, b))
+                    .transpose()?,
                 policy: Vec::new(),
             };
             for (key, value) in &rp.policy {
@@ -218,7 +225,12 @@ impl Config {
             }
             let params = match &rr.params {
                 None => serde_json::Map::new(),
-                Some(t) => match toml_to_json(&src, "params", &toml::Value::Table(t.get_ref().clone()), t.span())? {
+                Some(t) => match toml_to_json(
+                    &src,
+                    "params",
+                    &toml::Value::Table(t.get_ref().clone()),
+                    t.span(),
+                )? {
                     Value::Object(m) => m,
                     _ => unreachable!("a table converts to an object"),
                 },
@@ -250,7 +262,11 @@ impl Config {
             return Err(Error::Usage(format!(
                 "unknown profile `{name}` in {} (known: {})",
                 self.path.display(),
-                if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+                if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                }
             )));
         };
         if let Some(b) = &profile.baselines {
@@ -266,6 +282,18 @@ impl Config {
     /// The absolute baselines folder.
     pub fn baselines_dir(&self) -> PathBuf {
         self.root.join(&self.baselines)
+    }
+
+    /// The baselines folders of the default configuration and of every profile.
+    pub fn all_baselines_dirs(&self) -> Vec<PathBuf> {
+        let mut dirs = vec![self.baselines_dir()];
+        dirs.extend(
+            self.profiles
+                .values()
+                .filter_map(|p| p.baselines.as_ref())
+                .map(|b| self.root.join(b)),
+        );
+        dirs
     }
 
     /// The baseline file of a run.
@@ -288,7 +316,10 @@ impl Config {
 fn checked_folder(src: &Source, b: &Spanned<String>) -> Result<String> {
     let s = b.get_ref();
     if s.is_empty() || Path::new(s).is_absolute() {
-        return src.err(b.span(), format!("`baselines` must be a folder relative to {FILE_NAME}, not `{s}`"));
+        return src.err(
+            b.span(),
+            format!("`baselines` must be a folder relative to {FILE_NAME}, not `{s}`"),
+        );
     }
     Ok(s.clone())
 }
@@ -316,7 +347,10 @@ fn strip_rule(src: &Source, entry: &Spanned<toml::Value>) -> Result<StripRule> {
         toml::Value::String(s) => (s.clone(), None),
         toml::Value::Table(t) => {
             if let Some(k) = t.keys().find(|k| *k != "path" && *k != "expect") {
-                return src.err(entry.span(), format!("`strip`: unknown key `{k}` (expected `path`, `expect`)"));
+                return src.err(
+                    entry.span(),
+                    format!("`strip`: unknown key `{k}` (expected `path`, `expect`)"),
+                );
             }
             let Some(toml::Value::String(p)) = t.get("path") else {
                 return src.err(entry.span(), "`strip`: a table needs `path = \"…\"`");
@@ -325,13 +359,23 @@ fn strip_rule(src: &Source, entry: &Spanned<toml::Value>) -> Result<StripRule> {
                 None => None,
                 Some(toml::Value::String(e)) => match Expect::parse(e) {
                     Some(x) => Some(x),
-                    None => return src.err(entry.span(), format!("`strip`: unknown expect `{e}` (known: {})", Expect::NAMES)),
+                    None => {
+                        return src.err(
+                            entry.span(),
+                            format!("`strip`: unknown expect `{e}` (known: {})", Expect::NAMES),
+                        );
+                    }
                 },
                 Some(_) => return src.err(entry.span(), "`strip`: `expect` must be a string"),
             };
             (p.clone(), expect)
         }
-        _ => return src.err(entry.span(), "`strip`: each entry is a selector string or { path, expect }"),
+        _ => {
+            return src.err(
+                entry.span(),
+                "`strip`: each entry is a selector string or { path, expect }",
+            );
+        }
     };
     match Selector::parse(&path) {
         Ok(selector) => Ok(StripRule { selector, expect }),
@@ -339,9 +383,20 @@ fn strip_rule(src: &Source, entry: &Spanned<toml::Value>) -> Result<StripRule> {
     }
 }
 
-fn policy_entry(src: &Source, key: &Spanned<String>, value: &Spanned<String>) -> Result<(PolicyKey, Policy)> {
+fn policy_entry(
+    src: &Source,
+    key: &Spanned<String>,
+    value: &Spanned<String>,
+) -> Result<(PolicyKey, Policy)> {
     let Some(policy) = Policy::parse(value.get_ref()) else {
-        return src.err(value.span(), format!("policy `{}`: `{}` is not one of fail, warn, ignore", key.get_ref(), value.get_ref()));
+        return src.err(
+            value.span(),
+            format!(
+                "policy `{}`: `{}` is not one of fail, warn, ignore",
+                key.get_ref(),
+                value.get_ref()
+            ),
+        );
     };
     let k = key.get_ref();
     let pk = if let Some(cat) = Category::parse(k) {
@@ -359,7 +414,12 @@ fn policy_entry(src: &Source, key: &Spanned<String>, value: &Spanned<String>) ->
 
 /// Converts a TOML value to JSON: datetimes become strings, integers beyond 2^53 strings,
 /// and non-finite floats are refused (JSON cannot hold them).
-fn toml_to_json(src: &Source, key: &str, v: &toml::Value, span: std::ops::Range<usize>) -> Result<Value> {
+fn toml_to_json(
+    src: &Source,
+    key: &str,
+    v: &toml::Value,
+    span: std::ops::Range<usize>,
+) -> Result<Value> {
     Ok(match v {
         toml::Value::String(s) => Value::String(s.clone()),
         toml::Value::Integer(i) => {
@@ -380,7 +440,12 @@ fn toml_to_json(src: &Source, key: &str, v: &toml::Value, span: std::ops::Range<
         ),
         toml::Value::Table(t) => Value::Object(
             t.iter()
-                .map(|(k, x)| Ok((k.clone(), toml_to_json(src, &format!("{key}.{k}"), x, span.clone())?)))
+                .map(|(k, x)| {
+                    Ok((
+                        k.clone(),
+                        toml_to_json(src, &format!("{key}.{k}"), x, span.clone())?,
+                    ))
+                })
                 .collect::<Result<_>>()?,
         ),
     })
@@ -438,29 +503,59 @@ params = { image = "N1597846115", seed = 42, big = 9007199254740993, when = 1979
         let mut nightly = cfg.clone();
         nightly.select_profile("nightly").unwrap();
         assert_eq!(nightly.baselines, "bl/nightly");
-        let msg = cfg.clone().select_profile("weekly").unwrap_err().to_string();
-        assert!(msg.contains("unknown profile `weekly`") && msg.contains("nightly"), "{msg}");
+        let msg = cfg
+            .clone()
+            .select_profile("weekly")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("unknown profile `weekly`") && msg.contains("nightly"),
+            "{msg}"
+        );
     }
 
     #[test]
     fn bad_input_names_file_line_and_key() {
         let cases: &[(&str, usize, &str)] = &[
             ("[harness]\nbaseline = \"x\"\n", 2, "baseline"),
-            ("[[run]]\nname = \"a\"\nstatic_dta = [\"x\"]\n", 3, "static_dta"),
-            ("[[run]]\nname = \"a\"\n\n[[run]]\nname = \"a\"\n", 5, "duplicate run name `a`"),
+            (
+                "[[run]]\nname = \"a\"\nstatic_dta = [\"x\"]\n",
+                3,
+                "static_dta",
+            ),
+            (
+                "[[run]]\nname = \"a\"\n\n[[run]]\nname = \"a\"\n",
+                5,
+                "duplicate run name `a`",
+            ),
             ("[[run]]\nname = \"../x\"\n", 2, "`../x`"),
             ("[[run]]\nname = \".hidden\"\n", 2, "`.hidden`"),
-            ("[[run]]\nname = \"a\"\nstatic_data = [\"cfg/[\"]\n", 3, "bad glob `cfg/[`"),
+            (
+                "[[run]]\nname = \"a\"\nstatic_data = [\"cfg/[\"]\n",
+                3,
+                "bad glob `cfg/[`",
+            ),
             ("[policy]\ngit = \"maybe\"\n", 2, "`maybe`"),
             ("[policy]\ngti = \"warn\"\n", 2, "unknown category `gti`"),
             ("[harness]\nstrip = [\"a..b\"]\n", 2, "a..b"),
-            ("[harness]\nstrip = [{ path = \"a\", expect = \"iso\" }]\n", 2, "unknown expect `iso`"),
-            ("[[run]]\nname = \"a\"\nparams = { x = nan }\n", 3, "cannot be written as JSON"),
+            (
+                "[harness]\nstrip = [{ path = \"a\", expect = \"iso\" }]\n",
+                2,
+                "unknown expect `iso`",
+            ),
+            (
+                "[[run]]\nname = \"a\"\nparams = { x = nan }\n",
+                3,
+                "cannot be written as JSON",
+            ),
             ("[[run]]\nname = \n", 2, ""),
         ];
         for (text, line, needle) in cases {
             let msg = err(text);
-            assert!(msg.starts_with(&format!("/repo/harness.toml:{line}:")), "{text:?} gave {msg}");
+            assert!(
+                msg.starts_with(&format!("/repo/harness.toml:{line}:")),
+                "{text:?} gave {msg}"
+            );
             assert!(msg.contains(needle), "{text:?} gave {msg}");
         }
     }

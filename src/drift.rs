@@ -216,7 +216,12 @@ pub struct Drift {
 /// compared: it differs whenever anything else does.
 pub fn compare(baseline: &Value, current: &Value, policy: &PolicySet) -> Vec<Drift> {
     let mut out = Vec::new();
-    walk(&JsonPath::default(), Some(baseline), Some(current), &mut out);
+    walk(
+        &JsonPath::default(),
+        Some(baseline),
+        Some(current),
+        &mut out,
+    );
     out.retain(|(p, _, _)| p.key(0) != Some("digest") || p.0.len() > 1);
     out.into_iter()
         .map(|(path, before, after)| {
@@ -241,7 +246,12 @@ fn walk<'a>(here: &JsonPath, a: Option<&'a Value>, b: Option<&'a Value>, out: &m
             keys.sort();
             keys.dedup();
             for k in keys {
-                walk(&here.child(Segment::Key(k.clone())), x.get(k), y.get(k), out);
+                walk(
+                    &here.child(Segment::Key(k.clone())),
+                    x.get(k),
+                    y.get(k),
+                    out,
+                );
             }
         }
         (Some(Value::Array(x)), Some(Value::Array(y))) => {
@@ -297,10 +307,25 @@ mod tests {
         let cases: &[(&str, Value, Category, Policy)] = &[
             ("/code/git_sha", json!("bbb"), Category::Git, Policy::Warn),
             ("/code/dirty", json!(true), Category::Git, Policy::Warn),
-            ("/code/scope/src~1a.py", json!("sha256:9"), Category::Code, Policy::Fail),
-            ("/static_data_hashes/cfg~1a.yaml", json!("sha256:9"), Category::StaticData, Policy::Fail),
+            (
+                "/code/scope/src~1a.py",
+                json!("sha256:9"),
+                Category::Code,
+                Policy::Fail,
+            ),
+            (
+                "/static_data_hashes/cfg~1a.yaml",
+                json!("sha256:9"),
+                Category::StaticData,
+                Policy::Fail,
+            ),
             ("/params/seed", json!(43), Category::Params, Policy::Fail),
-            ("/hardware/cpu/brand", json!("y"), Category::Hardware, Policy::Warn),
+            (
+                "/hardware/cpu/brand",
+                json!("y"),
+                Category::Hardware,
+                Policy::Warn,
+            ),
         ];
         for (pointer, new, cat, pol) in cases {
             let mut cur = base();
@@ -336,9 +361,18 @@ mod tests {
     fn policies_override_categories_and_the_most_specific_path_wins() {
         let mut p = PolicySet::default();
         p.set(PolicyKey::Category(Category::Git), Policy::Fail);
-        p.set(PolicyKey::Path(Selector::parse("hardware.**").unwrap()), Policy::Ignore);
-        p.set(PolicyKey::Path(Selector::parse("hardware.cpu.brand").unwrap()), Policy::Fail);
-        p.set(PolicyKey::Path(Selector::parse("hardware.*.*").unwrap()), Policy::Warn);
+        p.set(
+            PolicyKey::Path(Selector::parse("hardware.**").unwrap()),
+            Policy::Ignore,
+        );
+        p.set(
+            PolicyKey::Path(Selector::parse("hardware.cpu.brand").unwrap()),
+            Policy::Fail,
+        );
+        p.set(
+            PolicyKey::Path(Selector::parse("hardware.*.*").unwrap()),
+            Policy::Warn,
+        );
         let mut cur = base();
         cur["code"]["git_sha"] = json!("bbb");
         cur["hardware"]["cpu"]["brand"] = json!("y");
@@ -355,7 +389,10 @@ mod tests {
     fn verdicts() {
         let mut cur = base();
         cur["code"]["git_sha"] = json!("bbb");
-        assert_eq!(verdict(&compare(&base(), &cur, &PolicySet::default())), Verdict::Warn);
+        assert_eq!(
+            verdict(&compare(&base(), &cur, &PolicySet::default())),
+            Verdict::Warn
+        );
         assert_eq!(verdict(&[]), Verdict::Pass);
     }
 }

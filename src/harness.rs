@@ -33,7 +33,8 @@ pub fn main() -> ExitCode {
 
 /// Whether an environment variable is set to a true value (`1`, `true`, `yes`).
 pub fn env_flag(name: &str) -> bool {
-    std::env::var(name).is_ok_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
+    std::env::var(name)
+        .is_ok_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
 }
 
 /// The test harness, configurable before it runs.
@@ -98,7 +99,11 @@ impl Harness {
             },
         };
         let mut config = Config::load(&path)?;
-        let profile = self.profile.clone().or_else(|| std::env::var("PROVBASE_PROFILE").ok().filter(|p| !p.is_empty()));
+        let profile = self.profile.clone().or_else(|| {
+            std::env::var("PROVBASE_PROFILE")
+                .ok()
+                .filter(|p| !p.is_empty())
+        });
         if let Some(p) = &profile {
             config.select_profile(p)?;
         }
@@ -112,11 +117,15 @@ impl Harness {
                 let session = Arc::clone(&session);
                 let name = run.name.clone();
                 let hint = hint.clone();
-                Trial::test(run.name.clone(), move || run_trial(&session, &name, accept, &hint))
+                Trial::test(run.name.clone(), move || {
+                    run_trial(&session, &name, accept, &hint)
+                })
             })
             .collect();
         let session_o = Arc::clone(&session);
-        trials.push(Trial::test(ORPHANS_TRIAL, move || orphans_trial(&session_o)));
+        trials.push(Trial::test(ORPHANS_TRIAL, move || {
+            orphans_trial(&session_o)
+        }));
         Ok(libtest_mimic::run(&parsed, trials))
     }
 }
@@ -131,15 +140,22 @@ struct AcceptHint {
 
 impl AcceptHint {
     fn for_program(program: &Path, profile: Option<&str>) -> AcceptHint {
-        let stem = program.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let stem = program
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
         // cargo names test binaries `<test>-<16 hex digits>`
         let test = match stem.rsplit_once('-') {
-            Some((t, h)) if h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()) => t.to_owned(),
+            Some((t, h)) if h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                t.to_owned()
+            }
             _ if stem.is_empty() => "baselines".to_owned(),
             _ => stem,
         };
         AcceptHint {
-            prefix: profile.map(|p| format!("PROVBASE_PROFILE={p} ")).unwrap_or_default(),
+            prefix: profile
+                .map(|p| format!("PROVBASE_PROFILE={p} "))
+                .unwrap_or_default(),
             nextest: std::env::var_os("NEXTEST").is_some(),
             test,
         }
@@ -147,9 +163,15 @@ impl AcceptHint {
 
     fn command(&self, run: &str) -> String {
         if self.nextest {
-            format!("{}PROVBASE_ACCEPT=1 cargo nextest run --test {} -E 'test(={run})'", self.prefix, self.test)
+            format!(
+                "{}PROVBASE_ACCEPT=1 cargo nextest run --test {} -E 'test(={run})'",
+                self.prefix, self.test
+            )
         } else {
-            format!("{}cargo test --test {} -- --accept --exact {run}", self.prefix, self.test)
+            format!(
+                "{}cargo test --test {} -- --accept --exact {run}",
+                self.prefix, self.test
+            )
         }
     }
 }
@@ -163,7 +185,10 @@ fn run_trial(session: &Session, name: &str, accept: bool, hint: &AcceptHint) -> 
     if accept {
         return match session.accept(run) {
             Ok(Accepted::Written) => {
-                eprintln!("provbase: accepted {}", session.config.rel(&session.config.baseline_path(name)));
+                eprintln!(
+                    "provbase: accepted {}",
+                    session.config.rel(&session.config.baseline_path(name))
+                );
                 Ok(())
             }
             Ok(Accepted::Unchanged) => Ok(()),
@@ -187,10 +212,17 @@ fn orphans_trial(session: &Session) -> Result<(), Failed> {
     if orphans.is_empty() {
         return Ok(());
     }
-    let list: Vec<String> = orphans.iter().map(|p| format!("  {}", session.config.rel(p))).collect();
+    let list: Vec<String> = orphans
+        .iter()
+        .map(|p| format!("  {}", session.config.rel(p)))
+        .collect();
     Err(Failed::from(format!(
         "{} in {} no run in {} owns:\n{}\n\nRemove them with: provbase prune --yes (or add the runs back)",
-        if orphans.len() == 1 { "a baseline" } else { "baselines" },
+        if orphans.len() == 1 {
+            "a baseline"
+        } else {
+            "baselines"
+        },
         session.config.baselines,
         session.config.rel(&session.config.path),
         list.join("\n")
@@ -208,10 +240,19 @@ mod tests {
             nextest: false,
             test: "baselines".into(),
         };
-        assert_eq!(h.command("r1"), "cargo test --test baselines -- --accept --exact r1");
-        let h = AcceptHint::for_program(Path::new("/t/deps/baselines-0123456789abcdef"), Some("nightly"));
+        assert_eq!(
+            h.command("r1"),
+            "cargo test --test baselines -- --accept --exact r1"
+        );
+        let h = AcceptHint::for_program(
+            Path::new("/t/deps/baselines-0123456789abcdef"),
+            Some("nightly"),
+        );
         assert_eq!(h.test, "baselines");
         assert!(h.prefix.starts_with("PROVBASE_PROFILE=nightly"));
-        assert_eq!(AcceptHint::for_program(Path::new("/t/prov-check"), None).test, "prov-check");
+        assert_eq!(
+            AcceptHint::for_program(Path::new("/t/prov-check"), None).test,
+            "prov-check"
+        );
     }
 }

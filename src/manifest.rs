@@ -80,9 +80,17 @@ mod tests {
         assert!(err.contains("edited by hand"), "{err}");
         seal(&mut m);
         m["format_version"] = json!(2);
-        assert!(validate(&m).unwrap_err().contains("unknown format_version 2"));
+        assert!(
+            validate(&m)
+                .unwrap_err()
+                .contains("unknown format_version 2")
+        );
         assert!(validate(&json!([1])).is_err());
-        assert!(validate(&json!({"format_version": 1})).unwrap_err().contains("no `digest`"));
+        assert!(
+            validate(&json!({"format_version": 1}))
+                .unwrap_err()
+                .contains("no `digest`")
+        );
     }
 
     #[test]

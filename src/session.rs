@@ -72,7 +72,7 @@ pub struct Session {
 impl Session {
     /// A session over a configuration. Collects nothing yet.
     pub fn new(config: Config) -> Session {
-        let facts = Facts::new(&config.root);
+        let facts = Facts::new(&config.root, config.all_baselines_dirs());
         Session { config, facts }
     }
 
@@ -107,9 +107,12 @@ impl Session {
         let mut code = self.facts.git().clone();
         let scope_files = files::expand(root, &run.code, "code", &|p| self.facts.git_ignores(p))
             .map_err(|m| Self::err(run, m))?;
-        code.insert("scope".into(), Value::Object(self.hashes(run, &scope_files)?));
-        let static_files =
-            files::expand(root, &run.static_data, "static_data", &|_| false).map_err(|m| Self::err(run, m))?;
+        code.insert(
+            "scope".into(),
+            Value::Object(self.hashes(run, &scope_files)?),
+        );
+        let static_files = files::expand(root, &run.static_data, "static_data", &|_| false)
+            .map_err(|m| Self::err(run, m))?;
         let mut m = json!({
             "format_version": FORMAT_VERSION,
             "run": run.name,
@@ -126,7 +129,8 @@ impl Session {
     /// The stripped manifest: what a baseline holds, sealed with its digest.
     pub fn stripped(&self, run: &RunSpec) -> Result<Value> {
         let mut m = self.collect(run)?;
-        crate::strip::strip(&mut m, &self.config.strip).map_err(|e| Self::err(run, e.to_string()))?;
+        crate::strip::strip(&mut m, &self.config.strip)
+            .map_err(|e| Self::err(run, e.to_string()))?;
         manifest::seal(&mut m);
         Ok(m)
     }
@@ -147,7 +151,8 @@ impl Session {
         let stored = store::load(&path);
         let current = self.stripped(run);
         if let Ok(c) = &current {
-            report.current_text = Some(String::from_utf8_lossy(&crate::canonical::pretty_bytes(c)).into_owned());
+            report.current_text =
+                Some(String::from_utf8_lossy(&crate::canonical::pretty_bytes(c)).into_owned());
         }
         match (stored, current) {
             (Err(e), _) | (_, Err(e)) => report.error = Some(e.to_string()),
@@ -192,7 +197,11 @@ impl Session {
             return Err(Error::Usage(format!(
                 "no run named `{bad}` in {} (runs: {})",
                 self.config.path.display(),
-                if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+                if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                }
             )));
         }
         Ok(self

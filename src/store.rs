@@ -68,7 +68,10 @@ impl Lock {
     /// Waits for and takes the lock of a baselines folder.
     pub fn acquire(dir: &Path) -> Result<Lock> {
         let key = crate::canonical::sha256_tagged(
-            std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned()).to_string_lossy().as_bytes(),
+            std::path::absolute(dir)
+                .unwrap_or_else(|_| dir.to_owned())
+                .to_string_lossy()
+                .as_bytes(),
         );
         let path = std::env::temp_dir().join(format!("provbase-{}.lock", &key[7..23]));
         let file = File::options()
@@ -97,7 +100,9 @@ pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<bool> {
         .tempfile_in(dir)
         .map_err(|e| Error::io(dir, e))?;
     tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
-    tmp.as_file().sync_all().map_err(|e| Error::io(tmp.path(), e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| Error::io(tmp.path(), e))?;
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(true)
 }
@@ -147,17 +152,43 @@ mod tests {
     fn bad_baselines_are_named_and_untouched() {
         let dir = tempfile::tempdir().unwrap();
         let cases: &[(&str, Vec<u8>, &str)] = &[
-            ("syntax", b"{\"format_version\": 1,".to_vec(), "not a valid baseline"),
-            ("dup", b"{\"format_version\": 1, \"format_version\": 1}".to_vec(), "duplicate key"),
-            ("version", b"{\"format_version\": 9, \"digest\": \"x\"}".to_vec(), "unknown format_version 9"),
-            ("edited", String::from_utf8(sealed()).unwrap().replace("\"r\"", "\"s\"").into_bytes(), "edited by hand"),
-            ("conflict", b"<<<<<<< HEAD\n{}\n=======\n{}\n>>>>>>> other\n".to_vec(), "conflicted"),
+            (
+                "syntax",
+                b"{\"format_version\": 1,".to_vec(),
+                "not a valid baseline",
+            ),
+            (
+                "dup",
+                b"{\"format_version\": 1, \"format_version\": 1}".to_vec(),
+                "duplicate key",
+            ),
+            (
+                "version",
+                b"{\"format_version\": 9, \"digest\": \"x\"}".to_vec(),
+                "unknown format_version 9",
+            ),
+            (
+                "edited",
+                String::from_utf8(sealed())
+                    .unwrap()
+                    .replace("\"r\"", "\"s\"")
+                    .into_bytes(),
+                "edited by hand",
+            ),
+            (
+                "conflict",
+                b"<<<<<<< HEAD\n{}\n=======\n{}\n>>>>>>> other\n".to_vec(),
+                "conflicted",
+            ),
         ];
         for (name, bytes, needle) in cases {
             let p = dir.path().join(format!("{name}.json"));
             std::fs::write(&p, bytes).unwrap();
             let msg = load(&p).unwrap_err().to_string();
-            assert!(msg.contains(needle) && msg.contains(&format!("{name}.json")), "{name}: {msg}");
+            assert!(
+                msg.contains(needle) && msg.contains(&format!("{name}.json")),
+                "{name}: {msg}"
+            );
             assert_eq!(&std::fs::read(&p).unwrap(), bytes, "{name} left as it was");
         }
         assert!(load(&dir.path().join("absent.json")).unwrap().is_none());

@@ -132,9 +132,9 @@ impl Selector {
                     "" => return Err(err("empty segment")),
                     "**" => Part::AnyDepth,
                     "*" => Part::Any,
-                    s if s.contains(['*', '?', '[']) => Part::Glob(
-                        glob::Pattern::new(s).map_err(|e| err(&e.to_string()))?,
-                    ),
+                    s if s.contains(['*', '?', '[']) => {
+                        Part::Glob(glob::Pattern::new(s).map_err(|e| err(&e.to_string()))?)
+                    }
                     s => Part::Literal(s.to_owned()),
                 }
             };
@@ -164,7 +164,11 @@ impl Selector {
     /// How specific the selector is: literal segments count most, then globs and `*`; `**`
     /// counts nothing. The most specific of several matching selectors wins.
     pub fn specificity(&self) -> (usize, usize) {
-        let literal = self.parts.iter().filter(|p| matches!(p, Part::Literal(_))).count();
+        let literal = self
+            .parts
+            .iter()
+            .filter(|p| matches!(p, Part::Literal(_)))
+            .count();
         let other = self
             .parts
             .iter()
@@ -325,15 +329,15 @@ fn strip_at(
             for key in keys {
                 let path = here.child(Segment::Key(key.clone()));
                 if let Some(rule) = rules.iter().find(|r| r.selector.matches(&path)) {
-                    if let Some(expect) = rule.expect {
-                        if !expect.accepts(&map[&key]) {
-                            return Err(StripError {
-                                path: path.to_string(),
-                                selector: rule.selector.to_string(),
-                                expect: expect.name(),
-                                value: map[&key].to_string(),
-                            });
-                        }
+                    if let Some(expect) = rule.expect
+                        && !expect.accepts(&map[&key])
+                    {
+                        return Err(StripError {
+                            path: path.to_string(),
+                            selector: rule.selector.to_string(),
+                            expect: expect.name(),
+                            value: map[&key].to_string(),
+                        });
                     }
                     map.remove(&key);
                     removed.push(path);
@@ -372,19 +376,43 @@ mod tests {
     fn selector_matching_table() {
         let cases: &[(&str, &[&str], bool)] = &[
             ("pipeline_run_iso8601", &["pipeline_run_iso8601"], true),
-            ("pipeline_run_iso8601", &["external", "pipeline_run_iso8601"], false),
+            (
+                "pipeline_run_iso8601",
+                &["external", "pipeline_run_iso8601"],
+                false,
+            ),
             ("**.pipeline_run_iso8601", &["pipeline_run_iso8601"], true),
-            ("**.pipeline_run_iso8601", &["external", "nav", "pipeline_run_iso8601"], true),
+            (
+                "**.pipeline_run_iso8601",
+                &["external", "nav", "pipeline_run_iso8601"],
+                true,
+            ),
             ("**.pipeline_run_iso8601", &["external", "nav"], false),
             ("hardware.*.driver", &["hardware", "gpu0", "driver"], true),
-            ("hardware.*.driver", &["hardware", "a", "b", "driver"], false),
-            ("hardware.**.driver", &["hardware", "a", "b", "driver"], true),
+            (
+                "hardware.*.driver",
+                &["hardware", "a", "b", "driver"],
+                false,
+            ),
+            (
+                "hardware.**.driver",
+                &["hardware", "a", "b", "driver"],
+                true,
+            ),
             ("outputs.offset_*", &["outputs", "offset_du_px"], true),
             ("outputs.offset_*", &["outputs", "confidence"], false),
             ("spice_kernels.1", &["spice_kernels", "1"], true),
             ("spice_kernels.*", &["spice_kernels", "0"], true),
-            (r#"static_data_hashes."cfg/a.yaml""#, &["static_data_hashes", "cfg/a.yaml"], true),
-            (r#"static_data_hashes."cfg/a.yaml""#, &["static_data_hashes", "cfg/b.yaml"], false),
+            (
+                r#"static_data_hashes."cfg/a.yaml""#,
+                &["static_data_hashes", "cfg/a.yaml"],
+                true,
+            ),
+            (
+                r#"static_data_hashes."cfg/a.yaml""#,
+                &["static_data_hashes", "cfg/b.yaml"],
+                false,
+            ),
             ("a.b", &["a"], false),
             ("**", &["anything", "at", "all"], true),
         ];
@@ -409,7 +437,10 @@ mod tests {
             "external": {"nav": {"pipeline_run_iso8601": "x", "keep": [ {"started_at": 1, "k": 2} ]}}
         });
         let mut rules = builtin_rules();
-        rules.push(StripRule { selector: Selector::parse("**.started_at").unwrap(), expect: None });
+        rules.push(StripRule {
+            selector: Selector::parse("**.started_at").unwrap(),
+            expect: None,
+        });
         let removed = strip(&mut v, &rules).unwrap();
         assert_eq!(
             v,
@@ -421,11 +452,19 @@ mod tests {
 
     #[test]
     fn typed_rules_fail_on_the_wrong_shape() {
-        let rule = |e| vec![StripRule { selector: Selector::parse("**.t").unwrap(), expect: Some(e) }];
+        let rule = |e| {
+            vec![StripRule {
+                selector: Selector::parse("**.t").unwrap(),
+                expect: Some(e),
+            }]
+        };
         let ok: &[(Expect, Value)] = &[
             (Expect::Rfc3339, json!("2026-11-23T10:00:00Z")),
             (Expect::Rfc3339, json!("2026-11-23T10:00:00.123+02:00")),
-            (Expect::GitSha, json!("0123456789abcdef0123456789abcdef01234567")),
+            (
+                Expect::GitSha,
+                json!("0123456789abcdef0123456789abcdef01234567"),
+            ),
             (Expect::Duration, json!("1.5s")),
             (Expect::Duration, json!(12.5)),
             (Expect::Path, json!("out/a.json")),
@@ -454,7 +493,10 @@ mod tests {
     fn paths_display_with_quotes_when_needed() {
         let p = path(&["static_data_hashes", "cfg/a.yaml"]);
         assert_eq!(p.to_string(), r#"static_data_hashes."cfg/a.yaml""#);
-        assert_eq!(path(&["spice_kernels", "2", "sha256"]).to_string(), "spice_kernels[2].sha256");
+        assert_eq!(
+            path(&["spice_kernels", "2", "sha256"]).to_string(),
+            "spice_kernels[2].sha256"
+        );
         // what Display writes, parse reads back
         let sel = Selector::parse(&p.to_string()).unwrap();
         assert!(sel.matches(&p));

@@ -13,7 +13,11 @@ pub(super) fn run(cli: &Cli, names: &[String]) -> Result<u8> {
     // orphans are judged only when every run is checked: a filtered check never calls the
     // runs it skipped orphans
     let orphans: Vec<String> = if names.is_empty() {
-        session.orphans()?.iter().map(|p| session.config.rel(p)).collect()
+        session
+            .orphans()?
+            .iter()
+            .map(|p| session.config.rel(p))
+            .collect()
     } else {
         Vec::new()
     };
@@ -22,7 +26,11 @@ pub(super) fn run(cli: &Cli, names: &[String]) -> Result<u8> {
         .any(|r| matches!(r.status, Status::Fail | Status::Missing | Status::Error))
         || !orphans.is_empty();
     match cli.format {
-        Format::Json => print_json(&json::document(&reports, &orphans, session.config.profile.as_deref())),
+        Format::Json => print_json(&json::document(
+            &reports,
+            &orphans,
+            session.config.profile.as_deref(),
+        )),
         Format::Human => {
             for r in &reports {
                 let label = match r.status {
@@ -39,7 +47,9 @@ pub(super) fn run(cli: &Cli, names: &[String]) -> Result<u8> {
                 }
             }
             for o in &orphans {
-                println!("ORPHAN  {o}: no run owns this baseline (remove it with: provbase prune --yes)");
+                println!(
+                    "ORPHAN  {o}: no run owns this baseline (remove it with: provbase prune --yes)"
+                );
             }
             let n = |s: Status| reports.iter().filter(|r| r.status == s).count();
             println!(
@@ -50,7 +60,11 @@ pub(super) fn run(cli: &Cli, names: &[String]) -> Result<u8> {
                 n(Status::Fail),
                 n(Status::Missing),
                 n(Status::Error),
-                if orphans.is_empty() { String::new() } else { format!(", {} orphan", orphans.len()) }
+                if orphans.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} orphan", orphans.len())
+                }
             );
         }
     }

@@ -52,7 +52,10 @@ pub(super) fn run(cli: &Cli, a: &Path, b: &Path) -> Result<u8> {
         })?;
     }
     let drifts = drift::compare(&va, &vb, &policy);
-    let shown: Vec<_> = drifts.iter().filter(|d| d.policy != drift::Policy::Ignore).collect();
+    let shown: Vec<_> = drifts
+        .iter()
+        .filter(|d| d.policy != drift::Policy::Ignore)
+        .collect();
     match cli.format {
         Format::Json => print_json(&json!({
             "a": a.display().to_string(),

@@ -10,16 +10,19 @@ use std::sync::{Mutex, OnceLock};
 /// Lazily collected facts about one project root.
 pub struct Facts {
     root: PathBuf,
+    exclude: Vec<PathBuf>,
     git: OnceLock<Map<String, Value>>,
     hashes: Mutex<HashMap<PathBuf, String>>,
     repo: OnceLock<Option<(PathBuf, Mutex<git2::Repository>)>>,
 }
 
 impl Facts {
-    /// Facts about the project whose harness.toml lives in `root`.
-    pub fn new(root: &Path) -> Facts {
+    /// Facts about the project whose harness.toml lives in `root`; files under `exclude` (the
+    /// baselines folders) never make the tree dirty.
+    pub fn new(root: &Path, exclude: Vec<PathBuf>) -> Facts {
         Facts {
             root: root.to_owned(),
+            exclude,
             git: OnceLock::new(),
             hashes: Mutex::new(HashMap::new()),
             repo: OnceLock::new(),
@@ -28,7 +31,8 @@ impl Facts {
 
     /// The git fields of the `code` section.
     pub fn git(&self) -> &Map<String, Value> {
-        self.git.get_or_init(|| super::git::collect(&self.root))
+        self.git
+            .get_or_init(|| super::git::collect(&self.root, &self.exclude))
     }
 
     /// Whether the git collection already ran (for tests of laziness).
@@ -38,7 +42,12 @@ impl Facts {
 
     /// `"sha256:<hex>"` of a file, read at most once per process.
     pub fn hash(&self, path: &Path) -> std::io::Result<String> {
-        if let Some(h) = self.hashes.lock().unwrap_or_else(|e| e.into_inner()).get(path) {
+        if let Some(h) = self
+            .hashes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(path)
+        {
             return Ok(h.clone());
         }
         let h = super::files::sha256_file(path)?;
@@ -56,9 +65,15 @@ impl Facts {
             let workdir = repo.workdir()?.canonicalize().ok()?;
             Some((workdir, Mutex::new(repo)))
         });
-        let Some((workdir, repo)) = repo else { return false };
-        let Ok(abs) = path.canonicalize() else { return false };
-        let Ok(rel) = abs.strip_prefix(workdir) else { return false };
+        let Some((workdir, repo)) = repo else {
+            return false;
+        };
+        let Ok(abs) = path.canonicalize() else {
+            return false;
+        };
+        let Ok(rel) = abs.strip_prefix(workdir) else {
+            return false;
+        };
         let repo = repo.lock().unwrap_or_else(|e| e.into_inner());
         repo.status_should_ignore(rel).unwrap_or(false)
     }

@@ -15,9 +15,10 @@ pub struct Matched {
     pub abs: PathBuf,
 }
 
-/// Expands globs relative to `root`. `*` never crosses `/` (only `**` does). Every glob must
-/// match at least one file; `skip` may drop files (for example those git ignores), and a glob
-/// whose every match is dropped fails as well.
+/// Expands globs relative to `root`. `*` never crosses `/` (only `**` does), and a matched folder
+/// stands for every file under it (so `src/nav/**` and `src/nav` both mean all of `src/nav`).
+/// Every glob must match at least one file; `skip` may drop files (for example those git
+/// ignores), and a glob whose every match is dropped fails as well.
 pub fn expand(
     root: &Path,
     globs: &[GlobSpec],
@@ -31,29 +32,39 @@ pub fn expand(
     };
     let mut out = Vec::new();
     for g in globs {
-        let full = if Path::new(&g.pattern).is_absolute() {
-            g.pattern.clone()
+        // `dir/**` means the folder and everything under it; the glob crate would yield only
+        // its subfolders, so match the folder itself and walk it
+        let pattern = g.pattern.strip_suffix("/**").unwrap_or(&g.pattern);
+        let full = if Path::new(pattern).is_absolute() {
+            pattern.to_owned()
         } else {
             format!(
                 "{}/{}",
                 glob::Pattern::escape(&root.to_string_lossy()),
-                g.pattern
+                pattern
             )
         };
-        let paths = glob::glob_with(&full, opts)
-            .map_err(|e| format!("`{key}` glob `{}` (harness.toml line {}): {e}", g.pattern, g.line))?;
+        let paths = glob::glob_with(&full, opts).map_err(|e| {
+            format!(
+                "`{key}` glob `{}` (harness.toml line {}): {e}",
+                g.pattern, g.line
+            )
+        })?;
         let before = out.len();
         for entry in paths {
-            let path = entry.map_err(|e| format!("cannot read {}: {}", e.path().display(), e.error()))?;
-            if !path.is_file() || skip(&path) {
-                continue;
+            let path =
+                entry.map_err(|e| format!("cannot read {}: {}", e.path().display(), e.error()))?;
+            let mut found = Vec::new();
+            walk(&path, &mut found)
+                .map_err(|e| format!("cannot read {}: {e}", rel_of(root, &path)))?;
+            for file in found {
+                if !skip(&file) {
+                    out.push(Matched {
+                        rel: rel_of(root, &file),
+                        abs: file,
+                    });
+                }
             }
-            let rel = path
-                .strip_prefix(root)
-                .unwrap_or(&path)
-                .to_string_lossy()
-                .replace('\\', "/");
-            out.push(Matched { rel, abs: path });
         }
         if out.len() == before {
             return Err(format!(
@@ -65,6 +76,45 @@ pub fn expand(
     out.sort();
     out.dedup();
     Ok(out)
+}
+
+fn rel_of(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+/// Collects the files at `path`: the file itself, or every file under a folder (not entering
+/// `.git`). A symbolic link that points nowhere is an error, not a silent skip.
+fn walk(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if std::fs::symlink_metadata(path).is_ok() => {
+            return Err(std::io::Error::new(
+                e.kind(),
+                format!("broken symbolic link ({e})"),
+            ));
+        }
+        Err(e) => return Err(e),
+    };
+    if meta.is_file() {
+        out.push(path.to_owned());
+    } else if meta.is_dir() {
+        if path.file_name().is_some_and(|n| n == ".git") {
+            return Ok(());
+        }
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<Result<_, _>>()?;
+        entries.sort();
+        for e in entries {
+            walk(&e, out).map_err(|err| {
+                std::io::Error::new(err.kind(), format!("{}: {err}", e.display()))
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// `"sha256:<hex>"` of a file's bytes, read in chunks so memory stays flat however large the
@@ -90,7 +140,10 @@ mod tests {
     use super::*;
 
     fn spec(p: &str) -> GlobSpec {
-        GlobSpec { pattern: p.into(), line: 7 }
+        GlobSpec {
+            pattern: p.into(),
+            line: 7,
+        }
     }
 
     #[test]
@@ -106,11 +159,31 @@ mod tests {
             std::fs::create_dir_all(root.join(f).parent().unwrap()).unwrap();
             std::fs::write(root.join(f), f).unwrap();
         }
-        let got = expand(root, &[spec("cfg/config_220_*.yaml"), spec("cfg/config_[34]*.yaml")], "static_data", &|_| false).unwrap();
+        let got = expand(
+            root,
+            &[spec("cfg/config_220_*.yaml"), spec("cfg/config_[34]*.yaml")],
+            "static_data",
+            &|_| false,
+        )
+        .unwrap();
         let rels: Vec<&str> = got.iter().map(|m| m.rel.as_str()).collect();
         assert_eq!(rels, ["cfg/config_220_body.yaml", "cfg/config_400_a.yaml"]);
         let deep = expand(root, &[spec("cfg/**/*.yaml")], "code", &|_| false).unwrap();
         assert_eq!(deep.len(), 4);
+        // a folder, or `folder/**`, stands for every file under it
+        for pattern in ["cfg/**", "cfg", "cfg/sub"] {
+            let got = expand(root, &[spec(pattern)], "code", &|_| false).unwrap();
+            assert_eq!(
+                got.len(),
+                if pattern == "cfg/sub" { 1 } else { 4 },
+                "{pattern}"
+            );
+        }
+        let skipped = expand(root, &[spec("cfg/**")], "code", &|p| {
+            p.ends_with("config_400_a.yaml")
+        })
+        .unwrap();
+        assert_eq!(skipped.len(), 3);
     }
 
     #[test]
@@ -118,10 +191,25 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("cfg")).unwrap();
         let err = expand(dir.path(), &[spec("cfg/*.yaml")], "static_data", &|_| false).unwrap_err();
-        assert_eq!(err, "no file matches `static_data` glob `cfg/*.yaml` (harness.toml line 7)");
-        // a folder alone is not a match
+        assert_eq!(
+            err,
+            "no file matches `static_data` glob `cfg/*.yaml` (harness.toml line 7)"
+        );
+        // an empty folder is not a match
         let err = expand(dir.path(), &[spec("cfg")], "code", &|_| false).unwrap_err();
         assert!(err.contains("no file matches"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_broken_link_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(dir.path().join("nowhere"), dir.path().join("a.yaml")).unwrap();
+        let err = expand(dir.path(), &[spec("*.yaml")], "static_data", &|_| false).unwrap_err();
+        assert!(
+            err.starts_with("cannot read a.yaml: broken symbolic link"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -130,6 +218,9 @@ mod tests {
         let p = dir.path().join("big");
         let data: Vec<u8> = (0..1_000_003u32).map(|i| (i * 7) as u8).collect();
         std::fs::write(&p, &data).unwrap();
-        assert_eq!(sha256_file(&p).unwrap(), crate::canonical::sha256_tagged(&data));
+        assert_eq!(
+            sha256_file(&p).unwrap(),
+            crate::canonical::sha256_tagged(&data)
+        );
     }
 }

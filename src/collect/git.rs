@@ -2,7 +2,7 @@
 //! files, and the remote URL with its credentials removed.
 
 use serde_json::{Map, Value, json};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The git fields of the `code` section, in the order the manifest lists them.
 pub const FIELDS: [&str; 7] = [
@@ -28,12 +28,15 @@ fn all_unavailable(reason: &str) -> Map<String, Value> {
 }
 
 /// Collects the git fields for the repository holding `root`. Never fails: what cannot be
-/// known is recorded as unavailable, with the reason.
-pub fn collect(root: &Path) -> Map<String, Value> {
+/// known is recorded as unavailable, with the reason. Files under `exclude` (the baselines
+/// folders, which accept itself writes) count neither as dirty nor as untracked.
+pub fn collect(root: &Path, exclude: &[PathBuf]) -> Map<String, Value> {
     let repo = match git2::Repository::discover(root) {
         Ok(r) => r,
         Err(e) if e.code() == git2::ErrorCode::Owner => {
-            return all_unavailable("the repository is owned by another user (git's safe.directory)");
+            return all_unavailable(
+                "the repository is owned by another user (git's safe.directory)",
+            );
         }
         Err(_) => return all_unavailable("not a git repository"),
     };
@@ -64,10 +67,20 @@ pub fn collect(root: &Path) -> Map<String, Value> {
         if detached {
             unavailable("detached HEAD")
         } else {
-            head.shorthand().map_or_else(|_| unavailable("branch name is not UTF-8"), |b| json!(b))
+            head.shorthand()
+                .map_or_else(|_| unavailable("branch name is not UTF-8"), |b| json!(b))
         },
     );
-    match status(&repo) {
+    let workdir = repo.workdir().and_then(|w| w.canonicalize().ok());
+    let excluded: Vec<String> = exclude
+        .iter()
+        .filter_map(|e| {
+            let abs = canonical_prefix(e);
+            let rel = abs.strip_prefix(workdir.as_ref()?).ok()?;
+            Some(format!("{}/", rel.to_string_lossy().replace('\\', "/")))
+        })
+        .collect();
+    match status(&repo, &excluded) {
         Ok((dirty, untracked)) => {
             out.insert("dirty".into(), json!(dirty));
             out.insert("untracked".into(), json!(untracked));
@@ -81,7 +94,26 @@ pub fn collect(root: &Path) -> Map<String, Value> {
     out
 }
 
-fn status(repo: &git2::Repository) -> Result<(bool, u64), String> {
+/// A path made absolute with its longest existing prefix resolved (the folder may not exist
+/// yet).
+fn canonical_prefix(p: &Path) -> PathBuf {
+    let mut missing = Vec::new();
+    let mut cur = p.to_owned();
+    loop {
+        if let Ok(c) = cur.canonicalize() {
+            return missing.iter().rev().fold(c, |acc, part| acc.join(part));
+        }
+        match (cur.file_name().map(|f| f.to_owned()), cur.parent()) {
+            (Some(name), Some(parent)) => {
+                missing.push(name);
+                cur = parent.to_owned();
+            }
+            _ => return p.to_owned(),
+        }
+    }
+}
+
+fn status(repo: &git2::Repository, excluded: &[String]) -> Result<(bool, u64), String> {
     if repo.is_bare() {
         return Err("bare repository".into());
     }
@@ -90,10 +122,19 @@ fn status(repo: &git2::Repository) -> Result<(bool, u64), String> {
         .recurse_untracked_dirs(true)
         .include_ignored(false)
         .exclude_submodules(true);
-    let statuses = repo.statuses(Some(&mut opts)).map_err(|e| e.message().to_owned())?;
+    let statuses = repo
+        .statuses(Some(&mut opts))
+        .map_err(|e| e.message().to_owned())?;
     let mut dirty = false;
     let mut untracked = 0;
     for entry in statuses.iter() {
+        let path = String::from_utf8_lossy(entry.path_bytes());
+        if excluded
+            .iter()
+            .any(|e| path.starts_with(e.as_str()) || format!("{path}/") == *e)
+        {
+            continue;
+        }
         let s = entry.status();
         if s.contains(git2::Status::WT_NEW) && s.difference(git2::Status::WT_NEW).is_empty() {
             untracked += 1;
@@ -109,7 +150,10 @@ fn remote(repo: &git2::Repository) -> Value {
         Ok(n) => n,
         Err(e) => return unavailable(e.message()),
     };
-    let names: Vec<String> = names.iter().filter_map(|n| n.ok().flatten().map(str::to_owned)).collect();
+    let names: Vec<String> = names
+        .iter()
+        .filter_map(|n| n.ok().flatten().map(str::to_owned))
+        .collect();
     let chosen = if names.iter().any(|n| n == "origin") {
         Some("origin".to_owned())
     } else {
@@ -135,15 +179,19 @@ pub fn sanitize_url(url: &str) -> String {
         let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
         let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
         let path = path.split(['?', '#']).next().unwrap_or("");
-        let path = if scheme == "file" { home_relative(path) } else { path.to_owned() };
+        let path = if scheme == "file" {
+            home_relative(path)
+        } else {
+            path.to_owned()
+        };
         return format!("{scheme}://{host}{path}");
     }
     if let Some(colon) = url.find(':') {
         let before = &url[..colon];
-        if let Some((_, host)) = before.rsplit_once('@') {
-            if !before.contains('/') {
-                return format!("{host}{}", &url[colon..]);
-            }
+        if let Some((_, host)) = before.rsplit_once('@')
+            && !before.contains('/')
+        {
+            return format!("{host}{}", &url[colon..]);
         }
     }
     home_relative(url)
@@ -173,10 +221,22 @@ mod tests {
     #[test]
     fn urls_lose_their_credentials() {
         let cases = [
-            ("https://user:s3cret@github.com/org/repo.git", "https://github.com/org/repo.git"),
-            ("https://ghp_tok3n@github.com/org/repo", "https://github.com/org/repo"),
-            ("https://github.com/org/repo.git", "https://github.com/org/repo.git"),
-            ("https://github.com/org/repo.git?access_token=abc#x", "https://github.com/org/repo.git"),
+            (
+                "https://user:s3cret@github.com/org/repo.git",
+                "https://github.com/org/repo.git",
+            ),
+            (
+                "https://ghp_tok3n@github.com/org/repo",
+                "https://github.com/org/repo",
+            ),
+            (
+                "https://github.com/org/repo.git",
+                "https://github.com/org/repo.git",
+            ),
+            (
+                "https://github.com/org/repo.git?access_token=abc#x",
+                "https://github.com/org/repo.git",
+            ),
             ("ssh://git@host:2222/r.git", "ssh://host:2222/r.git"),
             ("git@github.com:org/repo.git", "github.com:org/repo.git"),
             ("host:path/repo.git", "host:path/repo.git"),

@@ -16,7 +16,9 @@ const MAX_VALUE_CHARS: usize = 60;
 pub fn short_value(v: Option<&Value>) -> String {
     let Some(v) = v else { return "(absent)".into() };
     let text = match v {
-        Value::String(s) if crate::canonical::is_sha256_tagged(s) => return format!("{}…", &s[..15]),
+        Value::String(s) if crate::canonical::is_sha256_tagged(s) => {
+            return format!("{}…", &s[..15]);
+        }
         Value::String(s) if s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit()) => {
             return format!("{}…", &s[..10]);
         }
@@ -45,11 +47,20 @@ pub fn subject(d: &Drift) -> String {
 pub fn summary_lines(drifts: &[&Drift]) -> Vec<String> {
     let mut sorted: Vec<&&Drift> = drifts.iter().collect();
     sorted.sort_by_key(|d| (d.category, d.path.clone()));
-    let width = sorted.iter().map(|d| subject(d).chars().count()).max().unwrap_or(0).min(48);
+    let width = sorted
+        .iter()
+        .map(|d| subject(d).chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(48);
     sorted
         .iter()
         .map(|d| {
-            let mark = if d.policy == Policy::Warn { "  (warn)" } else { "" };
+            let mark = if d.policy == Policy::Warn {
+                "  (warn)"
+            } else {
+                ""
+            };
             format!(
                 "{:<12} {:<width$}  {} → {}{mark}",
                 d.category.name(),
@@ -62,7 +73,13 @@ pub fn summary_lines(drifts: &[&Drift]) -> Vec<String> {
 }
 
 /// A unified diff of two texts, computed with a deadline and cut after `max_lines`.
-pub fn unified_diff(old: &str, new: &str, old_name: &str, new_name: &str, max_lines: usize) -> String {
+pub fn unified_diff(
+    old: &str,
+    new: &str,
+    old_name: &str,
+    new_name: &str,
+    max_lines: usize,
+) -> String {
     let diff = TextDiff::configure()
         .algorithm(Algorithm::Patience)
         .timeout(Duration::from_millis(500))
@@ -77,7 +94,11 @@ pub fn unified_diff(old: &str, new: &str, old_name: &str, new_name: &str, max_li
         return text;
     }
     let mut out = lines[..max_lines].join("\n");
-    let _ = write!(out, "\n… {} more lines, see --format json\n", lines.len() - max_lines);
+    let _ = write!(
+        out,
+        "\n… {} more lines, see --format json\n",
+        lines.len() - max_lines
+    );
     out
 }
 
@@ -90,8 +111,15 @@ pub fn render_run(r: &RunReport, accept: &str) -> String {
     let mut out = String::new();
     match r.status {
         Status::Error => {
-            let _ = writeln!(out, "error: {}", r.error.as_deref().unwrap_or("unknown error"));
-            if r.error.as_deref().is_some_and(|e| e.contains("re-run accept")) {
+            let _ = writeln!(
+                out,
+                "error: {}",
+                r.error.as_deref().unwrap_or("unknown error")
+            );
+            if r.error
+                .as_deref()
+                .is_some_and(|e| e.contains("re-run accept"))
+            {
                 let _ = writeln!(out, "\nTo regenerate it: {accept}");
             }
         }
@@ -164,9 +192,27 @@ mod tests {
         let a = "sha256:1a2b3c4d00000000000000000000000000000000000000000000000000000000";
         let b = "sha256:9f8e7d6c00000000000000000000000000000000000000000000000000000000";
         let ds = [
-            drift(&["code", "git_sha"], Category::Git, Policy::Warn, json!("0123456789012345678901234567890123456789"), json!("9999999999012345678901234567890123456789")),
-            drift(&["static_data_hashes", "cfg/config_220_body_shape.yaml"], Category::StaticData, Policy::Fail, json!(a), json!(b)),
-            drift(&["params", "seed"], Category::Params, Policy::Fail, json!(42), json!(43)),
+            drift(
+                &["code", "git_sha"],
+                Category::Git,
+                Policy::Warn,
+                json!("0123456789012345678901234567890123456789"),
+                json!("9999999999012345678901234567890123456789"),
+            ),
+            drift(
+                &["static_data_hashes", "cfg/config_220_body_shape.yaml"],
+                Category::StaticData,
+                Policy::Fail,
+                json!(a),
+                json!(b),
+            ),
+            drift(
+                &["params", "seed"],
+                Category::Params,
+                Policy::Fail,
+                json!(42),
+                json!(43),
+            ),
         ];
         let refs: Vec<&Drift> = ds.iter().collect();
         let lines = summary_lines(&refs);
@@ -193,7 +239,13 @@ mod tests {
     fn values_are_shortened() {
         assert_eq!(short_value(None), "(absent)");
         assert_eq!(short_value(Some(&json!("two words"))), "\"two words\"");
-        assert_eq!(short_value(Some(&json!({"unavailable": "x"}))), "{\"unavailable\":\"x\"}");
-        assert_eq!(short_value(Some(&json!("x".repeat(100)))).chars().count(), 60);
+        assert_eq!(
+            short_value(Some(&json!({"unavailable": "x"}))),
+            "{\"unavailable\":\"x\"}"
+        );
+        assert_eq!(
+            short_value(Some(&json!("x".repeat(100)))).chars().count(),
+            60
+        );
     }
 }

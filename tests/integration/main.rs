@@ -1,1 +1,6 @@
+//! Integration tests: the CLI and the harness in temporary projects with real git repositories.
 
+mod bad_input;
+mod cli;
+mod harness;
+mod project;

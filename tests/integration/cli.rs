@@ -1,0 +1,444 @@
+//! The check / accept cycle through the `provbase` binary.
+
+use crate::project::Project;
+use serde_json::Value;
+
+const RUN: &str = "coiss-N1597846115";
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap()
+}
+
+#[test]
+fn accept_check_drift_accept_again() {
+    let p = Project::nav();
+    p.git_init().commit_all("start");
+
+    // no baseline: check fails with the hint and writes nothing
+    let (code, out, _) = p.run(&["check"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("MISSING") && out.contains("provbase accept coiss-N1597846115"),
+        "{out}"
+    );
+    assert!(!p.join("baselines").exists(), "check wrote something");
+
+    let (code, out, _) = p.run(&["accept"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("wrote     baselines/coiss-N1597846115.json"),
+        "{out}"
+    );
+    let baseline = p.baseline();
+    let v = json(&baseline);
+    assert!(
+        v.get("pipeline_run_iso8601").is_none(),
+        "time fields are stripped"
+    );
+    let hashes = v["static_data_hashes"].as_object().unwrap();
+    let keys: Vec<&String> = hashes.keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "cfg/config_220_body_shape.yaml",
+            "cfg/config_400_inst_coiss.yaml",
+            "cfg/config_410_inst_gossi.yaml"
+        ],
+        "bootstrap not picked"
+    );
+    // rms-nav's published hash of config_220_body_shape.yaml
+    assert_eq!(
+        hashes["cfg/config_220_body_shape.yaml"],
+        "sha256:04409dd33c08eaf0e82bdbd8ae93750b786148b23d183f17a172ed83a32e823e"
+    );
+    assert!(v["code"]["scope"].get("src/nav/util/geometry.py").is_some());
+    assert_eq!(v["params"]["seed"], 42);
+    assert_eq!(v["code"]["branch"], "main");
+    assert_eq!(v["code"]["git_sha"].as_str().unwrap().len(), 40);
+    assert!(baseline.ends_with("}\n") && !baseline.contains('\r'));
+
+    let (code, out, _) = p.run(&["check"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("ok      coiss-N1597846115"), "{out}");
+
+    // a static-data file changes: failing drift naming it, a diff, the accept command
+    p.file("cfg/config_220_body_shape.yaml", &CONFIG_CHANGED());
+    let (code, out, _) = p.run(&["check"]);
+    assert_eq!(code, 1, "{out}");
+    let summary = out
+        .lines()
+        .find(|l| l.contains("static_data  "))
+        .expect(&out);
+    assert!(
+        summary.contains("cfg/config_220_body_shape.yaml  sha256:04409dd3… → sha256:"),
+        "{summary}"
+    );
+    assert!(
+        out.contains("--- baselines/coiss-N1597846115.json (baseline)"),
+        "{out}"
+    );
+    assert!(out.contains("+++ coiss-N1597846115 (current)"), "{out}");
+    assert!(
+        out.contains("-    \"cfg/config_220_body_shape.yaml\": \"sha256:04409dd3"),
+        "{out}"
+    );
+    assert!(
+        out.trim_end()
+            .lines()
+            .rev()
+            .nth(2)
+            .unwrap()
+            .contains("To accept: provbase accept coiss-N1597846115"),
+        "{out}"
+    );
+    assert_eq!(p.baseline(), baseline, "check never writes");
+
+    let (code, _, _) = p.run(&["accept", RUN]);
+    assert_eq!(code, 0);
+    let accepted = p.baseline();
+    assert_ne!(accepted, baseline);
+    assert_eq!(p.run(&["check"]).0, 0);
+
+    // a second accept leaves bytes and mtime alone
+    let mtime = std::fs::metadata(p.join("baselines/coiss-N1597846115.json"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(30));
+    let (code, out, _) = p.run(&["accept"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("unchanged baselines/coiss-N1597846115.json"),
+        "{out}"
+    );
+    assert_eq!(p.baseline(), accepted);
+    assert_eq!(
+        std::fs::metadata(p.join("baselines/coiss-N1597846115.json"))
+            .unwrap()
+            .modified()
+            .unwrap(),
+        mtime
+    );
+}
+
+#[expect(non_snake_case, reason = "reads like the constant it derives from")]
+fn CONFIG_CHANGED() -> String {
+    format!("{}# edited\n", crate::project::CONFIG_220)
+}
+
+#[test]
+fn identical_inputs_give_identical_bytes() {
+    let a = Project::nav();
+    let b = Project::nav();
+    assert_eq!(a.run(&["accept"]).0, 0);
+    assert_eq!(b.run(&["accept"]).0, 0);
+    assert_eq!(a.baseline(), b.baseline());
+}
+
+#[test]
+fn a_new_commit_or_dirty_tree_only_warns() {
+    let p = Project::nav();
+    p.git_init().commit_all("start");
+    p.run(&["accept"]);
+    p.file("README.md", "edited\n").commit_all("docs");
+    p.file("notes.txt", "untracked\n");
+    p.file("README.md", "dirty\n");
+    let (code, out, _) = p.run(&["check"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("warn    coiss-N1597846115"), "{out}");
+    for field in ["code.git_sha", "code.dirty", "code.untracked"] {
+        let line = out
+            .lines()
+            .find(|l| l.contains(field))
+            .unwrap_or_else(|| panic!("{field}: {out}"));
+        assert!(
+            line.trim_start().starts_with("git ") && line.ends_with("(warn)"),
+            "{line}"
+        );
+    }
+    assert!(
+        !out.contains("To accept"),
+        "a warning needs no accept: {out}"
+    );
+}
+
+#[test]
+fn code_scope_drifts_only_when_its_files_change() {
+    let p = Project::nav();
+    p.run(&["accept"]);
+    p.file("README.md", "outside the scope\n");
+    assert_eq!(p.run(&["check"]).0, 0);
+    p.file("src/nav/util/geometry.py", "PI = 3.0\n");
+    let (code, out, _) = p.run(&["check"]);
+    assert_eq!(code, 1, "{out}");
+    let line = out
+        .lines()
+        .find(|l| l.contains("src/nav/util/geometry.py") && l.contains('→'))
+        .expect(&out);
+    assert!(line.trim_start().starts_with("code "), "{line}");
+    // an added file in scope is drift too
+    p.run(&["accept"]);
+    p.file("src/nav/new.py", "x = 1\n");
+    let (code, out, _) = p.run(&["check"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("src/nav/new.py  (absent) → sha256:"), "{out}");
+}
+
+#[test]
+fn removed_static_data_and_changed_params_fail() {
+    let p = Project::nav();
+    p.run(&["accept"]);
+    std::fs::remove_file(p.join("cfg/config_400_inst_coiss.yaml")).unwrap();
+    p.file(
+        "harness.toml",
+        &crate::project::HARNESS.replace("seed = 42", "seed = 43"),
+    );
+    let (code, out, _) = p.run(&["check"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("cfg/config_400_inst_coiss.yaml  sha256:96945943… → (absent)"),
+        "{out}"
+    );
+    assert!(
+        out.lines().any(|l| l.trim_start().starts_with("params")
+            && l.contains("seed")
+            && l.contains("42 → 43")),
+        "{out}"
+    );
+}
+
+#[test]
+fn policy_can_make_git_fail_or_params_warn() {
+    let p = Project::nav();
+    p.git_init().commit_all("start");
+    p.file(
+        "harness.toml",
+        &format!(
+            "[policy]\ngit = \"fail\"\nparams = \"warn\"\n\n{}",
+            crate::project::HARNESS
+        ),
+    );
+    p.run(&["accept"]);
+    p.file("README.md", "x\n").commit_all("next");
+    let (code, out, _) = p.run(&["check"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("code.git_sha") && !out.contains("(warn)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn outside_git_and_with_an_unborn_head_git_fields_are_unavailable() {
+    let p = Project::nav();
+    let (code, _, err) = p.run(&["accept"]);
+    assert_eq!(code, 0, "{err}");
+    let v = json(&p.baseline());
+    assert_eq!(v["code"]["git_sha"]["unavailable"], "not a git repository");
+    assert_eq!(p.run(&["check"]).0, 0);
+
+    let q = Project::nav();
+    q.git_init();
+    assert_eq!(q.run(&["accept"]).0, 0);
+    let v = json(&q.baseline());
+    for f in [
+        "git_sha",
+        "git_short_sha",
+        "branch",
+        "dirty",
+        "untracked",
+        "remote",
+    ] {
+        assert_eq!(
+            v["code"][f]["unavailable"], "no commit yet (unborn HEAD)",
+            "{f}"
+        );
+    }
+    assert!(
+        v["code"]["scope"].as_object().unwrap().len() == 2,
+        "the rest still works"
+    );
+}
+
+#[test]
+fn remote_credentials_never_reach_a_file_or_output() {
+    let p = Project::nav();
+    p.git_init().commit_all("start");
+    p.git(&[
+        "remote",
+        "add",
+        "origin",
+        "https://alice:hunter2-s3cret@git.example.com/org/nav.git?token=tok123",
+    ]);
+    p.run(&["accept"]);
+    let baseline = p.baseline();
+    assert!(
+        baseline.contains("\"remote\": \"https://git.example.com/org/nav.git\""),
+        "{baseline}"
+    );
+    let (_, collected, _) = p.run(&["collect", "coiss-N1597846115"]);
+    for secret in ["alice", "hunter2", "tok123"] {
+        assert!(
+            !baseline.contains(secret) && !collected.contains(secret),
+            "{secret} leaked"
+        );
+    }
+}
+
+#[test]
+fn collect_prints_the_full_manifest_with_time_fields() {
+    let p = Project::nav();
+    let (code, out, _) = p.run(&["collect", RUN]);
+    assert_eq!(code, 0);
+    let v = json(&out);
+    let t = v["pipeline_run_iso8601"].as_str().unwrap();
+    assert!(t.ends_with('Z') && t.len() == 20, "{t}");
+    assert_eq!(v["format_version"], 1);
+    assert_eq!(
+        v["digest"],
+        Value::String(provbase::manifest::compute_digest(&v))
+    );
+    assert!(!p.join("baselines").exists());
+    // an unknown run is a usage error naming the runs
+    let (code, _, err) = p.run(&["collect", "nope"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("no run named `nope`") && err.contains(RUN),
+        "{err}"
+    );
+}
+
+#[test]
+fn diff_compares_two_manifests_without_their_time_fields() {
+    let p = Project::nav();
+    let (_, a, _) = p.run(&["collect", RUN]);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let (_, b, _) = p.run(&["collect", RUN]);
+    p.file("a.json", &a).file("b.json", &b);
+    let (code, out, _) = p.run(&["diff", "a.json", "b.json"]);
+    assert_eq!(code, 0, "time alone is no drift: {out}");
+    p.file("src/nav/navigate.py", "changed\n");
+    let (_, c, _) = p.run(&["collect", RUN]);
+    p.file("c.json", &c);
+    let (code, out, _) = p.run(&["diff", "a.json", "c.json"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("src/nav/navigate.py"), "{out}");
+    let (code, out, _) = p.run(&["--format", "json", "diff", "a.json", "c.json"]);
+    assert_eq!(code, 1);
+    let d = json(&out);
+    assert_eq!(d["drifts"][0]["category"], "code");
+    assert_eq!(
+        d["drifts"][0]["path"],
+        r#"code.scope."src/nav/navigate.py""#
+    );
+}
+
+#[test]
+fn list_and_orphans_and_prune() {
+    let p = Project::nav();
+    let (code, out, _) = p.run(&["list"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("coiss-N1597846115  missing   baselines/coiss-N1597846115.json"),
+        "{out}"
+    );
+    p.run(&["accept"]);
+    p.file("baselines/old-run.json", "{}\n")
+        .file("baselines/nightly/x.json", "{}\n");
+    let (_, out, _) = p.run(&["list"]);
+    assert!(
+        out.contains("baseline  baselines/coiss-N1597846115.json"),
+        "{out}"
+    );
+    assert!(
+        out.contains("orphan    baselines/old-run.json") && !out.contains("nightly"),
+        "{out}"
+    );
+
+    let (code, out, _) = p.run(&["check"]);
+    assert_eq!(code, 1, "an orphan fails the check: {out}");
+    assert!(out.contains("ORPHAN  baselines/old-run.json"), "{out}");
+    // a check of named runs does not judge orphans
+    assert_eq!(p.run(&["check", RUN]).0, 0);
+
+    let (code, out, _) = p.run(&["prune"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("orphan  baselines/old-run.json") && p.join("baselines/old-run.json").exists()
+    );
+    let (code, out, _) = p.run(&["prune", "--yes"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(!p.join("baselines/old-run.json").exists());
+    assert!(
+        p.join("baselines/nightly/x.json").exists(),
+        "profile folders are not orphans"
+    );
+    assert_eq!(p.run(&["check"]).0, 0);
+}
+
+#[test]
+fn json_report_has_status_and_drift_entries() {
+    let p = Project::nav();
+    p.run(&["accept"]);
+    p.file("src/nav/navigate.py", "changed\n");
+    let (code, out, _) = p.run(&["--format", "json", "check"]);
+    assert_eq!(code, 1);
+    let v = json(&out);
+    assert_eq!(v["summary"]["fail"], 1);
+    let run = &v["runs"][0];
+    assert_eq!(run["status"], "fail");
+    assert_eq!(run["drifts"][0]["category"], "code");
+    assert_eq!(run["drifts"][0]["policy"], "fail");
+    assert!(
+        run["drifts"][0]["before"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
+}
+
+#[test]
+fn config_is_found_from_a_subfolder_and_with_config() {
+    let p = Project::nav();
+    std::fs::create_dir_all(p.join("src/nav/util")).unwrap();
+    let out = p
+        .provbase(&["list"])
+        .current_dir(p.join("src/nav/util"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains(RUN));
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = p
+        .provbase(&["list"])
+        .current_dir(elsewhere.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no harness.toml"));
+    let cfg = p.join("harness.toml");
+    let out = p
+        .provbase(&["--config", cfg.to_str().unwrap(), "list"])
+        .current_dir(elsewhere.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+}
+
+#[test]
+fn digest_reproduces_a_known_canonical_hash() {
+    let p = Project::new();
+    // RFC 8785's arrays vector: its canonical form is `[56,{"1":[],"10":null,"d":true}]`
+    p.file(
+        "a.json",
+        "[\n  56,\n  {\n    \"d\": true,\n    \"10\": null,\n    \"1\": [ ]\n  }\n]\n",
+    );
+    let (code, out, _) = p.run(&["digest", "a.json"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        out.trim(),
+        provbase::canonical::sha256_tagged(br#"[56,{"1":[],"10":null,"d":true}]"#)
+    );
+    p.file("bad.json", "{");
+    assert_eq!(p.run(&["digest", "bad.json"]).0, 2);
+}

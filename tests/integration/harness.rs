@@ -1,0 +1,205 @@
+//! The libtest-mimic front door, run in process and as the project's own `baselines` binary.
+
+use crate::project::Project;
+use std::path::PathBuf;
+
+/// (passed, failed, filtered out) from libtest's closing line.
+fn counts(out: &str) -> (u32, u32, u32) {
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("test result:"))
+        .unwrap_or_else(|| panic!("no result line: {out}"));
+    let num = |what: &str| {
+        line.split(';')
+            .find(|p| p.trim_end().ends_with(what))
+            .and_then(|p| {
+                p.split_whitespace()
+                    .rev()
+                    .nth(what.split(' ').count())?
+                    .parse()
+                    .ok()
+            })
+            .unwrap_or_else(|| panic!("{what} in {line}"))
+    };
+    (num("passed"), num("failed"), num("filtered out"))
+}
+
+#[test]
+fn one_trial_per_run_and_accept_then_check() {
+    let p = Project::nav();
+    p.file(
+        "harness.toml",
+        &format!(
+            "{}\n[[run]]\nname = \"second\"\nparams = {{ seed = 1 }}\n",
+            crate::project::HARNESS
+        ),
+    );
+    let (code, out) = run_binary(&p, &[], &[]);
+    // two runs without baselines fail; the orphan trial passes
+    assert_eq!((code, counts(&out)), (101, (1, 2, 0)), "{out}");
+    assert!(!p.join("baselines").exists(), "no accept, no write");
+
+    let (code, out) = run_binary(&p, &["--accept"], &[]);
+    assert_eq!((code, counts(&out)), (0, (3, 0, 0)), "{out}");
+    assert!(
+        out.contains("provbase: accepted baselines/second.json"),
+        "{out}"
+    );
+    assert!(p.join("baselines/second.json").is_file());
+
+    let (code, out) = run_binary(&p, &[], &[]);
+    assert_eq!((code, counts(&out)), (0, (3, 0, 0)), "{out}");
+
+    p.file("src/nav/navigate.py", "changed\n");
+    let (_, out) = run_binary(&p, &[], &[]);
+    assert_eq!(counts(&out), (2, 1, 0), "{out}");
+    // a filter runs only the matching trial (the orphan trial does not match it)
+    let (_, out) = run_binary(&p, &["second"], &[]);
+    assert_eq!(counts(&out), (1, 0, 2), "{out}");
+    let (_, out) = run_binary(&p, &["--exact", "coiss-N1597846115"], &[]);
+    assert_eq!(counts(&out), (0, 1, 2), "{out}");
+
+    p.file("baselines/gone.json", "{}\n");
+    let (_, out) = run_binary(&p, &["--exact", provbase::harness::ORPHANS_TRIAL], &[]);
+    assert_eq!(counts(&out), (0, 1, 2), "{out}");
+    assert!(
+        out.contains("baselines/gone.json") && out.contains("provbase prune --yes"),
+        "{out}"
+    );
+}
+
+#[test]
+fn listing_collects_nothing() {
+    let p = Project::nav();
+    // a glob that matches nothing would fail any collection; listing must not notice
+    p.file(
+        "harness.toml",
+        &crate::project::HARNESS.replace("cfg/config_220_*.yaml", "cfg/none_*.yaml"),
+    );
+    let (code, out) = run_binary(&p, &["--list"], &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("coiss-N1597846115: test"), "{out}");
+    assert!(!p.join("baselines").exists());
+    let (code, out) = run_binary(&p, &[], &[]);
+    assert_eq!(code, 101);
+    assert!(
+        out.contains("no file matches `static_data` glob `cfg/none_*.yaml`"),
+        "{out}"
+    );
+}
+
+/// The project's own `baselines` test binary, built by `cargo test` beside this one.
+fn baselines_binary() -> PathBuf {
+    let deps = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_owned();
+    let mut found: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(&deps)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            name.starts_with("baselines-") && p.extension().is_none_or(|x| x == "exe")
+        })
+        .filter_map(|p| Some((std::fs::metadata(&p).ok()?.modified().ok()?, p)))
+        .collect();
+    found.sort();
+    let (built, path) = found
+        .pop()
+        .expect("the `baselines` test binary is built by `cargo test` (run all test targets)");
+    let newest_source = newest_mtime(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src")).max(
+        newest_mtime(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/baselines.rs")),
+    );
+    assert!(
+        built >= newest_source,
+        "{} is older than the sources: run `cargo test` (all test targets) so that it is rebuilt",
+        path.display()
+    );
+    path
+}
+
+fn newest_mtime(p: &std::path::Path) -> std::time::SystemTime {
+    let meta = std::fs::metadata(p).unwrap();
+    if meta.is_dir() {
+        std::fs::read_dir(p)
+            .unwrap()
+            .map(|e| newest_mtime(&e.unwrap().path()))
+            .max()
+            .unwrap_or(std::time::UNIX_EPOCH)
+    } else {
+        meta.modified().unwrap()
+    }
+}
+
+fn run_binary(p: &Project, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
+    let mut cmd = std::process::Command::new(baselines_binary());
+    cmd.args(args)
+        .current_dir(p.path())
+        .env_remove("PROVBASE_ACCEPT")
+        .env_remove("PROVBASE_PROFILE")
+        .env_remove("PROVBASE_CONFIG")
+        .env_remove("NEXTEST");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[test]
+fn the_cargo_front_door_end_to_end() {
+    let p = Project::nav();
+    // listing as nextest does it
+    let (code, out) = run_binary(&p, &["--list", "--format", "terse"], &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("coiss-N1597846115: test") && out.contains("provbase::orphans: test"),
+        "{out}"
+    );
+
+    let (code, out) = run_binary(&p, &[], &[]);
+    assert_eq!(code, 101, "{out}");
+    assert!(
+        out.contains("cargo test --test baselines -- --accept --exact coiss-N1597846115"),
+        "{out}"
+    );
+
+    // nextest passes no extra arguments: the environment asks for accept
+    let (code, out) = run_binary(
+        &p,
+        &["--exact", "coiss-N1597846115"],
+        &[("PROVBASE_ACCEPT", "1")],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(p.join("baselines/coiss-N1597846115.json").is_file());
+
+    p.file("cfg/config_220_body_shape.yaml", "changed: true\n");
+    let (code, out) = run_binary(&p, &["--exact", "coiss-N1597846115"], &[("NEXTEST", "1")]);
+    assert_eq!(code, 101, "{out}");
+    assert!(
+        out.contains("static_data  cfg/config_220_body_shape.yaml  sha256:04409dd3… → sha256:"),
+        "{out}"
+    );
+    assert!(
+        out.contains("PROVBASE_ACCEPT=1 cargo nextest run --test baselines"),
+        "{out}"
+    );
+
+    // libtest's json format keeps working
+    let (_, out) = run_binary(&p, &["--format", "json", "-Z", "unstable-options"], &[]);
+    assert!(out.contains("\"type\": \"test\""), "{out}");
+
+    // a broken harness.toml is exit 2, not a panic
+    p.file("harness.toml", "[[run]]\nnme = 1\n");
+    let (code, out) = run_binary(&p, &[], &[]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("harness.toml:2: unknown field `nme`"), "{out}");
+}

@@ -1,0 +1,124 @@
+//! A temporary project: files, a real git repository, and the provbase binary run inside it.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+pub struct Project {
+    dir: tempfile::TempDir,
+}
+
+pub const CONFIG_220: &str =
+    include_str!("../../examples/nav/config_files/config_220_body_shape.yaml");
+pub const CONFIG_400: &str =
+    include_str!("../../examples/nav/config_files/config_400_inst_coiss.yaml");
+pub const CONFIG_410: &str =
+    include_str!("../../examples/nav/config_files/config_410_inst_gossi.yaml");
+pub const CONFIG_070: &str =
+    include_str!("../../examples/nav/config_files/config_070_bootstrap.yaml");
+
+/// The harness.toml of the issue's example.
+pub const HARNESS: &str = r#"[harness]
+baselines = "baselines"
+
+[[run]]
+name = "coiss-N1597846115"
+code = ["src/nav/**"]
+static_data = ["cfg/config_220_*.yaml", "cfg/config_[34]*.yaml"]
+params = { image = "N1597846115", seed = 42 }
+"#;
+
+impl Project {
+    pub fn new() -> Project {
+        Project {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// The issue's example project: harness.toml, code, and rms-nav's static data.
+    pub fn nav() -> Project {
+        let p = Project::new();
+        p.file("harness.toml", HARNESS)
+            .file("src/nav/navigate.py", "print('navigate')\n")
+            .file("src/nav/util/geometry.py", "PI = 3.14159\n")
+            .file("cfg/config_220_body_shape.yaml", CONFIG_220)
+            .file("cfg/config_400_inst_coiss.yaml", CONFIG_400)
+            .file("cfg/config_410_inst_gossi.yaml", CONFIG_410)
+            .file("cfg/config_070_bootstrap.yaml", CONFIG_070)
+            .file("README.md", "not in any scope\n");
+        p
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn join(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn file(&self, rel: &str, content: &str) -> &Project {
+        let p = self.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+        self
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.join(rel)).unwrap()
+    }
+
+    pub fn git(&self, args: &[&str]) -> &Project {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(self.path())
+            .env("GIT_AUTHOR_NAME", "provbase tests")
+            .env("GIT_AUTHOR_EMAIL", "tests@provbase.invalid")
+            .env("GIT_COMMITTER_NAME", "provbase tests")
+            .env("GIT_COMMITTER_EMAIL", "tests@provbase.invalid")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", self.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self
+    }
+
+    pub fn git_init(&self) -> &Project {
+        self.git(&["init", "-q", "-b", "main"])
+    }
+
+    pub fn commit_all(&self, message: &str) -> &Project {
+        self.git(&["add", "-A"])
+            .git(&["commit", "-q", "-m", message])
+    }
+
+    /// `provbase ARGS` in the project's folder, with no CI or profile from the outside.
+    pub fn provbase(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::cargo_bin("provbase").unwrap();
+        cmd.args(args)
+            .current_dir(self.path())
+            .env_remove("CI")
+            .env_remove("PROVBASE_PROFILE")
+            .env_remove("PROVBASE_CONFIG")
+            .env_remove("PROVBASE_ACCEPT");
+        cmd
+    }
+
+    /// Runs provbase and returns (exit code, stdout, stderr).
+    pub fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let out = self.provbase(args).output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    pub fn baseline(&self) -> String {
+        self.read("baselines/coiss-N1597846115.json")
+    }
+}
