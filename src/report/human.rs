@@ -145,7 +145,8 @@ pub fn render_run(r: &RunReport, accept: &str) -> String {
             for line in summary_lines(&shown) {
                 let _ = writeln!(out, "  {line}");
             }
-            if let (Some(old), Some(new)) = (&r.baseline_text, &r.current_text) {
+            // warnings alone get their summary lines; the diff is for what fails
+            if let (true, Some(old), Some(new)) = (failing > 0, &r.baseline_text, &r.current_text) {
                 let _ = writeln!(out);
                 out.push_str(&unified_diff(
                     old,
