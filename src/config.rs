@@ -36,6 +36,51 @@ pub struct RunSpec {
     pub static_data: Vec<GlobSpec>,
     /// Parameters as written.
     pub params: serde_json::Map<String, Value>,
+    /// Input files, recorded by hash under `inputs`.
+    pub inputs: Vec<GlobSpec>,
+    /// SPICE kernels to record.
+    pub spice: Option<SpiceSpec>,
+    /// Registered techniques.
+    pub techniques: Option<NamesSpec>,
+    /// Registered extractors.
+    pub extractors: Option<NamesSpec>,
+    /// Whether to record the `hardware` section (default true).
+    pub hardware: bool,
+    /// Toolchains and package sets to record under `runtime`.
+    pub runtime: Vec<String>,
+    /// Environment variables (names or globs) to record, beside the built-in set.
+    pub env: Vec<String>,
+    /// Commands whose JSON output lands under `external.NAME`.
+    pub external: BTreeMap<String, CommandSpec>,
+}
+
+/// A command from the configuration.
+#[derive(Debug, Clone)]
+pub struct CommandSpec {
+    /// Program and arguments.
+    pub argv: Vec<String>,
+    /// How long it may run (`timeout = "60s"`; default 60 s).
+    pub timeout: std::time::Duration,
+    /// 1-based line in harness.toml.
+    pub line: usize,
+}
+
+/// Where a run's technique or extractor names come from.
+#[derive(Debug, Clone)]
+pub enum NamesSpec {
+    /// Listed in harness.toml.
+    List(Vec<String>),
+    /// Printed by a command.
+    Command(CommandSpec),
+}
+
+/// `spice = { metakernel = "…", kernels = ["…"] }`.
+#[derive(Debug, Clone)]
+pub struct SpiceSpec {
+    /// A metakernel whose `KERNELS_TO_LOAD` are recorded in load order.
+    pub metakernel: Option<GlobSpec>,
+    /// Kernel globs, recorded after the metakernel's kernels.
+    pub kernels: Vec<GlobSpec>,
 }
 
 /// A named set of overrides chosen with `--profile` or `PROVBASE_PROFILE`.
@@ -116,6 +161,33 @@ struct RawRun {
     static_data: Vec<Spanned<String>>,
     #[serde(default)]
     params: Option<Spanned<toml::Table>>,
+    #[serde(default)]
+    inputs: Vec<Spanned<String>>,
+    spice: Option<Spanned<RawSpice>>,
+    techniques: Option<Spanned<toml::Value>>,
+    extractors: Option<Spanned<toml::Value>>,
+    hardware: Option<bool>,
+    #[serde(default)]
+    runtime: Vec<Spanned<String>>,
+    #[serde(default)]
+    env: Vec<Spanned<String>>,
+    #[serde(default)]
+    external: BTreeMap<String, Spanned<RawCommand>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSpice {
+    metakernel: Option<Spanned<String>>,
+    #[serde(default)]
+    kernels: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCommand {
+    command: Vec<String>,
+    timeout: Option<Spanned<String>>,
 }
 
 /// Whether a run name is safe to use as a file name: `[A-Za-z0-9][A-Za-z0-9._-]*`.
@@ -235,12 +307,77 @@ impl Config {
                     _ => unreachable!("a table converts to an object"),
                 },
             };
+            let spice = match &rr.spice {
+                None => None,
+                Some(sp) => {
+                    let raw = sp.get_ref();
+                    if raw.metakernel.is_none() && raw.kernels.is_empty() {
+                        return src.err(sp.span(), "`spice` needs `metakernel` or `kernels`");
+                    }
+                    Some(SpiceSpec {
+                        metakernel: raw.metakernel.as_ref().map(|m| GlobSpec {
+                            pattern: m.get_ref().clone(),
+                            line: src.line(m.span().start),
+                        }),
+                        kernels: globs(&src, "spice.kernels", &raw.kernels)?,
+                    })
+                }
+            };
+            let mut external = BTreeMap::new();
+            for (ext_name, cmd) in &rr.external {
+                let c = cmd.get_ref();
+                external.insert(
+                    ext_name.clone(),
+                    command_spec(
+                        &src,
+                        &format!("external.{ext_name}"),
+                        &c.command,
+                        c.timeout.as_ref(),
+                        cmd.span(),
+                    )?,
+                );
+            }
+            let mut runtime = Vec::new();
+            for r in &rr.runtime {
+                let t = r.get_ref();
+                if t.is_empty() || t.contains(char::is_whitespace) {
+                    return src.err(r.span(), format!("`runtime`: `{t}` is not a tool name"));
+                }
+                runtime.push(t.clone());
+            }
+            let mut env = Vec::new();
+            for e in &rr.env {
+                let t = e.get_ref();
+                if t.is_empty() || t.contains(['=', '\0']) || glob::Pattern::new(t).is_err() {
+                    return src.err(
+                        e.span(),
+                        format!("`env`: `{t}` is not a variable name or pattern"),
+                    );
+                }
+                env.push(t.clone());
+            }
             runs.push(RunSpec {
                 name: name.clone(),
                 line: src.line(rr.name.span().start),
                 code: globs(&src, "code", &rr.code)?,
                 static_data: globs(&src, "static_data", &rr.static_data)?,
                 params,
+                inputs: globs(&src, "inputs", &rr.inputs)?,
+                spice,
+                techniques: rr
+                    .techniques
+                    .as_ref()
+                    .map(|t| names_spec(&src, "techniques", t))
+                    .transpose()?,
+                extractors: rr
+                    .extractors
+                    .as_ref()
+                    .map(|t| names_spec(&src, "extractors", t))
+                    .transpose()?,
+                hardware: rr.hardware.unwrap_or(true),
+                runtime,
+                env,
+                external,
             });
         }
         Ok(Config {
@@ -340,6 +477,90 @@ fn globs(src: &Source, key: &str, list: &[Spanned<String>]) -> Result<Vec<GlobSp
             })
         })
         .collect()
+}
+
+fn command_spec(
+    src: &Source,
+    key: &str,
+    argv: &[String],
+    timeout: Option<&Spanned<String>>,
+    span: std::ops::Range<usize>,
+) -> Result<CommandSpec> {
+    if argv.is_empty() || argv[0].is_empty() {
+        return src.err(span, format!("`{key}`: `command` must name a program"));
+    }
+    let timeout = match timeout {
+        None => crate::collect::command::DEFAULT_TIMEOUT,
+        Some(t) => match humantime::parse_duration(t.get_ref()) {
+            Ok(d) if !d.is_zero() => d,
+            _ => {
+                return src.err(
+                    t.span(),
+                    format!(
+                        "`{key}`: timeout `{}` is not a duration such as \"60s\"",
+                        t.get_ref()
+                    ),
+                );
+            }
+        },
+    };
+    Ok(CommandSpec {
+        argv: argv.to_vec(),
+        timeout,
+        line: src.line(span.start),
+    })
+}
+
+fn names_spec(src: &Source, key: &str, v: &Spanned<toml::Value>) -> Result<NamesSpec> {
+    match v.get_ref() {
+        toml::Value::Array(items) => {
+            let mut names = Vec::new();
+            for i in items {
+                match i.as_str() {
+                    Some(s) => names.push(s.to_owned()),
+                    None => {
+                        return src.err(v.span(), format!("`{key}`: every name must be a string"));
+                    }
+                }
+            }
+            crate::collect::names::normalize(names)
+                .map(NamesSpec::List)
+                .or_else(|e| src.err(v.span(), format!("`{key}`: {e}")))
+        }
+        toml::Value::Table(t) => {
+            if let Some(k) = t.keys().find(|k| *k != "command" && *k != "timeout") {
+                return src.err(
+                    v.span(),
+                    format!("`{key}`: unknown key `{k}` (expected `command`, `timeout`)"),
+                );
+            }
+            let argv: Option<Vec<String>> = t
+                .get("command")
+                .and_then(|c| c.as_array())
+                .and_then(|a| a.iter().map(|x| x.as_str().map(str::to_owned)).collect());
+            let Some(argv) = argv else {
+                return src.err(
+                    v.span(),
+                    format!("`{key}`: `command` must be an array of strings"),
+                );
+            };
+            let timeout = match t.get("timeout") {
+                None => None,
+                Some(toml::Value::String(s)) => Some(Spanned::new(v.span(), s.clone())),
+                Some(_) => {
+                    return src.err(
+                        v.span(),
+                        format!("`{key}`: `timeout` must be a string such as \"60s\""),
+                    );
+                }
+            };
+            command_spec(src, key, &argv, timeout.as_ref(), v.span()).map(NamesSpec::Command)
+        }
+        _ => src.err(
+            v.span(),
+            format!("`{key}`: expected a list of names or {{ command = [...] }}"),
+        ),
+    }
 }
 
 fn strip_rule(src: &Source, entry: &Spanned<toml::Value>) -> Result<StripRule> {
@@ -557,6 +778,83 @@ params = { image = "N1597846115", seed = 42, big = 9007199254740993, when = 1979
                 "{text:?} gave {msg}"
             );
             assert!(msg.contains(needle), "{text:?} gave {msg}");
+        }
+    }
+
+    #[test]
+    fn collector_keys() {
+        let cfg = parse(
+            r#"
+[[run]]
+name = "a"
+spice = { metakernel = "k/coiss.tm", kernels = ["k/*.bsp"] }
+techniques = ["DTFitting", "BodyLimbNav", "DTFitting"]
+extractors = { command = ["python3", "reg.py"], timeout = "5s" }
+hardware = false
+runtime = ["rustc", "pip-freeze"]
+env = ["OMP_NUM_THREADS", "NCCL_*"]
+
+[run.external.nav]
+command = ["python3", "-m", "nav.provenance"]
+timeout = "90s"
+"#,
+        )
+        .unwrap();
+        let r = &cfg.runs[0];
+        assert_eq!(
+            r.spice.as_ref().unwrap().metakernel.as_ref().unwrap().line,
+            4
+        );
+        assert!(
+            matches!(&r.techniques, Some(NamesSpec::List(n)) if n == &["BodyLimbNav", "DTFitting"])
+        );
+        assert!(matches!(&r.extractors, Some(NamesSpec::Command(c)) if c.timeout.as_secs() == 5));
+        assert!(!r.hardware);
+        assert_eq!(r.external["nav"].timeout.as_secs(), 90);
+        assert_eq!(r.external["nav"].line, 11, "the table's header line");
+        let bad: &[(&str, usize, &str)] = &[
+            (
+                "[[run]]\nname = \"a\"\nspice = {}\n",
+                3,
+                "needs `metakernel` or `kernels`",
+            ),
+            (
+                "[[run]]\nname = \"a\"\nspice = { metakernal = \"x\" }\n",
+                3,
+                "metakernal",
+            ),
+            (
+                "[[run]]\nname = \"a\"\ntechniques = { command = [] }\n",
+                3,
+                "must name a program",
+            ),
+            (
+                "[[run]]\nname = \"a\"\ntechniques = { command = [\"x\"], timeout = \"soon\" }\n",
+                3,
+                "not a duration",
+            ),
+            (
+                "[[run]]\nname = \"a\"\ntechniques = [\"a b\"]\n",
+                3,
+                "not a name",
+            ),
+            (
+                "[[run]]\nname = \"a\"\nruntime = [\"python 3\"]\n",
+                3,
+                "not a tool name",
+            ),
+            (
+                "[[run]]\nname = \"a\"\n[run.external.x]\ncommand = [\"a\"]\ntimout = \"1s\"\n",
+                5,
+                "timout",
+            ),
+        ];
+        for (text, line, needle) in bad {
+            let msg = err(text);
+            assert!(
+                msg.starts_with(&format!("/repo/harness.toml:{line}:")) && msg.contains(needle),
+                "{text:?} gave {msg}"
+            );
         }
     }
 

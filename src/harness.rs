@@ -8,11 +8,23 @@
 //! }
 //! ```
 //!
+//! A pipeline that registers its components in code can record them too:
+//!
+//! ```no_run
+//! fn main() -> std::process::ExitCode {
+//!     provbase::harness::Harness::new()
+//!         .techniques(|| vec!["BodyLimbNav".into(), "DTFitting".into()])
+//!         .extractors(|| vec!["RingEdgeExtractor".into()])
+//!         .main()
+//! }
+//! ```
+//!
 //! It takes libtest's arguments (`--list`, `--exact`, filters, `--format json`, …) and
 //! `--accept`, which it removes before libtest-mimic parses the rest. Runners that pass no extra
 //! arguments (cargo-nextest) get the same with `PROVBASE_ACCEPT=1`. Listing reads only
 //! harness.toml and collects nothing.
 
+use crate::collect::facts::{NameKind, NamesFn};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::session::{Accepted, Session, Status};
@@ -42,6 +54,8 @@ pub fn env_flag(name: &str) -> bool {
 pub struct Harness {
     config: Option<PathBuf>,
     profile: Option<String>,
+    techniques: Option<NamesFn>,
+    extractors: Option<NamesFn>,
 }
 
 impl Harness {
@@ -60,6 +74,21 @@ impl Harness {
     /// The profile. Default: `PROVBASE_PROFILE`, else none.
     pub fn profile(&mut self, name: impl Into<String>) -> &mut Self {
         self.profile = Some(name.into());
+        self
+    }
+
+    /// Registers the pipeline's techniques in code: `f` is called once, when the first run is
+    /// collected (never while listing), and its names join every run's `technique_names`
+    /// (sorted and de-duplicated with any the run lists in harness.toml). Default: none.
+    pub fn techniques(&mut self, f: impl Fn() -> Vec<String> + Send + Sync + 'static) -> &mut Self {
+        self.techniques = Some(Arc::new(f));
+        self
+    }
+
+    /// Registers the pipeline's extractors in code, as [`Harness::techniques`] does for
+    /// `extractor_names`. Default: none.
+    pub fn extractors(&mut self, f: impl Fn() -> Vec<String> + Send + Sync + 'static) -> &mut Self {
+        self.extractors = Some(Arc::new(f));
         self
     }
 
@@ -108,7 +137,14 @@ impl Harness {
             config.select_profile(p)?;
         }
         let hint = AcceptHint::for_program(Path::new(&program), profile.as_deref());
-        let session = Arc::new(Session::new(config));
+        let mut session = Session::new(config);
+        if let Some(f) = &self.techniques {
+            session.register(NameKind::Techniques, Arc::clone(f));
+        }
+        if let Some(f) = &self.extractors {
+            session.register(NameKind::Extractors, Arc::clone(f));
+        }
+        let session = Arc::new(session);
         let mut trials: Vec<Trial> = session
             .config
             .runs

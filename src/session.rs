@@ -1,8 +1,9 @@
 //! The one path both front doors share: collect a run (facts once, then the run's own
 //! collectors), strip, compare with its baseline, and judge; or accept it.
 
+use crate::collect::facts::NameKind;
 use crate::collect::{Facts, files};
-use crate::config::{Config, RunSpec};
+use crate::config::{Config, NamesSpec, RunSpec};
 use crate::drift::{self, Drift, Policy, Verdict};
 use crate::error::{Error, Result};
 use crate::manifest::{self, FORMAT_VERSION};
@@ -120,10 +121,93 @@ impl Session {
             "code": code,
             "static_data_hashes": self.hashes(run, &static_files)?,
             "params": run.params,
+            "runtime": self.runtime(run),
+            "environment": crate::collect::environment::collect(&run.env),
         });
+        if !run.inputs.is_empty() {
+            let inputs = files::expand(root, &run.inputs, "inputs", &|_| false)
+                .map_err(|m| Self::err(run, m))?;
+            m["inputs"] = Value::Object(self.hashes(run, &inputs)?);
+        }
+        if let Some(spice) = &run.spice {
+            let kernels = crate::collect::spice::collect(root, spice, &|p| self.facts.hash(p))
+                .map_err(|e| Self::err(run, e))?;
+            m["spice_kernel_count"] = json!(kernels.len());
+            m["spice_kernels"] = Value::Array(kernels);
+        }
+        for (key, spec, kind) in [
+            ("technique_names", &run.techniques, NameKind::Techniques),
+            ("extractor_names", &run.extractors, NameKind::Extractors),
+        ] {
+            if let Some(names) = self.names(run, key, spec.as_ref(), kind)? {
+                m[key] = json!(names);
+            }
+        }
+        if run.hardware {
+            m["hardware"] = self.facts.hardware().clone();
+        }
+        if !run.external.is_empty() {
+            let mut ext = Map::new();
+            for (name, spec) in &run.external {
+                let v = crate::collect::external::collect(spec, root).map_err(|e| {
+                    Self::err(
+                        run,
+                        format!("external `{name}` (harness.toml line {}): {e}", spec.line),
+                    )
+                })?;
+                ext.insert(name.clone(), v);
+            }
+            m["external"] = Value::Object(ext);
+        }
         crate::canonical::stringify_big_integers(&mut m);
         manifest::seal(&mut m);
         Ok(m)
+    }
+
+    fn runtime(&self, run: &RunSpec) -> Value {
+        let mut r = Map::new();
+        r.insert("provbase".into(), json!(env!("CARGO_PKG_VERSION")));
+        for tool in &run.runtime {
+            r.insert(tool.clone(), self.facts.runtime(tool));
+        }
+        Value::Object(r)
+    }
+
+    fn names(
+        &self,
+        run: &RunSpec,
+        key: &str,
+        spec: Option<&NamesSpec>,
+        kind: NameKind,
+    ) -> Result<Option<Vec<String>>> {
+        let configured = match spec {
+            None => None,
+            Some(NamesSpec::List(l)) => Some(l.clone()),
+            Some(NamesSpec::Command(c)) => Some(self.facts.names_from(c).map_err(|e| {
+                Self::err(run, format!("{key} (harness.toml line {}): {e}", c.line))
+            })?),
+        };
+        let registered = self
+            .facts
+            .registered(kind)
+            .transpose()
+            .map_err(|e| Self::err(run, format!("{key}: {e}")))?;
+        Ok(match (configured, registered) {
+            (None, None) => None,
+            (a, b) => {
+                let mut all: Vec<String> = a.into_iter().chain(b).flatten().collect();
+                all.sort();
+                all.dedup();
+                Some(all)
+            }
+        })
+    }
+
+    /// Registers a function that returns names for every run (see
+    /// [`crate::harness::Harness::techniques`]).
+    pub fn register(&mut self, kind: NameKind, f: crate::collect::facts::NamesFn) -> &mut Self {
+        self.facts.register(kind, f);
+        self
     }
 
     /// The stripped manifest: what a baseline holds, sealed with its digest.

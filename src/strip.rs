@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::fmt;
 
 /// The selectors stripped from every manifest, whatever the configuration says.
-pub const BUILTIN_VOLATILE: &[&str] = &["**.pipeline_run_iso8601"];
+pub const BUILTIN_VOLATILE: &[&str] = &["**.pipeline_run_iso8601", "hardware.hostname"];
 
 /// One step of a path inside a JSON document.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

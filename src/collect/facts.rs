@@ -5,6 +5,7 @@
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::{Mutex, OnceLock};
 
 /// Lazily collected facts about one project root.
@@ -14,6 +15,31 @@ pub struct Facts {
     git: OnceLock<Map<String, Value>>,
     hashes: Mutex<HashMap<PathBuf, String>>,
     repo: OnceLock<Option<(PathBuf, Mutex<git2::Repository>)>>,
+    hardware: OnceLock<Value>,
+    runtime: Mutex<HashMap<String, Value>>,
+    names: Mutex<HashMap<Vec<String>, NamesResult>>,
+    registered: [Registered; 2],
+}
+
+/// Names a command printed, or why it could not give them.
+type NamesResult = Result<Vec<String>, String>;
+
+/// Names a Rust project registers in code (see [`crate::harness::Harness::techniques`]).
+pub type NamesFn = Arc<dyn Fn() -> Vec<String> + Send + Sync>;
+
+#[derive(Default)]
+struct Registered {
+    f: Option<NamesFn>,
+    value: OnceLock<Result<Vec<String>, String>>,
+}
+
+/// Which list of registered names.
+#[derive(Debug, Clone, Copy)]
+pub enum NameKind {
+    /// `technique_names`.
+    Techniques = 0,
+    /// `extractor_names`.
+    Extractors = 1,
 }
 
 impl Facts {
@@ -26,7 +52,82 @@ impl Facts {
             git: OnceLock::new(),
             hashes: Mutex::new(HashMap::new()),
             repo: OnceLock::new(),
+            hardware: OnceLock::new(),
+            runtime: Mutex::new(HashMap::new()),
+            names: Mutex::new(HashMap::new()),
+            registered: Default::default(),
         }
+    }
+
+    /// The `hardware` section.
+    pub fn hardware(&self) -> &Value {
+        self.hardware
+            .get_or_init(|| super::hardware::collect(&self.root))
+    }
+
+    /// Whether the hardware collection already ran.
+    pub fn hardware_collected(&self) -> bool {
+        self.hardware.get().is_some()
+    }
+
+    /// One `runtime` entry, collected once per process.
+    pub fn runtime(&self, name: &str) -> Value {
+        if let Some(v) = self
+            .runtime
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+        {
+            return v.clone();
+        }
+        let v = super::runtime::collect(name, &self.root);
+        self.runtime
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name.to_owned(), v.clone());
+        v
+    }
+
+    /// The names a command prints, run once per process.
+    pub fn names_from(&self, spec: &crate::config::CommandSpec) -> Result<Vec<String>, String> {
+        if let Some(v) = self
+            .names
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&spec.argv)
+        {
+            return v.clone();
+        }
+        let v = super::command::run(&spec.argv, &self.root, spec.timeout).and_then(|o| {
+            super::names::parse(&o.stdout)
+                .map_err(|e| format!("`{}` {e}", super::command::display(&spec.argv)))
+        });
+        self.names
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(spec.argv.clone(), v.clone());
+        v
+    }
+
+    /// Registers a function that returns names; it is called once, when a run first needs it.
+    pub fn register(&mut self, kind: NameKind, f: NamesFn) {
+        self.registered[kind as usize] = Registered {
+            f: Some(f),
+            value: OnceLock::new(),
+        };
+    }
+
+    /// The registered names of a kind, if a function was registered.
+    pub fn registered(&self, kind: NameKind) -> Option<Result<Vec<String>, String>> {
+        let r = &self.registered[kind as usize];
+        let f = r.f.as_ref()?;
+        Some(
+            r.value
+                .get_or_init(|| {
+                    super::names::normalize(f()).map_err(|e| format!("a registered name {e}"))
+                })
+                .clone(),
+        )
     }
 
     /// The git fields of the `code` section.

@@ -197,6 +197,17 @@ pub fn sanitize_url(url: &str) -> String {
     home_relative(url)
 }
 
+/// Like [`sanitize_url`], but keeps a fragment such as `#sha256=…` or `#egg=…` (fragments are
+/// never sent to a server) unless it looks like a secret.
+pub fn sanitize_url_keep_fragment(url: &str) -> String {
+    match url.split_once('#') {
+        Some((u, frag)) if !super::command::looks_secret(frag.split('=').next().unwrap_or("")) => {
+            format!("{}#{frag}", sanitize_url(u))
+        }
+        _ => sanitize_url(url),
+    }
+}
+
 /// Writes a path under the home folder as `~/…`.
 pub fn home_relative(path: &str) -> String {
     if let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {

@@ -6,3 +6,12 @@ pub mod files;
 pub mod git;
 
 pub use facts::Facts;
+pub mod command;
+pub mod environment;
+pub mod external;
+pub mod gpu;
+pub mod hardware;
+pub mod names;
+pub mod packages;
+pub mod runtime;
+pub mod spice;

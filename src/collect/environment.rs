@@ -1,0 +1,120 @@
+//! The `environment` section: only the variables a run names in `env = [...]`, plus a
+//! built-in set known to change numerical results. A variable whose name looks like a secret
+//! is recorded as `"<redacted>"` (its presence stays visible, its value never reaches a file);
+//! a named variable that is unset is recorded as `{"unset": true}`.
+
+use super::command::looks_secret;
+use serde_json::{Map, Value, json};
+
+/// Variables recorded whenever they are set, for every run.
+pub const BUILTIN: &[&str] = &[
+    "CUDA_VISIBLE_DEVICES",
+    "CUDA_LAUNCH_BLOCKING",
+    "CUBLAS_WORKSPACE_CONFIG",
+    "NVIDIA_TF32_OVERRIDE",
+    "TF_DETERMINISTIC_OPS",
+    "TF_CUDNN_DETERMINISTIC",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "RAYON_NUM_THREADS",
+    "PYTHONHASHSEED",
+    "NCCL_*",
+];
+
+/// The value recorded in place of a secret.
+pub const REDACTED: &str = "<redacted>";
+
+fn record(name: &str, value: Option<std::ffi::OsString>) -> Value {
+    match value {
+        None => json!({ "unset": true }),
+        Some(_) if looks_secret(name) => json!(REDACTED),
+        Some(v) => match v.into_string() {
+            Ok(s) => json!(
+                s.split(':')
+                    .map(super::git::home_relative)
+                    .collect::<Vec<_>>()
+                    .join(":")
+            ),
+            Err(_) => super::git::unavailable("not UTF-8"),
+        },
+    }
+}
+
+/// Collects the variables `named` (names or globs such as `NCCL_*`) and the built-in set.
+pub fn collect(named: &[String]) -> Map<String, Value> {
+    collect_from(
+        named,
+        std::env::vars_os()
+            .map(|(k, v)| (k.to_string_lossy().into_owned(), v))
+            .collect(),
+    )
+}
+
+fn collect_from(named: &[String], vars: Vec<(String, std::ffi::OsString)>) -> Map<String, Value> {
+    let lookup = |n: &str| vars.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+    let mut out = Map::new();
+    let mut add_pattern = |p: &str, always: bool| {
+        if p.contains(['*', '?', '[']) {
+            if let Ok(g) = glob::Pattern::new(p) {
+                for (k, v) in vars.iter().filter(|(k, _)| g.matches(k)) {
+                    out.insert(k.clone(), record(k, Some(v.clone())));
+                }
+            }
+        } else if let Some(v) = lookup(p) {
+            out.insert(p.to_owned(), record(p, Some(v)));
+        } else if always {
+            out.insert(p.to_owned(), record(p, None));
+        }
+    };
+    for b in BUILTIN {
+        add_pattern(b, false);
+    }
+    for n in named {
+        add_pattern(n, true);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(v: &[(&str, &str)]) -> Vec<(String, std::ffi::OsString)> {
+        v.iter().map(|(k, v)| (k.to_string(), v.into())).collect()
+    }
+
+    #[test]
+    fn allowlist_builtins_secrets_and_unset() {
+        let env = vars(&[
+            ("OMP_NUM_THREADS", "4"),
+            ("NCCL_DEBUG", "INFO"),
+            ("NCCL_IB_DISABLE", "1"),
+            ("HF_TOKEN", "hf_abcdef123"),
+            ("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI"),
+            ("PATH", "/usr/bin"),
+            ("MY_SETTING", "x"),
+        ]);
+        let named: Vec<String> = ["MY_SETTING", "HF_TOKEN", "NOT_SET", "AWS_*"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let got = collect_from(&named, env);
+        assert_eq!(got["OMP_NUM_THREADS"], "4");
+        assert_eq!(got["NCCL_DEBUG"], "INFO");
+        assert_eq!(got["NCCL_IB_DISABLE"], "1");
+        assert_eq!(got["MY_SETTING"], "x");
+        assert_eq!(got["HF_TOKEN"], REDACTED);
+        assert_eq!(got["AWS_SECRET_ACCESS_KEY"], REDACTED);
+        assert_eq!(got["NOT_SET"], json!({"unset": true}));
+        assert!(!got.contains_key("PATH"), "only allowed variables");
+        assert!(
+            !got.contains_key("CUDA_VISIBLE_DEVICES"),
+            "an unset built-in is left out"
+        );
+        let text = serde_json::to_string(&got).unwrap();
+        assert!(!text.contains("hf_abcdef123") && !text.contains("wJalrXUtnFEMI"));
+    }
+}

@@ -1,0 +1,170 @@
+//! GPU inventory: NVIDIA GPUs through NVML (loaded at run time), else `nvidia-smi -q -x`; AMD
+//! GPUs through `rocm-smi --json`. With none of them, `{"unavailable": "<why>"}`.
+
+pub mod nvidia_smi;
+pub mod nvml;
+pub mod rocm;
+
+use super::git::unavailable;
+use serde_json::{Value, json};
+use std::path::Path;
+use std::time::Duration;
+
+/// A value a vendor tool printed, or unavailable when it says it has none (`N/A`,
+/// `[Not Supported]`, "Requested functionality has been deprecated", …).
+pub fn reported(raw: Option<&str>) -> Value {
+    match raw.map(str::trim) {
+        None => unavailable("not reported"),
+        Some("") => unavailable("empty"),
+        Some(s)
+            if matches!(
+                s,
+                "N/A"
+                    | "[N/A]"
+                    | "Not Supported"
+                    | "[Not Supported]"
+                    | "Unknown Error"
+                    | "[Unknown Error]"
+            ) =>
+        {
+            unavailable(s.trim_matches(['[', ']']))
+        }
+        Some(s) if s.starts_with("Requested functionality has been deprecated") => {
+            unavailable("deprecated")
+        }
+        Some(s) => json!(s),
+    }
+}
+
+/// Memory in MiB from text such as `80 GiB`, `4096 MiB` or a byte count.
+pub fn mib(raw: &str) -> Option<u64> {
+    let t = raw.trim();
+    let (num, unit) = t.split_at(
+        t.find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(t.len()),
+    );
+    let n: f64 = num.parse().ok()?;
+    let factor = match unit.trim().to_ascii_lowercase().as_str() {
+        "mib" | "mb" => 1.0,
+        "gib" | "gb" => 1024.0,
+        "kib" | "kb" => 1.0 / 1024.0,
+        "" | "b" => 1.0 / (1024.0 * 1024.0),
+        _ => return None,
+    };
+    Some((n * factor).round() as u64)
+}
+
+/// A hardware identifier recorded as its hash, never raw. Placeholder values stay as they
+/// are (they identify nothing).
+pub fn hashed_id(raw: Option<&str>) -> Value {
+    match reported(raw) {
+        Value::String(s) if s.chars().all(|c| c == '0') || s == "REDACTED" => {
+            unavailable(format!("placeholder `{s}`"))
+        }
+        Value::String(s) => json!(crate::canonical::sha256_tagged(s.as_bytes())),
+        other => other,
+    }
+}
+
+fn on_path(tool: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|p| p.join(tool).is_file()))
+}
+
+/// Collects the `hardware.gpus` section.
+pub fn collect(dir: &Path) -> Value {
+    let timeout = Duration::from_secs(30);
+    let mut reasons = Vec::new();
+    let mut nvidia = match nvml::collect() {
+        Ok(v) => Some(v),
+        Err(why) => {
+            reasons.push(format!("NVML: {why}"));
+            None
+        }
+    };
+    if nvidia.is_none() {
+        if on_path("nvidia-smi") {
+            let argv = vec!["nvidia-smi".to_owned(), "-q".into(), "-x".into()];
+            match super::command::run(&argv, dir, timeout)
+                .and_then(|o| nvidia_smi::parse(&o.stdout))
+            {
+                Ok(v) => nvidia = Some(v),
+                Err(e) => reasons.push(format!("nvidia-smi: {e}")),
+            }
+        } else {
+            reasons.push("no nvidia-smi on PATH".into());
+        }
+    }
+    let amd = if on_path("rocm-smi") {
+        let argv: Vec<String> = [
+            "rocm-smi",
+            "--showproductname",
+            "--showvbios",
+            "--showmeminfo",
+            "vram",
+            "--showdriverversion",
+            "--showuniqueid",
+            "--json",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        match super::command::run(&argv, dir, timeout).and_then(|o| rocm::parse(&o.stdout)) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                reasons.push(format!("rocm-smi: {e}"));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    match (nvidia, amd) {
+        (Some(n), None) => n,
+        (None, Some(a)) => a,
+        (Some(mut n), Some(a)) => {
+            n["amd"] = a;
+            n
+        }
+        (None, None) => unavailable(reasons.join("; ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vendor_placeholders_are_unavailable() {
+        for raw in [
+            "N/A",
+            "[N/A]",
+            "[Not Supported]",
+            "Requested functionality has been deprecated",
+            "",
+        ] {
+            assert!(reported(Some(raw)).get("unavailable").is_some(), "{raw}");
+        }
+        assert_eq!(reported(Some(" 535.54.03 ")), json!("535.54.03"));
+    }
+
+    #[test]
+    fn memory_units() {
+        assert_eq!(mib("80 GiB"), Some(81920));
+        assert_eq!(mib("4096 MiB"), Some(4096));
+        assert_eq!(mib("34342961152"), Some(32752));
+        assert_eq!(mib("N/A"), None);
+    }
+
+    #[test]
+    fn ids_are_hashed_and_placeholders_kept_out() {
+        let h = hashed_id(Some("GPU-513536b6-7d19-9063-b049-1e69664bb298"));
+        assert!(crate::canonical::is_sha256_tagged(h.as_str().unwrap()));
+        assert!(
+            hashed_id(Some("0000000000000"))
+                .get("unavailable")
+                .is_some()
+        );
+        assert!(hashed_id(Some("N/A")).get("unavailable").is_some());
+    }
+}

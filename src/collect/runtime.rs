@@ -1,0 +1,146 @@
+//! The `runtime` section: provbase's version, and the toolchains and package sets a run lists
+//! (`runtime = ["rustc", "python3", "pip-freeze", "cargo-lock", "nvcc"]`). A tool is recorded
+//! as its version; a package list as a digest plus the package → version map, so drift names
+//! the package that moved.
+
+use super::command;
+use super::git::unavailable;
+use super::packages;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The names with a meaning of their own; any other name is run as `NAME --version`.
+pub const KNOWN: &[&str] = &[
+    "pip-freeze",
+    "conda-export",
+    "cargo-lock",
+    "nvcc",
+    "python3",
+    "rustc",
+];
+
+fn argv(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+fn package_set(map: BTreeMap<String, String>) -> Value {
+    let packages: serde_json::Map<String, Value> = map
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
+    let packages = Value::Object(packages);
+    json!({
+        "digest": crate::canonical::digest_of(&packages),
+        "packages": packages,
+    })
+}
+
+fn first_line(text: &str) -> Option<String> {
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .map(str::to_owned)
+}
+
+fn version_of(argv: &[String], dir: &Path) -> Value {
+    match command::run(argv, dir, TIMEOUT) {
+        // some tools (old Pythons) print their version on stderr
+        Ok(o) => first_line(&o.stdout)
+            .or_else(|| first_line(&o.stderr_tail))
+            .map_or_else(
+                || unavailable(format!("`{}` printed nothing", command::display(argv))),
+                Value::from,
+            ),
+        Err(e) if e.contains("could not start") => {
+            unavailable(format!("`{}` is not installed", argv[0]))
+        }
+        Err(e) => unavailable(e),
+    }
+}
+
+/// `nvcc --version`'s last line names the release: `Build cuda_12.4.r12.4/compiler.34097967_0`,
+/// and the line before it `Cuda compilation tools, release 12.4, V12.4.131`.
+pub fn parse_nvcc(text: &str) -> Option<String> {
+    text.lines().find_map(|l| {
+        l.split_once("Cuda compilation tools, release ")
+            .map(|(_, r)| r.trim().to_owned())
+    })
+}
+
+/// Collects one runtime entry.
+pub fn collect(name: &str, root: &Path) -> Value {
+    match name {
+        "pip-freeze" => {
+            match command::run(&argv(&["python3", "-m", "pip", "freeze"]), root, TIMEOUT) {
+                Ok(o) => {
+                    packages::parse_pip_freeze(&o.stdout).map_or_else(unavailable, package_set)
+                }
+                Err(e) => unavailable(e),
+            }
+        }
+        "conda-export" => match command::run(&argv(&["conda", "env", "export"]), root, TIMEOUT) {
+            Ok(o) => packages::parse_conda_export(&o.stdout).map_or_else(unavailable, package_set),
+            Err(e) if e.contains("could not start") => unavailable("`conda` is not installed"),
+            Err(e) => unavailable(e),
+        },
+        "cargo-lock" => match std::fs::read_to_string(root.join("Cargo.lock")) {
+            Ok(text) => packages::parse_cargo_lock(&text).map_or_else(unavailable, package_set),
+            Err(e) => unavailable(format!("Cargo.lock: {e}")),
+        },
+        "nvcc" => match command::run(&argv(&["nvcc", "--version"]), root, TIMEOUT) {
+            Ok(o) => parse_nvcc(&o.stdout).map_or_else(
+                || unavailable("no release line in `nvcc --version`"),
+                Value::from,
+            ),
+            Err(e) if e.contains("could not start") => unavailable("`nvcc` is not installed"),
+            Err(e) => unavailable(e),
+        },
+        other => version_of(&argv(&[other, "--version"]), root),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    #[test]
+    fn nvcc_release_from_a_real_log() {
+        let log = std::fs::read_to_string(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/gpu/nvcc-and-smi-logs/mxochicale_gpu_installation_logs.md"),
+        )
+        .unwrap();
+        let releases: Vec<String> = log
+            .split("nvcc: NVIDIA")
+            .skip(1)
+            .filter_map(parse_nvcc)
+            .collect();
+        assert!(
+            releases.iter().any(|r| r == "10.1, V10.1.243"),
+            "{releases:?}"
+        );
+        assert!(releases.len() >= 3, "{releases:?}");
+    }
+
+    #[test]
+    fn tools_and_package_sets() {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let lock = collect("cargo-lock", &root);
+        assert_eq!(lock["packages"]["provbase"], env!("CARGO_PKG_VERSION"));
+        assert!(crate::canonical::is_sha256_tagged(
+            lock["digest"].as_str().unwrap()
+        ));
+        let rustc = collect("rustc", &root);
+        assert!(rustc.as_str().unwrap().starts_with("rustc "), "{rustc}");
+        let missing = collect("no-such-tool-provbase", &root);
+        assert_eq!(
+            missing["unavailable"],
+            "`no-such-tool-provbase` is not installed"
+        );
+    }
+}
