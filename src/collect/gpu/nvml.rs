@@ -17,7 +17,14 @@ fn or_unavailable<T>(r: Result<T, NvmlError>, f: impl FnOnce(T) -> Value) -> Val
 
 /// Collects the `hardware.gpus` section through NVML, or says why it cannot.
 pub fn collect() -> Result<Value, String> {
-    let nvml = Nvml::init().map_err(|e| format!("cannot load NVML ({e})"))?;
+    // the loader's own message names paths that differ between machines: keep the reason
+    // stable so that two CPU-only runners agree
+    let nvml = Nvml::init().map_err(|e| match e {
+        NvmlError::LibloadingError(_) | NvmlError::DriverNotLoaded | NvmlError::LibraryNotFound => {
+            "cannot load NVML (no NVIDIA driver)".to_owned()
+        }
+        other => format!("cannot load NVML ({other})"),
+    })?;
     let count = nvml.device_count().map_err(|e| e.to_string())?;
     let mut devices = Vec::new();
     for i in 0..count {
