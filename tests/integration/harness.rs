@@ -203,3 +203,45 @@ fn the_cargo_front_door_end_to_end() {
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("harness.toml:2: unknown field `nme`"), "{out}");
 }
+
+#[cfg(unix)]
+#[test]
+fn facts_are_collected_once_per_process_and_never_when_listing() {
+    use std::os::unix::fs::PermissionsExt;
+    let p = Project::nav();
+    // a stand-in nvidia-smi that counts its calls (each `echo` adds a line)
+    p.file(
+        "bin/nvidia-smi",
+        &format!(
+            "#!/bin/sh\necho called >> '{}'\nexit 1\n",
+            p.join("calls").display()
+        ),
+    );
+    std::fs::set_permissions(
+        p.join("bin/nvidia-smi"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    p.file(
+        "harness.toml",
+        &format!(
+            "{}\n[[run]]\nname = \"second\"\nparams = {{ seed = 1 }}\n",
+            crate::project::HARNESS
+        ),
+    );
+    let path = format!(
+        "{}:{}",
+        p.join("bin").display(),
+        std::env::var("PATH").unwrap()
+    );
+    let (code, out) = run_binary(&p, &["--list"], &[("PATH", &path)]);
+    assert_eq!(code, 0, "{out}");
+    assert!(!p.join("calls").exists(), "listing collected hardware");
+    let (_, out) = run_binary(&p, &["--accept"], &[("PATH", &path)]);
+    assert_eq!(counts(&out), (3, 0, 0), "{out}");
+    assert_eq!(
+        p.read("calls").lines().count(),
+        1,
+        "two runs, one hardware collection"
+    );
+}
