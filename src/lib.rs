@@ -69,6 +69,7 @@ pub mod collect;
 pub mod config;
 pub mod drift;
 pub mod error;
+pub mod explain;
 pub mod harness;
 pub mod manifest;
 pub mod report;

@@ -45,6 +45,8 @@ pub struct RunReport {
     pub current_text: Option<String>,
     /// Why the check could not run.
     pub error: Option<String>,
+    /// Why the shown drifts happened, where git history can tell.
+    pub explanation: Vec<crate::explain::Note>,
 }
 
 impl RunReport {
@@ -231,6 +233,7 @@ impl Session {
             baseline_text: None,
             current_text: None,
             error: None,
+            explanation: Vec::new(),
         };
         let stored = store::load(&path);
         let current = self.stripped(run);
@@ -243,6 +246,11 @@ impl Session {
             (Ok(None), Ok(_)) => report.status = Status::Missing,
             (Ok(Some(stored)), Ok(current)) => {
                 report.drifts = drift::compare(&stored.value, &current, &self.config.policy);
+                let shown: Vec<&Drift> = report.shown().collect();
+                if !shown.is_empty() {
+                    report.explanation =
+                        crate::explain::explain(&self.config.root, &stored.value, &current, &shown);
+                }
                 report.baseline_text = Some(stored.text);
                 report.status = match drift::verdict(&report.drifts) {
                     Verdict::Pass => Status::Pass,

@@ -11,12 +11,12 @@ pub(super) fn run(cli: &Cli, names: &[String], only_new: bool) -> Result<u8> {
         let path = session.config.baseline_path(&run.name);
         let rel = session.config.rel(&path);
         if only_new && path.exists() {
-            println!("kept      {rel} (exists)");
+            outln!("kept      {rel} (exists)");
             continue;
         }
         match session.accept(run) {
-            Ok(Accepted::Written) => println!("wrote     {rel}"),
-            Ok(Accepted::Unchanged) => println!("unchanged {rel}"),
+            Ok(Accepted::Written) => outln!("wrote     {rel}"),
+            Ok(Accepted::Unchanged) => outln!("unchanged {rel}"),
             Err(e) => {
                 eprintln!("error: {e}");
                 code = code.max(e.exit_code());

@@ -40,19 +40,19 @@ pub(super) fn run(cli: &Cli, names: &[String]) -> Result<u8> {
                     Status::Missing => "MISSING",
                     Status::Error => "ERROR",
                 };
-                println!("{label:<7} {}", r.run);
+                outln!("{label:<7} {}", r.run);
                 let text = render_run(r, &cli.accept_command(&r.run));
                 for line in text.lines() {
-                    println!("        {line}");
+                    outln!("        {line}");
                 }
             }
             for o in &orphans {
-                println!(
+                outln!(
                     "ORPHAN  {o}: no run owns this baseline (remove it with: provbase prune --yes)"
                 );
             }
             let n = |s: Status| reports.iter().filter(|r| r.status == s).count();
-            println!(
+            outln!(
                 "\n{} runs: {} ok, {} warn, {} fail, {} missing, {} error{}",
                 reports.len(),
                 n(Status::Pass),

@@ -67,11 +67,11 @@ pub(super) fn run(cli: &Cli, a: &Path, b: &Path) -> Result<u8> {
         })),
         Format::Human => {
             if shown.is_empty() {
-                println!("no drift between {} and {}", a.display(), b.display());
+                outln!("no drift between {} and {}", a.display(), b.display());
             } else {
-                println!("{} drifted from {}:", b.display(), a.display());
+                outln!("{} drifted from {}:", b.display(), a.display());
                 for line in summary_lines(&shown) {
-                    println!("  {line}");
+                    outln!("  {line}");
                 }
             }
         }

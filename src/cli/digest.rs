@@ -9,6 +9,6 @@ pub(super) fn run(path: &Path) -> Result<u8> {
         path: path.to_owned(),
         message: format!("not valid JSON: {e}"),
     })?;
-    println!("{}", crate::canonical::digest_of(&value));
+    outln!("{}", crate::canonical::digest_of(&value));
     Ok(0)
 }

@@ -26,10 +26,10 @@ pub(super) fn run(cli: &Cli) -> Result<u8> {
             let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
             for (name, baseline, present) in &rows {
                 let state = if *present { "baseline" } else { "missing " };
-                println!("{name:<width$}  {state}  {baseline}");
+                outln!("{name:<width$}  {state}  {baseline}");
             }
             for o in &orphans {
-                println!("{:<width$}  orphan    {o}", "-");
+                outln!("{:<width$}  orphan    {o}", "-");
             }
         }
     }

@@ -1,14 +1,6 @@
 //! The `provbase` command line: one file per command; this file holds the argument model and
 //! maps errors to the documented exit codes.
 
-mod accept;
-mod check;
-mod collect;
-mod diff;
-mod digest;
-mod list;
-mod prune;
-
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::session::Session;
@@ -145,6 +137,34 @@ pub fn run() -> ExitCode {
     }
 }
 
+/// Writes a line to stdout. When stdout is a closed pipe (`provbase check | head`), provbase
+/// stops quietly with the status of a process ended by SIGPIPE, rather than panicking.
+pub(crate) fn write_out(args: std::fmt::Arguments) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(args).and_then(|()| out.write_all(b"\n")) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(141);
+        }
+        eprintln!("error: cannot write to stdout: {e}");
+        std::process::exit(2);
+    }
+}
+
+/// `println!` through [`write_out`].
+macro_rules! outln {
+    () => { $crate::cli::write_out(format_args!("")) };
+    ($($arg:tt)*) => { $crate::cli::write_out(format_args!($($arg)*)) };
+}
+
+mod accept;
+mod check;
+mod collect;
+mod diff;
+mod digest;
+mod list;
+mod prune;
+
 fn print_json(v: &serde_json::Value) {
-    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+    outln!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
 }

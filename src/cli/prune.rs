@@ -7,20 +7,20 @@ pub(super) fn run(cli: &Cli, yes: bool) -> Result<u8> {
     let session = cli.session()?;
     let orphans = session.orphans()?;
     if orphans.is_empty() {
-        println!("no orphan baselines in {}", session.config.baselines);
+        outln!("no orphan baselines in {}", session.config.baselines);
         return Ok(0);
     }
     for o in &orphans {
         let rel = session.config.rel(o);
         if yes {
             std::fs::remove_file(o).map_err(|e| Error::io(o, e))?;
-            println!("removed {rel}");
+            outln!("removed {rel}");
         } else {
-            println!("orphan  {rel}");
+            outln!("orphan  {rel}");
         }
     }
     if !yes {
-        println!("\nRemove them with: provbase prune --yes");
+        outln!("\nRemove them with: provbase prune --yes");
     }
     Ok(0)
 }

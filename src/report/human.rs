@@ -145,6 +145,16 @@ pub fn render_run(r: &RunReport, accept: &str) -> String {
             for line in summary_lines(&shown) {
                 let _ = writeln!(out, "  {line}");
             }
+            if !r.explanation.is_empty() {
+                let _ = writeln!(out, "\nWhy:");
+                for note in &r.explanation {
+                    let mut lines = note.text.lines();
+                    let _ = writeln!(out, "  {}: {}", note.subject, lines.next().unwrap_or(""));
+                    for l in lines {
+                        let _ = writeln!(out, "    {l}");
+                    }
+                }
+            }
             // warnings alone get their summary lines; the diff is for what fails
             if let (true, Some(old), Some(new)) = (failing > 0, &r.baseline_text, &r.current_text) {
                 let _ = writeln!(out);

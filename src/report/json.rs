@@ -14,6 +14,7 @@ pub fn run_value(r: &RunReport) -> Value {
         "status": r.status,
         "baseline": r.baseline,
         "error": r.error,
+        "explanation": r.explanation,
         "drifts": r.drifts.iter().map(|d| json!({
             "path": d.path.to_string(),
             "category": d.category,

@@ -442,3 +442,35 @@ fn digest_reproduces_a_known_canonical_hash() {
     p.file("bad.json", "{");
     assert_eq!(p.run(&["digest", "bad.json"]).0, 2);
 }
+
+#[cfg(unix)]
+#[test]
+fn a_closed_pipe_is_no_panic() {
+    let p = Project::nav();
+    // a manifest far larger than a pipe's buffer (64 KiB)
+    for i in 0..2000 {
+        p.file(&format!("src/nav/gen/m{i:04}.py"), &format!("X = {i}\n"));
+    }
+    p.run(&["accept"]);
+    for i in 0..2000 {
+        p.file(
+            &format!("src/nav/gen/m{i:04}.py"),
+            &format!("X = {}\n", i + 1),
+        );
+    }
+    // a report of 2000 drifts; `head -c 1` closes the pipe while provbase is still writing
+    let out = std::process::Command::new("sh")
+        .args([
+            "-c",
+            &format!(
+                "'{}' --format json check | head -c 1 >/dev/null",
+                env!("CARGO_BIN_EXE_provbase")
+            ),
+        ])
+        .current_dir(p.path())
+        .env_remove("CI")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

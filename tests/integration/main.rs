@@ -3,5 +3,6 @@
 mod bad_input;
 mod cli;
 mod collectors;
+mod explain;
 mod harness;
 mod project;

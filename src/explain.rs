@@ -1,0 +1,211 @@
+//! Why a drift happened: for a changed text file (static data, inputs, a metakernel or text
+//! kernel), a short diff of the file between the commit the baseline was accepted at and the
+//! working tree; for a moved HEAD, the commits between. In a shallow clone that lacks the
+//! baseline's commit, it says so and suggests `git fetch --unshallow`; it is never an error.
+
+use crate::drift::{Category, Drift};
+use crate::strip::Segment;
+use serde_json::Value;
+use std::path::Path;
+
+/// Lines of a file diff shown in an explanation.
+pub const MAX_FILE_DIFF_LINES: usize = 40;
+/// Commit subjects listed before "… and N more".
+pub const MAX_SUBJECTS: usize = 5;
+
+/// One explanation: what it is about and its text (possibly several lines).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Note {
+    /// The file or `HEAD` it explains.
+    pub subject: String,
+    /// The explanation.
+    pub text: String,
+}
+
+/// The file a drift is about, when it is about a file whose path the manifest records.
+fn file_of(d: &Drift, current: &Value, baseline: &Value) -> Option<String> {
+    match (d.category, d.path.0.as_slice()) {
+        (Category::StaticData | Category::Inputs, [_, Segment::Key(k)]) => Some(k.clone()),
+        (Category::Code, [_, _, Segment::Key(k)]) => Some(k.clone()),
+        (Category::Spice, [Segment::Key(s), Segment::Index(i), Segment::Key(f)])
+            if s == "spice_kernels" && f == "sha256" =>
+        {
+            let p = |m: &Value| m["spice_kernels"][*i]["path"].as_str().map(str::to_owned);
+            match (p(baseline), p(current)) {
+                (Some(a), Some(b)) if a == b => Some(a),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+fn is_binary(bytes: &[u8]) -> bool {
+    bytes.iter().take(8000).any(|b| *b == 0) || std::str::from_utf8(bytes).is_err()
+}
+
+/// Explains the drifts of one run. `root` is the project's folder.
+pub fn explain(root: &Path, baseline: &Value, current: &Value, drifts: &[&Drift]) -> Vec<Note> {
+    let Ok(repo) = git2::Repository::discover(root) else {
+        return Vec::new();
+    };
+    let Some(base_sha) = baseline["code"]["git_sha"].as_str() else {
+        return Vec::new();
+    };
+    let short = &base_sha[..base_sha.len().min(7)];
+    let base = git2::Oid::from_str(base_sha)
+        .ok()
+        .and_then(|oid| repo.find_commit(oid).ok());
+    let mut notes = Vec::new();
+    let shallow_hint = || {
+        format!(
+            "the baseline's commit {short} is not in this repository{}: run `git fetch --unshallow` to see what changed",
+            if repo.is_shallow() {
+                " (a shallow clone)"
+            } else {
+                ""
+            }
+        )
+    };
+    let workdir = repo.workdir().and_then(|w| w.canonicalize().ok());
+    let mut files_explained = 0;
+    for d in drifts {
+        if d.before.is_none() || d.after.is_none() {
+            continue;
+        }
+        let Some(rel) = file_of(d, current, baseline) else {
+            continue;
+        };
+        if d.category == Category::Code {
+            continue; // the summary names the file; code diffs belong to code review
+        }
+        files_explained += 1;
+        if files_explained > 5 {
+            continue;
+        }
+        let Some(commit) = &base else {
+            notes.push(Note {
+                subject: rel,
+                text: shallow_hint(),
+            });
+            continue;
+        };
+        let abs = root.join(&rel);
+        let text = match (abs.canonicalize().ok(), &workdir) {
+            (Some(a), Some(w)) => match a.strip_prefix(w) {
+                Ok(in_repo) => file_note(&repo, commit, in_repo, &a, d, short),
+                Err(_) => "outside the repository: no history to compare".to_owned(),
+            },
+            _ => "no longer readable".to_owned(),
+        };
+        notes.push(Note { subject: rel, text });
+    }
+    if files_explained > 5 {
+        notes.push(Note {
+            subject: "…".into(),
+            text: format!(
+                "{} more changed files, see --format json",
+                files_explained - 5
+            ),
+        });
+    }
+    if drifts
+        .iter()
+        .any(|d| d.path.key(0) == Some("code") && d.path.key(1) == Some("git_sha"))
+    {
+        let text = match &base {
+            None => shallow_hint(),
+            Some(c) => commits_since(&repo, c.id())
+                .unwrap_or_else(|e| format!("cannot walk the history: {}", e.message())),
+        };
+        notes.push(Note {
+            subject: "HEAD".into(),
+            text,
+        });
+    }
+    notes
+}
+
+fn file_note(
+    repo: &git2::Repository,
+    commit: &git2::Commit,
+    in_repo: &Path,
+    abs: &Path,
+    d: &Drift,
+    short: &str,
+) -> String {
+    let now = match std::fs::read(abs) {
+        Ok(b) => b,
+        Err(e) => return format!("cannot read it: {e}"),
+    };
+    let old = match commit
+        .tree()
+        .and_then(|t| t.get_path(in_repo))
+        .and_then(|e| e.to_object(repo))
+    {
+        Ok(obj) => match obj.into_blob() {
+            Ok(b) => b.content().to_vec(),
+            Err(_) => return format!("not a file at the baseline's commit {short}"),
+        },
+        Err(_) => {
+            return format!(
+                "not committed at the baseline's commit {short}: no earlier content to compare"
+            );
+        }
+    };
+    let mut caveat = String::new();
+    if d.before.as_ref().and_then(Value::as_str) != Some(&crate::canonical::sha256_tagged(&old)) {
+        caveat = " (the file at that commit differs from what the baseline recorded: it was accepted before being committed)".into();
+    }
+    if is_binary(&old) || is_binary(&now) {
+        return format!(
+            "binary file: {} → {} bytes since {short}{caveat}",
+            old.len(),
+            now.len()
+        );
+    }
+    let (a, b) = (String::from_utf8_lossy(&old), String::from_utf8_lossy(&now));
+    let name = in_repo.to_string_lossy().replace('\\', "/");
+    let diff = crate::report::human::unified_diff(
+        &a,
+        &b,
+        &format!("{name} at {short}"),
+        &format!("{name} now"),
+        MAX_FILE_DIFF_LINES,
+    );
+    format!(
+        "changed since the baseline's commit {short}{caveat}:\n{}",
+        diff.trim_end()
+    )
+}
+
+fn commits_since(repo: &git2::Repository, base: git2::Oid) -> Result<String, git2::Error> {
+    let head = repo.head()?.peel_to_commit()?.id();
+    let mut walk = repo.revwalk()?;
+    walk.push(head)?;
+    walk.hide(base)?;
+    let ids: Vec<git2::Oid> = walk.collect::<Result<_, _>>()?;
+    let short = |o: git2::Oid| o.to_string()[..7].to_owned();
+    if ids.is_empty() {
+        return Ok(format!(
+            "HEAD {} is not a descendant of the baseline's commit {}",
+            short(head),
+            short(base)
+        ));
+    }
+    let mut text = format!(
+        "{} commit{} since the baseline's commit {}:",
+        ids.len(),
+        if ids.len() == 1 { "" } else { "s" },
+        short(base)
+    );
+    for id in ids.iter().take(MAX_SUBJECTS) {
+        let c = repo.find_commit(*id)?;
+        let subject = c.summary().ok().flatten().unwrap_or("").to_owned();
+        text.push_str(&format!("\n{} {subject}", short(*id)));
+    }
+    if ids.len() > MAX_SUBJECTS {
+        text.push_str(&format!("\n… and {} more", ids.len() - MAX_SUBJECTS));
+    }
+    Ok(text)
+}
