@@ -32,7 +32,7 @@ use libtest_mimic::{Arguments, Conclusion, Failed, Trial};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// The name of the trial that reports orphan baselines. `:` cannot appear in a run name, so it
 /// never clashes with one.
@@ -137,6 +137,7 @@ impl Harness {
             config.select_profile(p)?;
         }
         let hint = AcceptHint::for_program(Path::new(&program), profile.as_deref());
+        let collected: Arc<Mutex<Collected>> = Arc::default();
         let mut session = Session::new(config);
         if let Some(f) = &self.techniques {
             session.register(NameKind::Techniques, Arc::clone(f));
@@ -153,16 +154,35 @@ impl Harness {
                 let session = Arc::clone(&session);
                 let name = run.name.clone();
                 let hint = hint.clone();
+                let collected = Arc::clone(&collected);
                 Trial::test(run.name.clone(), move || {
-                    run_trial(&session, &name, accept, &hint)
+                    run_trial(&session, &name, accept, &hint, &collected)
                 })
             })
             .collect();
         let session_o = Arc::clone(&session);
+        let collected_o = Arc::clone(&collected);
         trials.push(Trial::test(ORPHANS_TRIAL, move || {
-            orphans_trial(&session_o)
+            orphans_trial(&session_o, &collected_o)
         }));
-        Ok(libtest_mimic::run(&parsed, trials))
+        let conclusion = libtest_mimic::run(&parsed, trials);
+        let mut done = std::mem::take(&mut *collected.lock().unwrap_or_else(|e| e.into_inner()));
+        done.reports.sort_by(|a, b| a.run.cmp(&b.run));
+        if !done.reports.is_empty() || !done.orphans.is_empty() {
+            let accept = |run: &str| hint.command(run);
+            crate::report::github::emit(&done.reports, &accept);
+            if let Some(path) = std::env::var_os("PROVBASE_JUNIT").filter(|p| !p.is_empty()) {
+                if std::env::var_os("NEXTEST").is_some() {
+                    eprintln!(
+                        "provbase: PROVBASE_JUNIT is ignored under cargo-nextest, which runs one process per test: use nextest's own JUnit output"
+                    );
+                } else {
+                    let xml = crate::report::junit::document(&done.reports, &done.orphans, &accept);
+                    crate::store::write_if_changed(Path::new(&path), xml.as_bytes())?;
+                }
+            }
+        }
+        Ok(conclusion)
     }
 }
 
@@ -212,7 +232,20 @@ impl AcceptHint {
     }
 }
 
-fn run_trial(session: &Session, name: &str, accept: bool, hint: &AcceptHint) -> Result<(), Failed> {
+/// What the trials found, for the JUnit and GitHub reports written after they all ran.
+#[derive(Default)]
+struct Collected {
+    reports: Vec<crate::session::RunReport>,
+    orphans: Vec<String>,
+}
+
+fn run_trial(
+    session: &Session,
+    name: &str,
+    accept: bool,
+    hint: &AcceptHint,
+    collected: &Mutex<Collected>,
+) -> Result<(), Failed> {
     let run = session
         .config
         .run(name)
@@ -233,6 +266,11 @@ fn run_trial(session: &Session, name: &str, accept: bool, hint: &AcceptHint) -> 
     }
     let report = session.check(run);
     let text = crate::report::render_run(&report, &cmd);
+    collected
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .reports
+        .push(report.clone());
     match report.status {
         Status::Pass => Ok(()),
         Status::Warn => {
@@ -243,11 +281,13 @@ fn run_trial(session: &Session, name: &str, accept: bool, hint: &AcceptHint) -> 
     }
 }
 
-fn orphans_trial(session: &Session) -> Result<(), Failed> {
+fn orphans_trial(session: &Session, collected: &Mutex<Collected>) -> Result<(), Failed> {
     let orphans = session.orphans().map_err(|e| Failed::from(e.to_string()))?;
     if orphans.is_empty() {
         return Ok(());
     }
+    collected.lock().unwrap_or_else(|e| e.into_inner()).orphans =
+        orphans.iter().map(|p| session.config.rel(p)).collect();
     let list: Vec<String> = orphans
         .iter()
         .map(|p| format!("  {}", session.config.rel(p)))

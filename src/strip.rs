@@ -40,6 +40,20 @@ impl JsonPath {
         }
     }
 
+    /// A selector that matches this path (array indexes become `*`), to paste into
+    /// `[harness] strip`.
+    pub fn to_selector(&self) -> String {
+        self.0
+            .iter()
+            .map(|s| match s {
+                Segment::Index(_) => "*".to_owned(),
+                Segment::Key(k) if needs_quotes(k) => Value::String(k.clone()).to_string(),
+                Segment::Key(k) => k.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join(".")
+    }
+
     /// The path without its first `n` segments, as text (`""` when nothing is left).
     pub fn display_from(&self, n: usize) -> String {
         JsonPath(self.0.iter().skip(n).cloned().collect()).to_string()
@@ -500,5 +514,8 @@ mod tests {
         // what Display writes, parse reads back
         let sel = Selector::parse(&p.to_string()).unwrap();
         assert!(sel.matches(&p));
+        let q = path(&["external", "nav", "runs", "3", "started.at"]);
+        assert_eq!(q.to_selector(), r#"external.nav.runs.*."started.at""#);
+        assert!(Selector::parse(&q.to_selector()).unwrap().matches(&q));
     }
 }

@@ -1,10 +1,13 @@
 //! `provbase check [RUN...]`: collect, compare, report. Exit 0 when nothing fails, 1 on failing
 //! drift, a missing baseline, an orphan baseline or a run that could not be checked.
+//! `check --twice` collects every run twice and reports the fields that differ.
 
 use super::{Cli, Format, print_json};
-use crate::error::Result;
-use crate::report::{json, render_run};
-use crate::session::Status;
+use crate::error::{Error, Result};
+use crate::report::{github, human, json, junit, render_run};
+use crate::session::{Session, Status};
+use serde_json::json;
+use std::io::IsTerminal;
 
 pub(super) fn run(cli: &Cli, names: &[String]) -> Result<u8> {
     let session = cli.session()?;
@@ -25,6 +28,12 @@ pub(super) fn run(cli: &Cli, names: &[String]) -> Result<u8> {
         .iter()
         .any(|r| matches!(r.status, Status::Fail | Status::Missing | Status::Error))
         || !orphans.is_empty();
+    let accept = |run: &str| cli.accept_command(run);
+    if let Some(path) = &cli.junit {
+        let xml = junit::document(&reports, &orphans, &accept);
+        crate::store::write_if_changed(path, xml.as_bytes())?;
+    }
+    github::emit(&reports, &accept);
     match cli.format {
         Format::Json => print_json(&json::document(
             &reports,
@@ -32,18 +41,19 @@ pub(super) fn run(cli: &Cli, names: &[String]) -> Result<u8> {
             session.config.profile.as_deref(),
         )),
         Format::Human => {
+            let color = human::use_color(&cli.color, std::io::stdout().is_terminal());
             for r in &reports {
-                let label = match r.status {
-                    Status::Pass => "ok",
-                    Status::Warn => "warn",
-                    Status::Fail => "FAIL",
-                    Status::Missing => "MISSING",
-                    Status::Error => "ERROR",
-                };
-                outln!("{label:<7} {}", r.run);
-                let text = render_run(r, &cli.accept_command(&r.run));
-                for line in text.lines() {
-                    outln!("        {line}");
+                outln!("{} {}", human::label(r.status, color), r.run);
+                let mut report = render_run(r, &accept(&r.run));
+                if color {
+                    report = human::colorize(&report);
+                }
+                let mut text = String::new();
+                for line in report.lines() {
+                    text.push_str(&format!("        {line}\n"));
+                }
+                if !text.is_empty() {
+                    outln!("{}", text.trim_end_matches('\n'));
                 }
             }
             for o in &orphans {
@@ -69,4 +79,50 @@ pub(super) fn run(cli: &Cli, names: &[String]) -> Result<u8> {
         }
     }
     Ok(u8::from(failed))
+}
+
+/// Collects each run twice, each time with fresh facts, and reports every field whose value
+/// differs between the two: a flaky baseline caught before anyone commits it.
+pub(super) fn twice(cli: &Cli, names: &[String]) -> Result<u8> {
+    let config = cli.session()?.config;
+    let first = Session::new(config.clone());
+    let second = Session::new(config.clone());
+    let runs = first.select(names)?;
+    let mut volatile = Vec::new();
+    for run in runs {
+        let a = first.stripped(run)?;
+        let b = second.stripped(run).map_err(|e| Error::Collect {
+            run: run.name.clone(),
+            message: format!("the second collection failed: {e}"),
+        })?;
+        for d in crate::drift::compare(&a, &b, &config.policy) {
+            volatile.push((run.name.clone(), d));
+        }
+    }
+    match cli.format {
+        Format::Json => print_json(&json!({
+            "volatile": volatile.iter().map(|(run, d)| json!({
+                "run": run,
+                "path": d.path.to_string(),
+                "selector": d.path.to_selector(),
+                "first": d.before,
+                "second": d.after,
+            })).collect::<Vec<_>>(),
+        })),
+        Format::Human => {
+            if volatile.is_empty() {
+                outln!("no volatile field: two collections in a row agree");
+            }
+            for (run, d) in &volatile {
+                outln!(
+                    "volatile  {run}  {}  {} / {}\n          add to [harness] strip: \"{}\"",
+                    d.path,
+                    human::short_value(d.before.as_ref()),
+                    human::short_value(d.after.as_ref()),
+                    d.path.to_selector().replace('"', "\\\"")
+                );
+            }
+        }
+    }
+    Ok(u8::from(!volatile.is_empty()))
 }

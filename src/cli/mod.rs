@@ -30,6 +30,12 @@ pub struct Cli {
     /// Output format
     #[arg(long, global = true, value_enum, default_value = "human")]
     format: Format,
+    /// Colour: auto (only on a terminal, not with NO_COLOR), always, never
+    #[arg(long, global = true, default_value = "auto", value_parser = ["auto", "always", "never"])]
+    color: String,
+    /// Also write a JUnit XML report of the check to PATH
+    #[arg(long, global = true, env = "PROVBASE_JUNIT", value_name = "PATH")]
+    junit: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -40,6 +46,9 @@ enum Command {
     Check {
         /// Runs to check [default: all]
         runs: Vec<String>,
+        /// Collect every run twice and report the fields that differ (volatile fields to strip)
+        #[arg(long)]
+        twice: bool,
     },
     /// Write the baselines of runs whose stripped manifest changed
     Accept {
@@ -120,7 +129,8 @@ pub fn run() -> ExitCode {
         }
     };
     let result = match &cli.command {
-        Command::Check { runs } => check::run(&cli, runs),
+        Command::Check { runs, twice: false } => check::run(&cli, runs),
+        Command::Check { runs, twice: true } => check::twice(&cli, runs),
         Command::Accept { runs, new } => accept::run(&cli, runs, *new),
         Command::Collect { run } => collect::run(&cli, run),
         Command::Diff { a, b } => diff::run(&cli, a, b),

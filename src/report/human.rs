@@ -174,6 +174,82 @@ pub fn render_run(r: &RunReport, accept: &str) -> String {
     out
 }
 
+const RED: &str = "\x1b[31m";
+const GREEN: &str = "\x1b[32m";
+const YELLOW: &str = "\x1b[33m";
+const CYAN: &str = "\x1b[36m";
+const BOLD: &str = "\x1b[1m";
+const RESET: &str = "\x1b[0m";
+
+/// Whether to colour output: `always` and `never` decide; `auto` colours only a terminal, and
+/// not when `NO_COLOR` is set to anything non-empty or `TERM` is `dumb`.
+pub fn use_color(choice: &str, is_terminal: bool) -> bool {
+    match choice {
+        "always" => true,
+        "never" => false,
+        _ => {
+            is_terminal
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::env::var("TERM").map_or(true, |t| t != "dumb")
+        }
+    }
+}
+
+/// Paints a rendered report for a terminal: failing drift lines red, warnings yellow, diff
+/// lines red and green, hunk headers cyan.
+pub fn colorize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 64);
+    for line in text.lines() {
+        let t = line.trim_start();
+        let is_summary = line.starts_with("  ")
+            && !line.starts_with("   ")
+            && Category::ALL
+                .iter()
+                .any(|c| t.starts_with(&format!("{} ", c.name())));
+        let color = if t.starts_with("--- ")
+            || t.starts_with("+++ ")
+            || t.starts_with("To accept")
+            || t.starts_with("Why:")
+        {
+            BOLD
+        } else if t.starts_with("@@") {
+            CYAN
+        } else if is_summary && t.ends_with("(warn)") {
+            YELLOW
+        } else if is_summary || t.starts_with('-') {
+            RED
+        } else if t.starts_with('+') {
+            GREEN
+        } else {
+            ""
+        };
+        if color.is_empty() {
+            out.push_str(line);
+        } else {
+            let _ = write!(out, "{color}{line}{RESET}");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// A status label, coloured when asked.
+pub fn label(status: crate::session::Status, color: bool) -> String {
+    use crate::session::Status;
+    let (text, c) = match status {
+        Status::Pass => ("ok", GREEN),
+        Status::Warn => ("warn", YELLOW),
+        Status::Fail => ("FAIL", RED),
+        Status::Missing => ("MISSING", RED),
+        Status::Error => ("ERROR", RED),
+    };
+    if color {
+        format!("{c}{text:<7}{RESET}")
+    } else {
+        format!("{text:<7}")
+    }
+}
+
 /// The categories present among some drifts, in report order.
 pub fn categories(drifts: &[&Drift]) -> Vec<Category> {
     let mut c: Vec<Category> = drifts.iter().map(|d| d.category).collect();

@@ -245,3 +245,40 @@ fn facts_are_collected_once_per_process_and_never_when_listing() {
         "two runs, one hardware collection"
     );
 }
+
+#[test]
+fn the_cargo_front_door_writes_junit_and_github_output() {
+    let p = Project::nav();
+    run_binary(&p, &["--accept"], &[]);
+    p.file("cfg/config_220_body_shape.yaml", "changed: true\n");
+    let junit = p.join("target/provbase.xml");
+    let summary = p.join("summary.md");
+    let (code, out) = run_binary(
+        &p,
+        &[],
+        &[
+            ("PROVBASE_JUNIT", junit.to_str().unwrap()),
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap()),
+        ],
+    );
+    assert_eq!(code, 101, "{out}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains("<testcase name=\"coiss-N1597846115\"") && xml.contains("<failure"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("cargo test --test baselines -- --accept --exact coiss-N1597846115"),
+        "{xml}"
+    );
+    assert!(
+        out.contains("::error file=baselines/coiss-N1597846115.json"),
+        "{out}"
+    );
+    assert!(
+        std::fs::read_to_string(&summary)
+            .unwrap()
+            .contains("| coiss-N1597846115 | ❌ fail |")
+    );
+}

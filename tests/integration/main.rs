@@ -5,4 +5,5 @@ mod cli;
 mod collectors;
 mod explain;
 mod harness;
+mod outputs;
 mod project;

@@ -1,0 +1,122 @@
+//! GitHub Actions: an `::error` (or `::warning`) annotation per drifted run pointing at its
+//! baseline file, and a markdown table of runs × categories for `$GITHUB_STEP_SUMMARY`.
+
+use crate::drift::{Category, Policy};
+use crate::session::{RunReport, Status};
+use std::fmt::Write;
+
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// Whether provbase runs on GitHub Actions.
+pub fn enabled() -> bool {
+    std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true")
+}
+
+/// One workflow command per run that failed, warned, or has no baseline.
+pub fn annotations(runs: &[RunReport], accept: &dyn Fn(&str) -> String) -> String {
+    let mut out = String::new();
+    for r in runs {
+        let level = match r.status {
+            Status::Pass => continue,
+            Status::Warn => "warning",
+            Status::Fail | Status::Missing | Status::Error => "error",
+        };
+        let shown: Vec<_> = r.shown().collect();
+        let mut body = match r.status {
+            Status::Missing => "no baseline".to_owned(),
+            Status::Error => r.error.clone().unwrap_or_default(),
+            _ => super::human::summary_lines(&shown).join("\n"),
+        };
+        if r.status != Status::Warn {
+            let _ = write!(body, "\nTo accept: {}", accept(&r.run));
+        }
+        let title = match r.status {
+            Status::Missing => format!("provbase: {} has no baseline", r.run),
+            Status::Error => format!("provbase: {} could not be checked", r.run),
+            _ => format!("provbase: {} drifted", r.run),
+        };
+        let _ = writeln!(
+            out,
+            "::{level} file={},title={}::{}",
+            escape_property(&r.baseline),
+            escape_property(&title),
+            escape_data(&body)
+        );
+    }
+    out
+}
+
+/// A markdown table: one row per run, one column per category that drifted anywhere.
+pub fn step_summary(runs: &[RunReport]) -> String {
+    let cats: Vec<Category> = Category::ALL
+        .into_iter()
+        .filter(|c| runs.iter().any(|r| r.shown().any(|d| d.category == *c)))
+        .collect();
+    let mut out = String::from("### provbase\n\n| run | status |");
+    for c in &cats {
+        let _ = write!(out, " {c} |");
+    }
+    out.push_str("\n|---|---|");
+    out.push_str(&"---|".repeat(cats.len()));
+    out.push('\n');
+    for r in runs {
+        let status = match r.status {
+            Status::Pass => "✅ pass",
+            Status::Warn => "⚠️ warn",
+            Status::Fail => "❌ fail",
+            Status::Missing => "❌ missing",
+            Status::Error => "❌ error",
+        };
+        let _ = write!(out, "| {} | {status} |", r.run);
+        for c in &cats {
+            let ds: Vec<_> = r.shown().filter(|d| d.category == *c).collect();
+            let cell = if ds.is_empty() {
+                String::new()
+            } else if ds.iter().any(|d| d.policy == Policy::Fail) {
+                format!("❌ {}", ds.len())
+            } else {
+                format!("⚠️ {}", ds.len())
+            };
+            let _ = write!(out, " {cell} |");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Prints the annotations and appends the step summary, when on GitHub Actions.
+pub fn emit(runs: &[RunReport], accept: &dyn Fn(&str) -> String) {
+    if !enabled() {
+        return;
+    }
+    print!("{}", annotations(runs, accept));
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
+        use std::io::Write as _;
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&path)
+        {
+            let _ = f.write_all(step_summary(runs).as_bytes());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workflow_command_escaping() {
+        assert_eq!(escape_data("a%b\nc"), "a%25b%0Ac");
+        assert_eq!(escape_property("x: y, z"), "x%3A y%2C z");
+    }
+}
