@@ -184,14 +184,19 @@ const RESET: &str = "\x1b[0m";
 /// Whether to colour output: `always` and `never` decide; `auto` colours only a terminal, and
 /// not when `NO_COLOR` is set to anything non-empty or `TERM` is `dumb`.
 pub fn use_color(choice: &str, is_terminal: bool) -> bool {
+    color_decision(
+        choice,
+        is_terminal,
+        std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+        std::env::var("TERM").is_ok_and(|t| t == "dumb"),
+    )
+}
+
+fn color_decision(choice: &str, is_terminal: bool, no_color: bool, dumb: bool) -> bool {
     match choice {
         "always" => true,
         "never" => false,
-        _ => {
-            is_terminal
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::env::var("TERM").map_or(true, |t| t != "dumb")
-        }
+        _ => is_terminal && !no_color && !dumb,
     }
 }
 
@@ -320,6 +325,28 @@ mod tests {
         let d = unified_diff(&old, &new, "a", "b", 50);
         assert_eq!(d.lines().count(), 51);
         assert!(d.contains("more lines, see --format json"));
+    }
+
+    #[test]
+    fn colour_decisions() {
+        // (choice, terminal, NO_COLOR set, TERM=dumb) → colour
+        let cases = [
+            ("auto", true, false, false, true),
+            ("auto", false, false, false, false),
+            ("auto", true, true, false, false),
+            ("auto", true, false, true, false),
+            ("always", false, true, false, true),
+            ("never", true, false, false, false),
+        ];
+        for (choice, tty, no_color, dumb, want) in cases {
+            assert_eq!(
+                color_decision(choice, tty, no_color, dumb),
+                want,
+                "{choice} {tty} {no_color} {dumb}"
+            );
+        }
+        assert!(!colorize("plain\n").contains('\x1b'));
+        assert_eq!(colorize("-a\n"), "\x1b[31m-a\x1b[0m\n");
     }
 
     #[test]

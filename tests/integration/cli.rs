@@ -474,3 +474,68 @@ fn a_closed_pipe_is_no_panic() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn accept_new_writes_only_missing_baselines() {
+    let p = Project::nav();
+    p.file(
+        "harness.toml",
+        &format!(
+            "{}\n[[run]]\nname = \"second\"\nparams = {{ seed = 1 }}\n",
+            crate::project::HARNESS
+        ),
+    );
+    assert_eq!(p.run(&["accept", "second"]).0, 0);
+    assert!(
+        !p.join("baselines/coiss-N1597846115.json").exists(),
+        "only the named run"
+    );
+    let second = p.read("baselines/second.json");
+    p.file(
+        "harness.toml",
+        &p.read("harness.toml").replace("seed = 1 }", "seed = 2 }"),
+    );
+    let (code, out, _) = p.run(&["accept", "--new"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("wrote     baselines/coiss-N1597846115.json"),
+        "{out}"
+    );
+    assert!(
+        out.contains("kept      baselines/second.json (exists)"),
+        "{out}"
+    );
+    assert_eq!(
+        p.read("baselines/second.json"),
+        second,
+        "an existing baseline is not rewritten"
+    );
+    assert_eq!(p.run(&["check", "second"]).0, 1, "and so it still drifts");
+}
+
+#[test]
+fn digest_reproduces_genolewm_golden_vector() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seeds/geno_lewm");
+    let receipt: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("receipt.json")).unwrap()).unwrap();
+    let p = Project::new();
+    let (code, out, _) = p.run(&["digest", dir.join("manifest.json").to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        out.trim(),
+        receipt["model_id"].as_str().unwrap(),
+        "the receipt's model_id"
+    );
+    assert_eq!(
+        provbase::canonical::digest_of(&receipt["output"]),
+        receipt["output_commitment"].as_str().unwrap()
+    );
+    // the files on disk are their canonical bytes plus a newline
+    let manifest = std::fs::read(dir.join("manifest.json")).unwrap();
+    let value = provbase::canonical::parse_strict(&manifest).unwrap();
+    assert_eq!(
+        [provbase::canonical::jcs_bytes(&value), b"\n".to_vec()].concat(),
+        manifest
+    );
+}

@@ -282,3 +282,33 @@ fn the_cargo_front_door_writes_junit_and_github_output() {
             .contains("| coiss-N1597846115 | ❌ fail |")
     );
 }
+
+#[test]
+fn a_profile_chosen_by_environment_under_cargo() {
+    let p = Project::nav();
+    p.file(
+        "harness.toml",
+        &format!(
+            "[profile.nightly]\nbaselines = \"baselines/nightly-gpu\"\n\n{}",
+            crate::project::HARNESS
+        ),
+    );
+    let (code, out) = run_binary(&p, &["--accept"], &[("PROVBASE_PROFILE", "nightly")]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        p.join("baselines/nightly-gpu/coiss-N1597846115.json")
+            .is_file()
+    );
+    assert!(!p.join("baselines/coiss-N1597846115.json").exists());
+    let (code, out) = run_binary(&p, &[], &[]);
+    assert_eq!(code, 101, "the default profile has no baseline yet: {out}");
+    p.file("cfg/config_220_body_shape.yaml", "changed\n");
+    let (_, out) = run_binary(&p, &[], &[("PROVBASE_PROFILE", "nightly")]);
+    assert!(out.contains("PROVBASE_PROFILE=nightly cargo test --test baselines -- --accept --exact coiss-N1597846115"), "{out}");
+    let (code, out) = run_binary(&p, &[], &[("PROVBASE_PROFILE", "weekly")]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("unknown profile `weekly`") && out.contains("nightly"),
+        "{out}"
+    );
+}
