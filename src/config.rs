@@ -52,6 +52,24 @@ pub struct RunSpec {
     pub env: Vec<String>,
     /// Commands whose JSON output lands under `external.NAME`.
     pub external: BTreeMap<String, CommandSpec>,
+    /// The pipeline itself, run by check and accept before its outputs are hashed.
+    pub command: Option<CommandSpec>,
+    /// Globs of the files the pipeline writes, recorded under `outputs`.
+    pub outputs: Vec<GlobSpec>,
+    /// Key patterns of JSON outputs compared within a tolerance instead of by hash.
+    pub outputs_tolerance: Vec<Tolerance>,
+}
+
+/// `[run.outputs_tolerance] "offset_*" = { abs = 1e-4, rel = 0.0 }`: numbers under keys
+/// matching the pattern, in JSON outputs, agree when `|a - b| <= abs + rel * max(|a|, |b|)`.
+#[derive(Debug, Clone)]
+pub struct Tolerance {
+    /// The key pattern (a glob over one key name).
+    pub key: glob::Pattern,
+    /// Absolute tolerance.
+    pub abs: f64,
+    /// Relative tolerance.
+    pub rel: f64,
 }
 
 /// A command from the configuration.
@@ -173,6 +191,19 @@ struct RawRun {
     env: Vec<Spanned<String>>,
     #[serde(default)]
     external: BTreeMap<String, Spanned<RawCommand>>,
+    command: Option<Spanned<Vec<String>>>,
+    timeout: Option<Spanned<String>>,
+    #[serde(default)]
+    outputs: Vec<Spanned<String>>,
+    #[serde(default)]
+    outputs_tolerance: BTreeMap<String, Spanned<RawTolerance>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTolerance {
+    abs: Option<f64>,
+    rel: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -356,7 +387,58 @@ impl Config {
                 }
                 env.push(t.clone());
             }
+            let command = match &rr.command {
+                Some(c) => Some(command_spec(
+                    &src,
+                    "command",
+                    c.get_ref(),
+                    rr.timeout.as_ref(),
+                    c.span(),
+                )?),
+                None if rr.timeout.is_some() => {
+                    return src.err(
+                        rr.timeout.as_ref().map(Spanned::span).unwrap_or_default(),
+                        "`timeout` needs a `command`",
+                    );
+                }
+                None => None,
+            };
+            let mut outputs_tolerance = Vec::new();
+            for (key, t) in &rr.outputs_tolerance {
+                let raw = t.get_ref();
+                let (abs, rel) = (raw.abs.unwrap_or(0.0), raw.rel.unwrap_or(0.0));
+                if !(abs >= 0.0 && rel >= 0.0 && abs.is_finite() && rel.is_finite())
+                    || (raw.abs.is_none() && raw.rel.is_none())
+                {
+                    return src.err(
+                        t.span(),
+                        format!(
+                            "`outputs_tolerance.{key}`: give `abs` and/or `rel`, each a number >= 0"
+                        ),
+                    );
+                }
+                let Ok(pattern) = glob::Pattern::new(key) else {
+                    return src.err(
+                        t.span(),
+                        format!("`outputs_tolerance`: bad key pattern `{key}`"),
+                    );
+                };
+                outputs_tolerance.push(Tolerance {
+                    key: pattern,
+                    abs,
+                    rel,
+                });
+            }
+            if !outputs_tolerance.is_empty() && rr.outputs.is_empty() {
+                return src.err(
+                    rr.name.span(),
+                    format!("run `{name}`: `outputs_tolerance` needs `outputs`"),
+                );
+            }
             runs.push(RunSpec {
+                command,
+                outputs: globs(&src, "outputs", &rr.outputs)?,
+                outputs_tolerance,
                 name: name.clone(),
                 line: src.line(rr.name.span().start),
                 code: globs(&src, "code", &rr.code)?,

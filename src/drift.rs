@@ -104,7 +104,8 @@ impl Category {
             (Some("environment"), _) => Category::Environment,
             (Some("params"), _) => Category::Params,
             (Some("inputs"), _) => Category::Inputs,
-            (Some("outputs"), _) => Category::Outputs,
+            (Some("outputs" | "exit_status"), _) => Category::Outputs,
+            (Some("command"), _) => Category::Params,
             _ => Category::External,
         }
     }
@@ -112,9 +113,18 @@ impl Category {
     /// How many leading path segments the category's section takes, so that a report can name
     /// `cfg/a.yaml` rather than `static_data_hashes."cfg/a.yaml"`.
     pub fn prefix_len(self, path: &JsonPath) -> usize {
+        let section = matches!(
+            path.key(0),
+            Some("params" | "inputs" | "outputs" | "static_data_hashes")
+        );
         let n = match self {
             Category::Code => 2,
-            Category::StaticData | Category::Params | Category::Inputs | Category::Outputs => 1,
+            Category::StaticData | Category::Params | Category::Inputs | Category::Outputs
+                if section =>
+            {
+                1
+            }
+            Category::StaticData | Category::Params | Category::Inputs | Category::Outputs => 0,
             Category::Environment | Category::Runtime | Category::Hardware => 1,
             Category::Spice | Category::Pipeline | Category::Git | Category::External => 0,
         };
@@ -215,6 +225,17 @@ pub struct Drift {
 /// Every difference between two manifests, in path order. The top-level `digest` is not
 /// compared: it differs whenever anything else does.
 pub fn compare(baseline: &Value, current: &Value, policy: &PolicySet) -> Vec<Drift> {
+    compare_within(baseline, current, policy, &[])
+}
+
+/// Like [`compare`], but numbers in `outputs` under keys a tolerance names agree when they
+/// are within it.
+pub fn compare_within(
+    baseline: &Value,
+    current: &Value,
+    policy: &PolicySet,
+    tolerance: &[crate::config::Tolerance],
+) -> Vec<Drift> {
     let mut out = Vec::new();
     walk(
         &JsonPath::default(),
@@ -222,6 +243,7 @@ pub fn compare(baseline: &Value, current: &Value, policy: &PolicySet) -> Vec<Dri
         Some(current),
         &mut out,
     );
+    out.retain(|(p, a, b)| !within(p, *a, *b, tolerance));
     out.retain(|(p, _, _)| p.key(0) != Some("digest") || p.0.len() > 1);
     out.into_iter()
         .map(|(path, before, after)| {
@@ -238,6 +260,30 @@ pub fn compare(baseline: &Value, current: &Value, policy: &PolicySet) -> Vec<Dri
 }
 
 type Raw<'a> = (JsonPath, Option<&'a Value>, Option<&'a Value>);
+
+fn within(
+    path: &JsonPath,
+    a: Option<&Value>,
+    b: Option<&Value>,
+    tolerance: &[crate::config::Tolerance],
+) -> bool {
+    if path.key(0) != Some("outputs") {
+        return false;
+    }
+    let (Some(x), Some(y)) = (a.and_then(Value::as_f64), b.and_then(Value::as_f64)) else {
+        return false;
+    };
+    let Some(key) = path.0.iter().rev().find_map(|s| match s {
+        Segment::Key(k) => Some(k.as_str()),
+        Segment::Index(_) => None,
+    }) else {
+        return false;
+    };
+    tolerance
+        .iter()
+        .filter(|t| t.key.matches(key))
+        .any(|t| (x - y).abs() <= t.abs + t.rel * x.abs().max(y.abs()))
+}
 
 fn walk<'a>(here: &JsonPath, a: Option<&'a Value>, b: Option<&'a Value>, out: &mut Vec<Raw<'a>>) {
     match (a, b) {
@@ -383,6 +429,40 @@ mod tests {
         assert_eq!(by_path["code.git_sha"], Policy::Fail);
         assert_eq!(by_path["hardware.cpu.brand"], Policy::Fail);
         assert_eq!(by_path["hardware.cpu.cores"], Policy::Warn);
+    }
+
+    #[test]
+    fn tolerances_apply_to_matching_output_keys_only() {
+        let tol = |k: &str, abs: f64, rel: f64| crate::config::Tolerance {
+            key: glob::Pattern::new(k).unwrap(),
+            abs,
+            rel,
+        };
+        let tols = [tol("offset_*", 1e-4, 0.0), tol("confidence", 0.0, 0.01)];
+        let a = json!({"outputs": {"r.json": {"json": {"offset_du_px": 1.19220, "offset_dv_px": [6.0871], "confidence": 0.167, "count": 3}}}});
+        let mut b = a.clone();
+        b["outputs"]["r.json"]["json"]["offset_du_px"] = json!(1.19225);
+        b["outputs"]["r.json"]["json"]["offset_dv_px"][0] = json!(6.08715);
+        b["outputs"]["r.json"]["json"]["confidence"] = json!(0.1685);
+        assert!(compare_within(&a, &b, &PolicySet::default(), &tols).is_empty());
+        b["outputs"]["r.json"]["json"]["offset_du_px"] = json!(1.1925);
+        b["outputs"]["r.json"]["json"]["confidence"] = json!(0.17);
+        b["outputs"]["r.json"]["json"]["count"] = json!(4);
+        let d = compare_within(&a, &b, &PolicySet::default(), &tols);
+        let paths: Vec<String> = d.iter().map(|d| d.path.to_string()).collect();
+        assert_eq!(paths.len(), 3, "{paths:?}");
+        // outside `outputs` a tolerance does nothing
+        let p = json!({"params": {"offset_x": 1.0}});
+        assert_eq!(
+            compare_within(
+                &p,
+                &json!({"params": {"offset_x": 1.00001}}),
+                &PolicySet::default(),
+                &[tol("offset_*", 1.0, 0.0)]
+            )
+            .len(),
+            1
+        );
     }
 
     #[test]

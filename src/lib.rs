@@ -72,6 +72,7 @@ pub mod error;
 pub mod explain;
 pub mod harness;
 pub mod manifest;
+pub mod record;
 pub mod report;
 pub mod session;
 pub mod store;

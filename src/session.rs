@@ -75,7 +75,15 @@ pub struct Session {
 impl Session {
     /// A session over a configuration. Collects nothing yet.
     pub fn new(config: Config) -> Session {
-        let facts = Facts::new(&config.root, config.all_baselines_dirs());
+        Session::excluding(config, Vec::new())
+    }
+
+    /// A session whose git state also ignores the files under `extra` (a bundle being
+    /// written, for example), besides the baselines folders and `.prov/`.
+    pub fn excluding(config: Config, mut extra: Vec<PathBuf>) -> Session {
+        extra.extend(config.all_baselines_dirs());
+        extra.push(config.root.join(".prov"));
+        let facts = Facts::new(&config.root, extra);
         Session { config, facts }
     }
 
@@ -107,6 +115,14 @@ impl Session {
     /// The full manifest of a run, time fields included, sealed with its digest.
     pub fn collect(&self, run: &RunSpec) -> Result<Value> {
         let root = &self.config.root;
+        if let Some(cmd) = &run.command {
+            crate::collect::command::run(&cmd.argv, root, cmd.timeout).map_err(|e| {
+                Self::err(
+                    run,
+                    format!("the pipeline command (harness.toml line {}): {e}", cmd.line),
+                )
+            })?;
+        }
         let mut code = self.facts.git().clone();
         let scope_files = files::expand(root, &run.code, "code", &|p| self.facts.git_ignores(p))
             .map_err(|m| Self::err(run, m))?;
@@ -126,6 +142,9 @@ impl Session {
             "runtime": self.runtime(run),
             "environment": crate::collect::environment::collect(&run.env),
         });
+        if !run.outputs.is_empty() {
+            m["outputs"] = Value::Object(self.outputs(run)?);
+        }
         if !run.inputs.is_empty() {
             let inputs = files::expand(root, &run.inputs, "inputs", &|_| false)
                 .map_err(|m| Self::err(run, m))?;
@@ -164,6 +183,33 @@ impl Session {
         crate::canonical::stringify_big_integers(&mut m);
         manifest::seal(&mut m);
         Ok(m)
+    }
+
+    /// Each output's hash; with `outputs_tolerance`, a JSON output's parsed value instead, so
+    /// that its numbers can be compared within the tolerance.
+    fn outputs(&self, run: &RunSpec) -> Result<Map<String, Value>> {
+        let matched = files::expand(&self.config.root, &run.outputs, "outputs", &|_| false)
+            .map_err(|m| Self::err(run, m))?;
+        let mut out = Map::new();
+        for m in matched {
+            let v = if !run.outputs_tolerance.is_empty() && m.rel.ends_with(".json") {
+                let bytes = std::fs::read(&m.abs)
+                    .map_err(|e| Self::err(run, format!("cannot read {}: {e}", m.rel)))?;
+                let mut v = crate::canonical::parse_strict(&bytes).map_err(|e| {
+                    Self::err(run, format!("output {} is not valid JSON: {e}", m.rel))
+                })?;
+                crate::canonical::stringify_big_integers(&mut v);
+                json!({ "json": v })
+            } else {
+                Value::String(
+                    self.facts
+                        .hash(&m.abs)
+                        .map_err(|e| Self::err(run, format!("cannot read {}: {e}", m.rel)))?,
+                )
+            };
+            out.insert(m.rel, v);
+        }
+        Ok(out)
     }
 
     fn runtime(&self, run: &RunSpec) -> Value {
@@ -245,7 +291,12 @@ impl Session {
             (Err(e), _) | (_, Err(e)) => report.error = Some(e.to_string()),
             (Ok(None), Ok(_)) => report.status = Status::Missing,
             (Ok(Some(stored)), Ok(current)) => {
-                report.drifts = drift::compare(&stored.value, &current, &self.config.policy);
+                report.drifts = drift::compare_within(
+                    &stored.value,
+                    &current,
+                    &self.config.policy,
+                    &run.outputs_tolerance,
+                );
                 let shown: Vec<&Drift> = report.shown().collect();
                 if !shown.is_empty() {
                     report.explanation =

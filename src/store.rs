@@ -58,6 +58,21 @@ pub fn load(path: &Path) -> Result<Option<Stored>> {
     Ok(Some(Stored { value, text }))
 }
 
+/// Reads a JSON file strictly (duplicate keys rejected). `Ok(None)` when it does not exist.
+pub fn load_json(path: &Path) -> Result<Option<Value>> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    crate::canonical::parse_strict(&bytes)
+        .map(Some)
+        .map_err(|e| Error::Json {
+            path: path.to_owned(),
+            message: format!("not valid JSON: {e}"),
+        })
+}
+
 /// Holds the accept lock of one baselines folder until dropped. The lock file lives in the
 /// system's temporary folder, so that nothing but baselines appears in the repository.
 pub struct Lock {

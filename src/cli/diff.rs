@@ -1,65 +1,73 @@
-//! `provbase diff A B`: compare two manifest files with the same rules as check. Exit 0 when
-//! they agree, 1 when something drifted.
+//! `provbase diff [A [B]]`: compare two manifests or recorded runs with the same rules as
+//! check. Exit 0 when they agree, 1 when something drifted.
 
 use super::{Cli, Format, print_json};
-use crate::canonical::parse_strict;
-use crate::config::Config;
 use crate::drift::{self, PolicySet};
 use crate::error::{Error, Result};
+use crate::record::runs::Resolved;
 use crate::report::human::summary_lines;
 use crate::strip::{builtin_rules, strip};
 use serde_json::{Value, json};
-use std::path::Path;
 
-fn load(path: &Path) -> Result<Value> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let v = parse_strict(&bytes).map_err(|e| Error::Json {
-        path: path.to_owned(),
-        message: format!("not valid JSON: {e}"),
-    })?;
-    if !v.is_object() {
-        return Err(Error::Json {
-            path: path.to_owned(),
-            message: "not a JSON object".into(),
-        });
-    }
-    Ok(v)
-}
+/// Labels and bookkeeping that differ between any two runs by construction.
+const NOT_COMPARED: &[&str] = &["id", "name", "tags", "digest", "kind"];
 
-pub(super) fn run(cli: &Cli, a: &Path, b: &Path) -> Result<u8> {
-    // the project's strip rules and policy when there is a project; the built-in ones otherwise
-    let config = match cli.config_path() {
-        Ok(p) => {
-            let mut c = Config::load(&p)?;
-            if let Some(profile) = cli.profile.as_deref().filter(|p| !p.is_empty()) {
-                c.select_profile(profile)?;
-            }
-            Some(c)
-        }
-        Err(Error::ConfigNotFound { .. }) => None,
-        Err(e) => return Err(e),
-    };
-    let (rules, policy) = match &config {
-        Some(c) => (c.strip.clone(), c.policy.clone()),
+pub(super) fn run(cli: &Cli, a: Option<&str>, b: Option<&str>) -> Result<u8> {
+    let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
+    let root = crate::record::run::project_root(&cwd);
+    let session = cli.optional_session()?;
+    let (rules, policy) = match &session {
+        Some(s) => (s.config.strip.clone(), s.config.policy.clone()),
         None => (builtin_rules(), PolicySet::default()),
     };
-    let mut va = load(a)?;
-    let mut vb = load(b)?;
-    for (v, p) in [(&mut va, a), (&mut vb, b)] {
-        strip(v, &rules).map_err(|e| Error::Json {
-            path: p.to_owned(),
-            message: e.to_string(),
-        })?;
-    }
+    let (ra, rb) = match (a, b) {
+        (Some(a), Some(b)) => (
+            crate::record::resolve(&root, &cwd, a)?,
+            crate::record::resolve(&root, &cwd, b)?,
+        ),
+        (Some(_), None) => {
+            return Err(Error::Usage(
+                "diff takes two references, or none for the two newest runs".into(),
+            ));
+        }
+        (None, _) => {
+            let runs = crate::record::list(&root)?;
+            if runs.len() < 2 {
+                return Err(Error::Usage(format!(
+                    "diff with no arguments compares the two newest recorded runs; there are {}",
+                    runs.len()
+                )));
+            }
+            let mut it = runs.into_iter();
+            let newest = it.next().map(|r| Resolved::Run(Box::new(r)));
+            let older = it.next().map(|r| Resolved::Run(Box::new(r)));
+            (
+                older.unwrap_or_else(|| unreachable!()),
+                newest.unwrap_or_else(|| unreachable!()),
+            )
+        }
+    };
+    let prepare = |r: &Resolved| -> Result<Value> {
+        let mut v = r.doc().clone();
+        if let Value::Object(m) = &mut v {
+            for k in NOT_COMPARED {
+                m.remove(*k);
+            }
+        }
+        strip(&mut v, &rules).map_err(|e| Error::Usage(format!("{}: {e}", r.label())))?;
+        Ok(v)
+    };
+    let (va, vb) = (prepare(&ra)?, prepare(&rb)?);
     let drifts = drift::compare(&va, &vb, &policy);
     let shown: Vec<_> = drifts
         .iter()
         .filter(|d| d.policy != drift::Policy::Ignore)
         .collect();
+    let (la, lb) = (ra.label(), rb.label());
     match cli.format {
         Format::Json => print_json(&json!({
-            "a": a.display().to_string(),
-            "b": b.display().to_string(),
+            "a": la,
+            "b": lb,
             "drifts": shown.iter().map(|d| json!({
                 "path": d.path.to_string(), "category": d.category, "policy": d.policy,
                 "before": d.before, "after": d.after,
@@ -67,9 +75,9 @@ pub(super) fn run(cli: &Cli, a: &Path, b: &Path) -> Result<u8> {
         })),
         Format::Human => {
             if shown.is_empty() {
-                outln!("no drift between {} and {}", a.display(), b.display());
+                outln!("no drift between {la} and {lb}");
             } else {
-                outln!("{} drifted from {}:", b.display(), a.display());
+                outln!("{lb} drifted from {la}:");
                 for line in summary_lines(&shown) {
                     outln!("  {line}");
                 }

@@ -63,12 +63,62 @@ enum Command {
         /// The run
         run: String,
     },
-    /// Compare two manifest files
+    /// Compare two manifests or recorded runs (ids, unique id prefixes, tags, #N, or files);
+    /// with none, the two newest recorded runs
     Diff {
-        /// The earlier manifest
-        a: PathBuf,
-        /// The later manifest
-        b: PathBuf,
+        /// The earlier one
+        a: Option<String>,
+        /// The later one
+        b: Option<String>,
+    },
+    /// Run a command and record its provenance under .prov/runs/<id>/
+    Record {
+        /// A name for the run
+        #[arg(long)]
+        name: Option<String>,
+        /// Files or folders the command reads
+        #[arg(long, num_args = 1.., value_name = "PATH")]
+        inputs: Vec<PathBuf>,
+        /// Files or folders the command writes
+        #[arg(long, num_args = 1.., value_name = "PATH")]
+        outputs: Vec<PathBuf>,
+        /// A parameters file (JSON, YAML or TOML)
+        #[arg(long, value_name = "FILE")]
+        params: Option<PathBuf>,
+        /// A label (repeatable)
+        #[arg(long = "tag", value_name = "TAG")]
+        tags: Vec<String>,
+        /// Record without running the command
+        #[arg(long)]
+        no_exec: bool,
+        /// The command, after `--`
+        #[arg(last = true, required = true, value_name = "CMD")]
+        command: Vec<String>,
+    },
+    /// List recorded runs
+    Runs,
+    /// Write DIR/provenance/: repro.json, git.diff, env.txt, events.jsonl, RUN.md, fingerprints
+    Bundle {
+        /// The folder to write provenance/ into
+        dir: PathBuf,
+        /// A configured run's name, or a recorded run (id, prefix, tag, #N) [default: the only
+        /// configured run, else the newest recorded run]
+        #[arg(long)]
+        run: Option<String>,
+    },
+    /// Check embedded digests and listed hashes of baselines, runs and bundles
+    Verify {
+        /// Files or bundle folders
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Print an in-toto Statement with a SLSA Provenance v1 predicate
+    Export {
+        /// Write an in-toto Statement (the only format)
+        #[arg(long)]
+        in_toto: bool,
+        /// A configured run's name, or a recorded run (id, prefix, tag, #N)
+        run: String,
     },
     /// List every run and whether its baseline exists
     List,
@@ -93,6 +143,15 @@ impl Cli {
                 let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
                 Config::discover(&cwd)
             }
+        }
+    }
+
+    /// The session when there is a harness.toml, `None` when there is none.
+    fn optional_session(&self) -> Result<Option<Session>> {
+        match self.session() {
+            Ok(s) => Ok(Some(s)),
+            Err(Error::ConfigNotFound { .. }) if self.config.is_none() => Ok(None),
+            Err(e) => Err(e),
         }
     }
 
@@ -133,7 +192,28 @@ pub fn run() -> ExitCode {
         Command::Check { runs, twice: true } => check::twice(&cli, runs),
         Command::Accept { runs, new } => accept::run(&cli, runs, *new),
         Command::Collect { run } => collect::run(&cli, run),
-        Command::Diff { a, b } => diff::run(&cli, a, b),
+        Command::Diff { a, b } => diff::run(&cli, a.as_deref(), b.as_deref()),
+        Command::Record {
+            name,
+            inputs,
+            outputs,
+            params,
+            tags,
+            no_exec,
+            command,
+        } => record::run(&crate::record::RecordOptions {
+            name: name.clone(),
+            inputs: inputs.clone(),
+            outputs: outputs.clone(),
+            params: params.clone(),
+            tags: tags.clone(),
+            no_exec: *no_exec,
+            command: command.clone(),
+        }),
+        Command::Runs => runs::run(&cli),
+        Command::Bundle { dir, run } => bundle::run(&cli, dir, run.as_deref()),
+        Command::Verify { files } => verify::run(files),
+        Command::Export { in_toto, run } => export::run(&cli, *in_toto, run),
         Command::List => list::run(&cli),
         Command::Prune { yes } => prune::run(&cli, *yes),
         Command::Digest { file } => digest::run(file),
@@ -168,12 +248,17 @@ macro_rules! outln {
 }
 
 mod accept;
+mod bundle;
 mod check;
 mod collect;
 mod diff;
 mod digest;
+mod export;
 mod list;
 mod prune;
+mod record;
+mod runs;
+mod verify;
 
 fn print_json(v: &serde_json::Value) {
     outln!("{}", serde_json::to_string_pretty(v).unwrap_or_default());

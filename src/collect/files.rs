@@ -87,7 +87,7 @@ fn rel_of(root: &Path, path: &Path) -> String {
 
 /// Collects the files at `path`: the file itself, or every file under a folder (not entering
 /// `.git`). A symbolic link that points nowhere is an error, not a silent skip.
-fn walk(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+pub fn walk(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
         Err(e) if std::fs::symlink_metadata(path).is_ok() => {

@@ -8,4 +8,5 @@ mod explain;
 mod harness;
 mod outputs;
 mod project;
+mod record;
 mod snapshots;

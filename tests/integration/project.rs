@@ -118,6 +118,10 @@ impl Project {
         )
     }
 
+    pub fn baseline_of(&self, run: &str) -> String {
+        self.read(&format!("baselines/{run}.json"))
+    }
+
     pub fn baseline(&self) -> String {
         self.read("baselines/coiss-N1597846115.json")
     }

@@ -1,0 +1,33 @@
+//! `provbase record [...] -- CMD`: run a command, pass its exit status through, and record its
+//! provenance.
+
+use crate::error::{Error, Result};
+use crate::record::RecordOptions;
+
+pub(super) fn run(opts: &RecordOptions) -> Result<u8> {
+    let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
+    let rec = match crate::record::record(&cwd, opts) {
+        Ok(r) => r,
+        Err(Error::Usage(m)) if m.contains("could not start") => {
+            eprintln!("provbase: {m}");
+            return Ok(127);
+        }
+        Err(e) => return Err(e),
+    };
+    let rel = rec
+        .dir
+        .strip_prefix(&cwd)
+        .unwrap_or(&rec.dir)
+        .display()
+        .to_string();
+    eprintln!(
+        "provbase: recorded run {} in {rel}{}",
+        rec.id,
+        if rec.repeated {
+            " (identical to an earlier run: one more event)"
+        } else {
+            ""
+        }
+    );
+    Ok(rec.exit_code.clamp(0, 255) as u8)
+}

@@ -1,0 +1,301 @@
+//! `provbase bundle DIR`: a `provenance/` folder beside a run's outputs — `repro.json` (the
+//! canonical, time-free manifest), `git.diff`, `env.txt`, `events.jsonl`, `RUN.md`,
+//! `env_fingerprint.json` and `codebase_fingerprint.json`.
+
+use crate::collect::command::looks_secret;
+use crate::error::{Error, Result};
+use serde_json::{Map, Value, json};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// What a bundle describes.
+pub enum Source<'a> {
+    /// A configured run, collected now.
+    Configured(&'a crate::session::Session, &'a crate::config::RunSpec),
+    /// A recorded run.
+    Recorded(&'a super::RecordedRun),
+}
+
+fn canonical_line(v: &Value) -> Vec<u8> {
+    let mut b = crate::canonical::jcs_bytes(v);
+    b.push(b'\n');
+    b
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
+    let p = dir.join(name);
+    crate::store::write_if_changed(&p, bytes)?;
+    Ok(p)
+}
+
+/// The working tree's changes against HEAD as a patch, untracked files included, leaving out
+/// files under `exclude`. Empty on a clean tree.
+pub fn git_diff(root: &Path, exclude: &[PathBuf]) -> std::result::Result<String, String> {
+    let repo = git2::Repository::discover(root).map_err(|_| "not a git repository".to_owned())?;
+    let workdir = repo
+        .workdir()
+        .ok_or("a bare repository")?
+        .canonicalize()
+        .map_err(|e| e.to_string())?;
+    let skip: Vec<String> = exclude
+        .iter()
+        .filter_map(|e| {
+            let abs = std::path::absolute(e).ok()?;
+            let abs = abs.canonicalize().unwrap_or(abs);
+            Some(format!(
+                "{}/",
+                abs.strip_prefix(&workdir).ok()?.to_string_lossy()
+            ))
+        })
+        .collect();
+    let head = repo.head().ok().and_then(|h| h.peel_to_tree().ok());
+    let mut opts = git2::DiffOptions::new();
+    opts.include_untracked(true)
+        .recurse_untracked_dirs(true)
+        .show_untracked_content(true)
+        .show_binary(true);
+    let diff = repo
+        .diff_tree_to_workdir_with_index(head.as_ref(), Some(&mut opts))
+        .map_err(|e| e.message().to_owned())?;
+    let mut out = Vec::new();
+    diff.print(git2::DiffFormat::Patch, |delta, _, line| {
+        let path = delta
+            .new_file()
+            .path()
+            .or(delta.old_file().path())
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if skip.iter().any(|s| path.starts_with(s.as_str())) {
+            return true;
+        }
+        if matches!(line.origin(), '+' | '-' | ' ') {
+            out.push(line.origin() as u8);
+        }
+        out.extend_from_slice(line.content());
+        true
+    })
+    .map_err(|e| e.message().to_owned())?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// `KEY=value` for every environment variable, sorted; a secret-looking name's value is
+/// `<redacted>` and URLs lose their credentials.
+pub fn env_txt() -> String {
+    let mut vars: Vec<(String, String)> = std::env::vars_os()
+        .map(|(k, v)| {
+            (
+                k.to_string_lossy().into_owned(),
+                v.to_string_lossy().into_owned(),
+            )
+        })
+        .collect();
+    vars.sort();
+    let mut out = String::new();
+    for (k, v) in vars {
+        let v = if looks_secret(&k) {
+            "<redacted>".to_owned()
+        } else if v.contains("://") {
+            v.split(' ')
+                .map(crate::collect::git::sanitize_url)
+                .collect::<Vec<_>>()
+                .join(" ")
+        } else {
+            v
+        };
+        let _ = writeln!(out, "{k}={}", v.replace('\n', "\\n"));
+    }
+    out
+}
+
+/// Tracked files with the hash of their working-tree content, and one digest over them.
+pub fn codebase_fingerprint(root: &Path) -> Value {
+    let Ok(repo) = git2::Repository::discover(root) else {
+        return json!({ "unavailable": "not a git repository" });
+    };
+    let (Some(workdir), Ok(index)) = (repo.workdir().map(Path::to_owned), repo.index()) else {
+        return json!({ "unavailable": "no work tree" });
+    };
+    let mut files = Map::new();
+    for entry in index.iter() {
+        let rel = String::from_utf8_lossy(&entry.path).into_owned();
+        let h = crate::collect::files::sha256_file(&workdir.join(&rel))
+            .map_or_else(|e| json!({ "unavailable": e.to_string() }), Value::from);
+        files.insert(rel, h);
+    }
+    let files = Value::Object(files);
+    json!({
+        "git_sha": repo.head().ok().and_then(|h| h.target()).map(|o| o.to_string()),
+        "file_count": files.as_object().map_or(0, Map::len),
+        "files": files.clone(),
+        "digest": crate::canonical::digest_of(&files),
+    })
+}
+
+fn env_fingerprint(m: &Value) -> Value {
+    let h = &m["hardware"];
+    let gpus: Vec<Value> = h["gpus"]["devices"]
+        .as_array()
+        .map(|d| d.iter().map(|g| g["name"].clone()).collect())
+        .unwrap_or_default();
+    let mut fp = json!({
+        "provbase": env!("CARGO_PKG_VERSION"),
+        "os": h["os"],
+        "arch": h["cpu"]["arch"],
+        "cpu": h["cpu"]["brand"],
+        "memory_gib": h["memory_gib"],
+        "gpus": gpus,
+        "gpu_driver": h["gpus"]["driver_version"],
+        "runtime": m["runtime"],
+    });
+    crate::manifest::seal(&mut fp);
+    fp
+}
+
+/// A command line as a POSIX shell reads it back.
+fn shell_line(cmd: &[Value]) -> String {
+    cmd.iter()
+        .filter_map(Value::as_str)
+        .map(|a| {
+            if !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
+            {
+                a.to_owned()
+            } else {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn run_md(m: &Value, events: &[Value], recorded: Option<&super::RecordedRun>) -> String {
+    let code = &m["code"];
+    let mut s = String::new();
+    let title = recorded
+        .map(|r| {
+            format!(
+                "run {}{}",
+                r.id,
+                r.doc["name"]
+                    .as_str()
+                    .map(|n| format!(" ({n})"))
+                    .unwrap_or_default()
+            )
+        })
+        .or_else(|| m["run"].as_str().map(|r| format!("run `{r}`")))
+        .unwrap_or_default();
+    let _ = writeln!(s, "# Provenance of {title}\n");
+    if let Some(cmd) = m["command"].as_array() {
+        let _ = writeln!(s, "- **Command:** `{}`", shell_line(cmd));
+        let _ = writeln!(s, "- **Exit status:** {}", m["exit_status"]);
+    }
+    if let (Some(first), Some(last)) = (events.first(), events.last()) {
+        let _ = writeln!(
+            s,
+            "- **When:** {} – {}",
+            first["time"].as_str().unwrap_or("?"),
+            last["time"].as_str().unwrap_or("?")
+        );
+    }
+    let _ = writeln!(
+        s,
+        "- **Code:** commit `{}` on `{}`, {}",
+        code["git_sha"].as_str().unwrap_or("(not in git)"),
+        code["branch"].as_str().unwrap_or("(detached or unknown)"),
+        if code["dirty"] == true {
+            "with uncommitted changes (see `git.diff`)"
+        } else {
+            "clean"
+        }
+    );
+    let _ = writeln!(
+        s,
+        "- **Machine:** {} {}, {} GiB",
+        m["hardware"]["os"]["name"].as_str().unwrap_or("?"),
+        m["hardware"]["cpu"]["arch"].as_str().unwrap_or("?"),
+        m["hardware"]["memory_gib"]
+    );
+    for (key, title) in [
+        ("inputs", "Inputs"),
+        ("static_data_hashes", "Static data"),
+        ("outputs", "Outputs"),
+    ] {
+        if let Some(map) = m[key].as_object().filter(|o| !o.is_empty()) {
+            let _ = writeln!(s, "\n## {title}\n");
+            for (path, h) in map {
+                let hash = h
+                    .as_str()
+                    .or(h["sha256"].as_str())
+                    .unwrap_or("(unavailable)");
+                let _ = writeln!(s, "- `{path}` {hash}");
+            }
+        }
+    }
+    let _ = writeln!(s, "\n## How to reproduce\n\n```sh");
+    if let Some(sha) = code["git_sha"].as_str() {
+        let _ = writeln!(s, "git checkout {sha}");
+        if code["dirty"] == true || code["untracked"].as_u64().unwrap_or(0) > 0 {
+            let _ = writeln!(s, "git apply provenance/git.diff");
+        }
+    }
+    if let Some(cmd) = m["command"].as_array() {
+        let _ = writeln!(s, "{}", shell_line(cmd));
+    } else if let Some(run) = m["run"].as_str() {
+        let _ = writeln!(s, "provbase check {run}");
+    }
+    let _ = writeln!(
+        s,
+        "```\n\n`repro.json` holds the time-free manifest; `provbase verify provenance/` re-checks its hashes."
+    );
+    s
+}
+
+/// Writes `out/provenance/` and returns the files written.
+pub fn bundle(root: &Path, out: &Path, source: Source) -> Result<Vec<PathBuf>> {
+    let dir = out.join("provenance");
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let now = crate::manifest::now_iso8601();
+    let (manifest, mut events, recorded) = match source {
+        Source::Configured(session, run) => {
+            let full = session.collect(run)?;
+            let mut m = full.clone();
+            crate::strip::strip(&mut m, &session.config.strip).map_err(|e| Error::Collect {
+                run: run.name.clone(),
+                message: e.to_string(),
+            })?;
+            crate::manifest::seal(&mut m);
+            let ev = vec![
+                json!({ "event": "collect", "run": run.name, "time": full["pipeline_run_iso8601"] }),
+            ];
+            (m, ev, None)
+        }
+        Source::Recorded(r) => (r.doc.clone(), r.events.clone(), Some(r)),
+    };
+    events.push(json!({ "event": "bundle", "time": now }));
+    let excluded = [dir.clone(), root.join(".prov")];
+    let diff = git_diff(root, &excluded).unwrap_or_default();
+    let mut written = vec![
+        write(&dir, "repro.json", &canonical_line(&manifest))?,
+        write(&dir, "git.diff", diff.as_bytes())?,
+        write(&dir, "env.txt", env_txt().as_bytes())?,
+    ];
+    let ev: String = events.iter().map(|e| format!("{e}\n")).collect();
+    written.push(write(&dir, "events.jsonl", ev.as_bytes())?);
+    written.push(write(
+        &dir,
+        "RUN.md",
+        run_md(&manifest, &events, recorded).as_bytes(),
+    )?);
+    written.push(write(
+        &dir,
+        "env_fingerprint.json",
+        &crate::canonical::pretty_bytes(&env_fingerprint(&manifest)),
+    )?);
+    written.push(write(
+        &dir,
+        "codebase_fingerprint.json",
+        &crate::canonical::pretty_bytes(&codebase_fingerprint(root)),
+    )?);
+    Ok(written)
+}

@@ -1,0 +1,269 @@
+//! `provbase record`: run a command, then write what it ran with, on and produced. The run id
+//! is a prefix of the digest of the run's time-free content, so an identical re-run has the
+//! same id and only adds events; times live only in `events.jsonl`.
+
+use crate::collect::{Facts, command, environment, files};
+use crate::error::{Error, Result};
+use serde_json::{Map, Value, json};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// The `kind` of a run document.
+pub const KIND: &str = "provbase.run";
+
+/// Hex digits of the digest that make a run id.
+pub const ID_LEN: usize = 12;
+
+/// What `provbase record` was asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct RecordOptions {
+    /// A name for the run.
+    pub name: Option<String>,
+    /// Files or folders the command reads.
+    pub inputs: Vec<PathBuf>,
+    /// Files or folders the command writes.
+    pub outputs: Vec<PathBuf>,
+    /// A parameters file (JSON, YAML or TOML), hashed and parsed.
+    pub params: Option<PathBuf>,
+    /// Labels.
+    pub tags: Vec<String>,
+    /// Record without running the command.
+    pub no_exec: bool,
+    /// The command and its arguments.
+    pub command: Vec<String>,
+}
+
+/// What `record` did.
+#[derive(Debug)]
+pub struct Recorded {
+    /// The run id.
+    pub id: String,
+    /// Its folder.
+    pub dir: PathBuf,
+    /// The command's exit status (0 with `--no-exec`).
+    pub exit_code: i32,
+    /// Whether an identical run was recorded before.
+    pub repeated: bool,
+}
+
+/// The folder holding recorded runs.
+pub fn runs_dir(root: &Path) -> PathBuf {
+    root.join(".prov").join("runs")
+}
+
+/// The project folder for `record`: the nearest folder with harness.toml, else the git
+/// work tree, else the current folder.
+pub fn project_root(cwd: &Path) -> PathBuf {
+    if let Ok(cfg) = crate::config::Config::discover(cwd) {
+        return cfg
+            .parent()
+            .map(Path::to_owned)
+            .unwrap_or_else(|| cwd.to_owned());
+    }
+    git2::Repository::discover(cwd)
+        .ok()
+        .and_then(|r| r.workdir().map(Path::to_owned))
+        .unwrap_or_else(|| cwd.to_owned())
+}
+
+/// A path as a run records it: relative to the root when inside it, `~/…` under the home
+/// folder, else as given.
+pub fn shown_path(root: &Path, p: &Path) -> String {
+    let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_owned());
+    let canon_root = root.canonicalize().unwrap_or_else(|_| root.to_owned());
+    let canon = abs.canonicalize().unwrap_or(abs.clone());
+    match canon
+        .strip_prefix(&canon_root)
+        .or_else(|_| abs.strip_prefix(root))
+    {
+        Ok(rel) if !rel.as_os_str().is_empty() => rel.to_string_lossy().replace('\\', "/"),
+        _ => crate::collect::git::home_relative(&abs.to_string_lossy()),
+    }
+}
+
+/// Each file under the given files and folders (walked in sorted order) with its hash and size.
+/// A path that does not exist is recorded as unavailable.
+pub fn file_set(root: &Path, facts: &Facts, paths: &[PathBuf]) -> Result<Map<String, Value>> {
+    let mut out = Map::new();
+    for p in paths {
+        if !p.exists() {
+            out.insert(
+                shown_path(root, p),
+                crate::collect::git::unavailable("does not exist"),
+            );
+            continue;
+        }
+        let mut found = Vec::new();
+        files::walk(p, &mut found).map_err(|e| Error::io(p, e))?;
+        for f in found {
+            let size = std::fs::metadata(&f).map_err(|e| Error::io(&f, e))?.len();
+            let sha = facts.hash(&f).map_err(|e| Error::io(&f, e))?;
+            out.insert(shown_path(root, &f), json!({ "sha256": sha, "size": size }));
+        }
+    }
+    Ok(out)
+}
+
+/// Reads a parameters file: JSON, TOML (by extension) or YAML; its hash and parsed content.
+pub fn params_of(root: &Path, path: &Path) -> Result<Value> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let bad = |m: String| Error::Json {
+        path: path.to_owned(),
+        message: m,
+    };
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    let mut content: Value = match ext {
+        "json" => crate::canonical::parse_strict(&bytes)
+            .map_err(|e| bad(format!("not valid JSON: {e}")))?,
+        "toml" => {
+            let t: toml::Table = toml::from_str(&text)
+                .map_err(|e| bad(format!("not valid TOML: {}", e.message())))?;
+            serde_json::to_value(t).map_err(|e| bad(e.to_string()))?
+        }
+        _ => serde_yaml_ng::from_str(&text).map_err(|e| bad(format!("not valid YAML: {e}")))?,
+    };
+    crate::canonical::stringify_big_integers(&mut content);
+    Ok(json!({
+        "path": shown_path(root, path),
+        "sha256": crate::canonical::sha256_tagged(&bytes),
+        "content": content,
+    }))
+}
+
+/// The digest of the time-free content that names a run: everything but its labels.
+pub fn id_of(doc: &Value) -> String {
+    let mut m = doc.as_object().cloned().unwrap_or_default();
+    for k in ["id", "name", "tags", "digest"] {
+        m.remove(k);
+    }
+    let d = crate::canonical::digest_of(&Value::Object(m));
+    d[7..7 + ID_LEN].to_owned()
+}
+
+/// Milliseconds since the Unix epoch (as a string: JCS writes numbers as doubles), to order
+/// events within one second.
+fn unix_ms() -> String {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis())
+        .to_string()
+}
+
+fn exit_code_of(status: std::process::ExitStatus) -> i32 {
+    if let Some(c) = status.code() {
+        return c;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(sig) = status.signal() {
+            return 128 + sig;
+        }
+    }
+    1
+}
+
+/// Runs the command (its stdin, stdout and stderr pass through) and records it.
+pub fn record(cwd: &Path, opts: &RecordOptions) -> Result<Recorded> {
+    if opts.command.is_empty() {
+        return Err(Error::Usage("record needs a command after `--`".into()));
+    }
+    let root = project_root(cwd);
+    let facts = Facts::new(&root, vec![root.join(".prov")]);
+    let started = crate::manifest::now_iso8601();
+    let started_ms = unix_ms();
+    let clock = Instant::now();
+    let exit_code = if opts.no_exec {
+        None
+    } else {
+        let status = std::process::Command::new(&opts.command[0])
+            .args(&opts.command[1..])
+            .current_dir(cwd)
+            .status()
+            .map_err(|e| {
+                Error::Usage(format!(
+                    "`{}` could not start: {e}",
+                    command::display(&opts.command)
+                ))
+            })?;
+        Some(exit_code_of(status))
+    };
+    let duration_ms = clock.elapsed().as_millis() as u64;
+    let ended = crate::manifest::now_iso8601();
+    let ended_ms = unix_ms();
+
+    let abs = |p: &PathBuf| {
+        if p.is_absolute() {
+            p.clone()
+        } else {
+            cwd.join(p)
+        }
+    };
+    let inputs: Vec<PathBuf> = opts.inputs.iter().map(abs).collect();
+    let outputs: Vec<PathBuf> = opts.outputs.iter().map(abs).collect();
+    let mut doc = json!({
+        "format_version": crate::manifest::FORMAT_VERSION,
+        "kind": KIND,
+        "command": command::redact_args(&opts.command),
+        "exit_status": exit_code.map_or_else(|| crate::collect::git::unavailable("not executed (--no-exec)"), Value::from),
+        "inputs": file_set(&root, &facts, &inputs)?,
+        "outputs": file_set(&root, &facts, &outputs)?,
+        "code": facts.git().clone(),
+        "runtime": { "provbase": env!("CARGO_PKG_VERSION") },
+        "environment": environment::collect(&[]),
+        "hardware": facts.hardware().clone(),
+    });
+    if let Some(p) = &opts.params {
+        doc["params"] = params_of(&root, &abs(p))?;
+    }
+    crate::strip::strip(&mut doc, &crate::strip::builtin_rules())
+        .map_err(|e| Error::Usage(e.to_string()))?;
+    let id = id_of(&doc);
+    let dir = runs_dir(&root).join(&id);
+    let run_path = dir.join("run.json");
+    let previous = crate::store::load_json(&run_path).ok().flatten();
+    let repeated = previous.is_some();
+    let mut tags: Vec<String> = previous
+        .as_ref()
+        .and_then(|p| p["tags"].as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|t| t.as_str().map(str::to_owned))
+        .chain(opts.tags.iter().cloned())
+        .collect();
+    tags.sort();
+    tags.dedup();
+    let name = opts.name.clone().or_else(|| {
+        previous
+            .as_ref()
+            .and_then(|p| p["name"].as_str().map(str::to_owned))
+    });
+    doc["id"] = json!(id);
+    doc["tags"] = json!(tags);
+    if let Some(n) = name {
+        doc["name"] = json!(n);
+    }
+    crate::manifest::seal(&mut doc);
+    crate::store::write_if_changed(&run_path, &crate::canonical::pretty_bytes(&doc))?;
+    let events = dir.join("events.jsonl");
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&events)
+        .map_err(|e| Error::io(&events, e))?;
+    let lines = [
+        json!({ "event": "start", "id": id, "time": started, "unix_ms": started_ms }),
+        json!({ "event": "end", "id": id, "time": ended, "unix_ms": ended_ms, "exit_status": exit_code, "duration_ms": duration_ms, "executed": !opts.no_exec, "tags": opts.tags }),
+    ];
+    for l in lines {
+        writeln!(f, "{l}").map_err(|e| Error::io(&events, e))?;
+    }
+    Ok(Recorded {
+        id,
+        dir,
+        exit_code: exit_code.unwrap_or(0),
+        repeated,
+    })
+}

@@ -1,0 +1,146 @@
+//! `provbase verify FILE...`: a baseline's, a run's or a bundle's embedded digests still match
+//! their content, and the files they list that still exist still have the listed hashes.
+
+use crate::error::{Error, Result};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// The outcome for one file.
+#[derive(Debug, Default)]
+pub struct Verified {
+    /// The file checked.
+    pub file: PathBuf,
+    /// Hashes that matched.
+    pub matched: usize,
+    /// Listed files that no longer exist (not checked).
+    pub missing: Vec<String>,
+    /// What no longer matches.
+    pub mismatches: Vec<String>,
+}
+
+/// The folder a document's relative paths are relative to: the nearest folder above it with
+/// a harness.toml, the folder holding its `.prov`, its git work tree, else `cwd`.
+fn root_for(file: &Path, cwd: &Path) -> PathBuf {
+    let abs = std::path::absolute(file).unwrap_or_else(|_| file.to_owned());
+    let mut dir = abs.parent();
+    while let Some(d) = dir {
+        if d.join(crate::config::FILE_NAME).is_file() {
+            return d.to_owned();
+        }
+        if d.file_name().is_some_and(|n| n == ".prov") {
+            return d.parent().unwrap_or(d).to_owned();
+        }
+        dir = d.parent();
+    }
+    git2::Repository::discover(abs.parent().unwrap_or(cwd))
+        .ok()
+        .and_then(|r| r.workdir().map(Path::to_owned))
+        .unwrap_or_else(|| cwd.to_owned())
+}
+
+/// Every (path, listed hash) a document names.
+fn listed(doc: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut from_map = |v: &Value| {
+        if let Some(m) = v.as_object() {
+            for (p, h) in m {
+                if let Some(h) = h.as_str().or(h["sha256"].as_str()) {
+                    out.push((p.clone(), h.to_owned()));
+                }
+            }
+        }
+    };
+    from_map(&doc["static_data_hashes"]);
+    from_map(&doc["code"]["scope"]);
+    from_map(&doc["inputs"]);
+    from_map(&doc["outputs"]);
+    from_map(&doc["files"]);
+    if let (Some(p), Some(h)) = (
+        doc["params"]["path"].as_str(),
+        doc["params"]["sha256"].as_str(),
+    ) {
+        out.push((p.to_owned(), h.to_owned()));
+    }
+    if let Some(kernels) = doc["spice_kernels"].as_array() {
+        for k in kernels {
+            if let (Some(p), Some(h)) = (k["path"].as_str(), k["sha256"].as_str()) {
+                out.push((p.to_owned(), h.to_owned()));
+            }
+        }
+    }
+    out
+}
+
+/// Checks one JSON document.
+pub fn verify_file(file: &Path, cwd: &Path) -> Result<Verified> {
+    let doc = crate::store::load_json(file)?
+        .ok_or_else(|| Error::io(file, std::io::ErrorKind::NotFound.into()))?;
+    let mut v = Verified {
+        file: file.to_owned(),
+        ..Verified::default()
+    };
+    if let Some(d) = doc.get("digest").and_then(Value::as_str) {
+        // a codebase fingerprint's digest covers its file list; any other document's, the rest
+        // of the document
+        let want = if doc.get("files").is_some() && doc.get("format_version").is_none() {
+            crate::canonical::digest_of(&doc["files"])
+        } else {
+            crate::manifest::compute_digest(&doc)
+        };
+        if d == want {
+            v.matched += 1;
+        } else {
+            v.mismatches.push(format!(
+                "digest: the file says {d}, its content gives {want}"
+            ));
+        }
+    }
+    let root = root_for(file, cwd);
+    for (path, hash) in listed(&doc) {
+        let p = if Path::new(&path).is_absolute() {
+            PathBuf::from(&path)
+        } else {
+            root.join(&path)
+        };
+        if !p.is_file() {
+            v.missing.push(path);
+            continue;
+        }
+        match crate::collect::files::sha256_file(&p) {
+            Ok(h) if h == hash => v.matched += 1,
+            Ok(h) => v.mismatches.push(format!("{path}: listed {hash}, now {h}")),
+            Err(e) => v.mismatches.push(format!("{path}: cannot read: {e}")),
+        }
+    }
+    Ok(v)
+}
+
+/// Checks files, folders of runs, and bundles (a folder holding `provenance/` or the
+/// `provenance/` folder itself).
+pub fn verify(target: &Path, cwd: &Path) -> Result<Vec<Verified>> {
+    if target.is_dir() {
+        let dir = if target.join("provenance").is_dir() {
+            target.join("provenance")
+        } else {
+            target.to_owned()
+        };
+        let files: Vec<PathBuf> = [
+            "repro.json",
+            "codebase_fingerprint.json",
+            "env_fingerprint.json",
+            "run.json",
+        ]
+        .iter()
+        .map(|f| dir.join(f))
+        .filter(|p| p.is_file())
+        .collect();
+        if files.is_empty() {
+            return Err(Error::Usage(format!(
+                "{}: no provenance files to verify here",
+                target.display()
+            )));
+        }
+        return files.iter().map(|f| verify_file(f, cwd)).collect();
+    }
+    Ok(vec![verify_file(target, cwd)?])
+}

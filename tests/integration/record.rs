@@ -1,0 +1,448 @@
+//! Provenance for any command: record, runs, diff, bundle, verify, export, and configured runs
+//! that execute.
+
+use crate::project::Project;
+use serde_json::Value;
+
+const PARAMS: &str = include_str!("../fixtures/seeds/provenance-recorder/params.yaml");
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+fn repo() -> Project {
+    let p = Project::new();
+    p.file(".gitignore", ".prov/\nout/\n")
+        .file("data/cases.csv", "county,cases\nA,5\n")
+        .file("params.yaml", PARAMS);
+    p.file(
+        "train.sh",
+        "mkdir -p out && cat data/cases.csv > out/model.txt && echo trained\n",
+    );
+    p.git_init().commit_all("start");
+    p
+}
+
+fn record(p: &Project, extra: &[&str]) -> (i32, String, String) {
+    let mut args = vec![
+        "record",
+        "--name",
+        "train",
+        "--inputs",
+        "data",
+        "--outputs",
+        "out",
+        "--params",
+        "params.yaml",
+    ];
+    args.extend_from_slice(extra);
+    p.run(&args)
+}
+
+fn run_ids(p: &Project) -> Vec<String> {
+    let mut ids: Vec<String> = std::fs::read_dir(p.join(".prov/runs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn an_identical_rerun_keeps_its_id_and_a_changed_input_does_not() {
+    let p = repo();
+    let (code, out, err) = record(&p, &["--tag", "v1", "--", "sh", "train.sh"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "trained\n", "the command's stdout passes through");
+    assert!(err.contains("provbase: recorded run "), "{err}");
+    let ids = run_ids(&p);
+    assert_eq!(ids.len(), 1);
+    let run = json(&p.read(&format!(".prov/runs/{}/run.json", ids[0])));
+    assert_eq!(run["id"], ids[0].as_str());
+    assert_eq!(run["name"], "train");
+    assert_eq!(run["exit_status"], 0);
+    assert_eq!(run["inputs"]["data/cases.csv"]["size"], 17);
+    assert!(
+        run["outputs"]["out/model.txt"]["sha256"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
+    assert_eq!(run["params"]["path"], "params.yaml");
+    assert_eq!(run["params"]["content"]["aggregation"]["per"], 100000);
+    assert_eq!(
+        run["params"]["sha256"],
+        provbase::canonical::sha256_tagged(PARAMS.as_bytes())
+    );
+    fn no_timestamps(v: &Value) -> bool {
+        match v {
+            Value::String(_) => !provbase::strip::Expect::Rfc3339.accepts(v),
+            Value::Array(a) => a.iter().all(no_timestamps),
+            Value::Object(m) => m.values().all(no_timestamps),
+            _ => true,
+        }
+    }
+    assert!(no_timestamps(&run), "times live only in events: {run}");
+    assert_eq!(
+        run["digest"],
+        Value::String(provbase::manifest::compute_digest(&run))
+    );
+
+    let (_, _, err) = record(&p, &["--", "sh", "train.sh"]);
+    assert!(err.contains("identical to an earlier run"), "{err}");
+    assert_eq!(run_ids(&p), ids, "the same id");
+    let events = p.read(&format!(".prov/runs/{}/events.jsonl", ids[0]));
+    assert_eq!(
+        events
+            .lines()
+            .filter(|l| l.contains("\"event\":\"end\""))
+            .count(),
+        2
+    );
+
+    p.file("data/cases.csv", "county,cases\nA,6\n");
+    record(&p, &["--tag", "v2", "--", "sh", "train.sh"]);
+    assert_eq!(run_ids(&p).len(), 2, "a changed input is a new run");
+
+    // diff with no arguments: the two newest
+    let (code, out, _) = p.run(&["diff"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.trim_start().starts_with("inputs") && l.contains("data/cases.csv")),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.trim_start().starts_with("outputs") && l.contains("out/model.txt")),
+        "{out}"
+    );
+    // references: tags, #N, id prefixes
+    let (code, out2, _) = p.run(&["diff", "v1", "v2"]);
+    assert_eq!((code, &out2), (1, &out));
+    let (code, _, _) = p.run(&["diff", "#2", "#1"]);
+    assert_eq!(code, 1);
+    let (code, out, _) = p.run(&["diff", &ids[0][..6], "v1"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("no drift"), "{out}");
+    let (code, _, err) = p.run(&["diff", "nope", "v1"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("`nope` is no file, recorded run id, tag or #N"),
+        "{err}"
+    );
+
+    let (code, out, _) = p.run(&["runs"]);
+    assert_eq!(code, 0);
+    let first = out.lines().nth(1).unwrap();
+    assert!(first.starts_with("#1 ") && first.contains("v2"), "{out}");
+    assert!(
+        out.lines().nth(2).unwrap().contains("train")
+            && out.lines().nth(2).unwrap().trim_end().ends_with('2'),
+        "two executions: {out}"
+    );
+}
+
+#[test]
+fn the_commands_exit_status_passes_through() {
+    let p = repo();
+    let (code, _, _) = p.run(&["record", "--", "sh", "-c", "echo oops >&2; exit 7"]);
+    assert_eq!(code, 7);
+    let ids = run_ids(&p);
+    assert_eq!(
+        json(&p.read(&format!(".prov/runs/{}/run.json", ids[0])))["exit_status"],
+        7
+    );
+    let (code, _, err) = p.run(&["record", "--", "/no/such/program"]);
+    assert_eq!(code, 127, "{err}");
+    assert!(err.contains("could not start"));
+    // --no-exec records without running
+    let (code, _, _) = p.run(&["record", "--no-exec", "--", "sh", "-c", "touch ran.txt"]);
+    assert_eq!(code, 0);
+    assert!(!p.join("ran.txt").exists());
+    assert_eq!(run_ids(&p).len(), 2);
+}
+
+#[test]
+fn planted_secrets_reach_no_file() {
+    let p = repo();
+    p.git(&[
+        "remote",
+        "add",
+        "origin",
+        "https://carol:remote-s3cret@git.example.com/x.git",
+    ]);
+    let out = p
+        .provbase(&[
+            "record",
+            "--outputs",
+            "out",
+            "--",
+            "sh",
+            "train.sh",
+            "--api-token=arg-s3cret",
+            "--password",
+            "pw-s3cret",
+        ])
+        .env("MY_API_TOKEN", "env-s3cret")
+        .env("OMP_NUM_THREADS", "3")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = p
+        .provbase(&["bundle", "bundle"])
+        .env("MY_API_TOKEN", "env-s3cret")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut files = Vec::new();
+    provbase::collect::files::walk(&p.join(".prov"), &mut files).unwrap();
+    provbase::collect::files::walk(&p.join("bundle"), &mut files).unwrap();
+    assert!(files.len() >= 9, "{files:?}");
+    for f in &files {
+        let text = String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned();
+        for secret in [
+            "remote-s3cret",
+            "arg-s3cret",
+            "pw-s3cret",
+            "env-s3cret",
+            "carol",
+        ] {
+            assert!(!text.contains(secret), "{secret} in {}", f.display());
+        }
+    }
+    let env = p.read("bundle/provenance/env.txt");
+    assert!(env.contains("MY_API_TOKEN=<redacted>"), "{env}");
+    let ids = run_ids(&p);
+    let run = p.read(&format!(".prov/runs/{}/run.json", ids[0]));
+    assert!(
+        run.contains("--api-token=<redacted>") && run.contains("\"OMP_NUM_THREADS\": \"3\""),
+        "{run}"
+    );
+}
+
+#[test]
+fn bundles_are_reproducible_and_show_uncommitted_work() {
+    let p = repo();
+    p.file(
+        "harness.toml",
+        "[[run]]\nname = \"nav\"\nstatic_data = [\"data/*.csv\"]\ninputs = [\"params.yaml\"]\n",
+    );
+    p.commit_all("config");
+    // bundles go beside the outputs, in a folder git ignores
+    let (code, out, err) = p.run(&["bundle", "out/b1"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("wrote out/b1/provenance/repro.json"), "{out}");
+    p.run(&["bundle", "out/b2"]);
+    assert_eq!(
+        std::fs::read(p.join("out/b1/provenance/repro.json")).unwrap(),
+        std::fs::read(p.join("out/b2/provenance/repro.json")).unwrap(),
+        "byte-identical on a clean tree"
+    );
+    assert_eq!(
+        p.read("out/b1/provenance/git.diff"),
+        "",
+        "clean tree, empty diff"
+    );
+    let repro = p.read("out/b1/provenance/repro.json");
+    assert!(
+        repro.ends_with("}\n")
+            && !repro.contains("pipeline_run_iso8601")
+            && !repro.contains("\n  "),
+        "canonical, time-free"
+    );
+    let md = p.read("out/b1/provenance/RUN.md");
+    assert!(
+        md.contains("# Provenance of run `nav`")
+            && md.contains("provbase check nav")
+            && md.contains("git checkout "),
+        "{md}"
+    );
+    let fp = json(&p.read("out/b1/provenance/codebase_fingerprint.json"));
+    assert_eq!(
+        fp["files"]["data/cases.csv"],
+        provbase::canonical::sha256_tagged(b"county,cases\nA,5\n")
+    );
+    let events = p.read("out/b1/provenance/events.jsonl");
+    assert!(
+        events.contains("\"event\":\"collect\"") && events.contains("\"event\":\"bundle\""),
+        "{events}"
+    );
+
+    // a dirty tree: the full patch, untracked files included
+    p.file("data/cases.csv", "county,cases\nA,9\n")
+        .file("notes.txt", "new file\n");
+    p.run(&["bundle", "b3"]);
+    let diff = p.read("b3/provenance/git.diff");
+    assert!(
+        diff.contains("+A,9") && diff.contains("+++ b/notes.txt") && diff.contains("+new file"),
+        "{diff}"
+    );
+    assert!(
+        !diff.contains("b3/provenance"),
+        "the bundle's own folder is left out: {diff}"
+    );
+    assert!(
+        p.read("b3/provenance/RUN.md")
+            .contains("git apply provenance/git.diff")
+    );
+}
+
+#[test]
+fn verify_checks_digests_and_listed_hashes() {
+    let p = repo();
+    record(&p, &["--", "sh", "train.sh"]);
+    p.run(&["bundle", "b"]);
+    let ids = run_ids(&p);
+    let run_json = format!(".prov/runs/{}/run.json", ids[0]);
+    let (code, out, _) = p.run(&["verify", &run_json, "b"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(&format!("ok        {run_json} (4 checked)")),
+        "{out}"
+    );
+    p.file("out/model.txt", "tampered\n");
+    let (code, out, _) = p.run(&["verify", &run_json]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("MISSMATCH").eq(&false)
+            && out.contains("MISMATCH")
+            && out.contains("out/model.txt: listed sha256:"),
+        "{out}"
+    );
+    let edited = p
+        .read(&run_json)
+        .replace("\"exit_status\": 0", "\"exit_status\": 1");
+    p.file(&run_json, &edited);
+    let (code, out, _) = p.run(&["verify", &run_json]);
+    assert_eq!(code, 1);
+    assert!(out.contains("digest: the file says"), "{out}");
+    // a baseline too
+    p.file(
+        "harness.toml",
+        "[[run]]\nname = \"nav\"\nstatic_data = [\"data/*.csv\"]\n",
+    );
+    p.run(&["accept"]);
+    assert_eq!(p.run(&["verify", "baselines/nav.json"]).0, 0);
+    p.file("data/cases.csv", "changed\n");
+    let (code, out, _) = p.run(&["verify", "baselines/nav.json"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("data/cases.csv: listed"), "{out}");
+}
+
+#[test]
+fn export_in_toto_slsa() {
+    let p = repo();
+    record(&p, &["--tag", "release", "--", "sh", "train.sh"]);
+    let (code, out, err) = p.run(&["export", "--in-toto", "release"]);
+    assert_eq!(code, 0, "{err}");
+    let s = json(&out);
+    assert_eq!(s["_type"], "https://in-toto.io/Statement/v1");
+    assert_eq!(s["predicateType"], "https://slsa.dev/provenance/v1");
+    let model = std::fs::read(p.join("out/model.txt")).unwrap();
+    assert_eq!(s["subject"][0]["name"], "out/model.txt");
+    assert_eq!(
+        format!(
+            "sha256:{}",
+            s["subject"][0]["digest"]["sha256"].as_str().unwrap()
+        ),
+        provbase::canonical::sha256_tagged(&model)
+    );
+    let deps = s["predicate"]["buildDefinition"]["resolvedDependencies"]
+        .as_array()
+        .unwrap();
+    assert!(
+        deps.iter().any(|d| d["name"] == "data/cases.csv"
+            && d["digest"]["sha256"].as_str().unwrap().len() == 64),
+        "{deps:?}"
+    );
+    assert!(
+        deps.iter().any(|d| d["digest"]["gitCommit"]
+            .as_str()
+            .is_some_and(|c| c.len() == 40)),
+        "{deps:?}"
+    );
+    assert_eq!(
+        s["predicate"]["runDetails"]["builder"]["version"]["provbase"],
+        env!("CARGO_PKG_VERSION")
+    );
+    let byproducts = s["predicate"]["runDetails"]["byproducts"]
+        .as_array()
+        .unwrap();
+    assert_eq!(
+        byproducts
+            .iter()
+            .map(|b| b["name"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["environment", "hardware"]
+    );
+    assert!(s["predicate"]["runDetails"]["metadata"]["startedOn"].is_string());
+    let (code, _, _) = p.run(&["export", "release"]);
+    assert_eq!(code, 2, "a format is required");
+}
+
+#[test]
+fn a_configured_run_executes_and_compares_outputs_within_tolerance() {
+    let p = Project::new();
+    let script = |du: f64, conf: f64| {
+        format!(
+            "import json, os\nos.makedirs('out', exist_ok=True)\njson.dump({{'offset_du_px': {du}, 'confidence': {conf}, 'image_id': 'N1597846115_2_CALIB'}}, open('out/result.json', 'w'))\nopen('out/mask.bin', 'wb').write(b'\\x00\\x01')\n"
+        )
+    };
+    p.file("nav.py", &script(1.1922, 0.167));
+    p.file(
+        "harness.toml",
+        "[[run]]\nname = \"nav\"\nhardware = false\ncommand = [\"python3\", \"nav.py\"]\ntimeout = \"30s\"\noutputs = [\"out/*\"]\n\n[run.outputs_tolerance]\n\"offset_*\" = { abs = 1e-4 }\nconfidence = { abs = 0.001 }\n",
+    );
+    assert_eq!(p.run(&["accept"]).0, 0);
+    let b = json(&p.baseline_of("nav"));
+    assert_eq!(
+        b["outputs"]["out/result.json"]["json"]["offset_du_px"],
+        1.1922
+    );
+    assert!(
+        b["outputs"]["out/mask.bin"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
+    // within tolerance
+    p.file("nav.py", &script(1.19225, 0.1675));
+    assert_eq!(p.run(&["check"]).0, 0);
+    // beyond it
+    p.file("nav.py", &script(1.1932, 0.1675));
+    let (code, out, _) = p.run(&["check"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.lines().any(|l| l.trim_start().starts_with("outputs")
+            && l.contains("offset_du_px")
+            && l.contains("1.1922 → 1.1932")),
+        "{out}"
+    );
+    assert!(
+        !out.lines()
+            .any(|l| l.contains("confidence") && l.contains('→')),
+        "{out}"
+    );
+    // a failing pipeline fails the run with its exit status and stderr
+    p.file(
+        "nav.py",
+        "import sys\nsys.stderr.write('kernel not found')\nsys.exit(5)\n",
+    );
+    let (code, out, _) = p.run(&["check"]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains(
+            "the pipeline command (harness.toml line 4): `python3 nav.py` failed (exit status: 5)"
+        ) && out.contains("kernel not found"),
+        "{out}"
+    );
+}
