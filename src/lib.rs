@@ -74,6 +74,7 @@ pub mod harness;
 pub mod manifest;
 pub mod record;
 pub mod report;
+pub mod schema;
 pub mod session;
 pub mod store;
 pub mod strip;

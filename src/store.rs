@@ -54,6 +54,12 @@ pub fn load(path: &Path) -> Result<Option<Stored>> {
     }
     let value = crate::canonical::parse_strict(text.as_bytes())
         .map_err(|e| problem(path, format!("not a valid baseline: {e}")))?;
+    // a known format_version first, so that a newer file says so rather than failing the schema
+    if value.get("format_version").and_then(Value::as_u64) == Some(crate::manifest::FORMAT_VERSION)
+    {
+        crate::schema::validate(crate::schema::Doc::Manifest, &value)
+            .map_err(|p| problem(path, p))?;
+    }
     crate::manifest::validate(&value).map_err(|p| problem(path, p))?;
     Ok(Some(Stored { value, text }))
 }
@@ -71,6 +77,22 @@ pub fn load_json(path: &Path) -> Result<Option<Value>> {
             path: path.to_owned(),
             message: format!("not valid JSON: {e}"),
         })
+}
+
+/// Checks a document against its schema when it says what it is: a recorded run
+/// (`"kind": "provbase.run"`) or a manifest (`format_version` and `run`).
+pub fn validate_known(path: &Path, v: &Value) -> Result<()> {
+    let doc = if v.get("kind").and_then(Value::as_str) == Some(crate::record::run::KIND) {
+        crate::schema::Doc::Run
+    } else if v.get("format_version").is_some() && v.get("run").is_some() {
+        crate::schema::Doc::Manifest
+    } else {
+        return Ok(());
+    };
+    crate::schema::validate(doc, v).map_err(|m| Error::Json {
+        path: path.to_owned(),
+        message: m,
+    })
 }
 
 /// Holds the accept lock of one baselines folder until dropped. The lock file lives in the
@@ -158,7 +180,12 @@ mod tests {
     use serde_json::json;
 
     fn sealed() -> Vec<u8> {
-        let mut v = json!({"format_version": 1, "run": "r"});
+        let na = json!({"unavailable": "not a git repository"});
+        let mut v = json!({
+            "format_version": 1, "run": "r",
+            "code": {"git_sha": na, "git_short_sha": na, "branch": na, "dirty": na, "untracked": na, "remote": na, "scope": {}},
+            "static_data_hashes": {}, "params": {"seed": 1}, "runtime": {"provbase": "0.1.0"}, "environment": {},
+        });
         crate::manifest::seal(&mut v);
         crate::canonical::pretty_bytes(&v)
     }
@@ -189,6 +216,17 @@ mod tests {
                     .replace("\"r\"", "\"s\"")
                     .into_bytes(),
                 "edited by hand",
+            ),
+            (
+                "schema",
+                String::from_utf8(sealed())
+                    .unwrap()
+                    .replace(
+                        "\"static_data_hashes\": {}",
+                        "\"static_data_hashes\": {\"a\": 1}",
+                    )
+                    .into_bytes(),
+                "does not match the manifest.schema.json schema: /static_data_hashes/a",
             ),
             (
                 "conflict",

@@ -73,9 +73,11 @@ pub fn list(root: &Path) -> Result<Vec<RecordedRun>> {
     let mut runs = Vec::new();
     for entry in entries {
         let path = entry.map_err(|e| Error::io(&dir, e))?.path();
-        let Some(doc) = crate::store::load_json(&path.join("run.json"))? else {
+        let run_json = path.join("run.json");
+        let Some(doc) = crate::store::load_json(&run_json)? else {
             continue;
         };
+        crate::store::validate_known(&run_json, &doc)?;
         let events_path = path.join("events.jsonl");
         let events = match std::fs::read_to_string(&events_path) {
             Ok(t) => t
@@ -144,6 +146,7 @@ pub fn resolve(root: &Path, cwd: &Path, reference: &str) -> Result<Resolved> {
     let as_path = cwd.join(reference);
     if as_path.is_file() {
         let v = crate::store::load_json(&as_path)?.unwrap_or(Value::Null);
+        crate::store::validate_known(&as_path, &v)?;
         if !v.is_object() {
             return Err(Error::Json {
                 path: as_path,

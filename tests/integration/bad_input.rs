@@ -161,3 +161,46 @@ fn with_ci_set_check_writes_nothing() {
     assert_eq!(out.status.code(), Some(1));
     assert!(!p.join("baselines").exists());
 }
+
+#[test]
+fn a_baseline_that_breaks_the_schema_names_the_field() {
+    let p = Project::nav();
+    p.run(&["accept"]);
+    let mut v: serde_json::Value = serde_json::from_str(&p.baseline()).unwrap();
+    v["code"]["scope"]["src/nav/navigate.py"] = serde_json::json!("md5:abc");
+    provbase::manifest::seal(&mut v);
+    let bytes = String::from_utf8(provbase::canonical::pretty_bytes(&v)).unwrap();
+    p.file("baselines/coiss-N1597846115.json", &bytes);
+    let (code, out, _) = p.run(&["check"]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains(
+            "does not match the manifest.schema.json schema: /code/scope/src~1nav~1navigate.py"
+        ),
+        "{out}"
+    );
+    assert_eq!(p.baseline(), bytes);
+    // a recorded run too
+    let q = Project::new();
+    q.run(&["record", "--", "true"]);
+    let dir = std::fs::read_dir(q.join(".prov/runs"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let run = std::fs::read_to_string(dir.join("run.json"))
+        .unwrap()
+        .replace(
+            "\"kind\": \"provbase.run\"",
+            "\"kind\": \"provbase.run\",\n  \"extra\": 1",
+        );
+    std::fs::write(dir.join("run.json"), run).unwrap();
+    let (code, _, err) = q.run(&["runs"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("run.json: does not match the run.schema.json schema")
+            && err.contains("extra"),
+        "{err}"
+    );
+}
