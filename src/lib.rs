@@ -63,6 +63,7 @@
 
 #![warn(missing_docs)]
 
+pub mod cache;
 pub mod canonical;
 pub mod cli;
 pub mod collect;

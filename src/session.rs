@@ -100,13 +100,12 @@ impl Session {
     }
 
     fn hashes(&self, run: &RunSpec, matched: &[files::Matched]) -> Result<Map<String, Value>> {
+        let paths: Vec<PathBuf> = matched.iter().map(|m| m.abs.clone()).collect();
         matched
             .iter()
-            .map(|m| {
-                let h = self
-                    .facts
-                    .hash(&m.abs)
-                    .map_err(|e| Self::err(run, format!("cannot read {}: {e}", m.rel)))?;
+            .zip(self.facts.hash_all(&paths))
+            .map(|(m, h)| {
+                let h = h.map_err(|e| Self::err(run, format!("cannot read {}: {e}", m.rel)))?;
                 Ok((m.rel.clone(), Value::String(h)))
             })
             .collect()

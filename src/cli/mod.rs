@@ -33,6 +33,9 @@ pub struct Cli {
     /// Colour: auto (only on a terminal, not with NO_COLOR), always, never
     #[arg(long, global = true, default_value = "auto", value_parser = ["auto", "always", "never"])]
     color: String,
+    /// Read every file again instead of trusting the stat cache (also PROVBASE_NO_CACHE=1)
+    #[arg(long, global = true)]
+    no_cache: bool,
     /// Also write a JUnit XML report of the check to PATH
     #[arg(long, global = true, env = "PROVBASE_JUNIT", value_name = "PATH")]
     junit: Option<PathBuf>,
@@ -160,7 +163,11 @@ impl Cli {
         if let Some(p) = self.profile.as_deref().filter(|p| !p.is_empty()) {
             config.select_profile(p)?;
         }
-        Ok(Session::new(config))
+        let session = Session::new(config);
+        if self.no_cache {
+            session.facts().disable_cache();
+        }
+        Ok(session)
     }
 
     /// The command that accepts a run, as the user would type it.

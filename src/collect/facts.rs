@@ -8,12 +8,21 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::{Mutex, OnceLock};
 
+impl Drop for Facts {
+    fn drop(&mut self) {
+        // best effort: the cache is an optimisation, and a failed write changes no result
+        let _ = self.cache.get_mut().map(|c| c.save());
+    }
+}
+
 /// Lazily collected facts about one project root.
 pub struct Facts {
     root: PathBuf,
     exclude: Vec<PathBuf>,
     git: OnceLock<Map<String, Value>>,
     hashes: Mutex<HashMap<PathBuf, String>>,
+    cache: Mutex<crate::cache::StatCache>,
+    files_read: std::sync::atomic::AtomicU64,
     repo: OnceLock<Option<(PathBuf, Mutex<git2::Repository>)>>,
     hardware: OnceLock<Value>,
     runtime: Mutex<HashMap<String, Value>>,
@@ -51,6 +60,12 @@ impl Facts {
             exclude,
             git: OnceLock::new(),
             hashes: Mutex::new(HashMap::new()),
+            files_read: std::sync::atomic::AtomicU64::new(0),
+            cache: Mutex::new(if crate::harness::env_flag("PROVBASE_NO_CACHE") {
+                crate::cache::StatCache::disabled()
+            } else {
+                crate::cache::StatCache::open(root)
+            }),
             repo: OnceLock::new(),
             hardware: OnceLock::new(),
             runtime: Mutex::new(HashMap::new()),
@@ -143,20 +158,77 @@ impl Facts {
 
     /// `"sha256:<hex>"` of a file, read at most once per process.
     pub fn hash(&self, path: &Path) -> std::io::Result<String> {
-        if let Some(h) = self
-            .hashes
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(path)
+        self.hash_all(&[path.to_owned()])
+            .pop()
+            .unwrap_or_else(|| Err(std::io::Error::other("no result")))
+    }
+
+    /// How many files this process has read to hash them (the rest came from the memo or the
+    /// stat cache).
+    pub fn files_read(&self) -> u64 {
+        self.files_read.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Switches the stat cache off for this process (`--no-cache`).
+    pub fn disable_cache(&self) {
+        *self.cache.lock().unwrap_or_else(|e| e.into_inner()) = crate::cache::StatCache::disabled();
+    }
+
+    /// `"sha256:<hex>"` of many files, in order: each read at most once per process, not at
+    /// all when the stat cache vouches for it, and the rest hashed in parallel.
+    pub fn hash_all(&self, paths: &[PathBuf]) -> Vec<std::io::Result<String>> {
+        // taken before anything is read: an entry is only as fresh as the oldest read
+        let started_ns = crate::cache::now_ns();
+        let mut out: Vec<Option<std::io::Result<String>>> =
+            (0..paths.len()).map(|_| None).collect();
+        let mut todo: Vec<(usize, crate::cache::Stamp)> = Vec::new();
         {
-            return Ok(h.clone());
+            let memo = self.hashes.lock().unwrap_or_else(|e| e.into_inner());
+            let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+            for (i, p) in paths.iter().enumerate() {
+                if let Some(h) = memo.get(p) {
+                    out[i] = Some(Ok(h.clone()));
+                    continue;
+                }
+                match std::fs::metadata(p) {
+                    Err(e) => out[i] = Some(Err(e)),
+                    Ok(m) => {
+                        let stamp = crate::cache::Stamp::of(&m);
+                        match cache.get(p, &stamp) {
+                            Some(d) => out[i] = Some(Ok(crate::canonical::tag_digest(&d))),
+                            None => todo.push((i, stamp)),
+                        }
+                    }
+                }
+            }
         }
-        let h = super::files::sha256_file(path)?;
-        self.hashes
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(path.to_owned(), h.clone());
-        Ok(h)
+        let to_read: Vec<PathBuf> = todo.iter().map(|(i, _)| paths[*i].clone()).collect();
+        self.files_read
+            .fetch_add(to_read.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        let progress = super::hashing::Progress::default();
+        let results = super::progress::while_hashing(&to_read, &progress, || {
+            super::hashing::hash_many(&to_read, &progress)
+        });
+        {
+            let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+            for ((i, stamp), r) in todo.into_iter().zip(results) {
+                out[i] = Some(r.map(|(d, _)| {
+                    cache.put(paths[i].clone(), stamp, d, started_ns);
+                    crate::canonical::tag_digest(&d)
+                }));
+            }
+        }
+        let mut memo = self.hashes.lock().unwrap_or_else(|e| e.into_inner());
+        out.into_iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let r = r.unwrap_or_else(|| Err(std::io::Error::other("not hashed")));
+                if let Ok(h) = &r {
+                    memo.insert(paths[i].clone(), h.clone());
+                }
+                r
+            })
+            .collect()
     }
 
     /// Whether git ignores a path (false outside a repository).

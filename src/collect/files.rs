@@ -2,8 +2,6 @@
 
 use crate::canonical::tag_digest;
 use crate::config::GlobSpec;
-use sha2::{Digest, Sha256};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// A file a glob matched: its path relative to the root (with `/`) and its absolute path.
@@ -117,22 +115,10 @@ pub fn walk(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// `"sha256:<hex>"` of a file's bytes, read in chunks so memory stays flat however large the
-/// file is.
+/// `"sha256:<hex>"` of a file's bytes, streamed through a page-aligned buffer so that memory
+/// stays flat however large the file is.
 pub fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    loop {
-        let n = match file.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        hasher.update(&buf[..n]);
-    }
-    Ok(tag_digest(&hasher.finalize()))
+    super::hashing::sha256_file_raw(path).map(|(h, _)| tag_digest(&h))
 }
 
 #[cfg(test)]

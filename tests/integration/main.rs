@@ -1,6 +1,7 @@
 //! Integration tests: the CLI and the harness in temporary projects with real git repositories.
 
 mod bad_input;
+mod cache;
 mod ci_files;
 mod cli;
 mod collectors;

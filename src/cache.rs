@@ -1,0 +1,319 @@
+//! The stat cache: each hashed file's (device, inode, size, mtime ns, ctime ns) → its digest,
+//! so that unchanged files are not read again. It lives in `.prov/cache/stat-v1.bin` (and
+//! `.prov/` ignores itself in git). It is an optimisation only: a missing, corrupt or foreign
+//! cache is an empty one, and two processes using it at once lose at most each other's new
+//! entries (each writes a whole new file and renames it into place).
+//!
+//! Racy writes: a file rewritten with the same size within one timestamp tick of being hashed
+//! keeps its (size, mtime), so an entry is trusted only when the file's mtime and ctime are
+//! older than the moment it was hashed by more than the timestamp granularity — git's "racy
+//! clean" rule. A file modified that recently is hashed again next time.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+const MAGIC: &[u8; 8] = b"PBSTAT01";
+/// Coarser than any common filesystem's timestamps (FAT's 2 s).
+pub const RACY_NS: i64 = 2_000_000_000;
+
+/// What identifies an unchanged file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    /// Device.
+    pub dev: u64,
+    /// Inode.
+    pub ino: u64,
+    /// Length.
+    pub size: u64,
+    /// Modification time, ns since the epoch.
+    pub mtime_ns: i64,
+    /// Status change time, ns since the epoch.
+    pub ctime_ns: i64,
+}
+
+impl Stamp {
+    /// The stamp of a file's metadata.
+    #[cfg(unix)]
+    pub fn of(m: &std::fs::Metadata) -> Stamp {
+        use std::os::unix::fs::MetadataExt;
+        Stamp {
+            dev: m.dev(),
+            ino: m.ino(),
+            size: m.size(),
+            mtime_ns: m
+                .mtime()
+                .saturating_mul(1_000_000_000)
+                .saturating_add(m.mtime_nsec()),
+            ctime_ns: m
+                .ctime()
+                .saturating_mul(1_000_000_000)
+                .saturating_add(m.ctime_nsec()),
+        }
+    }
+
+    /// The stamp of a file's metadata (no inode or ctime here: only size and mtime).
+    #[cfg(not(unix))]
+    pub fn of(m: &std::fs::Metadata) -> Stamp {
+        let mtime_ns = m
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos() as i64);
+        Stamp {
+            dev: 0,
+            ino: 0,
+            size: m.len(),
+            mtime_ns,
+            ctime_ns: mtime_ns,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    stamp: Stamp,
+    digest: [u8; 32],
+    hashed_at_ns: i64,
+}
+
+/// Nanoseconds since the epoch now.
+pub fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
+}
+
+/// The cache of one project.
+#[derive(Debug, Default)]
+pub struct StatCache {
+    path: Option<PathBuf>,
+    entries: HashMap<PathBuf, Entry>,
+    changed: bool,
+}
+
+impl StatCache {
+    /// Where a project's cache lives.
+    pub fn location(root: &Path) -> PathBuf {
+        root.join(".prov").join("cache").join("stat-v1.bin")
+    }
+
+    /// A cache that remembers nothing (`--no-cache`, `PROVBASE_NO_CACHE=1`).
+    pub fn disabled() -> StatCache {
+        StatCache::default()
+    }
+
+    /// Loads a project's cache; anything unreadable is an empty cache.
+    pub fn open(root: &Path) -> StatCache {
+        let path = StatCache::location(root);
+        let entries = std::fs::File::open(&path)
+            .ok()
+            .and_then(|f| read_entries(f).ok())
+            .unwrap_or_default();
+        StatCache {
+            path: Some(path),
+            entries,
+            changed: false,
+        }
+    }
+
+    /// The digest of `path` if its stamp is unchanged and it was not modified racily close to
+    /// when it was hashed.
+    pub fn get(&self, path: &Path, stamp: &Stamp) -> Option<[u8; 32]> {
+        let e = self.entries.get(path)?;
+        let settled = stamp.mtime_ns.saturating_add(RACY_NS) < e.hashed_at_ns
+            && stamp.ctime_ns.saturating_add(RACY_NS) < e.hashed_at_ns;
+        (e.stamp == *stamp && settled).then_some(e.digest)
+    }
+
+    /// Remembers a digest taken at `hashed_at_ns` of a file with `stamp` (taken before it was
+    /// read).
+    pub fn put(&mut self, path: PathBuf, stamp: Stamp, digest: [u8; 32], hashed_at_ns: i64) {
+        if self.path.is_some() {
+            self.entries.insert(
+                path,
+                Entry {
+                    stamp,
+                    digest,
+                    hashed_at_ns,
+                },
+            );
+            self.changed = true;
+        }
+    }
+
+    /// Writes the cache if it changed: a new file in the same folder, renamed into place.
+    pub fn save(&mut self) -> std::io::Result<()> {
+        let (Some(path), true) = (&self.path, self.changed) else {
+            return Ok(());
+        };
+        let dir = path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir)?;
+        // `.prov/` ignores itself, so neither the cache nor recorded runs show in git status
+        if let Some(prov) = dir.parent() {
+            let ignore = prov.join(".gitignore");
+            if !ignore.exists() {
+                std::fs::write(
+                    &ignore,
+                    "# written by provbase: recorded runs and caches stay local\n*\n",
+                )?;
+            }
+        }
+        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+        {
+            let mut w = std::io::BufWriter::new(tmp.as_file_mut());
+            w.write_all(MAGIC)?;
+            w.write_all(&(self.entries.len() as u64).to_le_bytes())?;
+            for (p, e) in &self.entries {
+                let bytes = p.as_os_str().as_encoded_bytes();
+                w.write_all(&(bytes.len() as u32).to_le_bytes())?;
+                w.write_all(bytes)?;
+                for v in [e.stamp.dev, e.stamp.ino, e.stamp.size] {
+                    w.write_all(&v.to_le_bytes())?;
+                }
+                for v in [e.stamp.mtime_ns, e.stamp.ctime_ns, e.hashed_at_ns] {
+                    w.write_all(&v.to_le_bytes())?;
+                }
+                w.write_all(&e.digest)?;
+            }
+            w.flush()?;
+        }
+        tmp.persist(path).map_err(|e| e.error)?;
+        self.changed = false;
+        Ok(())
+    }
+
+    /// How many entries it holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+fn read_entries(f: std::fs::File) -> std::io::Result<HashMap<PathBuf, Entry>> {
+    let mut r = std::io::BufReader::new(f);
+    let mut magic = [0u8; 8];
+    r.read_exact(&mut magic)?;
+    if &magic != MAGIC {
+        return Err(std::io::Error::other(
+            "not a provbase stat cache of this version",
+        ));
+    }
+    let u64_ = |r: &mut std::io::BufReader<std::fs::File>| -> std::io::Result<u64> {
+        let mut b = [0u8; 8];
+        r.read_exact(&mut b)?;
+        Ok(u64::from_le_bytes(b))
+    };
+    let n = u64_(&mut r)?;
+    let mut out = HashMap::with_capacity(n.min(10_000_000) as usize);
+    for _ in 0..n {
+        let mut lb = [0u8; 4];
+        r.read_exact(&mut lb)?;
+        let len = u32::from_le_bytes(lb) as usize;
+        if len > 1 << 16 {
+            return Err(std::io::Error::other("corrupt entry"));
+        }
+        let mut pb = vec![0u8; len];
+        r.read_exact(&mut pb)?;
+        // SAFETY-free: the bytes were written from an OsStr on this platform; a corrupt cache
+        // can at worst name a path that matches nothing
+        let path = PathBuf::from(String::from_utf8_lossy(&pb).into_owned());
+        let (dev, ino, size) = (u64_(&mut r)?, u64_(&mut r)?, u64_(&mut r)?);
+        let (mtime_ns, ctime_ns, hashed_at_ns) = (
+            u64_(&mut r)? as i64,
+            u64_(&mut r)? as i64,
+            u64_(&mut r)? as i64,
+        );
+        let mut digest = [0u8; 32];
+        r.read_exact(&mut digest)?;
+        out.insert(
+            path,
+            Entry {
+                stamp: Stamp {
+                    dev,
+                    ino,
+                    size,
+                    mtime_ns,
+                    ctime_ns,
+                },
+                digest,
+                hashed_at_ns,
+            },
+        );
+    }
+    let mut rest = [0u8; 1];
+    if r.read(&mut rest)? != 0 {
+        return Err(std::io::Error::other("trailing bytes"));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stamp(mtime_ns: i64) -> Stamp {
+        Stamp {
+            dev: 1,
+            ino: 2,
+            size: 3,
+            mtime_ns,
+            ctime_ns: mtime_ns,
+        }
+    }
+
+    #[test]
+    fn racy_entries_are_not_trusted() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = StatCache::open(dir.path());
+        let p = PathBuf::from("/x");
+        let t = 10 * RACY_NS;
+        c.put(p.clone(), stamp(t), [7; 32], t + RACY_NS / 2);
+        assert_eq!(
+            c.get(&p, &stamp(t)),
+            None,
+            "hashed within the granularity of its mtime"
+        );
+        c.put(p.clone(), stamp(t), [7; 32], t + 2 * RACY_NS);
+        assert_eq!(c.get(&p, &stamp(t)), Some([7; 32]));
+        assert_eq!(c.get(&p, &stamp(t + 1)), None, "another mtime");
+        let mut other = stamp(t);
+        other.ino = 9;
+        assert_eq!(c.get(&p, &other), None, "another inode");
+    }
+
+    #[test]
+    fn saved_caches_load_and_corrupt_ones_are_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = StatCache::open(dir.path());
+        for i in 0..100 {
+            c.put(
+                PathBuf::from(format!("/f{i}")),
+                stamp(i),
+                [i as u8; 32],
+                5 * RACY_NS,
+            );
+        }
+        c.save().unwrap();
+        assert!(dir.path().join(".prov/.gitignore").is_file());
+        let d = StatCache::open(dir.path());
+        assert_eq!(d.len(), 100);
+        assert_eq!(d.get(Path::new("/f42"), &stamp(42)), Some([42; 32]));
+        let loc = StatCache::location(dir.path());
+        let bytes = std::fs::read(&loc).unwrap();
+        for bad in [
+            &bytes[..bytes.len() - 5],
+            b"PBSTAT99rest",
+            b"",
+            &[bytes.clone(), vec![0]].concat()[..],
+        ] {
+            std::fs::write(&loc, bad).unwrap();
+            assert!(StatCache::open(dir.path()).is_empty());
+        }
+        assert!(StatCache::disabled().is_empty());
+    }
+}

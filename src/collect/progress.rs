@@ -1,0 +1,61 @@
+//! A progress bar (files, bytes, rate) on stderr for hashing that takes longer than about a
+//! second — only when stderr is a terminal; nothing otherwise.
+
+use super::hashing::Progress;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// How long hashing runs before a bar appears.
+pub const DELAY: Duration = Duration::from_secs(1);
+
+/// Runs `work` (which hashes `paths`, counting into `progress`), showing a bar if it takes
+/// longer than [`DELAY`] and stderr is a terminal.
+pub fn while_hashing<R: Send>(
+    paths: &[PathBuf],
+    progress: &Progress,
+    work: impl FnOnce() -> R + Send,
+) -> R {
+    if paths.len() < 2 || !std::io::stderr().is_terminal() {
+        return work();
+    }
+    let done = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let start = Instant::now();
+            let mut bar: Option<ProgressBar> = None;
+            while !done.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(100));
+                if bar.is_none() && start.elapsed() >= DELAY {
+                    let b = ProgressBar::with_draw_target(
+                        Some(paths.len() as u64),
+                        ProgressDrawTarget::stderr(),
+                    );
+                    b.set_style(
+                        ProgressStyle::with_template("hashing {bar:30} {pos}/{len} files, {msg}")
+                            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                    );
+                    bar = Some(b);
+                }
+                if let Some(b) = &bar {
+                    let bytes = progress.bytes.load(Ordering::Relaxed);
+                    let secs = start.elapsed().as_secs_f64().max(0.001);
+                    b.set_position(progress.files.load(Ordering::Relaxed));
+                    b.set_message(format!(
+                        "{}, {}/s",
+                        indicatif::HumanBytes(bytes),
+                        indicatif::HumanBytes((bytes as f64 / secs) as u64)
+                    ));
+                }
+            }
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
+        });
+        let r = work();
+        done.store(true, Ordering::Relaxed);
+        r
+    })
+}

@@ -1,0 +1,142 @@
+//! The stat cache is never wrong: racy same-size rewrites are caught, a missing, corrupt or
+//! concurrently written cache changes no result, and unchanged files are not read again.
+
+use crate::project::Project;
+use provbase::{Config, Session};
+use std::time::Duration;
+
+fn many_files(p: &Project, n: usize, tag: &str) {
+    for i in 0..n {
+        // every file the same size, whatever the tag
+        p.file(&format!("data/f{i:05}.bin"), &format!("{tag}{i:08}"));
+    }
+}
+
+const CONFIG: &str = "[[run]]\nname = \"data\"\nhardware = false\nstatic_data = [\"data\"]\n";
+
+#[test]
+fn two_thousand_same_size_rewrites_within_one_tick_are_all_detected() {
+    let p = Project::new();
+    p.file("harness.toml", CONFIG);
+    many_files(&p, 2000, "a");
+    let mtimes: Vec<_> = (0..2000)
+        .map(|i| {
+            std::fs::metadata(p.join(&format!("data/f{i:05}.bin")))
+                .unwrap()
+                .modified()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(p.run(&["accept"]).0, 0);
+    assert!(
+        p.join(".prov/cache/stat-v1.bin").is_file(),
+        "the cache was written"
+    );
+    // rewrite every file with other bytes of the same size, and give it back its mtime
+    for (i, m) in mtimes.iter().enumerate() {
+        let path = p.join(&format!("data/f{i:05}.bin"));
+        std::fs::write(&path, format!("b{i:08}")).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(*m)
+            .unwrap();
+    }
+    let (code, out, _) = p.run(&["--format", "json", "check"]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["runs"][0]["drifts"].as_array().unwrap().len(),
+        2000,
+        "every rewrite detected"
+    );
+}
+
+#[test]
+fn unchanged_files_are_not_read_again_and_the_cache_changes_no_result() {
+    let p = Project::new();
+    p.file("harness.toml", CONFIG);
+    many_files(&p, 50, "a");
+    // files modified within the timestamp granularity of hashing are read again next time
+    std::thread::sleep(Duration::from_millis(2200));
+    let config = Config::load(&p.join("harness.toml")).unwrap();
+    let run = config.run("data").unwrap().clone();
+    let collect = |disable: bool| {
+        let s = Session::new(config.clone());
+        if disable {
+            s.facts().disable_cache();
+        }
+        let m = s.stripped(&run).unwrap();
+        (m, s.facts().files_read())
+    };
+    let (first, read) = collect(false);
+    assert_eq!(read, 50);
+    let (second, read) = collect(false);
+    assert_eq!(
+        (read, &second),
+        (0, &first),
+        "all from the cache, same manifest"
+    );
+    let (third, read) = collect(true);
+    assert_eq!((read, &third), (50, &first), "--no-cache reads everything");
+
+    p.file("data/f00007.bin", "z00000007");
+    let (changed, read) = collect(false);
+    assert_eq!(read, 1, "only the changed file is read");
+    assert_ne!(
+        changed["static_data_hashes"]["data/f00007.bin"],
+        first["static_data_hashes"]["data/f00007.bin"]
+    );
+
+    // a corrupt, foreign or missing cache: the same results
+    let loc = provbase::cache::StatCache::location(p.path());
+    for bytes in [&b"garbage"[..], b"PBSTAT00", b""] {
+        std::fs::write(&loc, bytes).unwrap();
+        assert_eq!(collect(false).0, changed);
+    }
+    std::fs::remove_file(&loc).unwrap();
+    assert_eq!(collect(false).0, changed);
+    // the CLI's switches
+    let out = p
+        .provbase(&["--no-cache", "collect", "data"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let out = p
+        .provbase(&["collect", "data"])
+        .env("PROVBASE_NO_CACHE", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+}
+
+#[test]
+fn processes_sharing_the_cache_corrupt_nothing() {
+    let p = Project::new();
+    p.file("harness.toml", CONFIG);
+    many_files(&p, 300, "a");
+    assert_eq!(p.run(&["accept"]).0, 0);
+    let children: Vec<_> = (0..6).map(|_| p.provbase(&["check"]).output()).collect();
+    for c in children {
+        assert_eq!(c.unwrap().status.code(), Some(0));
+    }
+    let handles: Vec<_> = (0..6)
+        .map(|_| {
+            let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_provbase"));
+            cmd.arg("check").current_dir(p.path()).env_remove("CI");
+            cmd.spawn().unwrap()
+        })
+        .collect();
+    for mut h in handles {
+        assert!(
+            h.wait().unwrap().success(),
+            "concurrent checks agree with the baseline"
+        );
+    }
+    assert_eq!(
+        provbase::cache::StatCache::open(p.path()).len(),
+        300,
+        "the cache is whole"
+    );
+}
