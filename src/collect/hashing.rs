@@ -33,7 +33,7 @@ fn with_buffer<R>(f: impl FnOnce(&mut [u8]) -> R) -> R {
 }
 
 /// The raw SHA-256 of a file and its length, streamed.
-pub fn sha256_file_raw(path: &Path) -> std::io::Result<([u8; 32], u64)> {
+pub fn sha256_file_raw(path: &Path) -> Hashed {
     let mut file = std::fs::File::open(path)?;
     with_buffer(|buf| {
         let mut hasher = Sha256::new();
@@ -52,6 +52,9 @@ pub fn sha256_file_raw(path: &Path) -> std::io::Result<([u8; 32], u64)> {
     })
 }
 
+/// A file's raw SHA-256 and length, or why it could not be read.
+pub type Hashed = std::io::Result<([u8; 32], u64)>;
+
 /// Progress of a batch, shared with whoever shows it.
 #[derive(Debug, Default)]
 pub struct Progress {
@@ -62,7 +65,7 @@ pub struct Progress {
 }
 
 /// Hashes many files at once; results come back in the order of `paths`.
-pub fn hash_many(paths: &[PathBuf], progress: &Progress) -> Vec<std::io::Result<([u8; 32], u64)>> {
+pub fn hash_many(paths: &[PathBuf], progress: &Progress) -> Vec<Hashed> {
     let threads = paths.len().clamp(1, MAX_THREADS);
     if threads == 1 {
         return paths
@@ -71,8 +74,7 @@ pub fn hash_many(paths: &[PathBuf], progress: &Progress) -> Vec<std::io::Result<
             .collect();
     }
     let next = AtomicUsize::new(0);
-    let mut results: Vec<Option<std::io::Result<([u8; 32], u64)>>> =
-        (0..paths.len()).map(|_| None).collect();
+    let mut results: Vec<Option<Hashed>> = (0..paths.len()).map(|_| None).collect();
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|_| {
@@ -99,10 +101,7 @@ pub fn hash_many(paths: &[PathBuf], progress: &Progress) -> Vec<std::io::Result<
         .collect()
 }
 
-fn record(
-    r: std::io::Result<([u8; 32], u64)>,
-    progress: &Progress,
-) -> std::io::Result<([u8; 32], u64)> {
+fn record(r: Hashed, progress: &Progress) -> Hashed {
     if let Ok((_, len)) = &r {
         progress.files.fetch_add(1, Ordering::Relaxed);
         progress.bytes.fetch_add(*len, Ordering::Relaxed);
