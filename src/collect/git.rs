@@ -80,7 +80,7 @@ pub fn collect(root: &Path, exclude: &[PathBuf]) -> Map<String, Value> {
             Some(format!("{}/", rel.to_string_lossy().replace('\\', "/")))
         })
         .collect();
-    match status(&repo, &excluded) {
+    match status(&repo, &excluded, Via::Auto) {
         Ok((dirty, untracked)) => {
             out.insert("dirty".into(), json!(dirty));
             out.insert("untracked".into(), json!(untracked));
@@ -113,10 +113,104 @@ fn canonical_prefix(p: &Path) -> PathBuf {
     }
 }
 
-fn status(repo: &git2::Repository, excluded: &[String]) -> Result<(bool, u64), String> {
+/// How to read the work tree's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// The `git` command when it is installed and answers, else libgit2.
+    Auto,
+    /// Only the `git` command.
+    Cli,
+    /// Only libgit2.
+    Libgit2,
+}
+
+/// Whether the work tree holding `root` has changes to tracked files, and how many untracked
+/// files it has, leaving out files under `exclude`. `git status` walks the tree on every core
+/// and uses the index's stat data; libgit2's walk is single-threaded and several times slower
+/// on large trees, so the command is asked first. Both give the same answer.
+pub fn worktree_status(root: &Path, exclude: &[PathBuf], via: Via) -> Result<(bool, u64), String> {
+    let repo = git2::Repository::discover(root).map_err(|e| e.message().to_owned())?;
+    let workdir = repo.workdir().and_then(|w| w.canonicalize().ok());
+    let excluded: Vec<String> = exclude
+        .iter()
+        .filter_map(|e| {
+            let abs = canonical_prefix(e);
+            let rel = abs.strip_prefix(workdir.as_ref()?).ok()?;
+            Some(format!("{}/", rel.to_string_lossy().replace('\\', "/")))
+        })
+        .collect();
+    status(&repo, &excluded, via)
+}
+
+fn is_excluded(path: &str, excluded: &[String]) -> bool {
+    excluded
+        .iter()
+        .any(|e| path.starts_with(e.as_str()) || format!("{path}/") == *e)
+}
+
+fn status(repo: &git2::Repository, excluded: &[String], via: Via) -> Result<(bool, u64), String> {
     if repo.is_bare() {
         return Err("bare repository".into());
     }
+    if via != Via::Libgit2 {
+        match (status_cli(repo, excluded), via) {
+            (Some(r), _) => return Ok(r),
+            (None, Via::Cli) => return Err("the git command did not answer".into()),
+            (None, _) => {}
+        }
+    }
+    status_libgit2(repo, excluded)
+}
+
+/// `git status --porcelain=v1 -z`: `XY path` entries, a rename's or copy's source path in the
+/// next field. `None` when the command is missing or refuses (for example a repository owned
+/// by another user), so that libgit2 answers instead.
+fn status_cli(repo: &git2::Repository, excluded: &[String]) -> Option<(bool, u64)> {
+    let workdir = repo.workdir()?;
+    let out = std::process::Command::new("git")
+        .args([
+            "--no-optional-locks",
+            "status",
+            "--porcelain=v1",
+            "-z",
+            "--untracked-files=all",
+            "--ignore-submodules=all",
+        ])
+        .current_dir(workdir)
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_INDEX_FILE")
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let mut dirty = false;
+    let mut untracked = 0;
+    let mut fields = out.stdout.split(|b| *b == 0).filter(|f| !f.is_empty());
+    while let Some(entry) = fields.next() {
+        if entry.len() < 4 {
+            return None;
+        }
+        let (xy, path) = (&entry[..2], String::from_utf8_lossy(&entry[3..]));
+        if matches!(xy[0], b'R' | b'C') {
+            fields.next();
+        }
+        if is_excluded(&path, excluded) {
+            continue;
+        }
+        if xy == b"??" {
+            untracked += 1;
+        } else if xy != b"!!" {
+            dirty = true;
+        }
+    }
+    Some((dirty, untracked))
+}
+
+fn status_libgit2(repo: &git2::Repository, excluded: &[String]) -> Result<(bool, u64), String> {
     let mut opts = git2::StatusOptions::new();
     opts.include_untracked(true)
         .recurse_untracked_dirs(true)

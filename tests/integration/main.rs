@@ -6,6 +6,7 @@ mod ci_files;
 mod cli;
 mod collectors;
 mod explain;
+mod git_status;
 mod harness;
 mod outputs;
 mod project;
