@@ -4,10 +4,10 @@ use crate::project::Project;
 use provbase::collect::git::{Via, worktree_status};
 use std::path::PathBuf;
 
-fn both(
-    p: &Project,
-    exclude: &[PathBuf],
-) -> (Result<(bool, u64), String>, Result<(bool, u64), String>) {
+type Status = Result<(bool, u64), String>;
+type Step<'a> = (&'static str, Box<dyn Fn() + 'a>);
+
+fn both(p: &Project, exclude: &[PathBuf]) -> (Status, Status) {
     (
         worktree_status(p.path(), exclude, Via::Cli),
         worktree_status(p.path(), exclude, Via::Libgit2),
@@ -25,7 +25,7 @@ fn the_git_command_and_libgit2_agree() {
     p.git_init().commit_all("start");
     let excl = vec![p.join("baselines")];
     // each step changes the state; after each, the two readings agree
-    let steps: Vec<(&str, Box<dyn Fn()>)> = vec![
+    let steps: Vec<Step> = vec![
         ("clean", Box::new(|| {})),
         (
             "ignored files",
