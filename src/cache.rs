@@ -18,7 +18,7 @@ const MAGIC: &[u8; 8] = b"PBSTAT01";
 pub const RACY_NS: i64 = 2_000_000_000;
 
 /// What identifies an unchanged file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stamp {
     /// Device.
     pub dev: u64,
@@ -181,6 +181,11 @@ impl StatCache {
         tmp.persist(path).map_err(|e| e.error)?;
         self.changed = false;
         Ok(())
+    }
+
+    /// Whether it is in use (not `--no-cache`).
+    pub fn enabled(&self) -> bool {
+        self.path.is_some()
     }
 
     /// How many entries it holds.

@@ -12,8 +12,32 @@ pub const SHA256_PREFIX: &str = "sha256:";
 
 /// The RFC 8785 canonical bytes of a JSON value.
 pub fn jcs_bytes(value: &Value) -> Vec<u8> {
+    if compact_is_canonical(value) {
+        // keys sorted by bytes, integers as written, strings escaped as JCS escapes them
+        return serde_json::to_vec(value).unwrap_or_default();
+    }
     // Serialising a `serde_json::Value` cannot fail: its numbers are finite and its keys strings.
     serde_json_canonicalizer::to_vec(value).unwrap_or_default()
+}
+
+/// Whether serde_json's compact output of `v` is already its RFC 8785 form: objects are
+/// `BTreeMap`s sorted by UTF-8 bytes, which is RFC 8785's UTF-16 order as long as no key holds
+/// a character at or above U+D800; integers within ±2^53 print the same as ES6 doubles; and
+/// strings are escaped alike. Floats (ES6 formatting differs) take the canonicalizer. Manifests
+/// of many files are nearly all strings, and this saves most of a digest's time.
+fn compact_is_canonical(v: &Value) -> bool {
+    match v {
+        Value::Null | Value::Bool(_) | Value::String(_) => true,
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => u <= MAX_SAFE_INTEGER,
+            (None, Some(i)) => i.unsigned_abs() <= MAX_SAFE_INTEGER,
+            _ => false,
+        },
+        Value::Array(a) => a.iter().all(compact_is_canonical),
+        Value::Object(m) => m
+            .iter()
+            .all(|(k, x)| k.chars().all(|c| (c as u32) < 0xD800) && compact_is_canonical(x)),
+    }
 }
 
 /// The on-disk form: keys sorted, two-space indent, `\n` line ends, one final newline.
@@ -266,6 +290,45 @@ mod tests {
         })
     }
 
+    fn has_high_key(v: &Value) -> bool {
+        match v {
+            Value::Array(a) => a.iter().any(has_high_key),
+            Value::Object(m) => m
+                .iter()
+                .any(|(k, x)| k.chars().any(|c| c as u32 >= 0xD800) || has_high_key(x)),
+            _ => false,
+        }
+    }
+
+    fn arb_json_without_floats() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|i| Value::from(i % (1 << 53))),
+            // control characters, quotes, backslashes, DEL, accents, CJK, private use, emoji
+            "[a-z \u{0}-\u{1f}\u{7f}\"\\/é中\u{e000}\u{1F600}]{0,10}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                prop::collection::btree_map("[a-z0-9_\u{0}-\u{1f}é中]{0,4}", inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    #[test]
+    fn keys_beyond_the_bmp_take_the_canonicalizer() {
+        // U+E000 sorts after U+1F600 in UTF-8 but before it in UTF-16
+        let v: Value = serde_json::from_str("{\"\u{e000}\": 1, \"\u{1F600}\": 2}").unwrap();
+        assert!(!compact_is_canonical(&v));
+        assert_eq!(
+            String::from_utf8(jcs_bytes(&v)).unwrap(),
+            "{\"\u{1F600}\":2,\"\u{e000}\":1}"
+        );
+        assert!(!compact_is_canonical(&serde_json::json!({"a": 1.5})));
+    }
+
     proptest! {
         #[test]
         fn pretty_round_trip_keeps_canonical_bytes(v in arb_json()) {
@@ -273,6 +336,12 @@ mod tests {
             let back = parse_strict(&pretty).unwrap();
             prop_assert_eq!(jcs_bytes(&back), jcs_bytes(&v));
             prop_assert_eq!(pretty_bytes(&back), pretty);
+        }
+
+        #[test]
+        fn the_fast_path_is_the_canonicalizers_output(v in arb_json_without_floats()) {
+            prop_assert!(compact_is_canonical(&v) || has_high_key(&v));
+            prop_assert_eq!(jcs_bytes(&v), serde_json_canonicalizer::to_vec(&v).unwrap());
         }
 
         #[test]

@@ -179,45 +179,37 @@ impl Facts {
     pub fn hash_all(&self, paths: &[PathBuf]) -> Vec<std::io::Result<String>> {
         // taken before anything is read: an entry is only as fresh as the oldest read
         let started_ns = crate::cache::now_ns();
-        let mut out: Vec<Option<std::io::Result<String>>> =
-            (0..paths.len()).map(|_| None).collect();
-        let mut todo: Vec<(usize, crate::cache::Stamp)> = Vec::new();
-        {
+        let mut out: Vec<Option<std::io::Result<String>>> = {
             let memo = self.hashes.lock().unwrap_or_else(|e| e.into_inner());
-            let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-            for (i, p) in paths.iter().enumerate() {
-                if let Some(h) = memo.get(p) {
-                    out[i] = Some(Ok(h.clone()));
-                    continue;
-                }
-                match std::fs::metadata(p) {
-                    Err(e) => out[i] = Some(Err(e)),
-                    Ok(m) => {
-                        let stamp = crate::cache::Stamp::of(&m);
-                        match cache.get(p, &stamp) {
-                            Some(d) => out[i] = Some(Ok(crate::canonical::tag_digest(&d))),
-                            None => todo.push((i, stamp)),
-                        }
-                    }
-                }
-            }
-        }
-        let to_read: Vec<PathBuf> = todo.iter().map(|(i, _)| paths[*i].clone()).collect();
-        self.files_read
-            .fetch_add(to_read.len() as u64, std::sync::atomic::Ordering::Relaxed);
+            paths
+                .iter()
+                .map(|p| memo.get(p).map(|h| Ok(h.clone())))
+                .collect()
+        };
+        let todo: Vec<usize> = (0..paths.len()).filter(|i| out[*i].is_none()).collect();
+        let to_resolve: Vec<PathBuf> = todo.iter().map(|i| paths[*i].clone()).collect();
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         let progress = super::hashing::Progress::default();
-        let results = super::progress::while_hashing(&to_read, &progress, || {
-            super::hashing::hash_many(&to_read, &progress)
-        });
-        {
-            let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-            for ((i, stamp), r) in todo.into_iter().zip(results) {
-                out[i] = Some(r.map(|(d, _)| {
-                    cache.put(paths[i].clone(), stamp, d, started_ns);
-                    crate::canonical::tag_digest(&d)
-                }));
+        let results = {
+            let c: &crate::cache::StatCache = &cache;
+            let lookup = |p: &Path, s: &crate::cache::Stamp| c.get(p, s);
+            let known: Option<super::hashing::Known> =
+                if c.enabled() { Some(&lookup) } else { None };
+            super::progress::while_hashing(&to_resolve, &progress, || {
+                super::hashing::resolve_many(&to_resolve, known, &progress)
+            })
+        };
+        for (i, (r, stamp)) in todo.into_iter().zip(results) {
+            if let (Ok((d, _)), Some(stamp)) = (&r, stamp) {
+                cache.put(paths[i].clone(), stamp, *d, started_ns);
             }
+            out[i] = Some(r.map(|(d, _)| crate::canonical::tag_digest(&d)));
         }
+        drop(cache);
+        self.files_read.fetch_add(
+            progress.read.load(std::sync::atomic::Ordering::Relaxed),
+            std::sync::atomic::Ordering::Relaxed,
+        );
         let mut memo = self.hashes.lock().unwrap_or_else(|e| e.into_inner());
         out.into_iter()
             .enumerate()

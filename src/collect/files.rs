@@ -84,7 +84,8 @@ fn rel_of(root: &Path, path: &Path) -> String {
 }
 
 /// Collects the files at `path`: the file itself, or every file under a folder (not entering
-/// `.git`). A symbolic link that points nowhere is an error, not a silent skip.
+/// `.git`), in sorted order. Folders are read with their entries' types, so no file is
+/// stat-ed twice. A symbolic link that points nowhere is an error, not a silent skip.
 pub fn walk(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
@@ -99,18 +100,31 @@ pub fn walk(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     if meta.is_file() {
         out.push(path.to_owned());
     } else if meta.is_dir() {
-        if path.file_name().is_some_and(|n| n == ".git") {
-            return Ok(());
-        }
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
-            .map(|e| e.map(|e| e.path()))
-            .collect::<Result<_, _>>()?;
-        entries.sort();
-        for e in entries {
-            walk(&e, out).map_err(|err| {
-                std::io::Error::new(err.kind(), format!("{}: {err}", e.display()))
-            })?;
-        }
+        walk_dir(path, out)?;
+    }
+    Ok(())
+}
+
+fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    if dir.file_name().is_some_and(|n| n == ".git") {
+        return Ok(());
+    }
+    let mut entries: Vec<(PathBuf, std::fs::FileType)> = std::fs::read_dir(dir)?
+        .map(|e| e.and_then(|e| Ok((e.path(), e.file_type()?))))
+        .collect::<Result<_, _>>()?;
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    for (p, t) in entries {
+        let r = if t.is_file() {
+            out.push(p.clone());
+            Ok(())
+        } else if t.is_dir() {
+            walk_dir(&p, out)
+        } else if t.is_symlink() {
+            walk(&p, out)
+        } else {
+            Ok(())
+        };
+        r.map_err(|err| std::io::Error::new(err.kind(), format!("{}: {err}", p.display())))?;
     }
     Ok(())
 }

@@ -16,65 +16,117 @@ const PAGE: usize = 4096;
 /// several times faster than one on a cold cache, even on two cores).
 pub const MAX_THREADS: usize = 16;
 
-thread_local! {
-    static BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+/// Which SHA-256 implementation runs here. sha2 takes the CPU's SHA extensions (SHA-NI on
+/// x86-64, about 5 times faster than its portable code) whenever CPUID reports `sha` and
+/// `sse4.1`, unless the build forces its portable backend with `--cfg sha2_backend="soft"`.
+pub fn sha256_backend() -> &'static str {
+    if cfg!(any(sha2_backend = "soft", sha2_256_backend = "soft")) {
+        return "portable (forced by --cfg sha2_backend)";
+    }
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    if std::arch::is_x86_feature_detected!("sha") && std::arch::is_x86_feature_detected!("sse4.1") {
+        return "sha-ni";
+    }
+    #[cfg(target_arch = "aarch64")]
+    if std::arch::is_aarch64_feature_detected!("sha2") {
+        return "armv8-sha2";
+    }
+    "portable"
 }
 
-/// Runs `f` with this thread's page-aligned buffer.
-fn with_buffer<R>(f: impl FnOnce(&mut [u8]) -> R) -> R {
-    BUF.with(|cell| {
+/// The buffer a small file is read into; a file that fills it continues in the large one.
+const SMALL_LEN: usize = 64 << 10;
+
+thread_local! {
+    static SMALL: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    static LARGE: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with one of this thread's page-aligned buffers of `len` bytes.
+fn with_buffer<R>(large: bool, f: impl FnOnce(&mut [u8]) -> R) -> R {
+    let (cell, len) = if large {
+        (&LARGE, BUF_LEN)
+    } else {
+        (&SMALL, SMALL_LEN)
+    };
+    cell.with(|cell| {
         let mut v = cell.borrow_mut();
-        if v.len() < BUF_LEN + PAGE {
-            *v = vec![0u8; BUF_LEN + PAGE];
+        if v.len() < len + PAGE {
+            *v = vec![0u8; len + PAGE];
         }
         let offset = v.as_ptr().align_offset(PAGE);
-        f(&mut v[offset..offset + BUF_LEN])
+        f(&mut v[offset..offset + len])
     })
 }
 
-/// The raw SHA-256 of a file and its length, streamed.
+/// Reads all of `file` into `hasher` through `buf`; returns the bytes read and whether the
+/// buffer was filled (there may be more).
+fn pump(
+    file: &mut std::fs::File,
+    hasher: &mut Sha256,
+    buf: &mut [u8],
+    until_full: bool,
+) -> std::io::Result<(u64, bool)> {
+    let mut len = 0u64;
+    loop {
+        let n = match file.read(buf) {
+            Ok(0) => return Ok((len, false)),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        hasher.update(&buf[..n]);
+        len += n as u64;
+        if until_full && n == buf.len() {
+            return Ok((len, true));
+        }
+    }
+}
+
+/// The raw SHA-256 of a file and its length, streamed: a small file through a 64 KiB buffer,
+/// a larger one through the 1 MiB one.
 pub fn sha256_file_raw(path: &Path) -> Hashed {
     let mut file = std::fs::File::open(path)?;
-    with_buffer(|buf| {
-        let mut hasher = Sha256::new();
-        let mut len = 0u64;
-        loop {
-            let n = match file.read(buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            hasher.update(&buf[..n]);
-            len += n as u64;
+    let mut hasher = Sha256::new();
+    let (mut len, more) = with_buffer(false, |b| pump(&mut file, &mut hasher, b, true))?;
+    if more {
+        len += with_buffer(true, |b| pump(&mut file, &mut hasher, b, false))?.0;
+    }
+    Ok((hasher.finalize().into(), len))
+}
+
+/// What the stat cache knows of a file with a given stamp.
+pub type Known<'a> = &'a (dyn Fn(&Path, &crate::cache::Stamp) -> Option<[u8; 32]> + Sync);
+
+/// Resolves many files at once: each is stat-ed, looked up with `known` (the stat cache), and
+/// read only when `known` has no digest for it. Results come back in the order of `paths`,
+/// with the stamp of each file that was read (for the cache).
+pub fn resolve_many(
+    paths: &[PathBuf],
+    known: Option<Known>,
+    progress: &Progress,
+) -> Vec<(Hashed, Option<crate::cache::Stamp>)> {
+    let one = |p: &PathBuf| -> (Hashed, Option<crate::cache::Stamp>) {
+        let Some(known) = known else {
+            return (record(sha256_file_raw(p), progress), None);
+        };
+        let stamp = match std::fs::metadata(p) {
+            Ok(m) => crate::cache::Stamp::of(&m),
+            Err(e) => return (Err(e), None),
+        };
+        if let Some(d) = known(p, &stamp) {
+            progress.files.fetch_add(1, Ordering::Relaxed);
+            return (Ok((d, stamp.size)), None);
         }
-        Ok((hasher.finalize().into(), len))
-    })
-}
-
-/// A file's raw SHA-256 and length, or why it could not be read.
-pub type Hashed = std::io::Result<([u8; 32], u64)>;
-
-/// Progress of a batch, shared with whoever shows it.
-#[derive(Debug, Default)]
-pub struct Progress {
-    /// Files done.
-    pub files: AtomicU64,
-    /// Bytes read.
-    pub bytes: AtomicU64,
-}
-
-/// Hashes many files at once; results come back in the order of `paths`.
-pub fn hash_many(paths: &[PathBuf], progress: &Progress) -> Vec<Hashed> {
+        (record(sha256_file_raw(p), progress), Some(stamp))
+    };
     let threads = paths.len().clamp(1, MAX_THREADS);
     if threads == 1 {
-        return paths
-            .iter()
-            .map(|p| record(sha256_file_raw(p), progress))
-            .collect();
+        return paths.iter().map(one).collect();
     }
     let next = AtomicUsize::new(0);
-    let mut results: Vec<Option<Hashed>> = (0..paths.len()).map(|_| None).collect();
+    let mut results: Vec<Option<(Hashed, Option<crate::cache::Stamp>)>> =
+        (0..paths.len()).map(|_| None).collect();
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|_| {
@@ -83,7 +135,7 @@ pub fn hash_many(paths: &[PathBuf], progress: &Progress) -> Vec<Hashed> {
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(p) = paths.get(i) else { break };
-                        done.push((i, record(sha256_file_raw(p), progress)));
+                        done.push((i, one(p)));
                     }
                     done
                 })
@@ -97,13 +149,38 @@ pub fn hash_many(paths: &[PathBuf], progress: &Progress) -> Vec<Hashed> {
     });
     results
         .into_iter()
-        .map(|r| r.unwrap_or_else(|| Err(std::io::Error::other("a hashing thread stopped"))))
+        .map(|r| {
+            r.unwrap_or_else(|| (Err(std::io::Error::other("a hashing thread stopped")), None))
+        })
+        .collect()
+}
+
+/// A file's raw SHA-256 and length, or why it could not be read.
+pub type Hashed = std::io::Result<([u8; 32], u64)>;
+
+/// Progress of a batch, shared with whoever shows it.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Files done.
+    pub files: AtomicU64,
+    /// Files that had to be read (the rest came from the stat cache).
+    pub read: AtomicU64,
+    /// Bytes read.
+    pub bytes: AtomicU64,
+}
+
+/// Hashes many files at once; results come back in the order of `paths`.
+pub fn hash_many(paths: &[PathBuf], progress: &Progress) -> Vec<Hashed> {
+    resolve_many(paths, None, progress)
+        .into_iter()
+        .map(|(h, _)| h)
         .collect()
 }
 
 fn record(r: Hashed, progress: &Progress) -> Hashed {
     if let Ok((_, len)) = &r {
         progress.files.fetch_add(1, Ordering::Relaxed);
+        progress.read.fetch_add(1, Ordering::Relaxed);
         progress.bytes.fetch_add(*len, Ordering::Relaxed);
     }
     r
@@ -113,12 +190,40 @@ fn record(r: Hashed, progress: &Progress) -> Hashed {
 mod tests {
     use super::*;
 
+    /// Where the CPU has SHA-NI, hashing must take it: the portable path is a 5x cliff.
+    #[test]
+    fn sha256_takes_the_cpus_sha_extensions_where_it_has_them() {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let cpu_has_it = std::arch::is_x86_feature_detected!("sha")
+                && std::arch::is_x86_feature_detected!("sse4.1");
+            let on_linux_cpuinfo = std::fs::read_to_string("/proc/cpuinfo")
+                .map(|c| c.contains(" sha_ni"))
+                .unwrap_or(cpu_has_it);
+            assert_eq!(
+                cpu_has_it, on_linux_cpuinfo,
+                "CPUID and /proc/cpuinfo disagree about SHA-NI"
+            );
+            if cpu_has_it {
+                assert_eq!(sha256_backend(), "sha-ni");
+            } else {
+                eprintln!("this CPU has no SHA-NI: the portable SHA-256 runs");
+            }
+        }
+        assert!(
+            !sha256_backend().contains("forced"),
+            "built with sha2's portable backend forced"
+        );
+    }
+
     #[test]
     fn the_buffer_is_page_aligned() {
-        with_buffer(|b| {
-            assert_eq!(b.as_ptr() as usize % PAGE, 0);
-            assert_eq!(b.len(), BUF_LEN);
-        });
+        for (large, len) in [(false, SMALL_LEN), (true, BUF_LEN)] {
+            with_buffer(large, |b| {
+                assert_eq!(b.as_ptr() as usize % PAGE, 0);
+                assert_eq!(b.len(), len);
+            });
+        }
     }
 
     #[test]

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Measures provbase against its peers side by side, in one run, on data generated in a
+# temporary folder, and prints each target's ratio (provbase time / peer time, medians).
+# Uses hyperfine where installed, a timing loop otherwise. Takes a few minutes and ~2 GB of
+# disk. Usage: bench/compare.sh   (RUNS=N sets the repetitions, default 5)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-5}
+cargo build --release --quiet
+BIN="$PWD/target/release/provbase"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/provbase-bench.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK"
+export PROVBASE_NO_CACHE=0 GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@provbase.invalid
+export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@provbase.invalid
+
+# median wall-clock seconds of a shell command
+median() {
+  if command -v hyperfine >/dev/null; then
+    hyperfine --style none --warmup 1 --runs "$RUNS" --export-json "$WORK/h.json" "$1" >/dev/null 2>&1
+    python3 -c "import json; print(json.load(open('$WORK/h.json'))['results'][0]['median'])"
+  else
+    python3 - "$1" "$RUNS" <<'PY'
+import statistics, subprocess, sys, time
+cmd, runs = sys.argv[1], int(sys.argv[2])
+subprocess.run(cmd, shell=True, check=True, stdout=subprocess.DEVNULL)  # warm-up
+times = []
+for _ in range(runs):
+    t = time.perf_counter()
+    subprocess.run(cmd, shell=True, check=True, stdout=subprocess.DEVNULL)
+    times.append(time.perf_counter() - t)
+print(statistics.median(times))
+PY
+  fi
+}
+
+row() { # name, provbase command, peer command, goal
+  local ours theirs
+  ours=$(median "$2")
+  theirs=$(median "$3")
+  python3 -c "r=$ours/$theirs; print(f'{\"$1\":<44} {$ours:8.3f} s  {$theirs:8.3f} s  {r:6.2f}x  (goal <= $4x)  {\"ok\" if r <= $4 else \"MISSED\"}')"
+}
+
+echo "generating data in $WORK ..." >&2
+head -c 1G /dev/urandom > big.bin
+python3 - <<'PY'
+import os, random
+random.seed(42)
+blob = os.urandom(16384)
+for d in range(100):
+    os.makedirs(f"tree/d{d:03}", exist_ok=True)
+    for i in range(1000):
+        n = random.randint(1024, 16384)
+        with open(f"tree/d{d:03}/f{i:04}.bin", "wb") as f:
+            f.write(blob[:n - 8] + i.to_bytes(4, "little") + d.to_bytes(4, "little"))
+os.makedirs("cfg", exist_ok=True)
+for i in range(5):
+    open(f"cfg/config_{i}.yaml", "w").write(f"key: {i}\n" * 50)
+PY
+cat > big.toml <<'T'
+[[run]]
+name = "big"
+hardware = false
+static_data = ["big.bin"]
+T
+cat > tree.toml <<'T'
+[[run]]
+name = "tree"
+hardware = false
+static_data = ["tree"]
+T
+{ for i in $(seq 1 200); do printf '[[run]]\nname = "r%d"\nstatic_data = ["cfg/*.yaml"]\nparams = { seed = %d }\n\n' "$i" "$i"; done; } > many.toml
+printf '[[run]]\nname = "r1"\nstatic_data = ["cfg/*.yaml"]\nparams = { seed = 1 }\n' > one.toml
+"$BIN" --config many.toml accept >/dev/null
+mkdir -p repo && cp -r tree/d00{0..4}* repo/ 2>/dev/null || true
+python3 - <<'PY'
+import os
+for d in range(50):
+    os.makedirs(f"repo/src{d:02}", exist_ok=True)
+    for i in range(1000):
+        open(f"repo/src{d:02}/m{i:04}.txt", "w").write(f"{d} {i}\n")
+PY
+printf '[[run]]\nname = "g"\nhardware = false\n' > repo/harness.toml
+git -C repo init -q && git -C repo add -A && git -C repo commit -q -m data
+cat big.bin > /dev/null; find tree -type f -print0 | xargs -0 cat > /dev/null
+"$BIN" --config tree.toml collect tree > /dev/null   # fills the stat cache
+sleep 3                                            # lets the cache's entries settle (racy rule)
+"$BIN" --config tree.toml collect tree > /dev/null
+
+echo
+echo "machine: $(nproc) cores, $(python3 -c "import os; print(round(os.sysconf('SC_PAGE_SIZE')*os.sysconf('SC_PHYS_PAGES')/2**30))") GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+printf '%-44s %10s  %10s  %7s\n' target provbase peer ratio
+row "1 GiB file in page cache vs openssl" "$BIN --no-cache --config big.toml collect big" "openssl dgst -sha256 big.bin" 0.9
+row "100k files 1-16 KiB, warm, vs find|xargs openssl" "$BIN --no-cache --config tree.toml collect tree" "find tree -type f -print0 | xargs -0 openssl dgst -sha256" 0.5
+row "re-check unchanged 100k (stat cache) vs find" "$BIN --config tree.toml collect tree" "find tree -type f -printf '%s %T@ %i\n'" 1.5
+row "check 200 runs vs check 1 run" "$BIN --config many.toml check" "$BIN --config one.toml check r1" 3
+row "git state, 50k+ files, vs git status" "$BIN --config repo/harness.toml collect g" "git -C repo status --porcelain" 1.2
+if [ -x /usr/bin/time ]; then
+  kb=$(/usr/bin/time -f %M "$BIN" --no-cache --config tree.toml collect tree 2>&1 >/dev/null | tail -1)
+  echo "peak memory, hashing 100k files: $((kb / 1024)) MB (goal <= 100 MB)"
+  kb=$(/usr/bin/time -f %M "$BIN" --no-cache --config big.toml collect big 2>&1 >/dev/null | tail -1)
+  echo "peak memory, hashing a 1 GiB file: $((kb / 1024)) MB (flat: independent of the file's size)"
+fi
