@@ -88,7 +88,7 @@ pub fn now_ns() -> i64 {
 #[derive(Debug, Default)]
 pub struct StatCache {
     path: Option<PathBuf>,
-    entries: HashMap<PathBuf, Entry>,
+    entries: HashMap<std::ffi::OsString, Entry>,
     changed: bool,
 }
 
@@ -120,7 +120,7 @@ impl StatCache {
     /// The digest of `path` if its stamp is unchanged and it was not modified racily close to
     /// when it was hashed.
     pub fn get(&self, path: &Path, stamp: &Stamp) -> Option<[u8; 32]> {
-        let e = self.entries.get(path)?;
+        let e = self.entries.get(path.as_os_str())?;
         let settled = stamp.mtime_ns.saturating_add(RACY_NS) < e.hashed_at_ns
             && stamp.ctime_ns.saturating_add(RACY_NS) < e.hashed_at_ns;
         (e.stamp == *stamp && settled).then_some(e.digest)
@@ -131,7 +131,7 @@ impl StatCache {
     pub fn put(&mut self, path: PathBuf, stamp: Stamp, digest: [u8; 32], hashed_at_ns: i64) {
         if self.path.is_some() {
             self.entries.insert(
-                path,
+                path.into_os_string(),
                 Entry {
                     stamp,
                     digest,
@@ -199,59 +199,53 @@ impl StatCache {
     }
 }
 
-fn read_entries(f: std::fs::File) -> std::io::Result<HashMap<PathBuf, Entry>> {
-    let mut r = std::io::BufReader::new(f);
-    let mut magic = [0u8; 8];
-    r.read_exact(&mut magic)?;
-    if &magic != MAGIC {
+fn read_entries(mut f: std::fs::File) -> std::io::Result<HashMap<std::ffi::OsString, Entry>> {
+    let mut bytes = Vec::new();
+    f.read_to_end(&mut bytes)?;
+    let corrupt = || std::io::Error::other("corrupt stat cache");
+    let mut at = 0usize;
+    let mut take = |n: usize| -> std::io::Result<&[u8]> {
+        let s = bytes.get(at..at + n).ok_or_else(corrupt)?;
+        at += n;
+        Ok(s)
+    };
+    if take(8)? != MAGIC {
         return Err(std::io::Error::other(
             "not a provbase stat cache of this version",
         ));
     }
-    let u64_ = |r: &mut std::io::BufReader<std::fs::File>| -> std::io::Result<u64> {
-        let mut b = [0u8; 8];
-        r.read_exact(&mut b)?;
-        Ok(u64::from_le_bytes(b))
-    };
-    let n = u64_(&mut r)?;
+    let word = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
+    let n = word(take(8)?);
     let mut out = HashMap::with_capacity(n.min(10_000_000) as usize);
     for _ in 0..n {
-        let mut lb = [0u8; 4];
-        r.read_exact(&mut lb)?;
-        let len = u32::from_le_bytes(lb) as usize;
+        let len = u32::from_le_bytes(take(4)?.try_into().map_err(|_| corrupt())?) as usize;
         if len > 1 << 16 {
-            return Err(std::io::Error::other("corrupt entry"));
+            return Err(corrupt());
         }
-        let mut pb = vec![0u8; len];
-        r.read_exact(&mut pb)?;
-        // SAFETY-free: the bytes were written from an OsStr on this platform; a corrupt cache
-        // can at worst name a path that matches nothing
-        let path = PathBuf::from(String::from_utf8_lossy(&pb).into_owned());
-        let (dev, ino, size) = (u64_(&mut r)?, u64_(&mut r)?, u64_(&mut r)?);
-        let (mtime_ns, ctime_ns, hashed_at_ns) = (
-            u64_(&mut r)? as i64,
-            u64_(&mut r)? as i64,
-            u64_(&mut r)? as i64,
-        );
+        // the bytes were written from a path on this platform; a corrupt cache can at worst
+        // name a path that matches nothing
+        let path = std::ffi::OsString::from(String::from_utf8_lossy(take(len)?).into_owned());
+        let f = take(6 * 8 + 32)?;
+        let w = |i: usize| word(&f[i * 8..i * 8 + 8]);
         let mut digest = [0u8; 32];
-        r.read_exact(&mut digest)?;
+        digest.copy_from_slice(&f[48..80]);
+        let stamp = Stamp {
+            dev: w(0),
+            ino: w(1),
+            size: w(2),
+            mtime_ns: w(3) as i64,
+            ctime_ns: w(4) as i64,
+        };
         out.insert(
             path,
             Entry {
-                stamp: Stamp {
-                    dev,
-                    ino,
-                    size,
-                    mtime_ns,
-                    ctime_ns,
-                },
+                stamp,
                 digest,
-                hashed_at_ns,
+                hashed_at_ns: w(5) as i64,
             },
         );
     }
-    let mut rest = [0u8; 1];
-    if r.read(&mut rest)? != 0 {
+    if at != bytes.len() {
         return Err(std::io::Error::other("trailing bytes"));
     }
     Ok(out)

@@ -52,10 +52,11 @@ pub fn pretty_bytes(value: &Value) -> Vec<u8> {
 
 /// Lowercase hex of some bytes.
 pub fn hex(bytes: &[u8]) -> String {
-    use fmt::Write;
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
-        let _ = write!(s, "{b:02x}");
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
     }
     s
 }
@@ -82,6 +83,39 @@ pub fn is_sha256_tagged(s: &str) -> bool {
 /// `"sha256:"` + SHA-256 of the JCS form of a JSON value.
 pub fn digest_of(value: &Value) -> String {
     sha256_tagged(&jcs_bytes(value))
+}
+
+/// `"sha256:"` + SHA-256 of the JCS form of an object without one of its members, without
+/// copying the object.
+pub fn digest_of_object_without(map: &Map<String, Value>, skip: &str) -> String {
+    let rest: std::collections::BTreeMap<&str, &Value> = map
+        .iter()
+        .filter(|(k, _)| k.as_str() != skip)
+        .map(|(k, v)| (k.as_str(), v))
+        .collect();
+    let fast = rest
+        .iter()
+        .all(|(k, v)| k.chars().all(|c| (c as u32) < 0xD800) && compact_is_canonical(v));
+    // streamed into the hasher: a manifest of many files is never held twice
+    let mut w = HashWriter(Sha256::new());
+    let _ = if fast {
+        serde_json::to_writer(&mut w, &rest)
+    } else {
+        serde_json_canonicalizer::to_writer(&rest, &mut w)
+    };
+    tag_digest(&w.0.finalize())
+}
+
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Parses JSON, rejecting an object that holds the same key twice (serde_json keeps the last
@@ -315,6 +349,17 @@ mod tests {
                     .prop_map(|m| Value::Object(m.into_iter().collect())),
             ]
         })
+    }
+
+    #[test]
+    fn digest_without_a_member_is_the_digest_of_the_rest() {
+        let v = serde_json::json!({"a": 1, "digest": "x", "b": {"c": [1.5, "\u{1F600}"]}, "\u{e000}": 2});
+        let mut rest = v.as_object().unwrap().clone();
+        rest.remove("digest");
+        assert_eq!(
+            digest_of_object_without(v.as_object().unwrap(), "digest"),
+            digest_of(&Value::Object(rest))
+        );
     }
 
     #[test]

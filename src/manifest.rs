@@ -2,7 +2,7 @@
 //! `digest`, and the checks a stored manifest must pass before it is trusted.
 
 use crate::canonical::{digest_of, is_sha256_tagged};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::time::SystemTime;
 
 /// The manifest format this provbase writes and reads.
@@ -17,11 +17,7 @@ pub fn now_iso8601() -> String {
 /// document without its `digest` member.
 pub fn compute_digest(manifest: &Value) -> String {
     match manifest {
-        Value::Object(m) if m.contains_key("digest") => {
-            let mut m: Map<String, Value> = m.clone();
-            m.remove("digest");
-            digest_of(&Value::Object(m))
-        }
+        Value::Object(m) => crate::canonical::digest_of_object_without(m, "digest"),
         other => digest_of(other),
     }
 }

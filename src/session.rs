@@ -99,11 +99,20 @@ impl Session {
         }
     }
 
-    fn hashes(&self, run: &RunSpec, matched: &[files::Matched]) -> Result<Map<String, Value>> {
+    fn hashes(
+        &self,
+        run: &RunSpec,
+        matched: &[files::Matched],
+        since_ns: i64,
+    ) -> Result<Map<String, Value>> {
         let paths: Vec<PathBuf> = matched.iter().map(|m| m.abs.clone()).collect();
+        let stamps: Vec<Option<crate::cache::Stamp>> = matched.iter().map(|m| m.stamp).collect();
         matched
             .iter()
-            .zip(self.facts.hash_all(&paths))
+            .zip(
+                self.facts
+                    .hash_all_stamped(&paths, Some((&stamps, since_ns))),
+            )
             .map(|(m, h)| {
                 let h = h.map_err(|e| Self::err(run, format!("cannot read {}: {e}", m.rel)))?;
                 Ok((m.rel.clone(), Value::String(h)))
@@ -114,6 +123,8 @@ impl Session {
     /// The full manifest of a run, time fields included, sealed with its digest.
     pub fn collect(&self, run: &RunSpec) -> Result<Value> {
         let root = &self.config.root;
+        // before any file is stat-ed: the stat cache trusts an entry only as of this moment
+        let since_ns = crate::cache::now_ns();
         if let Some(cmd) = &run.command {
             crate::collect::command::run(&cmd.argv, root, cmd.timeout).map_err(|e| {
                 Self::err(
@@ -127,7 +138,7 @@ impl Session {
             .map_err(|m| Self::err(run, m))?;
         code.insert(
             "scope".into(),
-            Value::Object(self.hashes(run, &scope_files)?),
+            Value::Object(self.hashes(run, &scope_files, since_ns)?),
         );
         let static_files = files::expand(root, &run.static_data, "static_data", &|_| false)
             .map_err(|m| Self::err(run, m))?;
@@ -136,7 +147,7 @@ impl Session {
             "run": run.name,
             "pipeline_run_iso8601": manifest::now_iso8601(),
             "code": code,
-            "static_data_hashes": self.hashes(run, &static_files)?,
+            "static_data_hashes": self.hashes(run, &static_files, since_ns)?,
             "params": run.params,
             "runtime": self.runtime(run),
             "environment": crate::collect::environment::collect(&run.env),
@@ -147,7 +158,7 @@ impl Session {
         if !run.inputs.is_empty() {
             let inputs = files::expand(root, &run.inputs, "inputs", &|_| false)
                 .map_err(|m| Self::err(run, m))?;
-            m["inputs"] = Value::Object(self.hashes(run, &inputs)?);
+            m["inputs"] = Value::Object(self.hashes(run, &inputs, since_ns)?);
         }
         if let Some(spice) = &run.spice {
             let kernels = crate::collect::spice::collect(root, spice, &|p| self.facts.hash(p))

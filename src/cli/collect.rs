@@ -8,8 +8,12 @@ pub(super) fn run(cli: &Cli, name: &str) -> Result<u8> {
     let session = cli.session()?;
     let run = session.select(&[name.to_owned()])?[0];
     let manifest = session.collect(run)?;
-    std::io::stdout()
-        .write_all(&crate::canonical::pretty_bytes(&manifest))
+    // written as it is serialised: a manifest of many files is never held twice
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    serde_json::to_writer_pretty(&mut out, &manifest)
+        .map_err(std::io::Error::from)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush())
         .map_err(|e| Error::io("<stdout>", e))?;
     Ok(0)
 }

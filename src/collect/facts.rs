@@ -20,7 +20,7 @@ pub struct Facts {
     root: PathBuf,
     exclude: Vec<PathBuf>,
     git: OnceLock<Map<String, Value>>,
-    hashes: Mutex<HashMap<PathBuf, String>>,
+    hashes: Mutex<HashMap<std::ffi::OsString, [u8; 32]>>,
     cache: Mutex<crate::cache::StatCache>,
     files_read: std::sync::atomic::AtomicU64,
     repo: OnceLock<Option<(PathBuf, Mutex<git2::Repository>)>>,
@@ -177,17 +177,48 @@ impl Facts {
     /// `"sha256:<hex>"` of many files, in order: each read at most once per process, not at
     /// all when the stat cache vouches for it, and the rest hashed in parallel.
     pub fn hash_all(&self, paths: &[PathBuf]) -> Vec<std::io::Result<String>> {
-        // taken before anything is read: an entry is only as fresh as the oldest read
-        let started_ns = crate::cache::now_ns();
-        let mut out: Vec<Option<std::io::Result<String>>> = {
+        self.hash_all_stamped(paths, None)
+    }
+
+    /// Like [`Facts::hash_all`], with stat data already taken (while walking the folders) no
+    /// earlier than the given time.
+    pub fn hash_all_stamped(
+        &self,
+        paths: &[PathBuf],
+        stamped: Option<(&[Option<crate::cache::Stamp>], i64)>,
+    ) -> Vec<std::io::Result<String>> {
+        // no later than any stamp was taken or any file read: an entry is only as fresh as that
+        let started_ns = stamped
+            .map_or_else(crate::cache::now_ns, |(_, t)| t)
+            .min(crate::cache::now_ns());
+        let stamps = stamped.map(|(s, _)| s);
+        let memo_hits: Vec<Option<[u8; 32]>> = {
             let memo = self.hashes.lock().unwrap_or_else(|e| e.into_inner());
-            paths
-                .iter()
-                .map(|p| memo.get(p).map(|h| Ok(h.clone())))
-                .collect()
+            if memo.is_empty() {
+                vec![None; paths.len()]
+            } else {
+                paths
+                    .iter()
+                    .map(|p| memo.get(p.as_os_str()).copied())
+                    .collect()
+            }
         };
-        let todo: Vec<usize> = (0..paths.len()).filter(|i| out[*i].is_none()).collect();
-        let to_resolve: Vec<PathBuf> = todo.iter().map(|i| paths[*i].clone()).collect();
+        let todo: Vec<usize> = (0..paths.len())
+            .filter(|i| memo_hits[*i].is_none())
+            .collect();
+        let owned: Vec<PathBuf>;
+        let owned_stamps: Vec<Option<crate::cache::Stamp>>;
+        let (to_resolve, to_stamps): (&[PathBuf], Option<&[Option<crate::cache::Stamp>]>) =
+            if todo.len() == paths.len() {
+                (paths, stamps)
+            } else {
+                owned = todo.iter().map(|i| paths[*i].clone()).collect();
+                owned_stamps = todo
+                    .iter()
+                    .map(|i| stamps.and_then(|s| s.get(*i).copied().flatten()))
+                    .collect();
+                (&owned, Some(&owned_stamps))
+            };
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         let progress = super::hashing::Progress::default();
         let results = {
@@ -195,15 +226,19 @@ impl Facts {
             let lookup = |p: &Path, s: &crate::cache::Stamp| c.get(p, s);
             let known: Option<super::hashing::Known> =
                 if c.enabled() { Some(&lookup) } else { None };
-            super::progress::while_hashing(&to_resolve, &progress, || {
-                super::hashing::resolve_many(&to_resolve, known, &progress)
+            super::progress::while_hashing(to_resolve, &progress, || {
+                super::hashing::resolve_many(to_resolve, to_stamps, known, &progress)
             })
         };
+        let mut out: Vec<std::io::Result<[u8; 32]>> = memo_hits
+            .into_iter()
+            .map(|h| h.ok_or_else(|| std::io::Error::other("not hashed")))
+            .collect();
         for (i, (r, stamp)) in todo.into_iter().zip(results) {
             if let (Ok((d, _)), Some(stamp)) = (&r, stamp) {
                 cache.put(paths[i].clone(), stamp, *d, started_ns);
             }
-            out[i] = Some(r.map(|(d, _)| crate::canonical::tag_digest(&d)));
+            out[i] = r.map(|(d, _)| d);
         }
         drop(cache);
         self.files_read.fetch_add(
@@ -212,13 +247,12 @@ impl Facts {
         );
         let mut memo = self.hashes.lock().unwrap_or_else(|e| e.into_inner());
         out.into_iter()
-            .enumerate()
-            .map(|(i, r)| {
-                let r = r.unwrap_or_else(|| Err(std::io::Error::other("not hashed")));
-                if let Ok(h) = &r {
-                    memo.insert(paths[i].clone(), h.clone());
-                }
-                r
+            .zip(paths)
+            .map(|(r, p)| {
+                r.map(|d| {
+                    memo.insert(p.as_os_str().to_owned(), d);
+                    crate::canonical::tag_digest(&d)
+                })
             })
             .collect()
     }

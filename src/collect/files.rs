@@ -5,12 +5,14 @@ use crate::config::GlobSpec;
 use std::path::{Path, PathBuf};
 
 /// A file a glob matched: its path relative to the root (with `/`) and its absolute path.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Matched {
     /// Relative to the folder holding harness.toml, `/`-separated.
     pub rel: String,
     /// Where it is.
     pub abs: PathBuf,
+    /// Its stat data, taken while walking its folder (cheaper than a stat by full path).
+    pub stamp: Option<crate::cache::Stamp>,
 }
 
 /// Expands globs relative to `root`. `*` never crosses `/` (only `**` does), and a matched folder
@@ -53,13 +55,14 @@ pub fn expand(
             let path =
                 entry.map_err(|e| format!("cannot read {}: {}", e.path().display(), e.error()))?;
             let mut found = Vec::new();
-            walk(&path, &mut found)
+            walk_stamped(&path, &mut found)
                 .map_err(|e| format!("cannot read {}: {e}", rel_of(root, &path)))?;
-            for file in found {
+            for (file, stamp) in found {
                 if !skip(&file) {
                     out.push(Matched {
                         rel: rel_of(root, &file),
                         abs: file,
+                        stamp,
                     });
                 }
             }
@@ -71,8 +74,8 @@ pub fn expand(
             ));
         }
     }
-    out.sort();
-    out.dedup();
+    out.sort_by(|a, b| a.rel.cmp(&b.rel).then_with(|| a.abs.cmp(&b.abs)));
+    out.dedup_by(|a, b| a.abs == b.abs);
     Ok(out)
 }
 
@@ -87,6 +90,17 @@ fn rel_of(root: &Path, path: &Path) -> String {
 /// `.git`), in sorted order. Folders are read with their entries' types, so no file is
 /// stat-ed twice. A symbolic link that points nowhere is an error, not a silent skip.
 pub fn walk(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut stamped = Vec::new();
+    walk_stamped(path, &mut stamped)?;
+    out.extend(stamped.into_iter().map(|(p, _)| p));
+    Ok(())
+}
+
+/// Like [`walk`], with each file's stat data, taken relative to its folder as it is read.
+pub fn walk_stamped(
+    path: &Path,
+    out: &mut Vec<(PathBuf, Option<crate::cache::Stamp>)>,
+) -> std::io::Result<()> {
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
         Err(e) if std::fs::symlink_metadata(path).is_ok() => {
@@ -98,29 +112,42 @@ pub fn walk(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         Err(e) => return Err(e),
     };
     if meta.is_file() {
-        out.push(path.to_owned());
+        out.push((path.to_owned(), Some(crate::cache::Stamp::of(&meta))));
     } else if meta.is_dir() {
         walk_dir(path, out)?;
     }
     Ok(())
 }
 
-fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+fn walk_dir(
+    dir: &Path,
+    out: &mut Vec<(PathBuf, Option<crate::cache::Stamp>)>,
+) -> std::io::Result<()> {
     if dir.file_name().is_some_and(|n| n == ".git") {
         return Ok(());
     }
-    let mut entries: Vec<(PathBuf, std::fs::FileType)> = std::fs::read_dir(dir)?
-        .map(|e| e.and_then(|e| Ok((e.path(), e.file_type()?))))
-        .collect::<Result<_, _>>()?;
-    entries.sort_by(|a, b| a.0.cmp(&b.0));
-    for (p, t) in entries {
+    let mut entries: Vec<std::fs::DirEntry> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    // sorted by name bytes: the same order as sorting the paths, without comparing them
+    // component by component
+    entries.sort_unstable_by(|a, b| {
+        a.file_name()
+            .as_encoded_bytes()
+            .cmp(b.file_name().as_encoded_bytes())
+    });
+    for e in entries {
+        let p = e.path();
+        let t = e.file_type()?;
         let r = if t.is_file() {
-            out.push(p.clone());
+            // a stat relative to the open folder, not a walk down the whole path again
+            out.push((
+                p.clone(),
+                e.metadata().ok().map(|m| crate::cache::Stamp::of(&m)),
+            ));
             Ok(())
         } else if t.is_dir() {
             walk_dir(&p, out)
         } else if t.is_symlink() {
-            walk(&p, out)
+            walk_stamped(&p, out)
         } else {
             Ok(())
         };

@@ -37,6 +37,15 @@ pub fn sha256_backend() -> &'static str {
 /// The buffer a small file is read into; a file that fills it continues in the large one.
 const SMALL_LEN: usize = 64 << 10;
 
+/// How many files are hashed at once: `PROVBASE_HASH_THREADS`, else [`MAX_THREADS`].
+pub fn thread_count() -> usize {
+    std::env::var("PROVBASE_HASH_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n >= 1)
+        .unwrap_or(MAX_THREADS)
+}
+
 thread_local! {
     static SMALL: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
     static LARGE: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
@@ -83,16 +92,76 @@ fn pump(
     }
 }
 
+/// Files at least this large are read on a second thread while this one hashes.
+pub const PIPELINE_FROM: u64 = 8 << 20;
+
 /// The raw SHA-256 of a file and its length, streamed: a small file through a 64 KiB buffer,
-/// a larger one through the 1 MiB one.
+/// a larger one through the 1 MiB one, and a large one through a reader thread that fills the
+/// next buffers while this thread hashes (copying out of the page cache then costs no hashing
+/// time).
 pub fn sha256_file_raw(path: &Path) -> Hashed {
     let mut file = std::fs::File::open(path)?;
     let mut hasher = Sha256::new();
     let (mut len, more) = with_buffer(false, |b| pump(&mut file, &mut hasher, b, true))?;
     if more {
-        len += with_buffer(true, |b| pump(&mut file, &mut hasher, b, false))?.0;
+        let big = file.metadata().is_ok_and(|m| m.len() >= PIPELINE_FROM);
+        len += if big {
+            pipelined(file, &mut hasher)?
+        } else {
+            with_buffer(true, |b| pump(&mut file, &mut hasher, b, false))?.0
+        };
     }
     Ok((hasher.finalize().into(), len))
+}
+
+enum Chunk {
+    Data(Vec<u8>, usize, usize),
+    Failed(std::io::Error),
+}
+
+fn pipelined(mut file: std::fs::File, hasher: &mut Sha256) -> std::io::Result<u64> {
+    use std::sync::mpsc::sync_channel;
+    const BUFFERS: usize = 3;
+    let (full_tx, full_rx) = sync_channel::<Chunk>(BUFFERS);
+    let (free_tx, free_rx) = sync_channel::<Vec<u8>>(BUFFERS);
+    for _ in 0..BUFFERS {
+        let _ = free_tx.send(vec![0u8; BUF_LEN + PAGE]);
+    }
+    // `move`: when hashing stops early, the channel ends it owns are dropped, so the reader
+    // never waits on a buffer that will not come back
+    std::thread::scope(move |s| {
+        s.spawn(move || {
+            while let Ok(mut b) = free_rx.recv() {
+                let off = b.as_ptr().align_offset(PAGE);
+                let r = loop {
+                    match file.read(&mut b[off..off + BUF_LEN]) {
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                        r => break r,
+                    }
+                };
+                let msg = match r {
+                    Ok(0) => break,
+                    Ok(n) => Chunk::Data(b, off, n),
+                    Err(e) => Chunk::Failed(e),
+                };
+                if full_tx.send(msg).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut len = 0u64;
+        while let Ok(chunk) = full_rx.recv() {
+            match chunk {
+                Chunk::Data(b, off, n) => {
+                    hasher.update(&b[off..off + n]);
+                    len += n as u64;
+                    let _ = free_tx.send(b);
+                }
+                Chunk::Failed(e) => return Err(e),
+            }
+        }
+        Ok(len)
+    })
 }
 
 /// What the stat cache knows of a file with a given stamp.
@@ -103,15 +172,20 @@ pub type Known<'a> = &'a (dyn Fn(&Path, &crate::cache::Stamp) -> Option<[u8; 32]
 /// with the stamp of each file that was read (for the cache).
 pub fn resolve_many(
     paths: &[PathBuf],
+    stamps: Option<&[Option<crate::cache::Stamp>]>,
     known: Option<Known>,
     progress: &Progress,
 ) -> Vec<(Hashed, Option<crate::cache::Stamp>)> {
-    let one = |p: &PathBuf| -> (Hashed, Option<crate::cache::Stamp>) {
+    let one = |i: usize, p: &PathBuf| -> (Hashed, Option<crate::cache::Stamp>) {
         let Some(known) = known else {
             return (record(sha256_file_raw(p), progress), None);
         };
-        let stamp = match std::fs::metadata(p) {
-            Ok(m) => crate::cache::Stamp::of(&m),
+        let given = stamps.and_then(|s| s.get(i).copied().flatten());
+        let stamp = match given.map_or_else(
+            || std::fs::metadata(p).map(|m| crate::cache::Stamp::of(&m)),
+            Ok,
+        ) {
+            Ok(s) => s,
             Err(e) => return (Err(e), None),
         };
         if let Some(d) = known(p, &stamp) {
@@ -120,9 +194,9 @@ pub fn resolve_many(
         }
         (record(sha256_file_raw(p), progress), Some(stamp))
     };
-    let threads = paths.len().clamp(1, MAX_THREADS);
+    let threads = paths.len().clamp(1, thread_count());
     if threads == 1 {
-        return paths.iter().map(one).collect();
+        return paths.iter().enumerate().map(|(i, p)| one(i, p)).collect();
     }
     let next = AtomicUsize::new(0);
     let mut results: Vec<Option<(Hashed, Option<crate::cache::Stamp>)>> =
@@ -135,7 +209,7 @@ pub fn resolve_many(
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(p) = paths.get(i) else { break };
-                        done.push((i, one(p)));
+                        done.push((i, one(i, p)));
                     }
                     done
                 })
@@ -171,7 +245,7 @@ pub struct Progress {
 
 /// Hashes many files at once; results come back in the order of `paths`.
 pub fn hash_many(paths: &[PathBuf], progress: &Progress) -> Vec<Hashed> {
-    resolve_many(paths, None, progress)
+    resolve_many(paths, None, None, progress)
         .into_iter()
         .map(|(h, _)| h)
         .collect()

@@ -124,7 +124,10 @@ fn processes_sharing_the_cache_corrupt_nothing() {
     let handles: Vec<_> = (0..6)
         .map(|_| {
             let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_provbase"));
-            cmd.arg("check").current_dir(p.path()).env_remove("CI");
+            cmd.arg("check")
+                .current_dir(p.path())
+                .env_remove("CI")
+                .stdout(std::process::Stdio::null());
             cmd.spawn().unwrap()
         })
         .collect();
