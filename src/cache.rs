@@ -9,7 +9,7 @@
 //! older than the moment it was hashed by more than the timestamp granularity — git's "racy
 //! clean" rule. A file modified that recently is hashed again next time.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -199,6 +199,16 @@ impl StatCache {
     }
 }
 
+#[cfg(unix)]
+fn os_string_from_bytes(b: &[u8]) -> std::ffi::OsString {
+    <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(b).to_owned()
+}
+
+#[cfg(not(unix))]
+fn os_string_from_bytes(b: &[u8]) -> std::ffi::OsString {
+    std::ffi::OsString::from(String::from_utf8_lossy(b).into_owned())
+}
+
 fn read_entries(mut f: std::fs::File) -> std::io::Result<HashMap<std::ffi::OsString, Entry>> {
     let mut bytes = Vec::new();
     f.read_to_end(&mut bytes)?;
@@ -216,7 +226,7 @@ fn read_entries(mut f: std::fs::File) -> std::io::Result<HashMap<std::ffi::OsStr
     }
     let word = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
     let n = word(take(8)?);
-    let mut out = HashMap::with_capacity(n.min(10_000_000) as usize);
+    let mut out = HashMap::with_capacity_and_hasher(n.min(10_000_000) as usize, Default::default());
     for _ in 0..n {
         let len = u32::from_le_bytes(take(4)?.try_into().map_err(|_| corrupt())?) as usize;
         if len > 1 << 16 {
@@ -224,7 +234,7 @@ fn read_entries(mut f: std::fs::File) -> std::io::Result<HashMap<std::ffi::OsStr
         }
         // the bytes were written from a path on this platform; a corrupt cache can at worst
         // name a path that matches nothing
-        let path = std::ffi::OsString::from(String::from_utf8_lossy(take(len)?).into_owned());
+        let path = os_string_from_bytes(take(len)?);
         let f = take(6 * 8 + 32)?;
         let w = |i: usize| word(&f[i * 8..i * 8 + 8]);
         let mut digest = [0u8; 32];

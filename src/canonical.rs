@@ -68,7 +68,14 @@ pub fn sha256_tagged(bytes: &[u8]) -> String {
 
 /// `"sha256:<hex>"` of a finished SHA-256 digest.
 pub fn tag_digest(digest: &[u8]) -> String {
-    format!("{SHA256_PREFIX}{}", hex(digest))
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(SHA256_PREFIX.len() + digest.len() * 2);
+    s.push_str(SHA256_PREFIX);
+    for b in digest {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
 }
 
 /// Whether a string has the shape `sha256:<64 lowercase hex>`.

@@ -105,7 +105,7 @@ impl Session {
         matched: &[files::Matched],
         since_ns: i64,
     ) -> Result<Map<String, Value>> {
-        let paths: Vec<PathBuf> = matched.iter().map(|m| m.abs.clone()).collect();
+        let paths: Vec<&std::path::Path> = matched.iter().map(|m| m.abs.as_path()).collect();
         let stamps: Vec<Option<crate::cache::Stamp>> = matched.iter().map(|m| m.stamp).collect();
         matched
             .iter()

@@ -20,7 +20,7 @@ pub struct Facts {
     root: PathBuf,
     exclude: Vec<PathBuf>,
     git: OnceLock<Map<String, Value>>,
-    hashes: Mutex<HashMap<std::ffi::OsString, [u8; 32]>>,
+    hashes: Mutex<rustc_hash::FxHashMap<std::ffi::OsString, [u8; 32]>>,
     cache: Mutex<crate::cache::StatCache>,
     files_read: std::sync::atomic::AtomicU64,
     repo: OnceLock<Option<(PathBuf, Mutex<git2::Repository>)>>,
@@ -59,7 +59,7 @@ impl Facts {
             root: root.to_owned(),
             exclude,
             git: OnceLock::new(),
-            hashes: Mutex::new(HashMap::new()),
+            hashes: Mutex::new(Default::default()),
             files_read: std::sync::atomic::AtomicU64::new(0),
             cache: Mutex::new(if crate::harness::env_flag("PROVBASE_NO_CACHE") {
                 crate::cache::StatCache::disabled()
@@ -169,6 +169,11 @@ impl Facts {
         self.files_read.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// Writes the stat cache now (it is also written when the facts are dropped).
+    pub fn save_cache(&self) {
+        let _ = self.cache.lock().unwrap_or_else(|e| e.into_inner()).save();
+    }
+
     /// Switches the stat cache off for this process (`--no-cache`).
     pub fn disable_cache(&self) {
         *self.cache.lock().unwrap_or_else(|e| e.into_inner()) = crate::cache::StatCache::disabled();
@@ -182,9 +187,9 @@ impl Facts {
 
     /// Like [`Facts::hash_all`], with stat data already taken (while walking the folders) no
     /// earlier than the given time.
-    pub fn hash_all_stamped(
+    pub fn hash_all_stamped<P: AsRef<Path> + Sync>(
         &self,
-        paths: &[PathBuf],
+        paths: &[P],
         stamped: Option<(&[Option<crate::cache::Stamp>], i64)>,
     ) -> Vec<std::io::Result<String>> {
         // no later than any stamp was taken or any file read: an entry is only as fresh as that
@@ -199,26 +204,24 @@ impl Facts {
             } else {
                 paths
                     .iter()
-                    .map(|p| memo.get(p.as_os_str()).copied())
+                    .map(|p| memo.get(p.as_ref().as_os_str()).copied())
                     .collect()
             }
         };
         let todo: Vec<usize> = (0..paths.len())
             .filter(|i| memo_hits[*i].is_none())
             .collect();
-        let owned: Vec<PathBuf>;
         let owned_stamps: Vec<Option<crate::cache::Stamp>>;
-        let (to_resolve, to_stamps): (&[PathBuf], Option<&[Option<crate::cache::Stamp>]>) =
-            if todo.len() == paths.len() {
-                (paths, stamps)
-            } else {
-                owned = todo.iter().map(|i| paths[*i].clone()).collect();
-                owned_stamps = todo
-                    .iter()
-                    .map(|i| stamps.and_then(|s| s.get(*i).copied().flatten()))
-                    .collect();
-                (&owned, Some(&owned_stamps))
-            };
+        let to_resolve: Vec<&Path> = todo.iter().map(|i| paths[*i].as_ref()).collect();
+        let to_stamps: Option<&[Option<crate::cache::Stamp>]> = if todo.len() == paths.len() {
+            stamps
+        } else {
+            owned_stamps = todo
+                .iter()
+                .map(|i| stamps.and_then(|s| s.get(*i).copied().flatten()))
+                .collect();
+            Some(&owned_stamps)
+        };
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         let progress = super::hashing::Progress::default();
         let results = {
@@ -226,34 +229,37 @@ impl Facts {
             let lookup = |p: &Path, s: &crate::cache::Stamp| c.get(p, s);
             let known: Option<super::hashing::Known> =
                 if c.enabled() { Some(&lookup) } else { None };
-            super::progress::while_hashing(to_resolve, &progress, || {
-                super::hashing::resolve_many(to_resolve, to_stamps, known, &progress)
+            super::progress::while_hashing(to_resolve.len(), &progress, || {
+                super::hashing::resolve_many(&to_resolve, to_stamps, known, &progress)
             })
         };
         let mut out: Vec<std::io::Result<[u8; 32]>> = memo_hits
             .into_iter()
             .map(|h| h.ok_or_else(|| std::io::Error::other("not hashed")))
             .collect();
+        let mut memo = self.hashes.lock().unwrap_or_else(|e| e.into_inner());
+        let cache_on = cache.enabled();
         for (i, (r, stamp)) in todo.into_iter().zip(results) {
-            if let (Ok((d, _)), Some(stamp)) = (&r, stamp) {
-                cache.put(paths[i].clone(), stamp, *d, started_ns);
+            if let Ok((d, _)) = &r {
+                // a file the stat cache vouched for stays a hit for the rest of the process;
+                // a file read now is remembered, in case the cache cannot trust it yet
+                if stamp.is_some() || !cache_on {
+                    memo.insert(paths[i].as_ref().as_os_str().to_owned(), *d);
+                }
+                if let Some(stamp) = stamp {
+                    cache.put(paths[i].as_ref().to_owned(), stamp, *d, started_ns);
+                }
             }
             out[i] = r.map(|(d, _)| d);
         }
+        drop(memo);
         drop(cache);
         self.files_read.fetch_add(
             progress.read.load(std::sync::atomic::Ordering::Relaxed),
             std::sync::atomic::Ordering::Relaxed,
         );
-        let mut memo = self.hashes.lock().unwrap_or_else(|e| e.into_inner());
         out.into_iter()
-            .zip(paths)
-            .map(|(r, p)| {
-                r.map(|d| {
-                    memo.insert(p.as_os_str().to_owned(), d);
-                    crate::canonical::tag_digest(&d)
-                })
-            })
+            .map(|r| r.map(|d| crate::canonical::tag_digest(&d)))
             .collect()
     }
 

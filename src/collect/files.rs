@@ -80,10 +80,27 @@ pub fn expand(
 }
 
 fn rel_of(root: &Path, path: &Path) -> String {
-    path.strip_prefix(root)
-        .unwrap_or(path)
-        .to_string_lossy()
-        .replace('\\', "/")
+    // a byte prefix, not a component-by-component comparison: the walk built `path` from `root`
+    let (r, p) = (
+        root.as_os_str().as_encoded_bytes(),
+        path.as_os_str().as_encoded_bytes(),
+    );
+    let rel = match p.strip_prefix(r) {
+        Some([b'/' | b'\\', rest @ ..]) => rest,
+        _ => {
+            return path
+                .strip_prefix(root)
+                .unwrap_or(path)
+                .to_string_lossy()
+                .replace('\\', "/");
+        }
+    };
+    let s = String::from_utf8_lossy(rel);
+    if cfg!(windows) {
+        s.replace('\\', "/")
+    } else {
+        s.into_owned()
+    }
 }
 
 /// Collects the files at `path`: the file itself, or every file under a folder (not entering
@@ -92,11 +109,14 @@ fn rel_of(root: &Path, path: &Path) -> String {
 pub fn walk(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     let mut stamped = Vec::new();
     walk_stamped(path, &mut stamped)?;
-    out.extend(stamped.into_iter().map(|(p, _)| p));
+    let mut found: Vec<PathBuf> = stamped.into_iter().map(|(p, _)| p).collect();
+    found.sort_unstable();
+    out.extend(found);
     Ok(())
 }
 
-/// Like [`walk`], with each file's stat data, taken relative to its folder as it is read.
+/// Like [`walk`], with each file's stat data, taken relative to its folder as it is read, in
+/// no particular order.
 pub fn walk_stamped(
     path: &Path,
     out: &mut Vec<(PathBuf, Option<crate::cache::Stamp>)>,
@@ -119,39 +139,85 @@ pub fn walk_stamped(
     Ok(())
 }
 
-fn walk_dir(
+type Stamped = (PathBuf, Option<crate::cache::Stamp>);
+
+/// Walks a folder tree on several threads: each takes a folder, reads it, stats its files
+/// relative to it, and hands its subfolders back.
+fn walk_dir(dir: &Path, out: &mut Vec<Stamped>) -> std::io::Result<()> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let queue = Mutex::new(vec![dir.to_owned()]);
+    let pending = AtomicUsize::new(1);
+    let failed: Mutex<Option<std::io::Error>> = Mutex::new(None);
+    let threads = super::hashing::thread_count().min(8);
+    let found: Vec<Vec<Stamped>> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
+                        let Some(d) = next else {
+                            if pending.load(Ordering::Acquire) == 0 {
+                                break;
+                            }
+                            std::thread::yield_now();
+                            continue;
+                        };
+                        let mut subdirs = Vec::new();
+                        if let Err(e) = read_one_dir(&d, &mut mine, &mut subdirs) {
+                            failed
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .get_or_insert(e);
+                        }
+                        pending.fetch_add(subdirs.len(), Ordering::AcqRel);
+                        queue
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .extend(subdirs);
+                        pending.fetch_sub(1, Ordering::AcqRel);
+                    }
+                    mine
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_default())
+            .collect()
+    });
+    if let Some(e) = failed.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        return Err(e);
+    }
+    // in no particular order: callers sort (`expand` by the relative path it records)
+    out.extend(found.into_iter().flatten());
+    Ok(())
+}
+
+fn read_one_dir(
     dir: &Path,
-    out: &mut Vec<(PathBuf, Option<crate::cache::Stamp>)>,
+    out: &mut Vec<Stamped>,
+    subdirs: &mut Vec<PathBuf>,
 ) -> std::io::Result<()> {
     if dir.file_name().is_some_and(|n| n == ".git") {
         return Ok(());
     }
-    let mut entries: Vec<std::fs::DirEntry> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
-    // sorted by name bytes: the same order as sorting the paths, without comparing them
-    // component by component
-    entries.sort_unstable_by(|a, b| {
-        a.file_name()
-            .as_encoded_bytes()
-            .cmp(b.file_name().as_encoded_bytes())
-    });
-    for e in entries {
+    let context = |err: std::io::Error, p: &Path| {
+        std::io::Error::new(err.kind(), format!("{}: {err}", p.display()))
+    };
+    for e in std::fs::read_dir(dir).map_err(|e| context(e, dir))? {
+        let e = e.map_err(|e| context(e, dir))?;
         let p = e.path();
-        let t = e.file_type()?;
-        let r = if t.is_file() {
+        let t = e.file_type().map_err(|err| context(err, &p))?;
+        if t.is_file() {
             // a stat relative to the open folder, not a walk down the whole path again
-            out.push((
-                p.clone(),
-                e.metadata().ok().map(|m| crate::cache::Stamp::of(&m)),
-            ));
-            Ok(())
+            out.push((p, e.metadata().ok().map(|m| crate::cache::Stamp::of(&m))));
         } else if t.is_dir() {
-            walk_dir(&p, out)
+            subdirs.push(p);
         } else if t.is_symlink() {
-            walk_stamped(&p, out)
-        } else {
-            Ok(())
-        };
-        r.map_err(|err| std::io::Error::new(err.kind(), format!("{}: {err}", p.display())))?;
+            walk_stamped(&p, out).map_err(|err| context(err, &p))?;
+        }
     }
     Ok(())
 }

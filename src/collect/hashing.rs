@@ -170,13 +170,14 @@ pub type Known<'a> = &'a (dyn Fn(&Path, &crate::cache::Stamp) -> Option<[u8; 32]
 /// Resolves many files at once: each is stat-ed, looked up with `known` (the stat cache), and
 /// read only when `known` has no digest for it. Results come back in the order of `paths`,
 /// with the stamp of each file that was read (for the cache).
-pub fn resolve_many(
-    paths: &[PathBuf],
+pub fn resolve_many<P: AsRef<Path> + Sync>(
+    paths: &[P],
     stamps: Option<&[Option<crate::cache::Stamp>]>,
     known: Option<Known>,
     progress: &Progress,
 ) -> Vec<(Hashed, Option<crate::cache::Stamp>)> {
-    let one = |i: usize, p: &PathBuf| -> (Hashed, Option<crate::cache::Stamp>) {
+    let one = |i: usize, p: &P| -> (Hashed, Option<crate::cache::Stamp>) {
+        let p = p.as_ref();
         let Some(known) = known else {
             return (record(sha256_file_raw(p), progress), None);
         };

@@ -4,21 +4,20 @@
 use super::hashing::Progress;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// How long hashing runs before a bar appears.
 pub const DELAY: Duration = Duration::from_secs(1);
 
-/// Runs `work` (which hashes `paths`, counting into `progress`), showing a bar if it takes
+/// Runs `work` (which hashes `files` files, counting into `progress`), showing a bar if it takes
 /// longer than [`DELAY`] and stderr is a terminal.
 pub fn while_hashing<R: Send>(
-    paths: &[PathBuf],
+    files: usize,
     progress: &Progress,
     work: impl FnOnce() -> R + Send,
 ) -> R {
-    if paths.len() < 2 || !std::io::stderr().is_terminal() {
+    if files < 2 || !std::io::stderr().is_terminal() {
         return work();
     }
     let done = AtomicBool::new(false);
@@ -30,7 +29,7 @@ pub fn while_hashing<R: Send>(
                 std::thread::sleep(Duration::from_millis(100));
                 if bar.is_none() && start.elapsed() >= DELAY {
                     let b = ProgressBar::with_draw_target(
-                        Some(paths.len() as u64),
+                        Some(files as u64),
                         ProgressDrawTarget::stderr(),
                     );
                     b.set_style(
