@@ -134,14 +134,26 @@ impl Session {
             })?;
         }
         let mut code = self.facts.git().clone();
-        let scope_files = files::expand(root, &run.code, "code", &|p| self.facts.git_ignores(p))
-            .map_err(|m| Self::err(run, m))?;
+        let scope_files = files::expand(
+            root,
+            &run.code,
+            "code",
+            &|p| self.facts.git_ignores(p),
+            self.facts.cache_enabled(),
+        )
+        .map_err(|m| Self::err(run, m))?;
         code.insert(
             "scope".into(),
             Value::Object(self.hashes(run, &scope_files, since_ns)?),
         );
-        let static_files = files::expand(root, &run.static_data, "static_data", &|_| false)
-            .map_err(|m| Self::err(run, m))?;
+        let static_files = files::expand(
+            root,
+            &run.static_data,
+            "static_data",
+            &|_| false,
+            self.facts.cache_enabled(),
+        )
+        .map_err(|m| Self::err(run, m))?;
         let mut m = json!({
             "format_version": FORMAT_VERSION,
             "run": run.name,
@@ -156,8 +168,14 @@ impl Session {
             m["outputs"] = Value::Object(self.outputs(run)?);
         }
         if !run.inputs.is_empty() {
-            let inputs = files::expand(root, &run.inputs, "inputs", &|_| false)
-                .map_err(|m| Self::err(run, m))?;
+            let inputs = files::expand(
+                root,
+                &run.inputs,
+                "inputs",
+                &|_| false,
+                self.facts.cache_enabled(),
+            )
+            .map_err(|m| Self::err(run, m))?;
             m["inputs"] = Value::Object(self.hashes(run, &inputs, since_ns)?);
         }
         if let Some(spice) = &run.spice {
@@ -198,8 +216,14 @@ impl Session {
     /// Each output's hash; with `outputs_tolerance`, a JSON output's parsed value instead, so
     /// that its numbers can be compared within the tolerance.
     fn outputs(&self, run: &RunSpec) -> Result<Map<String, Value>> {
-        let matched = files::expand(&self.config.root, &run.outputs, "outputs", &|_| false)
-            .map_err(|m| Self::err(run, m))?;
+        let matched = files::expand(
+            &self.config.root,
+            &run.outputs,
+            "outputs",
+            &|_| false,
+            self.facts.cache_enabled(),
+        )
+        .map_err(|m| Self::err(run, m))?;
         let mut out = Map::new();
         for m in matched {
             let v = if !run.outputs_tolerance.is_empty() && m.rel.ends_with(".json") {

@@ -169,6 +169,14 @@ impl Facts {
         self.files_read.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// Whether the stat cache is in use.
+    pub fn cache_enabled(&self) -> bool {
+        self.cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .enabled()
+    }
+
     /// Writes the stat cache now (it is also written when the facts are dropped).
     pub fn save_cache(&self) {
         let _ = self.cache.lock().unwrap_or_else(|e| e.into_inner()).save();

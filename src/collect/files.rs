@@ -24,6 +24,7 @@ pub fn expand(
     globs: &[GlobSpec],
     key: &str,
     skip: &dyn Fn(&Path) -> bool,
+    stamps: bool,
 ) -> Result<Vec<Matched>, String> {
     let opts = glob::MatchOptions {
         case_sensitive: true,
@@ -55,7 +56,7 @@ pub fn expand(
             let path =
                 entry.map_err(|e| format!("cannot read {}: {}", e.path().display(), e.error()))?;
             let mut found = Vec::new();
-            walk_stamped(&path, &mut found)
+            walk_with(&path, &mut found, stamps)
                 .map_err(|e| format!("cannot read {}: {e}", rel_of(root, &path)))?;
             for (file, stamp) in found {
                 if !skip(&file) {
@@ -121,6 +122,11 @@ pub fn walk_stamped(
     path: &Path,
     out: &mut Vec<(PathBuf, Option<crate::cache::Stamp>)>,
 ) -> std::io::Result<()> {
+    walk_with(path, out, true)
+}
+
+/// Like [`walk_stamped`]; `stamps` false leaves the stat data out (nothing will use it).
+fn walk_with(path: &Path, out: &mut Vec<Stamped>, stamps: bool) -> std::io::Result<()> {
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
         Err(e) if std::fs::symlink_metadata(path).is_ok() => {
@@ -134,7 +140,7 @@ pub fn walk_stamped(
     if meta.is_file() {
         out.push((path.to_owned(), Some(crate::cache::Stamp::of(&meta))));
     } else if meta.is_dir() {
-        walk_dir(path, out)?;
+        walk_dir(path, out, stamps)?;
     }
     Ok(())
 }
@@ -143,7 +149,7 @@ type Stamped = (PathBuf, Option<crate::cache::Stamp>);
 
 /// Walks a folder tree on several threads: each takes a folder, reads it, stats its files
 /// relative to it, and hands its subfolders back.
-fn walk_dir(dir: &Path, out: &mut Vec<Stamped>) -> std::io::Result<()> {
+fn walk_dir(dir: &Path, out: &mut Vec<Stamped>, stamps: bool) -> std::io::Result<()> {
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
     let queue = Mutex::new(vec![dir.to_owned()]);
@@ -165,7 +171,7 @@ fn walk_dir(dir: &Path, out: &mut Vec<Stamped>) -> std::io::Result<()> {
                             continue;
                         };
                         let mut subdirs = Vec::new();
-                        if let Err(e) = read_one_dir(&d, &mut mine, &mut subdirs) {
+                        if let Err(e) = read_one_dir(&d, &mut mine, &mut subdirs, stamps) {
                             failed
                                 .lock()
                                 .unwrap_or_else(|e| e.into_inner())
@@ -199,6 +205,7 @@ fn read_one_dir(
     dir: &Path,
     out: &mut Vec<Stamped>,
     subdirs: &mut Vec<PathBuf>,
+    stamps: bool,
 ) -> std::io::Result<()> {
     if dir.file_name().is_some_and(|n| n == ".git") {
         return Ok(());
@@ -212,11 +219,16 @@ fn read_one_dir(
         let t = e.file_type().map_err(|err| context(err, &p))?;
         if t.is_file() {
             // a stat relative to the open folder, not a walk down the whole path again
-            out.push((p, e.metadata().ok().map(|m| crate::cache::Stamp::of(&m))));
+            let stamp = if stamps {
+                e.metadata().ok().map(|m| crate::cache::Stamp::of(&m))
+            } else {
+                None
+            };
+            out.push((p, stamp));
         } else if t.is_dir() {
             subdirs.push(p);
         } else if t.is_symlink() {
-            walk_stamped(&p, out).map_err(|err| context(err, &p))?;
+            walk_with(&p, out, stamps).map_err(|err| context(err, &p))?;
         }
     }
     Ok(())
@@ -257,24 +269,29 @@ mod tests {
             &[spec("cfg/config_220_*.yaml"), spec("cfg/config_[34]*.yaml")],
             "static_data",
             &|_| false,
+            true,
         )
         .unwrap();
         let rels: Vec<&str> = got.iter().map(|m| m.rel.as_str()).collect();
         assert_eq!(rels, ["cfg/config_220_body.yaml", "cfg/config_400_a.yaml"]);
-        let deep = expand(root, &[spec("cfg/**/*.yaml")], "code", &|_| false).unwrap();
+        let deep = expand(root, &[spec("cfg/**/*.yaml")], "code", &|_| false, true).unwrap();
         assert_eq!(deep.len(), 4);
         // a folder, or `folder/**`, stands for every file under it
         for pattern in ["cfg/**", "cfg", "cfg/sub"] {
-            let got = expand(root, &[spec(pattern)], "code", &|_| false).unwrap();
+            let got = expand(root, &[spec(pattern)], "code", &|_| false, true).unwrap();
             assert_eq!(
                 got.len(),
                 if pattern == "cfg/sub" { 1 } else { 4 },
                 "{pattern}"
             );
         }
-        let skipped = expand(root, &[spec("cfg/**")], "code", &|p| {
-            p.ends_with("config_400_a.yaml")
-        })
+        let skipped = expand(
+            root,
+            &[spec("cfg/**")],
+            "code",
+            &|p| p.ends_with("config_400_a.yaml"),
+            false,
+        )
         .unwrap();
         assert_eq!(skipped.len(), 3);
     }
@@ -283,13 +300,20 @@ mod tests {
     fn an_empty_match_is_an_error_naming_the_glob_and_line() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("cfg")).unwrap();
-        let err = expand(dir.path(), &[spec("cfg/*.yaml")], "static_data", &|_| false).unwrap_err();
+        let err = expand(
+            dir.path(),
+            &[spec("cfg/*.yaml")],
+            "static_data",
+            &|_| false,
+            true,
+        )
+        .unwrap_err();
         assert_eq!(
             err,
             "no file matches `static_data` glob `cfg/*.yaml` (harness.toml line 7)"
         );
         // an empty folder is not a match
-        let err = expand(dir.path(), &[spec("cfg")], "code", &|_| false).unwrap_err();
+        let err = expand(dir.path(), &[spec("cfg")], "code", &|_| false, true).unwrap_err();
         assert!(err.contains("no file matches"));
     }
 
@@ -298,7 +322,14 @@ mod tests {
     fn a_broken_link_is_an_error_naming_it() {
         let dir = tempfile::tempdir().unwrap();
         std::os::unix::fs::symlink(dir.path().join("nowhere"), dir.path().join("a.yaml")).unwrap();
-        let err = expand(dir.path(), &[spec("*.yaml")], "static_data", &|_| false).unwrap_err();
+        let err = expand(
+            dir.path(),
+            &[spec("*.yaml")],
+            "static_data",
+            &|_| false,
+            true,
+        )
+        .unwrap_err();
         assert!(
             err.starts_with("cannot read a.yaml: broken symbolic link"),
             "{err}"

@@ -343,7 +343,7 @@ pub fn collect(
         }
     }
     if !spec.kernels.is_empty() {
-        for m in super::files::expand(root, &spec.kernels, "spice.kernels", &|_| false)? {
+        for m in super::files::expand(root, &spec.kernels, "spice.kernels", &|_| false, false)? {
             out.push(entry(&m.rel, &m.abs)?);
         }
     }
