@@ -71,16 +71,7 @@ pub fn collect(root: &Path, exclude: &[PathBuf]) -> Map<String, Value> {
                 .map_or_else(|_| unavailable("branch name is not UTF-8"), |b| json!(b))
         },
     );
-    let workdir = repo.workdir().and_then(|w| w.canonicalize().ok());
-    let excluded: Vec<String> = exclude
-        .iter()
-        .filter_map(|e| {
-            let abs = canonical_prefix(e);
-            let rel = abs.strip_prefix(workdir.as_ref()?).ok()?;
-            Some(format!("{}/", rel.to_string_lossy().replace('\\', "/")))
-        })
-        .collect();
-    match status(&repo, &excluded, Via::Auto) {
+    match status(&repo, &excluded_prefixes(&repo, exclude), Via::Auto) {
         Ok((dirty, untracked)) => {
             out.insert("dirty".into(), json!(dirty));
             out.insert("untracked".into(), json!(untracked));
@@ -130,16 +121,20 @@ pub enum Via {
 /// on large trees, so the command is asked first. Both give the same answer.
 pub fn worktree_status(root: &Path, exclude: &[PathBuf], via: Via) -> Result<(bool, u64), String> {
     let repo = git2::Repository::discover(root).map_err(|e| e.message().to_owned())?;
+    status(&repo, &excluded_prefixes(&repo, exclude), via)
+}
+
+/// The excluded folders as `rel/` prefixes of paths inside the work tree.
+fn excluded_prefixes(repo: &git2::Repository, exclude: &[PathBuf]) -> Vec<String> {
     let workdir = repo.workdir().and_then(|w| w.canonicalize().ok());
-    let excluded: Vec<String> = exclude
+    exclude
         .iter()
         .filter_map(|e| {
             let abs = canonical_prefix(e);
             let rel = abs.strip_prefix(workdir.as_ref()?).ok()?;
             Some(format!("{}/", rel.to_string_lossy().replace('\\', "/")))
         })
-        .collect();
-    status(&repo, &excluded, via)
+        .collect()
 }
 
 fn is_excluded(path: &str, excluded: &[String]) -> bool {
