@@ -37,6 +37,9 @@ pub fn sha256_backend() -> &'static str {
 /// The buffer a small file is read into; a file that fills it continues in the large one.
 const SMALL_LEN: usize = 64 << 10;
 
+/// Batches smaller than this many files per thread stay on fewer threads.
+pub const FILES_PER_THREAD: usize = 8;
+
 /// How many files are hashed at once: `PROVBASE_HASH_THREADS`, else [`MAX_THREADS`].
 pub fn thread_count() -> usize {
     std::env::var("PROVBASE_HASH_THREADS")
@@ -195,7 +198,8 @@ pub fn resolve_many<P: AsRef<Path> + Sync>(
         }
         (record(sha256_file_raw(p), progress), Some(stamp))
     };
-    let threads = paths.len().clamp(1, thread_count());
+    // a thread per few files at most: starting threads costs more than a handful of stats
+    let threads = (paths.len() / FILES_PER_THREAD).clamp(1, thread_count());
     if threads == 1 {
         return paths.iter().enumerate().map(|(i, p)| one(i, p)).collect();
     }
