@@ -68,10 +68,7 @@ pub(super) fn run(cli: &Cli, a: Option<&str>, b: Option<&str>) -> Result<u8> {
         Format::Json => print_json(&json!({
             "a": la,
             "b": lb,
-            "drifts": shown.iter().map(|d| json!({
-                "path": d.path.to_string(), "category": d.category, "policy": d.policy,
-                "before": d.before, "after": d.after,
-            })).collect::<Vec<_>>(),
+            "drifts": shown.iter().map(|d| crate::report::json::drift_value(d)).collect::<Vec<_>>(),
         })),
         Format::Human => {
             if shown.is_empty() {

@@ -11,7 +11,9 @@ use std::sync::{Mutex, OnceLock};
 impl Drop for Facts {
     fn drop(&mut self) {
         // best effort: the cache is an optimisation, and a failed write changes no result
-        let _ = self.cache.get_mut().map(|c| c.save());
+        if let Ok(Some(c)) = self.cache.get_mut() {
+            let _ = c.save();
+        }
     }
 }
 
@@ -21,7 +23,8 @@ pub struct Facts {
     exclude: Vec<PathBuf>,
     git: OnceLock<Map<String, Value>>,
     hashes: Mutex<rustc_hash::FxHashMap<std::ffi::OsString, [u8; 32]>>,
-    cache: Mutex<crate::cache::StatCache>,
+    /// Loaded when the first file is hashed, never while listing.
+    cache: Mutex<Option<crate::cache::StatCache>>,
     files_read: std::sync::atomic::AtomicU64,
     repo: OnceLock<Option<(PathBuf, Mutex<git2::Repository>)>>,
     hardware: OnceLock<Value>,
@@ -61,11 +64,7 @@ impl Facts {
             git: OnceLock::new(),
             hashes: Mutex::new(Default::default()),
             files_read: std::sync::atomic::AtomicU64::new(0),
-            cache: Mutex::new(if crate::harness::env_flag("PROVBASE_NO_CACHE") {
-                crate::cache::StatCache::disabled()
-            } else {
-                crate::cache::StatCache::open(root)
-            }),
+            cache: Mutex::new(None),
             repo: OnceLock::new(),
             hardware: OnceLock::new(),
             runtime: Mutex::new(HashMap::new()),
@@ -78,11 +77,6 @@ impl Facts {
     pub fn hardware(&self) -> &Value {
         self.hardware
             .get_or_init(|| super::hardware::collect(&self.root))
-    }
-
-    /// Whether the hardware collection already ran.
-    pub fn hardware_collected(&self) -> bool {
-        self.hardware.get().is_some()
     }
 
     /// One `runtime` entry, collected once per process.
@@ -151,11 +145,6 @@ impl Facts {
             .get_or_init(|| super::git::collect(&self.root, &self.exclude))
     }
 
-    /// Whether the git collection already ran (for tests of laziness).
-    pub fn git_collected(&self) -> bool {
-        self.git.get().is_some()
-    }
-
     /// `"sha256:<hex>"` of a file, read at most once per process.
     pub fn hash(&self, path: &Path) -> std::io::Result<String> {
         self.hash_all(&[path.to_owned()])
@@ -169,22 +158,38 @@ impl Facts {
         self.files_read.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Whether the stat cache is in use.
-    pub fn cache_enabled(&self) -> bool {
-        self.cache
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .enabled()
+    /// The stat cache, loaded on first use (`PROVBASE_NO_CACHE=1`: one that remembers nothing).
+    fn load_cache(&self) -> crate::cache::StatCache {
+        if crate::harness::env_flag("PROVBASE_NO_CACHE") {
+            crate::cache::StatCache::disabled()
+        } else {
+            crate::cache::StatCache::open(&self.root)
+        }
     }
 
-    /// Writes the stat cache now (it is also written when the facts are dropped).
+    /// Whether the stat cache is in use (this loads it).
+    pub fn cache_enabled(&self) -> bool {
+        let mut guard = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        guard.get_or_insert_with(|| self.load_cache()).enabled()
+    }
+
+    /// Writes the stat cache now, if it was loaded (it is also written when the facts are
+    /// dropped).
     pub fn save_cache(&self) {
-        let _ = self.cache.lock().unwrap_or_else(|e| e.into_inner()).save();
+        if let Some(c) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()
+        {
+            let _ = c.save();
+        }
     }
 
     /// Switches the stat cache off for this process (`--no-cache`).
     pub fn disable_cache(&self) {
-        *self.cache.lock().unwrap_or_else(|e| e.into_inner()) = crate::cache::StatCache::disabled();
+        *self.cache.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(crate::cache::StatCache::disabled());
     }
 
     /// `"sha256:<hex>"` of many files, in order: each read at most once per process, not at
@@ -230,10 +235,11 @@ impl Facts {
                 .collect();
             Some(&owned_stamps)
         };
-        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        let cache = guard.get_or_insert_with(|| self.load_cache());
         let progress = super::hashing::Progress::default();
         let results = {
-            let c: &crate::cache::StatCache = &cache;
+            let c: &crate::cache::StatCache = cache;
             let lookup = |p: &Path, s: &crate::cache::Stamp| c.get(p, s);
             let known: Option<super::hashing::Known> =
                 if c.enabled() { Some(&lookup) } else { None };
@@ -261,7 +267,7 @@ impl Facts {
             out[i] = r.map(|(d, _)| d);
         }
         drop(memo);
-        drop(cache);
+        drop(guard);
         self.files_read.fetch_add(
             progress.read.load(std::sync::atomic::Ordering::Relaxed),
             std::sync::atomic::Ordering::Relaxed,

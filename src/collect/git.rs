@@ -125,7 +125,7 @@ pub fn worktree_status(root: &Path, exclude: &[PathBuf], via: Via) -> Result<(bo
 }
 
 /// The excluded folders as `rel/` prefixes of paths inside the work tree.
-fn excluded_prefixes(repo: &git2::Repository, exclude: &[PathBuf]) -> Vec<String> {
+pub fn excluded_prefixes(repo: &git2::Repository, exclude: &[PathBuf]) -> Vec<String> {
     let workdir = repo.workdir().and_then(|w| w.canonicalize().ok());
     exclude
         .iter()

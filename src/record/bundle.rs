@@ -32,22 +32,10 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
 /// files under `exclude`. Empty on a clean tree.
 pub fn git_diff(root: &Path, exclude: &[PathBuf]) -> std::result::Result<String, String> {
     let repo = git2::Repository::discover(root).map_err(|_| "not a git repository".to_owned())?;
-    let workdir = repo
-        .workdir()
-        .ok_or("a bare repository")?
-        .canonicalize()
-        .map_err(|e| e.to_string())?;
-    let skip: Vec<String> = exclude
-        .iter()
-        .filter_map(|e| {
-            let abs = std::path::absolute(e).ok()?;
-            let abs = abs.canonicalize().unwrap_or(abs);
-            Some(format!(
-                "{}/",
-                abs.strip_prefix(&workdir).ok()?.to_string_lossy()
-            ))
-        })
-        .collect();
+    if repo.is_bare() {
+        return Err("a bare repository".into());
+    }
+    let skip = crate::collect::git::excluded_prefixes(&repo, exclude);
     let head = repo.head().ok().and_then(|h| h.peel_to_tree().ok());
     let mut opts = git2::DiffOptions::new();
     opts.include_untracked(true)

@@ -255,14 +255,6 @@ pub fn label(status: crate::session::Status, color: bool) -> String {
     }
 }
 
-/// The categories present among some drifts, in report order.
-pub fn categories(drifts: &[&Drift]) -> Vec<Category> {
-    let mut c: Vec<Category> = drifts.iter().map(|d| d.category).collect();
-    c.sort();
-    c.dedup();
-    c
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

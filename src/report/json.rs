@@ -7,6 +7,17 @@ use serde_json::{Value, json};
 /// The report format's version, bumped on any change a script could notice.
 pub const REPORT_VERSION: u64 = 1;
 
+/// One drift entry as scripts read it: path, category, policy, before, after.
+pub fn drift_value(d: &crate::drift::Drift) -> Value {
+    json!({
+        "path": d.path.to_string(),
+        "category": d.category,
+        "policy": d.policy,
+        "before": d.before,
+        "after": d.after,
+    })
+}
+
 /// One run as a JSON object.
 pub fn run_value(r: &RunReport) -> Value {
     json!({
@@ -15,13 +26,7 @@ pub fn run_value(r: &RunReport) -> Value {
         "baseline": r.baseline,
         "error": r.error,
         "explanation": r.explanation,
-        "drifts": r.drifts.iter().map(|d| json!({
-            "path": d.path.to_string(),
-            "category": d.category,
-            "policy": d.policy,
-            "before": d.before,
-            "after": d.after,
-        })).collect::<Vec<_>>(),
+        "drifts": r.drifts.iter().map(drift_value).collect::<Vec<_>>(),
     })
 }
 

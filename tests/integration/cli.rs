@@ -477,14 +477,7 @@ fn a_closed_pipe_is_no_panic() {
 
 #[test]
 fn accept_new_writes_only_missing_baselines() {
-    let p = Project::nav();
-    p.file(
-        "harness.toml",
-        &format!(
-            "{}\n[[run]]\nname = \"second\"\nparams = {{ seed = 1 }}\n",
-            crate::project::HARNESS
-        ),
-    );
+    let p = Project::nav_with_second_run();
     assert_eq!(p.run(&["accept", "second"]).0, 0);
     assert!(
         !p.join("baselines/coiss-N1597846115.json").exists(),

@@ -26,14 +26,7 @@ fn counts(out: &str) -> (u32, u32, u32) {
 
 #[test]
 fn one_trial_per_run_and_accept_then_check() {
-    let p = Project::nav();
-    p.file(
-        "harness.toml",
-        &format!(
-            "{}\n[[run]]\nname = \"second\"\nparams = {{ seed = 1 }}\n",
-            crate::project::HARNESS
-        ),
-    );
+    let p = Project::nav_with_second_run();
     let (code, out) = run_binary(&p, &[], &[]);
     // two runs without baselines fail; the orphan trial passes
     assert_eq!((code, counts(&out)), (101, (1, 2, 0)), "{out}");
@@ -208,7 +201,7 @@ fn the_cargo_front_door_end_to_end() {
 #[test]
 fn facts_are_collected_once_per_process_and_never_when_listing() {
     use std::os::unix::fs::PermissionsExt;
-    let p = Project::nav();
+    let p = Project::nav_with_second_run();
     // a stand-in nvidia-smi that counts its calls (each `echo` adds a line)
     p.file(
         "bin/nvidia-smi",
@@ -222,13 +215,6 @@ fn facts_are_collected_once_per_process_and_never_when_listing() {
         std::fs::Permissions::from_mode(0o755),
     )
     .unwrap();
-    p.file(
-        "harness.toml",
-        &format!(
-            "{}\n[[run]]\nname = \"second\"\nparams = {{ seed = 1 }}\n",
-            crate::project::HARNESS
-        ),
-    );
     let path = format!(
         "{}:{}",
         p.join("bin").display(),

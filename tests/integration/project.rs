@@ -48,6 +48,16 @@ impl Project {
         p
     }
 
+    /// The example project with a second run that has no files of its own.
+    pub fn nav_with_second_run() -> Project {
+        let p = Project::nav();
+        p.file(
+            "harness.toml",
+            &format!("{HARNESS}\n[[run]]\nname = \"second\"\nparams = {{ seed = 1 }}\n"),
+        );
+        p
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
