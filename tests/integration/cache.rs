@@ -1,7 +1,7 @@
 //! The stat cache is never wrong: racy same-size rewrites are caught, a missing, corrupt or
 //! concurrently written cache changes no result, and unchanged files are not read again.
 
-use crate::project::Project;
+use crate::project::{Project, hermetic};
 use provbase::{Config, Session};
 use std::time::Duration;
 
@@ -124,10 +124,7 @@ fn processes_sharing_the_cache_corrupt_nothing() {
     let handles: Vec<_> = (0..6)
         .map(|_| {
             let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_provbase"));
-            cmd.arg("check")
-                .current_dir(p.path())
-                .env_remove("CI")
-                .stdout(std::process::Stdio::null());
+            hermetic(cmd.arg("check").current_dir(p.path())).stdout(std::process::Stdio::null());
             cmd.spawn().unwrap()
         })
         .collect();

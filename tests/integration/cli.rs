@@ -1,6 +1,6 @@
 //! The check / accept cycle through the `provbase` binary.
 
-use crate::project::Project;
+use crate::project::{Project, hermetic};
 use serde_json::Value;
 
 const RUN: &str = "coiss-N1597846115";
@@ -459,18 +459,16 @@ fn a_closed_pipe_is_no_panic() {
         );
     }
     // a report of 2000 drifts; `head -c 1` closes the pipe while provbase is still writing
-    let out = std::process::Command::new("sh")
-        .args([
-            "-c",
-            &format!(
-                "'{}' --format json check | head -c 1 >/dev/null",
-                env!("CARGO_BIN_EXE_provbase")
-            ),
-        ])
-        .current_dir(p.path())
-        .env_remove("CI")
-        .output()
-        .unwrap();
+    let out = hermetic(std::process::Command::new("sh").args([
+        "-c",
+        &format!(
+            "'{}' --format json check | head -c 1 >/dev/null",
+            env!("CARGO_BIN_EXE_provbase")
+        ),
+    ]))
+    .current_dir(p.path())
+    .output()
+    .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
 }

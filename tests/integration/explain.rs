@@ -1,7 +1,7 @@
 //! Drift that explains itself: file diffs since the baseline's commit, the commits between, and
 //! a shallow clone that lacks the baseline's commit.
 
-use crate::project::Project;
+use crate::project::{Project, hermetic};
 
 fn explained_project() -> Project {
     let p = Project::nav();
@@ -87,13 +87,13 @@ fn a_shallow_clone_suggests_unshallow_and_is_no_error() {
     );
     let dir = clone.path().join("c");
     let run = |args: &[&str]| {
-        let out = assert_cmd::Command::cargo_bin("provbase")
-            .unwrap()
-            .args(args)
-            .current_dir(&dir)
-            .env_remove("CI")
-            .output()
-            .unwrap();
+        let out = hermetic(
+            std::process::Command::new(env!("CARGO_BIN_EXE_provbase"))
+                .args(args)
+                .current_dir(&dir),
+        )
+        .output()
+        .unwrap();
         (
             out.status.code(),
             String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -1,6 +1,6 @@
 //! The libtest-mimic front door, run in process and as the project's own `baselines` binary.
 
-use crate::project::Project;
+use crate::project::{Project, hermetic};
 use std::path::PathBuf;
 
 /// (passed, failed, filtered out) from libtest's closing line.
@@ -127,12 +127,7 @@ fn newest_mtime(p: &std::path::Path) -> std::time::SystemTime {
 
 fn run_binary(p: &Project, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
     let mut cmd = std::process::Command::new(baselines_binary());
-    cmd.args(args)
-        .current_dir(p.path())
-        .env_remove("PROVBASE_ACCEPT")
-        .env_remove("PROVBASE_PROFILE")
-        .env_remove("PROVBASE_CONFIG")
-        .env_remove("NEXTEST");
+    hermetic(cmd.args(args).current_dir(p.path())).env_remove("NEXTEST");
     for (k, v) in env {
         cmd.env(k, v);
     }

@@ -3,6 +3,33 @@
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 
+/// Leaves out what the outside environment would add to a run: CI, a profile, a config file, an
+/// accept request, and the variables recorded for every run (a GPU machine sets `NCCL_VERSION`).
+pub fn hermetic(cmd: &mut std::process::Command) -> &mut std::process::Command {
+    for name in [
+        "CI",
+        "PROVBASE_PROFILE",
+        "PROVBASE_CONFIG",
+        "PROVBASE_ACCEPT",
+    ] {
+        cmd.env_remove(name);
+    }
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let recorded =
+            provbase::collect::environment::BUILTIN
+                .iter()
+                .any(|b| match b.strip_suffix('*') {
+                    Some(prefix) => name.starts_with(prefix),
+                    None => name == *b,
+                });
+        if recorded {
+            cmd.env_remove(&*name);
+        }
+    }
+    cmd
+}
+
 pub struct Project {
     dir: tempfile::TempDir,
 }
@@ -106,16 +133,11 @@ impl Project {
             .git(&["commit", "-q", "-m", message])
     }
 
-    /// `provbase ARGS` in the project's folder, with no CI or profile from the outside.
+    /// `provbase ARGS` in the project's folder, made [`hermetic`].
     pub fn provbase(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::cargo_bin("provbase").unwrap();
-        cmd.args(args)
-            .current_dir(self.path())
-            .env_remove("CI")
-            .env_remove("PROVBASE_PROFILE")
-            .env_remove("PROVBASE_CONFIG")
-            .env_remove("PROVBASE_ACCEPT");
-        cmd
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_provbase"));
+        hermetic(cmd.args(args).current_dir(self.path()));
+        Command::from_std(cmd)
     }
 
     /// Runs provbase and returns (exit code, stdout, stderr).

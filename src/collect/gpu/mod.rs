@@ -134,6 +134,87 @@ pub fn collect(dir: &Path) -> Value {
 mod tests {
     use super::*;
 
+    /// The fields that NVML and `nvidia-smi -q -x` both report, where the two disagree.
+    fn disagreements(nvml: &Value, smi: &Value) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut same = |what: String, a: &Value, b: &Value| {
+            if a != b {
+                out.push(format!("{what}: NVML {a}, nvidia-smi {b}"));
+            }
+        };
+        assert_eq!(nvml["source"], "nvml");
+        assert_eq!(smi["source"], "nvidia-smi");
+        for key in ["driver_version", "cuda_driver_version"] {
+            same(key.into(), &nvml[key], &smi[key]);
+        }
+        let (a, b) = (
+            nvml["devices"].as_array().unwrap(),
+            smi["devices"].as_array().unwrap(),
+        );
+        same("device count".into(), &json!(a.len()), &json!(b.len()));
+        for (i, (a, b)) in a.iter().zip(b).enumerate() {
+            for key in [
+                "vendor",
+                "name",
+                "architecture",
+                "memory_total_mib",
+                "ecc_mode",
+                "mig_mode",
+                "vbios",
+                "pci_bus_id",
+                "uuid",
+                "serial",
+            ] {
+                same(format!("devices[{i}].{key}"), &a[key], &b[key]);
+            }
+            let count = |d: &Value| json!(d["mig_devices"].as_array().map_or(0, Vec::len));
+            same(format!("devices[{i}].mig_devices"), &count(a), &count(b));
+        }
+        out
+    }
+
+    /// On a machine with an NVIDIA driver, NVML and nvidia-smi describe the same GPUs.
+    /// `PROVBASE_EXPECT_NVML=1` (set where a GPU is known to be present) makes a driver that
+    /// fails to load a failure instead of the CPU-only path.
+    #[test]
+    fn nvml_and_nvidia_smi_agree_on_this_machine() {
+        match nvml::collect() {
+            Err(why) => {
+                assert!(
+                    std::env::var_os("PROVBASE_EXPECT_NVML").is_none(),
+                    "PROVBASE_EXPECT_NVML is set, but {why}"
+                );
+                assert!(why.starts_with("cannot load NVML"), "{why}");
+            }
+            Ok(from_nvml) => {
+                let argv = vec!["nvidia-smi".to_owned(), "-q".into(), "-x".into()];
+                let xml =
+                    crate::collect::command::run(&argv, Path::new("."), Duration::from_secs(60))
+                        .expect("nvidia-smi runs where NVML loads")
+                        .stdout;
+                let from_smi = nvidia_smi::parse(&xml).unwrap();
+                assert!(!from_nvml["devices"].as_array().unwrap().is_empty());
+                let diff = disagreements(&from_nvml, &from_smi);
+                assert!(diff.is_empty(), "{diff:#?}");
+            }
+        }
+    }
+
+    /// The same comparison on what both paths printed on an H100 (see tests/fixtures/SOURCES.tsv).
+    #[test]
+    fn nvml_and_nvidia_smi_agree_on_a_captured_h100() {
+        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/gpu/h100-nvml");
+        let from_nvml: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("nvml.json")).unwrap()).unwrap();
+        let from_smi =
+            nvidia_smi::parse(&std::fs::read_to_string(dir.join("nvidia-smi-q-x.xml")).unwrap())
+                .unwrap();
+        assert_eq!(from_nvml["devices"][0]["architecture"], "Hopper");
+        let diff = disagreements(&from_nvml, &from_smi);
+        assert!(diff.is_empty(), "{diff:#?}");
+    }
+
     #[test]
     fn vendor_placeholders_are_unavailable() {
         for raw in [

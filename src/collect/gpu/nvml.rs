@@ -1,5 +1,6 @@
 //! NVIDIA GPUs through NVML. `libnvidia-ml.so.1` is opened at run time, so provbase starts on
 //! machines without a GPU; there `Nvml::init` fails at once and the caller falls back.
+//! `PROVBASE_NVML_LIBRARY` names another library to load instead.
 
 use super::{hashed_id, reported};
 use crate::collect::git::unavailable;
@@ -19,7 +20,12 @@ fn or_unavailable<T>(r: Result<T, NvmlError>, f: impl FnOnce(T) -> Value) -> Val
 pub fn collect() -> Result<Value, String> {
     // the loader's own message names paths that differ between machines: keep the reason
     // stable so that two CPU-only runners agree
-    let nvml = Nvml::init().map_err(|e| match e {
+    let library = std::env::var_os("PROVBASE_NVML_LIBRARY");
+    let mut builder = Nvml::builder();
+    if let Some(path) = &library {
+        builder.lib_path(path);
+    }
+    let nvml = builder.init().map_err(|e| match e {
         NvmlError::LibloadingError(_) | NvmlError::DriverNotLoaded | NvmlError::LibraryNotFound => {
             "cannot load NVML (no NVIDIA driver)".to_owned()
         }
@@ -70,16 +76,4 @@ pub fn collect() -> Result<Value, String> {
         "cuda_driver_version": or_unavailable(cuda, |v| json!(v)),
         "devices": devices,
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn without_a_driver_nvml_says_why() {
-        // On a machine with an NVIDIA driver this collects; without one it must fail cleanly.
-        match super::collect() {
-            Ok(v) => assert_eq!(v["source"], "nvml"),
-            Err(why) => assert!(why.starts_with("cannot load NVML"), "{why}"),
-        }
-    }
 }
