@@ -215,10 +215,14 @@ fn facts_are_collected_once_per_process_and_never_when_listing() {
         p.join("bin").display(),
         std::env::var("PATH").unwrap()
     );
-    let (code, out) = run_binary(&p, &["--list"], &[("PATH", &path)]);
+    // NVML off, so that the stand-in is called on a machine with an NVIDIA driver too
+    let no_nvml = p.join("no-such-libnvidia-ml.so.1");
+    let no_nvml = no_nvml.to_str().unwrap();
+    let env = [("PATH", path.as_str()), ("PROVBASE_NVML_LIBRARY", no_nvml)];
+    let (code, out) = run_binary(&p, &["--list"], &env);
     assert_eq!(code, 0, "{out}");
     assert!(!p.join("calls").exists(), "listing collected hardware");
-    let (_, out) = run_binary(&p, &["--accept"], &[("PATH", &path)]);
+    let (_, out) = run_binary(&p, &["--accept"], &env);
     assert_eq!(counts(&out), (3, 0, 0), "{out}");
     assert_eq!(
         p.read("calls").lines().count(),
