@@ -154,16 +154,18 @@ impl Session {
             self.facts.cache_enabled(),
         )
         .map_err(|m| Self::err(run, m))?;
+        let static_data_hashes = self.hashes(run, &static_files, since_ns)?;
+        // moved in, not through `json!`, which would copy the maps (100,000 entries, say)
         let mut m = json!({
             "format_version": FORMAT_VERSION,
             "run": run.name,
             "pipeline_run_iso8601": manifest::now_iso8601(),
-            "code": code,
-            "static_data_hashes": self.hashes(run, &static_files, since_ns)?,
             "params": run.params,
             "runtime": self.runtime(run),
             "environment": crate::collect::environment::collect(&run.env),
         });
+        m["code"] = Value::Object(code);
+        m["static_data_hashes"] = Value::Object(static_data_hashes);
         if !run.outputs.is_empty() {
             m["outputs"] = Value::Object(self.outputs(run)?);
         }

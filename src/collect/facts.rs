@@ -244,7 +244,9 @@ impl Facts {
             let known: Option<super::hashing::Known> =
                 if c.enabled() { Some(&lookup) } else { None };
             super::progress::while_hashing(to_resolve.len(), &progress, || {
-                super::hashing::resolve_many(&to_resolve, to_stamps, known, &progress)
+                // stat data comes from a folder walk, which lists regular files only
+                let regular = stamped.is_some();
+                super::hashing::resolve_many(&to_resolve, to_stamps, known, regular, &progress)
             })
         };
         let mut out: Vec<std::io::Result<[u8; 32]>> = memo_hits
@@ -253,6 +255,7 @@ impl Facts {
             .collect();
         let mut memo = self.hashes.lock().unwrap_or_else(|e| e.into_inner());
         let cache_on = cache.enabled();
+        memo.reserve(if cache_on { 0 } else { todo.len() });
         for (i, (r, stamp)) in todo.into_iter().zip(results) {
             if let Ok((d, _)) = &r {
                 // a file the stat cache vouched for stays a hit for the rest of the process;

@@ -71,13 +71,26 @@ fn with_buffer<R>(large: bool, f: impl FnOnce(&mut [u8]) -> R) -> R {
     })
 }
 
-/// Reads all of `file` into `hasher` through `buf`; returns the bytes read and whether the
-/// buffer was filled (there may be more).
+/// How far [`pump`] reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Until {
+    /// To the end of the file.
+    End,
+    /// To the end, or until one read fills the buffer (there may be more).
+    Full,
+    /// As `Full`, and a read that returns less than the buffer is the end: POSIX has a read of a
+    /// regular file return fewer bytes than asked for only at the end of the file, so the read
+    /// that would return 0 is not made (one system call in four for a small file).
+    FullOrShort,
+}
+
+/// Reads `file` into `hasher` through `buf`; returns the bytes read and whether there may be
+/// more.
 fn pump(
     file: &mut std::fs::File,
     hasher: &mut Sha256,
     buf: &mut [u8],
-    until_full: bool,
+    until: Until,
 ) -> std::io::Result<(u64, bool)> {
     let mut len = 0u64;
     loop {
@@ -89,8 +102,10 @@ fn pump(
         };
         hasher.update(&buf[..n]);
         len += n as u64;
-        if until_full && n == buf.len() {
-            return Ok((len, true));
+        match until {
+            Until::Full | Until::FullOrShort if n == buf.len() => return Ok((len, true)),
+            Until::FullOrShort => return Ok((len, false)),
+            _ => {}
         }
     }
 }
@@ -103,15 +118,61 @@ pub const PIPELINE_FROM: u64 = 8 << 20;
 /// next buffers while this thread hashes (copying out of the page cache then costs no hashing
 /// time).
 pub fn sha256_file_raw(path: &Path) -> Hashed {
-    let mut file = std::fs::File::open(path)?;
+    hash_open_file(std::fs::File::open(path)?, false)
+}
+
+/// Opens the files of one batch relative to their folder: a batch walks its files in order, so
+/// consecutive files mostly share a folder, and opening `name` in an open folder skips looking
+/// up every component of the path again (3% of the time to hash 100,000 small files here).
+/// The folder stays open for one batch only: a command run between two batches may replace it.
+#[derive(Default)]
+pub struct Folders {
+    #[cfg(unix)]
+    last: Option<(PathBuf, rustix::fd::OwnedFd)>,
+}
+
+impl Folders {
+    /// Opens `path` for reading, as `File::open` would.
+    pub fn open(&mut self, path: &Path) -> std::io::Result<std::fs::File> {
+        #[cfg(unix)]
+        if let (Some(parent), Some(name)) = (path.parent(), path.file_name())
+            && !parent.as_os_str().is_empty()
+        {
+            use rustix::fs::{Mode, OFlags};
+            if self.last.as_ref().is_none_or(|(p, _)| p != parent) {
+                self.last = None;
+                let fd = rustix::fs::open(
+                    parent,
+                    OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                    Mode::empty(),
+                )?;
+                self.last = Some((parent.to_path_buf(), fd));
+            }
+            if let Some((_, dir)) = &self.last {
+                let flags = OFlags::RDONLY | OFlags::CLOEXEC;
+                let fd = rustix::fs::openat(dir, name, flags, Mode::empty())?;
+                return Ok(std::fs::File::from(fd));
+            }
+        }
+        std::fs::File::open(path)
+    }
+}
+
+/// Hashes an open file; `regular`: it is known to be a regular file (see [`Until::FullOrShort`]).
+fn hash_open_file(mut file: std::fs::File, regular: bool) -> Hashed {
     let mut hasher = Sha256::new();
-    let (mut len, more) = with_buffer(false, |b| pump(&mut file, &mut hasher, b, true))?;
+    let until = if regular {
+        Until::FullOrShort
+    } else {
+        Until::Full
+    };
+    let (mut len, more) = with_buffer(false, |b| pump(&mut file, &mut hasher, b, until))?;
     if more {
         let big = file.metadata().is_ok_and(|m| m.len() >= PIPELINE_FROM);
         len += if big {
             pipelined(file, &mut hasher)?
         } else {
-            with_buffer(true, |b| pump(&mut file, &mut hasher, b, false))?.0
+            with_buffer(true, |b| pump(&mut file, &mut hasher, b, Until::End))?.0
         };
     }
     Ok((hasher.finalize().into(), len))
@@ -172,17 +233,23 @@ pub type Known<'a> = &'a (dyn Fn(&Path, &crate::cache::Stamp) -> Option<[u8; 32]
 
 /// Resolves many files at once: each is stat-ed, looked up with `known` (the stat cache), and
 /// read only when `known` has no digest for it. Results come back in the order of `paths`,
-/// with the stamp of each file that was read (for the cache).
+/// with the stamp of each file that was read (for the cache). `regular`: every path was a
+/// regular file when it was listed (a folder walk lists no other kind).
 pub fn resolve_many<P: AsRef<Path> + Sync>(
     paths: &[P],
     stamps: Option<&[Option<crate::cache::Stamp>]>,
     known: Option<Known>,
+    regular: bool,
     progress: &Progress,
 ) -> Vec<(Hashed, Option<crate::cache::Stamp>)> {
-    let one = |i: usize, p: &P| -> (Hashed, Option<crate::cache::Stamp>) {
+    let one = |i: usize, p: &P, folders: &mut Folders| -> (Hashed, Option<crate::cache::Stamp>) {
         let p = p.as_ref();
+        let read = |folders: &mut Folders| {
+            let hashed = folders.open(p).and_then(|f| hash_open_file(f, regular));
+            record(hashed, progress)
+        };
         let Some(known) = known else {
-            return (record(sha256_file_raw(p), progress), None);
+            return (read(folders), None);
         };
         let given = stamps.and_then(|s| s.get(i).copied().flatten());
         let stamp = match given.map_or_else(
@@ -196,12 +263,17 @@ pub fn resolve_many<P: AsRef<Path> + Sync>(
             progress.files.fetch_add(1, Ordering::Relaxed);
             return (Ok((d, stamp.size)), None);
         }
-        (record(sha256_file_raw(p), progress), Some(stamp))
+        (read(folders), Some(stamp))
     };
     // a thread per few files at most: starting threads costs more than a handful of stats
     let threads = (paths.len() / FILES_PER_THREAD).clamp(1, thread_count());
     if threads == 1 {
-        return paths.iter().enumerate().map(|(i, p)| one(i, p)).collect();
+        let mut folders = Folders::default();
+        return paths
+            .iter()
+            .enumerate()
+            .map(|(i, p)| one(i, p, &mut folders))
+            .collect();
     }
     let next = AtomicUsize::new(0);
     let mut results: Vec<Option<(Hashed, Option<crate::cache::Stamp>)>> =
@@ -211,10 +283,11 @@ pub fn resolve_many<P: AsRef<Path> + Sync>(
             .map(|_| {
                 s.spawn(|| {
                     let mut done = Vec::new();
+                    let mut folders = Folders::default();
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(p) = paths.get(i) else { break };
-                        done.push((i, one(i, p)));
+                        done.push((i, one(i, p, &mut folders)));
                     }
                     done
                 })
@@ -250,7 +323,7 @@ pub struct Progress {
 
 /// Hashes many files at once; results come back in the order of `paths`.
 pub fn hash_many(paths: &[PathBuf], progress: &Progress) -> Vec<Hashed> {
-    resolve_many(paths, None, None, progress)
+    resolve_many(paths, None, None, false, progress)
         .into_iter()
         .map(|(h, _)| h)
         .collect()
@@ -340,5 +413,105 @@ mod tests {
             }
         }
         assert_eq!(progress.files.load(Ordering::Relaxed), 200);
+    }
+
+    fn digest_of(bytes: &[u8]) -> String {
+        crate::canonical::sha256_tagged(bytes)
+    }
+
+    fn resolved(paths: &[PathBuf], regular: bool) -> Vec<String> {
+        resolve_many(paths, None, None, regular, &Progress::default())
+            .into_iter()
+            .map(|(h, _)| crate::canonical::tag_digest(&h.unwrap().0))
+            .collect()
+    }
+
+    /// Regular files end at their first short read; every size around the buffers' lengths
+    /// still hashes all of its bytes.
+    #[test]
+    fn regular_files_of_every_size_around_the_buffers() {
+        let dir = tempfile::tempdir().unwrap();
+        let sizes = [
+            0,
+            1,
+            4095,
+            4096,
+            SMALL_LEN - 1,
+            SMALL_LEN,
+            SMALL_LEN + 1,
+            2 * SMALL_LEN,
+            BUF_LEN + SMALL_LEN,
+            BUF_LEN + SMALL_LEN + 1,
+        ];
+        let mut paths = Vec::new();
+        let mut want = Vec::new();
+        for (i, len) in sizes.iter().enumerate() {
+            let bytes: Vec<u8> = (0..*len).map(|j| (j * 31 + i) as u8).collect();
+            // in two folders, alternating, so that the batch changes folder at every file
+            let p = dir.path().join(format!("d{}/f{i}", i % 2));
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, &bytes).unwrap();
+            paths.push(p);
+            want.push(digest_of(&bytes));
+        }
+        // a path with no folder part is opened relative to the working directory
+        paths.push(PathBuf::from("Cargo.toml"));
+        want.push(digest_of(&std::fs::read("Cargo.toml").unwrap()));
+        for regular in [true, false] {
+            assert_eq!(resolved(&paths, regular), want, "regular: {regular}");
+        }
+    }
+
+    /// A pipe returns short reads long before its end: a file not known to be regular is read
+    /// until a read returns nothing.
+    #[cfg(unix)]
+    #[test]
+    fn a_pipe_is_read_to_its_end() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        use rustix::fs::{CWD, FileType, Mode, mknodat};
+        mknodat(CWD, &fifo, FileType::Fifo, Mode::RUSR | Mode::WUSR, 0).unwrap();
+        let writer = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || {
+                let mut f = std::fs::OpenOptions::new().write(true).open(fifo).unwrap();
+                for i in 0..20u8 {
+                    f.write_all(&[i; 1000]).unwrap();
+                    f.flush().unwrap();
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+            })
+        };
+        let (digest, len) = sha256_file_raw(&fifo).unwrap();
+        writer.join().unwrap();
+        let all: Vec<u8> = (0..20u8).flat_map(|i| [i; 1000]).collect();
+        assert_eq!(len, 20_000);
+        assert_eq!(crate::canonical::tag_digest(&digest), digest_of(&all));
+    }
+
+    /// A folder replaced between two batches is opened again: no batch keeps an earlier
+    /// batch's folder.
+    #[test]
+    fn a_replaced_folder_is_read_anew() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("out");
+        let paths: Vec<PathBuf> = (0..40).map(|i| folder.join(format!("f{i}"))).collect();
+        let write_all = |tag: &str| {
+            std::fs::create_dir_all(&folder).unwrap();
+            for p in &paths {
+                std::fs::write(p, format!("{tag} {}", p.display())).unwrap();
+            }
+        };
+        write_all("first");
+        let first = resolved(&paths, true);
+        std::fs::rename(&folder, dir.path().join("out.old")).unwrap();
+        write_all("second");
+        let second = resolved(&paths, true);
+        for (p, (a, b)) in paths.iter().zip(first.iter().zip(&second)) {
+            assert_ne!(a, b, "{}", p.display());
+            let now = std::fs::read(p).unwrap();
+            assert_eq!(*b, digest_of(&now));
+        }
     }
 }
