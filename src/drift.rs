@@ -300,13 +300,57 @@ fn walk<'a>(here: &JsonPath, a: Option<&'a Value>, b: Option<&'a Value>, out: &m
                 );
             }
         }
-        (Some(Value::Array(x)), Some(Value::Array(y))) => {
-            for i in 0..x.len().max(y.len()) {
+        (Some(Value::Array(x)), Some(Value::Array(y))) if x.len() == y.len() => {
+            for i in 0..x.len() {
                 walk(&here.child(Segment::Index(i)), x.get(i), y.get(i), out);
             }
         }
+        (Some(Value::Array(x)), Some(Value::Array(y))) => walk_aligned(here, x, y, out),
         (a, b) if a != b => out.push((here.clone(), a, b)),
         _ => {}
+    }
+}
+
+/// Arrays of different lengths, aligned by their longest common run of equal elements: an
+/// element inserted or removed is one drift (at its index in the array that holds it), not a
+/// shift of every element after it.
+fn walk_aligned<'a>(here: &JsonPath, x: &'a [Value], y: &'a [Value], out: &mut Vec<Raw<'a>>) {
+    use similar::DiffOp;
+    let at = |i: usize| here.child(Segment::Index(i));
+    let ops =
+        similar::capture_diff_slices_by_key(similar::Algorithm::Myers, x, y, |v| v.to_string());
+    for op in ops {
+        match op {
+            DiffOp::Equal { .. } => {}
+            DiffOp::Delete {
+                old_index, old_len, ..
+            } => {
+                for (i, v) in x.iter().enumerate().skip(old_index).take(old_len) {
+                    out.push((at(i), Some(v), None));
+                }
+            }
+            DiffOp::Insert {
+                new_index, new_len, ..
+            } => {
+                for (j, v) in y.iter().enumerate().skip(new_index).take(new_len) {
+                    out.push((at(j), None, Some(v)));
+                }
+            }
+            DiffOp::Replace {
+                old_index,
+                old_len,
+                new_index,
+                new_len,
+            } => {
+                // changed in place, element by element; the rest removed or added
+                for k in 0..old_len.max(new_len) {
+                    let before = (k < old_len).then(|| &x[old_index + k]);
+                    let after = (k < new_len).then(|| &y[new_index + k]);
+                    let i = if k < new_len { new_index } else { old_index } + k;
+                    walk(&at(i), before, after, out);
+                }
+            }
+        }
     }
 }
 
@@ -396,6 +440,69 @@ mod tests {
         assert_eq!((d[0].before.is_some(), d[0].after.is_none()), (true, true));
         assert_eq!((d[1].before.is_none(), d[1].after.is_some()), (true, true));
         assert_eq!(verdict(&d), Verdict::Fail);
+    }
+
+    #[test]
+    fn an_inserted_or_removed_element_is_one_drift() {
+        let with = |names: Value| {
+            let mut m = base();
+            m["technique_names"] = names;
+            m
+        };
+        let was = with(json!(["A", "B", "C", "D"]));
+        let drifts = |now: Value| {
+            compare(&was, &with(now), &PolicySet::default())
+                .into_iter()
+                .map(|d| (d.path.to_string(), d.before, d.after))
+                .collect::<Vec<_>>()
+        };
+        let at = |i: usize| format!("technique_names[{i}]");
+        assert_eq!(
+            drifts(json!(["A", "C", "D"])),
+            [(at(1), Some(json!("B")), None)],
+            "removed from the middle"
+        );
+        assert_eq!(
+            drifts(json!(["Z", "A", "B", "C", "D"])),
+            [(at(0), None, Some(json!("Z")))],
+            "added in front"
+        );
+        assert_eq!(
+            drifts(json!(["A", "X", "C", "D", "E"])),
+            [
+                (at(1), Some(json!("B")), Some(json!("X"))),
+                (at(4), None, Some(json!("E")))
+            ],
+            "one changed in place, one added"
+        );
+        assert_eq!(
+            drifts(json!(["A", "C", "B", "D"])),
+            [
+                (at(1), Some(json!("B")), Some(json!("C"))),
+                (at(2), Some(json!("C")), Some(json!("B")))
+            ],
+            "same length: element by element"
+        );
+        // objects: a kernel added in the middle, and one whose hash changed, compared inside
+        let kernels = |v: Value| {
+            let mut m = base();
+            m["spice_kernels"] = v;
+            m
+        };
+        let k = |p: &str, h: &str| json!({"path": p, "sha256": h});
+        let d = compare(
+            &kernels(json!([k("a.tls", "1"), k("b.bsp", "2"), k("c.tpc", "3")])),
+            &kernels(json!([
+                k("a.tls", "9"),
+                k("b.bsp", "2"),
+                k("x.bc", "4"),
+                k("c.tpc", "3")
+            ])),
+            &PolicySet::default(),
+        );
+        let paths: Vec<String> = d.iter().map(|d| d.path.to_string()).collect();
+        assert_eq!(paths, ["spice_kernels[0].sha256", "spice_kernels[2]"]);
+        assert_eq!(d[1].after, Some(k("x.bc", "4")));
     }
 
     #[test]
