@@ -311,17 +311,31 @@ fn walk<'a>(here: &JsonPath, a: Option<&'a Value>, b: Option<&'a Value>, out: &m
     }
 }
 
-/// Arrays of different lengths, aligned by their longest common run of equal elements: an
+/// Arrays of different lengths, aligned by their longest common run of matching elements: an
 /// element inserted or removed is one drift (at its index in the array that holds it), not a
-/// shift of every element after it.
+/// shift of every element after it. Elements match when they are equal, or when both are
+/// objects naming the same `path` (a SPICE kernel whose content changed is still that kernel);
+/// matched elements are then compared field by field.
 fn walk_aligned<'a>(here: &JsonPath, x: &'a [Value], y: &'a [Value], out: &mut Vec<Raw<'a>>) {
     use similar::DiffOp;
     let at = |i: usize| here.child(Segment::Index(i));
-    let ops =
-        similar::capture_diff_slices_by_key(similar::Algorithm::Myers, x, y, |v| v.to_string());
+    let identity = |v: &Value| match v.get("path") {
+        Some(Value::String(p)) => format!("path {p}"),
+        _ => v.to_string(),
+    };
+    let ops = similar::capture_diff_slices_by_key(similar::Algorithm::Myers, x, y, identity);
     for op in ops {
         match op {
-            DiffOp::Equal { .. } => {}
+            DiffOp::Equal {
+                old_index,
+                new_index,
+                len,
+            } => {
+                for k in 0..len {
+                    let (before, after) = (&x[old_index + k], &y[new_index + k]);
+                    walk(&at(new_index + k), Some(before), Some(after), out);
+                }
+            }
             DiffOp::Delete {
                 old_index, old_len, ..
             } => {

@@ -30,11 +30,14 @@ fn file_of(d: &Drift, current: &Value, baseline: &Value) -> Option<String> {
         (Category::Spice, [Segment::Key(s), Segment::Index(i), Segment::Key(f)])
             if s == "spice_kernels" && f == "sha256" =>
         {
-            let p = |m: &Value| m["spice_kernels"][*i]["path"].as_str().map(str::to_owned);
-            match (p(baseline), p(current)) {
-                (Some(a), Some(b)) if a == b => Some(a),
-                _ => None,
-            }
+            // the same kernel in the baseline, wherever it stands there (lists are aligned,
+            // so an entry added before it moves it)
+            let path = current["spice_kernels"][*i]["path"].as_str()?;
+            baseline["spice_kernels"]
+                .as_array()?
+                .iter()
+                .any(|k| k["path"] == path)
+                .then(|| path.to_owned())
         }
         _ => None,
     }

@@ -132,3 +132,61 @@ fn a_file_accepted_before_it_was_committed_says_so() {
         "{out}"
     );
 }
+
+#[test]
+fn a_changed_kernel_is_explained_even_when_a_kernel_was_added_before_it() {
+    let kernels = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/spice/kernels");
+    let p = Project::new();
+    for k in ["naif0012.tls", "pck00010.tpc", "DE403-MASSES.TPC"] {
+        std::fs::create_dir_all(p.join("kernels")).unwrap();
+        std::fs::copy(format!("{kernels}/{k}"), p.join("kernels").join(k)).unwrap();
+    }
+    let metakernel =
+        |list: &str| format!("KPL/MK\n\\begindata\n  KERNELS_TO_LOAD = ( {list} )\n\\begintext\n");
+    p.file(
+        "kernels/nav.tm",
+        &metakernel("'kernels/naif0012.tls', 'kernels/pck00010.tpc'"),
+    )
+    .file(
+        "harness.toml",
+        "[[run]]\nname = \"nav\"\nhardware = false\nspice = { metakernel = \"kernels/nav.tm\" }\n",
+    );
+    p.git_init().commit_all("kernels");
+    assert_eq!(p.run(&["accept"]).0, 0);
+    p.commit_all("Accept provenance baselines");
+
+    // a masses kernel now loads before the PCK, and the PCK gained a line
+    p.file(
+        "kernels/nav.tm",
+        &metakernel("'kernels/naif0012.tls', 'kernels/DE403-MASSES.TPC', 'kernels/pck00010.tpc'"),
+    );
+    let pck = p.read("kernels/pck00010.tpc");
+    p.file(
+        "kernels/pck00010.tpc",
+        &pck.replacen("\\begindata", "\\begindata\nBODY699_RADII = ( 1 2 3 )", 1),
+    );
+    let (code, out, _) = p.run(&["check"]);
+    assert_eq!(code, 1, "{out}");
+    let drifts: Vec<&str> = out
+        .lines()
+        .filter(|l| l.trim_start().starts_with("spice "))
+        .collect();
+    // the metakernel, the added kernel, the changed PCK (now third), and the count
+    assert!(
+        drifts
+            .iter()
+            .any(|l| l.contains("spice_kernels[2]") && l.contains("(absent)")),
+        "{out}"
+    );
+    assert!(
+        drifts.iter().any(|l| l.contains("spice_kernels[3].sha256")),
+        "{out}"
+    );
+    assert_eq!(drifts.len(), 4, "{out}");
+    let why = &out[out.find("Why:").expect(&out)..];
+    assert!(
+        why.contains("kernels/pck00010.tpc: changed since the baseline's commit")
+            && why.contains("+BODY699_RADII = ( 1 2 3 )"),
+        "{why}"
+    );
+}
