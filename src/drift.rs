@@ -317,53 +317,19 @@ fn walk<'a>(here: &JsonPath, a: Option<&'a Value>, b: Option<&'a Value>, out: &m
 /// objects naming the same `path` (a SPICE kernel whose content changed is still that kernel);
 /// matched elements are then compared field by field.
 fn walk_aligned<'a>(here: &JsonPath, x: &'a [Value], y: &'a [Value], out: &mut Vec<Raw<'a>>) {
-    use similar::DiffOp;
-    let at = |i: usize| here.child(Segment::Index(i));
     let identity = |v: &Value| match v.get("path") {
         Some(Value::String(p)) => format!("path {p}"),
         _ => v.to_string(),
     };
-    let ops = similar::capture_diff_slices_by_key(similar::Algorithm::Myers, x, y, identity);
-    for op in ops {
-        match op {
-            DiffOp::Equal {
-                old_index,
-                new_index,
-                len,
-            } => {
-                for k in 0..len {
-                    let (before, after) = (&x[old_index + k], &y[new_index + k]);
-                    walk(&at(new_index + k), Some(before), Some(after), out);
-                }
-            }
-            DiffOp::Delete {
-                old_index, old_len, ..
-            } => {
-                for (i, v) in x.iter().enumerate().skip(old_index).take(old_len) {
-                    out.push((at(i), Some(v), None));
-                }
-            }
-            DiffOp::Insert {
-                new_index, new_len, ..
-            } => {
-                for (j, v) in y.iter().enumerate().skip(new_index).take(new_len) {
-                    out.push((at(j), None, Some(v)));
-                }
-            }
-            DiffOp::Replace {
-                old_index,
-                old_len,
-                new_index,
-                new_len,
-            } => {
-                // changed in place, element by element; the rest removed or added
-                for k in 0..old_len.max(new_len) {
-                    let before = (k < old_len).then(|| &x[old_index + k]);
-                    let after = (k < new_len).then(|| &y[new_index + k]);
-                    let i = if k < new_len { new_index } else { old_index } + k;
-                    walk(&at(i), before, after, out);
-                }
-            }
+    for op in similar::capture_diff_slices_by_key(similar::Algorithm::Myers, x, y, identity) {
+        // matched, changed, removed or added: element by element, the surplus of either side
+        // compared with nothing (so it drifts as removed or added)
+        let (old, new) = (op.old_range(), op.new_range());
+        for k in 0..old.len().max(new.len()) {
+            let before = (k < old.len()).then(|| &x[old.start + k]);
+            let after = (k < new.len()).then(|| &y[new.start + k]);
+            let i = if k < new.len() { new.start } else { old.start } + k;
+            walk(&here.child(Segment::Index(i)), before, after, out);
         }
     }
 }

@@ -24,6 +24,13 @@ pub const BUILTIN: &[&str] = &[
     "NCCL_*",
 ];
 
+/// Whether `name` is one of the [`BUILTIN`] variables (a name or a glob such as `NCCL_*`).
+pub fn is_builtin(name: &str) -> bool {
+    BUILTIN
+        .iter()
+        .any(|b| glob::Pattern::new(b).is_ok_and(|g| g.matches(name)))
+}
+
 /// The value recorded in place of a secret.
 pub const REDACTED: &str = "<redacted>";
 
@@ -84,6 +91,12 @@ mod tests {
 
     fn vars(v: &[(&str, &str)]) -> Vec<(String, std::ffi::OsString)> {
         v.iter().map(|(k, v)| (k.to_string(), v.into())).collect()
+    }
+
+    #[test]
+    fn builtin_names_and_globs() {
+        assert!(is_builtin("NCCL_VERSION") && is_builtin("OMP_NUM_THREADS"));
+        assert!(!is_builtin("HOME") && !is_builtin("XNCCL_DEBUG"));
     }
 
     #[test]

@@ -255,7 +255,6 @@ impl Facts {
             .collect();
         let mut memo = self.hashes.lock().unwrap_or_else(|e| e.into_inner());
         let cache_on = cache.enabled();
-        memo.reserve(if cache_on { 0 } else { todo.len() });
         for (i, (r, stamp)) in todo.into_iter().zip(results) {
             if let Ok((d, _)) = &r {
                 // a file the stat cache vouched for stays a hit for the rest of the process;

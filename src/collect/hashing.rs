@@ -126,14 +126,14 @@ pub fn sha256_file_raw(path: &Path) -> Hashed {
 /// up every component of the path again (3% of the time to hash 100,000 small files here).
 /// The folder stays open for one batch only: a command run between two batches may replace it.
 #[derive(Default)]
-pub struct Folders {
+struct Folders {
     #[cfg(unix)]
     last: Option<(PathBuf, rustix::fd::OwnedFd)>,
 }
 
 impl Folders {
     /// Opens `path` for reading, as `File::open` would.
-    pub fn open(&mut self, path: &Path) -> std::io::Result<std::fs::File> {
+    fn open(&mut self, path: &Path) -> std::io::Result<std::fs::File> {
         #[cfg(unix)]
         if let (Some(parent), Some(name)) = (path.parent(), path.file_name())
             && !parent.as_os_str().is_empty()

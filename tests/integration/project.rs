@@ -15,16 +15,8 @@ pub fn hermetic(cmd: &mut std::process::Command) -> &mut std::process::Command {
         cmd.env_remove(name);
     }
     for (name, _) in std::env::vars_os() {
-        let name = name.to_string_lossy();
-        let recorded =
-            provbase::collect::environment::BUILTIN
-                .iter()
-                .any(|b| match b.strip_suffix('*') {
-                    Some(prefix) => name.starts_with(prefix),
-                    None => name == *b,
-                });
-        if recorded {
-            cmd.env_remove(&*name);
+        if provbase::collect::environment::is_builtin(&name.to_string_lossy()) {
+            cmd.env_remove(name);
         }
     }
     cmd
