@@ -1,8 +1,12 @@
 //! The stat cache: each hashed file's (device, inode, size, mtime ns, ctime ns) → its digest,
-//! so that unchanged files are not read again. It lives in `.prov/cache/stat-v1.bin` (and
+//! so that unchanged files are not read again. It lives in `.prov/cache/stat-v2.bin` (and
 //! `.prov/` ignores itself in git). It is an optimisation only: a missing, corrupt or foreign
 //! cache is an empty one, and two processes using it at once lose at most each other's new
 //! entries (each writes a whole new file and renames it into place).
+//!
+//! The file ends with a SHA-256 over its version, the project root it belongs to and every
+//! entry, so a flipped bit, a hand-edited digest, a truncated write or a cache copied from
+//! another project is not trusted: it is an empty cache, rewritten on the next save.
 //!
 //! Racy writes: a file rewritten with the same size within one timestamp tick of being hashed
 //! keeps its (size, mtime), so an entry is trusted only when the file's mtime and ctime are
@@ -13,7 +17,7 @@ use rustc_hash::FxHashMap as HashMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-const MAGIC: &[u8; 8] = b"PBSTAT01";
+const MAGIC: &[u8; 8] = b"PBSTAT02";
 /// Coarser than any common filesystem's timestamps (FAT's 2 s).
 pub const RACY_NS: i64 = 2_000_000_000;
 
@@ -88,6 +92,7 @@ pub fn now_ns() -> i64 {
 #[derive(Debug, Default)]
 pub struct StatCache {
     path: Option<PathBuf>,
+    root: PathBuf,
     entries: HashMap<std::ffi::OsString, Entry>,
     changed: bool,
 }
@@ -95,7 +100,7 @@ pub struct StatCache {
 impl StatCache {
     /// Where a project's cache lives.
     pub fn location(root: &Path) -> PathBuf {
-        root.join(".prov").join("cache").join("stat-v1.bin")
+        root.join(".prov").join("cache").join("stat-v2.bin")
     }
 
     /// A cache that remembers nothing (`--no-cache`, `PROVBASE_NO_CACHE=1`).
@@ -108,10 +113,11 @@ impl StatCache {
         let path = StatCache::location(root);
         let entries = std::fs::File::open(&path)
             .ok()
-            .and_then(|f| read_entries(f).ok())
+            .and_then(|f| read_entries(f, root).ok())
             .unwrap_or_default();
         StatCache {
             path: Some(path),
+            root: root.to_path_buf(),
             entries,
             changed: false,
         }
@@ -161,7 +167,7 @@ impl StatCache {
         }
         let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
         {
-            let mut w = std::io::BufWriter::new(tmp.as_file_mut());
+            let mut w = Sealed::new(std::io::BufWriter::new(tmp.as_file_mut()), &self.root);
             w.write_all(MAGIC)?;
             w.write_all(&(self.entries.len() as u64).to_le_bytes())?;
             for (p, e) in &self.entries {
@@ -176,7 +182,7 @@ impl StatCache {
                 }
                 w.write_all(&e.digest)?;
             }
-            w.flush()?;
+            w.finish()?;
         }
         tmp.persist(path).map_err(|e| e.error)?;
         self.changed = false;
@@ -209,10 +215,65 @@ fn os_string_from_bytes(b: &[u8]) -> std::ffi::OsString {
     std::ffi::OsString::from(String::from_utf8_lossy(b).into_owned())
 }
 
-fn read_entries(mut f: std::fs::File) -> std::io::Result<HashMap<std::ffi::OsString, Entry>> {
+/// A writer that also hashes what it writes, bound to the project root, and ends with that hash.
+struct Sealed<W: Write> {
+    inner: W,
+    hasher: sha2::Sha256,
+}
+
+impl<W: Write> Sealed<W> {
+    fn new(inner: W, root: &Path) -> Sealed<W> {
+        Sealed {
+            inner,
+            hasher: seal_start(root),
+        }
+    }
+
+    fn finish(mut self) -> std::io::Result<()> {
+        use sha2::Digest;
+        let seal = self.hasher.finalize();
+        self.inner.write_all(&seal)?;
+        self.inner.flush()
+    }
+}
+
+impl<W: Write> Write for Sealed<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        use sha2::Digest;
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// The seal's hasher before the body: the project root it belongs to, length-prefixed.
+fn seal_start(root: &Path) -> sha2::Sha256 {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    let root = root.as_os_str().as_encoded_bytes();
+    h.update((root.len() as u64).to_le_bytes());
+    h.update(root);
+    h
+}
+
+fn read_entries(
+    mut f: std::fs::File,
+    root: &Path,
+) -> std::io::Result<HashMap<std::ffi::OsString, Entry>> {
+    use sha2::Digest;
     let mut bytes = Vec::new();
     f.read_to_end(&mut bytes)?;
     let corrupt = || std::io::Error::other("corrupt stat cache");
+    let body_len = bytes.len().checked_sub(32).ok_or_else(corrupt)?;
+    let mut seal = seal_start(root);
+    seal.update(&bytes[..body_len]);
+    if seal.finalize()[..] != bytes[body_len..] {
+        return Err(std::io::Error::other("the stat cache's seal does not verify"));
+    }
+    bytes.truncate(body_len);
     let mut at = 0usize;
     let mut take = |n: usize| -> std::io::Result<&[u8]> {
         let s = bytes.get(at..at + n).ok_or_else(corrupt)?;

@@ -29,7 +29,7 @@ fn two_thousand_same_size_rewrites_within_one_tick_are_all_detected() {
         .collect();
     assert_eq!(p.run(&["accept"]).0, 0);
     assert!(
-        p.join(".prov/cache/stat-v1.bin").is_file(),
+        p.join(".prov/cache/stat-v2.bin").is_file(),
         "the cache was written"
     );
     // rewrite every file with other bytes of the same size, and give it back its mtime
@@ -139,4 +139,57 @@ fn processes_sharing_the_cache_corrupt_nothing() {
         300,
         "the cache is whole"
     );
+}
+
+/// A cache that does not verify changes no result: every single-bit flip anywhere in the file,
+/// and a digest planted by hand (the file's old digest over a changed file), are ignored.
+#[test]
+fn flipped_bits_and_a_planted_stale_digest_change_no_result() {
+    let p = Project::new();
+    p.file("harness.toml", CONFIG);
+    many_files(&p, 20, "a");
+    std::thread::sleep(Duration::from_millis(2200));
+    assert_eq!(p.run(&["accept"]).0, 0);
+    let loc = provbase::cache::StatCache::location(p.path());
+    let sealed = std::fs::read(&loc).unwrap();
+    assert_eq!(provbase::cache::StatCache::open(p.path()).len(), 20);
+
+    // the old digest of data/f00003.bin, then the file changes (same size, new mtime)
+    let old = provbase::collect::hashing::sha256_file_raw(&p.join("data/f00003.bin"))
+        .unwrap()
+        .0;
+    p.file("data/f00003.bin", "z00000003");
+    // settled: the next check's cache entry for it is trusted
+    std::thread::sleep(Duration::from_millis(2200));
+    assert_eq!(p.run(&["check"]).0, 1, "the change is caught");
+    // plant the old digest with the file's new stamp: a cache that trusted its bytes would pass
+    let mut planted = std::fs::read(&loc).unwrap();
+    let new = provbase::collect::hashing::sha256_file_raw(&p.join("data/f00003.bin"))
+        .unwrap()
+        .0;
+    let at = planted
+        .windows(32)
+        .position(|w| w == new)
+        .expect("the new digest is in the cache");
+    planted[at..at + 32].copy_from_slice(&old);
+    std::fs::write(&loc, &planted).unwrap();
+    assert!(provbase::cache::StatCache::open(p.path()).is_empty());
+    assert_eq!(p.run(&["check"]).0, 1, "a planted stale digest is not trusted");
+
+    // every bit of a sealed cache, flipped one at a time, makes it an empty one
+    for bit in (0..sealed.len() * 8).step_by(7) {
+        let mut b = sealed.clone();
+        b[bit / 8] ^= 1 << (bit % 8);
+        std::fs::write(&loc, &b).unwrap();
+        assert!(
+            provbase::cache::StatCache::open(p.path()).is_empty(),
+            "bit {bit} flipped was trusted"
+        );
+    }
+    // a cache copied from another project root is not trusted either
+    let other = Project::new();
+    std::fs::create_dir_all(provbase::cache::StatCache::location(other.path()).parent().unwrap())
+        .unwrap();
+    std::fs::write(provbase::cache::StatCache::location(other.path()), &sealed).unwrap();
+    assert!(provbase::cache::StatCache::open(other.path()).is_empty());
 }
