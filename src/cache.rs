@@ -271,7 +271,9 @@ fn read_entries(
     let mut seal = seal_start(root);
     seal.update(&bytes[..body_len]);
     if seal.finalize()[..] != bytes[body_len..] {
-        return Err(std::io::Error::other("the stat cache's seal does not verify"));
+        return Err(std::io::Error::other(
+            "the stat cache's seal does not verify",
+        ));
     }
     bytes.truncate(body_len);
     let mut at = 0usize;

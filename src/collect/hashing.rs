@@ -76,9 +76,7 @@ fn with_buffer<R>(large: bool, f: impl FnOnce(&mut [u8]) -> R) -> R {
 enum Until {
     /// To the end of the file.
     End,
-    /// To the end, or until one read fills the buffer (there may be more).
-    Full,
-    /// As `Full`, and a read that returns less than the buffer is the end: POSIX has a read of a
+    /// To the end, or until one read fills the buffer (there may be more), and a read that returns less than the buffer is the end: POSIX has a read of a
     /// regular file return fewer bytes than asked for only at the end of the file, so the read
     /// that would return 0 is not made (one system call in four for a small file).
     FullOrShort,
@@ -103,9 +101,9 @@ fn pump(
         hasher.update(&buf[..n]);
         len += n as u64;
         match until {
-            Until::Full | Until::FullOrShort if n == buf.len() => return Ok((len, true)),
+            Until::FullOrShort if n == buf.len() => return Ok((len, true)),
             Until::FullOrShort => return Ok((len, false)),
-            _ => {}
+            Until::End => {}
         }
     }
 }
@@ -118,8 +116,25 @@ pub const PIPELINE_FROM: u64 = 8 << 20;
 /// next buffers while this thread hashes (copying out of the page cache then costs no hashing
 /// time).
 pub fn sha256_file_raw(path: &Path) -> Hashed {
-    hash_open_file(std::fs::File::open(path)?, false)
+    let (digest, len, _) = hash_open_file(open_nonblocking(path)?, None)?;
+    Ok((digest, len))
 }
+
+/// Opens a file for reading without waiting on it: a FIFO with no writer would block `open`
+/// forever, and non-blocking has no effect on a regular file.
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
+    }
+    options.open(path)
+}
+
+/// How often a file that changes while it is read is read again before it is an error.
+pub const CHANGED_TRIES: usize = 3;
 
 /// Opens the files of one batch relative to their folder: a batch walks its files in order, so
 /// consecutive files mostly share a folder, and opening `name` in an open folder skips looking
@@ -149,33 +164,94 @@ impl Folders {
                 self.last = Some((parent.to_path_buf(), fd));
             }
             if let Some((_, dir)) = &self.last {
-                let flags = OFlags::RDONLY | OFlags::CLOEXEC;
+                let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NONBLOCK;
                 let fd = rustix::fs::openat(dir, name, flags, Mode::empty())?;
                 return Ok(std::fs::File::from(fd));
             }
         }
-        std::fs::File::open(path)
+        open_nonblocking(path)
     }
 }
 
-/// Hashes an open file; `regular`: it is known to be a regular file (see [`Until::FullOrShort`]).
-fn hash_open_file(mut file: std::fs::File, regular: bool) -> Hashed {
-    let mut hasher = Sha256::new();
-    let until = if regular {
-        Until::FullOrShort
-    } else {
-        Until::Full
-    };
-    let (mut len, more) = with_buffer(false, |b| pump(&mut file, &mut hasher, b, until))?;
-    if more {
-        let big = file.metadata().is_ok_and(|m| m.len() >= PIPELINE_FROM);
-        len += if big {
-            pipelined(file, &mut hasher)?
-        } else {
-            with_buffer(true, |b| pump(&mut file, &mut hasher, b, Until::End))?.0
-        };
+/// What kind of special file a file type is, for messages.
+fn special_kind(t: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
     }
-    Ok((hasher.finalize().into(), len))
+    if t.is_dir() {
+        return "a folder";
+    }
+    "not a regular file"
+}
+
+/// Hashes an open regular file and returns the stamp of the state that was hashed.
+///
+/// `listed` is the file's stamp from a folder walk, if one was taken (saving a `stat`). The
+/// file must be regular: a FIFO, a device or a socket is an error, never a wait. A file whose
+/// size, mtime or ctime moved while it was read is read again, up to [`CHANGED_TRIES`] times,
+/// then an error: a digest always belongs to one state of the file. A read shorter than the
+/// buffer ends the file (no read that returns 0) only when the bytes read equal the size that
+/// was stat-ed.
+fn hash_open_file(
+    mut file: std::fs::File,
+    listed: Option<crate::cache::Stamp>,
+) -> std::io::Result<([u8; 32], u64, crate::cache::Stamp)> {
+    use std::io::Seek;
+    let mut before = match listed {
+        Some(s) => s,
+        None => {
+            let m = file.metadata()?;
+            if !m.is_file() {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("{}, not a regular file", special_kind(m.file_type())),
+                ));
+            }
+            crate::cache::Stamp::of(&m)
+        }
+    };
+    for _ in 0..CHANGED_TRIES {
+        let mut hasher = Sha256::new();
+        let (mut len, mut more) = with_buffer(false, |b| {
+            pump(&mut file, &mut hasher, b, Until::FullOrShort)
+        })?;
+        // a short read before the stat-ed size is not the end
+        more |= len < before.size;
+        if more {
+            len += if before.size >= PIPELINE_FROM {
+                pipelined(&mut file, &mut hasher)?
+            } else {
+                with_buffer(true, |b| pump(&mut file, &mut hasher, b, Until::End))?.0
+            };
+        }
+        let m = file.metadata()?;
+        if !m.is_file() {
+            // a listed stamp of a path that is now something else
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("{}, not a regular file", special_kind(m.file_type())),
+            ));
+        }
+        let after = crate::cache::Stamp::of(&m);
+        if after == before && len == before.size {
+            return Ok((hasher.finalize().into(), len, before));
+        }
+        before = after;
+        file.seek(std::io::SeekFrom::Start(0))?;
+    }
+    Err(std::io::Error::other(format!(
+        "it changed while it was hashed ({CHANGED_TRIES} tries)"
+    )))
 }
 
 enum Chunk {
@@ -183,7 +259,7 @@ enum Chunk {
     Failed(std::io::Error),
 }
 
-fn pipelined(mut file: std::fs::File, hasher: &mut Sha256) -> std::io::Result<u64> {
+fn pipelined(file: &mut std::fs::File, hasher: &mut Sha256) -> std::io::Result<u64> {
     use std::sync::mpsc::sync_channel;
     const BUFFERS: usize = 3;
     let (full_tx, full_rx) = sync_channel::<Chunk>(BUFFERS);
@@ -244,14 +320,21 @@ pub fn resolve_many<P: AsRef<Path> + Sync>(
 ) -> Vec<(Hashed, Option<crate::cache::Stamp>)> {
     let one = |i: usize, p: &P, folders: &mut Folders| -> (Hashed, Option<crate::cache::Stamp>) {
         let p = p.as_ref();
-        let read = |folders: &mut Folders| {
-            let hashed = folders.open(p).and_then(|f| hash_open_file(f, regular));
-            record(hashed, progress)
+        // the stamp a folder walk took, when the listing says the file is regular
+        let given = stamps
+            .and_then(|s| s.get(i).copied().flatten())
+            .filter(|_| regular);
+        let read = |folders: &mut Folders, listed: Option<crate::cache::Stamp>| match folders
+            .open(p)
+            .and_then(|f| hash_open_file(f, listed))
+        {
+            Ok((digest, len, stamp)) => (record(Ok((digest, len)), progress), Some(stamp)),
+            Err(e) => (Err(e), None),
         };
         let Some(known) = known else {
-            return (read(folders), None);
+            let (hashed, _) = read(folders, given);
+            return (hashed, None);
         };
-        let given = stamps.and_then(|s| s.get(i).copied().flatten());
         let stamp = match given.map_or_else(
             || std::fs::metadata(p).map(|m| crate::cache::Stamp::of(&m)),
             Ok,
@@ -263,7 +346,8 @@ pub fn resolve_many<P: AsRef<Path> + Sync>(
             progress.files.fetch_add(1, Ordering::Relaxed);
             return (Ok((d, stamp.size)), None);
         }
-        (read(folders), Some(stamp))
+        // a stamp that did not come from a folder walk may be a FIFO's: look at the open file
+        read(folders, Some(stamp).filter(|_| regular))
     };
     // a thread per few files at most: starting threads costs more than a handful of stats
     let threads = (paths.len() / FILES_PER_THREAD).clamp(1, thread_count());
@@ -462,32 +546,72 @@ mod tests {
         }
     }
 
-    /// A pipe returns short reads long before its end: a file not known to be regular is read
-    /// until a read returns nothing.
+    /// A FIFO is an error naming its kind, never a wait: opening one with no writer would
+    /// block forever, and reading one with a writer that never closes it too.
     #[cfg(unix)]
     #[test]
-    fn a_pipe_is_read_to_its_end() {
-        use std::io::Write;
+    fn a_fifo_is_an_error_not_a_wait() {
         let dir = tempfile::tempdir().unwrap();
         let fifo = dir.path().join("fifo");
         use rustix::fs::{CWD, FileType, Mode, mknodat};
         mknodat(CWD, &fifo, FileType::Fifo, Mode::RUSR | Mode::WUSR, 0).unwrap();
-        let writer = {
-            let fifo = fifo.clone();
-            std::thread::spawn(move || {
-                let mut f = std::fs::OpenOptions::new().write(true).open(fifo).unwrap();
-                for i in 0..20u8 {
-                    f.write_all(&[i; 1000]).unwrap();
-                    f.flush().unwrap();
-                    std::thread::sleep(std::time::Duration::from_millis(5));
+        let e = sha256_file_raw(&fifo).unwrap_err();
+        assert!(e.to_string().contains("a FIFO, not a regular file"), "{e}");
+        // with a writer holding it open
+        let _writer = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&fifo)
+            .unwrap();
+        let e = sha256_file_raw(&fifo).unwrap_err();
+        assert!(e.to_string().contains("a FIFO"), "{e}");
+        for regular in [true, false] {
+            let r = resolve_many(&[&fifo], None, None, regular, &Progress::default());
+            let e = r[0].0.as_ref().unwrap_err();
+            assert!(e.to_string().contains("a FIFO"), "{e}");
+        }
+        let e = sha256_file_raw(Path::new("/dev/zero")).unwrap_err();
+        assert!(e.to_string().contains("a device"), "{e}");
+    }
+
+    /// A file rewritten while it is hashed never gives a digest of neither state: the result
+    /// is one of the states the file was in, or an error saying it changed. (The writer waits
+    /// longer than a timestamp tick between rewrites: two rewrites within one tick that leave
+    /// the same size are invisible to any stat, as git's racy-clean rule says.)
+    #[test]
+    fn a_file_rewritten_while_hashed_gives_one_of_its_states() {
+        use std::sync::atomic::AtomicBool;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let states: Vec<Vec<u8>> = vec![vec![b'a'; 300 << 10], vec![b'b'; 500 << 10]];
+        std::fs::write(&path, &states[0]).unwrap();
+        // `fs::write` truncates before it writes: the empty file is a state too
+        let want: Vec<String> = [&b""[..], &states[0], &states[1]]
+            .iter()
+            .map(|s| digest_of(s))
+            .collect();
+        let stop = AtomicBool::new(false);
+        let results: Vec<std::io::Result<String>> = std::thread::scope(|s| {
+            s.spawn(|| {
+                let mut i = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    i += 1;
+                    std::fs::write(&path, &states[i % 2]).unwrap();
+                    std::thread::sleep(std::time::Duration::from_millis(15));
                 }
-            })
-        };
-        let (digest, len) = sha256_file_raw(&fifo).unwrap();
-        writer.join().unwrap();
-        let all: Vec<u8> = (0..20u8).flat_map(|i| [i; 1000]).collect();
-        assert_eq!(len, 20_000);
-        assert_eq!(crate::canonical::tag_digest(&digest), digest_of(&all));
+            });
+            let r = (0..100)
+                .map(|_| sha256_file_raw(&path).map(|(d, _)| crate::canonical::tag_digest(&d)))
+                .collect();
+            stop.store(true, Ordering::Relaxed);
+            r
+        });
+        for r in results {
+            match r {
+                Ok(d) => assert!(want.contains(&d), "a digest of no state: {d}"),
+                Err(e) => assert!(e.to_string().contains("changed while it was hashed"), "{e}"),
+            }
+        }
     }
 
     /// A folder replaced between two batches is opened again: no batch keeps an earlier

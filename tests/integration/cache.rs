@@ -174,7 +174,11 @@ fn flipped_bits_and_a_planted_stale_digest_change_no_result() {
     planted[at..at + 32].copy_from_slice(&old);
     std::fs::write(&loc, &planted).unwrap();
     assert!(provbase::cache::StatCache::open(p.path()).is_empty());
-    assert_eq!(p.run(&["check"]).0, 1, "a planted stale digest is not trusted");
+    assert_eq!(
+        p.run(&["check"]).0,
+        1,
+        "a planted stale digest is not trusted"
+    );
 
     // every bit of a sealed cache, flipped one at a time, makes it an empty one
     for bit in (0..sealed.len() * 8).step_by(7) {
@@ -188,8 +192,12 @@ fn flipped_bits_and_a_planted_stale_digest_change_no_result() {
     }
     // a cache copied from another project root is not trusted either
     let other = Project::new();
-    std::fs::create_dir_all(provbase::cache::StatCache::location(other.path()).parent().unwrap())
-        .unwrap();
+    std::fs::create_dir_all(
+        provbase::cache::StatCache::location(other.path())
+            .parent()
+            .unwrap(),
+    )
+    .unwrap();
     std::fs::write(provbase::cache::StatCache::location(other.path()), &sealed).unwrap();
     assert!(provbase::cache::StatCache::open(other.path()).is_empty());
 }
