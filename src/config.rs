@@ -574,6 +574,16 @@ fn command_spec(
     let timeout = match timeout {
         None => crate::collect::command::DEFAULT_TIMEOUT,
         Some(t) => match humantime::parse_duration(t.get_ref()) {
+            Ok(d) if d > crate::collect::command::MAX_TIMEOUT => {
+                return src.err(
+                    t.span(),
+                    format!(
+                        "`{key}`: timeout `{}` is longer than the most allowed, {}",
+                        t.get_ref(),
+                        humantime::format_duration(crate::collect::command::MAX_TIMEOUT)
+                    ),
+                );
+            }
             Ok(d) if !d.is_zero() => d,
             _ => {
                 return src.err(
@@ -914,6 +924,11 @@ timeout = "90s"
                 "[[run]]\nname = \"a\"\ntechniques = { command = [\"x\"], timeout = \"soon\" }\n",
                 3,
                 "not a duration",
+            ),
+            (
+                "[[run]]\nname = \"a\"\n\ncommand = [\"x\"]\ntimeout = \"9223372036854775807s\"\n",
+                5,
+                "longer than the most allowed, 1day",
             ),
             (
                 "[[run]]\nname = \"a\"\ntechniques = [\"a b\"]\n",

@@ -89,13 +89,51 @@ fn tail(bytes: &[u8]) -> String {
     text[start..].to_owned()
 }
 
-/// Runs `argv` in `dir`, waiting at most `timeout`. An error says what went wrong — could not
-/// start, exit status, timeout — with the tail of stderr, and never shows a secret argument.
+/// The most a command may print on stdout: a collector's output is a document, not a stream.
+pub const MAX_STDOUT: u64 = 64 << 20;
+
+/// The longest timeout a configuration may give (a day): a larger one is a typo, and one near
+/// `u64::MAX` seconds would overflow the clock.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Reads a pipe to its end on a thread of its own, keeping at most `cap` bytes (and noting
+/// that there were more), and sends what it read when the pipe closes.
+fn reader(
+    mut pipe: impl Read + Send + 'static,
+    cap: u64,
+) -> std::sync::mpsc::Receiver<(Vec<u8>, bool)> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut b = Vec::new();
+        let _ = (&mut pipe).take(cap).read_to_end(&mut b);
+        // drain the rest, so that the writer is not stopped by a full pipe
+        let over = std::io::copy(&mut pipe, &mut std::io::sink()).unwrap_or(0) > 0;
+        let _ = tx.send((b, over));
+    });
+    rx
+}
+
+/// Kills a command's whole process group: it and every process it started that did not leave
+/// the group.
+fn kill_group(child: &mut std::process::Child) {
+    #[cfg(unix)]
+    if let Some(pid) = rustix::process::Pid::from_raw(child.id() as i32) {
+        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+    }
+    let _ = child.kill();
+}
+
+/// Runs `argv` in `dir`, waiting at most `timeout` for it to exit and for its output to end.
+/// At the deadline its whole process group is killed and reading stops, even when a process
+/// it left behind (outside the group, too) still holds its output open. An error says what
+/// went wrong — could not start, exit status, timeout, too much output — with the tail of
+/// stderr, and never shows a secret argument.
 pub fn run(argv: &[String], dir: &Path, timeout: Duration) -> Result<Output, String> {
     let shown = display(argv);
     let Some((program, args)) = argv.split_first() else {
         return Err("empty command".into());
     };
+    let timeout = timeout.min(MAX_TIMEOUT);
     let mut cmd = Command::new(program);
     cmd.args(args)
         .current_dir(dir)
@@ -108,38 +146,41 @@ pub fn run(argv: &[String], dir: &Path, timeout: Duration) -> Result<Output, Str
     let mut child = cmd
         .spawn()
         .map_err(|e| format!("`{shown}` could not start: {e}"))?;
-    let mut out_pipe = child.stdout.take().expect("piped stdout");
-    let mut err_pipe = child.stderr.take().expect("piped stderr");
-    let out_thread = std::thread::spawn(move || {
-        let mut b = Vec::new();
-        let _ = out_pipe.read_to_end(&mut b);
-        b
-    });
-    let err_thread = std::thread::spawn(move || {
-        let mut b = Vec::new();
-        let _ = err_pipe.read_to_end(&mut b);
-        b
-    });
+    let out_rx = reader(child.stdout.take().expect("piped stdout"), MAX_STDOUT);
+    let err_rx = reader(child.stderr.take().expect("piped stderr"), 1 << 20);
     let deadline = Instant::now() + timeout;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(s)) => break Some(s),
-            Ok(None) if Instant::now() >= deadline => {
-                #[cfg(unix)]
-                let _ = Command::new("kill")
-                    .args(["-s", "KILL", "--", &format!("-{}", child.id())])
-                    .stderr(Stdio::null())
-                    .status();
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
+    let mut status = None;
+    let (mut stdout, mut stderr) = (None, None);
+    let timed_out = loop {
+        if status.is_none() {
+            match child.try_wait() {
+                Ok(s) => status = s,
+                Err(e) => {
+                    kill_group(&mut child);
+                    return Err(format!("`{shown}`: {e}"));
+                }
             }
-            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-            Err(e) => return Err(format!("`{shown}`: {e}")),
         }
+        if stdout.is_none() {
+            stdout = out_rx.try_recv().ok();
+        }
+        if stderr.is_none() {
+            stderr = err_rx.try_recv().ok();
+        }
+        if status.is_some() && stdout.is_some() && stderr.is_some() {
+            break false;
+        }
+        if Instant::now() >= deadline {
+            kill_group(&mut child);
+            let _ = child.wait();
+            break true;
+        }
+        std::thread::sleep(Duration::from_millis(5));
     };
-    let stdout = out_thread.join().unwrap_or_default();
-    let stderr = tail(&err_thread.join().unwrap_or_default());
+    // what stderr said before the kill, if its pipe closed in time
+    let stderr = stderr
+        .or_else(|| err_rx.recv_timeout(Duration::from_millis(100)).ok())
+        .map_or_else(String::new, |(b, _)| tail(&b));
     let with_stderr = |msg: String| {
         if stderr.is_empty() {
             msg
@@ -147,13 +188,25 @@ pub fn run(argv: &[String], dir: &Path, timeout: Duration) -> Result<Output, Str
             format!("{msg}; stderr ends with:\n{stderr}")
         }
     };
-    match status {
-        None => Err(with_stderr(format!(
-            "`{shown}` timed out after {}",
+    if timed_out {
+        let why = if status.is_some_and(|s| s.success()) {
+            " (it exited, but a process it started still held its output open)"
+        } else {
+            ""
+        };
+        return Err(with_stderr(format!(
+            "`{shown}` timed out after {}{why}",
             humantime::format_duration(timeout)
-        ))),
+        )));
+    }
+    let (stdout, over) = stdout.unwrap_or_default();
+    match status {
         Some(s) if !s.success() => Err(with_stderr(format!("`{shown}` failed ({s})"))),
-        Some(_) => Ok(Output {
+        _ if over => Err(format!(
+            "`{shown}` printed more than {} MiB on stdout",
+            MAX_STDOUT >> 20
+        )),
+        _ => Ok(Output {
             stdout: String::from_utf8(stdout)
                 .map_err(|_| format!("`{shown}` printed something that is not UTF-8"))?,
             stderr_tail: stderr,
@@ -244,5 +297,48 @@ mod tests {
             err.contains("could not start") && err.contains("--token=<redacted>"),
             "{err}"
         );
+    }
+
+    /// A process left behind holding the command's stdout, in its group or out of it, does
+    /// not hold provbase past the deadline.
+    #[cfg(unix)]
+    #[test]
+    fn a_grandchild_holding_stdout_does_not_outlive_the_deadline() {
+        let dir = tempfile::tempdir().unwrap();
+        for script in [
+            "(sleep 30 &); echo A",
+            "setsid sleep 30 & echo A",
+            "sleep 30 & exec sleep 40",
+        ] {
+            let started = Instant::now();
+            let err = run(
+                &s(&["bash", "-c", script]),
+                dir.path(),
+                Duration::from_millis(600),
+            )
+            .unwrap_err();
+            let took = started.elapsed();
+            assert!(took < Duration::from_secs(5), "{script}: took {took:?}");
+            assert!(err.contains("timed out after 600ms"), "{script}: {err}");
+        }
+        let err = run(
+            &s(&["bash", "-c", "(sleep 30 &); echo A"]),
+            dir.path(),
+            Duration::from_millis(600),
+        )
+        .unwrap_err();
+        assert!(err.contains("still held its output open"), "{err}");
+    }
+
+    #[test]
+    fn output_past_the_cap_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = run(
+            &s(&["head", "-c", &(MAX_STDOUT + 10).to_string(), "/dev/zero"]),
+            dir.path(),
+            Duration::from_secs(60),
+        )
+        .unwrap_err();
+        assert!(err.contains("printed more than 64 MiB"), "{err}");
     }
 }
