@@ -28,6 +28,9 @@ pub struct GlobSpec {
 pub struct RunSpec {
     /// The run's name, also its baseline's file stem.
     pub name: String,
+    /// `allow_outside = true`: its globs and files may leave the project's folder (an absolute
+    /// path, `..`, a symbolic link to a folder outside). Default false: that is an error.
+    pub allow_outside: bool,
     /// 1-based line of the run's `name`.
     pub line: usize,
     /// Code the run depends on: drifts only when one of these files changes.
@@ -99,6 +102,8 @@ pub struct SpiceSpec {
     pub metakernel: Option<GlobSpec>,
     /// Kernel globs, recorded after the metakernel's kernels.
     pub kernels: Vec<GlobSpec>,
+    /// The run's `allow_outside`: kernel globs may leave the project's folder.
+    pub allow_outside: bool,
 }
 
 /// A named set of overrides chosen with `--profile` or `PROVBASE_PROFILE`.
@@ -197,6 +202,7 @@ struct RawRun {
     outputs: Vec<Spanned<String>>,
     #[serde(default)]
     outputs_tolerance: BTreeMap<String, Spanned<RawTolerance>>,
+    allow_outside: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -313,6 +319,12 @@ impl Config {
             profiles.insert(name.get_ref().clone(), profile);
         }
 
+        if raw.run.is_empty() {
+            return src.err(
+                0..0,
+                "no `[[run]]`: name at least one run (an empty harness.toml checks nothing, so it cannot pass)",
+            );
+        }
         let mut runs = Vec::new();
         let mut seen = BTreeSet::new();
         for rr in raw.run {
@@ -326,6 +338,7 @@ impl Config {
             if !seen.insert(name.clone()) {
                 return src.err(rr.name.span(), format!("duplicate run name `{name}`"));
             }
+            let allow_outside = rr.allow_outside.unwrap_or(false);
             let params = match &rr.params {
                 None => serde_json::Map::new(),
                 Some(t) => match toml_to_json(
@@ -345,12 +358,16 @@ impl Config {
                     if raw.metakernel.is_none() && raw.kernels.is_empty() {
                         return src.err(sp.span(), "`spice` needs `metakernel` or `kernels`");
                     }
+                    if let Some(m) = &raw.metakernel {
+                        inside(&src, "spice.metakernel", m, allow_outside)?;
+                    }
                     Some(SpiceSpec {
                         metakernel: raw.metakernel.as_ref().map(|m| GlobSpec {
                             pattern: m.get_ref().clone(),
                             line: src.line(m.span().start),
                         }),
-                        kernels: globs(&src, "spice.kernels", &raw.kernels)?,
+                        kernels: globs(&src, "spice.kernels", &raw.kernels, allow_outside)?,
+                        allow_outside,
                     })
                 }
             };
@@ -437,14 +454,15 @@ impl Config {
             }
             runs.push(RunSpec {
                 command,
-                outputs: globs(&src, "outputs", &rr.outputs)?,
+                outputs: globs(&src, "outputs", &rr.outputs, allow_outside)?,
                 outputs_tolerance,
                 name: name.clone(),
+                allow_outside,
                 line: src.line(rr.name.span().start),
-                code: globs(&src, "code", &rr.code)?,
-                static_data: globs(&src, "static_data", &rr.static_data)?,
+                code: globs(&src, "code", &rr.code, allow_outside)?,
+                static_data: globs(&src, "static_data", &rr.static_data, allow_outside)?,
                 params,
-                inputs: globs(&src, "inputs", &rr.inputs)?,
+                inputs: globs(&src, "inputs", &rr.inputs, allow_outside)?,
                 spice,
                 techniques: rr
                     .techniques
@@ -540,12 +558,59 @@ fn checked_folder(src: &Source, b: &Spanned<String>) -> Result<String> {
             format!("`baselines` must be a folder relative to {FILE_NAME}, not `{s}`"),
         );
     }
-    Ok(s.clone())
+    match inside_depth(s) {
+        None => src.err(
+            b.span(),
+            format!("`baselines` = `{s}` leaves the project's folder: keep baselines inside it"),
+        ),
+        Some(0) => src.err(
+            b.span(),
+            format!(
+                "`baselines` = `{s}` is the project's folder itself: name a folder of its own, such as \"baselines\""
+            ),
+        ),
+        Some(_) => Ok(s.clone()),
+    }
 }
 
-fn globs(src: &Source, key: &str, list: &[Spanned<String>]) -> Result<Vec<GlobSpec>> {
+/// How many folders deep a relative path stays inside the folder it starts from, or `None`
+/// when `..` takes it out.
+fn inside_depth(path: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for c in Path::new(path).components() {
+        match c {
+            std::path::Component::Normal(_) => depth += 1,
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => depth = depth.checked_sub(1)?,
+            _ => return None,
+        }
+    }
+    Some(depth)
+}
+
+/// Fails when a path or glob leaves the project's folder and the run did not allow it.
+fn inside(src: &Source, key: &str, g: &Spanned<String>, allow: bool) -> Result<()> {
+    let p = g.get_ref();
+    if allow || (!Path::new(p).is_absolute() && inside_depth(p).is_some()) {
+        return Ok(());
+    }
+    src.err(
+        g.span(),
+        format!(
+            "`{key}`: `{p}` leaves the project's folder; set `allow_outside = true` in the run if it should"
+        ),
+    )
+}
+
+fn globs(
+    src: &Source,
+    key: &str,
+    list: &[Spanned<String>],
+    allow_outside: bool,
+) -> Result<Vec<GlobSpec>> {
     list.iter()
         .map(|g| {
+            inside(src, key, g, allow_outside)?;
             let pattern = g.get_ref();
             if let Err(e) = glob::Pattern::new(pattern) {
                 return src.err(g.span(), format!("`{key}`: bad glob `{pattern}`: {e}"));
@@ -690,10 +755,21 @@ fn strip_rule(src: &Source, entry: &Spanned<toml::Value>) -> Result<StripRule> {
             );
         }
     };
-    match Selector::parse(&path) {
-        Ok(selector) => Ok(StripRule { selector, expect }),
-        Err(e) => src.err(entry.span(), format!("`strip`: {e}")),
+    let selector = match Selector::parse(&path) {
+        Ok(selector) => selector,
+        Err(e) => return src.err(entry.span(), format!("`strip`: {e}")),
+    };
+    // a baseline without these is one that check refuses: accept must never write it
+    for own in crate::manifest::OWN_FIELDS {
+        let at = crate::strip::JsonPath(vec![crate::strip::Segment::Key((*own).to_owned())]);
+        if selector.matches(&at) {
+            return src.err(
+                entry.span(),
+                format!("`strip`: `{path}` would remove the manifest's own `{own}`"),
+            );
+        }
     }
+    Ok(StripRule { selector, expect })
 }
 
 fn policy_entry(
@@ -925,6 +1001,73 @@ timeout = "90s"
                 3,
                 "not a duration",
             ),
+            ("", 1, "no `[[run]]`"),
+            ("[harness]\nbaselines = \"b\"\n", 1, "no `[[run]]`"),
+            (
+                "[harness]\nbaselines = \".\"\n[[run]]\nname = \"a\"\n",
+                2,
+                "is the project's folder itself",
+            ),
+            (
+                "[harness]\nbaselines = \"x/..\"\n[[run]]\nname = \"a\"\n",
+                2,
+                "is the project's folder itself",
+            ),
+            (
+                "[harness]\nbaselines = \"../x\"\n[[run]]\nname = \"a\"\n",
+                2,
+                "leaves the project's folder",
+            ),
+            (
+                "[profile.n]\nbaselines = \"b/../../x\"\n[[run]]\nname = \"a\"\n",
+                2,
+                "leaves the project's folder",
+            ),
+            (
+                "[harness]\nstrip = [\"format_version\"]\n[[run]]\nname = \"a\"\n",
+                2,
+                "would remove the manifest's own `format_version`",
+            ),
+            (
+                "[harness]\nstrip = [\"**\"]\n[[run]]\nname = \"a\"\n",
+                2,
+                "would remove the manifest's own",
+            ),
+            (
+                "[harness]\nstrip = [{ path = \"dig*\" }]\n[[run]]\nname = \"a\"\n",
+                2,
+                "own `digest`",
+            ),
+            (
+                "[harness]\nstrip = [\"*\"]\n[[run]]\nname = \"a\"\n",
+                2,
+                "own `format_version`",
+            ),
+            (
+                "[[run]]\nname = \"a\"\nstatic_data = [\"/etc/passwd\"]\n",
+                3,
+                "`static_data`: `/etc/passwd` leaves the project's folder; set `allow_outside = true`",
+            ),
+            (
+                "[[run]]\nname = \"a\"\ncode = [\"src/../../x/**\"]\n",
+                3,
+                "leaves the project's folder",
+            ),
+            (
+                "[[run]]\nname = \"a\"\nspice = { metakernel = \"../k.tm\" }\n",
+                3,
+                "`spice.metakernel`: `../k.tm` leaves",
+            ),
+            (
+                "[[run]]\nname = \"a\"\nhardware = false\n\ninputs = [\"../in\"]\n",
+                5,
+                "`inputs`",
+            ),
+            (
+                "[[run]]\nname = \"a\"\noutputs = [\"/tmp/o\"]\n",
+                3,
+                "`outputs`",
+            ),
             (
                 "[[run]]\nname = \"a\"\n\ncommand = [\"x\"]\ntimeout = \"9223372036854775807s\"\n",
                 5,
@@ -953,6 +1096,15 @@ timeout = "90s"
                 "{text:?} gave {msg}"
             );
         }
+    }
+
+    #[test]
+    fn leaving_the_project_is_an_opt_in_per_run() {
+        let text = "[harness]\nbaselines = \"./provenance/base\"\n[[run]]\nname = \"a\"\nallow_outside = true\nstatic_data = [\"/etc/hostname\", \"../data/*.csv\"]\ncode = [\"src/../lib/**\"]\n";
+        let cfg = Config::parse(text, Path::new("/repo/harness.toml")).unwrap();
+        assert!(cfg.runs[0].allow_outside);
+        assert_eq!(cfg.runs[0].static_data.len(), 2);
+        assert_eq!(cfg.baselines, "./provenance/base");
     }
 
     #[test]

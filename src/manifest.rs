@@ -8,6 +8,9 @@ use std::time::SystemTime;
 /// The manifest format this provbase writes and reads.
 pub const FORMAT_VERSION: u64 = 1;
 
+/// The fields every manifest must keep: no strip selector may remove them.
+pub const OWN_FIELDS: &[&str] = &["format_version", "run", "digest"];
+
 /// Now, as `pipeline_run_iso8601` records it: UTC, whole seconds, `Z`.
 pub fn now_iso8601() -> String {
     humantime::format_rfc3339_seconds(SystemTime::now()).to_string()

@@ -140,6 +140,7 @@ impl Session {
             "code",
             &|p| self.facts.git_ignores(p),
             self.facts.cache_enabled(),
+            run.allow_outside,
         )
         .map_err(|m| Self::err(run, m))?;
         code.insert(
@@ -152,6 +153,7 @@ impl Session {
             "static_data",
             &|_| false,
             self.facts.cache_enabled(),
+            run.allow_outside,
         )
         .map_err(|m| Self::err(run, m))?;
         let static_data_hashes = self.hashes(run, &static_files, since_ns)?;
@@ -176,6 +178,7 @@ impl Session {
                 "inputs",
                 &|_| false,
                 self.facts.cache_enabled(),
+                run.allow_outside,
             )
             .map_err(|m| Self::err(run, m))?;
             m["inputs"] = Value::Object(self.hashes(run, &inputs, since_ns)?);
@@ -224,6 +227,7 @@ impl Session {
             "outputs",
             &|_| false,
             self.facts.cache_enabled(),
+            run.allow_outside,
         )
         .map_err(|m| Self::err(run, m))?;
         let mut out = Map::new();

@@ -19,13 +19,31 @@ pub struct Matched {
 /// stands for every file under it (so `src/nav/**` and `src/nav` both mean all of `src/nav`).
 /// Every glob must match at least one file; `skip` may drop files (for example those git
 /// ignores), and a glob whose every match is dropped fails as well.
+///
+/// Unless `outside` allows it, every file must stay inside `root`: a glob match or a symbolic
+/// link (the match itself, or one met while walking a folder) that leads out of it is an error.
 pub fn expand(
     root: &Path,
     globs: &[GlobSpec],
     key: &str,
     skip: &dyn Fn(&Path) -> bool,
     stamps: bool,
+    outside: bool,
 ) -> Result<Vec<Matched>, String> {
+    let Some(root_text) = root.to_str() else {
+        return Err(format!(
+            "the project's folder {} has a name that is not UTF-8: `{key}` globs cannot name files under it (move or rename the folder)",
+            root.display()
+        ));
+    };
+    let boundary = if outside {
+        None
+    } else {
+        Some(
+            root.canonicalize()
+                .map_err(|e| format!("cannot read {}: {e}", root.display()))?,
+        )
+    };
     let opts = glob::MatchOptions {
         case_sensitive: true,
         require_literal_separator: true,
@@ -39,11 +57,7 @@ pub fn expand(
         let full = if Path::new(pattern).is_absolute() {
             pattern.to_owned()
         } else {
-            format!(
-                "{}/{}",
-                glob::Pattern::escape(&root.to_string_lossy()),
-                pattern
-            )
+            format!("{}/{}", glob::Pattern::escape(root_text), pattern)
         };
         let paths = glob::glob_with(&full, opts).map_err(|e| {
             format!(
@@ -56,7 +70,15 @@ pub fn expand(
             let path =
                 entry.map_err(|e| format!("cannot read {}: {}", e.path().display(), e.error()))?;
             let mut found = Vec::new();
-            walk_with(&path, &mut found, stamps)
+            if let Some(b) = &boundary {
+                check_inside(&path, b).map_err(|e| {
+                    format!(
+                        "`{key}` glob `{}` (harness.toml line {}): {e}",
+                        g.pattern, g.line
+                    )
+                })?;
+            }
+            walk_with(&path, &mut found, stamps, boundary.as_deref())
                 .map_err(|e| format!("cannot read {}: {e}", rel_of(root, &path)))?;
             for (file, stamp) in found {
                 if !skip(&file) {
@@ -80,6 +102,79 @@ pub fn expand(
     Ok(out)
 }
 
+/// Fails when `path`, its symbolic links followed, is not under `boundary` (a canonical path).
+fn check_inside(path: &Path, boundary: &Path) -> std::io::Result<()> {
+    let real = match path.canonicalize() {
+        Ok(r) => r,
+        // a broken link: the walk says so
+        Err(_) => return Ok(()),
+    };
+    if real.starts_with(boundary) {
+        return Ok(());
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::PermissionDenied,
+        format!(
+            "{} leads to {}, outside the project's folder; set `allow_outside = true` in the run if it should",
+            path.display(),
+            real.display()
+        ),
+    ))
+}
+
+/// A relative path's bytes as a manifest key. Valid UTF-8 without a backslash is written as it
+/// is; otherwise, as git quotes paths, `\` stands for a backslash and `\xHH` for a byte that is
+/// not UTF-8, so two files never share a key and the key gives back the bytes
+/// ([`unescape_name`]).
+pub fn escape_name(bytes: &[u8]) -> String {
+    if let Ok(s) = std::str::from_utf8(bytes)
+        && !s.contains('\\')
+    {
+        return s.to_owned();
+    }
+    let mut out = String::with_capacity(bytes.len() + 8);
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if c == '\\' {
+                out.push_str("\\\\");
+            } else {
+                out.push(c);
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The bytes of a name written by [`escape_name`]; `None` when it is not such a name.
+pub fn unescape_name(name: &str) -> Option<Vec<u8>> {
+    let b = name.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'\\' {
+            out.push(b[i]);
+            i += 1;
+            continue;
+        }
+        match b.get(i + 1) {
+            Some(b'\\') => {
+                out.push(b'\\');
+                i += 2;
+            }
+            Some(b'x') => {
+                let hex = std::str::from_utf8(b.get(i + 2..i + 4)?).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 4;
+            }
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
 fn rel_of(root: &Path, path: &Path) -> String {
     // a byte prefix, not a component-by-component comparison: the walk built `path` from `root`
     let (r, p) = (
@@ -88,19 +183,16 @@ fn rel_of(root: &Path, path: &Path) -> String {
     );
     let rel = match p.strip_prefix(r) {
         Some([b'/' | b'\\', rest @ ..]) => rest,
-        _ => {
-            return path
-                .strip_prefix(root)
-                .unwrap_or(path)
-                .to_string_lossy()
-                .replace('\\', "/");
-        }
+        _ => path
+            .strip_prefix(root)
+            .unwrap_or(path)
+            .as_os_str()
+            .as_encoded_bytes(),
     };
-    let s = String::from_utf8_lossy(rel);
     if cfg!(windows) {
-        s.replace('\\', "/")
+        String::from_utf8_lossy(rel).replace('\\', "/")
     } else {
-        s.into_owned()
+        escape_name(rel)
     }
 }
 
@@ -122,11 +214,17 @@ pub fn walk_stamped(
     path: &Path,
     out: &mut Vec<(PathBuf, Option<crate::cache::Stamp>)>,
 ) -> std::io::Result<()> {
-    walk_with(path, out, true)
+    walk_with(path, out, true, None)
 }
 
 /// Like [`walk_stamped`]; `stamps` false leaves the stat data out (nothing will use it).
-fn walk_with(path: &Path, out: &mut Vec<Stamped>, stamps: bool) -> std::io::Result<()> {
+/// `boundary`: a canonical folder that no symbolic link met on the way may lead out of.
+fn walk_with(
+    path: &Path,
+    out: &mut Vec<Stamped>,
+    stamps: bool,
+    boundary: Option<&Path>,
+) -> std::io::Result<()> {
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
         Err(e) if std::fs::symlink_metadata(path).is_ok() => {
@@ -140,7 +238,7 @@ fn walk_with(path: &Path, out: &mut Vec<Stamped>, stamps: bool) -> std::io::Resu
     if meta.is_file() {
         out.push((path.to_owned(), Some(crate::cache::Stamp::of(&meta))));
     } else if meta.is_dir() {
-        walk_dir(path, out, stamps)?;
+        walk_dir(path, out, stamps, boundary)?;
     }
     Ok(())
 }
@@ -149,7 +247,12 @@ type Stamped = (PathBuf, Option<crate::cache::Stamp>);
 
 /// Walks a folder tree on several threads: each takes a folder, reads it, stats its files
 /// relative to it, and hands its subfolders back.
-fn walk_dir(dir: &Path, out: &mut Vec<Stamped>, stamps: bool) -> std::io::Result<()> {
+fn walk_dir(
+    dir: &Path,
+    out: &mut Vec<Stamped>,
+    stamps: bool,
+    boundary: Option<&Path>,
+) -> std::io::Result<()> {
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
     let queue = Mutex::new(vec![dir.to_owned()]);
@@ -171,7 +274,8 @@ fn walk_dir(dir: &Path, out: &mut Vec<Stamped>, stamps: bool) -> std::io::Result
                             continue;
                         };
                         let mut subdirs = Vec::new();
-                        if let Err(e) = read_one_dir(&d, &mut mine, &mut subdirs, stamps) {
+                        if let Err(e) = read_one_dir(&d, &mut mine, &mut subdirs, stamps, boundary)
+                        {
                             failed
                                 .lock()
                                 .unwrap_or_else(|e| e.into_inner())
@@ -206,6 +310,7 @@ fn read_one_dir(
     out: &mut Vec<Stamped>,
     subdirs: &mut Vec<PathBuf>,
     stamps: bool,
+    boundary: Option<&Path>,
 ) -> std::io::Result<()> {
     if dir.file_name().is_some_and(|n| n == ".git") {
         return Ok(());
@@ -228,7 +333,10 @@ fn read_one_dir(
         } else if t.is_dir() {
             subdirs.push(p);
         } else if t.is_symlink() {
-            walk_with(&p, out, stamps).map_err(|err| context(err, &p))?;
+            if let Some(b) = boundary {
+                check_inside(&p, b)?;
+            }
+            walk_with(&p, out, stamps, boundary).map_err(|err| context(err, &p))?;
         }
     }
     Ok(())
@@ -270,15 +378,24 @@ mod tests {
             "static_data",
             &|_| false,
             true,
+            false,
         )
         .unwrap();
         let rels: Vec<&str> = got.iter().map(|m| m.rel.as_str()).collect();
         assert_eq!(rels, ["cfg/config_220_body.yaml", "cfg/config_400_a.yaml"]);
-        let deep = expand(root, &[spec("cfg/**/*.yaml")], "code", &|_| false, true).unwrap();
+        let deep = expand(
+            root,
+            &[spec("cfg/**/*.yaml")],
+            "code",
+            &|_| false,
+            true,
+            false,
+        )
+        .unwrap();
         assert_eq!(deep.len(), 4);
         // a folder, or `folder/**`, stands for every file under it
         for pattern in ["cfg/**", "cfg", "cfg/sub"] {
-            let got = expand(root, &[spec(pattern)], "code", &|_| false, true).unwrap();
+            let got = expand(root, &[spec(pattern)], "code", &|_| false, true, false).unwrap();
             assert_eq!(
                 got.len(),
                 if pattern == "cfg/sub" { 1 } else { 4 },
@@ -290,6 +407,7 @@ mod tests {
             &[spec("cfg/**")],
             "code",
             &|p| p.ends_with("config_400_a.yaml"),
+            false,
             false,
         )
         .unwrap();
@@ -306,6 +424,7 @@ mod tests {
             "static_data",
             &|_| false,
             true,
+            false,
         )
         .unwrap_err();
         assert_eq!(
@@ -313,7 +432,7 @@ mod tests {
             "no file matches `static_data` glob `cfg/*.yaml` (harness.toml line 7)"
         );
         // an empty folder is not a match
-        let err = expand(dir.path(), &[spec("cfg")], "code", &|_| false, true).unwrap_err();
+        let err = expand(dir.path(), &[spec("cfg")], "code", &|_| false, true, false).unwrap_err();
         assert!(err.contains("no file matches"));
     }
 
@@ -328,6 +447,7 @@ mod tests {
             "static_data",
             &|_| false,
             true,
+            false,
         )
         .unwrap_err();
         assert!(
@@ -345,6 +465,98 @@ mod tests {
         assert_eq!(
             sha256_file(&p).unwrap(),
             crate::canonical::sha256_tagged(&data)
+        );
+    }
+
+    /// Names that are not UTF-8 get keys of their own that give back their bytes; a name
+    /// holding a backslash cannot collide with an escaped one.
+    #[cfg(unix)]
+    #[test]
+    fn names_that_are_not_utf8_keep_their_bytes() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir(root.join("data")).unwrap();
+        let names: [&[u8]; 4] = [b"x\xff.txt", b"x\xfe.txt", b"x\\xFF.txt", b"plain.txt"];
+        for n in names {
+            let p = root.join("data").join(std::ffi::OsStr::from_bytes(n));
+            std::fs::write(p, n).unwrap();
+        }
+        let got = expand(
+            root,
+            &[spec("data")],
+            "static_data",
+            &|_| false,
+            true,
+            false,
+        )
+        .unwrap();
+        let keys: std::collections::BTreeSet<&str> = got.iter().map(|m| m.rel.as_str()).collect();
+        assert_eq!(keys.len(), 4, "{keys:?}");
+        assert!(keys.contains("data/x\\xFF.txt"), "{keys:?}");
+        assert!(keys.contains("data/x\\\\xFF.txt"), "{keys:?}");
+        assert!(keys.contains("data/plain.txt"));
+        for m in &got {
+            let back = unescape_name(&m.rel).unwrap();
+            assert_eq!(
+                back,
+                m.abs.strip_prefix(root).unwrap().as_os_str().as_bytes()
+            );
+        }
+        for odd in ["a\\", "a\\q", "a\\xZ1", "a\\x4"] {
+            assert_eq!(unescape_name(odd), None, "{odd}");
+        }
+    }
+
+    /// A project in a folder whose name is not UTF-8 is told so, not "no file matches".
+    #[cfg(unix)]
+    #[test]
+    fn a_root_that_is_not_utf8_is_named() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join(std::ffi::OsStr::from_bytes(b"proj\xff"));
+        std::fs::create_dir_all(root.join("cfg")).unwrap();
+        std::fs::write(root.join("cfg/a.yaml"), "a").unwrap();
+        let err = expand(&root, &[spec("cfg")], "code", &|_| false, true, false).unwrap_err();
+        assert!(err.contains("is not UTF-8"), "{err}");
+    }
+
+    /// A symbolic link out of the project, matched or met inside a folder, is an error unless
+    /// the run allows it.
+    #[cfg(unix)]
+    #[test]
+    fn links_out_of_the_project_need_allow_outside() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.txt"), "s").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir(root.join("data")).unwrap();
+        std::fs::write(root.join("data/a.txt"), "a").unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.join("data/ext")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret.txt"), root.join("top.txt"))
+            .unwrap();
+        for pattern in ["data", "top.txt", "data/ext/*.txt"] {
+            let err =
+                expand(root, &[spec(pattern)], "inputs", &|_| false, true, false).unwrap_err();
+            assert!(
+                err.contains("outside the project's folder"),
+                "{pattern}: {err}"
+            );
+            let ok = expand(root, &[spec(pattern)], "inputs", &|_| false, true, true).unwrap();
+            assert!(!ok.is_empty());
+        }
+        // a link that stays inside is fine
+        std::os::unix::fs::symlink(root.join("data/a.txt"), root.join("inner.txt")).unwrap();
+        assert!(
+            expand(
+                root,
+                &[spec("inner.txt")],
+                "inputs",
+                &|_| false,
+                true,
+                false
+            )
+            .is_ok()
         );
     }
 }

@@ -343,7 +343,14 @@ pub fn collect(
         }
     }
     if !spec.kernels.is_empty() {
-        for m in super::files::expand(root, &spec.kernels, "spice.kernels", &|_| false, false)? {
+        for m in super::files::expand(
+            root,
+            &spec.kernels,
+            "spice.kernels",
+            &|_| false,
+            false,
+            spec.allow_outside,
+        )? {
             out.push(entry(&m.rel, &m.abs)?);
         }
     }
