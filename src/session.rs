@@ -354,11 +354,26 @@ impl Session {
     }
 
     /// Writes a run's baseline if its bytes would change, atomically and under the folder's lock.
+    ///
+    /// Two accepts never lose an update: the baseline is read before collecting, and when it
+    /// changed by the time this accept writes (another accept wrote it meanwhile), nothing is
+    /// written and the error says so. Temporary files of a killed accept are removed.
     pub fn accept(&self, run: &RunSpec) -> Result<Accepted> {
+        let path = self.config.baseline_path(&run.name);
+        let before = read_if_exists(&path)?;
         let current = self.stripped(run)?;
         let bytes = crate::canonical::pretty_bytes(&current);
-        let path = self.config.baseline_path(&run.name);
-        let _lock = store::Lock::acquire(&self.config.baselines_dir())?;
+        let lock = store::Lock::acquire(&self.config.baselines_dir())?;
+        if let Some(dir) = path.parent() {
+            store::remove_stale_temp_files(dir, &lock);
+        }
+        let now = read_if_exists(&path)?;
+        if now != before && now.as_deref() != Some(&bytes[..]) {
+            return Err(Error::Baseline {
+                path,
+                problem: "changed while this accept was collecting (another accept wrote it): nothing was written; check, then accept again".into(),
+            });
+        }
         Ok(if store::write_if_changed(&path, &bytes)? {
             Accepted::Written
         } else {
@@ -393,5 +408,14 @@ impl Session {
             .iter()
             .filter(|r| names.is_empty() || names.contains(&r.name))
             .collect())
+    }
+}
+
+/// A file's bytes, or `None` when it does not exist.
+fn read_if_exists(path: &std::path::Path) -> Result<Option<Vec<u8>>> {
+    match std::fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io(path, e)),
     }
 }

@@ -122,20 +122,55 @@ impl Lock {
     }
 }
 
+/// The prefix and suffix of provbase's temporary files: `.provbase-XXXXXX.tmp`, which a
+/// `*.tmp` line in `.gitignore` covers.
+pub const TEMP_PREFIX: &str = ".provbase-";
+/// See [`TEMP_PREFIX`].
+pub const TEMP_SUFFIX: &str = ".tmp";
+
+/// Who may read a file that provbase writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// A new file follows the umask (0666 less the umask); a rewritten one keeps its mode.
+    Shared,
+    /// Owner only (0600): files that hold environment values (bundles).
+    Private,
+}
+
 /// Writes `bytes` to `path` unless the file already holds exactly those bytes (then it is left
 /// alone, mtime included). The write is atomic: a temporary file in the same folder, synced,
-/// then renamed over the old one. Returns whether it wrote.
+/// then renamed over the old one. A new file follows the umask; a rewritten one keeps its mode.
+/// Returns whether it wrote.
 pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<bool> {
+    write_if_changed_as(path, bytes, Mode::Shared)
+}
+
+/// [`write_if_changed`] with the file's [`Mode`].
+pub fn write_if_changed_as(path: &Path, bytes: &[u8], mode: Mode) -> Result<bool> {
     if std::fs::read(path).is_ok_and(|old| old == bytes) {
         return Ok(false);
     }
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".provbase-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, e))?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(TEMP_PREFIX).suffix(TEMP_SUFFIX);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // given to open(2), so the umask applies as it does to any new file
+        let bits = match mode {
+            Mode::Shared => 0o666,
+            Mode::Private => 0o600,
+        };
+        builder.permissions(std::fs::Permissions::from_mode(bits));
+    }
+    let mut tmp = builder.tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
+    if mode == Mode::Shared
+        && let Ok(old) = std::fs::metadata(path)
+    {
+        std::fs::set_permissions(tmp.path(), old.permissions())
+            .map_err(|e| Error::io(tmp.path(), e))?;
+    }
     tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
     tmp.as_file()
         .sync_all()
@@ -161,6 +196,28 @@ pub fn list(dir: &Path) -> Result<Vec<PathBuf>> {
     }
     out.sort();
     Ok(out)
+}
+
+/// Removes provbase's temporary files left in `dir` by a write that was killed before its
+/// rename. Only under the folder's [`Lock`]: no other writer is between create and rename.
+/// Returns the files removed.
+pub fn remove_stale_temp_files(dir: &Path, _lock: &Lock) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut removed = Vec::new();
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name.starts_with(TEMP_PREFIX)
+            && name.ends_with(TEMP_SUFFIX)
+            && e.file_type().is_ok_and(|t| t.is_file())
+            && std::fs::remove_file(e.path()).is_ok()
+        {
+            removed.push(e.path());
+        }
+    }
+    removed
 }
 
 /// Baseline files that no run owns.

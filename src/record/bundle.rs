@@ -24,7 +24,8 @@ fn canonical_line(v: &Value) -> Vec<u8> {
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
     let p = dir.join(name);
-    crate::store::write_if_changed(&p, bytes)?;
+    // a bundle holds environment values and the state of the tree: owner only
+    crate::store::write_if_changed_as(&p, bytes, crate::store::Mode::Private)?;
     Ok(p)
 }
 

@@ -6,6 +6,7 @@ mod ci_files;
 mod cli;
 mod collectors;
 mod explain;
+mod faults;
 mod git_status;
 mod harness;
 mod outputs;

@@ -1,0 +1,173 @@
+//! Faults and hostile input: concurrent accepts, killed writes, file modes, prune's reach.
+
+use crate::project::{Project, hermetic};
+use std::time::{Duration, Instant};
+
+/// The external command sleeps while a marker file exists (removing it), so that one accept
+/// can be held between collecting and writing.
+const SLOW: &str = r#"[[run]]
+name = "r"
+hardware = false
+static_data = ["data.txt"]
+
+[run.external.gate]
+command = ["sh", "-c", "if [ -f slow ]; then rm slow; sleep 3; fi; echo '{}'"]
+"#;
+
+#[test]
+fn two_accepts_never_lose_an_update() {
+    let p = Project::new();
+    p.file("harness.toml", SLOW).file("data.txt", "v: 2\n");
+    p.file("slow", "");
+    let mut a = std::process::Command::new(env!("CARGO_BIN_EXE_provbase"));
+    hermetic(a.arg("accept").current_dir(p.path()));
+    let a = a
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A has hashed data.txt once the gate removed its marker
+    let started = Instant::now();
+    while p.join("slow").exists() {
+        assert!(started.elapsed() < Duration::from_secs(30));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    p.file("data.txt", "v: 3\n");
+    let (code, _, err) = p.run(&["accept"]);
+    assert_eq!(code, 0, "{err}");
+    let written_by_b = p.baseline_of("r");
+    let a = a.wait_with_output().unwrap();
+    let a_err = String::from_utf8_lossy(&a.stderr);
+    assert_eq!(a.status.code(), Some(1), "A must refuse: {a_err}");
+    assert!(
+        a_err.contains("changed while this accept was collecting"),
+        "{a_err}"
+    );
+    assert_eq!(p.baseline_of("r"), written_by_b, "B's update is kept");
+    assert_eq!(p.run(&["check"]).0, 0, "the baseline is today's data");
+}
+
+#[test]
+fn a_killed_accepts_temporary_files_are_removed_by_the_next() {
+    let p = Project::new();
+    p.file(
+        "harness.toml",
+        "[[run]]\nname = \"r\"\nhardware = false\nparams = { a = 1 }\n",
+    );
+    p.file("baselines/.provbase-k1Ll3d.tmp", "{\"half\": ");
+    p.file("baselines/.provbase-Zz9.tmp", "");
+    p.file("baselines/keep.tmp", "not ours");
+    assert_eq!(p.run(&["accept"]).0, 0);
+    let mut left: Vec<String> = std::fs::read_dir(p.join("baselines"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["keep.tmp", "r.json"]);
+}
+
+#[cfg(unix)]
+fn mode(p: &Project, rel: &str) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p.join(rel)).unwrap().permissions().mode() & 0o777
+}
+
+/// A new baseline follows the umask; a rewritten one keeps its mode.
+#[cfg(unix)]
+#[test]
+fn baselines_follow_the_umask_and_keep_their_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let p = Project::new();
+    p.file(
+        "harness.toml",
+        "[[run]]\nname = \"r\"\nhardware = false\nstatic_data = [\"d\"]\n",
+    )
+    .file("d", "1");
+    let accept_with_umask = |umask: &str| {
+        let mut cmd = std::process::Command::new("sh");
+        cmd.args(["-c", &format!("umask {umask} && exec \"$0\" accept")])
+            .arg(env!("CARGO_BIN_EXE_provbase"));
+        let out = hermetic(cmd.current_dir(p.path())).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    accept_with_umask("022");
+    assert_eq!(mode(&p, "baselines/r.json"), 0o644);
+    std::fs::set_permissions(
+        p.join("baselines/r.json"),
+        std::fs::Permissions::from_mode(0o664),
+    )
+    .unwrap();
+    p.file("d", "2");
+    accept_with_umask("077");
+    assert!(p.baseline_of("r").contains("\"d\""));
+    assert_eq!(
+        mode(&p, "baselines/r.json"),
+        0o664,
+        "a rewrite keeps the mode"
+    );
+    std::fs::remove_file(p.join("baselines/r.json")).unwrap();
+    accept_with_umask("027");
+    assert_eq!(mode(&p, "baselines/r.json"), 0o640);
+}
+
+/// prune deletes only files that are provbase baselines, and says what it skipped.
+#[test]
+fn prune_deletes_only_baselines() {
+    let p = Project::new();
+    p.file(
+        "harness.toml",
+        "[[run]]\nname = \"old\"\nhardware = false\nparams = { a = 1 }\n",
+    );
+    assert_eq!(p.run(&["accept"]).0, 0);
+    p.file(
+        "harness.toml",
+        "[[run]]\nname = \"new\"\nhardware = false\nparams = { a = 1 }\n",
+    );
+    p.file("baselines/package.json", "{\"name\": \"web\"}\n");
+    p.file("baselines/tsconfig.json", "{ not json\n");
+    let (code, out, err) = p.run(&["prune", "--yes"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("removed baselines/old.json"), "{out}");
+    assert!(
+        out.contains("skipped baselines/package.json: not a provbase baseline"),
+        "{out}"
+    );
+    assert!(out.contains("skipped baselines/tsconfig.json"), "{out}");
+    assert!(!p.join("baselines/old.json").exists());
+    assert_eq!(p.read("baselines/package.json"), "{\"name\": \"web\"}\n");
+    assert!(p.join("baselines/tsconfig.json").exists());
+    // a baselines folder that is the project's root is refused before anything is touched
+    p.file(
+        "harness.toml",
+        "[harness]\nbaselines = \".\"\n[[run]]\nname = \"new\"\nparams = { a = 1 }\n",
+    );
+    let (code, _, err) = p.run(&["prune", "--yes"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("harness.toml:2:"), "{err}");
+    assert!(p.join("baselines/package.json").exists());
+}
+
+/// A pipeline command that leaves a process holding its output fails at its timeout instead
+/// of waiting for that process.
+#[test]
+fn a_command_with_a_grandchild_holding_stdout_fails_at_its_timeout() {
+    let p = Project::new();
+    p.file(
+        "harness.toml",
+        "[[run]]\nname = \"r\"\nhardware = false\ncommand = [\"bash\", \"-c\", \"(sleep 60 &); echo A\"]\ntimeout = \"2s\"\n\n[run.external.x]\ncommand = [\"echo\", \"{}\"]\n",
+    );
+    let started = Instant::now();
+    let (code, _, err) = p.run(&["accept"]);
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("timed out after 2s"), "{err}");
+    assert!(err.contains("harness.toml line 4"), "{err}");
+}
