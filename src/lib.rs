@@ -74,6 +74,7 @@ pub mod explain;
 pub mod harness;
 pub mod manifest;
 pub mod record;
+pub mod redact;
 pub mod report;
 pub mod schema;
 pub mod session;

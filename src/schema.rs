@@ -65,7 +65,7 @@ enum Output {
     Json { json: Value },
 }
 
-/// An environment variable: its value, `"<redacted>"`, `{"unset": true}`, or unavailable.
+/// An environment variable: its value (secrets in it redacted), `"<redacted:…>"`, `{"unset": true}`, or unavailable.
 #[derive(JsonSchema)]
 #[schemars(untagged)]
 enum EnvValue {

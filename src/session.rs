@@ -157,12 +157,14 @@ impl Session {
         )
         .map_err(|m| Self::err(run, m))?;
         let static_data_hashes = self.hashes(run, &static_files, since_ns)?;
+        let mut params = Value::Object(run.params.clone());
+        crate::redact::scrub_json(&mut params);
         // moved in, not through `json!`, which would copy the maps (100,000 entries, say)
         let mut m = json!({
             "format_version": FORMAT_VERSION,
             "run": run.name,
             "pipeline_run_iso8601": manifest::now_iso8601(),
-            "params": run.params,
+            "params": params,
             "runtime": self.runtime(run),
             "environment": crate::collect::environment::collect(&run.env),
         });

@@ -5,7 +5,12 @@ use crate::error::{Error, Result};
 use crate::record::bundle::{Source, bundle};
 use crate::record::runs::Resolved;
 
-pub(super) fn run(cli: &Cli, dir: &std::path::Path, run: Option<&str>) -> Result<u8> {
+pub(super) fn run(
+    cli: &Cli,
+    dir: &std::path::Path,
+    run: Option<&str>,
+    untracked_contents: bool,
+) -> Result<u8> {
     let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
     let out_abs = cwd.join(dir);
     let session = match cli.optional_session()? {
@@ -25,11 +30,16 @@ pub(super) fn run(cli: &Cli, dir: &std::path::Path, run: Option<&str>) -> Result
         _ => None,
     };
     let written = if let (Some(s), Some(spec)) = (&session, configured) {
-        bundle(&root, &out_abs, Source::Configured(s, spec))?
+        bundle(
+            &root,
+            &out_abs,
+            Source::Configured(s, spec),
+            untracked_contents,
+        )?
     } else {
         let reference = run.unwrap_or("#1");
         match crate::record::resolve(&root, &cwd, reference)? {
-            Resolved::Run(r) => bundle(&root, &out_abs, Source::Recorded(&r))?,
+            Resolved::Run(r) => bundle(&root, &out_abs, Source::Recorded(&r), untracked_contents)?,
             Resolved::File(p, _) => {
                 return Err(Error::Usage(format!(
                     "{}: bundle takes a run, not a file",

@@ -108,6 +108,10 @@ enum Command {
         /// configured run, else the newest recorded run]
         #[arg(long)]
         run: Option<String>,
+        /// Put untracked files' contents into git.diff (by default they are listed by name
+        /// and hash in untracked.txt; files git ignores never are)
+        #[arg(long)]
+        untracked_contents: bool,
     },
     /// Check embedded digests and listed hashes of baselines, runs and bundles
     Verify {
@@ -218,7 +222,11 @@ pub fn run() -> ExitCode {
             command: command.clone(),
         }),
         Command::Runs => runs::run(&cli),
-        Command::Bundle { dir, run } => bundle::run(&cli, dir, run.as_deref()),
+        Command::Bundle {
+            dir,
+            run,
+            untracked_contents,
+        } => bundle::run(&cli, dir, run.as_deref(), *untracked_contents),
         Command::Verify { files } => verify::run(files),
         Command::Export { in_toto, run } => export::run(&cli, *in_toto, run),
         Command::List => list::run(&cli),

@@ -21,25 +21,10 @@ pub struct Output {
     pub stderr_tail: String,
 }
 
-/// Whether an argument or variable name looks like it holds a secret.
+/// Whether an argument or variable name looks like it holds a secret
+/// ([`crate::redact::secret_variable`]).
 pub fn looks_secret(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    [
-        "TOKEN",
-        "SECRET",
-        "PASSWORD",
-        "PASSWD",
-        "PASSPHRASE",
-        "KEY",
-        "CREDENTIAL",
-        "AUTH",
-        "COOKIE",
-        "SESSION",
-        "PRIVATE",
-        "SIGNATURE",
-    ]
-    .iter()
-    .any(|w| upper.contains(w))
+    crate::redact::secret_variable(name)
 }
 
 /// A command line as it may be shown: the value of `--token=…`, of `--password X` and of any
@@ -67,6 +52,10 @@ pub fn redact_args(args: &[String]) -> Vec<String> {
         }
         if a.contains("://") {
             out.push(super::git::sanitize_url(a));
+            continue;
+        }
+        if crate::redact::secret_value(a) {
+            out.push("<redacted>".to_owned());
             continue;
         }
         out.push(a.clone());

@@ -1,7 +1,9 @@
 //! The `environment` section: only the variables a run names in `env = [...]`, plus a
 //! built-in set known to change numerical results. A variable whose name looks like a secret
-//! is recorded as `"<redacted>"` (its presence stays visible, its value never reaches a file);
-//! a named variable that is unset is recorded as `{"unset": true}`.
+//! is recorded as its keyed hash (`"<redacted:…>"`: its presence and its changes stay visible,
+//! its value never reaches a file), and so is a token-shaped value under any name; URLs in a
+//! value lose their credentials ([`crate::redact`]). A named variable that is unset is recorded
+//! as `{"unset": true}`.
 
 use super::command::looks_secret;
 use serde_json::{Map, Value, json};
@@ -31,20 +33,20 @@ pub fn is_builtin(name: &str) -> bool {
         .any(|b| glob::Pattern::new(b).is_ok_and(|g| g.matches(name)))
 }
 
-/// The value recorded in place of a secret.
-pub const REDACTED: &str = "<redacted>";
-
 fn record(name: &str, value: Option<std::ffi::OsString>) -> Value {
     match value {
         None => json!({ "unset": true }),
-        Some(_) if looks_secret(name) => json!(REDACTED),
+        Some(v) if looks_secret(name) => json!(crate::redact::keyed(v.as_encoded_bytes())),
         Some(v) => match v.into_string() {
-            Ok(s) => json!(
-                s.split(':')
-                    .map(super::git::home_relative)
-                    .collect::<Vec<_>>()
-                    .join(":")
-            ),
+            Ok(s) => {
+                let s = crate::redact::scrub_str(&s);
+                json!(
+                    s.split(':')
+                        .map(super::git::home_relative)
+                        .collect::<Vec<_>>()
+                        .join(":")
+                )
+            }
             Err(_) => super::git::unavailable("not UTF-8"),
         },
     }
@@ -119,8 +121,13 @@ mod tests {
         assert_eq!(got["NCCL_DEBUG"], "INFO");
         assert_eq!(got["NCCL_IB_DISABLE"], "1");
         assert_eq!(got["MY_SETTING"], "x");
-        assert_eq!(got["HF_TOKEN"], REDACTED);
-        assert_eq!(got["AWS_SECRET_ACCESS_KEY"], REDACTED);
+        for k in ["HF_TOKEN", "AWS_SECRET_ACCESS_KEY"] {
+            assert!(
+                got[k].as_str().unwrap().starts_with(crate::redact::PREFIX),
+                "{k}: {}",
+                got[k]
+            );
+        }
         assert_eq!(got["NOT_SET"], json!({"unset": true}));
         assert!(!got.contains_key("PATH"), "only allowed variables");
         assert!(

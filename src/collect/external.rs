@@ -21,5 +21,6 @@ pub fn collect(spec: &CommandSpec, dir: &Path) -> Result<Value, String> {
         return Err(format!("`{shown}` printed JSON that is not an object"));
     }
     crate::canonical::stringify_big_integers(&mut v);
+    crate::redact::scrub_json(&mut v);
     Ok(v)
 }

@@ -29,9 +29,15 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
     Ok(p)
 }
 
-/// The working tree's changes against HEAD as a patch, untracked files included, leaving out
-/// files under `exclude`. Empty on a clean tree.
-pub fn git_diff(root: &Path, exclude: &[PathBuf]) -> std::result::Result<String, String> {
+/// The working tree's changes against HEAD, leaving out files under `exclude`: a patch of the
+/// tracked files (each line redacted like every value provbase writes), and the untracked
+/// files by name and hash. Their contents join the patch only with `untracked_contents`; files
+/// git ignores never appear. Empty on a clean tree.
+pub fn git_diff(
+    root: &Path,
+    exclude: &[PathBuf],
+    untracked_contents: bool,
+) -> std::result::Result<(String, Vec<(String, String)>), String> {
     let repo = git2::Repository::discover(root).map_err(|_| "not a git repository".to_owned())?;
     if repo.is_bare() {
         return Err("a bare repository".into());
@@ -40,35 +46,56 @@ pub fn git_diff(root: &Path, exclude: &[PathBuf]) -> std::result::Result<String,
     let head = repo.head().ok().and_then(|h| h.peel_to_tree().ok());
     let mut opts = git2::DiffOptions::new();
     opts.include_untracked(true)
+        .include_ignored(false)
         .recurse_untracked_dirs(true)
-        .show_untracked_content(true)
+        .show_untracked_content(untracked_contents)
         .show_binary(true);
     let diff = repo
         .diff_tree_to_workdir_with_index(head.as_ref(), Some(&mut opts))
         .map_err(|e| e.message().to_owned())?;
-    let mut out = Vec::new();
-    diff.print(git2::DiffFormat::Patch, |delta, _, line| {
-        let path = delta
+    let path_of = |delta: &git2::DiffDelta| {
+        delta
             .new_file()
             .path()
             .or(delta.old_file().path())
             .map(|p| p.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if skip.iter().any(|s| path.starts_with(s.as_str())) {
+            .unwrap_or_default()
+    };
+    let mut untracked = Vec::new();
+    let workdir = repo.workdir().unwrap_or(root).to_owned();
+    for delta in diff.deltas() {
+        let path = path_of(&delta);
+        if delta.status() == git2::Delta::Untracked
+            && !skip.iter().any(|s| path.starts_with(s.as_str()))
+        {
+            let hash = crate::collect::files::sha256_file(&workdir.join(&path))
+                .unwrap_or_else(|e| format!("unreadable: {e}"));
+            untracked.push((path, hash));
+        }
+    }
+    let mut out = Vec::new();
+    diff.print(git2::DiffFormat::Patch, |delta, _, line| {
+        let path = path_of(&delta);
+        if skip.iter().any(|s| path.starts_with(s.as_str()))
+            || (delta.status() == git2::Delta::Untracked && !untracked_contents)
+        {
             return true;
         }
         if matches!(line.origin(), '+' | '-' | ' ') {
             out.push(line.origin() as u8);
         }
-        out.extend_from_slice(line.content());
+        match std::str::from_utf8(line.content()) {
+            Ok(text) => out.extend_from_slice(crate::redact::scrub_str(text).as_bytes()),
+            Err(_) => out.extend_from_slice(line.content()),
+        }
         true
     })
     .map_err(|e| e.message().to_owned())?;
-    Ok(String::from_utf8_lossy(&out).into_owned())
+    Ok((String::from_utf8_lossy(&out).into_owned(), untracked))
 }
 
-/// `KEY=value` for every environment variable, sorted; a secret-looking name's value is
-/// `<redacted>` and URLs lose their credentials.
+/// `KEY=value` for every environment variable, sorted, redacted as the manifest's environment
+/// is ([`crate::redact`]).
 pub fn env_txt() -> String {
     let mut vars: Vec<(String, String)> = std::env::vars_os()
         .map(|(k, v)| {
@@ -82,14 +109,9 @@ pub fn env_txt() -> String {
     let mut out = String::new();
     for (k, v) in vars {
         let v = if looks_secret(&k) {
-            "<redacted>".to_owned()
-        } else if v.contains("://") {
-            v.split(' ')
-                .map(crate::collect::git::sanitize_url)
-                .collect::<Vec<_>>()
-                .join(" ")
+            crate::redact::keyed(v.as_bytes())
         } else {
-            v
+            crate::redact::scrub_str(&v).into_owned()
         };
         let _ = writeln!(out, "{k}={}", v.replace('\n', "\\n"));
     }
@@ -241,7 +263,16 @@ fn run_md(m: &Value, events: &[Value], recorded: Option<&super::RecordedRun>) ->
 }
 
 /// Writes `out/provenance/` and returns the files written.
-pub fn bundle(root: &Path, out: &Path, source: Source) -> Result<Vec<PathBuf>> {
+///
+/// `untracked_contents`: put untracked files' contents into `git.diff` (by default they are
+/// listed by name and hash in `untracked.txt`, since an untracked `.env` or key file is
+/// exactly what must not travel).
+pub fn bundle(
+    root: &Path,
+    out: &Path,
+    source: Source,
+    untracked_contents: bool,
+) -> Result<Vec<PathBuf>> {
     let dir = out.join("provenance");
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     let now = crate::manifest::now_iso8601();
@@ -263,10 +294,15 @@ pub fn bundle(root: &Path, out: &Path, source: Source) -> Result<Vec<PathBuf>> {
     };
     events.push(json!({ "event": "bundle", "time": now }));
     let excluded = [dir.clone(), root.join(".prov")];
-    let diff = git_diff(root, &excluded).unwrap_or_default();
+    let (diff, untracked) = git_diff(root, &excluded, untracked_contents).unwrap_or_default();
+    let untracked_txt: String = untracked
+        .iter()
+        .map(|(p, h)| format!("{h}  {p}\n"))
+        .collect();
     let mut written = vec![
         write(&dir, "repro.json", &canonical_line(&manifest))?,
         write(&dir, "git.diff", diff.as_bytes())?,
+        write(&dir, "untracked.txt", untracked_txt.as_bytes())?,
         write(&dir, "env.txt", env_txt().as_bytes())?,
     ];
     let ev: String = events.iter().map(|e| format!("{e}\n")).collect();

@@ -126,6 +126,7 @@ pub fn params_of(root: &Path, path: &Path) -> Result<Value> {
         _ => serde_yaml_ng::from_str(&text).map_err(|e| bad(format!("not valid YAML: {e}")))?,
     };
     crate::canonical::stringify_big_integers(&mut content);
+    crate::redact::scrub_json(&mut content);
     Ok(json!({
         "path": shown_path(root, path),
         "sha256": crate::canonical::sha256_tagged(&bytes),

@@ -343,7 +343,7 @@ fn list_and_orphans_and_prune() {
         "{out}"
     );
     p.run(&["accept"]);
-    p.file("baselines/old-run.json", "{}\n")
+    p.file("baselines/old-run.json", &p.baseline())
         .file("baselines/nightly/x.json", "{}\n");
     let (_, out, _) = p.run(&["list"]);
     assert!(

@@ -171,3 +171,129 @@ fn a_command_with_a_grandchild_holding_stdout_fails_at_its_timeout() {
     assert!(err.contains("timed out after 2s"), "{err}");
     assert!(err.contains("harness.toml line 4"), "{err}");
 }
+
+/// Every planted secret of the issue, through every door that writes: baselines, check in
+/// every format (human, JSON, JUnit, GitHub annotations and step summary), record with a
+/// params file, bundle, in-toto. A grep over every byte provbase wrote and printed finds none;
+/// a rotated secret still drifts.
+#[test]
+fn planted_secrets_reach_no_byte_provbase_writes() {
+    const SECRETS: &[&str] = &[
+        "pw-db-s3cret",
+        "ghp_R8xQ2kLmN4pV7sT1wY3zA5bC9dE0fG6hJ2kL",
+        "hf_aBcDeFgHiJkLmNoPqRsTuVwXyZ012345",
+        "AKIAIOSFODNN7EXAMPLE",
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlF",
+        "nccl-s3cret",
+        "toml-pass",
+        "hub-t0ken-value",
+        "params-file-key",
+        "wandb-k3y-value",
+        "ext-bearer-value",
+    ];
+    let p = Project::new();
+    p.git_init();
+    p.file(
+        "harness.toml",
+        r#"[[run]]
+name = "r"
+hardware = false
+static_data = ["data.txt"]
+env = ["DATABASE_URL", "DEPLOY_VALUE", "HF_HOME_X", "AWS_ID", "SESSION_JWT"]
+params = { password = "toml-pass", hub = { token = "hub-t0ken-value" }, seed = 1 }
+
+[run.external.ext]
+command = ["sh", "-c", "echo '{\"wandb_api_key\": \"wandb-k3y-value\", \"auth\": {\"bearer\": \"ext-bearer-value\"}, \"ok\": 1}'"]
+"#,
+    )
+    .file("data.txt", "1")
+    .file("params.yaml", "lr: 0.1\napi_key: params-file-key\n")
+    .file(".gitignore", ".prov/\nout/\nbundle/\njunit.xml\nsummary.md\nintoto.json\n");
+    p.commit_all("start");
+    let env = |cmd: &mut assert_cmd::Command, deploy: &str| {
+        cmd.env("DATABASE_URL", "postgres://u:pw-db-s3cret@db.internal/x")
+            .env("DEPLOY_VALUE", deploy)
+            .env("HF_HOME_X", SECRETS[2])
+            .env("AWS_ID", SECRETS[3])
+            .env("SESSION_JWT", SECRETS[4])
+            .env("NCCL_COMM_URL", "tcp://root:nccl-s3cret@10.0.0.1:29500")
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_STEP_SUMMARY", p.join("summary.md"));
+    };
+    let printed = std::cell::RefCell::new(String::new());
+    let go = |args: &[&str], deploy: &str| {
+        let mut cmd = p.provbase(args);
+        env(&mut cmd, deploy);
+        let out = cmd.output().unwrap();
+        let mut printed = printed.borrow_mut();
+        printed.push_str(&String::from_utf8_lossy(&out.stdout));
+        printed.push_str(&String::from_utf8_lossy(&out.stderr));
+        out.status.code().unwrap_or(-1)
+    };
+    assert_eq!(go(&["accept"], SECRETS[1]), 0);
+    assert_eq!(go(&["check"], SECRETS[1]), 0);
+    // rotated: it drifts, and neither the old nor the new value is shown
+    let rotated = "ghp_Z9yX8wV7uT6sR5qP4oN3mL2kJ1iH0gF9eD8c";
+    assert_eq!(go(&["check"], rotated), 1, "a rotated secret drifts");
+    assert!(
+        printed.borrow().contains("DEPLOY_VALUE"),
+        "{}",
+        printed.borrow()
+    );
+    assert_eq!(go(&["--format", "json", "check"], rotated), 1);
+    assert_eq!(go(&["--junit", "junit.xml", "check"], rotated), 1);
+    assert_eq!(
+        go(
+            &[
+                "record",
+                "--name",
+                "t",
+                "--params",
+                "params.yaml",
+                "--",
+                "sh",
+                "-c",
+                "echo done"
+            ],
+            rotated
+        ),
+        0
+    );
+    assert_eq!(go(&["bundle", "bundle", "--run", "r"], rotated), 0);
+    assert_eq!(go(&["export", "--in-toto", "r"], rotated), 0);
+    let printed = printed.into_inner();
+    assert!(printed.contains("<redacted:"), "{printed}");
+    let rotated_all: Vec<&str> = SECRETS.iter().copied().chain([rotated]).collect();
+    for s in &rotated_all {
+        assert!(!printed.contains(s), "{s} printed:\n{printed}");
+    }
+    let mut files = Vec::new();
+    provbase::collect::files::walk(p.path(), &mut files).unwrap();
+    let mut read = 0;
+    for f in &files {
+        if f.components().any(|c| c.as_os_str() == ".git") {
+            continue;
+        }
+        let rel = f.strip_prefix(p.path()).unwrap();
+        if ["harness.toml", "params.yaml"].contains(&rel.to_str().unwrap()) {
+            continue;
+        }
+        read += 1;
+        let text = String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned();
+        for s in &rotated_all {
+            assert!(!text.contains(s), "{s} in {}", rel.display());
+        }
+    }
+    assert!(read >= 10, "{files:?}");
+    let baseline = p.baseline_of("r");
+    for key in [
+        "DATABASE_URL",
+        "DEPLOY_VALUE",
+        "NCCL_COMM_URL",
+        "wandb_api_key",
+        "password",
+    ] {
+        assert!(baseline.contains(key), "{key} is recorded by name");
+    }
+    assert!(baseline.contains("postgres://<redacted:"), "{baseline}");
+}

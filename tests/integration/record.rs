@@ -220,7 +220,7 @@ fn planted_secrets_reach_no_file() {
         }
     }
     let env = p.read("bundle/provenance/env.txt");
-    assert!(env.contains("MY_API_TOKEN=<redacted>"), "{env}");
+    assert!(env.contains("MY_API_TOKEN=<redacted:"), "{env}");
     let ids = run_ids(&p);
     let run = p.read(&format!(".prov/runs/{}/run.json", ids[0]));
     assert!(
@@ -277,17 +277,38 @@ fn bundles_are_reproducible_and_show_uncommitted_work() {
         "{events}"
     );
 
-    // a dirty tree: the full patch, untracked files included
+    // a dirty tree: the tracked files' patch; untracked files by name and hash, their
+    // contents only when asked for, and never a file git ignores
     p.file("data/cases.csv", "county,cases\nA,9\n")
-        .file("notes.txt", "new file\n");
+        .file("notes.txt", "new file\n")
+        .file(".gitignore", &format!("{}*.key\n", p.read(".gitignore")))
+        .file("service.key", "PRIVATE\n");
     p.run(&["bundle", "b3"]);
     let diff = p.read("b3/provenance/git.diff");
+    assert!(
+        diff.contains("+A,9") && !diff.contains("notes.txt"),
+        "{diff}"
+    );
+    let untracked = p.read("b3/provenance/untracked.txt");
+    assert!(
+        untracked.contains(&format!(
+            "{}  notes.txt\n",
+            provbase::canonical::sha256_tagged(b"new file\n")
+        )) && !untracked.contains("service.key"),
+        "{untracked}"
+    );
+    p.run(&["bundle", "b4", "--untracked-contents"]);
+    let diff = p.read("b4/provenance/git.diff");
     assert!(
         diff.contains("+A,9") && diff.contains("+++ b/notes.txt") && diff.contains("+new file"),
         "{diff}"
     );
     assert!(
-        !diff.contains("b3/provenance"),
+        !diff.contains("PRIVATE") && !diff.contains("service.key"),
+        "{diff}"
+    );
+    assert!(
+        !diff.contains("b4/provenance"),
         "the bundle's own folder is left out: {diff}"
     );
     assert!(

@@ -1,0 +1,457 @@
+//! Secrets never leave the machine: the one set of rules that every value provbase writes
+//! passes through (manifests and baselines, reports, records, bundles, in-toto).
+//!
+//! - A variable or key whose name looks secret (`*TOKEN*`, `password`, `api_key`, …) keeps its
+//!   name; its value becomes a keyed hash.
+//! - A token-shaped value under any name (GitHub, Hugging Face, GitLab, Slack, Stripe, OpenAI,
+//!   npm and PyPI tokens, AWS access key ids, JWTs, PEM private keys, long high-entropy strings)
+//!   becomes a keyed hash.
+//! - A URL keeps its scheme, host and path; its user and password, and the values of query
+//!   parameters whose names look secret, become keyed hashes.
+//!
+//! The keyed hash is `<redacted:` + the first 16 hex digits of HMAC-SHA256(key, secret) + `>`,
+//! so a rotated credential still drifts while the credential itself is never written. The key
+//! is `PROVBASE_REDACT_KEY` when set (a team secret, the same in CI and on laptops, so that
+//! guessing a weak secret from its hash needs the key too), else a fixed key that defeats
+//! lookup tables only.
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// The prefix of every redacted value.
+pub const PREFIX: &str = "<redacted:";
+
+/// The HMAC key, from `PROVBASE_REDACT_KEY` or the fixed one.
+fn key() -> Vec<u8> {
+    std::env::var_os("PROVBASE_REDACT_KEY")
+        .filter(|k| !k.is_empty())
+        .map(|k| k.as_encoded_bytes().to_vec())
+        .unwrap_or_else(|| b"provbase redaction v1".to_vec())
+}
+
+/// HMAC-SHA256 (RFC 2104) of `data` under `key`.
+fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
+    let mut k = [0u8; 64];
+    if key.len() > 64 {
+        k[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        k[..key.len()].copy_from_slice(key);
+    }
+    let pad = |b: u8| k.map(|x| x ^ b);
+    let inner = Sha256::new()
+        .chain_update(pad(0x36))
+        .chain_update(data)
+        .finalize();
+    Sha256::new()
+        .chain_update(pad(0x5c))
+        .chain_update(inner)
+        .finalize()
+        .into()
+}
+
+/// What a secret is written as: its keyed hash.
+pub fn keyed(secret: &[u8]) -> String {
+    let mac = hmac(&key(), secret);
+    let hex: String = mac[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{PREFIX}{hex}>")
+}
+
+/// Whether an environment variable's name looks like it holds a secret (any part of it: names
+/// such as `HF_TOKEN`, `AWS_SECRET_ACCESS_KEY`, `DB_PASSWD`).
+pub fn secret_variable(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    [
+        "TOKEN",
+        "SECRET",
+        "PASSWORD",
+        "PASSWD",
+        "PASSPHRASE",
+        "KEY",
+        "CREDENTIAL",
+        "AUTH",
+        "COOKIE",
+        "SESSION",
+        "PRIVATE",
+        "SIGNATURE",
+    ]
+    .iter()
+    .any(|w| upper.contains(w))
+}
+
+/// The words of a key: split at anything not a letter or digit, and where a lower-case letter
+/// is followed by an upper-case one (`apiKey` → `api`, `key`).
+fn words(name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if !c.is_ascii_alphanumeric() {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        prev_lower = c.is_ascii_lowercase();
+        cur.push(c.to_ascii_lowercase());
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// Whether a key of a document (params, an external command's JSON) looks like it holds a
+/// secret: one of its words is `token`, `secret`, `password`, `passwd`, `passphrase`,
+/// `credential(s)`, `cookie`, `auth`, `apikey`, or it ends in `key` after another word
+/// (`api_key`, `wandb_api_key`, `access_key`). `author` or `keyboard` are not.
+pub fn secret_key(name: &str) -> bool {
+    let w = words(name);
+    let word_secret = |s: &str| {
+        matches!(
+            s,
+            "token"
+                | "tokens"
+                | "secret"
+                | "secrets"
+                | "password"
+                | "passwd"
+                | "pwd"
+                | "passphrase"
+                | "credential"
+                | "credentials"
+                | "cookie"
+                | "auth"
+                | "apikey"
+                | "privatekey"
+                | "bearer"
+        )
+    };
+    w.iter().any(|s| word_secret(s)) || (w.len() >= 2 && w.last().is_some_and(|s| s == "key"))
+}
+
+const TOKEN_PREFIXES: &[&str] = &[
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "glpat-",
+    "hf_",
+    "xoxb-",
+    "xoxp-",
+    "xoxa-",
+    "xoxs-",
+    "xapp-",
+    "sk-",
+    "sk_live_",
+    "rk_live_",
+    "sk_test_",
+    "npm_",
+    "pypi-",
+    "AIza",
+];
+
+fn token_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '-')
+}
+
+fn b64_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=' | '_' | '-' | '.')
+}
+
+/// Shannon entropy in bits per character.
+fn entropy(s: &str) -> f64 {
+    let mut counts = [0u32; 128];
+    let mut n = 0u32;
+    for b in s.bytes().filter(u8::is_ascii) {
+        counts[b as usize] += 1;
+        n += 1;
+    }
+    let n = f64::from(n.max(1));
+    counts
+        .iter()
+        .filter(|c| **c > 0)
+        .map(|c| {
+            let p = f64::from(*c) / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// Whether a value looks like a credential whatever its name: a known token prefix, an AWS
+/// access key id, a JWT, a PEM private key, or a long string of high entropy (not hex, which
+/// is how hashes are written, and not a path).
+pub fn secret_value(s: &str) -> bool {
+    let t = s.trim();
+    if t.contains("-----BEGIN") && t.contains("PRIVATE KEY") {
+        return true;
+    }
+    if TOKEN_PREFIXES
+        .iter()
+        .any(|p| t.starts_with(p) && t.len() >= p.len() + 16 && t.chars().all(token_char))
+    {
+        return true;
+    }
+    if (t.starts_with("AKIA") || t.starts_with("ASIA"))
+        && t.len() == 20
+        && t.chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    {
+        return true;
+    }
+    let parts: Vec<&str> = t.split('.').collect();
+    if parts.len() == 3
+        && parts[0].starts_with("eyJ")
+        && parts[1].starts_with("eyJ")
+        && parts.iter().all(|p| p.chars().all(token_char))
+    {
+        return true;
+    }
+    t.len() >= 32
+        && t.chars().all(b64_char)
+        // hashes and ids are hex, perhaps with dashes and a short prefix (`GPU-…`)
+        && t.chars()
+            .filter(|c| c.is_ascii_alphabetic() && !c.is_ascii_hexdigit())
+            .count()
+            * 5
+            >= t.len()
+        && !t.starts_with('/')
+        && !t.contains("//")
+        && t.chars().any(|c| c.is_ascii_uppercase())
+        && t.chars().any(|c| c.is_ascii_lowercase())
+        && t.chars().any(|c| c.is_ascii_digit())
+        && entropy(t) >= 4.0
+}
+
+/// A URL with its user and password, and the values of secret-looking query parameters,
+/// replaced by keyed hashes. `None` when it holds none.
+fn scrub_url(word: &str) -> Option<String> {
+    let (scheme, rest) = word.split_once("://")?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let mut changed = false;
+    let authority = match authority.rsplit_once('@') {
+        Some((userinfo, host)) if !userinfo.starts_with(PREFIX) => {
+            changed = true;
+            format!("{}@{host}", keyed(userinfo.as_bytes()))
+        }
+        _ => authority.to_owned(),
+    };
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let (query, frag) = query
+                .split_once('#')
+                .map_or((query, None), |(q, f)| (q, Some(f)));
+            let params: Vec<String> = query
+                .split('&')
+                .map(|kv| match kv.split_once('=') {
+                    Some((k, v))
+                        if !v.starts_with(PREFIX)
+                            && (secret_key(k) || secret_variable(k) || secret_value(v)) =>
+                    {
+                        changed = true;
+                        format!("{k}={}", keyed(v.as_bytes()))
+                    }
+                    _ => kv.to_owned(),
+                })
+                .collect();
+            let frag = frag.map(|f| format!("#{f}")).unwrap_or_default();
+            format!("{path}?{}{frag}", params.join("&"))
+        }
+        None => tail.to_owned(),
+    };
+    changed.then(|| format!("{scheme}://{authority}{tail}"))
+}
+
+/// A string as it may be written: unchanged when it holds no secret; a token-shaped string is
+/// its keyed hash; in a longer text, each space-separated word that is a token or a URL with
+/// credentials is replaced.
+pub fn scrub_str(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.starts_with(PREFIX) {
+        return s.into();
+    }
+    if secret_value(s) {
+        return keyed(s.as_bytes()).into();
+    }
+    if !s.contains("://") && !s.contains(char::is_whitespace) {
+        return s.into();
+    }
+    let mut changed = false;
+    let out: Vec<String> = s
+        .split(' ')
+        .map(|w| {
+            if let Some(u) = scrub_url(w) {
+                changed = true;
+                u
+            } else if secret_value(w) {
+                changed = true;
+                keyed(w.as_bytes())
+            } else {
+                w.to_owned()
+            }
+        })
+        .collect();
+    if changed {
+        out.join(" ").into()
+    } else {
+        s.into()
+    }
+}
+
+/// Scrubs a document in place: the value of every secret-looking key (anything but `null`, a
+/// boolean or an already redacted value) becomes the keyed hash of its canonical JSON, and
+/// every string passes through [`scrub_str`].
+pub fn scrub_json(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                let redactable = !matches!(x, Value::Null | Value::Bool(_))
+                    && !x.as_str().is_some_and(|s| s.starts_with(PREFIX));
+                if secret_key(k) && redactable {
+                    let bytes = match &*x {
+                        Value::String(s) => s.as_bytes().to_vec(),
+                        other => crate::canonical::jcs_bytes(other),
+                    };
+                    *x = Value::String(keyed(&bytes));
+                } else {
+                    scrub_json(x);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(scrub_json),
+        Value::String(s) => {
+            if let std::borrow::Cow::Owned(o) = scrub_str(s) {
+                *s = o;
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// RFC 4231 test case 2.
+    #[test]
+    fn hmac_matches_rfc_4231() {
+        let mac = hmac(b"Jefe", b"what do ya want for nothing?");
+        let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            hex,
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[test]
+    fn keys_by_their_words() {
+        for secret in [
+            "password",
+            "token",
+            "api_key",
+            "wandb_api_key",
+            "apiKey",
+            "hub.token",
+            "AWS_SECRET_ACCESS_KEY",
+            "auth",
+            "db-passwd",
+            "client_credentials",
+        ] {
+            assert!(secret_key(secret), "{secret}");
+        }
+        for plain in [
+            "author",
+            "keyboard",
+            "key",
+            "monkey",
+            "tokenizer",
+            "seed",
+            "image",
+        ] {
+            assert!(!secret_key(plain), "{plain}");
+        }
+    }
+
+    /// The planted values of the issue, and values that must stay as they are.
+    #[test]
+    fn token_shaped_values() {
+        for secret in [
+            "ghp_R8xQ2kLmN4pV7sT1wY3zA5bC9dE0fG6hJ2kL",
+            "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz",
+            "hf_aBcDeFgHiJkLmNoPqRsTuVwXyZ012345",
+            "AKIAIOSFODNN7EXAMPLE",
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+            "glpat-xxxxXXXXxxxxXXXX1234",
+            "sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----",
+        ] {
+            assert!(secret_value(secret), "{secret}");
+        }
+        for plain in [
+            "sha256:4f2a9c1e0b7d3a5f8e6c2b1a0d9f8e7c6b5a4d3c2b1a0f9e8d7c6b5a4d3c2b1a",
+            "4f2a9c1e0b7d3a5f8e6c2b1a0d9f8e7c6b5a4d3c",
+            "/usr/local/cuda-12.4/targets/x86_64-linux/lib/stubs",
+            "N1597846115",
+            "NVIDIA H100 80GB HBM3",
+            "2.27.5",
+            "cfg/config_220_body_shape.yaml",
+            "hf_hub",
+            "sk-learn",
+            "GPU-8a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d",
+        ] {
+            assert!(!secret_value(plain), "{plain}");
+        }
+    }
+
+    #[test]
+    fn urls_lose_credentials_but_still_drift() {
+        let a = scrub_str("postgres://u:pw@db.example/x");
+        assert!(
+            a.starts_with("postgres://<redacted:") && a.ends_with("@db.example/x"),
+            "{a}"
+        );
+        assert!(!a.contains("pw"));
+        let b = scrub_str("postgres://u:pw2@db.example/x");
+        assert_ne!(a, b, "a rotated password drifts");
+        let q = scrub_str("https://h/p?x=1&access_token=abc&y=2");
+        assert!(q.starts_with("https://h/p?x=1&access_token=<redacted:") && q.ends_with("&y=2"));
+        assert_eq!(scrub_str("https://h/p?x=1"), "https://h/p?x=1");
+        let text = scrub_str("--url nccl://a:b@h:1 --rank 0");
+        assert!(
+            !text.contains("a:b") && text.ends_with(" --rank 0"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn documents_are_scrubbed_by_key_and_value() {
+        let mut v = json!({
+            "password": "hunter2",
+            "hub": {"token": "abc", "url": "https://u:p@hub/x"},
+            "wandb_api_key": 1234,
+            "note": "DEPLOY ghp_R8xQ2kLmN4pV7sT1wY3zA5bC9dE0fG6hJ2kL now",
+            "auth": null,
+            "list": ["hf_aBcDeFgHiJkLmNoPqRsTuVwXyZ012345", "plain"],
+            "seed": 42,
+        });
+        scrub_json(&mut v);
+        let text = v.to_string();
+        for s in ["hunter2", "\"abc\"", "u:p", "1234", "ghp_", "hf_aB"] {
+            assert!(!text.contains(s), "{s} in {text}");
+        }
+        assert_eq!(v["seed"], 42);
+        assert_eq!(v["auth"], Value::Null);
+        assert_eq!(v["list"][1], "plain");
+        assert!(v["note"].as_str().unwrap().starts_with("DEPLOY <redacted:"));
+        let again = v.clone();
+        scrub_json(&mut v);
+        assert_eq!(v, again, "scrubbing twice changes nothing");
+    }
+}
