@@ -322,5 +322,19 @@ pub fn bundle(
         "codebase_fingerprint.json",
         &crate::canonical::pretty_bytes(&codebase_fingerprint(root)),
     )?);
+    // the digest of every file written, so that an edit to any of them is caught by verify
+    let mut files = serde_json::Map::new();
+    for w in &written {
+        let name = w.file_name().map(|n| n.to_string_lossy().into_owned());
+        let hash = crate::collect::files::sha256_file(w).map_err(|e| Error::io(w, e))?;
+        files.insert(name.unwrap_or_default(), Value::String(hash));
+    }
+    let mut list = json!({ "kind": super::verify::BUNDLE_KIND, "files": files });
+    crate::manifest::seal(&mut list);
+    written.push(write(
+        &dir,
+        super::verify::BUNDLE_LIST,
+        &crate::canonical::pretty_bytes(&list),
+    )?);
     Ok(written)
 }

@@ -71,18 +71,53 @@ fn listed(doc: &Value) -> Vec<(String, String)> {
     out
 }
 
-/// Checks one JSON document.
+/// The file of a bundle that lists the digest of each of its other files.
+pub const BUNDLE_LIST: &str = "bundle.json";
+
+/// The kind of a bundle's list of files.
+pub const BUNDLE_KIND: &str = "provbase.bundle";
+
+/// Whether a document is one that provbase writes: a manifest or baseline, a recorded run or
+/// a bundle's list (`kind: provbase.*`), or a bundle's fingerprint.
+fn is_provbase(doc: &Value) -> bool {
+    (doc.get("format_version").is_some() && doc.get("run").is_some())
+        || doc
+            .get("kind")
+            .and_then(Value::as_str)
+            .is_some_and(|k| k.starts_with("provbase."))
+        || doc.get("provbase").is_some_and(Value::is_string)
+        || (doc.get("files").is_some_and(Value::is_object) && doc.get("digest").is_some())
+}
+
+/// Checks one JSON document. A document provbase did not write, or one without its digest,
+/// is not vouched for: the first is an error, the second a mismatch.
 pub fn verify_file(file: &Path, cwd: &Path) -> Result<Verified> {
     let doc = crate::store::load_json(file)?
         .ok_or_else(|| Error::io(file, std::io::ErrorKind::NotFound.into()))?;
+    if !doc.is_object() || !is_provbase(&doc) {
+        return Err(Error::Json {
+            path: file.to_owned(),
+            message: "not a provbase document (a baseline, a recorded run or a bundle's file): nothing to verify".into(),
+        });
+    }
     let mut v = Verified {
         file: file.to_owned(),
         ..Verified::default()
     };
-    if let Some(d) = doc.get("digest").and_then(Value::as_str) {
+    let Some(d) = doc.get("digest").and_then(Value::as_str) else {
+        v.mismatches.push(
+            "no `digest`: provbase cannot vouch for a document without one (removed by hand?)"
+                .into(),
+        );
+        return Ok(v);
+    };
+    {
         // a codebase fingerprint's digest covers its file list; any other document's, the rest
         // of the document
-        let want = if doc.get("files").is_some() && doc.get("format_version").is_none() {
+        let want = if doc.get("files").is_some()
+            && doc.get("format_version").is_none()
+            && doc.get("kind").is_none()
+        {
             crate::canonical::digest_of(&doc["files"])
         } else {
             crate::manifest::compute_digest(&doc)
@@ -95,7 +130,12 @@ pub fn verify_file(file: &Path, cwd: &Path) -> Result<Verified> {
             ));
         }
     }
-    let root = root_for(file, cwd);
+    // a bundle lists its own files, relative to its folder
+    let root = if doc["kind"] == BUNDLE_KIND {
+        file.parent().unwrap_or(Path::new(".")).to_owned()
+    } else {
+        root_for(file, cwd)
+    };
     for (path, hash) in listed(&doc) {
         let p = if Path::new(&path).is_absolute() {
             PathBuf::from(&path)
@@ -124,7 +164,9 @@ pub fn verify(target: &Path, cwd: &Path) -> Result<Vec<Verified>> {
         } else {
             target.to_owned()
         };
+        let list = dir.join(BUNDLE_LIST);
         let files: Vec<PathBuf> = [
+            BUNDLE_LIST,
             "repro.json",
             "codebase_fingerprint.json",
             "env_fingerprint.json",
@@ -140,7 +182,21 @@ pub fn verify(target: &Path, cwd: &Path) -> Result<Vec<Verified>> {
                 target.display()
             )));
         }
-        return files.iter().map(|f| verify_file(f, cwd)).collect();
+        let mut out: Vec<Verified> = files
+            .iter()
+            .map(|f| verify_file(f, cwd))
+            .collect::<Result<_>>()?;
+        if !list.is_file() && dir.join("RUN.md").is_file() {
+            out.push(Verified {
+                file: list,
+                mismatches: vec![
+                    "missing: without its list of files, the bundle's other files cannot be vouched for"
+                        .into(),
+                ],
+                ..Verified::default()
+            });
+        }
+        return Ok(out);
     }
     Ok(vec![verify_file(target, cwd)?])
 }

@@ -359,6 +359,65 @@ fn verify_checks_digests_and_listed_hashes() {
     assert!(out.contains("data/cases.csv: listed"), "{out}");
 }
 
+/// verify fails on what it cannot vouch for: a baseline whose digest was removed (and a
+/// param edited), a file holding `null` or another tool's JSON, and an edit to any file of a
+/// bundle, `env.txt`, `git.diff`, `RUN.md` and `events.jsonl` included.
+#[test]
+fn verify_vouches_only_for_what_it_can() {
+    let p = repo();
+    p.file(
+        "harness.toml",
+        "[[run]]\nname = \"nav\"\nhardware = false\nparams = { seed = 1 }\n",
+    );
+    assert_eq!(p.run(&["accept"]).0, 0);
+    let base = p.read("baselines/nav.json");
+    let no_digest: String = base
+        .lines()
+        .filter(|l| !l.contains("\"digest\""))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace("\"seed\": 1", "\"seed\": 2")
+        .replace("},\n  \"environment\"", "},\n  \"environment\"");
+    p.file("edited.json", &no_digest);
+    let (code, out, err) = p.run(&["verify", "edited.json"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("no `digest`"), "{out}");
+    for (name, text) in [
+        ("null.json", "null"),
+        ("other.json", "{\"run_id\": \"abc\", \"status\": \"ok\"}"),
+    ] {
+        p.file(name, text);
+        let (code, out, err) = p.run(&["verify", name]);
+        assert_ne!(code, 0, "{name}: {out}");
+        assert!(err.contains("not a provbase document"), "{name}: {err}");
+        assert!(!out.contains("ok "), "{name}: {out}");
+    }
+    assert_eq!(p.run(&["bundle", "bb", "--run", "nav"]).0, 0);
+    let (code, out, _) = p.run(&["verify", "bb"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("bundle.json"), "{out}");
+    for f in [
+        "env.txt",
+        "git.diff",
+        "RUN.md",
+        "events.jsonl",
+        "untracked.txt",
+    ] {
+        let path = format!("bb/provenance/{f}");
+        let before = std::fs::read(p.join(&path)).unwrap();
+        let mut edited = before.clone();
+        edited.extend_from_slice(b"edited\n");
+        std::fs::write(p.join(&path), &edited).unwrap();
+        let (code, out, _) = p.run(&["verify", "bb"]);
+        assert_eq!(code, 1, "an edit to {f} is caught: {out}");
+        assert!(out.contains(&format!("{f}: listed")), "{out}");
+        std::fs::write(p.join(&path), &before).unwrap();
+    }
+    std::fs::remove_file(p.join("bb/provenance/bundle.json")).unwrap();
+    let (code, out, _) = p.run(&["verify", "bb"]);
+    assert_eq!(code, 1, "{out}");
+}
+
 #[test]
 fn export_in_toto_slsa() {
     let p = repo();
