@@ -84,6 +84,8 @@ pub struct CommandSpec {
     pub timeout: std::time::Duration,
     /// 1-based line in harness.toml.
     pub line: usize,
+    /// For names: whether printing none is allowed (`allow_empty = true`; default false).
+    pub allow_empty: bool,
 }
 
 /// Where a run's technique or extractor names come from.
@@ -665,6 +667,7 @@ fn command_spec(
         argv: argv.to_vec(),
         timeout,
         line: src.line(span.start),
+        allow_empty: false,
     })
 }
 
@@ -685,12 +688,27 @@ fn names_spec(src: &Source, key: &str, v: &Spanned<toml::Value>) -> Result<Names
                 .or_else(|e| src.err(v.span(), format!("`{key}`: {e}")))
         }
         toml::Value::Table(t) => {
-            if let Some(k) = t.keys().find(|k| *k != "command" && *k != "timeout") {
+            if let Some(k) = t
+                .keys()
+                .find(|k| !["command", "timeout", "allow_empty"].contains(&k.as_str()))
+            {
                 return src.err(
                     v.span(),
-                    format!("`{key}`: unknown key `{k}` (expected `command`, `timeout`)"),
+                    format!(
+                        "`{key}`: unknown key `{k}` (expected `command`, `timeout`, `allow_empty`)"
+                    ),
                 );
             }
+            let allow_empty = match t.get("allow_empty") {
+                None => false,
+                Some(toml::Value::Boolean(b)) => *b,
+                Some(_) => {
+                    return src.err(
+                        v.span(),
+                        format!("`{key}`: `allow_empty` must be true or false"),
+                    );
+                }
+            };
             let argv: Option<Vec<String>> = t
                 .get("command")
                 .and_then(|c| c.as_array())
@@ -711,7 +729,10 @@ fn names_spec(src: &Source, key: &str, v: &Spanned<toml::Value>) -> Result<Names
                     );
                 }
             };
-            command_spec(src, key, &argv, timeout.as_ref(), v.span()).map(NamesSpec::Command)
+            command_spec(src, key, &argv, timeout.as_ref(), v.span()).map(|mut c| {
+                c.allow_empty = allow_empty;
+                NamesSpec::Command(c)
+            })
         }
         _ => src.err(
             v.span(),

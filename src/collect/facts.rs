@@ -107,9 +107,15 @@ impl Facts {
         {
             return v.clone();
         }
+        let shown = super::command::display(&spec.argv);
         let v = super::command::run(&spec.argv, &self.root, spec.timeout).and_then(|o| {
-            super::names::parse(&o.stdout)
-                .map_err(|e| format!("`{}` {e}", super::command::display(&spec.argv)))
+            let names = super::names::parse(&o.stdout).map_err(|e| format!("`{shown}` {e}"))?;
+            if names.is_empty() && !spec.allow_empty {
+                return Err(format!(
+                    "`{shown}` printed no names: a registry that lists nothing is more likely broken than empty (set `allow_empty = true` beside `command` if it may be empty)"
+                ));
+            }
+            Ok(names)
         });
         self.names
             .lock()

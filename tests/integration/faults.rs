@@ -297,3 +297,33 @@ command = ["sh", "-c", "echo '{\"wandb_api_key\": \"wandb-k3y-value\", \"auth\":
     }
     assert!(baseline.contains("postgres://<redacted:"), "{baseline}");
 }
+
+/// A technique command that prints nothing fails the run unless the run allows it; a huge
+/// "name" is refused.
+#[test]
+fn empty_is_not_a_value() {
+    let p = Project::new();
+    let cfg = |extra: &str, cmd: &str| {
+        format!(
+            "[[run]]\nname = \"r\"\nhardware = false\ntechniques = {{ command = [\"sh\", \"-c\", \"{cmd}\"]{extra} }}\n"
+        )
+    };
+    p.file("harness.toml", &cfg("", "true"));
+    let (code, _, err) = p.run(&["accept"]);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("printed no names") && err.contains("allow_empty"),
+        "{err}"
+    );
+    assert!(!p.join("baselines/r.json").exists());
+    p.file("harness.toml", &cfg(", allow_empty = true", "true"));
+    assert_eq!(p.run(&["accept"]).0, 0);
+    assert!(p.baseline_of("r").contains("\"technique_names\": []"));
+    p.file("harness.toml", &cfg("", "printf %0100000d 0"));
+    let (code, out, err) = p.run(&["check"]);
+    assert_ne!(code, 0);
+    assert!(
+        (out.clone() + &err).contains("a name of 100000 bytes"),
+        "{out}{err}"
+    );
+}
