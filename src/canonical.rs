@@ -127,8 +127,75 @@ impl std::io::Write for HashWriter {
 
 /// Parses JSON, rejecting an object that holds the same key twice (serde_json keeps the last
 /// one silently). The error names the line and column.
+///
+/// An integer literal beyond ±2^53 is read as the string of its digits, exactly as written:
+/// parsed as a number it would become a double and lose its last digits
+/// (`18446744073709551617` and `…616` would be one value).
 pub fn parse_strict(bytes: &[u8]) -> Result<Value, serde_json::Error> {
-    serde_json::from_slice::<StrictValue>(bytes).map(|v| v.0)
+    let bytes = quote_big_integers(bytes);
+    serde_json::from_slice::<StrictValue>(&bytes).map(|v| v.0)
+}
+
+/// JSON text with every integer literal beyond ±2^53 (outside strings) put in quotes. Text
+/// without one is returned as it is. Malformed text stays malformed: the parser reports it.
+pub fn quote_big_integers(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let mut out: Option<Vec<u8>> = None;
+    let mut copied = 0;
+    let mut i = 0;
+    let mut in_string = false;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            match b {
+                b'\\' => i += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        if b == b'"' {
+            in_string = true;
+            i += 1;
+            continue;
+        }
+        if b == b'-' || b.is_ascii_digit() {
+            let start = i;
+            i += usize::from(b == b'-');
+            let digits_start = i;
+            while i < bytes.len() && bytes[i].is_ascii_digit() {
+                i += 1;
+            }
+            let digits = &bytes[digits_start..i];
+            let integer = !matches!(bytes.get(i), Some(b'.' | b'e' | b'E'));
+            // 2^53 = 9007199254740992: sixteen digits
+            let big =
+                digits.len() > 16 || (digits.len() == 16 && digits > &b"9007199254740992"[..]);
+            if integer && big && digits.first() != Some(&b'0') {
+                let o = out.get_or_insert_with(|| Vec::with_capacity(bytes.len() + 16));
+                o.extend_from_slice(&bytes[copied..start]);
+                o.push(b'"');
+                o.extend_from_slice(&bytes[start..i]);
+                o.push(b'"');
+                copied = i;
+            }
+            // the rest of a number (fraction, exponent) is not a new token
+            while i < bytes.len()
+                && matches!(bytes[i], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
+            {
+                i += 1;
+            }
+            continue;
+        }
+        i += 1;
+    }
+    match out {
+        None => std::borrow::Cow::Borrowed(bytes),
+        Some(mut o) => {
+            o.extend_from_slice(&bytes[copied..]);
+            std::borrow::Cow::Owned(o)
+        }
+    }
 }
 
 struct StrictValue(Value);
@@ -227,6 +294,31 @@ mod tests {
 
     fn fixtures() -> PathBuf {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/jcs")
+    }
+
+    #[test]
+    fn integers_beyond_2_53_keep_every_digit() {
+        let v = parse_strict(
+            br#"{"a": 18446744073709551617, "b": [-18446744073709551616, 9007199254740993],
+               "c": 9007199254740992, "d": 1.8446744073709551617e19, "s": "12345678901234567890",
+               "e": "x\"18446744073709551617"}"#,
+        )
+        .unwrap();
+        assert_eq!(v["a"], "18446744073709551617");
+        assert_eq!(v["b"][0], "-18446744073709551616");
+        assert_eq!(v["b"][1], "9007199254740993");
+        assert_eq!(v["c"], 9007199254740992u64, "2^53 itself is exact");
+        assert!(v["d"].is_f64(), "not an integer literal");
+        assert_eq!(v["s"], "12345678901234567890");
+        assert_eq!(v["e"], "x\"18446744073709551617");
+        assert_ne!(
+            parse_strict(b"[18446744073709551616]").unwrap(),
+            parse_strict(b"[18446744073709551617]").unwrap()
+        );
+        assert!(
+            parse_strict(b"[1, 00]").is_err(),
+            "malformed stays malformed"
+        );
     }
 
     #[test]

@@ -270,7 +270,19 @@ fn within(
     if path.key(0) != Some("outputs") {
         return false;
     }
-    let (Some(x), Some(y)) = (a.and_then(Value::as_f64), b.and_then(Value::as_f64)) else {
+    // an integer beyond 2^53 is kept as the string of its digits: a tolerance compares it as
+    // the number it is
+    let number = |v: &Value| {
+        v.as_f64().or_else(|| {
+            v.as_str()
+                .filter(|s| {
+                    let d = s.strip_prefix('-').unwrap_or(s);
+                    !d.is_empty() && d.bytes().all(|c| c.is_ascii_digit())
+                })
+                .and_then(|s| s.parse::<f64>().ok())
+        })
+    };
+    let (Some(x), Some(y)) = (a.and_then(number), b.and_then(number)) else {
         return false;
     };
     let Some(key) = path.0.iter().rev().find_map(|s| match s {

@@ -327,3 +327,43 @@ fn empty_is_not_a_value() {
         "{out}{err}"
     );
 }
+
+/// JSON outputs compared within a tolerance keep their integers exact: a change in the last
+/// digit of an integer beyond 2^53 is drift; a tolerance on its key still applies.
+#[test]
+fn outputs_keep_their_exact_numbers() {
+    let p = Project::new();
+    let cfg = |tol: &str| {
+        format!(
+            "[[run]]\nname = \"r\"\nhardware = false\noutputs = [\"out.json\"]\n[run.outputs_tolerance]\n{tol} = {{ abs = 1e-4 }}\n"
+        )
+    };
+    p.file("harness.toml", &cfg("offset"));
+    p.file(
+        "out.json",
+        "{\"count\": 18446744073709551617, \"offset\": 0.5}\n",
+    );
+    assert_eq!(p.run(&["accept"]).0, 0);
+    assert!(p.baseline_of("r").contains("\"18446744073709551617\""));
+    p.file(
+        "out.json",
+        "{\"count\": 18446744073709551616, \"offset\": 0.50001}\n",
+    );
+    let (code, out, _) = p.run(&["check"]);
+    assert_eq!(code, 1, "{out}");
+    let drift_lines: Vec<&str> = out.lines().filter(|l| l.contains(" → ")).collect();
+    assert_eq!(drift_lines.len(), 1, "{out}");
+    assert!(drift_lines[0].contains(".count"), "{out}");
+    // a tolerance on the big integer's key compares it as the number it is
+    p.file("harness.toml", &cfg("count"));
+    p.file(
+        "out.json",
+        "{\"count\": 18446744073709551617, \"offset\": 0.5}\n",
+    );
+    assert_eq!(p.run(&["accept"]).0, 0);
+    p.file(
+        "out.json",
+        "{\"count\": 18446744073709551616, \"offset\": 0.5}\n",
+    );
+    assert_eq!(p.run(&["check"]).0, 0);
+}
