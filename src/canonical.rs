@@ -133,7 +133,40 @@ impl std::io::Write for HashWriter {
 /// (`18446744073709551617` and `…616` would be one value).
 pub fn parse_strict(bytes: &[u8]) -> Result<Value, serde_json::Error> {
     let bytes = quote_big_integers(bytes);
-    serde_json::from_slice::<StrictValue>(&bytes).map(|v| v.0)
+    serde_json::from_slice::<StrictValue>(&bytes)
+        .map(|v| v.0)
+        .map_err(|e| lone_surrogate(&bytes, e.line()).unwrap_or(e))
+}
+
+/// serde_json reports a lone surrogate escape (`"\ud800"`) as "unexpected end of hex escape"
+/// or "lone leading surrogate": say what it is, and where.
+fn lone_surrogate(bytes: &[u8], line: usize) -> Option<serde_json::Error> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let line_text = text.lines().nth(line.checked_sub(1)?)?;
+    let hex = |s: &str| u16::from_str_radix(s.get(..4)?, 16).ok();
+    let mut rest = line_text;
+    while let Some(at) = rest.find("\\u") {
+        let after = &rest[at + 2..];
+        let column = line_text.len() - rest.len() + at + 1;
+        if let Some(u) = hex(after) {
+            let paired = after
+                .get(4..)
+                .and_then(|t| t.strip_prefix("\\u"))
+                .and_then(hex)
+                .is_some_and(|low| (0xDC00..0xE000).contains(&low));
+            if (0xD800..0xDC00).contains(&u) && !paired || (0xDC00..0xE000).contains(&u) {
+                return Some(<serde_json::Error as serde::de::Error>::custom(format!(
+                    "a lone surrogate `\\u{u:04x}` at line {line} column {column}: a character outside the Basic Multilingual Plane is written as a pair (`\\ud83d\\ude00`), and half of one is not text"
+                )));
+            }
+            if paired {
+                rest = &after[10..];
+                continue;
+            }
+        }
+        rest = &rest[at + 2..];
+    }
+    None
 }
 
 /// JSON text with every integer literal beyond ±2^53 (outside strings) put in quotes. Text
@@ -294,6 +327,18 @@ mod tests {
 
     fn fixtures() -> PathBuf {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/jcs")
+    }
+
+    #[test]
+    fn a_lone_surrogate_is_named() {
+        for text in [r#"{"a": "\ud800"}"#, r#"["x\ud800y"]"#, r#"["\udc00"]"#] {
+            let e = parse_strict(text.as_bytes()).unwrap_err().to_string();
+            assert!(e.contains("a lone surrogate"), "{text}: {e}");
+        }
+        assert_eq!(
+            parse_strict(br#"["\ud83d\ude00"]"#).unwrap()[0],
+            "\u{1F600}"
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! `provbase diff [A [B]]`: compare two manifests or recorded runs with the same rules as
-//! check. Exit 0 when they agree, 1 when something drifted.
+//! check. Exit 0 when nothing drifted or every drift only warns (as check), 1 when a drift
+//! fails.
 
 use super::{Cli, Format, print_json};
 use crate::drift::{self, PolicySet};
@@ -81,5 +82,5 @@ pub(super) fn run(cli: &Cli, a: Option<&str>, b: Option<&str>) -> Result<u8> {
             }
         }
     }
-    Ok(u8::from(!shown.is_empty()))
+    Ok(u8::from(drift::verdict(&drifts) == drift::Verdict::Fail))
 }

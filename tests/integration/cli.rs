@@ -331,6 +331,13 @@ fn diff_compares_two_manifests_without_their_time_fields() {
         d["drifts"][0]["path"],
         r#"code.scope."src/nav/navigate.py""#
     );
+    // drift that only warns (hardware, by default) exits 0, as check does
+    let warn_only = c.replace("\"memory_gib\": ", "\"memory_gib\": 1000");
+    assert_ne!(warn_only, c, "the manifest records memory");
+    p.file("d.json", &warn_only);
+    let (code, out, _) = p.run(&["diff", "c.json", "d.json"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("hardware"), "{out}");
 }
 
 #[test]
