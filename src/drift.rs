@@ -6,6 +6,7 @@ use crate::config::PolicyKey;
 use crate::strip::{JsonPath, Segment, Selector};
 use serde::Serialize;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -243,7 +244,7 @@ pub fn compare_within(
         Some(current),
         &mut out,
     );
-    out.retain(|(p, a, b)| !within(p, *a, *b, tolerance));
+    out.retain(|(p, a, b)| !within(p, a.as_deref(), b.as_deref(), tolerance));
     out.retain(|(p, _, _)| p.key(0) != Some("digest") || p.0.len() > 1);
     out.into_iter()
         .map(|(path, before, after)| {
@@ -252,14 +253,14 @@ pub fn compare_within(
                 policy: policy.for_path(&path, category),
                 category,
                 path,
-                before: before.cloned(),
-                after: after.cloned(),
+                before: before.map(Cow::into_owned),
+                after: after.map(Cow::into_owned),
             }
         })
         .collect()
 }
 
-type Raw<'a> = (JsonPath, Option<&'a Value>, Option<&'a Value>);
+type Raw<'a> = (JsonPath, Option<Cow<'a, Value>>, Option<Cow<'a, Value>>);
 
 fn within(
     path: &JsonPath,
@@ -312,14 +313,80 @@ fn walk<'a>(here: &JsonPath, a: Option<&'a Value>, b: Option<&'a Value>, out: &m
                 );
             }
         }
+        (Some(Value::Array(x)), Some(Value::Array(y)))
+            if by_path(x).is_some() && by_path(y).is_some() =>
+        {
+            walk_by_path(here, x, y, out)
+        }
         (Some(Value::Array(x)), Some(Value::Array(y))) if x.len() == y.len() => {
             for i in 0..x.len() {
                 walk(&here.child(Segment::Index(i)), x.get(i), y.get(i), out);
             }
         }
         (Some(Value::Array(x)), Some(Value::Array(y))) => walk_aligned(here, x, y, out),
-        (a, b) if a != b => out.push((here.clone(), a, b)),
+        (a, b) if a != b => out.push((here.clone(), a.map(Cow::Borrowed), b.map(Cow::Borrowed))),
         _ => {}
+    }
+}
+
+/// The `path` of each element, when every element is an object naming a `path` of its own
+/// and no two name the same one (SPICE kernels, for one).
+fn by_path(v: &[Value]) -> Option<Vec<&str>> {
+    let paths: Vec<&str> = v
+        .iter()
+        .map(|e| e.get("path").and_then(Value::as_str))
+        .collect::<Option<_>>()?;
+    let mut sorted = paths.clone();
+    sorted.sort_unstable();
+    (!paths.is_empty() && sorted.windows(2).all(|w| w[0] != w[1])).then_some(paths)
+}
+
+/// Lists of elements named by their `path`: each drift names the element by its path, not its
+/// index. An element in both lists is compared field by field; one added or removed is one
+/// drift; one that changed places (outside the longest run of elements that kept their
+/// order) is one drift at `<path>.position`, from its old index to its new one.
+fn walk_by_path<'a>(here: &JsonPath, x: &'a [Value], y: &'a [Value], out: &mut Vec<Raw<'a>>) {
+    let (px, py) = (
+        by_path(x).unwrap_or_default(),
+        by_path(y).unwrap_or_default(),
+    );
+    let mut deleted = Vec::new();
+    let mut inserted = Vec::new();
+    for op in similar::capture_diff_slices(similar::Algorithm::Myers, &px, &py) {
+        deleted.extend(
+            op.old_range()
+                .filter(|_| op.tag() != similar::DiffTag::Equal),
+        );
+        inserted.extend(
+            op.new_range()
+                .filter(|_| op.tag() != similar::DiffTag::Equal),
+        );
+    }
+    let old_index = |p: &str| px.iter().position(|q| *q == p);
+    for (j, p) in py.iter().enumerate() {
+        let at = here.child(Segment::Key((*p).to_owned()));
+        match old_index(p) {
+            None => out.push((at, None, Some(Cow::Borrowed(&y[j])))),
+            Some(i) => {
+                if inserted.contains(&j) && deleted.contains(&i) {
+                    out.push((
+                        at.child(Segment::Key("position".into())),
+                        Some(Cow::Owned(Value::from(i))),
+                        Some(Cow::Owned(Value::from(j))),
+                    ));
+                }
+                walk(&at, Some(&x[i]), Some(&y[j]), out);
+            }
+        }
+    }
+    for (i, p) in px.iter().enumerate() {
+        if !py.contains(p) {
+            out.push((
+                here.child(Segment::Key((*p).to_owned())),
+                Some(Cow::Borrowed(&x[i])),
+                None,
+            ));
+        }
     }
 }
 
@@ -493,8 +560,31 @@ mod tests {
             &PolicySet::default(),
         );
         let paths: Vec<String> = d.iter().map(|d| d.path.to_string()).collect();
-        assert_eq!(paths, ["spice_kernels[0].sha256", "spice_kernels[2]"]);
+        assert_eq!(
+            paths,
+            [r#"spice_kernels."a.tls".sha256"#, r#"spice_kernels."x.bc""#]
+        );
         assert_eq!(d[1].after, Some(k("x.bc", "4")));
+        // a kernel that changed places is one drift naming it and both positions
+        let d = compare(
+            &kernels(json!([k("a.tls", "1"), k("b.bsp", "2"), k("c.tpc", "3")])),
+            &kernels(json!([k("b.bsp", "2"), k("c.tpc", "3"), k("a.tls", "1")])),
+            &PolicySet::default(),
+        );
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].path.to_string(), r#"spice_kernels."a.tls".position"#);
+        assert_eq!(
+            (d[0].before.clone(), d[0].after.clone()),
+            (Some(json!(0)), Some(json!(2)))
+        );
+        // removed, and the rest kept their order
+        let d = compare(
+            &kernels(json!([k("a.tls", "1"), k("b.bsp", "2"), k("c.tpc", "3")])),
+            &kernels(json!([k("a.tls", "1"), k("c.tpc", "3")])),
+            &PolicySet::default(),
+        );
+        let paths: Vec<String> = d.iter().map(|d| d.path.to_string()).collect();
+        assert_eq!(paths, [r#"spice_kernels."b.bsp""#]);
     }
 
     #[test]

@@ -23,21 +23,19 @@ pub struct Note {
 }
 
 /// The file a drift is about, when it is about a file whose path the manifest records.
-fn file_of(d: &Drift, current: &Value, baseline: &Value) -> Option<String> {
+fn file_of(d: &Drift, baseline: &Value) -> Option<String> {
     match (d.category, d.path.0.as_slice()) {
         (Category::StaticData | Category::Inputs, [_, Segment::Key(k)]) => Some(k.clone()),
         (Category::Code, [_, _, Segment::Key(k)]) => Some(k.clone()),
-        (Category::Spice, [Segment::Key(s), Segment::Index(i), Segment::Key(f)])
+        // kernels are named by their path in drift paths
+        (Category::Spice, [Segment::Key(s), Segment::Key(path), Segment::Key(f)])
             if s == "spice_kernels" && f == "sha256" =>
         {
-            // the same kernel in the baseline, wherever it stands there (lists are aligned,
-            // so an entry added before it moves it)
-            let path = current["spice_kernels"][*i]["path"].as_str()?;
             baseline["spice_kernels"]
                 .as_array()?
                 .iter()
-                .any(|k| k["path"] == path)
-                .then(|| path.to_owned())
+                .any(|k| k["path"] == path.as_str())
+                .then(|| path.clone())
         }
         _ => None,
     }
@@ -48,7 +46,7 @@ fn is_binary(bytes: &[u8]) -> bool {
 }
 
 /// Explains the drifts of one run. `root` is the project's folder.
-pub fn explain(root: &Path, baseline: &Value, current: &Value, drifts: &[&Drift]) -> Vec<Note> {
+pub fn explain(root: &Path, baseline: &Value, drifts: &[&Drift]) -> Vec<Note> {
     let Ok(repo) = git2::Repository::discover(root) else {
         return Vec::new();
     };
@@ -76,7 +74,7 @@ pub fn explain(root: &Path, baseline: &Value, current: &Value, drifts: &[&Drift]
         if d.before.is_none() || d.after.is_none() {
             continue;
         }
-        let Some(rel) = file_of(d, current, baseline) else {
+        let Some(rel) = file_of(d, baseline) else {
             continue;
         };
         if d.category == Category::Code {

@@ -342,7 +342,7 @@ impl Session {
                 let shown: Vec<&Drift> = report.shown().collect();
                 if !shown.is_empty() {
                     report.explanation =
-                        crate::explain::explain(&self.config.root, &stored.value, &current, &shown);
+                        crate::explain::explain(&self.config.root, &stored.value, &shown);
                 }
                 report.baseline_text = Some(stored.text);
                 report.status = match drift::verdict(&report.drifts) {
