@@ -296,6 +296,12 @@ impl<'de> Visitor<'de> for StrictVisitor {
     }
 }
 
+/// Reads YAML as strictly as [`parse_strict`] reads JSON: a mapping that repeats a key is an
+/// error naming the key, not a silent "last one wins".
+pub fn parse_yaml_strict(text: &str) -> Result<Value, serde_yaml_ng::Error> {
+    serde_yaml_ng::from_str::<StrictValue>(text).map(|v| v.0)
+}
+
 /// Largest integer that survives the double conversion of JCS (2^53).
 pub const MAX_SAFE_INTEGER: u64 = 1 << 53;
 
@@ -327,6 +333,16 @@ mod tests {
 
     fn fixtures() -> PathBuf {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/jcs")
+    }
+
+    #[test]
+    fn yaml_with_a_repeated_key_is_an_error() {
+        let e = parse_yaml_strict("lr: 0.1\nopt:\n  m: 1\n  m: 2\n").unwrap_err();
+        assert!(e.to_string().contains("duplicate key `m`"), "{e}");
+        assert_eq!(
+            parse_yaml_strict("lr: 0.1\nlist: [1, 2]\n").unwrap(),
+            serde_json::json!({"lr": 0.1, "list": [1, 2]})
+        );
     }
 
     #[test]

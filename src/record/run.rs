@@ -123,7 +123,8 @@ pub fn params_of(root: &Path, path: &Path) -> Result<Value> {
                 .map_err(|e| bad(format!("not valid TOML: {}", e.message())))?;
             serde_json::to_value(t).map_err(|e| bad(e.to_string()))?
         }
-        _ => serde_yaml_ng::from_str(&text).map_err(|e| bad(format!("not valid YAML: {e}")))?,
+        _ => crate::canonical::parse_yaml_strict(&text)
+            .map_err(|e| bad(format!("not valid YAML: {e}")))?,
     };
     crate::canonical::stringify_big_integers(&mut content);
     crate::redact::scrub_json(&mut content);

@@ -5,6 +5,15 @@ pub mod nvidia_smi;
 pub mod nvml;
 pub mod rocm;
 
+/// The most GPUs (and MIG devices of one GPU) a collector accepts: a machine reporting more is
+/// broken or hostile, and reading them all could take minutes.
+pub const MAX_DEVICES: usize = 64;
+
+/// The error for a device count past [`MAX_DEVICES`].
+pub fn too_many(source: &str, count: impl std::fmt::Display) -> String {
+    format!("{source} reports {count} devices, more than the {MAX_DEVICES} provbase accepts")
+}
+
 use super::git::unavailable;
 use serde_json::{Value, json};
 use std::path::Path;

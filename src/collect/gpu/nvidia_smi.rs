@@ -33,6 +33,10 @@ pub fn parse(xml: &str) -> Result<Value, String> {
             root.tag_name().name()
         ));
     }
+    let count = root.children().filter(|c| c.has_tag_name("gpu")).count();
+    if count > super::MAX_DEVICES {
+        return Err(super::too_many("nvidia-smi", count));
+    }
     let devices: Vec<Value> = root
         .children()
         .filter(|c| c.has_tag_name("gpu"))
@@ -52,6 +56,7 @@ fn gpu(g: Node) -> Value {
         .map(|m| {
             m.children()
                 .filter(|c| c.has_tag_name("mig_device"))
+                .take(super::MAX_DEVICES)
                 .map(|d| {
                     json!({
                         "index": reported(text(d, &["index"])),
@@ -148,5 +153,21 @@ mod tests {
     fn garbage_is_an_error() {
         assert!(parse("not xml").is_err());
         assert!(parse("<other/>").unwrap_err().contains("nvidia_smi_log"));
+    }
+
+    /// A log listing more GPUs than any machine has is refused at once, not read for seconds.
+    #[test]
+    fn too_many_gpus_are_refused() {
+        let gpus = "<gpu id=\"0\"><product_name>X</product_name></gpu>".repeat(200_000);
+        let xml =
+            format!("<nvidia_smi_log><driver_version>1</driver_version>{gpus}</nvidia_smi_log>");
+        let e = parse(&xml).unwrap_err();
+        assert!(
+            e.contains("reports 200000 devices, more than the 64"),
+            "{e}"
+        );
+        let ok = "<gpu id=\"0\"><product_name>X</product_name></gpu>".repeat(8);
+        let xml = format!("<nvidia_smi_log>{ok}</nvidia_smi_log>");
+        assert_eq!(parse(&xml).unwrap()["devices"].as_array().unwrap().len(), 8);
     }
 }

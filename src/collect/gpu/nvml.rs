@@ -32,6 +32,9 @@ pub fn collect() -> Result<Value, String> {
         other => format!("cannot load NVML ({other})"),
     })?;
     let count = nvml.device_count().map_err(|e| e.to_string())?;
+    if count as usize > super::MAX_DEVICES {
+        return Err(super::too_many("NVML", count));
+    }
     let mut devices = Vec::new();
     for i in 0..count {
         let d = nvml.device_by_index(i).map_err(|e| e.to_string())?;
@@ -39,6 +42,9 @@ pub fn collect() -> Result<Value, String> {
         let mig_enabled = matches!(&mig, Ok(m) if m.current == 1);
         let mut mig_devices = Vec::new();
         if mig_enabled && let Ok(n) = d.mig_device_count() {
+            if n as usize > super::MAX_DEVICES {
+                return Err(super::too_many("NVML (MIG)", n));
+            }
             for m in 0..n {
                 if let Ok(md) = d.mig_device_by_index(m) {
                     mig_devices.push(json!({

@@ -24,6 +24,9 @@ pub fn parse(text: &str) -> Result<Value, String> {
         .filter(|(k, _)| k.starts_with("card"))
         .filter_map(|(k, v)| Some((k, v.as_object()?)))
         .collect();
+    if cards.len() > super::MAX_DEVICES {
+        return Err(super::too_many("rocm-smi", cards.len()));
+    }
     cards.sort_by_key(|(k, _)| k[4..].parse::<u32>().unwrap_or(u32::MAX));
     let devices: Vec<Value> = cards
         .iter()
@@ -114,5 +117,14 @@ mod tests {
             fixture("telegraf_mi100_rocm571.json")["devices"][0]["device_id"],
             "0x738c"
         );
+    }
+
+    #[test]
+    fn too_many_cards_are_refused() {
+        let cards: Vec<String> = (0..65)
+            .map(|i| format!("\"card{i}\": {{\"Card series\": \"X\"}}"))
+            .collect();
+        let e = parse(&format!("{{{}}}", cards.join(","))).unwrap_err();
+        assert!(e.contains("rocm-smi reports 65 devices"), "{e}");
     }
 }
