@@ -296,6 +296,24 @@ impl<'de> Visitor<'de> for StrictVisitor {
     }
 }
 
+/// Reads a document (a baseline, a config, a metakernel) that must be a regular file: a FIFO, a device or a folder is an error at
+/// once, never a wait on a writer that will not come.
+pub fn read_regular(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    let m = std::fs::metadata(path)?;
+    if !m.is_file() {
+        let what = if m.is_dir() {
+            "a folder"
+        } else {
+            "a special file (FIFO, device or socket)"
+        };
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{what}, not a regular file"),
+        ));
+    }
+    std::fs::read(path)
+}
+
 /// Reads YAML as strictly as [`parse_strict`] reads JSON: a mapping that repeats a key is an
 /// error naming the key, not a silent "last one wins".
 pub fn parse_yaml_strict(text: &str) -> Result<Value, serde_yaml_ng::Error> {

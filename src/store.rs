@@ -40,11 +40,16 @@ pub fn has_conflict_markers(text: &str) -> bool {
 /// valid JSON, holds a duplicate key or merge-conflict markers, has an unknown `format_version`,
 /// or a `digest` that does not match its content.
 pub fn load(path: &Path) -> Result<Option<Stored>> {
-    let bytes = match std::fs::read(path) {
+    let bytes = match crate::canonical::read_regular(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(Error::io(path, e)),
     };
+    parse(path, bytes).map(Some)
+}
+
+/// Checks a baseline's bytes as [`load`] does; `path` names it in errors.
+pub fn parse(path: &Path, bytes: Vec<u8>) -> Result<Stored> {
     let text = String::from_utf8(bytes).map_err(|_| problem(path, "not UTF-8 text"))?;
     if has_conflict_markers(&text) {
         return Err(problem(
@@ -61,12 +66,12 @@ pub fn load(path: &Path) -> Result<Option<Stored>> {
             .map_err(|p| problem(path, p))?;
     }
     crate::manifest::validate(&value).map_err(|p| problem(path, p))?;
-    Ok(Some(Stored { value, text }))
+    Ok(Stored { value, text })
 }
 
 /// Reads a JSON file strictly (duplicate keys rejected). `Ok(None)` when it does not exist.
 pub fn load_json(path: &Path) -> Result<Option<Value>> {
-    let bytes = match std::fs::read(path) {
+    let bytes = match crate::canonical::read_regular(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(Error::io(path, e)),

@@ -102,6 +102,32 @@ pub fn expand(
     Ok(out)
 }
 
+/// The error for a special file where files are collected.
+fn special(t: std::fs::FileType) -> std::io::Error {
+    #[cfg(unix)]
+    let what = {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            "a FIFO"
+        } else if t.is_socket() {
+            "a socket"
+        } else if t.is_char_device() || t.is_block_device() {
+            "a device"
+        } else {
+            "a special file"
+        }
+    };
+    #[cfg(not(unix))]
+    let what = {
+        let _ = t;
+        "a special file"
+    };
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        format!("{what}, not a regular file (narrow the glob to leave it out)"),
+    )
+}
+
 /// Fails when `path`, its symbolic links followed, is not under `boundary` (a canonical path).
 fn check_inside(path: &Path, boundary: &Path) -> std::io::Result<()> {
     let real = match path.canonicalize() {
@@ -239,6 +265,8 @@ fn walk_with(
         out.push((path.to_owned(), Some(crate::cache::Stamp::of(&meta))));
     } else if meta.is_dir() {
         walk_dir(path, out, stamps, boundary)?;
+    } else {
+        return Err(special(meta.file_type()));
     }
     Ok(())
 }
@@ -337,6 +365,10 @@ fn read_one_dir(
                 check_inside(&p, b)?;
             }
             walk_with(&p, out, stamps, boundary).map_err(|err| context(err, &p))?;
+        } else {
+            // never skipped in silence: a FIFO would block a read, and a file set that
+            // leaves something out unsaid is a wrong answer
+            return Err(context(special(t), &p));
         }
     }
     Ok(())

@@ -108,7 +108,7 @@ pub fn file_set(root: &Path, facts: &Facts, paths: &[PathBuf]) -> Result<Map<Str
 
 /// Reads a parameters file: JSON, TOML (by extension) or YAML; its hash and parsed content.
 pub fn params_of(root: &Path, path: &Path) -> Result<Value> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = crate::canonical::read_regular(path).map_err(|e| Error::io(path, e))?;
     let text = String::from_utf8_lossy(&bytes);
     let bad = |m: String| Error::Json {
         path: path.to_owned(),

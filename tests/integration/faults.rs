@@ -367,3 +367,69 @@ fn outputs_keep_their_exact_numbers() {
     );
     assert_eq!(p.run(&["check"]).0, 0);
 }
+
+/// A FIFO where a regular file is expected — a baseline, the config, a metakernel, a params
+/// file, a `digest` argument — is an error at once, never a wait.
+#[cfg(unix)]
+#[test]
+fn fifos_never_block() {
+    use rustix::fs::{CWD, FileType, Mode, mknodat};
+    let p = Project::new();
+    p.file(
+        "harness.toml",
+        "[[run]]\nname = \"r\"\nhardware = false\nparams = { a = 1 }\n",
+    );
+    let fifo = |rel: &str| {
+        let path = p.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let _ = std::fs::remove_file(&path);
+        mknodat(CWD, &path, FileType::Fifo, Mode::RUSR | Mode::WUSR, 0).unwrap();
+    };
+    let within = |args: &[&str]| {
+        let started = Instant::now();
+        let r = p.run(args);
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{args:?} blocked"
+        );
+        r
+    };
+    fifo("baselines/r.json");
+    let (code, out, err) = within(&["check"]);
+    assert_ne!(code, 0);
+    assert!((out + &err).contains("not a regular file"), "check");
+    std::fs::remove_file(p.join("baselines/r.json")).unwrap();
+    fifo("other.toml");
+    let (code, _, err) = within(&["--config", "other.toml", "check"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("other.toml") && err.contains("not a regular file"),
+        "{err}"
+    );
+    fifo("p.json");
+    let (code, _, err) = within(&["digest", "p.json"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not a regular file"), "{err}");
+    let (code, _, err) = within(&["record", "--no-exec", "--params", "p.json", "--", "true"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("not a regular file"), "{err}");
+    fifo("k/mk.tm");
+    p.file(
+        "harness.toml",
+        "[[run]]\nname = \"r\"\nhardware = false\nspice = { metakernel = \"k/mk.tm\" }\n",
+    );
+    let (code, out, err) = within(&["check"]);
+    assert_ne!(code, 0);
+    assert!((out + &err).contains("not a regular file"), "metakernel");
+    // a FIFO named by a glob, or inside a globbed folder, is an error naming it
+    p.file(
+        "harness.toml",
+        "[[run]]\nname = \"r\"\nhardware = false\nstatic_data = [\"d\"]\n",
+    );
+    p.file("d/a.txt", "a");
+    fifo("d/pipe");
+    let (code, out, err) = within(&["check"]);
+    assert_ne!(code, 0);
+    let all = out + &err;
+    assert!(all.contains("d/pipe") && all.contains("FIFO"), "{all}");
+}
