@@ -45,8 +45,10 @@ struct Code {
     untracked: Or<u64>,
     /// Without user, password or query.
     remote: Or<String>,
-    /// Repo-relative path → hash (absent in run.json).
+    /// Repo-relative path → hash (in run.json with `--code`, or a configured run's globs).
     scope: Option<BTreeMap<String, Sha256>>,
+    /// The tree's status as `git status --porcelain` lists it (run.json only).
+    status: Option<Or<Vec<String>>>,
 }
 
 /// One SPICE kernel in load order.
@@ -181,6 +183,8 @@ struct Run {
     inputs: BTreeMap<String, Or<FileEntry>>,
     outputs: BTreeMap<String, Or<FileEntry>>,
     params: Option<Params>,
+    /// Inputs whose content the command changed: recorded as they were before it ran.
+    inputs_changed: Option<Vec<String>>,
     code: Code,
     runtime: Runtime,
     environment: BTreeMap<String, EnvValue>,

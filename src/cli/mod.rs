@@ -94,6 +94,14 @@ enum Command {
         /// Record without running the command
         #[arg(long)]
         no_exec: bool,
+        /// Globs of the code the run depends on, recorded by hash as check records them
+        /// (repeatable)
+        #[arg(long, value_name = "GLOB")]
+        code: Vec<String>,
+        /// A toolchain or package set to record, as `runtime` in harness.toml: rustc,
+        /// python3, pip-freeze, cargo-lock, nvcc, … (repeatable)
+        #[arg(long, value_name = "NAME")]
+        runtime: Vec<String>,
         /// The command, after `--`
         #[arg(last = true, required = true, value_name = "CMD")]
         command: Vec<String>,
@@ -211,8 +219,12 @@ pub fn run() -> ExitCode {
             params,
             tags,
             no_exec,
+            code,
+            runtime,
             command,
         } => record::run(&crate::record::RecordOptions {
+            code: code.clone(),
+            runtime: runtime.clone(),
             name: name.clone(),
             inputs: inputs.clone(),
             outputs: outputs.clone(),

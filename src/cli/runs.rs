@@ -8,6 +8,12 @@ pub(super) fn run(cli: &Cli) -> Result<u8> {
     let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
     let root = crate::record::run::project_root(&cwd);
     let runs = crate::record::list(&root)?;
+    for f in crate::record::runs::foreign(&root) {
+        eprintln!(
+            "provbase: skipped {}: not a run provbase recorded",
+            f.strip_prefix(&cwd).unwrap_or(&f).display()
+        );
+    }
     let status = |r: &crate::record::RecordedRun| match r.doc["exit_status"].as_i64() {
         Some(c) => c.to_string(),
         None => "-".into(),

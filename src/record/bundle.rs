@@ -142,6 +142,64 @@ pub fn codebase_fingerprint(root: &Path) -> Value {
     })
 }
 
+/// The machine the bundle was made on, as drifting_models' and mfcl's snapshots say it: the
+/// Python interpreter, the working folder, CPUs, memory, disk, the GPUs as `nvidia-smi` lists
+/// them, and git's HEAD. Paths under the home folder are written `~/…`.
+fn env_snapshot(root: &Path, m: &Value) -> Value {
+    use crate::collect::git::{home_relative, unavailable};
+    let run = |argv: &[&str]| {
+        let argv: Vec<String> = argv.iter().map(|a| (*a).to_owned()).collect();
+        crate::collect::command::run(&argv, root, std::time::Duration::from_secs(10))
+            .map(|o| crate::redact::scrub_str(o.stdout.trim()).into_owned())
+    };
+    let python = run(&["python3", "-c", "import sys; print(sys.executable)"]).map_or_else(
+        |_| unavailable("python3 is not installed"),
+        |p| json!(home_relative(&p)),
+    );
+    let gpus = run(&[
+        "nvidia-smi",
+        "--query-gpu=name,driver_version,memory.total",
+        "--format=csv,noheader",
+    ])
+    .map_or_else(
+        |_| unavailable("nvidia-smi is not installed or found no GPU"),
+        |t| json!(t.lines().map(str::trim).collect::<Vec<_>>()),
+    );
+    #[cfg(unix)]
+    let disk = rustix::fs::statvfs(root).map_or_else(
+        |e| unavailable(e.to_string()),
+        |s| {
+            let gib = |blocks: u64| (blocks.saturating_mul(s.f_frsize) >> 30) as f64;
+            json!({ "total_gib": gib(s.f_blocks), "free_gib": gib(s.f_bavail) })
+        },
+    );
+    #[cfg(not(unix))]
+    let disk = unavailable("not measured on this platform");
+    let cwd = std::env::current_dir()
+        .map(|d| home_relative(&d.to_string_lossy()))
+        .map_or_else(|e| unavailable(e.to_string()), |d| json!(d));
+    let head = git2::Repository::discover(root)
+        .ok()
+        .and_then(|r| r.head().ok()?.target())
+        .map_or_else(
+            || unavailable("not a git repository"),
+            |o| json!(o.to_string()),
+        );
+    let mut snap = json!({
+        "provbase": env!("CARGO_PKG_VERSION"),
+        "python_executable": python,
+        "cwd": cwd,
+        "cpu_count": std::thread::available_parallelism().map_or(Value::Null, |n| json!(n.get())),
+        "cpu": m["hardware"]["cpu"],
+        "memory_gib": m["hardware"]["memory_gib"],
+        "disk": disk,
+        "nvidia_smi": gpus,
+        "git_head": head,
+    });
+    crate::manifest::seal(&mut snap);
+    snap
+}
+
 fn env_fingerprint(m: &Value) -> Value {
     let h = &m["hardware"];
     let gpus: Vec<Value> = h["gpus"]["devices"]
@@ -227,6 +285,54 @@ fn run_md(m: &Value, events: &[Value], recorded: Option<&super::RecordedRun>) ->
         m["hardware"]["cpu"]["arch"].as_str().unwrap_or("?"),
         m["hardware"]["memory_gib"]
     );
+    if let Some(status) = code["status"].as_array().filter(|s| !s.is_empty()) {
+        let _ = writeln!(s, "\n## Uncommitted files\n");
+        for line in status.iter().filter_map(Value::as_str) {
+            let _ = writeln!(s, "- `{line}`");
+        }
+    }
+    let params = if m["params"]["content"].is_object() {
+        &m["params"]["content"]
+    } else {
+        &m["params"]
+    };
+    if let Some(p) = params.as_object().filter(|o| !o.is_empty()) {
+        let _ = writeln!(s, "\n## Parameters\n");
+        if let Some(file) = m["params"]["path"].as_str() {
+            let _ = writeln!(
+                s,
+                "From `{file}` ({}).\n",
+                m["params"]["sha256"].as_str().unwrap_or("?")
+            );
+        }
+        for (k, v) in p {
+            let _ = writeln!(s, "- `{k}` = `{v}`");
+        }
+    }
+    if let Some(kernels) = m["spice_kernels"].as_array().filter(|k| !k.is_empty()) {
+        let _ = writeln!(s, "\n## SPICE kernels (load order)\n");
+        for k in kernels {
+            let _ = writeln!(
+                s,
+                "1. `{}` {}",
+                k["path"].as_str().unwrap_or("?"),
+                k["sha256"].as_str().unwrap_or("?")
+            );
+        }
+    }
+    for (key, title) in [
+        ("technique_names", "Techniques"),
+        ("extractor_names", "Extractors"),
+    ] {
+        if let Some(names) = m[key].as_array().filter(|n| !n.is_empty()) {
+            let names: Vec<String> = names
+                .iter()
+                .filter_map(Value::as_str)
+                .map(|n| format!("`{n}`"))
+                .collect();
+            let _ = writeln!(s, "\n## {title}\n\n{}", names.join(", "));
+        }
+    }
     for (key, title) in [
         ("inputs", "Inputs"),
         ("static_data_hashes", "Static data"),
@@ -294,11 +400,49 @@ pub fn bundle(
     };
     events.push(json!({ "event": "bundle", "time": now }));
     let excluded = [dir.clone(), root.join(".prov")];
-    let (diff, untracked) = git_diff(root, &excluded, untracked_contents).unwrap_or_default();
-    let untracked_txt: String = untracked
-        .iter()
-        .map(|(p, h)| format!("{h}  {p}\n"))
-        .collect();
+    // a recorded run carries the tree it ran on; the tree of now would belong to another run
+    let (diff, untracked_txt, fingerprint) = match recorded {
+        Some(r) => {
+            let kept = |name: &str| {
+                std::fs::read(r.dir.join(name)).map_err(|_| {
+                    Error::Usage(format!(
+                        "run {} was recorded without the state of its tree ({name}), so a bundle would pair it with today's tree; record it again",
+                        r.id
+                    ))
+                })
+            };
+            if untracked_contents {
+                return Err(Error::Usage(
+                    "--untracked-contents applies to a configured run: a recorded run keeps its untracked files by name and hash only".into(),
+                ));
+            }
+            (
+                String::from_utf8_lossy(&kept(super::run::TREE_DIFF)?).into_owned(),
+                String::from_utf8_lossy(&kept(super::run::TREE_UNTRACKED)?).into_owned(),
+                crate::canonical::parse_strict(&kept(super::run::TREE_FINGERPRINT)?)
+                    .unwrap_or(Value::Null),
+            )
+        }
+        None => {
+            let (diff, untracked) =
+                git_diff(root, &excluded, untracked_contents).unwrap_or_default();
+            let listed: String = untracked
+                .iter()
+                .map(|(p, h)| format!("{h}  {p}\n"))
+                .collect();
+            (diff, listed, codebase_fingerprint(root))
+        }
+    };
+    let manifest = match recorded {
+        Some(_) => manifest,
+        None => {
+            // the tree's status beside the manifest, as the recorded runs keep it
+            let mut m = manifest;
+            m["code"]["status"] = super::run::porcelain(root);
+            crate::manifest::seal(&mut m);
+            m
+        }
+    };
     let mut written = vec![
         write(&dir, "repro.json", &canonical_line(&manifest))?,
         write(&dir, "git.diff", diff.as_bytes())?,
@@ -320,7 +464,12 @@ pub fn bundle(
     written.push(write(
         &dir,
         "codebase_fingerprint.json",
-        &crate::canonical::pretty_bytes(&codebase_fingerprint(root)),
+        &crate::canonical::pretty_bytes(&fingerprint),
+    )?);
+    written.push(write(
+        &dir,
+        "env_snapshot.json",
+        &crate::canonical::pretty_bytes(&env_snapshot(root, &manifest)),
     )?);
     // the digest of every file written, so that an edit to any of them is caught by verify
     let mut files = serde_json::Map::new();

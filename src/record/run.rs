@@ -12,6 +12,13 @@ use std::time::Instant;
 /// The `kind` of a run document.
 pub const KIND: &str = "provbase.run";
 
+/// The files a recorded run keeps of the tree it ran on, for a later bundle.
+pub const TREE_DIFF: &str = "git.diff";
+/// See [`TREE_DIFF`].
+pub const TREE_UNTRACKED: &str = "untracked.txt";
+/// See [`TREE_DIFF`].
+pub const TREE_FINGERPRINT: &str = "codebase_fingerprint.json";
+
 /// Hex digits of the digest that make a run id.
 pub const ID_LEN: usize = 12;
 
@@ -30,6 +37,11 @@ pub struct RecordOptions {
     pub tags: Vec<String>,
     /// Record without running the command.
     pub no_exec: bool,
+    /// Globs of the code the run depends on (as `code` in harness.toml), recorded under
+    /// `code.scope`.
+    pub code: Vec<String>,
+    /// Toolchains and package sets to record (as `runtime` in harness.toml).
+    pub runtime: Vec<String>,
     /// The command and its arguments.
     pub command: Vec<String>,
 }
@@ -106,6 +118,114 @@ pub fn file_set(root: &Path, facts: &Facts, paths: &[PathBuf]) -> Result<Map<Str
     Ok(out)
 }
 
+/// The input files whose content, or presence, differs from `before`.
+fn changed_inputs(
+    root: &Path,
+    inputs: &[PathBuf],
+    before: &Map<String, Value>,
+) -> Result<Vec<String>> {
+    let mut now = Map::new();
+    for p in inputs {
+        let mut found = Vec::new();
+        if p.exists() {
+            files::walk(p, &mut found).map_err(|e| Error::io(p, e))?;
+        }
+        for f in found {
+            let sha = files::sha256_file(&f).map_err(|e| Error::io(&f, e))?;
+            now.insert(shown_path(root, &f), json!(sha));
+        }
+    }
+    let mut changed: Vec<String> = before
+        .iter()
+        .filter(|(k, v)| v.get("sha256").is_some() && now.get(*k) != v.get("sha256"))
+        .map(|(k, _)| k.clone())
+        .chain(now.keys().filter(|k| !before.contains_key(*k)).cloned())
+        .collect();
+    changed.sort();
+    changed.dedup();
+    Ok(changed)
+}
+
+/// The hashes of the files the `--code` globs name, as check records `code.scope`.
+fn code_scope(root: &Path, facts: &Facts, globs: &[String]) -> Result<Option<Map<String, Value>>> {
+    if globs.is_empty() {
+        return Ok(None);
+    }
+    let specs: Vec<crate::config::GlobSpec> = globs
+        .iter()
+        .map(|g| crate::config::GlobSpec {
+            pattern: g.clone(),
+            line: 0,
+        })
+        .collect();
+    let matched = files::expand(
+        root,
+        &specs,
+        "--code",
+        &|p| facts.git_ignores(p),
+        false,
+        false,
+    )
+    .map_err(|m| Error::Usage(m.replace(" (harness.toml line 0)", "")))?;
+    let paths: Vec<PathBuf> = matched.iter().map(|m| m.abs.clone()).collect();
+    let mut out = Map::new();
+    for (m, h) in matched.iter().zip(facts.hash_all(&paths)) {
+        out.insert(m.rel.clone(), json!(h.map_err(|e| Error::io(&m.abs, e))?));
+    }
+    Ok(Some(out))
+}
+
+/// The tree's status as `git status --porcelain` lists it (`XY path`), without `.prov/`;
+/// unavailable outside a repository.
+pub fn porcelain(root: &Path) -> Value {
+    let Ok(repo) = git2::Repository::discover(root) else {
+        return crate::collect::git::unavailable("not a git repository");
+    };
+    let mut opts = git2::StatusOptions::new();
+    opts.include_untracked(true)
+        .recurse_untracked_dirs(true)
+        .include_ignored(false);
+    let Ok(statuses) = repo.statuses(Some(&mut opts)) else {
+        return crate::collect::git::unavailable("no work tree");
+    };
+    let mut lines = Vec::new();
+    for s in statuses.iter() {
+        let Ok(path) = s.path() else { continue };
+        if path.starts_with(".prov/") {
+            continue;
+        }
+        let st = s.status();
+        let x = if st.is_index_new() {
+            'A'
+        } else if st.is_index_modified() {
+            'M'
+        } else if st.is_index_deleted() {
+            'D'
+        } else if st.is_index_renamed() {
+            'R'
+        } else {
+            ' '
+        };
+        let y = if st.is_wt_new() {
+            '?'
+        } else if st.is_wt_modified() {
+            'M'
+        } else if st.is_wt_deleted() {
+            'D'
+        } else {
+            ' '
+        };
+        let xy = if st.is_wt_new() && x == ' ' {
+            "??".to_owned()
+        } else {
+            format!("{x}{y}")
+        };
+        lines.push(format!("{xy} {path}"));
+    }
+    lines.sort();
+    json!(lines)
+}
+
 /// Reads a parameters file: JSON, TOML (by extension) or YAML; its hash and parsed content.
 pub fn params_of(root: &Path, path: &Path) -> Result<Value> {
     let bytes = crate::canonical::read_regular(path).map_err(|e| Error::io(path, e))?;
@@ -175,6 +295,38 @@ pub fn record(cwd: &Path, opts: &RecordOptions) -> Result<Recorded> {
     }
     let root = project_root(cwd);
     let facts = Facts::new(&root, vec![root.join(".prov")]);
+    // a run named as a configured one records what check records for it, unless told
+    let configured = opts.name.as_ref().and_then(|n| {
+        let path = crate::config::Config::discover(cwd).ok()?;
+        let config = crate::config::Config::load(&path).ok()?;
+        config.run(n).cloned()
+    });
+    let code_globs: Vec<String> = match (&configured, opts.code.is_empty()) {
+        (Some(r), true) => r.code.iter().map(|g| g.pattern.clone()).collect(),
+        _ => opts.code.clone(),
+    };
+    let runtime_tools: Vec<String> = match (&configured, opts.runtime.is_empty()) {
+        (Some(r), true) => r.runtime.clone(),
+        _ => opts.runtime.clone(),
+    };
+    let abs = |p: &PathBuf| {
+        if p.is_absolute() {
+            p.clone()
+        } else {
+            cwd.join(p)
+        }
+    };
+    // what the command reads is recorded as it was before it ran
+    let inputs: Vec<PathBuf> = opts.inputs.iter().map(abs).collect();
+    let inputs_before = file_set(&root, &facts, &inputs)?;
+    let params = opts
+        .params
+        .as_ref()
+        .map(|p| params_of(&root, &abs(p)))
+        .transpose()?;
+    let scope = code_scope(&root, &facts, &code_globs)?;
+    let tree_diff = super::bundle::git_diff(&root, &[root.join(".prov")], false).ok();
+    let tree_fingerprint = super::bundle::codebase_fingerprint(&root);
     let started = crate::manifest::now_iso8601();
     let started_ms = unix_ms();
     let clock = Instant::now();
@@ -197,29 +349,43 @@ pub fn record(cwd: &Path, opts: &RecordOptions) -> Result<Recorded> {
     let ended = crate::manifest::now_iso8601();
     let ended_ms = unix_ms();
 
-    let abs = |p: &PathBuf| {
-        if p.is_absolute() {
-            p.clone()
-        } else {
-            cwd.join(p)
-        }
-    };
-    let inputs: Vec<PathBuf> = opts.inputs.iter().map(abs).collect();
     let outputs: Vec<PathBuf> = opts.outputs.iter().map(abs).collect();
+    // inputs the command changed: hashed again from disk (not through the memo of this
+    // process, which holds the hashes taken before)
+    let inputs_changed = changed_inputs(&root, &inputs, &inputs_before)?;
+    if !inputs_changed.is_empty() {
+        eprintln!(
+            "provbase: warning: the command changed its inputs (recorded as they were before it ran): {}",
+            inputs_changed.join(", ")
+        );
+    }
+    let mut runtime = Map::new();
+    runtime.insert("provbase".into(), json!(env!("CARGO_PKG_VERSION")));
+    for tool in &runtime_tools {
+        runtime.insert(tool.clone(), facts.runtime(tool));
+    }
+    let mut code = facts.git().clone();
+    if let Some(scope) = scope {
+        code.insert("scope".into(), Value::Object(scope));
+    }
+    code.insert("status".into(), porcelain(&root));
     let mut doc = json!({
         "format_version": crate::manifest::FORMAT_VERSION,
         "kind": KIND,
         "command": command::redact_args(&opts.command),
         "exit_status": exit_code.map_or_else(|| crate::collect::git::unavailable("not executed (--no-exec)"), Value::from),
-        "inputs": file_set(&root, &facts, &inputs)?,
+        "inputs": inputs_before,
         "outputs": file_set(&root, &facts, &outputs)?,
-        "code": facts.git().clone(),
-        "runtime": { "provbase": env!("CARGO_PKG_VERSION") },
+        "code": code,
+        "runtime": runtime,
         "environment": environment::collect(&[]),
         "hardware": facts.hardware().clone(),
     });
-    if let Some(p) = &opts.params {
-        doc["params"] = params_of(&root, &abs(p))?;
+    if !inputs_changed.is_empty() {
+        doc["inputs_changed"] = json!(inputs_changed);
+    }
+    if let Some(p) = params {
+        doc["params"] = p;
     }
     crate::strip::strip(&mut doc, &crate::strip::builtin_rules())
         .map_err(|e| Error::Usage(e.to_string()))?;
@@ -250,6 +416,20 @@ pub fn record(cwd: &Path, opts: &RecordOptions) -> Result<Recorded> {
     }
     crate::manifest::seal(&mut doc);
     crate::store::write_if_changed(&run_path, &crate::canonical::pretty_bytes(&doc))?;
+    // the tree as it was when the run was recorded, for a later bundle of this run
+    if let Some((diff, untracked)) = &tree_diff {
+        let private = crate::store::Mode::Private;
+        crate::store::write_if_changed_as(&dir.join(TREE_DIFF), diff.as_bytes(), private)?;
+        let listed: String = untracked
+            .iter()
+            .map(|(p, h)| format!("{h}  {p}\n"))
+            .collect();
+        crate::store::write_if_changed_as(&dir.join(TREE_UNTRACKED), listed.as_bytes(), private)?;
+    }
+    crate::store::write_if_changed(
+        &dir.join(TREE_FINGERPRINT),
+        &crate::canonical::pretty_bytes(&tree_fingerprint),
+    )?;
     let events = dir.join("events.jsonl");
     let mut f = std::fs::OpenOptions::new()
         .create(true)

@@ -62,6 +62,31 @@ impl RecordedRun {
     }
 }
 
+/// Whether a document is a run provbase recorded (`"kind": "provbase.run"`).
+pub fn is_provbase_run(doc: &Value) -> bool {
+    doc.get("kind").and_then(Value::as_str) == Some(super::run::KIND)
+}
+
+/// The `run.json` files under the runs folder that another tool wrote: [`list`] leaves them
+/// out, and the CLI says so.
+pub fn foreign(root: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(runs_dir(root)) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path().join("run.json"))
+        .filter(|p| {
+            crate::store::load_json(p)
+                .ok()
+                .flatten()
+                .is_some_and(|d| !is_provbase_run(&d))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 /// Every recorded run under `root`, newest (by last event) first.
 pub fn list(root: &Path) -> Result<Vec<RecordedRun>> {
     let dir = runs_dir(root);
@@ -77,6 +102,10 @@ pub fn list(root: &Path) -> Result<Vec<RecordedRun>> {
         let Some(doc) = crate::store::load_json(&run_json)? else {
             continue;
         };
+        // another tool's run (provenance-recorder writes `.prov/runs/<id>/run.json` too)
+        if !is_provbase_run(&doc) {
+            continue;
+        }
         crate::store::validate_known(&run_json, &doc)?;
         let events_path = path.join("events.jsonl");
         let events = match std::fs::read_to_string(&events_path) {
@@ -147,10 +176,11 @@ pub fn resolve(root: &Path, cwd: &Path, reference: &str) -> Result<Resolved> {
     if as_path.is_file() {
         let v = crate::store::load_json(&as_path)?.unwrap_or(Value::Null);
         crate::store::validate_known(&as_path, &v)?;
-        if !v.is_object() {
+        let manifest = v.get("format_version").is_some() && v.get("run").is_some();
+        if !v.is_object() || !(manifest || is_provbase_run(&v)) {
             return Err(Error::Json {
                 path: as_path,
-                message: "not a JSON object".into(),
+                message: "not a provbase manifest, baseline or recorded run".into(),
             });
         }
         return Ok(Resolved::File(PathBuf::from(reference), v));
