@@ -525,3 +525,157 @@ fn a_configured_run_executes_and_compares_outputs_within_tolerance() {
         "{out}"
     );
 }
+
+/// Inputs are hashed before the command runs: an input the command changed is recorded as it
+/// was, and reported.
+#[test]
+fn inputs_are_hashed_before_the_command_runs() {
+    let p = repo();
+    p.file("in.txt", "before\n");
+    let (code, _, err) = p.run(&[
+        "record",
+        "--inputs",
+        "in.txt",
+        "--",
+        "sh",
+        "-c",
+        "echo x >> in.txt",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("the command changed its inputs") && err.contains("in.txt"),
+        "{err}"
+    );
+    let run = json(&p.read(&format!(".prov/runs/{}/run.json", run_ids(&p)[0])));
+    assert_eq!(
+        run["inputs"]["in.txt"]["sha256"],
+        provbase::canonical::sha256_tagged(b"before\n")
+    );
+    assert_eq!(run["inputs_changed"], serde_json::json!(["in.txt"]));
+}
+
+/// record sees what check sees: the code scope, the runtime, and the porcelain status of a
+/// dirty tree, so an edit to a script in an already-dirty tree shows as code drift.
+#[test]
+fn record_sees_what_check_sees() {
+    let p = repo();
+    p.file("train.sh", "echo edited; mkdir -p out\n");
+    let args = [
+        "record",
+        "--code",
+        "*.sh",
+        "--runtime",
+        "git",
+        "--",
+        "sh",
+        "train.sh",
+    ];
+    assert_eq!(p.run(&args).0, 0);
+    p.file("train.sh", "echo edited twice; mkdir -p out\n");
+    assert_eq!(p.run(&args).0, 0);
+    let (code, out, _) = p.run(&["diff"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.trim_start().starts_with("code ") && l.contains("train.sh")),
+        "{out}"
+    );
+    let run = json(&p.read(&format!(".prov/runs/{}/run.json", run_ids(&p)[0])));
+    assert!(
+        run["runtime"]["git"]
+            .as_str()
+            .unwrap()
+            .starts_with("git version")
+    );
+    assert_eq!(run["code"]["status"], serde_json::json!([" M train.sh"]));
+    // a configured run of the same name lends its code globs and runtime
+    p.file(
+        "harness.toml",
+        "[[run]]\nname = \"cfg\"\ncode = [\"train.sh\"]\nruntime = [\"git\"]\n",
+    );
+    assert_eq!(p.run(&["record", "--name", "cfg", "--", "true"]).0, 0);
+    let ids = run_ids(&p);
+    let newest = ids
+        .iter()
+        .map(|id| json(&p.read(&format!(".prov/runs/{id}/run.json"))))
+        .find(|r| r["name"] == "cfg")
+        .unwrap();
+    assert!(newest["code"]["scope"]["train.sh"].is_string(), "{newest}");
+    assert!(newest["runtime"]["git"].is_string(), "{newest}");
+}
+
+/// Another tool's `.prov/runs/<id>/run.json` is not provbase's: runs skips it and says so,
+/// diff and verify refuse it naming the file.
+#[test]
+fn another_tools_runs_are_not_provbases() {
+    let p = repo();
+    record(&p, &["--", "sh", "train.sh"]);
+    p.file(
+        ".prov/runs/20240101-abcdef/run.json",
+        "{\"run_id\": \"20240101-abcdef\", \"status\": \"ok\", \"params\": {}}\n",
+    );
+    let (code, out, err) = p.run(&["runs"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains("abcdef"), "{out}");
+    assert!(
+        err.contains("skipped .prov/runs/20240101-abcdef/run.json: not a run provbase recorded"),
+        "{err}"
+    );
+    let foreign = ".prov/runs/20240101-abcdef/run.json";
+    let (code, _, err) = p.run(&["diff", foreign, foreign]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("20240101-abcdef/run.json") && err.contains("not a provbase"),
+        "{err}"
+    );
+    let (code, _, err) = p.run(&["verify", foreign]);
+    assert_ne!(code, 0);
+    assert!(err.contains("not a provbase document"), "{err}");
+}
+
+/// A bundle of an older run is that run: its patch is the tree it ran on, not today's.
+#[test]
+fn a_bundle_of_an_older_run_is_that_run() {
+    let p = repo();
+    record(&p, &["--tag", "clean", "--", "sh", "train.sh"]);
+    p.file("data/cases.csv", "county,cases\nA,7\n");
+    record(&p, &["--tag", "dirty", "--", "sh", "train.sh"]);
+    assert_eq!(p.run(&["bundle", "old", "--run", "clean"]).0, 0);
+    assert_eq!(
+        p.read("old/provenance/git.diff"),
+        "",
+        "the clean run's tree"
+    );
+    let repro = json(&p.read("old/provenance/repro.json"));
+    assert_eq!(repro["code"]["dirty"], false);
+    assert_eq!(p.run(&["bundle", "new", "--run", "dirty"]).0, 0);
+    assert!(p.read("new/provenance/git.diff").contains("+A,7"));
+    // RUN.md and env_snapshot.json say what the run's peers say
+    let md = p.read("new/provenance/RUN.md");
+    assert!(
+        md.contains("## Parameters") && md.contains("## Uncommitted files"),
+        "{md}"
+    );
+    assert!(md.contains(" M data/cases.csv"), "{md}");
+    let snap = json(&p.read("new/provenance/env_snapshot.json"));
+    for k in [
+        "python_executable",
+        "cwd",
+        "cpu_count",
+        "memory_gib",
+        "disk",
+        "nvidia_smi",
+        "git_head",
+    ] {
+        assert!(snap.get(k).is_some(), "{k}: {snap}");
+    }
+    assert_eq!(p.run(&["verify", "new"]).0, 0);
+    // a run recorded without its tree (by an older provbase) is refused, saying why
+    let ids = run_ids(&p);
+    for id in &ids {
+        let _ = std::fs::remove_file(p.join(&format!(".prov/runs/{id}/git.diff")));
+    }
+    let (code, _, err) = p.run(&["bundle", "again", "--run", "clean"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("without the state of its tree"), "{err}");
+}
