@@ -1,6 +1,8 @@
 //! `provbase export --in-toto`: an in-toto Statement v1 whose predicate is SLSA Provenance v1.
-//! Subjects are the outputs; resolved dependencies the inputs, static data, kernels and code;
-//! byproducts the environment and a hardware summary.
+//! Subjects are the outputs, or the run document itself when there are none (a Statement needs
+//! one); resolved dependencies the inputs, static data, kernels and code; byproducts the
+//! environment and a hardware summary, each with the digest of its canonical JSON. Every
+//! ResourceDescriptor has a digest (or a uri), as the in-toto spec requires.
 
 use serde_json::{Map, Value, json};
 
@@ -12,6 +14,18 @@ pub const PREDICATE_TYPE: &str = "https://slsa.dev/provenance/v1";
 fn descriptor(name: &str, hash: &str) -> Option<Value> {
     let hex = hash.strip_prefix(crate::canonical::SHA256_PREFIX)?;
     Some(json!({ "name": name, "digest": { "sha256": hex } }))
+}
+
+/// A byproduct: its value as annotations, and the digest of its canonical JSON.
+fn byproduct(name: &str, value: &Value) -> Value {
+    let value = if value.is_object() {
+        value.clone()
+    } else {
+        json!({})
+    };
+    let mut d = descriptor(name, &crate::canonical::digest_of(&value)).unwrap_or_default();
+    d["annotations"] = value;
+    d
 }
 
 fn from_map(v: &Value) -> Vec<Value> {
@@ -26,7 +40,20 @@ fn from_map(v: &Value) -> Vec<Value> {
 
 /// The Statement for a manifest or a recorded run, with its events' times when known.
 pub fn statement(doc: &Value, events: &[Value]) -> Value {
-    let subject = from_map(&doc["outputs"]);
+    let mut subject = from_map(&doc["outputs"]);
+    if subject.is_empty() {
+        // the run document itself: its digest covers everything it records
+        let name = match (doc["id"].as_str(), doc["run"].as_str()) {
+            (Some(id), _) => format!(".prov/runs/{id}/run.json"),
+            (None, Some(run)) => format!("provbase run {run}"),
+            _ => "provbase run".to_owned(),
+        };
+        let digest = doc["digest"]
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| crate::manifest::compute_digest(doc));
+        subject.extend(descriptor(&name, &digest));
+    }
     let mut deps = from_map(&doc["inputs"]);
     deps.extend(from_map(&doc["static_data_hashes"]));
     if let Some(kernels) = doc["spice_kernels"].as_array() {
@@ -93,8 +120,8 @@ pub fn statement(doc: &Value, events: &[Value]) -> Value {
                 },
                 "metadata": metadata,
                 "byproducts": [
-                    { "name": "environment", "annotations": doc["environment"] },
-                    { "name": "hardware", "annotations": hardware },
+                    byproduct("environment", &doc["environment"]),
+                    byproduct("hardware", &hardware),
                 ],
             },
         },

@@ -679,3 +679,51 @@ fn a_bundle_of_an_older_run_is_that_run() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("without the state of its tree"), "{err}");
 }
+
+/// Exported Statements pass the reference implementation's checks (the `in-toto-attestation`
+/// Python package, which `.ci/run` installs): a run without outputs included, whose subject is
+/// then the run document itself.
+#[test]
+fn in_toto_statements_validate_with_the_reference_implementation() {
+    let have = std::process::Command::new("python3")
+        .args(["-c", "import in_toto_attestation"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !have {
+        assert!(
+            std::env::var_os("PROVBASE_REQUIRE_IN_TOTO").is_none(),
+            "in-toto-attestation is required here: `python3 -m pip install in-toto-attestation==0.9.3`"
+        );
+        eprintln!("note: in-toto-attestation is not installed; `.ci/run` installs it");
+        return;
+    }
+    let p = repo();
+    record(&p, &["--tag", "with-outputs", "--", "sh", "train.sh"]);
+    assert_eq!(p.run(&["record", "--tag", "no-outputs", "--", "true"]).0, 0);
+    p.file(
+        "harness.toml",
+        "[[run]]\nname = \"cfg\"\nstatic_data = [\"data/*.csv\"]\nparams = { seed = 1 }\n",
+    );
+    let mut files = Vec::new();
+    for (name, reference) in [("a", "with-outputs"), ("b", "no-outputs"), ("c", "cfg")] {
+        let (code, out, err) = p.run(&["export", "--in-toto", reference]);
+        assert_eq!(code, 0, "{err}");
+        let s = json(&out);
+        assert!(!s["subject"].as_array().unwrap().is_empty(), "{out}");
+        p.file(&format!("{name}.intoto.json"), &out);
+        files.push(p.join(&format!("{name}.intoto.json")));
+    }
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let out = std::process::Command::new("python3")
+        .arg(root.join("tests/tools/validate_in_toto.py"))
+        .args(&files)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(text.matches("ok ").count(), 3, "{text}");
+}
