@@ -89,6 +89,7 @@ fn pump(
     hasher: &mut Sha256,
     buf: &mut [u8],
     until: Until,
+    live: &AtomicU64,
 ) -> std::io::Result<(u64, bool)> {
     let mut len = 0u64;
     loop {
@@ -100,6 +101,7 @@ fn pump(
         };
         hasher.update(&buf[..n]);
         len += n as u64;
+        live.fetch_add(n as u64, Ordering::Relaxed);
         match until {
             Until::FullOrShort if n == buf.len() => return Ok((len, true)),
             Until::FullOrShort => return Ok((len, false)),
@@ -116,7 +118,7 @@ pub const PIPELINE_FROM: u64 = 8 << 20;
 /// next buffers while this thread hashes (copying out of the page cache then costs no hashing
 /// time).
 pub fn sha256_file_raw(path: &Path) -> Hashed {
-    let (digest, len, _) = hash_open_file(open_nonblocking(path)?, None)?;
+    let (digest, len, _) = hash_open_file(open_nonblocking(path)?, None, &AtomicU64::new(0))?;
     Ok((digest, len))
 }
 
@@ -202,9 +204,12 @@ fn special_kind(t: std::fs::FileType) -> &'static str {
 /// then an error: a digest always belongs to one state of the file. A read shorter than the
 /// buffer ends the file (no read that returns 0) only when the bytes read equal the size that
 /// was stat-ed.
+///
+/// `live` counts bytes as they are read, for a progress bar that moves within one large file.
 fn hash_open_file(
     mut file: std::fs::File,
     listed: Option<crate::cache::Stamp>,
+    live: &AtomicU64,
 ) -> std::io::Result<([u8; 32], u64, crate::cache::Stamp)> {
     use std::io::Seek;
     let mut before = match listed {
@@ -223,15 +228,15 @@ fn hash_open_file(
     for _ in 0..CHANGED_TRIES {
         let mut hasher = Sha256::new();
         let (mut len, mut more) = with_buffer(false, |b| {
-            pump(&mut file, &mut hasher, b, Until::FullOrShort)
+            pump(&mut file, &mut hasher, b, Until::FullOrShort, live)
         })?;
         // a short read before the stat-ed size is not the end
         more |= len < before.size;
         if more {
             len += if before.size >= PIPELINE_FROM {
-                pipelined(&mut file, &mut hasher)?
+                pipelined(&mut file, &mut hasher, live)?
             } else {
-                with_buffer(true, |b| pump(&mut file, &mut hasher, b, Until::End))?.0
+                with_buffer(true, |b| pump(&mut file, &mut hasher, b, Until::End, live))?.0
             };
         }
         let m = file.metadata()?;
@@ -259,7 +264,11 @@ enum Chunk {
     Failed(std::io::Error),
 }
 
-fn pipelined(file: &mut std::fs::File, hasher: &mut Sha256) -> std::io::Result<u64> {
+fn pipelined(
+    file: &mut std::fs::File,
+    hasher: &mut Sha256,
+    live: &AtomicU64,
+) -> std::io::Result<u64> {
     use std::sync::mpsc::sync_channel;
     const BUFFERS: usize = 3;
     let (full_tx, full_rx) = sync_channel::<Chunk>(BUFFERS);
@@ -295,6 +304,7 @@ fn pipelined(file: &mut std::fs::File, hasher: &mut Sha256) -> std::io::Result<u
                 Chunk::Data(b, off, n) => {
                     hasher.update(&b[off..off + n]);
                     len += n as u64;
+                    live.fetch_add(n as u64, Ordering::Relaxed);
                     let _ = free_tx.send(b);
                 }
                 Chunk::Failed(e) => return Err(e),
@@ -326,7 +336,7 @@ pub fn resolve_many<P: AsRef<Path> + Sync>(
             .filter(|_| regular);
         let read = |folders: &mut Folders, listed: Option<crate::cache::Stamp>| match folders
             .open(p)
-            .and_then(|f| hash_open_file(f, listed))
+            .and_then(|f| hash_open_file(f, listed, &progress.bytes))
         {
             Ok((digest, len, stamp)) => (record(Ok((digest, len)), progress), Some(stamp)),
             Err(e) => (Err(e), None),
@@ -401,7 +411,7 @@ pub struct Progress {
     pub files: AtomicU64,
     /// Files that had to be read (the rest came from the stat cache).
     pub read: AtomicU64,
-    /// Bytes read.
+    /// Bytes read, counted as they are read (a file read again because it changed counts twice).
     pub bytes: AtomicU64,
 }
 
@@ -414,10 +424,9 @@ pub fn hash_many(paths: &[PathBuf], progress: &Progress) -> Vec<Hashed> {
 }
 
 fn record(r: Hashed, progress: &Progress) -> Hashed {
-    if let Ok((_, len)) = &r {
+    if r.is_ok() {
         progress.files.fetch_add(1, Ordering::Relaxed);
         progress.read.fetch_add(1, Ordering::Relaxed);
-        progress.bytes.fetch_add(*len, Ordering::Relaxed);
     }
     r
 }

@@ -17,7 +17,8 @@ pub fn while_hashing<R: Send>(
     progress: &Progress,
     work: impl FnOnce() -> R + Send,
 ) -> R {
-    if files < 2 || !std::io::stderr().is_terminal() {
+    // one large file is worth a bar too: its bytes move while it is read
+    if files == 0 || !std::io::stderr().is_terminal() {
         return work();
     }
     let done = AtomicBool::new(false);

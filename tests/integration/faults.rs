@@ -433,3 +433,49 @@ fn fifos_never_block() {
     let all = out + &err;
     assert!(all.contains("d/pipe") && all.contains("FIFO"), "{all}");
 }
+
+/// One large file shows a progress bar on a terminal (a pseudo-terminal from `script`), with
+/// its bytes moving; nothing when stderr is not a terminal.
+#[cfg(target_os = "linux")]
+#[test]
+fn one_big_file_shows_progress_on_a_terminal() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        panic!("`script` (util-linux) runs provbase on a pseudo-terminal here");
+    }
+    let p = Project::new();
+    p.file(
+        "harness.toml",
+        "[[run]]\nname = \"r\"\nhardware = false\nstatic_data = [\"big.bin\"]\n",
+    );
+    // sparse: no disk, and this build hashes it for well over the bar's one-second delay
+    std::fs::File::create(p.join("big.bin"))
+        .unwrap()
+        .set_len(if cfg!(debug_assertions) {
+            64 << 20
+        } else {
+            4 << 30
+        })
+        .unwrap();
+    let line = format!(
+        "{} --no-cache collect r > /dev/null",
+        env!("CARGO_BIN_EXE_provbase")
+    );
+    let mut cmd = std::process::Command::new("script");
+    cmd.args(["-qec", &line, "/dev/null"]);
+    let out = hermetic(cmd.current_dir(p.path())).output().unwrap();
+    assert!(out.status.success());
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        shown.contains("hashing") && shown.contains("0/1 files"),
+        "{shown}"
+    );
+    assert!(shown.contains("MiB"), "bytes move within the file: {shown}");
+    // not a terminal: no bar
+    let (code, _, err) = p.run(&["--no-cache", "collect", "r"]);
+    assert_eq!(code, 0);
+    assert!(!err.contains("hashing"), "{err}");
+}
