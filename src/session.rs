@@ -306,6 +306,17 @@ impl Session {
         crate::strip::strip(&mut m, &self.config.strip)
             .map_err(|e| Self::err(run, e.to_string()))?;
         manifest::seal(&mut m);
+        // accept never writes what check would refuse to read
+        crate::schema::validate(crate::schema::Doc::Manifest, &m)
+            .and_then(|()| manifest::validate(&m))
+            .map_err(|p| {
+                Self::err(
+                    run,
+                    format!(
+                        "the stripped manifest is not a valid baseline ({p}): does a `strip` selector in harness.toml remove a required field?"
+                    ),
+                )
+            })?;
         Ok(m)
     }
 

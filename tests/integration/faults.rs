@@ -479,3 +479,30 @@ fn one_big_file_shows_progress_on_a_terminal() {
     assert_eq!(code, 0);
     assert!(!err.contains("hashing"), "{err}");
 }
+
+/// accept never writes a baseline that check would refuse: a strip selector that removes a
+/// field every baseline needs fails the accept (or is a config error naming its line).
+#[test]
+fn accept_never_writes_what_check_rejects() {
+    let p = Project::new();
+    for (strip, config_error) in [
+        ("format_version", true),
+        ("**", true),
+        ("code", false),
+        ("code.git_sha", false),
+        ("params", false),
+    ] {
+        p.file(
+            "harness.toml",
+            &format!("[harness]\nstrip = [\"{strip}\"]\n[[run]]\nname = \"r\"\nhardware = false\nparams = {{ a = 1 }}\n"),
+        );
+        let (code, _, err) = p.run(&["accept"]);
+        assert_ne!(code, 0, "{strip}");
+        if config_error {
+            assert!(err.contains("harness.toml:2:"), "{strip}: {err}");
+        } else {
+            assert!(err.contains("not a valid baseline"), "{strip}: {err}");
+        }
+        assert!(!p.join("baselines/r.json").exists(), "{strip}");
+    }
+}
