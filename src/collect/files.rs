@@ -104,27 +104,12 @@ pub fn expand(
 
 /// The error for a special file where files are collected.
 fn special(t: std::fs::FileType) -> std::io::Error {
-    #[cfg(unix)]
-    let what = {
-        use std::os::unix::fs::FileTypeExt;
-        if t.is_fifo() {
-            "a FIFO"
-        } else if t.is_socket() {
-            "a socket"
-        } else if t.is_char_device() || t.is_block_device() {
-            "a device"
-        } else {
-            "a special file"
-        }
-    };
-    #[cfg(not(unix))]
-    let what = {
-        let _ = t;
-        "a special file"
-    };
     std::io::Error::new(
         std::io::ErrorKind::InvalidInput,
-        format!("{what}, not a regular file (narrow the glob to leave it out)"),
+        format!(
+            "{}, not a regular file (narrow the glob to leave it out)",
+            super::hashing::special_kind(t)
+        ),
     )
 }
 

@@ -176,7 +176,7 @@ impl Folders {
 }
 
 /// What kind of special file a file type is, for messages.
-fn special_kind(t: std::fs::FileType) -> &'static str {
+pub fn special_kind(t: std::fs::FileType) -> &'static str {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt;
@@ -193,7 +193,7 @@ fn special_kind(t: std::fs::FileType) -> &'static str {
     if t.is_dir() {
         return "a folder";
     }
-    "not a regular file"
+    "a special file"
 }
 
 /// Hashes an open regular file and returns the stamp of the state that was hashed.
