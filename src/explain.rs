@@ -127,6 +127,85 @@ pub fn explain(root: &Path, baseline: &Value, drifts: &[&Drift]) -> Vec<Note> {
     notes
 }
 
+/// What happened between the baseline's commit and HEAD, as far as one run is concerned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeadMove {
+    /// HEAD moved, and no change between the two commits touches a file the run depends on.
+    Untouched {
+        /// Commits reachable from HEAD and not from the baseline's commit.
+        commits: usize,
+        /// The baseline's commit, abbreviated.
+        from: String,
+        /// HEAD, abbreviated.
+        to: String,
+    },
+    /// Changes between the two commits touch these files of the run (repository-relative).
+    Touched(Vec<String>),
+    /// The baseline's commit cannot be compared with HEAD: why, and the fix.
+    Unknown(String),
+}
+
+/// Whether HEAD's moving since the baseline's commit touched the run: `deps` are the files
+/// the run depends on, relative to `root` (the project's folder). `None` when there is no
+/// repository or no commit to compare.
+pub fn head_moved(
+    root: &Path,
+    base_sha: &str,
+    head_sha: &str,
+    deps: &[String],
+) -> Option<HeadMove> {
+    let repo = git2::Repository::discover(root).ok()?;
+    let short = |s: &str| s[..s.len().min(7)].to_owned();
+    let head = repo.find_commit(git2::Oid::from_str(head_sha).ok()?).ok()?;
+    let Some(base) = git2::Oid::from_str(base_sha)
+        .ok()
+        .and_then(|o| repo.find_commit(o).ok())
+    else {
+        return Some(HeadMove::Unknown(format!(
+            "the baseline's commit {} is not in this repository{}: run `git fetch --unshallow` (or fetch the branch it was accepted on), or accept again",
+            short(base_sha),
+            if repo.is_shallow() {
+                " (a shallow clone)"
+            } else {
+                " (rebased away?)"
+            }
+        )));
+    };
+    // the project's folder inside the repository, so that run paths become repository paths
+    let workdir = repo.workdir()?.canonicalize().ok()?;
+    let prefix = root.canonicalize().ok()?;
+    let prefix = prefix.strip_prefix(&workdir).ok()?;
+    let wanted: std::collections::BTreeSet<std::path::PathBuf> =
+        deps.iter().map(|d| prefix.join(d)).collect();
+    let diff = repo
+        .diff_tree_to_tree(Some(&base.tree().ok()?), Some(&head.tree().ok()?), None)
+        .ok()?;
+    let mut touched: Vec<String> = diff
+        .deltas()
+        .flat_map(|d| [d.old_file().path(), d.new_file().path()])
+        .flatten()
+        .filter(|p| wanted.contains(*p))
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    touched.sort();
+    touched.dedup();
+    if !touched.is_empty() {
+        return Some(HeadMove::Touched(touched));
+    }
+    let commits = (|| -> Result<usize, git2::Error> {
+        let mut walk = repo.revwalk()?;
+        walk.push(head.id())?;
+        walk.hide(base.id())?;
+        Ok(walk.count())
+    })()
+    .unwrap_or(0);
+    Some(HeadMove::Untouched {
+        commits,
+        from: short(base_sha),
+        to: short(head_sha),
+    })
+}
+
 fn file_note(
     repo: &git2::Repository,
     commit: &git2::Commit,

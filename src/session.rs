@@ -350,11 +350,13 @@ impl Session {
                     &self.config.policy,
                     &run.outputs_tolerance,
                 );
+                let head = self.judge_head(run, &stored.value, &current, &mut report.drifts);
                 let shown: Vec<&Drift> = report.shown().collect();
                 if !shown.is_empty() {
                     report.explanation =
                         crate::explain::explain(&self.config.root, &stored.value, &shown);
                 }
+                report.explanation.extend(head);
                 report.baseline_text = Some(stored.text);
                 report.status = match drift::verdict(&report.drifts) {
                     Verdict::Pass => Status::Pass,
@@ -364,6 +366,126 @@ impl Session {
             }
         }
         report
+    }
+
+    /// The files a run depends on, relative to the project's folder: its code, static data,
+    /// inputs, outputs and kernels as the manifest lists them, harness.toml, and the files its
+    /// commands name.
+    fn dependencies(&self, run: &RunSpec, current: &Value) -> Vec<String> {
+        let mut deps: Vec<String> = Vec::new();
+        for section in [
+            &current["code"]["scope"],
+            &current["static_data_hashes"],
+            &current["inputs"],
+            &current["outputs"],
+        ] {
+            if let Some(m) = section.as_object() {
+                deps.extend(m.keys().cloned());
+            }
+        }
+        if let Some(kernels) = current["spice_kernels"].as_array() {
+            deps.extend(
+                kernels
+                    .iter()
+                    .filter_map(|k| k["path"].as_str().map(str::to_owned)),
+            );
+        }
+        deps.push(self.config.rel(&self.config.path));
+        let mut argvs: Vec<&Vec<String>> = run.command.iter().map(|c| &c.argv).collect();
+        argvs.extend(run.external.values().map(|c| &c.argv));
+        for spec in [&run.techniques, &run.extractors].into_iter().flatten() {
+            if let NamesSpec::Command(c) = spec {
+                argvs.push(&c.argv);
+            }
+        }
+        for arg in argvs.into_iter().flatten() {
+            if !std::path::Path::new(arg).is_absolute() && self.config.root.join(arg).is_file() {
+                deps.push(arg.trim_start_matches("./").to_owned());
+            }
+        }
+        deps.sort();
+        deps.dedup();
+        deps
+    }
+
+    /// A moved HEAD is not drift when no change since the baseline's commit touches a file the
+    /// run depends on: then the commit fields (`code.git_sha`, `code.git_short_sha`, and any
+    /// field of an external document that holds the commit, such as rms-nav's
+    /// `rms_nav_git_sha`) are ignored, and a note says how far HEAD moved. Otherwise they are
+    /// judged as `git` (warn by default), with the reason when the baseline's commit is gone.
+    fn judge_head(
+        &self,
+        run: &RunSpec,
+        baseline: &Value,
+        current: &Value,
+        drifts: &mut [Drift],
+    ) -> Option<crate::explain::Note> {
+        let base = baseline["code"]["git_sha"].as_str()?;
+        let head = current["code"]["git_sha"].as_str()?;
+        if base == head {
+            return None;
+        }
+        let is_commit = |s: &str, full: &str| {
+            (7..=full.len()).contains(&s.len())
+                && s.bytes().all(|b| b.is_ascii_hexdigit())
+                && full.starts_with(&s.to_ascii_lowercase())
+        };
+        let kind = |d: &Drift| {
+            if d.category == drift::Category::Git
+                && matches!(d.path.key(1), Some("git_sha" | "git_short_sha"))
+            {
+                return Some(false);
+            }
+            match (&d.before, &d.after) {
+                (Some(Value::String(b)), Some(Value::String(a)))
+                    if d.category == drift::Category::External
+                        && is_commit(b, base)
+                        && is_commit(a, head) =>
+                {
+                    Some(true)
+                }
+                _ => None,
+            }
+        };
+        if !drifts.iter().any(|d| kind(d).is_some()) {
+            return None;
+        }
+        let moved = crate::explain::head_moved(
+            &self.config.root,
+            base,
+            head,
+            &self.dependencies(run, current),
+        )?;
+        let git_policy = self.config.policy.for_path(
+            &crate::strip::JsonPath(vec![
+                crate::strip::Segment::Key("code".into()),
+                crate::strip::Segment::Key("git_sha".into()),
+            ]),
+            drift::Category::Git,
+        );
+        for d in drifts.iter_mut() {
+            match (kind(d), &moved) {
+                (Some(_), crate::explain::HeadMove::Untouched { .. }) => d.policy = Policy::Ignore,
+                (Some(true), _) => d.policy = git_policy,
+                _ => {}
+            }
+        }
+        match moved {
+            crate::explain::HeadMove::Untouched { commits, from, to } => {
+                Some(crate::explain::Note {
+                    subject: "HEAD".into(),
+                    text: format!(
+                        "moved {commits} commit{} since the baseline's commit {from} (now {to}); none touches this run's files",
+                        if commits == 1 { "" } else { "s" }
+                    ),
+                })
+            }
+            crate::explain::HeadMove::Unknown(why) => Some(crate::explain::Note {
+                subject: "HEAD".into(),
+                text: why,
+            }),
+            crate::explain::HeadMove::Touched(_) => None,
+        }
     }
 
     /// Writes a run's baseline if its bytes would change, atomically and under the folder's lock.

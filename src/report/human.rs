@@ -130,6 +130,15 @@ pub fn render_run(r: &RunReport, accept: &str) -> String {
         Status::Pass | Status::Warn | Status::Fail => {
             let shown: Vec<&Drift> = r.shown().collect();
             if shown.is_empty() {
+                // nothing drifted: notes such as how far HEAD moved, one line each
+                for note in &r.explanation {
+                    let _ = writeln!(
+                        out,
+                        "{}: {}",
+                        note.subject,
+                        note.text.lines().next().unwrap_or("")
+                    );
+                }
                 return out;
             }
             let failing = shown.iter().filter(|d| d.policy == Policy::Fail).count();

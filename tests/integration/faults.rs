@@ -506,3 +506,75 @@ fn accept_never_writes_what_check_rejects() {
         assert!(!p.join("baselines/r.json").exists(), "{strip}");
     }
 }
+
+/// The everyday loop goes green: accept, commit the baselines, check is ok with one line on
+/// how far HEAD moved. A commit that touches the run's files fails through the files' own
+/// drift. An external envelope's commit field follows the same rule. A baseline whose commit
+/// is gone warns with the reason and the fix.
+#[test]
+fn the_loop_goes_green_after_accept_and_commit() {
+    let p = crate::project::Project::nav();
+    p.file(".gitignore", "envelope.sh.out\n");
+    p.file(
+        "envelope.sh",
+        "printf '{\"rms_nav_git_sha\": \"%s\", \"short\": \"%s\"}' \"$(git rev-parse HEAD)\" \"$(git rev-parse --short HEAD)\"\n",
+    );
+    p.file(
+        "harness.toml",
+        &format!(
+            "{}\n[run.external.nav]\ncommand = [\"sh\", \"envelope.sh\"]\n",
+            crate::project::HARNESS
+        ),
+    );
+    p.git_init().commit_all("start");
+    assert_eq!(p.run(&["accept"]).0, 0);
+    p.commit_all("Accept provenance baselines");
+    let (code, out, _) = p.run(&["check"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("ok      coiss-N1597846115"), "{out}");
+    assert!(
+        out.contains("HEAD: moved 1 commit since the baseline's commit"),
+        "{out}"
+    );
+    assert!(out.contains("1 ok, 0 warn"), "{out}");
+    // re-accepting changes nothing, so the loop stays green
+    assert_eq!(p.run(&["accept"]).0, 0);
+    assert_eq!(p.run(&["check"]).0, 0);
+    // a commit that changes a scope file: the file's drift fails, the commit fields warn
+    p.file("src/nav/navigate.py", "print('changed')\n")
+        .commit_all("change the code");
+    let (code, out, _) = p.run(&["check"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("src/nav/navigate.py"), "{out}");
+    let git_lines: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("git_sha") && l.contains(" → "))
+        .collect();
+    assert!(
+        !git_lines.is_empty() && git_lines.iter().all(|l| l.ends_with("(warn)")),
+        "{out}"
+    );
+    // the baseline's commit is not in a shallow clone: a warning with the reason and the fix
+    p.file("src/nav/navigate.py", "print('navigate')\n")
+        .commit_all("restore");
+    let clone = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("git")
+        .args(["clone", "-q", "--depth", "1"])
+        .arg(format!("file://{}", p.path().display()))
+        .arg(clone.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_provbase"));
+    let out = hermetic(cmd.arg("check").current_dir(clone.path()))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.starts_with("warn    coiss-N1597846115"), "{text}");
+    assert!(
+        text.contains("is not in this repository (a shallow clone)")
+            && text.contains("git fetch --unshallow"),
+        "{text}"
+    );
+}
