@@ -98,7 +98,7 @@ impl Harness {
         match self.run(std::env::args_os()) {
             Ok(c) => c.exit_code(),
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("error: {}", crate::report::inert(&e.to_string()));
                 ExitCode::from(e.exit_code().max(2))
             }
         }

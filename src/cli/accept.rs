@@ -18,7 +18,7 @@ pub(super) fn run(cli: &Cli, names: &[String], only_new: bool) -> Result<u8> {
             Ok(Accepted::Written) => outln!("wrote     {rel}"),
             Ok(Accepted::Unchanged) => outln!("unchanged {rel}"),
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("error: {}", crate::report::inert(&e.to_string()));
                 code = code.max(e.exit_code());
             }
         }

@@ -248,7 +248,7 @@ pub fn run() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", crate::report::inert(&e.to_string()));
             ExitCode::from(e.exit_code().max(1))
         }
     }

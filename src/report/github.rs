@@ -97,7 +97,9 @@ pub fn emit(runs: &[RunReport], accept: &dyn Fn(&str) -> String) {
     if !enabled() {
         return;
     }
-    print!("{}", annotations(runs, accept));
+    // stderr: stdout carries only the chosen format (`--format json`, libtest's JSON), and the
+    // runner reads workflow commands from both
+    eprint!("{}", annotations(runs, accept));
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
         use std::io::Write as _;
         if let Ok(mut f) = std::fs::OpenOptions::new()

@@ -85,10 +85,13 @@ fn github_actions_annotations_and_step_summary() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // workflow commands go to stderr: stdout carries only the report
+    assert!(!stdout.contains("::error"), "{stdout}");
+    let line = stderr
         .lines()
         .find(|l| l.starts_with("::error "))
-        .expect(&stdout);
+        .expect(&stderr);
     assert!(
         line.starts_with("::error file=baselines/coiss-N1597846115.json,title=provbase%3A coiss-N1597846115 drifted::static_data"),
         "{line}"
@@ -223,4 +226,81 @@ fn a_nightly_profile_keeps_its_own_baselines_and_fails_on_hardware() {
         out.contains("To accept: provbase --profile nightly accept coiss-N1597846115"),
         "{out}"
     );
+}
+
+/// With GitHub Actions on, `--format json` on stdout still parses, and untrusted text from a
+/// data file's diff or a command's stderr cannot issue a workflow command.
+#[test]
+fn machine_output_stays_machine_readable_and_data_cannot_command_the_runner() {
+    let p = drifted();
+    let out = p
+        .provbase(&["--format", "json", "check"])
+        .env("GITHUB_ACTIONS", "true")
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    assert_eq!(v["runs"][0]["status"], "fail");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("::error "));
+
+    // a tracked data file whose lines are workflow commands, and a command's stderr too
+    let p = Project::nav();
+    p.git_init();
+    p.file(
+        "cfg/config_220_body_shape.yaml",
+        "a: 1\n::stop-commands::pwned\n::error::from-data\n",
+    );
+    p.commit_all("start");
+    p.file(
+        "harness.toml",
+        &format!("{HARNESS}\n[run.external.x]\ncommand = [\"sh\", \"-c\", \"cat marker\"]\n"),
+    );
+    p.file("marker", "{}");
+    assert_eq!(p.run(&["accept"]).0, 0);
+    p.file(
+        "cfg/config_220_body_shape.yaml",
+        "a: 2\n::stop-commands::pwned\n::error::from-data\n",
+    );
+    std::fs::remove_file(p.join("marker")).unwrap();
+    p.file(
+        "harness.toml",
+        &format!("{HARNESS}\n[run.external.x]\ncommand = [\"sh\", \"-c\", \"echo '::error::from-stderr' >&2; exit 3\"]\n"),
+    );
+    let out = p
+        .provbase(&["check"])
+        .env("GITHUB_ACTIONS", "true")
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(all.contains("from-stderr"), "{all}");
+    for line in all.lines() {
+        let t = line.trim_start();
+        assert!(
+            !t.starts_with("::stop-commands") && !t.starts_with("::error::"),
+            "a runner would execute: {line}"
+        );
+    }
+    // the same for a data diff shown in the explanation
+    p.file("harness.toml", crate::project::HARNESS);
+    let out = p
+        .provbase(&["check"])
+        .env("GITHUB_ACTIONS", "true")
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(all.contains("from-data"), "the diff is shown: {all}");
+    for line in all.lines() {
+        let t = line.trim_start();
+        assert!(
+            !t.starts_with("::stop-commands") && !t.starts_with("::error::"),
+            "{line}"
+        );
+    }
 }
