@@ -21,6 +21,21 @@ const MAGIC: &[u8; 8] = b"PBSTAT02";
 /// Coarser than any common filesystem's timestamps (FAT's 2 s).
 pub const RACY_NS: i64 = 2_000_000_000;
 
+/// Makes `.prov/` under `root` ignore itself, so that neither caches, candidates nor recorded
+/// runs show in git status.
+pub fn ensure_prov_ignored(root: &Path) -> std::io::Result<()> {
+    let prov = root.join(".prov");
+    std::fs::create_dir_all(&prov)?;
+    let ignore = prov.join(".gitignore");
+    if !ignore.exists() {
+        std::fs::write(
+            &ignore,
+            "# written by provbase: recorded runs, candidates and caches stay local\n*\n",
+        )?;
+    }
+    Ok(())
+}
+
 /// What identifies an unchanged file.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stamp {
@@ -155,15 +170,8 @@ impl StatCache {
         };
         let dir = path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir)?;
-        // `.prov/` ignores itself, so neither the cache nor recorded runs show in git status
-        if let Some(prov) = dir.parent() {
-            let ignore = prov.join(".gitignore");
-            if !ignore.exists() {
-                std::fs::write(
-                    &ignore,
-                    "# written by provbase: recorded runs and caches stay local\n*\n",
-                )?;
-            }
+        if let Some(prov) = dir.parent().and_then(Path::parent) {
+            ensure_prov_ignored(prov)?;
         }
         let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
         {

@@ -45,8 +45,7 @@ pub fn main() -> ExitCode {
 
 /// Whether an environment variable is set to a true value (`1`, `true`, `yes`).
 pub fn env_flag(name: &str) -> bool {
-    std::env::var(name)
-        .is_ok_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
+    crate::options::env_flag(name)
 }
 
 /// The test harness, configurable before it runs.
@@ -113,7 +112,12 @@ impl Harness {
         let mut args: Vec<OsString> = args.into_iter().map(Into::into).collect();
         let before = args.len();
         args.retain(|a| a != "--accept");
-        let accept = args.len() != before || env_flag("PROVBASE_ACCEPT");
+        let asked = args.len() != before;
+        let with_force = args.len();
+        args.retain(|a| a != "--force");
+        let (from_env, env_force) = crate::options::accept_from_env();
+        let accept = asked || from_env;
+        let force = env_force || args.len() != with_force;
         let program = args.first().cloned().unwrap_or_default();
         let parsed = Arguments::from_iter(args);
 
@@ -156,7 +160,7 @@ impl Harness {
                 let hint = hint.clone();
                 let collected = Arc::clone(&collected);
                 Trial::test(run.name.clone(), move || {
-                    run_trial(&session, &name, accept, &hint, &collected)
+                    run_trial(&session, &name, (accept, force), &hint, &collected)
                 })
             })
             .collect();
@@ -242,7 +246,7 @@ struct Collected {
 fn run_trial(
     session: &Session,
     name: &str,
-    accept: bool,
+    (accept, force): (bool, bool),
     hint: &AcceptHint,
     collected: &Mutex<Collected>,
 ) -> Result<(), Failed> {
@@ -252,7 +256,7 @@ fn run_trial(
         .ok_or_else(|| Failed::from(format!("run `{name}` vanished from the configuration")))?;
     let cmd = hint.command(name);
     if accept {
-        return match session.accept(run) {
+        return match session.accept_or_candidate(run, force) {
             Ok(Accepted::Written) => {
                 eprintln!(
                     "provbase: accepted {}",
@@ -261,6 +265,12 @@ fn run_trial(
                 Ok(())
             }
             Ok(Accepted::Unchanged) => Ok(()),
+            Ok(Accepted::Candidate(c)) => {
+                eprintln!(
+                    "provbase: in CI committed baselines are not rewritten; the candidate is {c} (PROVBASE_ACCEPT=force writes it)"
+                );
+                Ok(())
+            }
             Err(e) => Err(Failed::from(format!("cannot accept: {e}"))),
         };
     }

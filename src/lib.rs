@@ -73,6 +73,7 @@ pub mod error;
 pub mod explain;
 pub mod harness;
 pub mod manifest;
+pub mod options;
 pub mod record;
 pub mod redact;
 pub mod report;

@@ -236,6 +236,91 @@ pub fn orphans(dir: &Path, runs: &[&str]) -> Result<Vec<PathBuf>> {
         .collect())
 }
 
+/// The `kind` of a candidate document.
+pub const CANDIDATE_KIND: &str = "provbase.candidate";
+
+/// Where candidates go: `.prov/candidates/` (git-ignored with the rest of `.prov/`), each at
+/// the path of its baseline, so that profiles' baselines never collide.
+pub fn candidates_dir(root: &Path) -> PathBuf {
+    root.join(".prov").join("candidates")
+}
+
+/// What accept would write for a run, kept for review instead of written: from CI, or from a
+/// failing check.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// The run's name.
+    pub run: String,
+    /// The baseline it would replace, relative to the project's folder.
+    pub baseline: String,
+    /// The SHA-256 of that baseline's bytes when the candidate was made (`None`: there was
+    /// none). A candidate whose baseline changed since is stale.
+    pub compared_with: Option<String>,
+    /// The stripped, sealed manifest: what accept would write.
+    pub manifest: Value,
+}
+
+impl Candidate {
+    /// The candidate's document.
+    pub fn to_value(&self) -> Value {
+        serde_json::json!({
+            "kind": CANDIDATE_KIND,
+            "run": self.run,
+            "baseline": self.baseline,
+            "compared_with": self.compared_with,
+            "manifest": self.manifest,
+        })
+    }
+
+    /// Reads a candidate document; an error names the file.
+    pub fn load(path: &Path) -> Result<Candidate> {
+        let v =
+            load_json(path)?.ok_or_else(|| Error::io(path, std::io::ErrorKind::NotFound.into()))?;
+        let bad = |m: &str| problem(path, format!("not a provbase candidate: {m}"));
+        if v["kind"] != CANDIDATE_KIND {
+            return Err(bad("no `\"kind\": \"provbase.candidate\"`"));
+        }
+        let text = |k: &str| v[k].as_str().map(str::to_owned).ok_or_else(|| bad(k));
+        let baseline = text("baseline")?;
+        if Path::new(&baseline).is_absolute()
+            || Path::new(&baseline)
+                .components()
+                .any(|c| matches!(c, std::path::Component::ParentDir))
+        {
+            return Err(bad("its baseline path leaves the project"));
+        }
+        Ok(Candidate {
+            run: text("run")?,
+            baseline,
+            compared_with: v["compared_with"].as_str().map(str::to_owned),
+            manifest: v["manifest"].clone(),
+        })
+    }
+}
+
+/// The SHA-256 of a file's bytes, `None` when it does not exist.
+pub fn file_digest(path: &Path) -> Result<Option<String>> {
+    match crate::canonical::read_regular(path) {
+        Ok(b) => Ok(Some(crate::canonical::sha256_tagged(&b))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io(path, e)),
+    }
+}
+
+/// Every candidate under a folder (walked), sorted by path.
+pub fn candidates_in(dir: &Path) -> Result<Vec<(PathBuf, Candidate)>> {
+    if !dir.exists() {
+        return Ok(Vec::new());
+    }
+    let mut files = Vec::new();
+    crate::collect::files::walk(dir, &mut files).map_err(|e| Error::io(dir, e))?;
+    files
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| Candidate::load(&p).map(|c| (p, c)))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -60,6 +60,19 @@ enum Command {
         /// Only write baselines that do not exist yet
         #[arg(long)]
         new: bool,
+        /// Write committed baselines in CI too (otherwise CI leaves candidates; also
+        /// PROVBASE_ACCEPT=force)
+        #[arg(long)]
+        force: bool,
+        /// Apply the candidates under DIR (from `.prov/candidates/` or a CI artifact), each
+        /// after showing its drift; a candidate whose baseline changed since is refused
+        #[arg(long, value_name = "DIR")]
+        from: Option<PathBuf>,
+    },
+    /// List the candidate baselines failing checks left (in DIR, default .prov/candidates)
+    Pending {
+        /// A folder of candidates, such as a downloaded CI artifact
+        dir: Option<PathBuf>,
     },
     /// Print a run's full manifest, time fields included
     Collect {
@@ -209,7 +222,13 @@ pub fn run() -> ExitCode {
     let result = match &cli.command {
         Command::Check { runs, twice: false } => check::run(&cli, runs),
         Command::Check { runs, twice: true } => check::twice(&cli, runs),
-        Command::Accept { runs, new } => accept::run(&cli, runs, *new),
+        Command::Accept {
+            runs,
+            new,
+            force,
+            from,
+        } => accept::run(&cli, runs, *new, *force, from.as_deref()),
+        Command::Pending { dir } => pending::run(&cli, dir.as_deref()),
         Command::Collect { run } => collect::run(&cli, run),
         Command::Diff { a, b } => diff::run(&cli, a.as_deref(), b.as_deref()),
         Command::Record {
@@ -282,6 +301,7 @@ mod diff;
 mod digest;
 mod export;
 mod list;
+mod pending;
 mod prune;
 mod record;
 mod runs;

@@ -230,7 +230,8 @@ command = ["sh", "-c", "echo '{\"wandb_api_key\": \"wandb-k3y-value\", \"auth\":
         printed.push_str(&String::from_utf8_lossy(&out.stderr));
         out.status.code().unwrap_or(-1)
     };
-    assert_eq!(go(&["accept"], SECRETS[1]), 0);
+    // GITHUB_ACTIONS is set (for the annotations), so accept must be forced
+    assert_eq!(go(&["accept", "--force"], SECRETS[1]), 0);
     assert_eq!(go(&["check"], SECRETS[1]), 0);
     // rotated: it drifts, and neither the old nor the new value is shown
     let rotated = "ghp_Z9yX8wV7uT6sR5qP4oN3mL2kJ1iH0gF9eD8c";
@@ -577,4 +578,104 @@ fn the_loop_goes_green_after_accept_and_commit() {
             && text.contains("git fetch --unshallow"),
         "{text}"
     );
+}
+
+/// In CI, accept never rewrites a committed baseline unless forced: it leaves a candidate. A
+/// failing check leaves one too; `pending` lists them, `accept --from` applies them after
+/// showing their drift, and refuses a stale one.
+#[test]
+fn ci_leaves_candidates_and_a_laptop_applies_them() {
+    let p = crate::project::Project::nav();
+    assert_eq!(p.run(&["accept"]).0, 0);
+    let committed = p.baseline();
+    p.file("cfg/config_220_body_shape.yaml", "tuned: true\n");
+    // accept in CI: the committed baseline stays, a candidate is left
+    let out = p.provbase(&["accept"]).env("CI", "true").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("candidate .prov/candidates/baselines/coiss-N1597846115.json"),
+        "{text}"
+    );
+    assert_eq!(
+        p.baseline(),
+        committed,
+        "CI never rewrites a committed baseline"
+    );
+    // GitHub Actions without CI set counts as CI too
+    let out = p
+        .provbase(&["accept"])
+        .env("GITHUB_ACTIONS", "true")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(p.baseline(), committed);
+    // a failing check leaves its candidate with the digest of the baseline it compared with
+    std::fs::remove_dir_all(p.join(".prov/candidates")).unwrap();
+    let (code, _, _) = p.run(&["check"]);
+    assert_eq!(code, 1);
+    let cand: serde_json::Value =
+        serde_json::from_str(&p.read(".prov/candidates/baselines/coiss-N1597846115.json")).unwrap();
+    assert_eq!(cand["kind"], "provbase.candidate");
+    assert_eq!(
+        cand["compared_with"],
+        provbase::canonical::sha256_tagged(committed.as_bytes())
+    );
+    let (code, out, _) = p.run(&["pending"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("pending   coiss-N1597846115") && out.contains("(1 drift)"),
+        "{out}"
+    );
+    // downloaded as an artifact and applied on a laptop (with the data reverted there)
+    let artifact = tempfile::tempdir().unwrap();
+    let dest = artifact.path().join("baselines");
+    std::fs::create_dir_all(&dest).unwrap();
+    std::fs::copy(
+        p.join(".prov/candidates/baselines/coiss-N1597846115.json"),
+        dest.join("coiss-N1597846115.json"),
+    )
+    .unwrap();
+    let dir = artifact.path().to_str().unwrap();
+    let (code, _, err) = {
+        let out = p
+            .provbase(&["accept", "--from", dir])
+            .env("CI", "true")
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::new(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert_eq!(code, Some(2), "refused in CI without --force: {err}");
+    let (code, out, _) = p.run(&["accept", "--from", dir]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("wrote     baselines/coiss-N1597846115.json") && out.contains("static_data"),
+        "{out}"
+    );
+    assert_eq!(
+        p.run(&["check"]).0,
+        0,
+        "the applied candidate is today's data"
+    );
+    // applying it again: the baseline changed since the candidate was made
+    let (code, out, _) = p.run(&["accept", "--from", dir]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("STALE     baselines/coiss-N1597846115.json"),
+        "{out}"
+    );
+    // --force writes in CI
+    p.file("cfg/config_220_body_shape.yaml", "tuned: twice\n");
+    let out = p
+        .provbase(&["accept", "--force"])
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("wrote"));
+    let out = p.provbase(&["check"]).env("CI", "true").output().unwrap();
+    assert!(out.status.success());
 }

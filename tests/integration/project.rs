@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 pub fn hermetic(cmd: &mut std::process::Command) -> &mut std::process::Command {
     for name in [
         "CI",
+        "GITHUB_ACTIONS",
+        "GITLAB_CI",
+        "TF_BUILD",
         "PROVBASE_PROFILE",
         "PROVBASE_CONFIG",
         "PROVBASE_ACCEPT",

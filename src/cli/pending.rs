@@ -1,0 +1,53 @@
+//! `provbase pending [DIR]`: the candidates failing checks left (here, or downloaded from CI).
+
+use super::{Cli, Format, print_json};
+use crate::error::Result;
+use serde_json::json;
+
+pub(super) fn run(cli: &Cli, dir: Option<&std::path::Path>) -> Result<u8> {
+    let session = cli.session()?;
+    let dir = dir.map_or_else(
+        || crate::store::candidates_dir(&session.config.root),
+        std::path::Path::to_owned,
+    );
+    let mut rows = Vec::new();
+    for (file, c) in crate::store::candidates_in(&dir)? {
+        let now = crate::store::file_digest(&session.config.root.join(&c.baseline))?;
+        let stale = now != c.compared_with;
+        let drifts = session.candidate_drift(&c).map(|d| d.len()).unwrap_or(0);
+        rows.push((file, c, stale, drifts));
+    }
+    match cli.format {
+        Format::Json => print_json(&json!(
+            rows.iter()
+                .map(|(f, c, stale, n)| json!({
+                    "file": f.display().to_string(), "run": c.run, "baseline": c.baseline,
+                    "stale": stale, "drifts": n,
+                }))
+                .collect::<Vec<_>>()
+        )),
+        Format::Human => {
+            if rows.is_empty() {
+                outln!("no candidates under {}", dir.display());
+            }
+            for (f, c, stale, n) in &rows {
+                outln!(
+                    "{:<9} {:<24} {} ({} drift{}) {}",
+                    if *stale { "stale" } else { "pending" },
+                    c.run,
+                    c.baseline,
+                    n,
+                    if *n == 1 { "" } else { "s" },
+                    f.display()
+                );
+            }
+            if !rows.is_empty() {
+                outln!(
+                    "\nApply them with: provbase accept --from {}",
+                    dir.display()
+                );
+            }
+        }
+    }
+    Ok(0)
+}
