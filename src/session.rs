@@ -365,7 +365,10 @@ impl Session {
         }
         match (stored, current) {
             (Err(e), _) | (_, Err(e)) => report.error = Some(e.to_string()),
-            (Ok(None), Ok(_)) => report.status = Status::Missing,
+            (Ok(None), Ok(current)) => {
+                report.status = Status::Missing;
+                report.candidate = self.leave_candidate(run, current, None);
+            }
             (Ok(Some(stored)), Ok(current)) => {
                 report.drifts = drift::compare_within(
                     &stored.value,
@@ -390,11 +393,6 @@ impl Session {
                     report.candidate = self.leave_candidate(run, current, compared_with);
                 }
             }
-        }
-        if report.status == Status::Missing
-            && let Ok(current) = self.stripped(run)
-        {
-            report.candidate = self.leave_candidate(run, current, None);
         }
         report
     }

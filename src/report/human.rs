@@ -130,6 +130,9 @@ fn render_raw(r: &RunReport, accept: &str) -> String {
         Status::Missing => {
             let _ = writeln!(out, "no baseline: {} does not exist", r.baseline);
             let _ = writeln!(out, "\nTo create it: {accept}");
+            if let Some(c) = &r.candidate {
+                let _ = writeln!(out, "What it would hold: {c}");
+            }
         }
         Status::Pass | Status::Warn | Status::Fail => {
             let shown: Vec<&Drift> = r.shown().collect();
@@ -181,6 +184,9 @@ fn render_raw(r: &RunReport, accept: &str) -> String {
             }
             if failing > 0 {
                 let _ = writeln!(out, "\nTo accept: {accept}");
+                if let Some(c) = &r.candidate {
+                    let _ = writeln!(out, "Candidate: {c} (provbase accept --from applies it)");
+                }
             }
         }
     }

@@ -26,6 +26,7 @@ pub fn run_value(r: &RunReport) -> Value {
         "baseline": r.baseline,
         "error": r.error,
         "explanation": r.explanation,
+        "candidate": r.candidate,
         "drifts": r.drifts.iter().map(drift_value).collect::<Vec<_>>(),
     })
 }

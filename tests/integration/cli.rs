@@ -82,13 +82,10 @@ fn accept_check_drift_accept_again() {
         out.contains("-    \"cfg/config_220_body_shape.yaml\": \"sha256:04409dd3"),
         "{out}"
     );
+    let tail: Vec<&str> = out.trim_end().lines().rev().take(4).collect();
     assert!(
-        out.trim_end()
-            .lines()
-            .rev()
-            .nth(2)
-            .unwrap()
-            .contains("To accept: provbase accept coiss-N1597846115"),
+        tail[3].contains("To accept: provbase accept coiss-N1597846115")
+            && tail[2].contains("Candidate: .prov/candidates/baselines/coiss-N1597846115.json"),
         "{out}"
     );
     assert_eq!(p.baseline(), baseline, "check never writes");
