@@ -40,6 +40,10 @@ pub(super) fn run(cli: &Cli, names: &[String]) -> Result<u8> {
             &orphans,
             session.config.profile.as_deref(),
         )),
+        Format::Markdown => outln!(
+            "{}",
+            crate::report::markdown::document(&reports, &orphans, &accept).trim_end()
+        ),
         Format::Human => {
             let color = human::use_color(&cli.color, std::io::stdout().is_terminal());
             for r in &reports {
@@ -112,7 +116,7 @@ pub(super) fn twice(cli: &Cli, names: &[String]) -> Result<u8> {
                 "second": d.after,
             })).collect::<Vec<_>>(),
         })),
-        Format::Human => {
+        Format::Human | Format::Markdown => {
             if volatile.is_empty() {
                 outln!("no volatile field: two collections in a row agree");
             }

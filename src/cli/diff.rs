@@ -71,7 +71,7 @@ pub(super) fn run(cli: &Cli, a: Option<&str>, b: Option<&str>) -> Result<u8> {
             "b": lb,
             "drifts": shown.iter().map(|d| crate::report::json::drift_value(d)).collect::<Vec<_>>(),
         })),
-        Format::Human => {
+        Format::Human | Format::Markdown => {
             if shown.is_empty() {
                 outln!("no drift between {la} and {lb}");
             } else {

@@ -22,7 +22,7 @@ pub(super) fn run(cli: &Cli) -> Result<u8> {
             "runs": rows.iter().map(|(n, b, present)| json!({"run": n, "baseline": b, "present": present})).collect::<Vec<_>>(),
             "orphans": orphans,
         })),
-        Format::Human => {
+        Format::Human | Format::Markdown => {
             let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
             for (name, baseline, present) in &rows {
                 let state = if *present { "baseline" } else { "missing " };

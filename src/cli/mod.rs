@@ -15,6 +15,8 @@ pub enum Format {
     Human,
     /// One JSON document for scripts.
     Json,
+    /// Markdown for a pull-request comment or a step summary (check only).
+    Markdown,
 }
 
 /// Regression baselines of a run's provenance.
@@ -219,6 +221,13 @@ pub fn run() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    // a flag that would do nothing is refused, not ignored
+    if matches!(cli.format, Format::Markdown)
+        && !matches!(cli.command, Command::Check { twice: false, .. })
+    {
+        eprintln!("error: --format markdown is a report of `check`");
+        return ExitCode::from(2);
+    }
     let result = match &cli.command {
         Command::Check { runs, twice: false } => check::run(&cli, runs),
         Command::Check { runs, twice: true } => check::twice(&cli, runs),

@@ -26,7 +26,7 @@ pub(super) fn run(cli: &Cli, dir: Option<&std::path::Path>) -> Result<u8> {
                 }))
                 .collect::<Vec<_>>()
         )),
-        Format::Human => {
+        Format::Human | Format::Markdown => {
             if rows.is_empty() {
                 outln!("no candidates under {}", dir.display());
             }

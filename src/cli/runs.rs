@@ -23,7 +23,7 @@ pub(super) fn run(cli: &Cli) -> Result<u8> {
             "id": r.id, "name": r.doc["name"], "tags": r.tags(), "first": r.first(), "last": r.last(),
             "exit_status": r.doc["exit_status"], "executions": r.executions(),
         })).collect::<Vec<_>>())),
-        Format::Human => {
+        Format::Human | Format::Markdown => {
             if runs.is_empty() {
                 outln!("no recorded runs (record one with: provbase record -- CMD)");
                 return Ok(0);

@@ -304,3 +304,34 @@ fn machine_output_stays_machine_readable_and_data_cannot_command_the_runner() {
         );
     }
 }
+
+/// `--format markdown` is a report of check for a pull-request comment or a step summary;
+/// other commands refuse it instead of ignoring it.
+#[test]
+fn markdown_report_of_a_check() {
+    let p = drifted();
+    let (code, out, _) = p.run(&["--format", "markdown", "check"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.starts_with("### provbase: 0 ok, 0 warn, 1 fail"),
+        "{out}"
+    );
+    assert!(
+        out.contains("| coiss-N1597846115 | ❌ fail | static_data (1) |"),
+        "{out}"
+    );
+    assert!(
+        out.contains("| static_data | `cfg/config_220_body_shape.yaml` | `sha256:04409dd3…`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("To accept: `provbase accept coiss-N1597846115`"),
+        "{out}"
+    );
+    let (code, _, err) = p.run(&["--format", "markdown", "list"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--format markdown is a report of `check`"),
+        "{err}"
+    );
+}

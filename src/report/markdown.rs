@@ -1,0 +1,195 @@
+//! A Markdown report for a pull-request comment or a CI step summary: one table of runs and
+//! their drifted categories, then, per run that needs attention, its drifts and the command
+//! that accepts them. Capped in size (a GitHub comment holds 65,536 characters); the rest is in
+//! `--format json`.
+
+use super::human::{short_value, subject};
+use crate::drift::{Category, Policy};
+use crate::session::{RunReport, Status};
+use std::fmt::Write;
+
+/// The most characters a report holds.
+pub const MAX_CHARS: usize = 60_000;
+
+/// Text as it may stand inside a table cell or inline code: no pipe, backtick, angle bracket
+/// or line break can break out of it or open HTML.
+fn cell(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace('`', "'")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace(['\r', '\n'], " ")
+}
+
+fn status_text(s: Status) -> &'static str {
+    match s {
+        Status::Pass => "✅ ok",
+        Status::Warn => "⚠️ warn",
+        Status::Fail => "❌ fail",
+        Status::Missing => "❌ missing",
+        Status::Error => "❌ error",
+    }
+}
+
+/// The report. `accept` gives the command that accepts a run.
+pub fn document(runs: &[RunReport], orphans: &[String], accept: &dyn Fn(&str) -> String) -> String {
+    let n = |s: Status| runs.iter().filter(|r| r.status == s).count();
+    let mut out = format!(
+        "### provbase: {} ok, {} warn, {} fail, {} missing, {} error{}\n\n",
+        n(Status::Pass),
+        n(Status::Warn),
+        n(Status::Fail),
+        n(Status::Missing),
+        n(Status::Error),
+        if orphans.is_empty() {
+            String::new()
+        } else {
+            format!(", {} orphan", orphans.len())
+        }
+    );
+    out.push_str("| run | status | drifted |\n|---|---|---|\n");
+    for r in runs {
+        let cats: Vec<String> = Category::ALL
+            .iter()
+            .filter_map(|c| {
+                let k = r.shown().filter(|d| d.category == *c).count();
+                (k > 0).then(|| format!("{c} ({k})"))
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} |",
+            cell(&r.run),
+            status_text(r.status),
+            cats.join(", ")
+        );
+    }
+    for o in orphans {
+        let _ = writeln!(
+            out,
+            "| {} | ❌ orphan | no run owns it: `provbase prune --yes` |",
+            cell(o)
+        );
+    }
+    let mut details = String::new();
+    for r in runs.iter().filter(|r| r.status != Status::Pass) {
+        let _ = write!(
+            details,
+            "\n<details><summary>{} — {}</summary>\n\n",
+            cell(&r.run),
+            status_text(r.status)
+        );
+        match r.status {
+            Status::Missing => {
+                let _ = writeln!(
+                    details,
+                    "No baseline: `{}` does not exist.",
+                    cell(&r.baseline)
+                );
+            }
+            Status::Error => {
+                let _ = writeln!(
+                    details,
+                    "The check could not run: {}",
+                    cell(r.error.as_deref().unwrap_or("unknown error"))
+                );
+            }
+            _ => {
+                details.push_str(
+                    "| category | field | baseline | current | policy |\n|---|---|---|---|---|\n",
+                );
+                for d in r.shown() {
+                    let _ = writeln!(
+                        details,
+                        "| {} | `{}` | `{}` | `{}` | {} |",
+                        d.category,
+                        cell(&subject(d)),
+                        cell(&short_value(d.before.as_ref())),
+                        cell(&short_value(d.after.as_ref())),
+                        if d.policy == Policy::Fail {
+                            "fail"
+                        } else {
+                            "warn"
+                        }
+                    );
+                }
+            }
+        }
+        if r.status != Status::Warn {
+            let _ = writeln!(details, "\nTo accept: `{}`", cell(&accept(&r.run)));
+        }
+        details.push_str("\n</details>\n");
+    }
+    if out.len() + details.len() > MAX_CHARS {
+        // cut at a line, and say where the rest is
+        let room = MAX_CHARS.saturating_sub(out.len() + 200);
+        let cut = details[..details.floor_char_boundary(room)]
+            .rfind('\n')
+            .unwrap_or(0);
+        details.truncate(cut);
+        details.push_str(
+            "\n\n… the report is cut here to fit; `provbase --format json check` has all of it\n",
+        );
+    }
+    out.push_str(&details);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::drift::Drift;
+    use crate::strip::{JsonPath, Segment};
+    use serde_json::json;
+
+    fn report(run: &str, n: usize) -> RunReport {
+        RunReport {
+            run: run.into(),
+            baseline: format!("baselines/{run}.json"),
+            status: Status::Fail,
+            drifts: (0..n)
+                .map(|i| Drift {
+                    path: JsonPath(vec![
+                        Segment::Key("params".into()),
+                        Segment::Key(format!("p{i}|<b>`x`")),
+                    ]),
+                    category: Category::Params,
+                    policy: Policy::Fail,
+                    before: Some(json!(i)),
+                    after: Some(json!(i + 1)),
+                })
+                .collect(),
+            baseline_text: None,
+            current_text: None,
+            error: None,
+            explanation: Vec::new(),
+            candidate: None,
+        }
+    }
+
+    #[test]
+    fn a_table_of_runs_then_each_runs_drifts() {
+        let md = document(&[report("nav", 2)], &["baselines/old.json".into()], &|r| {
+            format!("provbase accept {r}")
+        });
+        assert!(
+            md.starts_with("### provbase: 0 ok, 0 warn, 1 fail, 0 missing, 0 error, 1 orphan\n")
+        );
+        assert!(md.contains("| nav | ❌ fail | params (2) |"), "{md}");
+        assert!(md.contains("| baselines/old.json | ❌ orphan |"), "{md}");
+        assert!(md.contains("To accept: `provbase accept nav`"), "{md}");
+        // data cannot break the table or open HTML
+        assert!(md.contains("p0\\|&lt;b&gt;'x'"), "{md}");
+        assert!(!md.contains("<b>"));
+    }
+
+    #[test]
+    fn a_huge_report_is_capped() {
+        let md = document(&[report("nav", 5000)], &[], &|r| {
+            format!("provbase accept {r}")
+        });
+        assert!(md.chars().count() <= MAX_CHARS, "{}", md.len());
+        assert!(md.ends_with("has all of it\n"));
+    }
+}
