@@ -67,8 +67,9 @@ pub(super) fn run(cli: &Cli, names: &[String]) -> Result<u8> {
             }
             let n = |s: Status| reports.iter().filter(|r| r.status == s).count();
             outln!(
-                "\n{} runs: {} ok, {} warn, {} fail, {} missing, {} error{}",
+                "\n{} run{}: {} ok, {} warn, {} fail, {} missing, {} error{}",
                 reports.len(),
+                if reports.len() == 1 { "" } else { "s" },
                 n(Status::Pass),
                 n(Status::Warn),
                 n(Status::Fail),
