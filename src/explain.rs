@@ -130,7 +130,7 @@ pub fn explain(root: &Path, baseline: &Value, drifts: &[&Drift]) -> Vec<Note> {
 /// What happened between the baseline's commit and HEAD, as far as one run is concerned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HeadMove {
-    /// HEAD moved, and no change between the two commits touches a file the run depends on.
+    /// HEAD moved, and no change between the two commits touches what the run depends on.
     Untouched {
         /// Commits reachable from HEAD and not from the baseline's commit.
         commits: usize,
@@ -139,20 +139,33 @@ pub enum HeadMove {
         /// HEAD, abbreviated.
         to: String,
     },
-    /// Changes between the two commits touch these files of the run (repository-relative).
+    /// Changes between the two commits touch these dependencies of the run (repository-relative).
     Touched(Vec<String>),
     /// The baseline's commit cannot be compared with HEAD: why, and the fix.
     Unknown(String),
 }
 
-/// Whether HEAD's moving since the baseline's commit touched the run: `deps` are the files
-/// the run depends on, relative to `root` (the project's folder). `None` when there is no
+/// What a run depends on that its manifest does not hash, so that only git can tell whether it
+/// changed: the files its commands name, and its own entry in harness.toml.
+#[derive(Debug, Clone, Default)]
+pub struct Unhashed {
+    /// Files, relative to the project's folder.
+    pub files: Vec<String>,
+    /// harness.toml (relative to the project's folder) and the run's name: only that run's
+    /// `[[run]]` entry counts, not the rest of the file.
+    pub config: Option<(String, String)>,
+}
+
+/// Whether HEAD's moving since the baseline's commit touched what the run depends on and its
+/// manifest does not hash (files it does hash drift by themselves). A dependency that did not
+/// exist at the baseline's commit (untracked when the baseline was accepted, as harness.toml
+/// is on a first accept) cannot be compared, and does not count. `None` when there is no
 /// repository or no commit to compare.
 pub fn head_moved(
     root: &Path,
     base_sha: &str,
     head_sha: &str,
-    deps: &[String],
+    deps: &Unhashed,
 ) -> Option<HeadMove> {
     let repo = git2::Repository::discover(root).ok()?;
     let short = |s: &str| s[..s.len().min(7)].to_owned();
@@ -174,21 +187,38 @@ pub fn head_moved(
     // the project's folder inside the repository, so that run paths become repository paths
     let workdir = repo.workdir()?.canonicalize().ok()?;
     let prefix = root.canonicalize().ok()?;
-    let prefix = prefix.strip_prefix(&workdir).ok()?;
-    let wanted: std::collections::BTreeSet<std::path::PathBuf> =
-        deps.iter().map(|d| prefix.join(d)).collect();
-    let diff = repo
-        .diff_tree_to_tree(Some(&base.tree().ok()?), Some(&head.tree().ok()?), None)
-        .ok()?;
-    let mut touched: Vec<String> = diff
-        .deltas()
-        .flat_map(|d| [d.old_file().path(), d.new_file().path()])
-        .flatten()
-        .filter(|p| wanted.contains(*p))
-        .map(|p| p.to_string_lossy().into_owned())
-        .collect();
-    touched.sort();
-    touched.dedup();
+    let prefix = prefix.strip_prefix(&workdir).ok()?.to_owned();
+    let (base_tree, head_tree) = (base.tree().ok()?, head.tree().ok()?);
+    let blob = |tree: &git2::Tree, rel: &Path| -> Option<Vec<u8>> {
+        let entry = tree.get_path(rel).ok()?;
+        Some(repo.find_blob(entry.id()).ok()?.content().to_vec())
+    };
+    let mut touched = Vec::new();
+    for f in &deps.files {
+        let rel = prefix.join(f);
+        if let Some(before) = blob(&base_tree, &rel)
+            && blob(&head_tree, &rel).as_deref() != Some(&before[..])
+        {
+            touched.push(rel.to_string_lossy().into_owned());
+        }
+    }
+    if let Some((file, run)) = &deps.config {
+        let rel = prefix.join(file);
+        let entry = |bytes: Option<Vec<u8>>| -> Option<toml::Value> {
+            let table: toml::Table = toml::from_str(std::str::from_utf8(&bytes?).ok()?).ok()?;
+            table
+                .get("run")?
+                .as_array()?
+                .iter()
+                .find(|r| r.get("name").and_then(toml::Value::as_str) == Some(run))
+                .cloned()
+        };
+        if let Some(before) = entry(blob(&base_tree, &rel))
+            && entry(blob(&head_tree, &rel)).as_ref() != Some(&before)
+        {
+            touched.push(format!("{} (the `{run}` entry)", rel.to_string_lossy()));
+        }
+    }
     if !touched.is_empty() {
         return Some(HeadMove::Touched(touched));
     }

@@ -481,29 +481,9 @@ impl Session {
         })
     }
 
-    /// The files a run depends on, relative to the project's folder: its code, static data,
-    /// inputs, outputs and kernels as the manifest lists them, harness.toml, and the files its
-    /// commands name.
-    fn dependencies(&self, run: &RunSpec, current: &Value) -> Vec<String> {
-        let mut deps: Vec<String> = Vec::new();
-        for section in [
-            &current["code"]["scope"],
-            &current["static_data_hashes"],
-            &current["inputs"],
-            &current["outputs"],
-        ] {
-            if let Some(m) = section.as_object() {
-                deps.extend(m.keys().cloned());
-            }
-        }
-        if let Some(kernels) = current["spice_kernels"].as_array() {
-            deps.extend(
-                kernels
-                    .iter()
-                    .filter_map(|k| k["path"].as_str().map(str::to_owned)),
-            );
-        }
-        deps.push(self.config.rel(&self.config.path));
+    /// What a run depends on that its manifest does not hash: the files its commands name
+    /// (the pipeline, techniques, extractors, externals) and its entry in harness.toml.
+    fn unhashed_dependencies(&self, run: &RunSpec) -> crate::explain::Unhashed {
         let mut argvs: Vec<&Vec<String>> = run.command.iter().map(|c| &c.argv).collect();
         argvs.extend(run.external.values().map(|c| &c.argv));
         for spec in [&run.techniques, &run.extractors].into_iter().flatten() {
@@ -511,18 +491,25 @@ impl Session {
                 argvs.push(&c.argv);
             }
         }
-        for arg in argvs.into_iter().flatten() {
-            if !std::path::Path::new(arg).is_absolute() && self.config.root.join(arg).is_file() {
-                deps.push(arg.trim_start_matches("./").to_owned());
-            }
+        let mut files: Vec<String> = argvs
+            .into_iter()
+            .flatten()
+            .filter(|a| {
+                !std::path::Path::new(a).is_absolute() && self.config.root.join(a).is_file()
+            })
+            .map(|a| a.trim_start_matches("./").to_owned())
+            .collect();
+        files.sort();
+        files.dedup();
+        crate::explain::Unhashed {
+            files,
+            config: Some((self.config.rel(&self.config.path), run.name.clone())),
         }
-        deps.sort();
-        deps.dedup();
-        deps
     }
 
-    /// A moved HEAD is not drift when no change since the baseline's commit touches a file the
-    /// run depends on: then the commit fields (`code.git_sha`, `code.git_short_sha`, and any
+    /// A moved HEAD is not drift when no change since the baseline's commit touches what the
+    /// run depends on (hashed files drift by themselves; see [`Session::unhashed_dependencies`]
+    /// for the rest) and nothing else fails: then the commit fields (`code.git_sha`, `code.git_short_sha`, and any
     /// field of an external document that holds the commit, such as rms-nav's
     /// `rms_nav_git_sha`) are ignored, and a note says how far HEAD moved. Otherwise they are
     /// judged as `git` (warn by default), with the reason when the baseline's commit is gone.
@@ -563,12 +550,20 @@ impl Session {
         if !drifts.iter().any(|d| kind(d).is_some()) {
             return None;
         }
-        let moved = crate::explain::head_moved(
+        let mut moved = crate::explain::head_moved(
             &self.config.root,
             base,
             head,
-            &self.dependencies(run, current),
+            &self.unhashed_dependencies(run),
         )?;
+        // a hashed dependency that changed fails by itself; the commits are then its context
+        if matches!(moved, crate::explain::HeadMove::Untouched { .. })
+            && drifts
+                .iter()
+                .any(|d| d.policy == Policy::Fail && d.category != drift::Category::External)
+        {
+            moved = crate::explain::HeadMove::Touched(Vec::new());
+        }
         let git_policy = self.config.policy.for_path(
             &crate::strip::JsonPath(vec![
                 crate::strip::Segment::Key("code".into()),
@@ -576,10 +571,18 @@ impl Session {
             ]),
             drift::Category::Git,
         );
+        // the tree that became clean by committing: what it held is hashed where it matters
+        let cleaned = |d: &Drift| {
+            d.category == drift::Category::Git
+                && matches!(d.path.key(1), Some("dirty" | "untracked"))
+                && (d.after == Some(json!(false)) || d.after == Some(json!(0)))
+        };
         for d in drifts.iter_mut() {
-            match (kind(d), &moved) {
-                (Some(_), crate::explain::HeadMove::Untouched { .. }) => d.policy = Policy::Ignore,
-                (Some(true), _) => d.policy = git_policy,
+            let untouched = matches!(moved, crate::explain::HeadMove::Untouched { .. });
+            match kind(d) {
+                Some(_) if untouched => d.policy = Policy::Ignore,
+                Some(true) => d.policy = git_policy,
+                None if untouched && cleaned(d) => d.policy = Policy::Ignore,
                 _ => {}
             }
         }

@@ -679,3 +679,51 @@ fn ci_leaves_candidates_and_a_laptop_applies_them() {
     let out = p.provbase(&["check"]).env("CI", "true").output().unwrap();
     assert!(out.status.success());
 }
+
+/// A first accept, with harness.toml not yet committed, then one commit of everything: the
+/// loop is green at once (the tree became clean, and the run's entry cannot have changed
+/// since it was not in the baseline's commit).
+#[test]
+fn a_first_accept_then_one_commit_is_green() {
+    let p = crate::project::Project::nav();
+    std::fs::remove_file(p.join("harness.toml")).unwrap();
+    p.git_init().commit_all("the pipeline");
+    p.file("harness.toml", crate::project::HARNESS);
+    assert_eq!(p.run(&["accept"]).0, 0);
+    p.commit_all("provbase: harness.toml and baselines");
+    let (code, out, _) = p.run(&["check"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("ok      coiss-N1597846115"), "{out}");
+    // editing the run's entry afterwards is not hidden: it changes the manifest or, if not,
+    // the commit fields warn
+    p.file(
+        "harness.toml",
+        &crate::project::HARNESS.replace("seed = 42", "seed = 43"),
+    )
+    .commit_all("another seed");
+    let (code, out, _) = p.run(&["check"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("params"), "{out}");
+    // a change to the run's entry that the manifest does not show (its timeout), or to a
+    // script its commands run, leaves the commit fields as warnings
+    p.file(
+        "harness.toml",
+        &format!(
+            "{}command = [\"sh\", \"run.sh\"]\n",
+            crate::project::HARNESS.replace("seed = 42", "seed = 43")
+        ),
+    )
+    .file("run.sh", "true\n")
+    .commit_all("a pipeline command");
+    assert_eq!(p.run(&["accept"]).0, 0);
+    p.commit_all("accept");
+    assert_eq!(p.run(&["check"]).0, 0);
+    p.file("run.sh", "true # same output, other script\n")
+        .commit_all("edit the script");
+    let (code, out, _) = p.run(&["check"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.starts_with("warn") && out.contains("code.git_sha") && out.contains("edit the script"),
+        "{out}"
+    );
+}
