@@ -546,6 +546,19 @@ impl Config {
         self.baselines_dir().join(format!("{run}.json"))
     }
 
+    /// A path relative to the repository's root (the nearest folder above the project's that
+    /// holds `.git`; the project's folder when there is none), with `/` separators: what CI
+    /// annotations and JUnit `file` attributes need when harness.toml is in a workspace member.
+    pub fn repo_rel(&self, path: &Path) -> String {
+        let top = self
+            .root
+            .ancestors()
+            .find(|d| d.join(".git").exists())
+            .unwrap_or(&self.root);
+        let p = path.strip_prefix(top).unwrap_or(path);
+        p.to_string_lossy().replace('\\', "/")
+    }
+
     /// A path relative to the root, with `/` separators, for messages and manifests.
     pub fn rel(&self, path: &Path) -> String {
         let p = path.strip_prefix(&self.root).unwrap_or(path);

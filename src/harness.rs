@@ -172,18 +172,28 @@ impl Harness {
         let conclusion = libtest_mimic::run(&parsed, trials);
         let mut done = std::mem::take(&mut *collected.lock().unwrap_or_else(|e| e.into_inner()));
         done.reports.sort_by(|a, b| a.run.cmp(&b.run));
+        let accept = |run: &str| hint.command(run);
+        let file = |r: &crate::session::RunReport| {
+            session
+                .config
+                .repo_rel(&session.config.root.join(&r.baseline))
+        };
         if !done.reports.is_empty() || !done.orphans.is_empty() {
-            let accept = |run: &str| hint.command(run);
-            crate::report::github::emit(&done.reports, &accept);
-            if let Some(path) = std::env::var_os("PROVBASE_JUNIT").filter(|p| !p.is_empty()) {
-                if std::env::var_os("NEXTEST").is_some() {
-                    eprintln!(
-                        "provbase: PROVBASE_JUNIT is ignored under cargo-nextest, which runs one process per test: use nextest's own JUnit output"
-                    );
-                } else {
-                    let xml = crate::report::junit::document(&done.reports, &done.orphans, &accept);
-                    crate::store::write_if_changed(Path::new(&path), xml.as_bytes())?;
-                }
+            crate::report::github::emit(&done.reports, &accept, &file);
+        }
+        // written fresh on every run that is not a listing, one of no test included, so
+        // that a reporter never reads an earlier run's file
+        if let Some(path) = std::env::var_os("PROVBASE_JUNIT").filter(|p| !p.is_empty())
+            && !parsed.list
+        {
+            if std::env::var_os("NEXTEST").is_some() {
+                eprintln!(
+                    "provbase: PROVBASE_JUNIT is ignored under cargo-nextest, which runs one process per test: use nextest's own JUnit output"
+                );
+            } else {
+                let xml =
+                    crate::report::junit::document(&done.reports, &done.orphans, &accept, &file);
+                crate::store::write_fresh(Path::new(&path), xml.as_bytes())?;
             }
         }
         Ok(conclusion)

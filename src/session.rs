@@ -49,6 +49,8 @@ pub struct RunReport {
     pub explanation: Vec<crate::explain::Note>,
     /// Where a failing or missing run left its candidate (relative to the project's folder).
     pub candidate: Option<String>,
+    /// How long collecting and comparing took.
+    pub duration: std::time::Duration,
 }
 
 impl RunReport {
@@ -355,7 +357,9 @@ impl Session {
             error: None,
             explanation: Vec::new(),
             candidate: None,
+            duration: std::time::Duration::ZERO,
         };
+        let started = std::time::Instant::now();
         let stored = store::load(&path);
         let compared_with = store::file_digest(&path).ok().flatten();
         let current = self.stripped(run);
@@ -394,6 +398,7 @@ impl Session {
                 }
             }
         }
+        report.duration = started.elapsed();
         report
     }
 

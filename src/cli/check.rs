@@ -29,11 +29,16 @@ pub(super) fn run(cli: &Cli, names: &[String]) -> Result<u8> {
         .any(|r| matches!(r.status, Status::Fail | Status::Missing | Status::Error))
         || !orphans.is_empty();
     let accept = |run: &str| cli.accept_command(run);
+    let file = |r: &crate::session::RunReport| {
+        session
+            .config
+            .repo_rel(&session.config.root.join(&r.baseline))
+    };
     if let Some(path) = &cli.junit {
-        let xml = junit::document(&reports, &orphans, &accept);
-        crate::store::write_if_changed(path, xml.as_bytes())?;
+        let xml = junit::document(&reports, &orphans, &accept, &file);
+        crate::store::write_fresh(path, xml.as_bytes())?;
     }
-    github::emit(&reports, &accept);
+    github::emit(&reports, &accept, &file);
     match cli.format {
         Format::Json => print_json(&json::document(
             &reports,

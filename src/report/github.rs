@@ -21,7 +21,12 @@ pub fn enabled() -> bool {
 }
 
 /// One workflow command per run that failed, warned, or has no baseline.
-pub fn annotations(runs: &[RunReport], accept: &dyn Fn(&str) -> String) -> String {
+/// `file` gives each run's baseline relative to the repository's root, where GitHub looks.
+pub fn annotations(
+    runs: &[RunReport],
+    accept: &dyn Fn(&str) -> String,
+    file: super::junit::FileOf,
+) -> String {
     let mut out = String::new();
     for r in runs {
         let level = match r.status {
@@ -46,7 +51,7 @@ pub fn annotations(runs: &[RunReport], accept: &dyn Fn(&str) -> String) -> Strin
         let _ = writeln!(
             out,
             "::{level} file={},title={}::{}",
-            escape_property(&r.baseline),
+            escape_property(&file(r)),
             escape_property(&title),
             escape_data(&body)
         );
@@ -93,13 +98,13 @@ pub fn step_summary(runs: &[RunReport]) -> String {
 }
 
 /// Prints the annotations and appends the step summary, when on GitHub Actions.
-pub fn emit(runs: &[RunReport], accept: &dyn Fn(&str) -> String) {
+pub fn emit(runs: &[RunReport], accept: &dyn Fn(&str) -> String, file: super::junit::FileOf) {
     if !enabled() {
         return;
     }
     // stderr: stdout carries only the chosen format (`--format json`, libtest's JSON), and the
     // runner reads workflow commands from both
-    eprint!("{}", annotations(runs, accept));
+    eprint!("{}", annotations(runs, accept, file));
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
         use std::io::Write as _;
         if let Ok(mut f) = std::fs::OpenOptions::new()

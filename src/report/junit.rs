@@ -1,59 +1,198 @@
-//! `--junit PATH` (and `PROVBASE_JUNIT` under cargo): JUnit XML with one test case per run and
-//! the failure text inside, as GitHub Actions, GitLab and Jenkins read it.
+//! `--junit PATH` (and `PROVBASE_JUNIT` under cargo): JUnit XML as Jenkins' `junit-10.xsd`
+//! defines it, which GitHub's reporter actions, GitLab and Jenkins all read: one `<testsuite>`
+//! per run, whose `file` is the run's baseline relative to the repository's root, holding one
+//! `<testcase>` with its `time`; a failure's `type` is the category of its first failing drift,
+//! its `message` (one line) names the first drifts, and its body is the whole report.
 
+use crate::drift::Policy;
 use crate::session::{RunReport, Status};
-use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_xml::Writer;
+use quick_xml::events::BytesText;
 
-/// The JUnit document for a check. `accept` gives each run's accept command.
-pub fn document(runs: &[RunReport], orphans: &[String], accept: &dyn Fn(&str) -> String) -> String {
-    let mut suite = TestSuite::new("provbase");
-    for r in runs {
-        let text = super::human::render_run(r, &accept(&r.run));
-        let status = match r.status {
-            Status::Pass => TestCaseStatus::success(),
-            Status::Warn => TestCaseStatus::success(),
-            Status::Fail | Status::Missing => {
-                let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                s.set_message(if r.status == Status::Missing {
-                    "no baseline"
-                } else {
-                    "provenance drifted"
-                })
-                .set_type(if r.status == Status::Missing {
-                    "missing"
-                } else {
-                    "drift"
-                })
-                .set_description(text.clone());
-                s
+/// The name of the trial (and test case) that reports orphan baselines.
+const ORPHANS: &str = "provbase::orphans";
+
+/// Where each run's baseline is, relative to the repository's root.
+pub type FileOf<'a> = &'a dyn Fn(&RunReport) -> String;
+
+/// Text as XML 1.0 may hold it: control characters other than tab, line feed and carriage
+/// return are not allowed even escaped.
+fn xml_text(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'))
+        .collect()
+}
+
+/// One line for an attribute.
+fn one_line(s: &str) -> String {
+    xml_text(&s.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+fn seconds(d: std::time::Duration) -> String {
+    format!("{:.3}", d.as_secs_f64())
+}
+
+/// `(type, message)` of a run that did not pass.
+fn outcome(r: &RunReport) -> (String, String) {
+    match r.status {
+        Status::Missing => (
+            "missing".into(),
+            format!("no baseline: {} does not exist", r.baseline),
+        ),
+        Status::Error => (
+            "error".into(),
+            r.error
+                .as_deref()
+                .and_then(|e| e.lines().next())
+                .unwrap_or("the check could not run")
+                .to_owned(),
+        ),
+        _ => {
+            let failing: Vec<_> = r.shown().filter(|d| d.policy == Policy::Fail).collect();
+            let named: Vec<String> = failing
+                .iter()
+                .take(3)
+                .map(|d| format!("{} {}", d.category, super::human::subject(d)))
+                .collect();
+            let more = failing.len().saturating_sub(3);
+            let ty = failing
+                .first()
+                .map_or_else(|| "drift".to_owned(), |d| d.category.to_string());
+            let mut msg = format!("drifted: {}", named.join("; "));
+            if more > 0 {
+                msg.push_str(&format!(" (+{more} more)"));
             }
-            Status::Error => {
-                let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
-                s.set_message(r.error.clone().unwrap_or_default())
-                    .set_description(text.clone());
-                s
-            }
-        };
-        let mut case = TestCase::new(r.run.clone(), status);
-        case.set_classname("provbase");
-        if r.status == Status::Warn {
-            case.set_system_out(text);
+            (ty, msg)
         }
-        suite.add_test_case(case);
     }
-    if !orphans.is_empty() {
-        let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-        s.set_message("baselines no run owns")
-            .set_type("orphan")
-            .set_description(format!(
-                "{}\n\nRemove them with: provbase prune --yes",
-                orphans.join("\n")
-            ));
-        let mut case = TestCase::new(crate::harness::ORPHANS_TRIAL, s);
-        case.set_classname("provbase");
-        suite.add_test_case(case);
-    }
-    let mut report = Report::new("provbase");
-    report.add_test_suite(suite);
-    report.to_string().unwrap_or_default()
+}
+
+/// The JUnit document for a check. `accept` gives each run's accept command, `file` each
+/// run's baseline relative to the repository's root, `orphans_file` the baselines folder.
+pub fn document(
+    runs: &[RunReport],
+    orphans: &[String],
+    accept: &dyn Fn(&str) -> String,
+    file: FileOf,
+) -> String {
+    write(runs, orphans, accept, file).unwrap_or_default()
+}
+
+fn write(
+    runs: &[RunReport],
+    orphans: &[String],
+    accept: &dyn Fn(&str) -> String,
+    file: FileOf,
+) -> std::io::Result<String> {
+    let now = crate::manifest::now_iso8601();
+    let failures = runs
+        .iter()
+        .filter(|r| matches!(r.status, Status::Fail | Status::Missing))
+        .count()
+        + usize::from(!orphans.is_empty());
+    let errors = runs.iter().filter(|r| r.status == Status::Error).count();
+    let total: std::time::Duration = runs.iter().map(|r| r.duration).sum();
+    let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
+    w.write_event(quick_xml::events::Event::Decl(
+        quick_xml::events::BytesDecl::new("1.0", Some("UTF-8"), None),
+    ))?;
+    let tests = (runs.len() + usize::from(!orphans.is_empty())).to_string();
+    w.create_element("testsuites")
+        .with_attribute(("name", "provbase"))
+        .with_attribute(("tests", tests.as_str()))
+        .with_attribute(("failures", failures.to_string().as_str()))
+        .with_attribute(("errors", errors.to_string().as_str()))
+        .with_attribute(("time", seconds(total).as_str()))
+        .write_inner_content(|w| {
+            for r in runs {
+                let text = xml_text(&super::human::render_run(r, &accept(&r.run)));
+                let (fail, err) = match r.status {
+                    Status::Fail | Status::Missing => (1, 0),
+                    Status::Error => (0, 1),
+                    Status::Pass | Status::Warn => (0, 0),
+                };
+                let time = seconds(r.duration);
+                w.create_element("testsuite")
+                    .with_attribute(("name", r.run.as_str()))
+                    .with_attribute(("tests", "1"))
+                    .with_attribute(("failures", fail.to_string().as_str()))
+                    .with_attribute(("errors", err.to_string().as_str()))
+                    .with_attribute(("skipped", "0"))
+                    .with_attribute(("time", time.as_str()))
+                    .with_attribute(("timestamp", now.as_str()))
+                    .with_attribute(("file", file(r).as_str()))
+                    .write_inner_content(|w| {
+                        let case = w
+                            .create_element("testcase")
+                            .with_attribute(("name", r.run.as_str()))
+                            .with_attribute(("classname", "provbase"))
+                            .with_attribute(("time", time.as_str()));
+                        match r.status {
+                            Status::Pass => {
+                                case.write_empty()?;
+                            }
+                            Status::Warn => {
+                                case.write_inner_content(|w| {
+                                    w.create_element("system-out")
+                                        .write_text_content(BytesText::new(&text))?;
+                                    Ok(())
+                                })?;
+                            }
+                            _ => {
+                                let (ty, msg) = outcome(r);
+                                let tag = if r.status == Status::Error {
+                                    "error"
+                                } else {
+                                    "failure"
+                                };
+                                case.write_inner_content(|w| {
+                                    w.create_element(tag)
+                                        .with_attribute(("type", ty.as_str()))
+                                        .with_attribute(("message", one_line(&msg).as_str()))
+                                        .write_text_content(BytesText::new(&text))?;
+                                    Ok(())
+                                })?;
+                            }
+                        }
+                        Ok(())
+                    })?;
+            }
+            if !orphans.is_empty() {
+                let body = format!(
+                    "{}\n\nRemove them with: provbase prune --yes",
+                    orphans.join("\n")
+                );
+                w.create_element("testsuite")
+                    .with_attribute(("name", ORPHANS))
+                    .with_attribute(("tests", "1"))
+                    .with_attribute(("failures", "1"))
+                    .with_attribute(("errors", "0"))
+                    .with_attribute(("skipped", "0"))
+                    .with_attribute(("timestamp", now.as_str()))
+                    .write_inner_content(|w| {
+                        w.create_element("testcase")
+                            .with_attribute(("name", ORPHANS))
+                            .with_attribute(("classname", "provbase"))
+                            .write_inner_content(|w| {
+                                w.create_element("failure")
+                                    .with_attribute(("type", "orphan"))
+                                    .with_attribute((
+                                        "message",
+                                        one_line(&format!(
+                                            "baselines no run owns: {}",
+                                            orphans.join(", ")
+                                        ))
+                                        .as_str(),
+                                    ))
+                                    .write_text_content(BytesText::new(&xml_text(&body)))?;
+                                Ok(())
+                            })?;
+                        Ok(())
+                    })?;
+            }
+            Ok(())
+        })?;
+    let mut out = String::from_utf8(w.into_inner()).map_err(std::io::Error::other)?;
+    out.push('\n');
+    Ok(out)
 }

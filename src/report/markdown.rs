@@ -165,6 +165,7 @@ mod tests {
             error: None,
             explanation: Vec::new(),
             candidate: None,
+            duration: std::time::Duration::ZERO,
         }
     }
 

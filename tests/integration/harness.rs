@@ -266,6 +266,26 @@ fn the_cargo_front_door_writes_junit_and_github_output() {
             .unwrap()
             .contains("| coiss-N1597846115 | ❌ fail |")
     );
+    // a run of no test replaces the file: a reporter never reads an earlier run's failures
+    let (code, out) = run_binary(
+        &p,
+        &["no-such-run"],
+        &[("PROVBASE_JUNIT", junit.to_str().unwrap())],
+    );
+    assert_eq!(code, 0, "{out}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains("tests=\"0\"") && !xml.contains("<failure"),
+        "{xml}"
+    );
+    // listing writes nothing
+    std::fs::remove_file(&junit).unwrap();
+    run_binary(
+        &p,
+        &["--list"],
+        &[("PROVBASE_JUNIT", junit.to_str().unwrap())],
+    );
+    assert!(!junit.exists());
 }
 
 #[test]

@@ -335,3 +335,140 @@ fn markdown_report_of_a_check() {
         "{err}"
     );
 }
+
+/// JUnit for every consumer: valid against Jenkins' junit-10.xsd (with the `xmlschema`
+/// package, which `.ci/run` installs), read as GitHub's reporter actions read it, each run's
+/// `file` relative to the repository's root (harness.toml in a workspace member), a `time`, a
+/// `type` naming the category and a one-line message naming the drifts, and a file written
+/// anew on every run.
+#[test]
+fn junit_for_every_consumer() {
+    let have = std::process::Command::new("python3")
+        .args(["-c", "import xmlschema"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !have {
+        assert!(
+            std::env::var_os("PROVBASE_REQUIRE_XMLSCHEMA").is_none(),
+            "xmlschema is required here: `python3 -m pip install xmlschema`"
+        );
+        eprintln!("note: xmlschema is not installed; `.ci/run` installs it");
+        return;
+    }
+    // a repository whose project is a workspace member
+    let repo = Project::new();
+    let member = "crates/nav";
+    for (rel, text) in [
+        (
+            "harness.toml",
+            format!(
+                "{HARNESS}\n[[run]]\nname = \"ok\"\nparams = {{ a = 1 }}\n\n[[run]]\nname = \"new\"\nparams = {{ a = 2 }}\n\n[[run]]\nname = \"broken\"\nstatic_data = [\"nothing/*.csv\"]\n"
+            ),
+        ),
+        ("src/nav/navigate.py", "print('navigate')\n".into()),
+        ("src/nav/util/geometry.py", "PI = 3.14159\n".into()),
+        (
+            "cfg/config_220_body_shape.yaml",
+            crate::project::CONFIG_220.into(),
+        ),
+        (
+            "cfg/config_400_inst_coiss.yaml",
+            crate::project::CONFIG_400.into(),
+        ),
+        (
+            "cfg/config_410_inst_gossi.yaml",
+            crate::project::CONFIG_410.into(),
+        ),
+    ] {
+        repo.file(&format!("{member}/{rel}"), &text);
+    }
+    repo.git_init().commit_all("start");
+    let in_member = |args: &[&str]| {
+        let mut cmd = repo.provbase(args);
+        cmd.current_dir(repo.join(member));
+        cmd.output().unwrap()
+    };
+    assert!(
+        in_member(&["accept", "coiss-N1597846115", "ok"])
+            .status
+            .success()
+    );
+    repo.file(
+        &format!("{member}/cfg/config_220_body_shape.yaml"),
+        "tuned: 1\n",
+    );
+    repo.file(&format!("{member}/baselines/orphan.json"), "{}\n");
+    let out = in_member(&["--junit", "report.xml", "check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let xml_path = repo.join(&format!("{member}/report.xml"));
+    let first = std::fs::metadata(&xml_path).unwrap().modified().unwrap();
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let read = std::process::Command::new("python3")
+        .arg(root.join("tests/tools/validate_junit.py"))
+        .arg(root.join("tests/fixtures/junit/junit-10.xsd"))
+        .arg(&xml_path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&read.stdout);
+    assert!(read.status.success(), "{text}");
+    let cases: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let by_name = |n: &str| {
+        cases
+            .iter()
+            .find(|c| c["name"] == n)
+            .unwrap_or_else(|| panic!("{n}: {text}"))
+    };
+    let drifted = by_name("coiss-N1597846115");
+    assert_eq!(drifted["result"], "failed");
+    assert_eq!(drifted["type"], "static_data");
+    assert_eq!(
+        drifted["file"],
+        "crates/nav/baselines/coiss-N1597846115.json"
+    );
+    assert_eq!(
+        drifted["message"],
+        "drifted: static_data cfg/config_220_body_shape.yaml"
+    );
+    assert!(
+        drifted["details"]
+            .as_str()
+            .unwrap()
+            .contains("To accept: provbase accept coiss-N1597846115")
+    );
+    assert!(drifted["time"].as_f64().unwrap() > 0.0);
+    assert_eq!(by_name("ok")["result"], "passed");
+    assert_eq!(by_name("new")["type"], "missing");
+    let broken = by_name("broken");
+    assert_eq!(broken["type"], "error");
+    assert!(
+        broken["message"]
+            .as_str()
+            .unwrap()
+            .contains("no file matches"),
+        "{broken}"
+    );
+    assert!(!broken["message"].as_str().unwrap().contains('\n'));
+    assert_eq!(by_name("provbase::orphans")["type"], "orphan");
+    // the annotations name the same file
+    let out = repo
+        .provbase(&["check"])
+        .current_dir(repo.join(member))
+        .env("GITHUB_ACTIONS", "true")
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("::error file=crates/nav/baselines/coiss-N1597846115.json,"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // written anew, even with the same content
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    in_member(&["--junit", "report.xml", "check", "ok"]);
+    in_member(&["--junit", "report.xml", "check", "ok"]);
+    let again = std::fs::metadata(&xml_path).unwrap().modified().unwrap();
+    assert!(again > first, "a fresh file on every run");
+}

@@ -1,0 +1,56 @@
+"""Validates JUnit files against Jenkins' junit-10.xsd and reads them as the reporters do.
+
+Usage: python3 validate_junit.py SCHEMA.xsd REPORT.xml...
+
+Each file is validated with the `xmlschema` package against the schema (the xunit plugin's
+junit-10.xsd, kept under tests/fixtures/junit/), then read the way dorny/test-reporter's
+java-junit parser and mikepenz/action-junit-report read reports: testsuites > testsuite >
+testcase, a case failed when it holds <failure> or <error>, its message from the `message`
+attribute or else the element's text, its file from the case's or else its suite's `file`.
+Prints one JSON line per test case, or the first problem; exits 1 on any problem.
+"""
+
+import json
+import sys
+import xml.etree.ElementTree as ET
+
+import xmlschema
+
+
+def cases(path):
+    root = ET.parse(path).getroot()
+    suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+    for suite in suites:
+        for case in suite.findall("testcase"):
+            bad = case.find("failure")
+            if bad is None:
+                bad = case.find("error")
+            yield {
+                "suite": suite.get("name"),
+                "name": case.get("name"),
+                "classname": case.get("classname"),
+                "time": float(case.get("time") or 0),
+                "file": case.get("file") or suite.get("file"),
+                "result": "failed" if bad is not None else "passed",
+                "type": None if bad is None else bad.get("type"),
+                "message": None if bad is None else (bad.get("message") or (bad.text or "").strip()),
+                "details": None if bad is None else bad.text,
+            }
+
+
+def main():
+    schema = xmlschema.XMLSchema(sys.argv[1])
+    failed = False
+    for path in sys.argv[2:]:
+        try:
+            schema.validate(path)
+            for c in cases(path):
+                print(json.dumps(c))
+        except Exception as e:  # noqa: BLE001 - every problem is reported the same way
+            print(f"INVALID {path}: {e}")
+            failed = True
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
