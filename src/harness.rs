@@ -179,7 +179,12 @@ impl Harness {
                 .repo_rel(&session.config.root.join(&r.baseline))
         };
         if !done.reports.is_empty() || !done.orphans.is_empty() {
-            crate::report::github::emit(&done.reports, &accept, &file);
+            let orphans: Vec<String> = done
+                .orphans
+                .iter()
+                .map(|o| session.config.repo_rel(&session.config.root.join(o)))
+                .collect();
+            crate::report::github::emit(&done.reports, &orphans, &accept, &file);
         }
         // written fresh on every run that is not a listing, one of no test included, so
         // that a reporter never reads an earlier run's file

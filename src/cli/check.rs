@@ -34,11 +34,20 @@ pub(super) fn run(cli: &Cli, names: &[String]) -> Result<u8> {
             .config
             .repo_rel(&session.config.root.join(&r.baseline))
     };
-    if let Some(path) = &cli.junit {
+    let junit = cli.junit.clone().or_else(|| {
+        std::env::var_os("PROVBASE_JUNIT")
+            .filter(|p| !p.is_empty())
+            .map(std::path::PathBuf::from)
+    });
+    if let Some(path) = &junit {
         let xml = junit::document(&reports, &orphans, &accept, &file);
         crate::store::write_fresh(path, xml.as_bytes())?;
     }
-    github::emit(&reports, &accept, &file);
+    let orphans_in_repo: Vec<String> = orphans
+        .iter()
+        .map(|o| session.config.repo_rel(&session.config.root.join(o)))
+        .collect();
+    github::emit(&reports, &orphans_in_repo, &accept, &file);
     match cli.format {
         Format::Json => print_json(&json::document(
             &reports,

@@ -38,8 +38,8 @@ pub struct Cli {
     /// Read every file again instead of trusting the stat cache (also PROVBASE_NO_CACHE=1)
     #[arg(long, global = true)]
     no_cache: bool,
-    /// Also write a JUnit XML report of the check to PATH
-    #[arg(long, global = true, env = "PROVBASE_JUNIT", value_name = "PATH")]
+    /// Also write a JUnit XML report of the check to PATH (check only; also PROVBASE_JUNIT)
+    #[arg(long, global = true, value_name = "PATH")]
     junit: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
@@ -226,6 +226,24 @@ pub fn run() -> ExitCode {
         && !matches!(cli.command, Command::Check { twice: false, .. })
     {
         eprintln!("error: --format markdown is a report of `check`");
+        return ExitCode::from(2);
+    }
+    let formats = matches!(
+        cli.command,
+        Command::Check { .. }
+            | Command::List
+            | Command::Runs
+            | Command::Diff { .. }
+            | Command::Pending { .. }
+    );
+    if !matches!(cli.format, Format::Human) && !formats {
+        eprintln!(
+            "error: --format applies to check, list, runs, diff and pending; this command prints one form"
+        );
+        return ExitCode::from(2);
+    }
+    if cli.junit.is_some() && !matches!(cli.command, Command::Check { twice: false, .. }) {
+        eprintln!("error: --junit is a report of `check`");
         return ExitCode::from(2);
     }
     let result = match &cli.command {

@@ -22,12 +22,25 @@ pub fn enabled() -> bool {
 
 /// One workflow command per run that failed, warned, or has no baseline.
 /// `file` gives each run's baseline relative to the repository's root, where GitHub looks.
+/// `orphans`: baseline files no run owns, relative to the repository's root.
 pub fn annotations(
     runs: &[RunReport],
+    orphans: &[String],
     accept: &dyn Fn(&str) -> String,
     file: super::junit::FileOf,
 ) -> String {
     let mut out = String::new();
+    for o in orphans {
+        let _ = writeln!(
+            out,
+            "::error file={},title={}::{}",
+            escape_property(o),
+            escape_property("provbase: orphan baseline"),
+            escape_data(
+                "no run owns this baseline: remove it with `provbase prune --yes`, or add its run back"
+            )
+        );
+    }
     for r in runs {
         let level = match r.status {
             Status::Pass => continue,
@@ -40,7 +53,8 @@ pub fn annotations(
             Status::Error => r.error.clone().unwrap_or_default(),
             _ => super::human::summary_lines(&shown).join("\n"),
         };
-        if r.status != Status::Warn {
+        // a run that could not be checked needs its error fixed, not an accept
+        if matches!(r.status, Status::Fail | Status::Missing) {
             let _ = write!(body, "\nTo accept: {}", accept(&r.run));
         }
         let title = match r.status {
@@ -60,7 +74,7 @@ pub fn annotations(
 }
 
 /// A markdown table: one row per run, one column per category that drifted anywhere.
-pub fn step_summary(runs: &[RunReport]) -> String {
+pub fn step_summary(runs: &[RunReport], orphans: &[String]) -> String {
     let cats: Vec<Category> = Category::ALL
         .into_iter()
         .filter(|c| runs.iter().any(|r| r.shown().any(|d| d.category == *c)))
@@ -94,17 +108,25 @@ pub fn step_summary(runs: &[RunReport]) -> String {
         }
         out.push('\n');
     }
+    for o in orphans {
+        let _ = writeln!(out, "| {o} | ❌ orphan |{}", " |".repeat(cats.len()));
+    }
     out
 }
 
 /// Prints the annotations and appends the step summary, when on GitHub Actions.
-pub fn emit(runs: &[RunReport], accept: &dyn Fn(&str) -> String, file: super::junit::FileOf) {
+pub fn emit(
+    runs: &[RunReport],
+    orphans: &[String],
+    accept: &dyn Fn(&str) -> String,
+    file: super::junit::FileOf,
+) {
     if !enabled() {
         return;
     }
     // stderr: stdout carries only the chosen format (`--format json`, libtest's JSON), and the
     // runner reads workflow commands from both
-    eprint!("{}", annotations(runs, accept, file));
+    eprint!("{}", annotations(runs, orphans, accept, file));
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
         use std::io::Write as _;
         if let Ok(mut f) = std::fs::OpenOptions::new()
@@ -112,7 +134,7 @@ pub fn emit(runs: &[RunReport], accept: &dyn Fn(&str) -> String, file: super::ju
             .create(true)
             .open(&path)
         {
-            let _ = f.write_all(step_summary(runs).as_bytes());
+            let _ = f.write_all(step_summary(runs, orphans).as_bytes());
         }
     }
 }

@@ -472,3 +472,52 @@ fn junit_for_every_consumer() {
     let again = std::fs::metadata(&xml_path).unwrap().modified().unwrap();
     assert!(again > first, "a fresh file on every run");
 }
+
+/// Flags that would do nothing are refused; an orphan baseline gets an annotation and a row;
+/// a run that could not be checked is not told to accept.
+#[test]
+fn refused_flags_orphan_annotations_and_error_hints() {
+    let p = drifted();
+    for args in [
+        &["--junit", "j.xml", "accept"][..],
+        &["--junit", "j.xml", "diff", "a", "b"],
+        &["--junit", "j.xml", "list"],
+        &["--junit", "j.xml", "digest", "harness.toml"],
+        &["--format", "json", "accept"],
+        &["--format", "json", "prune"],
+    ] {
+        let (code, _, err) = p.run(args);
+        assert_eq!(code, 2, "{args:?}");
+        assert!(
+            err.contains("--junit") || err.contains("--format"),
+            "{args:?}: {err}"
+        );
+    }
+    assert!(!p.join("j.xml").exists());
+    p.file("baselines/orphan.json", "{}\n");
+    p.file(
+        "harness.toml",
+        &format!("{HARNESS}\n[[run]]\nname = \"broken\"\nstatic_data = [\"none/*.csv\"]\n"),
+    );
+    let out = p
+        .provbase(&["check"])
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", p.join("summary.md"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("::error file=baselines/orphan.json,title=provbase%3A orphan baseline::"),
+        "{err}"
+    );
+    let broken = err
+        .lines()
+        .find(|l| l.contains("broken could not be checked"))
+        .expect(&err);
+    assert!(!broken.contains("To accept"), "{broken}");
+    let summary = p.read("summary.md");
+    assert!(
+        summary.contains("| baselines/orphan.json | ❌ orphan |"),
+        "{summary}"
+    );
+}
