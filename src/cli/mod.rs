@@ -71,6 +71,12 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         from: Option<PathBuf>,
     },
+    /// Print shell completions (bash, zsh, fish, elvish, powershell), or the man page (`man`)
+    Completions {
+        /// bash, zsh, fish, elvish, powershell, or man
+        #[arg(value_parser = ["bash", "zsh", "fish", "elvish", "powershell", "man"])]
+        shell: String,
+    },
     /// List the candidate baselines failing checks left (in DIR, default .prov/candidates)
     Pending {
         /// A folder of candidates, such as a downloaded CI artifact
@@ -256,6 +262,7 @@ pub fn run() -> ExitCode {
             from,
         } => accept::run(&cli, runs, *new, *force, from.as_deref()),
         Command::Pending { dir } => pending::run(&cli, dir.as_deref()),
+        Command::Completions { shell } => completions(shell),
         Command::Collect { run } => collect::run(&cli, run),
         Command::Diff { a, b } => diff::run(&cli, a.as_deref(), b.as_deref()),
         Command::Record {
@@ -321,6 +328,30 @@ macro_rules! outln {
 }
 
 mod accept;
+
+/// Shell completions, or the man page, on stdout.
+fn completions(shell: &str) -> Result<u8> {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    let mut out = Vec::new();
+    let sh = match shell {
+        "bash" => clap_complete::Shell::Bash,
+        "zsh" => clap_complete::Shell::Zsh,
+        "fish" => clap_complete::Shell::Fish,
+        "elvish" => clap_complete::Shell::Elvish,
+        "powershell" => clap_complete::Shell::PowerShell,
+        _ => {
+            clap_mangen::Man::new(cmd)
+                .render(&mut out)
+                .map_err(|e| Error::io("stdout", e))?;
+            outln!("{}", String::from_utf8_lossy(&out).trim_end());
+            return Ok(0);
+        }
+    };
+    clap_complete::generate(sh, &mut cmd, "provbase", &mut out);
+    outln!("{}", String::from_utf8_lossy(&out).trim_end());
+    Ok(0)
+}
 mod bundle;
 mod check;
 mod collect;

@@ -540,3 +540,27 @@ fn digest_reproduces_genolewm_golden_vector() {
         manifest
     );
 }
+
+#[test]
+fn shell_completions_and_a_man_page() {
+    let p = Project::new();
+    let (code, bash, _) = p.run(&["completions", "bash"]);
+    assert_eq!(code, 0);
+    assert!(
+        bash.contains("_provbase()") && bash.contains("pending"),
+        "{bash}"
+    );
+    // bash itself reads it
+    let status = std::process::Command::new("bash")
+        .args(["-n", "-c", &bash])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let (code, man, _) = p.run(&["completions", "man"]);
+    assert_eq!(code, 0);
+    assert!(
+        man.starts_with(".ie") || man.contains(".TH provbase"),
+        "{man}"
+    );
+    assert_eq!(p.run(&["completions", "tcsh"]).0, 2);
+}
