@@ -82,7 +82,7 @@ fn listing_collects_nothing() {
 }
 
 /// The project's own `baselines` test binary, built by `cargo test` beside this one.
-fn baselines_binary() -> PathBuf {
+pub fn baselines_binary() -> PathBuf {
     let deps = std::env::current_exe()
         .unwrap()
         .parent()
