@@ -87,14 +87,7 @@ pub fn step_summary(runs: &[RunReport], orphans: &[String]) -> String {
     out.push_str(&"---|".repeat(cats.len()));
     out.push('\n');
     for r in runs {
-        let status = match r.status {
-            Status::Pass => "✅ pass",
-            Status::Warn => "⚠️ warn",
-            Status::Fail => "❌ fail",
-            Status::Missing => "❌ missing",
-            Status::Error => "❌ error",
-        };
-        let _ = write!(out, "| {} | {status} |", r.run);
+        let _ = write!(out, "| {} | {} |", r.run, status_cell(r.status));
         for c in &cats {
             let ds: Vec<_> = r.shown().filter(|d| d.category == *c).collect();
             let cell = if ds.is_empty() {
@@ -129,14 +122,75 @@ pub fn emit(
     eprint!("{}", annotations(runs, orphans, accept, file));
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
         use std::io::Write as _;
-        if let Ok(mut f) = std::fs::OpenOptions::new()
+        let Ok(mut f) = std::fs::OpenOptions::new()
             .append(true)
+            .read(true)
             .create(true)
             .open(&path)
-        {
-            let _ = f.write_all(step_summary(runs, orphans).as_bytes());
+        else {
+            return;
+        };
+        match std::env::var("NEXTEST_RUN_ID") {
+            // cargo-nextest runs one process per trial: they share one table, its header
+            // written by whichever comes first (under the file's lock)
+            Ok(id) if std::env::var_os("NEXTEST").is_some() => {
+                if f.lock().is_err() {
+                    return;
+                }
+                let marker = format!("<!-- provbase table {id} -->");
+                let have = std::fs::read_to_string(&path).is_ok_and(|t| t.contains(&marker));
+                let mut text = String::new();
+                if !have {
+                    text.push_str(&format!("### provbase\n\n{marker}\n{SHARED_HEADER}"));
+                }
+                text.push_str(&shared_rows(runs, orphans));
+                let _ = f.write_all(text.as_bytes());
+                let _ = f.unlock();
+            }
+            _ => {
+                let _ = f.write_all(step_summary(runs, orphans).as_bytes());
+            }
         }
     }
+}
+
+/// The header of the table processes share: the columns cannot depend on what drifted
+/// elsewhere, so the drifted categories are one column.
+const SHARED_HEADER: &str = "| run | status | drifted |\n|---|---|---|\n";
+
+fn status_cell(s: Status) -> &'static str {
+    match s {
+        Status::Pass => "✅ pass",
+        Status::Warn => "⚠️ warn",
+        Status::Fail => "❌ fail",
+        Status::Missing => "❌ missing",
+        Status::Error => "❌ error",
+    }
+}
+
+/// Rows of the shared table.
+fn shared_rows(runs: &[RunReport], orphans: &[String]) -> String {
+    let mut out = String::new();
+    for r in runs {
+        let cats: Vec<String> = Category::ALL
+            .iter()
+            .filter_map(|c| {
+                let n = r.shown().filter(|d| d.category == *c).count();
+                (n > 0).then(|| format!("{c} ({n})"))
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} |",
+            r.run,
+            status_cell(r.status),
+            cats.join(", ")
+        );
+    }
+    for o in orphans {
+        let _ = writeln!(out, "| {o} | ❌ orphan | |");
+    }
+    out
 }
 
 #[cfg(test)]

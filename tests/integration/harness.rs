@@ -317,3 +317,39 @@ fn a_profile_chosen_by_environment_under_cargo() {
         "{out}"
     );
 }
+
+/// Under cargo-nextest, one process per trial: the step summary is still one table.
+#[test]
+fn under_nextest_the_step_summary_is_one_table() {
+    let p = Project::nav_with_second_run();
+    run_binary(&p, &["--accept"], &[]);
+    p.file("cfg/config_220_body_shape.yaml", "changed: true\n");
+    let summary = p.join("summary.md");
+    for trial in ["coiss-N1597846115", "second", "provbase::orphans"] {
+        let mut cmd = std::process::Command::new(baselines_binary());
+        hermetic(cmd.args(["--exact", trial]).current_dir(p.path()))
+            .env("NEXTEST", "1")
+            .env("NEXTEST_RUN_ID", "run-1")
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_STEP_SUMMARY", &summary);
+        cmd.output().unwrap();
+    }
+    let text = std::fs::read_to_string(&summary).unwrap();
+    assert_eq!(text.matches("### provbase").count(), 1, "{text}");
+    assert_eq!(
+        text.matches("| run | status | drifted |").count(),
+        1,
+        "{text}"
+    );
+    assert!(
+        text.contains("| coiss-N1597846115 | ❌ fail | static_data (1) |"),
+        "{text}"
+    );
+    assert!(text.contains("| second | ✅ pass |  |"), "{text}");
+    // the rows follow the header: one table
+    let table: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("| run"))
+        .collect();
+    assert!(table.iter().all(|l| l.starts_with('|')), "{text}");
+}
