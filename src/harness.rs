@@ -173,34 +173,21 @@ impl Harness {
         let mut done = std::mem::take(&mut *collected.lock().unwrap_or_else(|e| e.into_inner()));
         done.reports.sort_by(|a, b| a.run.cmp(&b.run));
         let accept = |run: &str| hint.command(run);
-        let file = |r: &crate::session::RunReport| {
-            session
-                .config
-                .repo_rel(&session.config.root.join(&r.baseline))
-        };
-        if !done.reports.is_empty() || !done.orphans.is_empty() {
-            let orphans: Vec<String> = done
-                .orphans
-                .iter()
-                .map(|o| session.config.repo_rel(&session.config.root.join(o)))
-                .collect();
-            crate::report::github::emit(&done.reports, &orphans, &accept, &file);
-        }
         // written fresh on every run that is not a listing, one of no test included, so
         // that a reporter never reads an earlier run's file
-        if let Some(path) = std::env::var_os("PROVBASE_JUNIT").filter(|p| !p.is_empty())
-            && !parsed.list
-        {
-            if std::env::var_os("NEXTEST").is_some() {
-                eprintln!(
-                    "provbase: PROVBASE_JUNIT is ignored under cargo-nextest, which runs one process per test: use nextest's own JUnit output"
-                );
-            } else {
-                let xml =
-                    crate::report::junit::document(&done.reports, &done.orphans, &accept, &file);
-                crate::store::write_fresh(Path::new(&path), xml.as_bytes())?;
-            }
-        }
+        let junit = std::env::var_os("PROVBASE_JUNIT")
+            .filter(|p| !p.is_empty() && !parsed.list)
+            .map(PathBuf::from)
+            .filter(|_| {
+                let nextest = std::env::var_os("NEXTEST").is_some();
+                if nextest {
+                    eprintln!(
+                        "provbase: PROVBASE_JUNIT is ignored under cargo-nextest, which runs one process per test: use nextest's own JUnit output"
+                    );
+                }
+                !nextest
+            });
+        crate::report::publish(&session.config, &done, &accept, junit.as_deref())?;
         Ok(conclusion)
     }
 }
@@ -251,12 +238,9 @@ impl AcceptHint {
     }
 }
 
-/// What the trials found, for the JUnit and GitHub reports written after they all ran.
-#[derive(Default)]
-struct Collected {
-    reports: Vec<crate::session::RunReport>,
-    orphans: Vec<String>,
-}
+/// What the trials found, for the JUnit and GitHub reports written after they all ran: the
+/// same outcome the CLI's check builds.
+type Collected = crate::session::Outcome;
 
 fn run_trial(
     session: &Session,

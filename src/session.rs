@@ -72,6 +72,28 @@ pub enum Accepted {
     Candidate(String),
 }
 
+/// The outcome of checking the selected runs: what every report (human, JSON, JUnit, GitHub,
+/// Markdown) of either front door is written from.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    /// One report per run, in configuration order.
+    pub reports: Vec<RunReport>,
+    /// Baseline files no run owns, relative to the project's folder (judged only when every
+    /// run was selected).
+    pub orphans: Vec<String>,
+}
+
+impl Outcome {
+    /// Whether the check fails: failing drift, a missing baseline, a run that could not be
+    /// checked, or an orphan baseline.
+    pub fn failed(&self) -> bool {
+        self.reports
+            .iter()
+            .any(|r| matches!(r.status, Status::Fail | Status::Missing | Status::Error))
+            || !self.orphans.is_empty()
+    }
+}
+
 /// What applying a candidate did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Applied {
@@ -635,6 +657,22 @@ impl Session {
         } else {
             Accepted::Unchanged
         })
+    }
+
+    /// Checks the named runs (all when `names` is empty); orphans are judged only when every
+    /// run is checked, so a filtered check never calls the runs it skipped orphans.
+    pub fn check_selected(&self, names: &[String]) -> Result<Outcome> {
+        let reports = self
+            .select(names)?
+            .into_iter()
+            .map(|r| self.check(r))
+            .collect();
+        let orphans = if names.is_empty() {
+            self.orphans()?.iter().map(|p| self.config.rel(p)).collect()
+        } else {
+            Vec::new()
+        };
+        Ok(Outcome { reports, orphans })
     }
 
     /// Baseline files in the baselines folder that no configured run owns.

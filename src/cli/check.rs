@@ -4,50 +4,23 @@
 
 use super::{Cli, Format, print_json};
 use crate::error::{Error, Result};
-use crate::report::{github, human, json, junit, render_run};
+use crate::report::{human, json, render_run};
 use crate::session::{Session, Status};
 use serde_json::json;
 use std::io::IsTerminal;
 
 pub(super) fn run(cli: &Cli, names: &[String]) -> Result<u8> {
     let session = cli.session()?;
-    let runs = session.select(names)?;
-    let reports: Vec<_> = runs.iter().map(|r| session.check(r)).collect();
-    // orphans are judged only when every run is checked: a filtered check never calls the
-    // runs it skipped orphans
-    let orphans: Vec<String> = if names.is_empty() {
-        session
-            .orphans()?
-            .iter()
-            .map(|p| session.config.rel(p))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let failed = reports
-        .iter()
-        .any(|r| matches!(r.status, Status::Fail | Status::Missing | Status::Error))
-        || !orphans.is_empty();
+    let outcome = session.check_selected(names)?;
+    let failed = outcome.failed();
     let accept = |run: &str| cli.accept_command(run);
-    let file = |r: &crate::session::RunReport| {
-        session
-            .config
-            .repo_rel(&session.config.root.join(&r.baseline))
-    };
     let junit = cli.junit.clone().or_else(|| {
         std::env::var_os("PROVBASE_JUNIT")
             .filter(|p| !p.is_empty())
             .map(std::path::PathBuf::from)
     });
-    if let Some(path) = &junit {
-        let xml = junit::document(&reports, &orphans, &accept, &file);
-        crate::store::write_fresh(path, xml.as_bytes())?;
-    }
-    let orphans_in_repo: Vec<String> = orphans
-        .iter()
-        .map(|o| session.config.repo_rel(&session.config.root.join(o)))
-        .collect();
-    github::emit(&reports, &orphans_in_repo, &accept, &file);
+    crate::report::publish(&session.config, &outcome, &accept, junit.as_deref())?;
+    let (reports, orphans) = (&outcome.reports, &outcome.orphans);
     match cli.format {
         Format::Json => print_json(&json::document(
             &reports,
@@ -60,7 +33,7 @@ pub(super) fn run(cli: &Cli, names: &[String]) -> Result<u8> {
         ),
         Format::Human => {
             let color = human::use_color(&cli.color, std::io::stdout().is_terminal());
-            for r in &reports {
+            for r in reports {
                 outln!("{} {}", human::label(r.status, color), r.run);
                 let mut report = render_run(r, &accept(&r.run));
                 if color {
@@ -74,7 +47,7 @@ pub(super) fn run(cli: &Cli, names: &[String]) -> Result<u8> {
                     outln!("{}", text.trim_end_matches('\n'));
                 }
             }
-            for o in &orphans {
+            for o in orphans {
                 outln!(
                     "ORPHAN  {o}: no run owns this baseline (remove it with: provbase prune --yes)"
                 );

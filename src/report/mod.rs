@@ -9,6 +9,31 @@ pub mod markdown;
 
 pub use human::{render_run, short_value};
 
+/// Writes what CI reads of an outcome, the same from both front doors: the JUnit report (when
+/// `junit` names a file; written anew every time) and, on GitHub Actions, the annotations and
+/// the step summary. Paths in them are relative to the repository's root.
+pub fn publish(
+    config: &crate::Config,
+    outcome: &crate::session::Outcome,
+    accept: &dyn Fn(&str) -> String,
+    junit: Option<&std::path::Path>,
+) -> crate::Result<()> {
+    let file = |r: &crate::session::RunReport| config.repo_rel(&config.root.join(&r.baseline));
+    if let Some(path) = junit {
+        let xml = junit::document(&outcome.reports, &outcome.orphans, accept, &file);
+        crate::store::write_fresh(path, xml.as_bytes())?;
+    }
+    if !outcome.reports.is_empty() || !outcome.orphans.is_empty() {
+        let orphans: Vec<String> = outcome
+            .orphans
+            .iter()
+            .map(|o| config.repo_rel(&config.root.join(o)))
+            .collect();
+        github::emit(&outcome.reports, &orphans, accept, &file);
+    }
+    Ok(())
+}
+
 /// Text that cannot command a CI runner: GitHub's runner (and GitLab's log parser) takes any
 /// line of stdout or stderr whose first non-blank characters are `::` as a workflow command,
 /// so a data file's line or a command's stderr such as `::error::x` or `::stop-commands::t`

@@ -353,3 +353,70 @@ fn under_nextest_the_step_summary_is_one_table() {
         .collect();
     assert!(table.iter().all(|l| l.starts_with('|')), "{text}");
 }
+
+/// Both front doors report the same scenario the same way: JUnit, annotations and the step
+/// summary, up to the accept command each prints and the times.
+#[test]
+fn both_front_doors_report_alike() {
+    let p = Project::nav_with_second_run();
+    run_binary(&p, &["--accept"], &[]);
+    p.file("cfg/config_220_body_shape.yaml", "changed: true\n");
+    p.file("baselines/orphan.json", &p.baseline());
+    let normalize = |text: &str| -> String {
+        let mut out = text
+            .replace(
+                "cargo test --test baselines -- --accept --exact ",
+                "ACCEPT ",
+            )
+            .replace("provbase accept ", "ACCEPT ");
+        for attr in ["time=\"", "timestamp=\""] {
+            while let Some(at) = out.find(attr) {
+                let end = out[at + attr.len()..].find('"').unwrap() + at + attr.len();
+                out.replace_range(at..=end, "");
+            }
+        }
+        out
+    };
+    let (cli_summary, harness_summary) = (p.join("cli.md"), p.join("harness.md"));
+    let cli = p
+        .provbase(&["--junit", "cli.xml", "check"])
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &cli_summary)
+        .output()
+        .unwrap();
+    let mut cmd = std::process::Command::new(baselines_binary());
+    hermetic(cmd.current_dir(p.path()))
+        .env_remove("NEXTEST")
+        .env("PROVBASE_JUNIT", p.join("harness.xml"))
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &harness_summary);
+    let harness = cmd.output().unwrap();
+    assert_eq!(cli.status.code(), Some(1));
+    assert_eq!(harness.status.code(), Some(101));
+    assert_eq!(
+        normalize(&p.read("cli.xml")),
+        normalize(&p.read("harness.xml")),
+        "the same JUnit"
+    );
+    let annotations = |o: &std::process::Output| -> Vec<String> {
+        let mut v: Vec<String> = String::from_utf8_lossy(&o.stderr)
+            .lines()
+            .chain(String::from_utf8_lossy(&o.stdout).lines())
+            .filter(|l| l.starts_with("::"))
+            .map(normalize)
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        annotations(&cli),
+        annotations(&harness),
+        "the same annotations"
+    );
+    assert!(!annotations(&cli).is_empty());
+    assert_eq!(
+        std::fs::read_to_string(&cli_summary).unwrap(),
+        std::fs::read_to_string(&harness_summary).unwrap(),
+        "the same step summary"
+    );
+}
