@@ -109,6 +109,7 @@ impl Harness {
         I: IntoIterator<Item = T>,
         T: Into<OsString>,
     {
+        crate::options::check().map_err(|bad| Error::Usage(bad.to_string()))?;
         let mut args: Vec<OsString> = args.into_iter().map(Into::into).collect();
         let before = args.len();
         args.retain(|a| a != "--accept");
@@ -123,8 +124,8 @@ impl Harness {
 
         let path = match &self.config {
             Some(p) => p.clone(),
-            None => match std::env::var_os("PROVBASE_CONFIG") {
-                Some(p) => PathBuf::from(p),
+            None => match crate::options::get().config.clone() {
+                Some(p) => p,
                 None => {
                     let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
                     Config::discover(&cwd)?
@@ -132,11 +133,10 @@ impl Harness {
             },
         };
         let mut config = Config::load(&path)?;
-        let profile = self.profile.clone().or_else(|| {
-            std::env::var("PROVBASE_PROFILE")
-                .ok()
-                .filter(|p| !p.is_empty())
-        });
+        let profile = self
+            .profile
+            .clone()
+            .or_else(|| crate::options::get().profile.clone());
         if let Some(p) = &profile {
             config.select_profile(p)?;
         }
@@ -175,11 +175,12 @@ impl Harness {
         let accept = |run: &str| hint.command(run);
         // written fresh on every run that is not a listing, one of no test included, so
         // that a reporter never reads an earlier run's file
-        let junit = std::env::var_os("PROVBASE_JUNIT")
-            .filter(|p| !p.is_empty() && !parsed.list)
-            .map(PathBuf::from)
+        let junit = crate::options::get()
+            .junit
+            .clone()
+            .filter(|_| !parsed.list)
             .filter(|_| {
-                let nextest = std::env::var_os("NEXTEST").is_some();
+                let nextest = crate::options::get().nextest;
                 if nextest {
                     eprintln!(
                         "provbase: PROVBASE_JUNIT is ignored under cargo-nextest, which runs one process per test: use nextest's own JUnit output"
@@ -218,7 +219,7 @@ impl AcceptHint {
             prefix: profile
                 .map(|p| format!("PROVBASE_PROFILE={p} "))
                 .unwrap_or_default(),
-            nextest: std::env::var_os("NEXTEST").is_some(),
+            nextest: crate::options::get().nextest,
             test,
         }
     }

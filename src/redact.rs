@@ -23,8 +23,9 @@ pub const PREFIX: &str = "<redacted:";
 
 /// The HMAC key, from `PROVBASE_REDACT_KEY` or the fixed one.
 fn key() -> Vec<u8> {
-    std::env::var_os("PROVBASE_REDACT_KEY")
-        .filter(|k| !k.is_empty())
+    crate::options::get()
+        .redact_key
+        .as_ref()
         .map(|k| k.as_encoded_bytes().to_vec())
         .unwrap_or_else(|| b"provbase redaction v1".to_vec())
 }

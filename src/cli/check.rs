@@ -14,22 +14,21 @@ pub(super) fn run(cli: &Cli, names: &[String]) -> Result<u8> {
     let outcome = session.check_selected(names)?;
     let failed = outcome.failed();
     let accept = |run: &str| cli.accept_command(run);
-    let junit = cli.junit.clone().or_else(|| {
-        std::env::var_os("PROVBASE_JUNIT")
-            .filter(|p| !p.is_empty())
-            .map(std::path::PathBuf::from)
-    });
+    let junit = cli
+        .junit
+        .clone()
+        .or_else(|| crate::options::get().junit.clone());
     crate::report::publish(&session.config, &outcome, &accept, junit.as_deref())?;
     let (reports, orphans) = (&outcome.reports, &outcome.orphans);
     match cli.format {
         Format::Json => print_json(&json::document(
-            &reports,
-            &orphans,
+            reports,
+            orphans,
             session.config.profile.as_deref(),
         )),
         Format::Markdown => outln!(
             "{}",
-            crate::report::markdown::document(&reports, &orphans, &accept).trim_end()
+            crate::report::markdown::document(reports, orphans, &accept).trim_end()
         ),
         Format::Human => {
             let color = human::use_color(&cli.color, std::io::stdout().is_terminal());

@@ -227,6 +227,10 @@ pub fn run() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    if let Err(bad) = crate::options::check() {
+        eprintln!("error: {bad}");
+        return ExitCode::from(2);
+    }
     // a flag that would do nothing is refused, not ignored
     if matches!(cli.format, Format::Markdown)
         && !matches!(cli.command, Command::Check { twice: false, .. })

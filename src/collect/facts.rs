@@ -166,7 +166,7 @@ impl Facts {
 
     /// The stat cache, loaded on first use (`PROVBASE_NO_CACHE=1`: one that remembers nothing).
     fn load_cache(&self) -> crate::cache::StatCache {
-        if crate::options::env_flag("PROVBASE_NO_CACHE") {
+        if crate::options::get().no_cache {
             crate::cache::StatCache::disabled()
         } else {
             crate::cache::StatCache::open(&self.root)

@@ -42,11 +42,7 @@ pub const FILES_PER_THREAD: usize = 8;
 
 /// How many files are hashed at once: `PROVBASE_HASH_THREADS`, else [`MAX_THREADS`].
 pub fn thread_count() -> usize {
-    std::env::var("PROVBASE_HASH_THREADS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|n| *n >= 1)
-        .unwrap_or(MAX_THREADS)
+    crate::options::get().hash_threads.unwrap_or(MAX_THREADS)
 }
 
 thread_local! {

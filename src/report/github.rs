@@ -17,7 +17,7 @@ fn escape_property(s: &str) -> String {
 
 /// Whether provbase runs on GitHub Actions.
 pub fn enabled() -> bool {
-    std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true")
+    crate::options::get().github_actions
 }
 
 /// One workflow command per run that failed, warned, or has no baseline.
@@ -120,7 +120,8 @@ pub fn emit(
     // stderr: stdout carries only the chosen format (`--format json`, libtest's JSON), and the
     // runner reads workflow commands from both
     eprint!("{}", annotations(runs, orphans, accept, file));
-    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
+    let options = crate::options::get();
+    if let Some(path) = &options.github_step_summary {
         use std::io::Write as _;
         let Ok(mut f) = std::fs::OpenOptions::new()
             .append(true)
@@ -130,15 +131,15 @@ pub fn emit(
         else {
             return;
         };
-        match std::env::var("NEXTEST_RUN_ID") {
+        match &options.nextest_run_id {
             // cargo-nextest runs one process per trial: they share one table, its header
             // written by whichever comes first (under the file's lock)
-            Ok(id) if std::env::var_os("NEXTEST").is_some() => {
+            Some(id) if options.nextest => {
                 if f.lock().is_err() {
                     return;
                 }
                 let marker = format!("<!-- provbase table {id} -->");
-                let have = std::fs::read_to_string(&path).is_ok_and(|t| t.contains(&marker));
+                let have = std::fs::read_to_string(path).is_ok_and(|t| t.contains(&marker));
                 let mut text = String::new();
                 if !have {
                     text.push_str(&format!("### provbase\n\n{marker}\n{SHARED_HEADER}"));

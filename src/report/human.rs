@@ -200,15 +200,12 @@ const CYAN: &str = "\x1b[36m";
 const BOLD: &str = "\x1b[1m";
 const RESET: &str = "\x1b[0m";
 
-/// Whether to colour output: `always` and `never` decide; `auto` colours only a terminal, and
-/// not when `NO_COLOR` is set to anything non-empty or `TERM` is `dumb`.
+/// Whether to colour output: `always` and `never` decide; `auto` colours a terminal, or
+/// anything when `CLICOLOR_FORCE` is set, and never when `NO_COLOR` is set to anything
+/// non-empty or `TERM` is `dumb`.
 pub fn use_color(choice: &str, is_terminal: bool) -> bool {
-    color_decision(
-        choice,
-        is_terminal,
-        std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
-        std::env::var("TERM").is_ok_and(|t| t == "dumb"),
-    )
+    let o = crate::options::get();
+    color_decision(choice, is_terminal || o.color_force, o.no_color, false)
 }
 
 fn color_decision(choice: &str, is_terminal: bool, no_color: bool, dumb: bool) -> bool {

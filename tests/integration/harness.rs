@@ -420,3 +420,44 @@ fn both_front_doors_report_alike() {
         "the same step summary"
     );
 }
+
+/// One options layer: a variable with a value provbase cannot take is an error naming it, from
+/// either front door; CLICOLOR_FORCE colours a pipe, NO_COLOR wins over it.
+#[test]
+fn bad_variables_are_named_by_both_doors() {
+    let p = Project::nav();
+    for (name, value) in [
+        ("PROVBASE_ACCEPT", "maybe"),
+        ("PROVBASE_NO_CACHE", "perhaps"),
+        ("PROVBASE_HASH_THREADS", "0"),
+    ] {
+        let (code, out) = run_binary(&p, &[], &[(name, value)]);
+        assert_eq!(code, 2, "{name}: {out}");
+        assert!(
+            out.contains(&format!("{name}=\"{value}\": expected")),
+            "{out}"
+        );
+        let out = p.provbase(&["check"]).env(name, value).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert!(
+            err.contains(&format!("{name}=\"{value}\": expected")),
+            "{err}"
+        );
+    }
+    p.run(&["accept"]);
+    p.file("cfg/config_220_body_shape.yaml", "changed: true\n");
+    let out = p
+        .provbase(&["check"])
+        .env("CLICOLOR_FORCE", "1")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\x1b["));
+    let out = p
+        .provbase(&["check"])
+        .env("CLICOLOR_FORCE", "1")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("\x1b["));
+}

@@ -14,6 +14,13 @@ pub fn hermetic(cmd: &mut std::process::Command) -> &mut std::process::Command {
         "PROVBASE_PROFILE",
         "PROVBASE_CONFIG",
         "PROVBASE_ACCEPT",
+        "PROVBASE_NO_CACHE",
+        "PROVBASE_HASH_THREADS",
+        "PROVBASE_JUNIT",
+        "GITHUB_STEP_SUMMARY",
+        "NEXTEST_RUN_ID",
+        "NO_COLOR",
+        "CLICOLOR_FORCE",
     ] {
         cmd.env_remove(name);
     }

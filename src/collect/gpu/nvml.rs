@@ -20,7 +20,7 @@ fn or_unavailable<T>(r: Result<T, NvmlError>, f: impl FnOnce(T) -> Value) -> Val
 pub fn collect() -> Result<Value, String> {
     // the loader's own message names paths that differ between machines: keep the reason
     // stable so that two CPU-only runners agree
-    let library = std::env::var_os("PROVBASE_NVML_LIBRARY");
+    let library = crate::options::get().nvml_library.clone();
     let mut builder = Nvml::builder();
     if let Some(path) = &library {
         builder.lib_path(path);
