@@ -127,7 +127,7 @@ pub fn emit(
             .append(true)
             .read(true)
             .create(true)
-            .open(&path)
+            .open(path)
         else {
             return;
         };
