@@ -204,7 +204,14 @@ pub fn quote_big_integers(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
             // 2^53 = 9007199254740992: sixteen digits
             let big =
                 digits.len() > 16 || (digits.len() == 16 && digits > &b"9007199254740992"[..]);
-            if integer && big && digits.first() != Some(&b'0') {
+            // the shortest form of a double (as RFC 8785 writes a large double:
+            // 555555555555555700, say) stays a number, so that canonical bytes read back as
+            // they were written; any other digits would lose some as a double
+            let shortest = std::str::from_utf8(digits)
+                .ok()
+                .and_then(|d| Some((d, d.parse::<f64>().ok()?)))
+                .is_some_and(|(d, f)| f.is_finite() && format!("{f}") == d);
+            if integer && big && !shortest && digits.first() != Some(&b'0') {
                 let o = out.get_or_insert_with(|| Vec::with_capacity(bytes.len() + 16));
                 o.extend_from_slice(&bytes[copied..start]);
                 o.push(b'"');
@@ -378,13 +385,13 @@ mod tests {
     #[test]
     fn integers_beyond_2_53_keep_every_digit() {
         let v = parse_strict(
-            br#"{"a": 18446744073709551617, "b": [-18446744073709551616, 9007199254740993],
+            br#"{"a": 18446744073709551617, "b": [-18446744073709551615, 9007199254740993],
                "c": 9007199254740992, "d": 1.8446744073709551617e19, "s": "12345678901234567890",
                "e": "x\"18446744073709551617"}"#,
         )
         .unwrap();
         assert_eq!(v["a"], "18446744073709551617");
-        assert_eq!(v["b"][0], "-18446744073709551616");
+        assert_eq!(v["b"][0], "-18446744073709551615");
         assert_eq!(v["b"][1], "9007199254740993");
         assert_eq!(v["c"], 9007199254740992u64, "2^53 itself is exact");
         assert!(v["d"].is_f64(), "not an integer literal");
@@ -398,6 +405,32 @@ mod tests {
             parse_strict(b"[1, 00]").is_err(),
             "malformed stays malformed"
         );
+        // the RFC 8785 form of a large double stays a number (it reads back as exactly the
+        // integer it shows), and one digit more is kept as it is
+        assert_eq!(
+            parse_strict(b"[555555555555555700]").unwrap()[0],
+            555555555555555700u64
+        );
+        assert_eq!(
+            parse_strict(b"[555555555555555701]").unwrap()[0],
+            "555555555555555701"
+        );
+    }
+
+    /// Found by the `canonical_json` fuzz target: a large double's RFC 8785 form reads back as
+    /// the same number, so canonical bytes round-trip.
+    #[test]
+    fn canonical_bytes_of_a_large_double_round_trip() {
+        let input = std::fs::read(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/fuzz/canonical_json-7c69e5c5.json"),
+        )
+        .unwrap();
+        let v = parse_strict(&input).unwrap();
+        let jcs = jcs_bytes(&v);
+        assert_eq!(jcs_bytes(&parse_strict(&jcs).unwrap()), jcs);
+        let pretty = pretty_bytes(&v);
+        assert_eq!(jcs_bytes(&parse_strict(&pretty).unwrap()), jcs);
     }
 
     #[test]
