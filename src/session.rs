@@ -549,7 +549,16 @@ impl Session {
     ) -> Option<crate::explain::Note> {
         let base = baseline["code"]["git_sha"].as_str()?;
         let head = current["code"]["git_sha"].as_str()?;
+        // where the checkout is (its remote, its branch or a detached HEAD) says nothing of
+        // what the run depends on: a clone in CI, a pull request's detached HEAD
+        let checkout = |d: &Drift| {
+            d.category == drift::Category::Git
+                && matches!(d.path.key(1), Some("remote" | "branch" | "detached"))
+        };
         if base == head {
+            for d in drifts.iter_mut().filter(|d| checkout(d)) {
+                d.policy = Policy::Ignore;
+            }
             return None;
         }
         let is_commit = |s: &str, full: &str| {
@@ -609,7 +618,7 @@ impl Session {
             match kind(d) {
                 Some(_) if untouched => d.policy = Policy::Ignore,
                 Some(true) => d.policy = git_policy,
-                None if untouched && cleaned(d) => d.policy = Policy::Ignore,
+                None if untouched && (cleaned(d) || checkout(d)) => d.policy = Policy::Ignore,
                 _ => {}
             }
         }

@@ -727,3 +727,43 @@ fn a_first_accept_then_one_commit_is_green() {
         "{out}"
     );
 }
+
+/// Where the checkout is — a clone with a remote, a pull request's detached HEAD, another
+/// branch — is no drift when nothing the run depends on changed.
+#[test]
+fn a_fresh_clone_on_a_detached_head_is_green() {
+    let p = crate::project::Project::nav();
+    p.git_init().commit_all("start");
+    assert_eq!(p.run(&["accept"]).0, 0);
+    p.commit_all("Accept provenance baselines");
+    p.file("README.md", "docs\n").commit_all("docs");
+    let clone = tempfile::tempdir().unwrap();
+    let dir = clone.path().join("c");
+    let git = |args: &[&str], cwd: &std::path::Path| {
+        assert!(
+            std::process::Command::new("git")
+                .args(args)
+                .current_dir(cwd)
+                .status()
+                .unwrap()
+                .success()
+        );
+    };
+    git(
+        &[
+            "clone",
+            "-q",
+            p.path().to_str().unwrap(),
+            dir.to_str().unwrap(),
+        ],
+        clone.path(),
+    );
+    git(&["checkout", "-q", "--detach", "HEAD"], &dir);
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_provbase"));
+    let out = hermetic(cmd.arg("check").current_dir(&dir))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.starts_with("ok      coiss-N1597846115"), "{text}");
+}
