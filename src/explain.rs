@@ -77,9 +77,6 @@ pub fn explain(root: &Path, baseline: &Value, drifts: &[&Drift]) -> Vec<Note> {
         let Some(rel) = file_of(d, baseline) else {
             continue;
         };
-        if d.category == Category::Code {
-            continue; // the summary names the file; code diffs belong to code review
-        }
         files_explained += 1;
         if files_explained > 5 {
             continue;
@@ -236,6 +233,42 @@ pub fn head_moved(
     })
 }
 
+/// The commits since `base` that changed `path` (newest first, at most three named), as
+/// `, in 1a2b3c4 (subject)`; empty when none did (the change is not committed).
+fn commits_touching(repo: &git2::Repository, base: git2::Oid, path: &Path) -> String {
+    let found = (|| -> Result<Vec<String>, git2::Error> {
+        let mut walk = repo.revwalk()?;
+        walk.push_head()?;
+        walk.hide(base)?;
+        let mut out = Vec::new();
+        let entry = |c: &git2::Commit| {
+            c.tree()
+                .ok()
+                .and_then(|t| t.get_path(path).ok())
+                .map(|e| e.id())
+        };
+        for id in walk.take(500) {
+            let c = repo.find_commit(id?)?;
+            let before = c.parent(0).ok().and_then(|p| entry(&p));
+            if entry(&c) != before {
+                let subject = c.summary().ok().flatten().unwrap_or("").to_owned();
+                out.push(format!("{} ({subject})", &id_text(c.id())[..7]));
+            }
+        }
+        Ok(out)
+    })()
+    .unwrap_or_default();
+    match found.len() {
+        0 => String::new(),
+        n if n <= 3 => format!(", in {}", found.join(", ")),
+        n => format!(", in {} and {} more", found[..3].join(", "), n - 3),
+    }
+}
+
+fn id_text(id: git2::Oid) -> String {
+    id.to_string()
+}
+
 fn file_note(
     repo: &git2::Repository,
     commit: &git2::Commit,
@@ -283,8 +316,9 @@ fn file_note(
         &format!("{name} now"),
         MAX_FILE_DIFF_LINES,
     );
+    let touched = commits_touching(repo, commit.id(), in_repo);
     format!(
-        "changed since the baseline's commit {short}{caveat}:\n{}",
+        "changed since the baseline's commit {short}{caveat}{touched}:\n{}",
         diff.trim_end()
     )
 }

@@ -55,9 +55,18 @@ fn static_data_drift_shows_the_file_diff_and_the_commits_between() {
         why.contains("Docs edit 5") && why.contains("… and 3 more"),
         "{why}"
     );
+    let head = &why[why.find("HEAD:").unwrap()..];
     assert!(
-        !why.contains("Tune the COISS config"),
+        !head.contains("Tune the COISS config"),
         "only the newest five are listed: {why}"
+    );
+    // the file's note names the commit that changed it, however old
+    assert!(
+        why.lines().any(
+            |l| l.contains("cfg/config_400_inst_coiss.yaml: changed since")
+                && l.contains("(Tune the COISS config)")
+        ),
+        "{why}"
     );
 
     let (_, out, _) = p.run(&["--format", "json", "check"]);
