@@ -178,6 +178,7 @@ impl Harness {
         let junit = crate::options::get()
             .junit
             .clone()
+            .map(workspace_relative)
             .filter(|_| !parsed.list)
             .filter(|_| {
                 let nextest = crate::options::get().nextest;
@@ -191,6 +192,27 @@ impl Harness {
         crate::report::publish(&session.config, &done, &accept, junit.as_deref())?;
         Ok(conclusion)
     }
+}
+
+/// A relative `PROVBASE_JUNIT` names a file from where `cargo test` was typed, which is the
+/// workspace's root in a workspace: cargo runs a member's tests in the member's folder, so a
+/// relative path is taken from the nearest folder above whose Cargo.toml has `[workspace]`
+/// (the current folder when there is none).
+fn workspace_relative(path: PathBuf) -> PathBuf {
+    if path.is_absolute() {
+        return path;
+    }
+    let Ok(cwd) = std::env::current_dir() else {
+        return path;
+    };
+    let root = cwd
+        .ancestors()
+        .find(|d| {
+            std::fs::read_to_string(d.join("Cargo.toml"))
+                .is_ok_and(|t| t.lines().any(|l| l.trim() == "[workspace]"))
+        })
+        .unwrap_or(&cwd);
+    root.join(path)
 }
 
 /// How to tell the user to accept, depending on how the harness was started.

@@ -461,3 +461,28 @@ fn bad_variables_are_named_by_both_doors() {
         .unwrap();
     assert!(!String::from_utf8_lossy(&out.stdout).contains("\x1b["));
 }
+
+/// In a workspace, cargo runs a member's tests in the member's folder: a relative
+/// `PROVBASE_JUNIT` lands where `cargo test` was typed, the workspace's root.
+#[test]
+fn a_relative_junit_path_is_taken_from_the_workspace_root() {
+    let ws = Project::new();
+    ws.file("Cargo.toml", "[workspace]\nmembers = [\"crates/nav\"]\n");
+    ws.file("crates/nav/harness.toml", crate::project::HARNESS)
+        .file("crates/nav/src/nav/navigate.py", "print('navigate')\n")
+        .file(
+            "crates/nav/cfg/config_220_body_shape.yaml",
+            crate::project::CONFIG_220,
+        )
+        .file(
+            "crates/nav/cfg/config_400_inst_coiss.yaml",
+            crate::project::CONFIG_400,
+        );
+    let mut cmd = std::process::Command::new(baselines_binary());
+    hermetic(cmd.current_dir(ws.join("crates/nav")))
+        .env_remove("NEXTEST")
+        .env("PROVBASE_JUNIT", "target/provbase.xml");
+    cmd.output().unwrap();
+    assert!(ws.join("target/provbase.xml").is_file());
+    assert!(!ws.join("crates/nav/target/provbase.xml").exists());
+}
