@@ -320,21 +320,17 @@ fn orphans_trial(session: &Session, collected: &Mutex<Collected>) -> Result<(), 
     }
     collected.lock().unwrap_or_else(|e| e.into_inner()).orphans =
         orphans.iter().map(|p| session.config.rel(p)).collect();
-    let list: Vec<String> = orphans
+    let text: String = orphans
         .iter()
-        .map(|p| format!("  {}", session.config.rel(p)))
+        .map(|p| {
+            format!(
+                "{}: {}\n",
+                session.config.rel(p),
+                crate::report::ORPHAN_HINT
+            )
+        })
         .collect();
-    Err(Failed::from(format!(
-        "{} in {} no run in {} owns:\n{}\n\nRemove them with: provbase prune --yes (or add the runs back)",
-        if orphans.len() == 1 {
-            "a baseline"
-        } else {
-            "baselines"
-        },
-        session.config.baselines,
-        session.config.rel(&session.config.path),
-        list.join("\n")
-    )))
+    Err(Failed::from(text))
 }
 
 #[cfg(test)]

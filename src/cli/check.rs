@@ -47,9 +47,7 @@ pub(super) fn run(cli: &Cli, names: &[String]) -> Result<u8> {
                 }
             }
             for o in orphans {
-                outln!(
-                    "ORPHAN  {o}: no run owns this baseline (remove it with: provbase prune --yes)"
-                );
+                outln!("ORPHAN  {o}: {}", crate::report::ORPHAN_HINT);
             }
             let n = |s: Status| reports.iter().filter(|r| r.status == s).count();
             outln!(

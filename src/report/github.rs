@@ -36,9 +36,7 @@ pub fn annotations(
             "::error file={},title={}::{}",
             escape_property(o),
             escape_property("provbase: orphan baseline"),
-            escape_data(
-                "no run owns this baseline: remove it with `provbase prune --yes`, or add its run back"
-            )
+            escape_data(super::ORPHAN_HINT)
         );
     }
     for r in runs {

@@ -158,10 +158,10 @@ fn write(
                     })?;
             }
             if !orphans.is_empty() {
-                let body = format!(
-                    "{}\n\nRemove them with: provbase prune --yes",
-                    orphans.join("\n")
-                );
+                let body: String = orphans
+                    .iter()
+                    .map(|o| format!("{o}: {}\n", super::ORPHAN_HINT))
+                    .collect();
                 w.create_element("testsuite")
                     .with_attribute(("name", ORPHANS))
                     .with_attribute(("tests", "1"))

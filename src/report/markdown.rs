@@ -66,11 +66,7 @@ pub fn document(runs: &[RunReport], orphans: &[String], accept: &dyn Fn(&str) ->
         );
     }
     for o in orphans {
-        let _ = writeln!(
-            out,
-            "| {} | ❌ orphan | no run owns it: `provbase prune --yes` |",
-            cell(o)
-        );
+        let _ = writeln!(out, "| {} | ❌ orphan | {} |", cell(o), super::ORPHAN_HINT);
     }
     let mut details = String::new();
     for r in runs.iter().filter(|r| r.status != Status::Pass) {

@@ -9,6 +9,10 @@ pub mod markdown;
 
 pub use human::{render_run, short_value};
 
+/// What every report says of a baseline file no run owns, after naming it.
+pub const ORPHAN_HINT: &str =
+    "no run owns this baseline: remove it with `provbase prune --yes`, or add its run back";
+
 /// Writes what CI reads of an outcome, the same from both front doors: the JUnit report (when
 /// `junit` names a file; written anew every time) and, on GitHub Actions, the annotations and
 /// the step summary. Paths in them are relative to the repository's root.
