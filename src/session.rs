@@ -668,6 +668,28 @@ impl Session {
         })
     }
 
+    /// Collects each named run (all when `names` is empty) twice, with facts collected anew
+    /// for the second time, and returns the fields that differ: volatile fields to strip. The
+    /// second collection keeps this session's cache setting (`--no-cache` included).
+    pub fn volatile(&self, names: &[String]) -> Result<Vec<(String, Drift)>> {
+        let second = Session::new(self.config.clone());
+        if !self.facts.cache_enabled() {
+            second.facts.disable_cache();
+        }
+        let mut out = Vec::new();
+        for run in self.select(names)? {
+            let a = self.stripped(run)?;
+            let b = second.stripped(run).map_err(|e| Error::Collect {
+                run: run.name.clone(),
+                message: format!("the second collection failed: {e}"),
+            })?;
+            for d in drift::compare(&a, &b, &self.config.policy) {
+                out.push((run.name.clone(), d));
+            }
+        }
+        Ok(out)
+    }
+
     /// Checks the named runs (all when `names` is empty); orphans are judged only when every
     /// run is checked, so a filtered check never calls the runs it skipped orphans.
     pub fn check_selected(&self, names: &[String]) -> Result<Outcome> {

@@ -3,9 +3,9 @@
 //! `check --twice` collects every run twice and reports the fields that differ.
 
 use super::{Cli, Format, print_json};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::report::{human, json, render_run};
-use crate::session::{Session, Status};
+use crate::session::Status;
 use serde_json::json;
 use std::io::IsTerminal;
 
@@ -76,21 +76,7 @@ pub(super) fn run(cli: &Cli, names: &[String]) -> Result<u8> {
 /// Collects each run twice, each time with fresh facts, and reports every field whose value
 /// differs between the two: a flaky baseline caught before anyone commits it.
 pub(super) fn twice(cli: &Cli, names: &[String]) -> Result<u8> {
-    let config = cli.session()?.config;
-    let first = Session::new(config.clone());
-    let second = Session::new(config.clone());
-    let runs = first.select(names)?;
-    let mut volatile = Vec::new();
-    for run in runs {
-        let a = first.stripped(run)?;
-        let b = second.stripped(run).map_err(|e| Error::Collect {
-            run: run.name.clone(),
-            message: format!("the second collection failed: {e}"),
-        })?;
-        for d in crate::drift::compare(&a, &b, &config.policy) {
-            volatile.push((run.name.clone(), d));
-        }
-    }
+    let volatile = cli.session()?.volatile(names)?;
     match cli.format {
         Format::Json => print_json(&json!({
             "volatile": volatile.iter().map(|(run, d)| json!({
