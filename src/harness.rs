@@ -20,7 +20,7 @@
 //! ```
 //!
 //! It takes libtest's arguments (`--list`, `--exact`, filters, `--format json`, …) and
-//! `--accept`, which it removes before libtest-mimic parses the rest. Runners that pass no extra
+//! `--accept`, `--force` and `--twice`, which it removes before libtest-mimic parses the rest. Runners that pass no extra
 //! arguments (cargo-nextest) get the same with `PROVBASE_ACCEPT=1`. Listing reads only
 //! harness.toml and collects nothing.
 
@@ -119,6 +119,9 @@ impl Harness {
         let (from_env, env_force) = crate::options::accept_from_env();
         let accept = asked || from_env;
         let force = env_force || args.len() != with_force;
+        let with_twice = args.len();
+        args.retain(|a| a != "--twice");
+        let twice = args.len() != with_twice;
         let program = args.first().cloned().unwrap_or_default();
         let parsed = Arguments::from_iter(args);
 
@@ -160,15 +163,20 @@ impl Harness {
                 let hint = hint.clone();
                 let collected = Arc::clone(&collected);
                 Trial::test(run.name.clone(), move || {
+                    if twice {
+                        return twice_trial(&session, &name);
+                    }
                     run_trial(&session, &name, (accept, force), &hint, &collected)
                 })
             })
             .collect();
         let session_o = Arc::clone(&session);
         let collected_o = Arc::clone(&collected);
-        trials.push(Trial::test(ORPHANS_TRIAL, move || {
-            orphans_trial(&session_o, &collected_o)
-        }));
+        if !twice {
+            trials.push(Trial::test(ORPHANS_TRIAL, move || {
+                orphans_trial(&session_o, &collected_o)
+            }));
+        }
         let conclusion = libtest_mimic::run(&parsed, trials);
         let mut done = std::mem::take(&mut *collected.lock().unwrap_or_else(|e| e.into_inner()));
         done.reports.sort_by(|a, b| a.run.cmp(&b.run));
@@ -311,6 +319,22 @@ fn run_trial(
         }
         Status::Fail | Status::Missing | Status::Error => Err(Failed::from(text)),
     }
+}
+
+/// `--twice`: collects the run twice and fails naming each field that differs, with the
+/// strip selector that removes it (the CLI's `check --twice`, run by run).
+fn twice_trial(session: &Session, name: &str) -> Result<(), Failed> {
+    let volatile = session
+        .volatile(&[name.to_owned()])
+        .map_err(|e| Failed::from(e.to_string()))?;
+    if volatile.is_empty() {
+        return Ok(());
+    }
+    let lines: Vec<String> = volatile
+        .iter()
+        .map(|(run, d)| crate::report::human::volatile_line(run, d))
+        .collect();
+    Err(Failed::from(lines.join("\n")))
 }
 
 fn orphans_trial(session: &Session, collected: &Mutex<Collected>) -> Result<(), Failed> {

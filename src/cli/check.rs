@@ -92,13 +92,7 @@ pub(super) fn twice(cli: &Cli, names: &[String]) -> Result<u8> {
                 outln!("no volatile field: two collections in a row agree");
             }
             for (run, d) in &volatile {
-                outln!(
-                    "volatile  {run}  {}  {} / {}\n          add to [harness] strip: \"{}\"",
-                    d.path,
-                    human::short_value(d.before.as_ref()),
-                    human::short_value(d.after.as_ref()),
-                    d.path.to_selector().replace('"', "\\\"")
-                );
+                outln!("{}", human::volatile_line(run, d));
             }
         }
     }

@@ -43,6 +43,18 @@ pub fn subject(d: &Drift) -> String {
     }
 }
 
+/// What `--twice` says of a field that differs between two collections of a run, and the
+/// strip selector that removes it (both front doors).
+pub fn volatile_line(run: &str, d: &Drift) -> String {
+    format!(
+        "volatile  {run}  {}  {} / {}\n          add to [harness] strip: \"{}\"",
+        d.path,
+        short_value(d.before.as_ref()),
+        short_value(d.after.as_ref()),
+        d.path.to_selector().replace('"', "\\\"")
+    )
+}
+
 /// One line per drift, grouped by category in report order.
 pub fn summary_lines(drifts: &[&Drift]) -> Vec<String> {
     let mut sorted: Vec<&&Drift> = drifts.iter().collect();

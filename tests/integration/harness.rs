@@ -486,3 +486,34 @@ fn a_relative_junit_path_is_taken_from_the_workspace_root() {
     assert!(ws.join("target/provbase.xml").is_file());
     assert!(!ws.join("crates/nav/target/provbase.xml").exists());
 }
+
+/// `--twice` under cargo as with the CLI: each run collected twice, a failing trial naming the
+/// volatile field and its strip selector.
+#[test]
+fn twice_under_cargo() {
+    let p = Project::nav();
+    p.file(
+        "stamp.py",
+        "import json, time\nprint(json.dumps({'started_ns': str(time.time_ns()), 'model': 'v3'}))\n",
+    );
+    p.file(
+        "harness.toml",
+        &format!(
+            "{}\n[run.external.train]\ncommand = [\"python3\", \"stamp.py\"]\n",
+            crate::project::HARNESS
+        ),
+    );
+    let (code, out) = run_binary(&p, &["--twice"], &[]);
+    assert_eq!(code, 101, "{out}");
+    assert!(
+        out.contains("volatile  coiss-N1597846115  external.train.started_ns")
+            && out.contains("add to [harness] strip: \"external.train.started_ns\""),
+        "{out}"
+    );
+    assert!(!out.contains("provbase::orphans"), "{out}");
+    let (_, cli, _) = p.run(&["check", "--twice"]);
+    assert!(
+        cli.contains("volatile  coiss-N1597846115  external.train.started_ns"),
+        "{cli}"
+    );
+}
