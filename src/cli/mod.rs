@@ -71,6 +71,11 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         from: Option<PathBuf>,
     },
+    /// On a terminal: show each candidate's drift, then accept, reject or skip it
+    Review {
+        /// A folder of candidates [default: .prov/candidates]
+        dir: Option<PathBuf>,
+    },
     /// Print shell completions (bash, zsh, fish, elvish, powershell), or the man page (`man`)
     Completions {
         /// bash, zsh, fish, elvish, powershell, or man
@@ -267,6 +272,7 @@ pub fn run() -> ExitCode {
         } => accept::run(&cli, runs, *new, *force, from.as_deref()),
         Command::Pending { dir } => pending::run(&cli, dir.as_deref()),
         Command::Completions { shell } => completions(shell),
+        Command::Review { dir } => review::run(&cli, dir.as_deref()),
         Command::Collect { run } => collect::run(&cli, run),
         Command::Diff { a, b } => diff::run(&cli, a.as_deref(), b.as_deref()),
         Command::Record {
@@ -366,6 +372,7 @@ mod list;
 mod pending;
 mod prune;
 mod record;
+mod review;
 mod runs;
 mod verify;
 

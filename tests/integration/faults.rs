@@ -767,3 +767,60 @@ fn a_fresh_clone_on_a_detached_head_is_green() {
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.starts_with("ok      coiss-N1597846115"), "{text}");
 }
+
+/// `provbase review` on a pseudo-terminal: each candidate's drift, then accept, reject or
+/// skip; refused where there is no terminal.
+#[test]
+fn review_on_a_terminal() {
+    let p = crate::project::Project::nav_with_second_run();
+    assert_eq!(p.run(&["accept"]).0, 0);
+    p.file("cfg/config_220_body_shape.yaml", "tuned: true\n");
+    // `second` drifts, `third` is new
+    p.file(
+        "harness.toml",
+        &format!(
+            "{}\n[[run]]\nname = \"second\"\nparams = {{ seed = 2 }}\n[[run]]\nname = \"third\"\nparams = {{ b = 1 }}\n",
+            crate::project::HARNESS
+        ),
+    );
+    assert_eq!(p.run(&["check"]).0, 1, "failing runs leave candidates");
+    let (code, _, err) = p.run(&["review"]);
+    assert_eq!(code, 2, "no terminal: {err}");
+    assert!(err.contains("review asks on a terminal"), "{err}");
+    let committed_second = p.baseline_of("second");
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut cmd = std::process::Command::new("python3");
+    cmd.arg(root.join("tests/tools/pty_session.py"))
+        .args(["q quit > ", "a", "r", "s", "--"])
+        .arg(env!("CARGO_BIN_EXE_provbase"))
+        .arg("review");
+    let out = hermetic(cmd.current_dir(p.path())).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    // candidates in path order: coiss-N1597846115, second, third
+    assert!(
+        text.contains("[1/3] coiss-N1597846115 → baselines/coiss-N1597846115.json"),
+        "{text}"
+    );
+    assert!(
+        text.contains("static_data  cfg/config_220_body_shape.yaml"),
+        "{text}"
+    );
+    assert!(
+        text.contains("wrote     baselines/coiss-N1597846115.json"),
+        "{text}"
+    );
+    assert!(text.contains("rejected"), "{text}");
+    assert!(text.contains("1 accepted, 1 rejected, 1 skipped"), "{text}");
+    assert_eq!(p.run(&["check", "coiss-N1597846115"]).0, 0, "accepted");
+    assert_eq!(
+        p.baseline_of("second"),
+        committed_second,
+        "rejected: the baseline stays"
+    );
+    assert!(!p.join(".prov/candidates/baselines/second.json").exists());
+    assert!(
+        p.join(".prov/candidates/baselines/third.json").exists(),
+        "skipped: kept"
+    );
+}
