@@ -489,7 +489,10 @@ impl Session {
         let target = self.config.root.join(&c.baseline);
         let bytes = crate::canonical::pretty_bytes(&c.manifest);
         store::parse(file, bytes.clone())?;
-        let lock = store::Lock::acquire(target.parent().unwrap_or(&self.config.root))?;
+        let lock = store::Lock::acquire(
+            &self.config.root,
+            target.parent().unwrap_or(&self.config.root),
+        )?;
         if let Some(dir) = target.parent() {
             store::remove_stale_temp_files(dir, &lock);
         }
@@ -650,7 +653,7 @@ impl Session {
         let before = read_if_exists(&path)?;
         let current = self.stripped(run)?;
         let bytes = crate::canonical::pretty_bytes(&current);
-        let lock = store::Lock::acquire(&self.config.baselines_dir())?;
+        let lock = store::Lock::acquire(&self.config.root, &self.config.baselines_dir())?;
         if let Some(dir) = path.parent() {
             store::remove_stale_temp_files(dir, &lock);
         }

@@ -101,21 +101,26 @@ pub fn validate_known(path: &Path, v: &Value) -> Result<()> {
 }
 
 /// Holds the accept lock of one baselines folder until dropped. The lock file lives in the
-/// system's temporary folder, so that nothing but baselines appears in the repository.
+/// project's `.prov/locks/` (which git ignores), so that nothing but baselines appears in the
+/// repository and no lock file outlives the project. Lock files are never removed while the
+/// project lives: removing one another process waits on would let two hold "the" lock.
 pub struct Lock {
     _file: File,
 }
 
 impl Lock {
-    /// Waits for and takes the lock of a baselines folder.
-    pub fn acquire(dir: &Path) -> Result<Lock> {
+    /// Waits for and takes the lock of a baselines folder of the project at `root`.
+    pub fn acquire(root: &Path, dir: &Path) -> Result<Lock> {
         let key = crate::canonical::sha256_tagged(
             std::path::absolute(dir)
                 .unwrap_or_else(|_| dir.to_owned())
                 .to_string_lossy()
                 .as_bytes(),
         );
-        let path = std::env::temp_dir().join(format!("provbase-{}.lock", &key[7..23]));
+        crate::cache::ensure_prov_ignored(root).map_err(|e| Error::io(root, e))?;
+        let locks = root.join(".prov").join("locks");
+        std::fs::create_dir_all(&locks).map_err(|e| Error::io(&locks, e))?;
+        let path = locks.join(format!("{}.lock", &key[7..23]));
         let file = File::options()
             .create(true)
             .truncate(false)
@@ -434,7 +439,11 @@ mod tests {
     #[test]
     fn lock_can_be_taken_again_after_release() {
         let dir = tempfile::tempdir().unwrap();
-        drop(Lock::acquire(dir.path()).unwrap());
-        drop(Lock::acquire(dir.path()).unwrap());
+        drop(Lock::acquire(dir.path(), &dir.path().join("baselines")).unwrap());
+        drop(Lock::acquire(dir.path(), &dir.path().join("baselines")).unwrap());
+        assert!(
+            dir.path().join(".prov/locks").is_dir(),
+            "inside the project"
+        );
     }
 }
