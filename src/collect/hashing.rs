@@ -114,7 +114,8 @@ pub const PIPELINE_FROM: u64 = 8 << 20;
 /// next buffers while this thread hashes (copying out of the page cache then costs no hashing
 /// time).
 pub fn sha256_file_raw(path: &Path) -> Hashed {
-    let (digest, len, _) = hash_open_file(open_nonblocking(path)?, None, &AtomicU64::new(0))?;
+    let (digest, len, _) =
+        hash_open_file(open_nonblocking(path)?, None, false, &AtomicU64::new(0))?;
     Ok((digest, len))
 }
 
@@ -194,42 +195,62 @@ pub fn special_kind(t: std::fs::FileType) -> &'static str {
 
 /// Hashes an open regular file and returns the stamp of the state that was hashed.
 ///
-/// `listed` is the file's stamp from a folder walk, if one was taken (saving a `stat`). The
-/// file must be regular: a FIFO, a device or a socket is an error, never a wait. A file whose
-/// size, mtime or ctime moved while it was read is read again, up to [`CHANGED_TRIES`] times,
-/// then an error: a digest always belongs to one state of the file. A read shorter than the
-/// buffer ends the file (no read that returns 0) only when the bytes read equal the size that
-/// was stat-ed.
+/// `listed` is the file's stamp from a folder walk, if one was taken (saving a `stat`);
+/// `walked`: a folder walk found it to be a regular file. The file must be regular: a FIFO, a
+/// device or a socket is an error, never a wait. A file whose size, mtime or ctime moved while
+/// it was read is read again, up to [`CHANGED_TRIES`] times, then an error: a digest always
+/// belongs to one state of the file. A read shorter than the buffer ends the file (no read
+/// that returns 0) only when the bytes read equal the size that was stat-ed.
+///
+/// A walked file without a stamp is stat-ed once, after its read: if that size is what was
+/// read and its mtime and ctime are older than the read by more than the timestamp
+/// granularity (git's racy-clean rule), nothing wrote to it during the read. Otherwise it is
+/// read again against that stamp.
 ///
 /// `live` counts bytes as they are read, for a progress bar that moves within one large file.
 fn hash_open_file(
     mut file: std::fs::File,
     listed: Option<crate::cache::Stamp>,
+    walked: bool,
     live: &AtomicU64,
 ) -> std::io::Result<([u8; 32], u64, crate::cache::Stamp)> {
     use std::io::Seek;
+    let not_regular = |m: &std::fs::Metadata| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{}, not a regular file", special_kind(m.file_type())),
+        )
+    };
+    let started_ns = crate::cache::now_ns();
     let mut before = match listed {
-        Some(s) => s,
+        Some(s) => Some(s),
+        None if walked => None,
         None => {
             let m = file.metadata()?;
             if !m.is_file() {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::InvalidInput,
-                    format!("{}, not a regular file", special_kind(m.file_type())),
-                ));
+                return Err(not_regular(&m));
             }
-            crate::cache::Stamp::of(&m)
+            Some(crate::cache::Stamp::of(&m))
         }
     };
     for _ in 0..CHANGED_TRIES {
         let mut hasher = Sha256::new();
-        let (mut len, mut more) = with_buffer(false, |b| {
+        let first = with_buffer(false, |b| {
             pump(&mut file, &mut hasher, b, Until::FullOrShort, live)
-        })?;
+        });
+        let (mut len, mut more) = match first {
+            Ok(r) => r,
+            // a path listed as a regular file that became a FIFO says so
+            Err(e) => match file.metadata() {
+                Ok(m) if !m.is_file() => return Err(not_regular(&m)),
+                _ => return Err(e),
+            },
+        };
         // a short read before the stat-ed size is not the end
-        more |= len < before.size;
+        let size = before.map(|b| b.size);
+        more |= size.is_some_and(|s| len < s);
         if more {
-            len += if before.size >= PIPELINE_FROM {
+            len += if size.unwrap_or(0) >= PIPELINE_FROM {
                 pipelined(&mut file, &mut hasher, live)?
             } else {
                 with_buffer(true, |b| pump(&mut file, &mut hasher, b, Until::End, live))?.0
@@ -238,16 +259,21 @@ fn hash_open_file(
         let m = file.metadata()?;
         if !m.is_file() {
             // a listed stamp of a path that is now something else
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                format!("{}, not a regular file", special_kind(m.file_type())),
-            ));
+            return Err(not_regular(&m));
         }
         let after = crate::cache::Stamp::of(&m);
-        if after == before && len == before.size {
-            return Ok((hasher.finalize().into(), len, before));
+        let settled = |s: &crate::cache::Stamp| {
+            s.mtime_ns.saturating_add(crate::cache::RACY_NS) < started_ns
+                && s.ctime_ns.saturating_add(crate::cache::RACY_NS) < started_ns
+        };
+        let consistent = match before {
+            Some(b) => after == b && len == b.size,
+            None => len == after.size && settled(&after),
+        };
+        if consistent {
+            return Ok((hasher.finalize().into(), len, after));
         }
-        before = after;
+        before = Some(after);
         file.seek(std::io::SeekFrom::Start(0))?;
     }
     Err(std::io::Error::other(format!(
@@ -332,7 +358,7 @@ pub fn resolve_many<P: AsRef<Path> + Sync>(
             .filter(|_| regular);
         let read = |folders: &mut Folders, listed: Option<crate::cache::Stamp>| match folders
             .open(p)
-            .and_then(|f| hash_open_file(f, listed, &progress.bytes))
+            .and_then(|f| hash_open_file(f, listed, regular, &progress.bytes))
         {
             Ok((digest, len, stamp)) => (record(Ok((digest, len)), progress), Some(stamp)),
             Err(e) => (Err(e), None),
@@ -605,8 +631,21 @@ mod tests {
                     std::thread::sleep(std::time::Duration::from_millis(15));
                 }
             });
+            // alternately as a single file (stat-ed before its read) and as a file a folder
+            // walk listed without a stamp (stat-ed after its read only)
             let r = (0..100)
-                .map(|_| sha256_file_raw(&path).map(|(d, _)| crate::canonical::tag_digest(&d)))
+                .map(|i| {
+                    let raw = if i % 2 == 0 {
+                        sha256_file_raw(&path)
+                    } else {
+                        let progress = Progress::default();
+                        resolve_many(&[&path], None, None, true, &progress)
+                            .pop()
+                            .unwrap()
+                            .0
+                    };
+                    raw.map(|(d, _)| crate::canonical::tag_digest(&d))
+                })
                 .collect();
             stop.store(true, Ordering::Relaxed);
             r
