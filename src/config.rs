@@ -229,6 +229,13 @@ struct RawCommand {
     timeout: Option<Spanned<String>>,
 }
 
+/// How long a command may run when the configuration gives no `timeout`.
+pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The longest timeout a configuration may give (a day): a larger one is a typo, and one near
+/// `u64::MAX` seconds would overflow the clock.
+pub const MAX_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+
 /// Whether a run name is safe to use as a file name: `[A-Za-z0-9][A-Za-z0-9._-]*`.
 pub fn valid_run_name(name: &str) -> bool {
     let mut chars = name.chars();
@@ -658,15 +665,15 @@ fn command_spec(
         return src.err(span, format!("`{key}`: `command` must name a program"));
     }
     let timeout = match timeout {
-        None => crate::collect::command::DEFAULT_TIMEOUT,
+        None => DEFAULT_TIMEOUT,
         Some(t) => match humantime::parse_duration(t.get_ref()) {
-            Ok(d) if d > crate::collect::command::MAX_TIMEOUT => {
+            Ok(d) if d > MAX_TIMEOUT => {
                 return src.err(
                     t.span(),
                     format!(
                         "`{key}`: timeout `{}` is longer than the most allowed, {}",
                         t.get_ref(),
-                        humantime::format_duration(crate::collect::command::MAX_TIMEOUT)
+                        humantime::format_duration(MAX_TIMEOUT)
                     ),
                 );
             }

@@ -383,7 +383,12 @@ impl Session {
         };
         let started = std::time::Instant::now();
         let stored = store::load(&path);
-        let compared_with = store::file_digest(&path).ok().flatten();
+        // the digest of the bytes just read, not a second read of the file
+        let compared_with = stored
+            .as_ref()
+            .ok()
+            .and_then(Option::as_ref)
+            .map(|s| crate::canonical::sha256_tagged(s.text.as_bytes()));
         let current = self.stripped(run);
         if let Ok(c) = &current {
             report.current_text =

@@ -5,7 +5,6 @@
 use super::{Cli, Format, print_json};
 use crate::error::Result;
 use crate::report::{human, json, render_run};
-use crate::session::Status;
 use serde_json::json;
 use std::io::IsTerminal;
 
@@ -28,7 +27,7 @@ pub(super) fn run(cli: &Cli, names: &[String]) -> Result<u8> {
         )),
         Format::Markdown => outln!(
             "{}",
-            crate::report::markdown::document(reports, orphans, &accept).trim_end()
+            crate::report::markdown::document(&outcome, &accept).trim_end()
         ),
         Format::Human => {
             let color = human::use_color(&cli.color, std::io::stdout().is_terminal());
@@ -49,21 +48,11 @@ pub(super) fn run(cli: &Cli, names: &[String]) -> Result<u8> {
             for o in orphans {
                 outln!("ORPHAN  {o}: {}", crate::report::ORPHAN_HINT);
             }
-            let n = |s: Status| reports.iter().filter(|r| r.status == s).count();
             outln!(
-                "\n{} run{}: {} ok, {} warn, {} fail, {} missing, {} error{}",
+                "\n{} run{}: {}",
                 reports.len(),
                 if reports.len() == 1 { "" } else { "s" },
-                n(Status::Pass),
-                n(Status::Warn),
-                n(Status::Fail),
-                n(Status::Missing),
-                n(Status::Error),
-                if orphans.is_empty() {
-                    String::new()
-                } else {
-                    format!(", {} orphan", orphans.len())
-                }
+                crate::report::counts(&outcome)
             );
         }
     }

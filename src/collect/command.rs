@@ -6,8 +6,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// How long a command may run when the configuration gives no `timeout`.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+pub use crate::config::DEFAULT_TIMEOUT;
 
 /// Bytes of stderr kept for messages.
 const STDERR_TAIL: usize = 2000;
@@ -81,9 +80,7 @@ fn tail(bytes: &[u8]) -> String {
 /// The most a command may print on stdout: a collector's output is a document, not a stream.
 pub const MAX_STDOUT: u64 = 64 << 20;
 
-/// The longest timeout a configuration may give (a day): a larger one is a typo, and one near
-/// `u64::MAX` seconds would overflow the clock.
-pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+pub use crate::config::MAX_TIMEOUT;
 
 /// Reads a pipe to its end on a thread of its own, keeping at most `cap` bytes (and noting
 /// that there were more), and sends what it read when the pipe closes.

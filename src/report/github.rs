@@ -85,7 +85,7 @@ pub fn step_summary(runs: &[RunReport], orphans: &[String]) -> String {
     out.push_str(&"---|".repeat(cats.len()));
     out.push('\n');
     for r in runs {
-        let _ = write!(out, "| {} | {} |", r.run, status_cell(r.status));
+        let _ = write!(out, "| {} | {} |", r.run, super::status_cell(r.status));
         for c in &cats {
             let ds: Vec<_> = r.shown().filter(|d| d.category == *c).collect();
             let cell = if ds.is_empty() {
@@ -157,33 +157,16 @@ pub fn emit(
 /// elsewhere, so the drifted categories are one column.
 const SHARED_HEADER: &str = "| run | status | drifted |\n|---|---|---|\n";
 
-fn status_cell(s: Status) -> &'static str {
-    match s {
-        Status::Pass => "✅ pass",
-        Status::Warn => "⚠️ warn",
-        Status::Fail => "❌ fail",
-        Status::Missing => "❌ missing",
-        Status::Error => "❌ error",
-    }
-}
-
 /// Rows of the shared table.
 fn shared_rows(runs: &[RunReport], orphans: &[String]) -> String {
     let mut out = String::new();
     for r in runs {
-        let cats: Vec<String> = Category::ALL
-            .iter()
-            .filter_map(|c| {
-                let n = r.shown().filter(|d| d.category == *c).count();
-                (n > 0).then(|| format!("{c} ({n})"))
-            })
-            .collect();
         let _ = writeln!(
             out,
             "| {} | {} | {} |",
             r.run,
-            status_cell(r.status),
-            cats.join(", ")
+            super::status_cell(r.status),
+            super::drifted_categories(r)
         );
     }
     for o in orphans {

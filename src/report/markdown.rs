@@ -4,8 +4,8 @@
 //! `--format json`.
 
 use super::human::{short_value, subject};
-use crate::drift::{Category, Policy};
-use crate::session::{RunReport, Status};
+use crate::drift::Policy;
+use crate::session::Status;
 use std::fmt::Write;
 
 /// The most characters a report holds.
@@ -22,47 +22,18 @@ fn cell(s: &str) -> String {
         .replace(['\r', '\n'], " ")
 }
 
-fn status_text(s: Status) -> &'static str {
-    match s {
-        Status::Pass => "✅ ok",
-        Status::Warn => "⚠️ warn",
-        Status::Fail => "❌ fail",
-        Status::Missing => "❌ missing",
-        Status::Error => "❌ error",
-    }
-}
-
 /// The report. `accept` gives the command that accepts a run.
-pub fn document(runs: &[RunReport], orphans: &[String], accept: &dyn Fn(&str) -> String) -> String {
-    let n = |s: Status| runs.iter().filter(|r| r.status == s).count();
-    let mut out = format!(
-        "### provbase: {} ok, {} warn, {} fail, {} missing, {} error{}\n\n",
-        n(Status::Pass),
-        n(Status::Warn),
-        n(Status::Fail),
-        n(Status::Missing),
-        n(Status::Error),
-        if orphans.is_empty() {
-            String::new()
-        } else {
-            format!(", {} orphan", orphans.len())
-        }
-    );
+pub fn document(outcome: &crate::session::Outcome, accept: &dyn Fn(&str) -> String) -> String {
+    let (runs, orphans) = (&outcome.reports, &outcome.orphans);
+    let mut out = format!("### provbase: {}\n\n", super::counts(outcome));
     out.push_str("| run | status | drifted |\n|---|---|---|\n");
     for r in runs {
-        let cats: Vec<String> = Category::ALL
-            .iter()
-            .filter_map(|c| {
-                let k = r.shown().filter(|d| d.category == *c).count();
-                (k > 0).then(|| format!("{c} ({k})"))
-            })
-            .collect();
         let _ = writeln!(
             out,
             "| {} | {} | {} |",
             cell(&r.run),
-            status_text(r.status),
-            cats.join(", ")
+            super::status_cell(r.status),
+            super::drifted_categories(r)
         );
     }
     for o in orphans {
@@ -74,7 +45,7 @@ pub fn document(runs: &[RunReport], orphans: &[String], accept: &dyn Fn(&str) ->
             details,
             "\n<details><summary>{} — {}</summary>\n\n",
             cell(&r.run),
-            status_text(r.status)
+            super::status_cell(r.status)
         );
         match r.status {
             Status::Missing => {
@@ -135,7 +106,8 @@ pub fn document(runs: &[RunReport], orphans: &[String], accept: &dyn Fn(&str) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::drift::Drift;
+    use crate::drift::{Category, Drift};
+    use crate::session::RunReport;
     use crate::strip::{JsonPath, Segment};
     use serde_json::json;
 
@@ -167,9 +139,11 @@ mod tests {
 
     #[test]
     fn a_table_of_runs_then_each_runs_drifts() {
-        let md = document(&[report("nav", 2)], &["baselines/old.json".into()], &|r| {
-            format!("provbase accept {r}")
-        });
+        let outcome = crate::session::Outcome {
+            reports: vec![report("nav", 2)],
+            orphans: vec!["baselines/old.json".into()],
+        };
+        let md = document(&outcome, &|r| format!("provbase accept {r}"));
         assert!(
             md.starts_with("### provbase: 0 ok, 0 warn, 1 fail, 0 missing, 0 error, 1 orphan\n")
         );
@@ -183,9 +157,11 @@ mod tests {
 
     #[test]
     fn a_huge_report_is_capped() {
-        let md = document(&[report("nav", 5000)], &[], &|r| {
-            format!("provbase accept {r}")
-        });
+        let outcome = crate::session::Outcome {
+            reports: vec![report("nav", 5000)],
+            orphans: Vec::new(),
+        };
+        let md = document(&outcome, &|r| format!("provbase accept {r}"));
         assert!(md.chars().count() <= MAX_CHARS, "{}", md.len());
         assert!(md.ends_with("has all of it\n"));
     }

@@ -9,6 +9,48 @@ pub mod markdown;
 
 pub use human::{render_run, short_value};
 
+/// A run's status in a table cell, with a sign that reads without colour.
+pub fn status_cell(s: crate::session::Status) -> &'static str {
+    use crate::session::Status;
+    match s {
+        Status::Pass => "✅ pass",
+        Status::Warn => "⚠️ warn",
+        Status::Fail => "❌ fail",
+        Status::Missing => "❌ missing",
+        Status::Error => "❌ error",
+    }
+}
+
+/// The categories a run drifted in, with their counts: `static_data (1), code (2)`.
+pub fn drifted_categories(r: &crate::session::RunReport) -> String {
+    crate::drift::Category::ALL
+        .iter()
+        .filter_map(|c| {
+            let n = r.shown().filter(|d| d.category == *c).count();
+            (n > 0).then(|| format!("{c} ({n})"))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `1 ok, 0 warn, 2 fail, 0 missing, 0 error[, 1 orphan]`.
+pub fn counts(outcome: &crate::session::Outcome) -> String {
+    use crate::session::Status;
+    let n = |s: Status| outcome.reports.iter().filter(|r| r.status == s).count();
+    let mut out = format!(
+        "{} ok, {} warn, {} fail, {} missing, {} error",
+        n(Status::Pass),
+        n(Status::Warn),
+        n(Status::Fail),
+        n(Status::Missing),
+        n(Status::Error)
+    );
+    if !outcome.orphans.is_empty() {
+        out.push_str(&format!(", {} orphan", outcome.orphans.len()));
+    }
+    out
+}
+
 /// What every report says of a baseline file no run owns, after naming it.
 pub const ORPHAN_HINT: &str =
     "no run owns this baseline: remove it with `provbase prune --yes`, or add its run back";
