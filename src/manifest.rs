@@ -3,18 +3,12 @@
 
 use crate::canonical::{digest_of, is_sha256_tagged};
 use serde_json::Value;
-use std::time::SystemTime;
 
 /// The manifest format this provbase writes and reads.
 pub const FORMAT_VERSION: u64 = 1;
 
 /// The fields every manifest must keep: no strip selector may remove them.
 pub const OWN_FIELDS: &[&str] = &["format_version", "run", "digest"];
-
-/// Now, as `pipeline_run_iso8601` records it: UTC, whole seconds, `Z`.
-pub fn now_iso8601() -> String {
-    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
-}
 
 /// The digest a manifest should carry: `"sha256:"` + SHA-256 of the RFC 8785 form of the
 /// document without its `digest` member.
@@ -98,12 +92,5 @@ mod tests {
         let mut b = a.clone();
         seal(&mut b);
         assert_eq!(compute_digest(&a), compute_digest(&b));
-    }
-
-    #[test]
-    fn timestamps_are_utc_whole_seconds() {
-        let t = now_iso8601();
-        assert_eq!(t.len(), 20, "{t}");
-        assert!(t.ends_with('Z') && t.as_bytes()[10] == b'T', "{t}");
     }
 }

@@ -81,6 +81,8 @@ pub struct Outcome {
     /// Baseline files no run owns, relative to the project's folder (judged only when every
     /// run was selected).
     pub orphans: Vec<String>,
+    /// When the check began: UTC, whole seconds.
+    pub taken: String,
 }
 
 impl Outcome {
@@ -125,10 +127,16 @@ impl Session {
 
     /// A session whose git state also ignores the files under `extra` (a bundle being
     /// written, for example), besides the baselines folders and `.prov/`.
-    pub fn excluding(config: Config, mut extra: Vec<PathBuf>) -> Session {
+    pub fn excluding(config: Config, extra: Vec<PathBuf>) -> Session {
+        Session::on_host(config, extra, crate::collect::Host::this_machine())
+    }
+
+    /// A session whose collectors read the clock, the environment and the hardware from
+    /// `host` (pinned in tests and the frozen format fixtures).
+    pub fn on_host(config: Config, mut extra: Vec<PathBuf>, host: crate::collect::Host) -> Session {
         extra.extend(config.all_baselines_dirs());
         extra.push(config.root.join(".prov"));
-        let facts = Facts::new(&config.root, extra);
+        let facts = Facts::on(&config.root, extra, host);
         Session { config, facts }
     }
 
@@ -208,10 +216,10 @@ impl Session {
         let mut m = json!({
             "format_version": FORMAT_VERSION,
             "run": run.name,
-            "pipeline_run_iso8601": manifest::now_iso8601(),
+            "pipeline_run_iso8601": self.facts.host().now_iso8601(),
             "params": params,
             "runtime": self.runtime(run),
-            "environment": crate::collect::environment::collect(&run.env),
+            "environment": crate::collect::environment::collect(&run.env, self.facts.host()),
         });
         m["code"] = Value::Object(code);
         m["static_data_hashes"] = Value::Object(static_data_hashes);
@@ -301,7 +309,7 @@ impl Session {
 
     fn runtime(&self, run: &RunSpec) -> Value {
         let mut r = Map::new();
-        r.insert("provbase".into(), json!(env!("CARGO_PKG_VERSION")));
+        r.insert("provbase".into(), json!(self.facts.host().version));
         for tool in &run.runtime {
             r.insert(tool.clone(), self.facts.runtime(tool));
         }
@@ -680,7 +688,11 @@ impl Session {
     /// for the second time, and returns the fields that differ: volatile fields to strip. The
     /// second collection keeps this session's cache setting (`--no-cache` included).
     pub fn volatile(&self, names: &[String]) -> Result<Vec<(String, Drift)>> {
-        let second = Session::new(self.config.clone());
+        let second = Session::on_host(
+            self.config.clone(),
+            Vec::new(),
+            self.facts.host().clone(),
+        );
         if !self.facts.cache_enabled() {
             second.facts.disable_cache();
         }
@@ -701,6 +713,7 @@ impl Session {
     /// Checks the named runs (all when `names` is empty); orphans are judged only when every
     /// run is checked, so a filtered check never calls the runs it skipped orphans.
     pub fn check_selected(&self, names: &[String]) -> Result<Outcome> {
+        let taken = self.facts.host().now_iso8601();
         let reports = self
             .select(names)?
             .into_iter()
@@ -711,7 +724,11 @@ impl Session {
         } else {
             Vec::new()
         };
-        Ok(Outcome { reports, orphans })
+        Ok(Outcome {
+            reports,
+            orphans,
+            taken,
+        })
     }
 
     /// Baseline files in the baselines folder that no configured run owns.

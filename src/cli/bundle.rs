@@ -35,11 +35,18 @@ pub(super) fn run(
             &out_abs,
             Source::Configured(s, spec),
             untracked_contents,
+            s.facts().host(),
         )?
     } else {
         let reference = run.unwrap_or("#1");
         match crate::record::resolve(&root, &cwd, reference)? {
-            Resolved::Run(r) => bundle(&root, &out_abs, Source::Recorded(&r), untracked_contents)?,
+            Resolved::Run(r) => bundle(
+                &root,
+                &out_abs,
+                Source::Recorded(&r),
+                untracked_contents,
+                &crate::collect::Host::this_machine(),
+            )?,
             Resolved::File(p, _) => {
                 return Err(Error::Usage(format!(
                     "{}: bundle takes a run, not a file",

@@ -53,13 +53,8 @@ fn record(name: &str, value: Option<std::ffi::OsString>) -> Value {
 }
 
 /// Collects the variables `named` (names or globs such as `NCCL_*`) and the built-in set.
-pub fn collect(named: &[String]) -> Map<String, Value> {
-    collect_from(
-        named,
-        std::env::vars_os()
-            .map(|(k, v)| (k.to_string_lossy().into_owned(), v))
-            .collect(),
-    )
+pub fn collect(named: &[String], host: &super::Host) -> Map<String, Value> {
+    collect_from(named, host.vars())
 }
 
 fn collect_from(named: &[String], vars: Vec<(String, std::ffi::OsString)>) -> Map<String, Value> {

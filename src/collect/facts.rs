@@ -31,6 +31,7 @@ pub struct Facts {
     runtime: Mutex<HashMap<String, Value>>,
     names: Mutex<HashMap<Vec<String>, NamesResult>>,
     registered: [Registered; 2],
+    host: super::Host,
 }
 
 /// Names a command printed, or why it could not give them.
@@ -58,7 +59,13 @@ impl Facts {
     /// Facts about the project whose harness.toml lives in `root`; files under `exclude` (the
     /// baselines folders) never make the tree dirty.
     pub fn new(root: &Path, exclude: Vec<PathBuf>) -> Facts {
+        Facts::on(root, exclude, super::Host::this_machine())
+    }
+
+    /// Like [`Facts::new`], on a given host (a pinned clock, environment or hardware).
+    pub fn on(root: &Path, exclude: Vec<PathBuf>, host: super::Host) -> Facts {
         Facts {
+            host,
             root: root.to_owned(),
             exclude,
             git: OnceLock::new(),
@@ -73,10 +80,17 @@ impl Facts {
         }
     }
 
+    /// The machine the facts are collected on.
+    pub fn host(&self) -> &super::Host {
+        &self.host
+    }
+
     /// The `hardware` section.
     pub fn hardware(&self) -> &Value {
-        self.hardware
-            .get_or_init(|| super::hardware::collect(&self.root))
+        self.hardware.get_or_init(|| match &self.host.hardware {
+            Some(h) => h.clone(),
+            None => super::hardware::collect(&self.root),
+        })
     }
 
     /// One `runtime` entry, collected once per process.

@@ -6,12 +6,14 @@ pub mod files;
 pub mod git;
 
 pub use facts::Facts;
+pub use host::Host;
 pub mod command;
 pub mod environment;
 pub mod external;
 pub mod gpu;
 pub mod hardware;
 pub mod hashing;
+pub mod host;
 pub mod names;
 pub mod packages;
 pub mod progress;

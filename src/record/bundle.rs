@@ -96,14 +96,11 @@ pub fn git_diff(
 
 /// `KEY=value` for every environment variable, sorted, redacted as the manifest's environment
 /// is ([`crate::redact`]).
-pub fn env_txt() -> String {
-    let mut vars: Vec<(String, String)> = std::env::vars_os()
-        .map(|(k, v)| {
-            (
-                k.to_string_lossy().into_owned(),
-                v.to_string_lossy().into_owned(),
-            )
-        })
+pub fn env_txt(host: &crate::collect::Host) -> String {
+    let mut vars: Vec<(String, String)> = host
+        .vars()
+        .into_iter()
+        .map(|(k, v)| (k, v.to_string_lossy().into_owned()))
         .collect();
     vars.sort();
     let mut out = String::new();
@@ -145,7 +142,7 @@ pub fn codebase_fingerprint(root: &Path) -> Value {
 /// The machine the bundle was made on, as drifting_models' and mfcl's snapshots say it: the
 /// Python interpreter, the working folder, CPUs, memory, disk, the GPUs as `nvidia-smi` lists
 /// them, and git's HEAD. Paths under the home folder are written `~/…`.
-fn env_snapshot(root: &Path, m: &Value) -> Value {
+fn env_snapshot(root: &Path, m: &Value, host: &crate::collect::Host) -> Value {
     use crate::collect::git::{home_relative, unavailable};
     let run = |argv: &[&str]| {
         let argv: Vec<String> = argv.iter().map(|a| (*a).to_owned()).collect();
@@ -186,7 +183,7 @@ fn env_snapshot(root: &Path, m: &Value) -> Value {
             |o| json!(o.to_string()),
         );
     let mut snap = json!({
-        "provbase": env!("CARGO_PKG_VERSION"),
+        "provbase": host.version,
         "python_executable": python,
         "cwd": cwd,
         "cpu_count": std::thread::available_parallelism().map_or(Value::Null, |n| json!(n.get())),
@@ -200,14 +197,14 @@ fn env_snapshot(root: &Path, m: &Value) -> Value {
     snap
 }
 
-fn env_fingerprint(m: &Value) -> Value {
+fn env_fingerprint(m: &Value, host: &crate::collect::Host) -> Value {
     let h = &m["hardware"];
     let gpus: Vec<Value> = h["gpus"]["devices"]
         .as_array()
         .map(|d| d.iter().map(|g| g["name"].clone()).collect())
         .unwrap_or_default();
     let mut fp = json!({
-        "provbase": env!("CARGO_PKG_VERSION"),
+        "provbase": host.version,
         "os": h["os"],
         "arch": h["cpu"]["arch"],
         "cpu": h["cpu"]["brand"],
@@ -378,10 +375,11 @@ pub fn bundle(
     out: &Path,
     source: Source,
     untracked_contents: bool,
+    host: &crate::collect::Host,
 ) -> Result<Vec<PathBuf>> {
     let dir = out.join("provenance");
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let now = crate::manifest::now_iso8601();
+    let now = host.now_iso8601();
     let (manifest, mut events, recorded) = match source {
         Source::Configured(session, run) => {
             let full = session.collect(run)?;
@@ -447,7 +445,7 @@ pub fn bundle(
         write(&dir, "repro.json", &canonical_line(&manifest))?,
         write(&dir, "git.diff", diff.as_bytes())?,
         write(&dir, "untracked.txt", untracked_txt.as_bytes())?,
-        write(&dir, "env.txt", env_txt().as_bytes())?,
+        write(&dir, "env.txt", env_txt(host).as_bytes())?,
     ];
     let ev: String = events.iter().map(|e| format!("{e}\n")).collect();
     written.push(write(&dir, "events.jsonl", ev.as_bytes())?);
@@ -459,7 +457,7 @@ pub fn bundle(
     written.push(write(
         &dir,
         "env_fingerprint.json",
-        &crate::canonical::pretty_bytes(&env_fingerprint(&manifest)),
+        &crate::canonical::pretty_bytes(&env_fingerprint(&manifest, host)),
     )?);
     written.push(write(
         &dir,
@@ -469,7 +467,7 @@ pub fn bundle(
     written.push(write(
         &dir,
         "env_snapshot.json",
-        &crate::canonical::pretty_bytes(&env_snapshot(root, &manifest)),
+        &crate::canonical::pretty_bytes(&env_snapshot(root, &manifest, host)),
     )?);
     // the digest of every file written, so that an edit to any of them is caught by verify
     let mut files = serde_json::Map::new();

@@ -7,7 +7,6 @@ use crate::error::{Error, Result};
 use serde_json::{Map, Value, json};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 /// The `kind` of a run document.
 pub const KIND: &str = "provbase.run";
@@ -265,15 +264,6 @@ pub fn id_of(doc: &Value) -> String {
     d[7..7 + ID_LEN].to_owned()
 }
 
-/// Milliseconds since the Unix epoch (as a string: JCS writes numbers as doubles), to order
-/// events within one second.
-fn unix_ms() -> String {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis())
-        .to_string()
-}
-
 fn exit_code_of(status: std::process::ExitStatus) -> i32 {
     if let Some(c) = status.code() {
         return c;
@@ -290,11 +280,17 @@ fn exit_code_of(status: std::process::ExitStatus) -> i32 {
 
 /// Runs the command (its stdin, stdout and stderr pass through) and records it.
 pub fn record(cwd: &Path, opts: &RecordOptions) -> Result<Recorded> {
+    record_on(cwd, opts, crate::collect::Host::this_machine())
+}
+
+/// Like [`record`], on a given host (a pinned clock, environment or hardware).
+pub fn record_on(cwd: &Path, opts: &RecordOptions, host: crate::collect::Host) -> Result<Recorded> {
     if opts.command.is_empty() {
         return Err(Error::Usage("record needs a command after `--`".into()));
     }
     let root = project_root(cwd);
-    let facts = Facts::new(&root, vec![root.join(".prov")]);
+    let facts = Facts::on(&root, vec![root.join(".prov")], host);
+    let host = facts.host();
     // a run named as a configured one records what check records for it, unless told
     let configured = opts.name.as_ref().and_then(|n| {
         let path = crate::config::Config::discover(cwd).ok()?;
@@ -327,9 +323,10 @@ pub fn record(cwd: &Path, opts: &RecordOptions) -> Result<Recorded> {
     let scope = code_scope(&root, &facts, &code_globs)?;
     let tree_diff = super::bundle::git_diff(&root, &[root.join(".prov")], false).ok();
     let tree_fingerprint = super::bundle::codebase_fingerprint(&root);
-    let started = crate::manifest::now_iso8601();
-    let started_ms = unix_ms();
-    let clock = Instant::now();
+    // milliseconds since the Unix epoch (as strings: JCS writes numbers as doubles), to order
+    // events within one second
+    let started = host.now_iso8601();
+    let started_ms = host.unix_ms();
     let exit_code = if opts.no_exec {
         None
     } else {
@@ -345,9 +342,10 @@ pub fn record(cwd: &Path, opts: &RecordOptions) -> Result<Recorded> {
             })?;
         Some(exit_code_of(status))
     };
-    let duration_ms = clock.elapsed().as_millis() as u64;
-    let ended = crate::manifest::now_iso8601();
-    let ended_ms = unix_ms();
+    let ended = host.now_iso8601();
+    let ended_ms = host.unix_ms();
+    let duration_ms = ended_ms.saturating_sub(started_ms) as u64;
+    let (started_ms, ended_ms) = (started_ms.to_string(), ended_ms.to_string());
 
     let outputs: Vec<PathBuf> = opts.outputs.iter().map(abs).collect();
     // inputs the command changed: hashed again from disk (not through the memo of this
@@ -360,7 +358,7 @@ pub fn record(cwd: &Path, opts: &RecordOptions) -> Result<Recorded> {
         );
     }
     let mut runtime = Map::new();
-    runtime.insert("provbase".into(), json!(env!("CARGO_PKG_VERSION")));
+    runtime.insert("provbase".into(), json!(host.version));
     for tool in &runtime_tools {
         runtime.insert(tool.clone(), facts.runtime(tool));
     }
@@ -378,7 +376,7 @@ pub fn record(cwd: &Path, opts: &RecordOptions) -> Result<Recorded> {
         "outputs": file_set(&root, &facts, &outputs)?,
         "code": code,
         "runtime": runtime,
-        "environment": environment::collect(&[]),
+        "environment": environment::collect(&[], host),
         "hardware": facts.hardware().clone(),
     });
     if !inputs_changed.is_empty() {

@@ -33,7 +33,7 @@ fn seconds(d: std::time::Duration) -> String {
 }
 
 /// `(type, message)` of a run that did not pass.
-fn outcome(r: &RunReport) -> (String, String) {
+fn failure_of(r: &RunReport) -> (String, String) {
     match r.status {
         Status::Missing => (
             "missing".into(),
@@ -70,21 +70,20 @@ fn outcome(r: &RunReport) -> (String, String) {
 /// The JUnit document for a check. `accept` gives each run's accept command, `file` each
 /// run's baseline relative to the repository's root, `orphans_file` the baselines folder.
 pub fn document(
-    runs: &[RunReport],
-    orphans: &[String],
+    outcome: &crate::session::Outcome,
     accept: &dyn Fn(&str) -> String,
     file: FileOf,
 ) -> String {
-    write(runs, orphans, accept, file).unwrap_or_default()
+    write(outcome, accept, file).unwrap_or_default()
 }
 
 fn write(
-    runs: &[RunReport],
-    orphans: &[String],
+    outcome: &crate::session::Outcome,
     accept: &dyn Fn(&str) -> String,
     file: FileOf,
 ) -> std::io::Result<String> {
-    let now = crate::manifest::now_iso8601();
+    let (runs, orphans) = (&outcome.reports[..], &outcome.orphans[..]);
+    let now = outcome.taken.as_str();
     let failures = runs
         .iter()
         .filter(|r| matches!(r.status, Status::Fail | Status::Missing))
@@ -119,7 +118,7 @@ fn write(
                     .with_attribute(("errors", err.to_string().as_str()))
                     .with_attribute(("skipped", "0"))
                     .with_attribute(("time", time.as_str()))
-                    .with_attribute(("timestamp", now.as_str()))
+                    .with_attribute(("timestamp", now))
                     .with_attribute(("file", file(r).as_str()))
                     .write_inner_content(|w| {
                         let case = w
@@ -139,7 +138,7 @@ fn write(
                                 })?;
                             }
                             _ => {
-                                let (ty, msg) = outcome(r);
+                                let (ty, msg) = failure_of(r);
                                 let tag = if r.status == Status::Error {
                                     "error"
                                 } else {
@@ -168,7 +167,7 @@ fn write(
                     .with_attribute(("failures", "1"))
                     .with_attribute(("errors", "0"))
                     .with_attribute(("skipped", "0"))
-                    .with_attribute(("timestamp", now.as_str()))
+                    .with_attribute(("timestamp", now))
                     .write_inner_content(|w| {
                         w.create_element("testcase")
                             .with_attribute(("name", ORPHANS))

@@ -142,6 +142,7 @@ mod tests {
         let outcome = crate::session::Outcome {
             reports: vec![report("nav", 2)],
             orphans: vec!["baselines/old.json".into()],
+            ..Default::default()
         };
         let md = document(&outcome, &|r| format!("provbase accept {r}"));
         assert!(
@@ -159,7 +160,7 @@ mod tests {
     fn a_huge_report_is_capped() {
         let outcome = crate::session::Outcome {
             reports: vec![report("nav", 5000)],
-            orphans: Vec::new(),
+            ..Default::default()
         };
         let md = document(&outcome, &|r| format!("provbase accept {r}"));
         assert!(md.chars().count() <= MAX_CHARS, "{}", md.len());

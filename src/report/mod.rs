@@ -66,7 +66,7 @@ pub fn publish(
 ) -> crate::Result<()> {
     let file = |r: &crate::session::RunReport| config.repo_rel(&config.root.join(&r.baseline));
     if let Some(path) = junit {
-        let xml = junit::document(&outcome.reports, &outcome.orphans, accept, &file);
+        let xml = junit::document(outcome, accept, &file);
         crate::store::write_fresh(path, xml.as_bytes())?;
     }
     if !outcome.reports.is_empty() || !outcome.orphans.is_empty() {

@@ -1,0 +1,127 @@
+//! What a collection reads from the machine rather than from the project: the clock, the
+//! environment variables, the hardware and provbase's own version. Every collector asks the
+//! [`Host`] of its [`super::Facts`] for them, so a test (or the frozen format fixtures under
+//! `tests/fixtures/formats/`) can pin all four and collect byte for byte what another machine
+//! collected.
+
+use serde_json::Value;
+use std::ffi::OsString;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+/// A source of the time of day.
+pub trait Clock: Send + Sync {
+    /// Now.
+    fn now(&self) -> SystemTime;
+}
+
+/// The system's clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+}
+
+/// A clock that always says the same time.
+#[derive(Debug, Clone, Copy)]
+pub struct FixedClock(pub SystemTime);
+
+impl Clock for FixedClock {
+    fn now(&self) -> SystemTime {
+        self.0
+    }
+}
+
+/// The machine as collectors see it.
+#[derive(Clone)]
+pub struct Host {
+    /// The clock of `pipeline_run_iso8601`, of a recorded run's events and of a bundle.
+    pub clock: Arc<dyn Clock>,
+    /// The environment variables; `None`: the process's own.
+    pub env: Option<Vec<(String, OsString)>>,
+    /// The `hardware` section; `None`: collected from this machine when a run asks for it.
+    pub hardware: Option<Value>,
+    /// The version `runtime.provbase` records.
+    pub version: String,
+}
+
+impl Default for Host {
+    fn default() -> Host {
+        Host::this_machine()
+    }
+}
+
+impl std::fmt::Debug for Host {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Host")
+            .field("env_pinned", &self.env.is_some())
+            .field("hardware_pinned", &self.hardware.is_some())
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Host {
+    /// This machine, now.
+    pub fn this_machine() -> Host {
+        Host {
+            clock: Arc::new(SystemClock),
+            env: None,
+            hardware: None,
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+        }
+    }
+
+    /// Now, as `pipeline_run_iso8601` records it: UTC, whole seconds, `Z`.
+    pub fn now_iso8601(&self) -> String {
+        iso8601(self.clock.now())
+    }
+
+    /// Milliseconds since the Unix epoch.
+    pub fn unix_ms(&self) -> u128 {
+        self.clock
+            .now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis())
+    }
+
+    /// Every environment variable, names lossily decoded.
+    pub fn vars(&self) -> Vec<(String, OsString)> {
+        match &self.env {
+            Some(v) => v.clone(),
+            None => std::env::vars_os()
+                .map(|(k, v)| (k.to_string_lossy().into_owned(), v))
+                .collect(),
+        }
+    }
+}
+
+/// A time as `pipeline_run_iso8601` records it: UTC, whole seconds, `Z`.
+pub fn iso8601(t: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(t).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pinned_host_says_what_it_was_told() {
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+        let h = Host {
+            clock: Arc::new(FixedClock(t)),
+            env: Some(vec![("A".into(), "1".into())]),
+            hardware: None,
+            version: "9.9.9".into(),
+        };
+        assert_eq!(h.now_iso8601(), "2023-11-14T22:13:20Z");
+        assert_eq!(h.unix_ms(), 1_700_000_000_000);
+        assert_eq!(h.vars(), vec![("A".to_owned(), OsString::from("1"))]);
+        let real = Host::this_machine().now_iso8601();
+        assert_eq!(real.len(), 20, "{real}");
+        assert!(real.ends_with('Z') && real.as_bytes()[10] == b'T', "{real}");
+    }
+}

@@ -1,0 +1,319 @@
+//! The frozen formats. `tests/fixtures/formats/v1/project` uses every collector; `…/v1/docs`
+//! holds what provbase wrote for it when format_version 1 was frozen: the baselines of both
+//! profiles, a recorded run, a bundle, and the JSON report and JUnit of a failing check. These
+//! tests collect the project again on a pinned host (clock, environment, hardware and version)
+//! and require the same bytes, and read every v1 document with zero drift.
+//!
+//! The rule (README, "Formats"): a change to what these documents hold is a `format_version`
+//! bump with a new fixture set beside this one and a reader for the old version, never an
+//! accident of a refactor. Nothing here rewrites a v1 document: `PROVBASE_FREEZE_FORMATS=1`
+//! writes only documents that are missing (a new version's set).
+
+use provbase::collect::Host;
+use provbase::collect::host::FixedClock;
+use provbase::session::{Outcome, Status};
+use provbase::{Config, Session};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+fn v1() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/formats/v1")
+}
+
+/// 2026-11-30T12:00:00Z: every time a pinned collection records.
+const PINNED_SECS: u64 = 1_796_040_000;
+
+/// The machine the v1 documents were collected on: a captured host (tests/fixtures/formats/v1/
+/// host.json), the GPUs of a captured `nvidia-smi -q -x` (an A100), a fixed clock, and an
+/// environment with a token, a URL with credentials and the variables a run names.
+fn pinned_host() -> Host {
+    let mut hardware: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(v1().join("host.json")).unwrap()).unwrap();
+    let smi = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/gpu/nvidia-smi-xml/telegraf_a100-sxm4-v12.xml"),
+    )
+    .unwrap();
+    hardware["gpus"] = provbase::collect::gpu::nvidia_smi::parse(&smi).unwrap();
+    let env = [
+        ("HOME", "/home/nav"),
+        ("LANG", "C.UTF-8"),
+        ("OMP_NUM_THREADS", "8"),
+        ("CUDA_VISIBLE_DEVICES", "0"),
+        ("NCCL_DEBUG", "WARN"),
+        ("NAV_API_TOKEN", "not-a-real-token-but-a-secret-name"),
+        (
+            "NAV_CACHE_URL",
+            "https://nav-bot:hunter2@cache.example.org/nav?sig=abc",
+        ),
+        (
+            "HF_TOKEN",
+            "hf_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
+        ),
+    ];
+    Host {
+        clock: Arc::new(FixedClock(
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(PINNED_SECS),
+        )),
+        env: Some(env.iter().map(|(k, v)| ((*k).to_owned(), v.into())).collect()),
+        hardware: Some(hardware),
+        version: "0.1.0".into(),
+    }
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args(["-c", "core.autocrlf=false", "-c", "init.defaultBranch=main"])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Nav Team")
+        .env("GIT_AUTHOR_EMAIL", "nav@example.org")
+        .env("GIT_COMMITTER_NAME", "Nav Team")
+        .env("GIT_COMMITTER_EMAIL", "nav@example.org")
+        .env("GIT_AUTHOR_DATE", "2026-11-30T11:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2026-11-30T11:00:00Z")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_tree(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+/// The fixture project in a fresh git repository with one commit at a fixed time (so its
+/// commit id is the same on every machine) and a remote with credentials in its URL.
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&v1().join("project"), dir.path());
+    std::fs::rename(dir.path().join("gitignore"), dir.path().join(".gitignore")).unwrap();
+    git(dir.path(), &["init", "-q"]);
+    git(
+        dir.path(),
+        &[
+            "remote",
+            "add",
+            "origin",
+            "https://nav-bot:ghp_0123456789abcdefghijABCDEFGHIJ456789@github.com/example/nav.git",
+        ],
+    );
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-q", "-m", "The nav pipeline"]);
+    dir
+}
+
+fn session(root: &Path, profile: Option<&str>) -> Session {
+    let mut config = Config::load(&root.join("harness.toml")).unwrap();
+    if let Some(p) = profile {
+        config.select_profile(p).unwrap();
+    }
+    Session::on_host(config, Vec::new(), pinned_host())
+}
+
+/// A produced document against its v1 fixture: the same bytes, or (with
+/// `PROVBASE_FREEZE_FORMATS=1`, for a new version's set) written when the fixture is missing.
+fn frozen(rel: &str, produced: &[u8]) {
+    let want = fixture(rel, produced);
+    if want != produced {
+        let diff = similar::TextDiff::from_lines(
+            &*String::from_utf8_lossy(&want),
+            &*String::from_utf8_lossy(produced),
+        )
+        .unified_diff()
+        .header("v1 fixture", "written now")
+        .to_string();
+        panic!(
+            "{rel} is not byte-identical to its frozen v1 document: a format change needs a format_version bump (README, \"Formats\"){}\n{diff}",
+            if std::env::var_os("PROVBASE_REDACT_KEY").is_some() {
+                " — PROVBASE_REDACT_KEY is set, which changes every redacted value"
+            } else {
+                ""
+            }
+        );
+    }
+}
+
+/// A v1 document's bytes (with `PROVBASE_FREEZE_FORMATS=1`: `produced`, written when missing).
+fn fixture(rel: &str, produced: &[u8]) -> Vec<u8> {
+    let path = v1().join("docs").join(rel);
+    if !path.exists() && std::env::var_os("PROVBASE_FREEZE_FORMATS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, produced).unwrap();
+    }
+    std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (a v1 document is never rewritten)", path.display()))
+}
+
+fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn baselines_of_both_profiles_are_byte_identical_and_read_with_zero_drift() {
+    let dir = project();
+    for (profile, folder) in [(None, "baselines"), (Some("nightly"), "baselines/nightly")] {
+        let s = session(dir.path(), profile);
+        for run in &s.config.runs {
+            s.accept(run).unwrap();
+            let rel = format!("{folder}/{}.json", run.name);
+            frozen(&rel, &read(&dir.path().join(&rel)));
+        }
+    }
+    // the v1 baselines themselves, checked on a fresh copy of the project: no drift at all,
+    // not even an ignored one
+    let fresh = project();
+    std::fs::create_dir(fresh.path().join("baselines")).unwrap();
+    copy_tree(&v1().join("docs/baselines"), &fresh.path().join("baselines"));
+    for profile in [None, Some("nightly")] {
+        let s = session(fresh.path(), profile);
+        let outcome = s.check_selected(&[]).unwrap();
+        assert!(outcome.orphans.is_empty(), "{:?}", outcome.orphans);
+        for r in &outcome.reports {
+            assert_eq!(r.status, Status::Pass, "{profile:?} {}: {:?}", r.run, r.error);
+            assert!(r.drifts.is_empty(), "{profile:?} {}: {:?}", r.run, r.drifts);
+        }
+    }
+}
+
+#[test]
+fn a_failing_checks_json_report_and_junit_are_byte_identical() {
+    let dir = project();
+    let s = session(dir.path(), None);
+    for run in &s.config.runs {
+        s.accept(run).unwrap();
+    }
+    // a refreshed static data file fails `nav`; `fit`'s confidence moves within its tolerance,
+    // and the edited script leaves the tree dirty: a warning
+    let cfg = dir.path().join("config_files/config_220_body_shape.yaml");
+    let mut text = std::fs::read_to_string(&cfg).unwrap();
+    text.push_str("# refreshed\n");
+    std::fs::write(&cfg, text).unwrap();
+    let fit = dir.path().join("bin/fit.sh");
+    let script = std::fs::read_to_string(&fit).unwrap();
+    std::fs::write(&fit, script.replace("0.981", "0.985")).unwrap();
+    let s = session(dir.path(), None);
+    let outcome: Outcome = s.check_selected(&[]).unwrap();
+    let statuses: Vec<Status> = outcome.reports.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [Status::Fail, Status::Warn]);
+    let report = provbase::report::json::document(&outcome.reports, &outcome.orphans, None);
+    frozen(
+        "report.json",
+        &provbase::canonical::pretty_bytes(&report),
+    );
+    let junit = dir.path().join("junit.xml");
+    provbase::report::publish(
+        &s.config,
+        &outcome,
+        &|r| format!("provbase accept {r}"),
+        Some(&junit),
+    )
+    .unwrap();
+    // the durations are the one thing of this machine in a JUnit report
+    frozen("junit.xml", without_durations(&read(&junit)).as_bytes());
+}
+
+/// `time="…"` attributes as `time="0.000"`.
+fn without_durations(xml: &[u8]) -> String {
+    let text = String::from_utf8_lossy(xml);
+    let mut out = String::new();
+    let mut rest = &*text;
+    while let Some(i) = rest.find(" time=\"") {
+        let start = i + " time=\"".len();
+        let end = start + rest[start..].find('"').unwrap();
+        out.push_str(&rest[..start]);
+        out.push_str("0.000");
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn a_recorded_run_and_a_bundle_are_byte_identical_and_verify() {
+    let dir = project();
+    let opts = provbase::record::RecordOptions {
+        name: Some("fit-by-hand".into()),
+        inputs: vec!["images/N1597846115_2_CALIB.yaml".into()],
+        outputs: vec!["out".into()],
+        params: Some("params.yaml".into()),
+        tags: vec!["v1".into()],
+        code: vec!["src/**/*.py".into()],
+        runtime: vec!["cargo-lock".into()],
+        command: ["sh", "bin/fit.sh"].map(String::from).to_vec(),
+        ..Default::default()
+    };
+    let rec = provbase::record::run::record_on(dir.path(), &opts, pinned_host()).unwrap();
+    assert_eq!(rec.exit_code, 0);
+    let run_dir = format!("runs/{}", rec.id);
+    for f in ["run.json", "events.jsonl"] {
+        frozen(&format!("{run_dir}/{f}"), &read(&rec.dir.join(f)));
+    }
+    let verified = provbase::record::verify::verify_file(&rec.dir.join("run.json"), dir.path())
+        .unwrap();
+    assert!(verified.mismatches.is_empty() && verified.matched > 0, "{verified:?}");
+
+    // a bundle of the configured run `nav`
+    let s = session(dir.path(), None);
+    let out = dir.path().join("bundle");
+    let run = s.config.run("nav").unwrap();
+    let written = provbase::record::bundle::bundle(
+        dir.path(),
+        &out,
+        provbase::record::bundle::Source::Configured(&s, run),
+        false,
+        s.facts().host(),
+    )
+    .unwrap();
+    assert_eq!(written.len(), 10, "{written:?}");
+    for w in &written {
+        let name = w.file_name().unwrap().to_str().unwrap();
+        match name {
+            // the machine the bundle is made on (its Python, disk and folder), and the list
+            // that holds that file's digest: compared by their keys
+            "env_snapshot.json" | "bundle.json" => {
+                let keys = |b: &[u8]| -> Vec<String> {
+                    let v: serde_json::Value = serde_json::from_slice(b).unwrap();
+                    let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+                    if let Some(files) = v["files"].as_object() {
+                        k.extend(files.keys().map(|f| format!("files.{f}")));
+                    }
+                    k
+                };
+                let produced = read(w);
+                let want = fixture(&format!("provenance/{name}"), &produced);
+                assert_eq!(keys(&produced), keys(&want), "{name}");
+            }
+            _ => frozen(&format!("provenance/{name}"), &read(w)),
+        }
+    }
+    let verified = provbase::record::verify::verify(&out.join("provenance"), dir.path()).unwrap();
+    assert!(verified.iter().all(|v| v.mismatches.is_empty()), "{verified:?}");
+    // the v1 bundle itself verifies, in the project it was made from
+    let v1_copy = dir.path().join("v1/provenance");
+    std::fs::create_dir_all(&v1_copy).unwrap();
+    copy_tree(&v1().join("docs/provenance"), &v1_copy);
+    let v1_bundle = provbase::record::verify::verify(&v1_copy, dir.path()).unwrap();
+    assert!(
+        v1_bundle.len() == 4
+            && v1_bundle
+                .iter()
+                .all(|v| v.mismatches.is_empty() && v.missing.is_empty()),
+        "{v1_bundle:?}"
+    );
+}
