@@ -21,21 +21,6 @@ const MAGIC: &[u8; 8] = b"PBSTAT02";
 /// Coarser than any common filesystem's timestamps (FAT's 2 s).
 pub const RACY_NS: i64 = 2_000_000_000;
 
-/// Makes `.prov/` under `root` ignore itself, so that neither caches, candidates nor recorded
-/// runs show in git status.
-pub fn ensure_prov_ignored(root: &Path) -> std::io::Result<()> {
-    let prov = root.join(".prov");
-    std::fs::create_dir_all(&prov)?;
-    let ignore = prov.join(".gitignore");
-    if !ignore.exists() {
-        std::fs::write(
-            &ignore,
-            "# written by provbase: recorded runs, candidates and caches stay local\n*\n",
-        )?;
-    }
-    Ok(())
-}
-
 /// What identifies an unchanged file.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stamp {
@@ -115,7 +100,7 @@ pub struct StatCache {
 impl StatCache {
     /// Where a project's cache lives.
     pub fn location(root: &Path) -> PathBuf {
-        root.join(".prov").join("cache").join("stat-v2.bin")
+        crate::disk::local(root, crate::disk::Local::Cache).join("stat-v2.bin")
     }
 
     /// A cache that remembers nothing (`--no-cache`, `PROVBASE_NO_CACHE=1`).
@@ -168,14 +153,9 @@ impl StatCache {
         let (Some(path), true) = (&self.path, self.changed) else {
             return Ok(());
         };
-        let dir = path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir)?;
-        if let Some(prov) = dir.parent().and_then(Path::parent) {
-            ensure_prov_ignored(prov)?;
-        }
-        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-        {
-            let mut w = Sealed::new(std::io::BufWriter::new(tmp.as_file_mut()), &self.root);
+        crate::disk::ensure_prov_ignored(&self.root)?;
+        crate::disk::write_atomic(path, crate::disk::Mode::Shared, |file| {
+            let mut w = Sealed::new(std::io::BufWriter::new(file), &self.root);
             w.write_all(MAGIC)?;
             w.write_all(&(self.entries.len() as u64).to_le_bytes())?;
             for (p, e) in &self.entries {
@@ -190,9 +170,9 @@ impl StatCache {
                 }
                 w.write_all(&e.digest)?;
             }
-            w.finish()?;
-        }
-        tmp.persist(path).map_err(|e| e.error)?;
+            w.finish()
+        })
+        .map_err(|(_, e)| e)?;
         self.changed = false;
         Ok(())
     }

@@ -52,13 +52,17 @@ pub fn pretty_bytes(value: &Value) -> Vec<u8> {
 
 /// Lowercase hex of some bytes.
 pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
+    push_hex(&mut s, bytes);
+    s
+}
+
+fn push_hex(s: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     for b in bytes {
         s.push(DIGITS[(b >> 4) as usize] as char);
         s.push(DIGITS[(b & 15) as usize] as char);
     }
-    s
 }
 
 /// `"sha256:<64 lowercase hex>"` of some bytes.
@@ -68,13 +72,9 @@ pub fn sha256_tagged(bytes: &[u8]) -> String {
 
 /// `"sha256:<hex>"` of a finished SHA-256 digest.
 pub fn tag_digest(digest: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(SHA256_PREFIX.len() + digest.len() * 2);
     s.push_str(SHA256_PREFIX);
-    for b in digest {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
+    push_hex(&mut s, digest);
     s
 }
 
@@ -301,24 +301,6 @@ impl<'de> Visitor<'de> for StrictVisitor {
         }
         Ok(Value::Object(out))
     }
-}
-
-/// Reads a document (a baseline, a config, a metakernel) that must be a regular file: a FIFO, a device or a folder is an error at
-/// once, never a wait on a writer that will not come.
-pub fn read_regular(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
-    let m = std::fs::metadata(path)?;
-    if !m.is_file() {
-        let what = if m.is_dir() {
-            "a folder"
-        } else {
-            "a special file (FIFO, device or socket)"
-        };
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            format!("{what}, not a regular file"),
-        ));
-    }
-    std::fs::read(path)
 }
 
 /// Reads YAML as strictly as [`parse_strict`] reads JSON: a mapping that repeats a key is an

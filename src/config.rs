@@ -2,9 +2,11 @@
 //!
 //! Every problem is reported with the file, the line and the key; unknown keys are errors.
 
-use crate::drift::{Category, Policy, PolicySet};
 use crate::error::{Error, Result};
-use crate::strip::{Expect, Selector, StripRule};
+use crate::path::Selector;
+use crate::policy::{Category, Policy, PolicySet};
+pub use crate::policy::{PolicyKey, Tolerance};
+use crate::strip::{Expect, StripRule};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -63,18 +65,6 @@ pub struct RunSpec {
     pub outputs_tolerance: Vec<Tolerance>,
 }
 
-/// `[run.outputs_tolerance] "offset_*" = { abs = 1e-4, rel = 0.0 }`: numbers under keys
-/// matching the pattern, in JSON outputs, agree when `|a - b| <= abs + rel * max(|a|, |b|)`.
-#[derive(Debug, Clone)]
-pub struct Tolerance {
-    /// The key pattern (a glob over one key name).
-    pub key: glob::Pattern,
-    /// Absolute tolerance.
-    pub abs: f64,
-    /// Relative tolerance.
-    pub rel: f64,
-}
-
 /// A command from the configuration.
 #[derive(Debug, Clone)]
 pub struct CommandSpec {
@@ -115,15 +105,6 @@ pub struct Profile {
     pub baselines: Option<String>,
     /// Policy overrides, applied over `[policy]`.
     pub policy: Vec<(PolicyKey, Policy)>,
-}
-
-/// What a policy entry applies to.
-#[derive(Debug, Clone)]
-pub enum PolicyKey {
-    /// A whole category.
-    Category(Category),
-    /// The fields a selector matches.
-    Path(Selector),
 }
 
 /// A validated `harness.toml`.
@@ -283,7 +264,7 @@ impl Config {
 
     /// Reads and validates a configuration file.
     pub fn load(path: &Path) -> Result<Config> {
-        let bytes = crate::canonical::read_regular(path).map_err(|e| Error::io(path, e))?;
+        let bytes = crate::disk::read_regular(path).map_err(|e| Error::io(path, e))?;
         let text = String::from_utf8(bytes).map_err(|_| {
             Error::io(
                 path,
@@ -709,7 +690,7 @@ fn names_spec(src: &Source, key: &str, v: &Spanned<toml::Value>) -> Result<Names
                     }
                 }
             }
-            crate::collect::names::normalize(names)
+            crate::manifest::names::normalize(names)
                 .map(NamesSpec::List)
                 .or_else(|e| src.err(v.span(), format!("`{key}`: {e}")))
         }
@@ -808,7 +789,7 @@ fn strip_rule(src: &Source, entry: &Spanned<toml::Value>) -> Result<StripRule> {
     };
     // a baseline without these is one that check refuses: accept must never write it
     for own in crate::manifest::OWN_FIELDS {
-        let at = crate::strip::JsonPath(vec![crate::strip::Segment::Key((*own).to_owned())]);
+        let at = crate::path::JsonPath(vec![crate::path::Segment::Key((*own).to_owned())]);
         if selector.matches(&at) {
             return src.err(
                 entry.span(),

@@ -4,7 +4,7 @@
 //! baseline's commit, it says so and suggests `git fetch --unshallow`; it is never an error.
 
 use crate::drift::{Category, Drift};
-use crate::strip::Segment;
+use crate::path::Segment;
 use serde_json::Value;
 use std::path::Path;
 
@@ -309,7 +309,7 @@ fn file_note(
     }
     let (a, b) = (String::from_utf8_lossy(&old), String::from_utf8_lossy(&now));
     let name = in_repo.to_string_lossy().replace('\\', "/");
-    let diff = crate::report::human::unified_diff(
+    let diff = unified_diff(
         &a,
         &b,
         &format!("{name} at {short}"),
@@ -352,4 +352,32 @@ fn commits_since(repo: &git2::Repository, base: git2::Oid) -> Result<String, git
         text.push_str(&format!("\n… and {} more", ids.len() - MAX_SUBJECTS));
     }
     Ok(text)
+}
+/// A unified diff of two texts, computed with a deadline and cut after `max_lines`.
+pub fn unified_diff(
+    old: &str,
+    new: &str,
+    old_name: &str,
+    new_name: &str,
+    max_lines: usize,
+) -> String {
+    let diff = similar::TextDiff::configure()
+        .algorithm(similar::Algorithm::Patience)
+        .timeout(std::time::Duration::from_millis(500))
+        .diff_lines(old, new);
+    let text = diff
+        .unified_diff()
+        .context_radius(3)
+        .header(old_name, new_name)
+        .to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.len() <= max_lines {
+        return text;
+    }
+    let mut out = lines[..max_lines].join("\n");
+    out.push_str(&format!(
+        "\n… {} more lines, see --format json\n",
+        lines.len() - max_lines
+    ));
+    out
 }

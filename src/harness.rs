@@ -43,11 +43,6 @@ pub fn main() -> ExitCode {
     Harness::new().main()
 }
 
-/// Whether an environment variable is set to a true value (`1`, `true`, `yes`).
-pub fn env_flag(name: &str) -> bool {
-    crate::options::env_flag(name)
-}
-
 /// The test harness, configurable before it runs.
 #[derive(Default)]
 pub struct Harness {

@@ -54,12 +54,28 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! ## The modules
+//! ## The layers
 //!
-//! [`config`] reads harness.toml; [`collect`] fills the manifest's sections; [`strip`] removes
-//! volatile fields; [`manifest`] and [`canonical`] give the byte-stable form and its digest;
-//! [`store`] reads and writes the baselines folder; [`drift`] compares; [`report`] explains;
-//! [`session`] is the one path the two front doors, [`harness`] and [`cli`], share.
+//! Each module uses only modules of the layers below its own, and no two files import each
+//! other, directly or around a loop (`tests/integration/layers.rs` reads the `crate::` and
+//! `super::` paths of `src/` and holds both rules):
+//!
+//! ```text
+//! cli, harness                       the front doors: parse arguments, print
+//! record, report                     recorded runs and bundles; what a check says
+//! session                            the one path: collect, strip, compare, judge, accept
+//! explain                            why a drift happened (git history, file diffs)
+//! store, drift                       the baselines folder; comparing two manifests
+//! collect                            the collectors, and the facts a process collects once
+//! cache                              the stat cache
+//! config                             harness.toml, profiles as views over it
+//! schema, strip                      the documents' schemas; strip rules
+//! manifest, policy, redact, error    the typed manifest; categories and policies; secrets; errors
+//! options, canonical, path, disk     the environment; canonical JSON; JSON paths; files
+//! ```
+//!
+//! [`session`] is the one path the two front doors, [`harness`] and [`cli`], share: anything
+//! new is built there or below, and the doors only parse arguments and print.
 
 #![warn(missing_docs)]
 
@@ -68,12 +84,15 @@ pub mod canonical;
 pub mod cli;
 pub mod collect;
 pub mod config;
+pub mod disk;
 pub mod drift;
 pub mod error;
 pub mod explain;
 pub mod harness;
 pub mod manifest;
 pub mod options;
+pub mod path;
+pub mod policy;
 pub mod record;
 pub mod redact;
 pub mod report;

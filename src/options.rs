@@ -1,7 +1,8 @@
 //! Every environment variable that changes what provbase does, read once per process into one
 //! typed [`Options`], a bad value rejected with the variable's name: `PROVBASE_*`, `CI` and the
 //! CI systems' own variables, `GITHUB_ACTIONS` and `GITHUB_STEP_SUMMARY`, `NEXTEST` and
-//! `NEXTEST_RUN_ID`, `NO_COLOR`, `CLICOLOR_FORCE` and `TERM`.
+//! `NEXTEST_RUN_ID`, `NO_COLOR`, `CLICOLOR_FORCE` and `TERM`, and `HOME` and `PATH` (where
+//! collectors write paths as `~/…` and look for `nvidia-smi`).
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -53,6 +54,10 @@ pub struct Options {
     pub no_color: bool,
     /// `CLICOLOR_FORCE` set and not `0`: colour even off a terminal.
     pub color_force: bool,
+    /// `HOME`, when set and not empty.
+    pub home: Option<OsString>,
+    /// `PATH`.
+    pub path: Option<OsString>,
 }
 
 /// A variable with a value provbase cannot take.
@@ -150,6 +155,8 @@ impl Options {
             no_color: nonempty_os("NO_COLOR").is_some()
                 || text("TERM").is_some_and(|t| t == "dumb"),
             color_force: text("CLICOLOR_FORCE").is_some_and(|v| !v.is_empty() && v != "0"),
+            home: nonempty_os("HOME"),
+            path: std::env::var_os("PATH"),
         })
     }
 }

@@ -53,7 +53,7 @@ fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
 /// What a secret is written as: its keyed hash.
 pub fn keyed(secret: &[u8]) -> String {
     let mac = hmac(&key(), secret);
-    let hex: String = mac[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let hex = crate::canonical::hex(&mac[..8]);
     format!("{PREFIX}{hex}>")
 }
 
@@ -334,6 +334,96 @@ pub fn scrub_json(v: &mut Value) {
     }
 }
 
+/// A command line as it may be shown: the value of `--token=…`, of `--password X` and of any
+/// option whose name looks secret is `<redacted>`, and URLs lose their credentials.
+pub fn redact_args(args: &[String]) -> Vec<String> {
+    let mut out = Vec::with_capacity(args.len());
+    let mut hide_next = false;
+    for a in args {
+        if hide_next {
+            out.push("<redacted>".to_owned());
+            hide_next = false;
+            continue;
+        }
+        if let Some((name, _)) = a.split_once('=')
+            && name.starts_with('-')
+            && secret_variable(name)
+        {
+            out.push(format!("{name}=<redacted>"));
+            continue;
+        }
+        if a.starts_with('-') && secret_variable(a) {
+            hide_next = true;
+            out.push(a.clone());
+            continue;
+        }
+        if a.contains("://") {
+            out.push(sanitize_url(a));
+            continue;
+        }
+        if secret_value(a) {
+            out.push("<redacted>".to_owned());
+            continue;
+        }
+        out.push(a.clone());
+    }
+    out
+}
+
+/// Removes what must not leave the machine from a remote URL: the user and password of
+/// `scheme://user:pass@host/…` and of scp-like `user@host:path`, the query and fragment, and the
+/// home folder of a local path (written as `~`).
+pub fn sanitize_url(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        let path = path.split(['?', '#']).next().unwrap_or("");
+        let path = if scheme == "file" {
+            home_relative(path)
+        } else {
+            path.to_owned()
+        };
+        return format!("{scheme}://{host}{path}");
+    }
+    if let Some(colon) = url.find(':') {
+        let before = &url[..colon];
+        if let Some((_, host)) = before.rsplit_once('@')
+            && !before.contains('/')
+        {
+            return format!("{host}{}", &url[colon..]);
+        }
+    }
+    home_relative(url)
+}
+
+/// Like [`sanitize_url`], but keeps a fragment such as `#sha256=…` or `#egg=…` (fragments are
+/// never sent to a server) unless it looks like a secret.
+pub fn sanitize_url_keep_fragment(url: &str) -> String {
+    match url.split_once('#') {
+        Some((u, frag)) if !secret_variable(frag.split('=').next().unwrap_or("")) => {
+            format!("{}#{frag}", sanitize_url(u))
+        }
+        _ => sanitize_url(url),
+    }
+}
+
+/// Writes a path under the home folder as `~/…`.
+pub fn home_relative(path: &str) -> String {
+    if let Some(home) = crate::options::get().home.as_ref() {
+        let home = home.to_string_lossy();
+        let home = home.trim_end_matches('/');
+        if !home.is_empty() {
+            if path == home {
+                return "~".into();
+            }
+            if let Some(rest) = path.strip_prefix(&format!("{home}/")) {
+                return format!("~/{rest}");
+            }
+        }
+    }
+    path.to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -343,7 +433,7 @@ mod tests {
     #[test]
     fn hmac_matches_rfc_4231() {
         let mac = hmac(b"Jefe", b"what do ya want for nothing?");
-        let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+        let hex = crate::canonical::hex(&mac);
         assert_eq!(
             hex,
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"

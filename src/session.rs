@@ -135,7 +135,7 @@ impl Session {
     /// `host` (pinned in tests and the frozen format fixtures).
     pub fn on_host(config: Config, mut extra: Vec<PathBuf>, host: crate::collect::Host) -> Session {
         extra.extend(config.all_baselines_dirs());
-        extra.push(config.root.join(".prov"));
+        extra.push(crate::disk::local(&config.root, crate::disk::Local::Root));
         let facts = Facts::on(&config.root, extra, host);
         Session { config, facts }
     }
@@ -462,7 +462,7 @@ impl Session {
             compared_with,
             manifest,
         };
-        crate::cache::ensure_prov_ignored(&self.config.root)
+        crate::disk::ensure_prov_ignored(&self.config.root)
             .map_err(|e| Error::io(&self.config.root, e))?;
         store::write_if_changed(&path, &crate::canonical::pretty_bytes(&c.to_value()))?;
         Ok(self.config.rel(&path))
@@ -617,9 +617,9 @@ impl Session {
             moved = crate::explain::HeadMove::Touched(Vec::new());
         }
         let git_policy = self.config.policy.for_path(
-            &crate::strip::JsonPath(vec![
-                crate::strip::Segment::Key("code".into()),
-                crate::strip::Segment::Key("git_sha".into()),
+            &crate::path::JsonPath(vec![
+                crate::path::Segment::Key("code".into()),
+                crate::path::Segment::Key("git_sha".into()),
             ]),
             drift::Category::Git,
         );
@@ -663,14 +663,14 @@ impl Session {
     /// written and the error says so. Temporary files of a killed accept are removed.
     pub fn accept(&self, run: &RunSpec) -> Result<Accepted> {
         let path = self.config.baseline_path(&run.name);
-        let before = read_if_exists(&path)?;
+        let before = store::read_if_exists(&path)?;
         let current = self.stripped(run)?;
         let bytes = crate::canonical::pretty_bytes(&current);
         let lock = store::Lock::acquire(&self.config.root, &self.config.baselines_dir())?;
         if let Some(dir) = path.parent() {
             store::remove_stale_temp_files(dir, &lock);
         }
-        let now = read_if_exists(&path)?;
+        let now = store::read_if_exists(&path)?;
         if now != before && now.as_deref() != Some(&bytes[..]) {
             return Err(Error::Baseline {
                 path,
@@ -688,11 +688,7 @@ impl Session {
     /// for the second time, and returns the fields that differ: volatile fields to strip. The
     /// second collection keeps this session's cache setting (`--no-cache` included).
     pub fn volatile(&self, names: &[String]) -> Result<Vec<(String, Drift)>> {
-        let second = Session::on_host(
-            self.config.clone(),
-            Vec::new(),
-            self.facts.host().clone(),
-        );
+        let second = Session::on_host(self.config.clone(), Vec::new(), self.facts.host().clone());
         if !self.facts.cache_enabled() {
             second.facts.disable_cache();
         }
@@ -758,14 +754,5 @@ impl Session {
             .iter()
             .filter(|r| names.is_empty() || names.contains(&r.name))
             .collect())
-    }
-}
-
-/// A file's bytes, or `None` when it does not exist.
-fn read_if_exists(path: &std::path::Path) -> Result<Option<Vec<u8>>> {
-    match std::fs::read(path) {
-        Ok(b) => Ok(Some(b)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::io(path, e)),
     }
 }

@@ -40,10 +40,8 @@ pub fn has_conflict_markers(text: &str) -> bool {
 /// valid JSON, holds a duplicate key or merge-conflict markers, has an unknown `format_version`,
 /// or a `digest` that does not match its content.
 pub fn load(path: &Path) -> Result<Option<Stored>> {
-    let bytes = match crate::canonical::read_regular(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io(path, e)),
+    let Some(bytes) = read_if_exists(path)? else {
+        return Ok(None);
     };
     parse(path, bytes).map(Some)
 }
@@ -71,10 +69,8 @@ pub fn parse(path: &Path, bytes: Vec<u8>) -> Result<Stored> {
 
 /// Reads a JSON file strictly (duplicate keys rejected). `Ok(None)` when it does not exist.
 pub fn load_json(path: &Path) -> Result<Option<Value>> {
-    let bytes = match crate::canonical::read_regular(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io(path, e)),
+    let Some(bytes) = read_if_exists(path)? else {
+        return Ok(None);
     };
     crate::canonical::parse_strict(&bytes)
         .map(Some)
@@ -87,7 +83,7 @@ pub fn load_json(path: &Path) -> Result<Option<Value>> {
 /// Checks a document against its schema when it says what it is: a recorded run
 /// (`"kind": "provbase.run"`) or a manifest (`format_version` and `run`).
 pub fn validate_known(path: &Path, v: &Value) -> Result<()> {
-    let doc = if v.get("kind").and_then(Value::as_str) == Some(crate::record::run::KIND) {
+    let doc = if v.get("kind").and_then(Value::as_str) == Some(crate::manifest::RUN_KIND) {
         crate::schema::Doc::Run
     } else if v.get("format_version").is_some() && v.get("run").is_some() {
         crate::schema::Doc::Manifest
@@ -117,8 +113,8 @@ impl Lock {
                 .to_string_lossy()
                 .as_bytes(),
         );
-        crate::cache::ensure_prov_ignored(root).map_err(|e| Error::io(root, e))?;
-        let locks = root.join(".prov").join("locks");
+        crate::disk::ensure_prov_ignored(root).map_err(|e| Error::io(root, e))?;
+        let locks = crate::disk::local(root, crate::disk::Local::Locks);
         std::fs::create_dir_all(&locks).map_err(|e| Error::io(&locks, e))?;
         let path = locks.join(format!("{}.lock", &key[7..23]));
         let file = File::options()
@@ -132,20 +128,7 @@ impl Lock {
     }
 }
 
-/// The prefix and suffix of provbase's temporary files: `.provbase-XXXXXX.tmp`, which a
-/// `*.tmp` line in `.gitignore` covers.
-pub const TEMP_PREFIX: &str = ".provbase-";
-/// See [`TEMP_PREFIX`].
-pub const TEMP_SUFFIX: &str = ".tmp";
-
-/// Who may read a file that provbase writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// A new file follows the umask (0666 less the umask); a rewritten one keeps its mode.
-    Shared,
-    /// Owner only (0600): files that hold environment values (bundles).
-    Private,
-}
+pub use crate::disk::{Mode, TEMP_PREFIX, TEMP_SUFFIX};
 
 /// Writes `bytes` to `path` unless the file already holds exactly those bytes (then it is left
 /// alone, mtime included). The write is atomic: a temporary file in the same folder, synced,
@@ -168,41 +151,17 @@ pub fn write_if_changed_as(path: &Path, bytes: &[u8], mode: Mode) -> Result<bool
     if std::fs::read(path).is_ok_and(|old| old == bytes) {
         return Ok(false);
     }
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(TEMP_PREFIX).suffix(TEMP_SUFFIX);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        // given to open(2), so the umask applies as it does to any new file
-        let bits = match mode {
-            Mode::Shared => 0o666,
-            Mode::Private => 0o600,
-        };
-        builder.permissions(std::fs::Permissions::from_mode(bits));
-    }
-    let mut tmp = builder.tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
-    if mode == Mode::Shared
-        && let Ok(old) = std::fs::metadata(path)
-    {
-        std::fs::set_permissions(tmp.path(), old.permissions())
-            .map_err(|e| Error::io(tmp.path(), e))?;
-    }
-    tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| Error::io(tmp.path(), e))?;
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    crate::disk::write_atomic(path, mode, |f| f.write_all(bytes))
+        .map_err(|(at, e)| Error::io(&at, e))?;
     Ok(true)
 }
 
 /// The baseline files (`*.json`, not in subfolders: those belong to profiles) of a folder.
 pub fn list(dir: &Path) -> Result<Vec<PathBuf>> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::io(dir, e)),
+    let Some(entries) =
+        crate::disk::absent_as_none(std::fs::read_dir(dir)).map_err(|e| Error::io(dir, e))?
+    else {
+        return Ok(Vec::new());
     };
     let mut out = Vec::new();
     for entry in entries {
@@ -250,12 +209,12 @@ pub fn orphans(dir: &Path, runs: &[&str]) -> Result<Vec<PathBuf>> {
 }
 
 /// The `kind` of a candidate document.
-pub const CANDIDATE_KIND: &str = "provbase.candidate";
+use crate::manifest::CANDIDATE_KIND;
 
 /// Where candidates go: `.prov/candidates/` (git-ignored with the rest of `.prov/`), each at
 /// the path of its baseline, so that profiles' baselines never collide.
 pub fn candidates_dir(root: &Path) -> PathBuf {
-    root.join(".prov").join("candidates")
+    crate::disk::local(root, crate::disk::Local::Candidates)
 }
 
 /// What accept would write for a run, kept for review instead of written: from CI, or from a
@@ -313,11 +272,12 @@ impl Candidate {
 
 /// The SHA-256 of a file's bytes, `None` when it does not exist.
 pub fn file_digest(path: &Path) -> Result<Option<String>> {
-    match crate::canonical::read_regular(path) {
-        Ok(b) => Ok(Some(crate::canonical::sha256_tagged(&b))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::io(path, e)),
-    }
+    Ok(read_if_exists(path)?.map(|b| crate::canonical::sha256_tagged(&b)))
+}
+
+/// A document's bytes (a regular file), `None` when it does not exist.
+pub fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>> {
+    crate::disk::absent_as_none(crate::disk::read_regular(path)).map_err(|e| Error::io(path, e))
 }
 
 /// Every candidate under a folder (walked), sorted by path.

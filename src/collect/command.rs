@@ -20,51 +20,9 @@ pub struct Output {
     pub stderr_tail: String,
 }
 
-/// Whether an argument or variable name looks like it holds a secret
-/// ([`crate::redact::secret_variable`]).
-pub fn looks_secret(name: &str) -> bool {
-    crate::redact::secret_variable(name)
-}
-
-/// A command line as it may be shown: the value of `--token=…`, of `--password X` and of any
-/// option whose name looks secret is `<redacted>`, and URLs lose their credentials.
-pub fn redact_args(args: &[String]) -> Vec<String> {
-    let mut out = Vec::with_capacity(args.len());
-    let mut hide_next = false;
-    for a in args {
-        if hide_next {
-            out.push("<redacted>".to_owned());
-            hide_next = false;
-            continue;
-        }
-        if let Some((name, _)) = a.split_once('=')
-            && name.starts_with('-')
-            && looks_secret(name)
-        {
-            out.push(format!("{name}=<redacted>"));
-            continue;
-        }
-        if a.starts_with('-') && looks_secret(a) {
-            hide_next = true;
-            out.push(a.clone());
-            continue;
-        }
-        if a.contains("://") {
-            out.push(super::git::sanitize_url(a));
-            continue;
-        }
-        if crate::redact::secret_value(a) {
-            out.push("<redacted>".to_owned());
-            continue;
-        }
-        out.push(a.clone());
-    }
-    out
-}
-
 /// The command line for messages: redacted, space-separated.
 pub fn display(args: &[String]) -> String {
-    redact_args(args).join(" ")
+    crate::redact::redact_args(args).join(" ")
 }
 
 fn tail(bytes: &[u8]) -> String {
@@ -203,6 +161,7 @@ pub fn run(argv: &[String], dir: &Path, timeout: Duration) -> Result<Output, Str
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::redact::redact_args;
 
     fn s(v: &[&str]) -> Vec<String> {
         v.iter().map(|x| x.to_string()).collect()

@@ -5,7 +5,7 @@
 //! value lose their credentials ([`crate::redact`]). A named variable that is unset is recorded
 //! as `{"unset": true}`.
 
-use super::command::looks_secret;
+use crate::redact::secret_variable as looks_secret;
 use serde_json::{Map, Value, json};
 
 /// Variables recorded whenever they are set, for every run.
@@ -42,12 +42,12 @@ fn record(name: &str, value: Option<std::ffi::OsString>) -> Value {
                 let s = crate::redact::scrub_str(&s);
                 json!(
                     s.split(':')
-                        .map(super::git::home_relative)
+                        .map(crate::redact::home_relative)
                         .collect::<Vec<_>>()
                         .join(":")
                 )
             }
-            Err(_) => super::git::unavailable("not UTF-8"),
+            Err(_) => crate::manifest::unavailable("not UTF-8"),
         },
     }
 }

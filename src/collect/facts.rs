@@ -153,7 +153,8 @@ impl Facts {
         Some(
             r.value
                 .get_or_init(|| {
-                    super::names::normalize(f()).map_err(|e| format!("a registered name {e}"))
+                    crate::manifest::names::normalize(f())
+                        .map_err(|e| format!("a registered name {e}"))
                 })
                 .clone(),
         )

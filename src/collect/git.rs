@@ -1,6 +1,7 @@
 //! The `code` section's git fields: commit, branch or detached HEAD, dirtiness, untracked
 //! files, and the remote URL with its credentials removed.
 
+use crate::manifest::unavailable;
 use serde_json::{Map, Value, json};
 use std::path::{Path, PathBuf};
 
@@ -14,11 +15,6 @@ pub const FIELDS: [&str; 7] = [
     "untracked",
     "remote",
 ];
-
-/// `{"unavailable": reason}`: a value that could not be collected.
-pub fn unavailable(reason: impl Into<String>) -> Value {
-    json!({ "unavailable": reason.into() })
-}
 
 fn all_unavailable(reason: &str) -> Map<String, Value> {
     FIELDS
@@ -253,70 +249,16 @@ fn remote(repo: &git2::Repository) -> Value {
     };
     match repo.find_remote(&name) {
         Ok(r) => match r.url() {
-            Ok(url) => json!(sanitize_url(url)),
+            Ok(url) => json!(crate::redact::sanitize_url(url)),
             Err(_) => unavailable("remote URL is not UTF-8"),
         },
         Err(e) => unavailable(e.message()),
     }
 }
 
-/// Removes what must not leave the machine from a remote URL: the user and password of
-/// `scheme://user:pass@host/…` and of scp-like `user@host:path`, the query and fragment, and the
-/// home folder of a local path (written as `~`).
-pub fn sanitize_url(url: &str) -> String {
-    if let Some((scheme, rest)) = url.split_once("://") {
-        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-        let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-        let path = path.split(['?', '#']).next().unwrap_or("");
-        let path = if scheme == "file" {
-            home_relative(path)
-        } else {
-            path.to_owned()
-        };
-        return format!("{scheme}://{host}{path}");
-    }
-    if let Some(colon) = url.find(':') {
-        let before = &url[..colon];
-        if let Some((_, host)) = before.rsplit_once('@')
-            && !before.contains('/')
-        {
-            return format!("{host}{}", &url[colon..]);
-        }
-    }
-    home_relative(url)
-}
-
-/// Like [`sanitize_url`], but keeps a fragment such as `#sha256=…` or `#egg=…` (fragments are
-/// never sent to a server) unless it looks like a secret.
-pub fn sanitize_url_keep_fragment(url: &str) -> String {
-    match url.split_once('#') {
-        Some((u, frag)) if !super::command::looks_secret(frag.split('=').next().unwrap_or("")) => {
-            format!("{}#{frag}", sanitize_url(u))
-        }
-        _ => sanitize_url(url),
-    }
-}
-
-/// Writes a path under the home folder as `~/…`.
-pub fn home_relative(path: &str) -> String {
-    if let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
-        let home = home.to_string_lossy();
-        let home = home.trim_end_matches('/');
-        if !home.is_empty() {
-            if path == home {
-                return "~".into();
-            }
-            if let Some(rest) = path.strip_prefix(&format!("{home}/")) {
-                return format!("~/{rest}");
-            }
-        }
-    }
-    path.to_owned()
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::redact::sanitize_url;
 
     #[test]
     fn urls_lose_their_credentials() {

@@ -1,7 +1,7 @@
 //! The `hardware` section: CPU, memory (whole GiB, so a few MiB of kernel reservation is not
 //! drift), operating system, host name (stripped by default: runners differ) and GPUs.
 
-use super::git::unavailable;
+use crate::manifest::unavailable;
 use serde_json::{Value, json};
 use std::path::Path;
 use sysinfo::{CpuRefreshKind, System};

@@ -16,24 +16,6 @@ const PAGE: usize = 4096;
 /// several times faster than one on a cold cache, even on two cores).
 pub const MAX_THREADS: usize = 16;
 
-/// Which SHA-256 implementation runs here. sha2 takes the CPU's SHA extensions (SHA-NI on
-/// x86-64, about 5 times faster than its portable code) whenever CPUID reports `sha` and
-/// `sse4.1`, unless the build forces its portable backend with `--cfg sha2_backend="soft"`.
-pub fn sha256_backend() -> &'static str {
-    if cfg!(any(sha2_backend = "soft", sha2_256_backend = "soft")) {
-        return "portable (forced by --cfg sha2_backend)";
-    }
-    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-    if std::arch::is_x86_feature_detected!("sha") && std::arch::is_x86_feature_detected!("sse4.1") {
-        return "sha-ni";
-    }
-    #[cfg(target_arch = "aarch64")]
-    if std::arch::is_aarch64_feature_detected!("sha2") {
-        return "armv8-sha2";
-    }
-    "portable"
-}
-
 /// The buffer a small file is read into; a file that fills it continues in the large one.
 const SMALL_LEN: usize = 64 << 10;
 
@@ -456,6 +438,26 @@ fn record(r: Hashed, progress: &Progress) -> Hashed {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Which SHA-256 implementation runs here. sha2 takes the CPU's SHA extensions (SHA-NI on
+    /// x86-64, about 5 times faster than its portable code) whenever CPUID reports `sha` and
+    /// `sse4.1`, unless the build forces its portable backend with `--cfg sha2_backend="soft"`.
+    fn sha256_backend() -> &'static str {
+        if cfg!(any(sha2_backend = "soft", sha2_256_backend = "soft")) {
+            return "portable (forced by --cfg sha2_backend)";
+        }
+        #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+        if std::arch::is_x86_feature_detected!("sha")
+            && std::arch::is_x86_feature_detected!("sse4.1")
+        {
+            return "sha-ni";
+        }
+        #[cfg(target_arch = "aarch64")]
+        if std::arch::is_aarch64_feature_detected!("sha2") {
+            return "armv8-sha2";
+        }
+        "portable"
+    }
 
     /// Where the CPU has SHA-NI, hashing must take it: the portable path is a 5x cliff.
     #[test]

@@ -2,40 +2,7 @@
 //! harness.toml, printed by a command (a JSON array of strings or one name per line), or
 //! registered in code through the harness. Names are sorted and de-duplicated.
 
-/// The longest name accepted, in bytes.
-pub const MAX_NAME_LEN: usize = 256;
-/// The most names one list may hold.
-pub const MAX_NAMES: usize = 10_000;
-
-/// Checks and orders names: each non-empty, at most [`MAX_NAME_LEN`] bytes, without blanks or
-/// control characters, and at most [`MAX_NAMES`] of them.
-pub fn normalize(names: Vec<String>) -> Result<Vec<String>, String> {
-    if names.len() > MAX_NAMES {
-        return Err(format!(
-            "{} names, more than the {MAX_NAMES} allowed",
-            names.len()
-        ));
-    }
-    let mut out = Vec::with_capacity(names.len());
-    for n in names {
-        let t = n.trim();
-        if t.len() > MAX_NAME_LEN {
-            let start: String = t.chars().take(40).collect();
-            return Err(format!(
-                "a name of {} bytes (`{}…`), more than the {MAX_NAME_LEN} allowed",
-                t.len(),
-                start.escape_debug()
-            ));
-        }
-        if t.is_empty() || t.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(format!("`{}` is not a name", n.escape_debug()));
-        }
-        out.push(t.to_owned());
-    }
-    out.sort();
-    out.dedup();
-    Ok(out)
-}
+use crate::manifest::names::normalize;
 
 /// Reads a command's output: a JSON array of strings, or one name per line.
 pub fn parse(stdout: &str) -> Result<Vec<String>, String> {
@@ -68,6 +35,7 @@ pub fn parse(stdout: &str) -> Result<Vec<String>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::manifest::names::{MAX_NAME_LEN, MAX_NAMES};
 
     #[test]
     fn both_output_forms() {

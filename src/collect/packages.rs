@@ -33,7 +33,10 @@ pub fn parse_pip_freeze(text: &str) -> Result<BTreeMap<String, String>, String> 
         let (name, version) = if let Some((n, v)) = line.split_once("==") {
             (n.trim(), v.trim().to_owned())
         } else if let Some((n, url)) = line.split_once(" @ ") {
-            (n.trim(), super::git::sanitize_url_keep_fragment(url.trim()))
+            (
+                n.trim(),
+                crate::redact::sanitize_url_keep_fragment(url.trim()),
+            )
         } else if let Some(rest) = line.strip_prefix("-e ") {
             let egg = rest
                 .rsplit_once("#egg=")
@@ -48,7 +51,7 @@ pub fn parse_pip_freeze(text: &str) -> Result<BTreeMap<String, String>, String> 
                 egg,
                 format!(
                     "editable {}",
-                    super::git::sanitize_url(rest.split('#').next().unwrap_or(rest).trim())
+                    crate::redact::sanitize_url(rest.split('#').next().unwrap_or(rest).trim())
                 ),
             )
         } else if let Some((n, v)) = line.split_once("===") {

@@ -4,8 +4,8 @@
 //! the package that moved.
 
 use super::command;
-use super::git::unavailable;
 use super::packages;
+use crate::manifest::unavailable;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::Path;

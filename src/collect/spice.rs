@@ -317,7 +317,7 @@ pub fn collect(
     };
     if let Some(mk) = &spec.metakernel {
         let abs = root.join(&mk.pattern);
-        let bytes = crate::canonical::read_regular(&abs).map_err(|e| {
+        let bytes = crate::disk::read_regular(&abs).map_err(|e| {
             format!(
                 "cannot read metakernel `{}` (harness.toml line {}): {e}",
                 mk.pattern, mk.line

@@ -2,9 +2,9 @@
 //! canonical, time-free manifest), `git.diff`, `env.txt`, `events.jsonl`, `RUN.md`,
 //! `env_fingerprint.json` and `codebase_fingerprint.json`.
 
-use crate::collect::command::looks_secret;
 use crate::error::{Error, Result};
-use serde_json::{Map, Value, json};
+use crate::redact::secret_variable as looks_secret;
+use serde_json::{Value, json};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -29,71 +29,6 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
     Ok(p)
 }
 
-/// The working tree's changes against HEAD, leaving out files under `exclude`: a patch of the
-/// tracked files (each line redacted like every value provbase writes), and the untracked
-/// files by name and hash. Their contents join the patch only with `untracked_contents`; files
-/// git ignores never appear. Empty on a clean tree.
-pub fn git_diff(
-    root: &Path,
-    exclude: &[PathBuf],
-    untracked_contents: bool,
-) -> std::result::Result<(String, Vec<(String, String)>), String> {
-    let repo = git2::Repository::discover(root).map_err(|_| "not a git repository".to_owned())?;
-    if repo.is_bare() {
-        return Err("a bare repository".into());
-    }
-    let skip = crate::collect::git::excluded_prefixes(&repo, exclude);
-    let head = repo.head().ok().and_then(|h| h.peel_to_tree().ok());
-    let mut opts = git2::DiffOptions::new();
-    opts.include_untracked(true)
-        .include_ignored(false)
-        .recurse_untracked_dirs(true)
-        .show_untracked_content(untracked_contents)
-        .show_binary(true);
-    let diff = repo
-        .diff_tree_to_workdir_with_index(head.as_ref(), Some(&mut opts))
-        .map_err(|e| e.message().to_owned())?;
-    let path_of = |delta: &git2::DiffDelta| {
-        delta
-            .new_file()
-            .path()
-            .or(delta.old_file().path())
-            .map(|p| p.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    };
-    let mut untracked = Vec::new();
-    let workdir = repo.workdir().unwrap_or(root).to_owned();
-    for delta in diff.deltas() {
-        let path = path_of(&delta);
-        if delta.status() == git2::Delta::Untracked
-            && !skip.iter().any(|s| path.starts_with(s.as_str()))
-        {
-            let hash = crate::collect::files::sha256_file(&workdir.join(&path))
-                .unwrap_or_else(|e| format!("unreadable: {e}"));
-            untracked.push((path, hash));
-        }
-    }
-    let mut out = Vec::new();
-    diff.print(git2::DiffFormat::Patch, |delta, _, line| {
-        let path = path_of(&delta);
-        if skip.iter().any(|s| path.starts_with(s.as_str()))
-            || (delta.status() == git2::Delta::Untracked && !untracked_contents)
-        {
-            return true;
-        }
-        if matches!(line.origin(), '+' | '-' | ' ') {
-            out.push(line.origin() as u8);
-        }
-        match std::str::from_utf8(line.content()) {
-            Ok(text) => out.extend_from_slice(crate::redact::scrub_str(text).as_bytes()),
-            Err(_) => out.extend_from_slice(line.content()),
-        }
-        true
-    })
-    .map_err(|e| e.message().to_owned())?;
-    Ok((String::from_utf8_lossy(&out).into_owned(), untracked))
-}
-
 /// `KEY=value` for every environment variable, sorted, redacted as the manifest's environment
 /// is ([`crate::redact`]).
 pub fn env_txt(host: &crate::collect::Host) -> String {
@@ -115,35 +50,12 @@ pub fn env_txt(host: &crate::collect::Host) -> String {
     out
 }
 
-/// Tracked files with the hash of their working-tree content, and one digest over them.
-pub fn codebase_fingerprint(root: &Path) -> Value {
-    let Ok(repo) = git2::Repository::discover(root) else {
-        return json!({ "unavailable": "not a git repository" });
-    };
-    let (Some(workdir), Ok(index)) = (repo.workdir().map(Path::to_owned), repo.index()) else {
-        return json!({ "unavailable": "no work tree" });
-    };
-    let mut files = Map::new();
-    for entry in index.iter() {
-        let rel = String::from_utf8_lossy(&entry.path).into_owned();
-        let h = crate::collect::files::sha256_file(&workdir.join(&rel))
-            .map_or_else(|e| json!({ "unavailable": e.to_string() }), Value::from);
-        files.insert(rel, h);
-    }
-    let files = Value::Object(files);
-    json!({
-        "git_sha": repo.head().ok().and_then(|h| h.target()).map(|o| o.to_string()),
-        "file_count": files.as_object().map_or(0, Map::len),
-        "files": files.clone(),
-        "digest": crate::canonical::digest_of(&files),
-    })
-}
-
 /// The machine the bundle was made on, as drifting_models' and mfcl's snapshots say it: the
 /// Python interpreter, the working folder, CPUs, memory, disk, the GPUs as `nvidia-smi` lists
 /// them, and git's HEAD. Paths under the home folder are written `~/…`.
 fn env_snapshot(root: &Path, m: &Value, host: &crate::collect::Host) -> Value {
-    use crate::collect::git::{home_relative, unavailable};
+    use crate::manifest::unavailable;
+    use crate::redact::home_relative;
     let run = |argv: &[&str]| {
         let argv: Vec<String> = argv.iter().map(|a| (*a).to_owned()).collect();
         crate::collect::command::run(&argv, root, std::time::Duration::from_secs(10))
@@ -397,7 +309,10 @@ pub fn bundle(
         Source::Recorded(r) => (r.doc.clone(), r.events.clone(), Some(r)),
     };
     events.push(json!({ "event": "bundle", "time": now }));
-    let excluded = [dir.clone(), root.join(".prov")];
+    let excluded = [
+        dir.clone(),
+        crate::disk::local(root, crate::disk::Local::Root),
+    ];
     // a recorded run carries the tree it ran on; the tree of now would belong to another run
     let (diff, untracked_txt, fingerprint) = match recorded {
         Some(r) => {
@@ -415,20 +330,20 @@ pub fn bundle(
                 ));
             }
             (
-                String::from_utf8_lossy(&kept(super::run::TREE_DIFF)?).into_owned(),
-                String::from_utf8_lossy(&kept(super::run::TREE_UNTRACKED)?).into_owned(),
-                crate::canonical::parse_strict(&kept(super::run::TREE_FINGERPRINT)?)
+                String::from_utf8_lossy(&kept(super::tree::TREE_DIFF)?).into_owned(),
+                String::from_utf8_lossy(&kept(super::tree::TREE_UNTRACKED)?).into_owned(),
+                crate::canonical::parse_strict(&kept(super::tree::TREE_FINGERPRINT)?)
                     .unwrap_or(Value::Null),
             )
         }
         None => {
             let (diff, untracked) =
-                git_diff(root, &excluded, untracked_contents).unwrap_or_default();
+                super::tree::git_diff(root, &excluded, untracked_contents).unwrap_or_default();
             let listed: String = untracked
                 .iter()
                 .map(|(p, h)| format!("{h}  {p}\n"))
                 .collect();
-            (diff, listed, codebase_fingerprint(root))
+            (diff, listed, super::tree::codebase_fingerprint(root))
         }
     };
     let manifest = match recorded {
@@ -436,7 +351,7 @@ pub fn bundle(
         None => {
             // the tree's status beside the manifest, as the recorded runs keep it
             let mut m = manifest;
-            m["code"]["status"] = super::run::porcelain(root);
+            m["code"]["status"] = super::tree::porcelain(root);
             crate::manifest::seal(&mut m);
             m
         }
@@ -476,7 +391,7 @@ pub fn bundle(
         let hash = crate::collect::files::sha256_file(w).map_err(|e| Error::io(w, e))?;
         files.insert(name.unwrap_or_default(), Value::String(hash));
     }
-    let mut list = json!({ "kind": super::verify::BUNDLE_KIND, "files": files });
+    let mut list = json!({ "kind": crate::manifest::BUNDLE_KIND, "files": files });
     crate::manifest::seal(&mut list);
     written.push(write(
         &dir,

@@ -7,6 +7,7 @@ pub mod bundle;
 pub mod export;
 pub mod run;
 pub mod runs;
+pub mod tree;
 pub mod verify;
 
 pub use run::{RecordOptions, record};

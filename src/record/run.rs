@@ -9,14 +9,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The `kind` of a run document.
-pub const KIND: &str = "provbase.run";
-
-/// The files a recorded run keeps of the tree it ran on, for a later bundle.
-pub const TREE_DIFF: &str = "git.diff";
-/// See [`TREE_DIFF`].
-pub const TREE_UNTRACKED: &str = "untracked.txt";
-/// See [`TREE_DIFF`].
-pub const TREE_FINGERPRINT: &str = "codebase_fingerprint.json";
+use crate::manifest::RUN_KIND as KIND;
 
 /// Hex digits of the digest that make a run id.
 pub const ID_LEN: usize = 12;
@@ -60,7 +53,7 @@ pub struct Recorded {
 
 /// The folder holding recorded runs.
 pub fn runs_dir(root: &Path) -> PathBuf {
-    root.join(".prov").join("runs")
+    crate::disk::local(root, crate::disk::Local::Runs)
 }
 
 /// The project folder for `record`: the nearest folder with harness.toml, else the git
@@ -89,7 +82,7 @@ pub fn shown_path(root: &Path, p: &Path) -> String {
         .or_else(|_| abs.strip_prefix(root))
     {
         Ok(rel) if !rel.as_os_str().is_empty() => rel.to_string_lossy().replace('\\', "/"),
-        _ => crate::collect::git::home_relative(&abs.to_string_lossy()),
+        _ => crate::redact::home_relative(&abs.to_string_lossy()),
     }
 }
 
@@ -101,7 +94,7 @@ pub fn file_set(root: &Path, facts: &Facts, paths: &[PathBuf]) -> Result<Map<Str
         if !p.exists() {
             out.insert(
                 shown_path(root, p),
-                crate::collect::git::unavailable("does not exist"),
+                crate::manifest::unavailable("does not exist"),
             );
             continue;
         }
@@ -174,60 +167,9 @@ fn code_scope(root: &Path, facts: &Facts, globs: &[String]) -> Result<Option<Map
     Ok(Some(out))
 }
 
-/// The tree's status as `git status --porcelain` lists it (`XY path`), without `.prov/`;
-/// unavailable outside a repository.
-pub fn porcelain(root: &Path) -> Value {
-    let Ok(repo) = git2::Repository::discover(root) else {
-        return crate::collect::git::unavailable("not a git repository");
-    };
-    let mut opts = git2::StatusOptions::new();
-    opts.include_untracked(true)
-        .recurse_untracked_dirs(true)
-        .include_ignored(false);
-    let Ok(statuses) = repo.statuses(Some(&mut opts)) else {
-        return crate::collect::git::unavailable("no work tree");
-    };
-    let mut lines = Vec::new();
-    for s in statuses.iter() {
-        let Ok(path) = s.path() else { continue };
-        if path.starts_with(".prov/") {
-            continue;
-        }
-        let st = s.status();
-        let x = if st.is_index_new() {
-            'A'
-        } else if st.is_index_modified() {
-            'M'
-        } else if st.is_index_deleted() {
-            'D'
-        } else if st.is_index_renamed() {
-            'R'
-        } else {
-            ' '
-        };
-        let y = if st.is_wt_new() {
-            '?'
-        } else if st.is_wt_modified() {
-            'M'
-        } else if st.is_wt_deleted() {
-            'D'
-        } else {
-            ' '
-        };
-        let xy = if st.is_wt_new() && x == ' ' {
-            "??".to_owned()
-        } else {
-            format!("{x}{y}")
-        };
-        lines.push(format!("{xy} {path}"));
-    }
-    lines.sort();
-    json!(lines)
-}
-
 /// Reads a parameters file: JSON, TOML (by extension) or YAML; its hash and parsed content.
 pub fn params_of(root: &Path, path: &Path) -> Result<Value> {
-    let bytes = crate::canonical::read_regular(path).map_err(|e| Error::io(path, e))?;
+    let bytes = crate::disk::read_regular(path).map_err(|e| Error::io(path, e))?;
     let text = String::from_utf8_lossy(&bytes);
     let bad = |m: String| Error::Json {
         path: path.to_owned(),
@@ -289,7 +231,11 @@ pub fn record_on(cwd: &Path, opts: &RecordOptions, host: crate::collect::Host) -
         return Err(Error::Usage("record needs a command after `--`".into()));
     }
     let root = project_root(cwd);
-    let facts = Facts::on(&root, vec![root.join(".prov")], host);
+    let facts = Facts::on(
+        &root,
+        vec![crate::disk::local(&root, crate::disk::Local::Root)],
+        host,
+    );
     let host = facts.host();
     // a run named as a configured one records what check records for it, unless told
     let configured = opts.name.as_ref().and_then(|n| {
@@ -321,8 +267,13 @@ pub fn record_on(cwd: &Path, opts: &RecordOptions, host: crate::collect::Host) -
         .map(|p| params_of(&root, &abs(p)))
         .transpose()?;
     let scope = code_scope(&root, &facts, &code_globs)?;
-    let tree_diff = super::bundle::git_diff(&root, &[root.join(".prov")], false).ok();
-    let tree_fingerprint = super::bundle::codebase_fingerprint(&root);
+    let tree_diff = super::tree::git_diff(
+        &root,
+        &[crate::disk::local(&root, crate::disk::Local::Root)],
+        false,
+    )
+    .ok();
+    let tree_fingerprint = super::tree::codebase_fingerprint(&root);
     // milliseconds since the Unix epoch (as strings: JCS writes numbers as doubles), to order
     // events within one second
     let started = host.now_iso8601();
@@ -366,12 +317,12 @@ pub fn record_on(cwd: &Path, opts: &RecordOptions, host: crate::collect::Host) -
     if let Some(scope) = scope {
         code.insert("scope".into(), Value::Object(scope));
     }
-    code.insert("status".into(), porcelain(&root));
+    code.insert("status".into(), super::tree::porcelain(&root));
     let mut doc = json!({
         "format_version": crate::manifest::FORMAT_VERSION,
         "kind": KIND,
-        "command": command::redact_args(&opts.command),
-        "exit_status": exit_code.map_or_else(|| crate::collect::git::unavailable("not executed (--no-exec)"), Value::from),
+        "command": crate::redact::redact_args(&opts.command),
+        "exit_status": exit_code.map_or_else(|| crate::manifest::unavailable("not executed (--no-exec)"), Value::from),
         "inputs": inputs_before,
         "outputs": file_set(&root, &facts, &outputs)?,
         "code": code,
@@ -417,15 +368,23 @@ pub fn record_on(cwd: &Path, opts: &RecordOptions, host: crate::collect::Host) -
     // the tree as it was when the run was recorded, for a later bundle of this run
     if let Some((diff, untracked)) = &tree_diff {
         let private = crate::store::Mode::Private;
-        crate::store::write_if_changed_as(&dir.join(TREE_DIFF), diff.as_bytes(), private)?;
+        crate::store::write_if_changed_as(
+            &dir.join(super::tree::TREE_DIFF),
+            diff.as_bytes(),
+            private,
+        )?;
         let listed: String = untracked
             .iter()
             .map(|(p, h)| format!("{h}  {p}\n"))
             .collect();
-        crate::store::write_if_changed_as(&dir.join(TREE_UNTRACKED), listed.as_bytes(), private)?;
+        crate::store::write_if_changed_as(
+            &dir.join(super::tree::TREE_UNTRACKED),
+            listed.as_bytes(),
+            private,
+        )?;
     }
     crate::store::write_if_changed(
-        &dir.join(TREE_FINGERPRINT),
+        &dir.join(super::tree::TREE_FINGERPRINT),
         &crate::canonical::pretty_bytes(&tree_fingerprint),
     )?;
     let events = dir.join("events.jsonl");

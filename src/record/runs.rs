@@ -64,7 +64,7 @@ impl RecordedRun {
 
 /// Whether a document is a run provbase recorded (`"kind": "provbase.run"`).
 pub fn is_provbase_run(doc: &Value) -> bool {
-    doc.get("kind").and_then(Value::as_str) == Some(super::run::KIND)
+    doc.get("kind").and_then(Value::as_str) == Some(crate::manifest::RUN_KIND)
 }
 
 /// The `run.json` files under the runs folder that another tool wrote: [`list`] leaves them
@@ -90,10 +90,10 @@ pub fn foreign(root: &Path) -> Vec<PathBuf> {
 /// Every recorded run under `root`, newest (by last event) first.
 pub fn list(root: &Path) -> Result<Vec<RecordedRun>> {
     let dir = runs_dir(root);
-    let entries = match std::fs::read_dir(&dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::io(&dir, e)),
+    let Some(entries) =
+        crate::disk::absent_as_none(std::fs::read_dir(&dir)).map_err(|e| Error::io(&dir, e))?
+    else {
+        return Ok(Vec::new());
     };
     let mut runs = Vec::new();
     for entry in entries {

@@ -75,7 +75,7 @@ fn listed(doc: &Value) -> Vec<(String, String)> {
 pub const BUNDLE_LIST: &str = "bundle.json";
 
 /// The kind of a bundle's list of files.
-pub const BUNDLE_KIND: &str = "provbase.bundle";
+use crate::manifest::BUNDLE_KIND;
 
 /// Whether a document is one that provbase writes: a manifest or baseline, a recorded run or
 /// a bundle's list (`kind: provbase.*`), or a bundle's fingerprint.

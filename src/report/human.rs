@@ -4,9 +4,7 @@
 use crate::drift::{Category, Drift, Policy};
 use crate::session::{RunReport, Status};
 use serde_json::Value;
-use similar::{Algorithm, TextDiff};
 use std::fmt::Write;
-use std::time::Duration;
 
 /// Lines of unified diff shown before the rest is cut.
 pub const MAX_DIFF_LINES: usize = 120;
@@ -84,36 +82,6 @@ pub fn summary_lines(drifts: &[&Drift]) -> Vec<String> {
         .collect()
 }
 
-/// A unified diff of two texts, computed with a deadline and cut after `max_lines`.
-pub fn unified_diff(
-    old: &str,
-    new: &str,
-    old_name: &str,
-    new_name: &str,
-    max_lines: usize,
-) -> String {
-    let diff = TextDiff::configure()
-        .algorithm(Algorithm::Patience)
-        .timeout(Duration::from_millis(500))
-        .diff_lines(old, new);
-    let text = diff
-        .unified_diff()
-        .context_radius(3)
-        .header(old_name, new_name)
-        .to_string();
-    let lines: Vec<&str> = text.lines().collect();
-    if lines.len() <= max_lines {
-        return text;
-    }
-    let mut out = lines[..max_lines].join("\n");
-    let _ = write!(
-        out,
-        "\n… {} more lines, see --format json\n",
-        lines.len() - max_lines
-    );
-    out
-}
-
 fn count(n: usize, what: &str) -> String {
     format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
@@ -186,7 +154,7 @@ fn render_raw(r: &RunReport, accept: &str) -> String {
             // warnings alone get their summary lines; the diff is for what fails
             if let (true, Some(old), Some(new)) = (failing > 0, &r.baseline_text, &r.current_text) {
                 let _ = writeln!(out);
-                out.push_str(&unified_diff(
+                out.push_str(&crate::explain::unified_diff(
                     old,
                     new,
                     &format!("{} (baseline)", r.baseline),
@@ -286,7 +254,7 @@ pub fn label(status: crate::session::Status, color: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::strip::{JsonPath, Segment};
+    use crate::path::{JsonPath, Segment};
     use serde_json::json;
 
     fn drift(keys: &[&str], cat: Category, policy: Policy, before: Value, after: Value) -> Drift {
@@ -342,7 +310,7 @@ mod tests {
     fn long_diffs_are_cut() {
         let old: String = (0..1000).map(|i| format!("{i}\n")).collect();
         let new: String = (0..1000).map(|i| format!("{}\n", i * 2)).collect();
-        let d = unified_diff(&old, &new, "a", "b", 50);
+        let d = crate::explain::unified_diff(&old, &new, "a", "b", 50);
         assert_eq!(d.lines().count(), 51);
         assert!(d.contains("more lines, see --format json"));
     }

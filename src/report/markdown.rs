@@ -107,8 +107,8 @@ pub fn document(outcome: &crate::session::Outcome, accept: &dyn Fn(&str) -> Stri
 mod tests {
     use super::*;
     use crate::drift::{Category, Drift};
+    use crate::path::{JsonPath, Segment};
     use crate::session::RunReport;
-    use crate::strip::{JsonPath, Segment};
     use serde_json::json;
 
     fn report(run: &str, n: usize) -> RunReport {

@@ -47,16 +47,17 @@ fn pinned_host() -> Host {
             "NAV_CACHE_URL",
             "https://nav-bot:hunter2@cache.example.org/nav?sig=abc",
         ),
-        (
-            "HF_TOKEN",
-            "hf_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
-        ),
+        ("HF_TOKEN", "hf_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"),
     ];
     Host {
         clock: Arc::new(FixedClock(
             std::time::UNIX_EPOCH + std::time::Duration::from_secs(PINNED_SECS),
         )),
-        env: Some(env.iter().map(|(k, v)| ((*k).to_owned(), v.into())).collect()),
+        env: Some(
+            env.iter()
+                .map(|(k, v)| ((*k).to_owned(), v.into()))
+                .collect(),
+        ),
         hardware: Some(hardware),
         version: "0.1.0".into(),
     }
@@ -179,13 +180,22 @@ fn baselines_of_both_profiles_are_byte_identical_and_read_with_zero_drift() {
     // not even an ignored one
     let fresh = project();
     std::fs::create_dir(fresh.path().join("baselines")).unwrap();
-    copy_tree(&v1().join("docs/baselines"), &fresh.path().join("baselines"));
+    copy_tree(
+        &v1().join("docs/baselines"),
+        &fresh.path().join("baselines"),
+    );
     for profile in [None, Some("nightly")] {
         let s = session(fresh.path(), profile);
         let outcome = s.check_selected(&[]).unwrap();
         assert!(outcome.orphans.is_empty(), "{:?}", outcome.orphans);
         for r in &outcome.reports {
-            assert_eq!(r.status, Status::Pass, "{profile:?} {}: {:?}", r.run, r.error);
+            assert_eq!(
+                r.status,
+                Status::Pass,
+                "{profile:?} {}: {:?}",
+                r.run,
+                r.error
+            );
             assert!(r.drifts.is_empty(), "{profile:?} {}: {:?}", r.run, r.drifts);
         }
     }
@@ -212,10 +222,7 @@ fn a_failing_checks_json_report_and_junit_are_byte_identical() {
     let statuses: Vec<Status> = outcome.reports.iter().map(|r| r.status).collect();
     assert_eq!(statuses, [Status::Fail, Status::Warn]);
     let report = provbase::report::json::document(&outcome.reports, &outcome.orphans, None);
-    frozen(
-        "report.json",
-        &provbase::canonical::pretty_bytes(&report),
-    );
+    frozen("report.json", &provbase::canonical::pretty_bytes(&report));
     let junit = dir.path().join("junit.xml");
     provbase::report::publish(
         &s.config,
@@ -264,9 +271,12 @@ fn a_recorded_run_and_a_bundle_are_byte_identical_and_verify() {
     for f in ["run.json", "events.jsonl"] {
         frozen(&format!("{run_dir}/{f}"), &read(&rec.dir.join(f)));
     }
-    let verified = provbase::record::verify::verify_file(&rec.dir.join("run.json"), dir.path())
-        .unwrap();
-    assert!(verified.mismatches.is_empty() && verified.matched > 0, "{verified:?}");
+    let verified =
+        provbase::record::verify::verify_file(&rec.dir.join("run.json"), dir.path()).unwrap();
+    assert!(
+        verified.mismatches.is_empty() && verified.matched > 0,
+        "{verified:?}"
+    );
 
     // a bundle of the configured run `nav`
     let s = session(dir.path(), None);
@@ -303,7 +313,10 @@ fn a_recorded_run_and_a_bundle_are_byte_identical_and_verify() {
         }
     }
     let verified = provbase::record::verify::verify(&out.join("provenance"), dir.path()).unwrap();
-    assert!(verified.iter().all(|v| v.mismatches.is_empty()), "{verified:?}");
+    assert!(
+        verified.iter().all(|v| v.mismatches.is_empty()),
+        "{verified:?}"
+    );
     // the v1 bundle itself verifies, in the project it was made from
     let v1_copy = dir.path().join("v1/provenance");
     std::fs::create_dir_all(&v1_copy).unwrap();

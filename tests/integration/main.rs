@@ -10,6 +10,7 @@ mod faults;
 mod formats;
 mod git_status;
 mod harness;
+mod layers;
 mod outputs;
 mod project;
 mod record;

@@ -14,7 +14,7 @@ pub fn too_many(source: &str, count: impl std::fmt::Display) -> String {
     format!("{source} reports {count} devices, more than the {MAX_DEVICES} provbase accepts")
 }
 
-use super::git::unavailable;
+use crate::manifest::unavailable;
 use serde_json::{Value, json};
 use std::path::Path;
 use std::time::Duration;
@@ -76,8 +76,10 @@ pub fn hashed_id(raw: Option<&str>) -> Value {
 }
 
 fn on_path(tool: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|p| p.join(tool).is_file()))
+    crate::options::get()
+        .path
+        .as_ref()
+        .is_some_and(|paths| std::env::split_paths(paths).any(|p| p.join(tool).is_file()))
 }
 
 /// Collects the `hardware.gpus` section.

@@ -2,7 +2,7 @@
 //! parser reads the DOCTYPE and ignores it.
 
 use super::{hashed_id, mib, reported};
-use crate::collect::git::unavailable;
+use crate::manifest::unavailable;
 use roxmltree::{Document, Node, ParsingOptions};
 use serde_json::{Value, json};
 

@@ -3,7 +3,7 @@
 //! `PROVBASE_NVML_LIBRARY` names another library to load instead.
 
 use super::{hashed_id, reported};
-use crate::collect::git::unavailable;
+use crate::manifest::unavailable;
 use nvml_wrapper::Nvml;
 use nvml_wrapper::error::NvmlError;
 use serde_json::{Value, json};

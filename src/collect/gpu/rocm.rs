@@ -3,7 +3,7 @@
 //! without regard to case, and several spellings are tried.
 
 use super::{hashed_id, mib, reported};
-use crate::collect::git::unavailable;
+use crate::manifest::unavailable;
 use serde_json::{Map, Value, json};
 
 fn get<'a>(card: &'a Map<String, Value>, names: &[&str]) -> Option<&'a str> {

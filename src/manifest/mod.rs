@@ -1,11 +1,22 @@
 //! The manifest: the provenance of one run as a JSON document (`format_version` 1), its
 //! `digest`, and the checks a stored manifest must pass before it is trusted.
 
+pub mod names;
+
 use crate::canonical::{digest_of, is_sha256_tagged};
 use serde_json::Value;
 
 /// The manifest format this provbase writes and reads.
 pub const FORMAT_VERSION: u64 = 1;
+
+/// The `kind` of a recorded run's `run.json`.
+pub const RUN_KIND: &str = "provbase.run";
+
+/// The `kind` of a bundle's `bundle.json`.
+pub const BUNDLE_KIND: &str = "provbase.bundle";
+
+/// The `kind` of a candidate baseline under `.prov/candidates/`.
+pub const CANDIDATE_KIND: &str = "provbase.candidate";
 
 /// The fields every manifest must keep: no strip selector may remove them.
 pub const OWN_FIELDS: &[&str] = &["format_version", "run", "digest"];
@@ -17,6 +28,11 @@ pub fn compute_digest(manifest: &Value) -> String {
         Value::Object(m) => crate::canonical::digest_of_object_without(m, "digest"),
         other => digest_of(other),
     }
+}
+
+/// `{"unavailable": reason}`: a value that could not be collected.
+pub fn unavailable(reason: impl Into<String>) -> Value {
+    serde_json::json!({ "unavailable": reason.into() })
 }
 
 /// Sets (or replaces) the manifest's `digest`.

@@ -1,0 +1,227 @@
+//! The crate's layers hold: each module of `src/` uses only modules of the layers below its own
+//! (the table in the crate guide, `src/lib.rs`), and no two files import each other, directly
+//! or around a loop. Paths are read from code (comments and test modules left out): `crate::a::b`
+//! and `super::b` paths, including braced `use` groups.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+fn src() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+/// The layer of each top-level module, from the ```text block under "## The layers" in lib.rs:
+/// the first line is the highest layer.
+fn layers() -> BTreeMap<String, usize> {
+    let lib = std::fs::read_to_string(src().join("lib.rs")).unwrap();
+    let section = lib
+        .split("//! ## The layers")
+        .nth(1)
+        .expect("lib.rs draws the layers");
+    let block = section.split("//! ```text").nth(1).unwrap();
+    let block = block.split("//! ```").next().unwrap();
+    let lines: Vec<&str> = block
+        .lines()
+        .map(|l| l.trim_start_matches("//!").trim())
+        .filter(|l| !l.is_empty())
+        .collect();
+    let mut out = BTreeMap::new();
+    for (i, line) in lines.iter().enumerate() {
+        let names = line.split("  ").next().unwrap();
+        for n in names.split(',') {
+            out.insert(n.trim().to_owned(), lines.len() - i);
+        }
+    }
+    out
+}
+
+/// Every file's module path (`collect::gpu::nvml`), with its code: comments and `#[cfg(test)]`
+/// modules removed.
+fn files() -> Vec<(String, String)> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let mut paths = Vec::new();
+    walk(&src(), &mut paths);
+    paths
+        .into_iter()
+        .filter_map(|p| {
+            let rel = p.strip_prefix(src()).unwrap().with_extension("");
+            let mut parts: Vec<String> = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            if parts.last().is_some_and(|l| l == "mod") {
+                parts.pop();
+            }
+            if parts == ["lib"] || parts == ["main"] {
+                return None;
+            }
+            let text = std::fs::read_to_string(&p).unwrap();
+            let text = text.split("#[cfg(test)]").next().unwrap();
+            let code: String = text
+                .lines()
+                .map(|l| match l.find("//") {
+                    Some(i) => &l[..i],
+                    None => l,
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            Some((parts.join("::"), code))
+        })
+        .collect()
+}
+
+/// The paths a file's code names: `crate::a::b::c` → `a::b::c`, `super::x` → the parent's `x`,
+/// and `crate::a::{b, c::d}` → `a::b`, `a::c::d`.
+fn referenced(module: &str, code: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let parent: Vec<&str> = {
+        let mut p: Vec<&str> = module.split("::").collect();
+        p.pop();
+        p
+    };
+    for (prefix, base) in [("crate::", Vec::new()), ("super::", parent)] {
+        let mut rest = code;
+        while let Some(i) = rest.find(prefix) {
+            let before = rest[..i].chars().last();
+            rest = &rest[i + prefix.len()..];
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':') {
+                continue;
+            }
+            let path: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+                .collect();
+            let group = rest[path.len()..].starts_with('{');
+            let path = path.trim_end_matches(':');
+            let mut full = base.join("::");
+            let join = |a: &str, b: &str| {
+                if a.is_empty() {
+                    b.to_owned()
+                } else {
+                    format!("{a}::{b}")
+                }
+            };
+            if group {
+                full = join(&full, path);
+                let group = &rest[rest.find('{').unwrap() + 1..];
+                let group = &group[..group.find('}').unwrap_or(group.len())];
+                for item in group.split(',') {
+                    let item = item.trim();
+                    if !item.is_empty() && item != "self" {
+                        out.push(join(&full, item.split(" as ").next().unwrap().trim()));
+                    }
+                }
+                out.push(full);
+            } else {
+                out.push(join(&full, path));
+            }
+        }
+    }
+    out
+}
+
+/// The longest known module a path starts with.
+fn module_of<'a>(path: &str, modules: &'a BTreeSet<String>) -> Option<&'a String> {
+    let parts: Vec<&str> = path.split("::").collect();
+    (1..=parts.len())
+        .rev()
+        .find_map(|n| modules.get(&parts[..n].join("::")))
+}
+
+fn graph() -> BTreeMap<String, BTreeSet<String>> {
+    let files = files();
+    let modules: BTreeSet<String> = files.iter().map(|(m, _)| m.clone()).collect();
+    let mut g: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (m, code) in &files {
+        let edges = g.entry(m.clone()).or_default();
+        for r in referenced(m, code) {
+            if let Some(t) = module_of(&r, &modules) {
+                let related =
+                    t == m || t.starts_with(&format!("{m}::")) || m.starts_with(&format!("{t}::"));
+                if !related {
+                    edges.insert(t.clone());
+                }
+            }
+        }
+    }
+    g
+}
+
+fn top(m: &str) -> &str {
+    m.split("::").next().unwrap()
+}
+
+#[test]
+fn no_module_uses_one_of_a_higher_layer() {
+    let layers = layers();
+    let mut bad = Vec::new();
+    for (m, edges) in graph() {
+        let Some(mine) = layers.get(top(&m)) else {
+            bad.push(format!(
+                "{m}: its top-level module is not in lib.rs's layer table"
+            ));
+            continue;
+        };
+        for t in edges.iter().filter(|t| top(t) != top(&m)) {
+            let theirs = layers.get(top(t)).copied().unwrap_or(usize::MAX);
+            if theirs >= *mine {
+                bad.push(format!("{m} (layer {mine}) uses {t} (layer {theirs})"));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "layering broken:\n{}", bad.join("\n"));
+}
+
+#[test]
+fn no_files_import_each_other() {
+    let g = graph();
+    // depth-first search for a cycle, reporting the loop
+    fn visit(
+        m: &str,
+        g: &BTreeMap<String, BTreeSet<String>>,
+        stack: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(i) = stack.iter().position(|s| s == m) {
+            let mut cycle = stack[i..].to_vec();
+            cycle.push(m.to_owned());
+            return Some(cycle);
+        }
+        if done.contains(m) {
+            return None;
+        }
+        stack.push(m.to_owned());
+        for t in g.get(m).into_iter().flatten() {
+            if let Some(c) = visit(t, g, stack, done) {
+                return Some(c);
+            }
+        }
+        stack.pop();
+        done.insert(m.to_owned());
+        None
+    }
+    let mut done = BTreeSet::new();
+    for m in g.keys() {
+        if let Some(cycle) = visit(m, &g, &mut Vec::new(), &mut done) {
+            panic!("modules import each other: {}", cycle.join(" → "));
+        }
+    }
+}
+
+#[test]
+fn the_reader_sees_imports_and_groups() {
+    let code = "use crate::a::{b, c::d as e};\nlet x = super::f::g(1);\n let y = crate::h::i;";
+    let r = referenced("p::q", code);
+    for want in ["a::b", "a::c::d", "p::f::g", "h::i"] {
+        assert!(r.iter().any(|x| x == want), "{want} in {r:?}");
+    }
+}
