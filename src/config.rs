@@ -824,7 +824,7 @@ fn policy_entry(
             Err(e) => return src.err(key.span(), format!("policy: {e}")),
         }
     } else {
-        return src.err(key.span(), format!("policy: unknown category `{k}` (known: {}; or a field path such as `hardware.cpu.brand`)", Category::NAMES));
+        return src.err(key.span(), format!("policy: unknown category `{k}` (known: {}; or a field path such as `hardware.cpu.brand`)", Category::names()));
     };
     Ok((pk, policy))
 }

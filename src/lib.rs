@@ -69,8 +69,9 @@
 //! collect                            the collectors, and the facts a process collects once
 //! cache                              the stat cache
 //! config                             harness.toml, profiles as views over it
-//! schema, strip                      the documents' schemas; strip rules
-//! manifest, policy, redact, error    the typed manifest; categories and policies; secrets; errors
+//! policy, schema, strip              policies and tolerances; the documents' schemas; strip rules
+//! manifest                           the documents as types, and their categories
+//! redact, error                      secrets; errors
 //! options, canonical, path, disk     the environment; canonical JSON; JSON paths; files
 //! ```
 //!

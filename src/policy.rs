@@ -1,140 +1,11 @@
-//! Policies: what kind of thing a manifest field is ([`Category`]), what a drift in it does to
-//! the verdict ([`Policy`]), the configured policies ([`PolicySet`]), and the tolerances of
+//! Policies: what a drift in a field of some [`Category`] does to the verdict ([`Policy`]), the configured policies ([`PolicySet`]), and the tolerances of
 //! numeric outputs ([`Tolerance`]).
 
+pub use crate::manifest::Category;
 use crate::path::{JsonPath, Selector};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
-
-/// What kind of thing drifted. The order is the order of reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Category {
-    /// The content of the files a run's `code` globs name.
-    Code,
-    /// Static data file hashes.
-    StaticData,
-    /// SPICE kernels.
-    Spice,
-    /// Registered techniques and extractors.
-    Pipeline,
-    /// Parameters.
-    Params,
-    /// Inputs.
-    Inputs,
-    /// Outputs.
-    Outputs,
-    /// What external commands printed.
-    External,
-    /// Toolchains and packages.
-    Runtime,
-    /// Environment variables.
-    Environment,
-    /// Hardware and GPUs.
-    Hardware,
-    /// The repository's state: commit, branch, dirtiness, remote.
-    Git,
-}
-
-impl Category {
-    /// Every category, in report order.
-    pub const ALL: [Category; 12] = [
-        Category::Code,
-        Category::StaticData,
-        Category::Spice,
-        Category::Pipeline,
-        Category::Params,
-        Category::Inputs,
-        Category::Outputs,
-        Category::External,
-        Category::Runtime,
-        Category::Environment,
-        Category::Hardware,
-        Category::Git,
-    ];
-
-    /// The names, for messages.
-    pub const NAMES: &'static str = "code, static_data, spice, pipeline, params, inputs, outputs, external, runtime, environment, hardware, git";
-
-    /// The category's name as written in harness.toml.
-    pub fn name(self) -> &'static str {
-        match self {
-            Category::Code => "code",
-            Category::StaticData => "static_data",
-            Category::Spice => "spice",
-            Category::Pipeline => "pipeline",
-            Category::Params => "params",
-            Category::Inputs => "inputs",
-            Category::Outputs => "outputs",
-            Category::External => "external",
-            Category::Runtime => "runtime",
-            Category::Environment => "environment",
-            Category::Hardware => "hardware",
-            Category::Git => "git",
-        }
-    }
-
-    /// Parses a category name.
-    pub fn parse(name: &str) -> Option<Category> {
-        Category::ALL.into_iter().find(|c| c.name() == name)
-    }
-
-    /// The policy when the configuration says nothing: the repository moving on and the
-    /// machine changing only warn; everything that changes results fails.
-    pub fn default_policy(self) -> Policy {
-        match self {
-            Category::Git | Category::Hardware => Policy::Warn,
-            _ => Policy::Fail,
-        }
-    }
-
-    /// The category of a manifest path.
-    pub fn of(path: &JsonPath) -> Category {
-        match (path.key(0), path.key(1)) {
-            (Some("code"), Some("scope")) => Category::Code,
-            (Some("code"), _) => Category::Git,
-            (Some("static_data_hashes"), _) => Category::StaticData,
-            (Some("spice_kernels" | "spice_kernel_count"), _) => Category::Spice,
-            (Some("technique_names" | "extractor_names"), _) => Category::Pipeline,
-            (Some("hardware"), _) => Category::Hardware,
-            (Some("runtime"), _) => Category::Runtime,
-            (Some("environment"), _) => Category::Environment,
-            (Some("params"), _) => Category::Params,
-            (Some("inputs"), _) => Category::Inputs,
-            (Some("outputs" | "exit_status"), _) => Category::Outputs,
-            (Some("command"), _) => Category::Params,
-            _ => Category::External,
-        }
-    }
-
-    /// How many leading path segments the category's section takes, so that a report can name
-    /// `cfg/a.yaml` rather than `static_data_hashes."cfg/a.yaml"`.
-    pub fn prefix_len(self, path: &JsonPath) -> usize {
-        let section = matches!(
-            path.key(0),
-            Some("params" | "inputs" | "outputs" | "static_data_hashes")
-        );
-        let n = match self {
-            Category::Code => 2,
-            Category::StaticData | Category::Params | Category::Inputs | Category::Outputs
-                if section =>
-            {
-                1
-            }
-            Category::StaticData | Category::Params | Category::Inputs | Category::Outputs => 0,
-            Category::Environment | Category::Runtime | Category::Hardware => 1,
-            Category::Spice | Category::Pipeline | Category::Git | Category::External => 0,
-        };
-        n.min(path.0.len().saturating_sub(1))
-    }
-}
-
-impl fmt::Display for Category {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
 
 /// What a drift does to the verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -149,6 +20,15 @@ pub enum Policy {
 }
 
 impl Policy {
+    /// The policy of a category when the configuration says nothing: the repository moving on
+    /// and the machine changing only warn; everything that changes results fails.
+    pub fn default_for(category: Category) -> Policy {
+        match category {
+            Category::Git | Category::Hardware => Policy::Warn,
+            _ => Policy::Fail,
+        }
+    }
+
     /// Parses `fail`, `warn` or `ignore`.
     pub fn parse(s: &str) -> Option<Policy> {
         Some(match s {
@@ -201,7 +81,7 @@ impl PolicySet {
             .max_by_key(|(s, _)| s.specificity())
             .map(|(_, p)| *p)
             .or_else(|| self.categories.get(&category).copied())
-            .unwrap_or_else(|| category.default_policy())
+            .unwrap_or_else(|| Policy::default_for(category))
     }
 }
 

@@ -6,7 +6,9 @@ use crate::collect::{Facts, files};
 use crate::config::{Config, NamesSpec, RunSpec};
 use crate::drift::{self, Drift, Policy, Verdict};
 use crate::error::{Error, Result};
-use crate::manifest::{self, FORMAT_VERSION};
+use crate::manifest::types::{Output, Runtime};
+use crate::manifest::{self, FORMAT_VERSION, Manifest, Sha256};
+use std::collections::BTreeMap;
 use crate::store;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -157,7 +159,7 @@ impl Session {
         run: &RunSpec,
         matched: &[files::Matched],
         since_ns: i64,
-    ) -> Result<Map<String, Value>> {
+    ) -> Result<BTreeMap<String, Sha256>> {
         let paths: Vec<&std::path::Path> = matched.iter().map(|m| m.abs.as_path()).collect();
         let stamps: Vec<Option<crate::cache::Stamp>> = matched.iter().map(|m| m.stamp).collect();
         matched
@@ -168,13 +170,32 @@ impl Session {
             )
             .map(|(m, h)| {
                 let h = h.map_err(|e| Self::err(run, format!("cannot read {}: {e}", m.rel)))?;
-                Ok((m.rel.clone(), Value::String(h)))
+                Ok((m.rel.clone(), Sha256(h)))
             })
             .collect()
     }
 
+    /// The files a run's globs of one key name (`code`, `static_data`, …).
+    fn expand(&self, run: &RunSpec, globs: &[crate::config::GlobSpec], key: &str) -> Result<Vec<files::Matched>> {
+        let ignored = |p: &std::path::Path| key == "code" && self.facts.git_ignores(p);
+        files::expand(
+            &self.config.root,
+            globs,
+            key,
+            &ignored,
+            self.facts.cache_enabled(),
+            run.allow_outside,
+        )
+        .map_err(|m| Self::err(run, m))
+    }
+
     /// The full manifest of a run, time fields included, sealed with its digest.
     pub fn collect(&self, run: &RunSpec) -> Result<Value> {
+        Ok(manifest::document(&self.collect_typed(run)?))
+    }
+
+    /// The full manifest of a run as its type (its `digest` is set when it becomes a document).
+    pub fn collect_typed(&self, run: &RunSpec) -> Result<Manifest> {
         let root = &self.config.root;
         // before any file is stat-ed: the stat cache trusts an entry only as of this moment
         let since_ns = crate::cache::now_ns();
@@ -187,76 +208,32 @@ impl Session {
             })?;
         }
         let mut code = self.facts.git().clone();
-        let scope_files = files::expand(
-            root,
-            &run.code,
-            "code",
-            &|p| self.facts.git_ignores(p),
-            self.facts.cache_enabled(),
-            run.allow_outside,
-        )
-        .map_err(|m| Self::err(run, m))?;
-        code.insert(
-            "scope".into(),
-            Value::Object(self.hashes(run, &scope_files, since_ns)?),
-        );
-        let static_files = files::expand(
-            root,
-            &run.static_data,
-            "static_data",
-            &|_| false,
-            self.facts.cache_enabled(),
-            run.allow_outside,
-        )
-        .map_err(|m| Self::err(run, m))?;
-        let static_data_hashes = self.hashes(run, &static_files, since_ns)?;
+        code.scope = Some(self.hashes(run, &self.expand(run, &run.code, "code")?, since_ns)?);
+        let static_data_hashes =
+            self.hashes(run, &self.expand(run, &run.static_data, "static_data")?, since_ns)?;
         let mut params = Value::Object(run.params.clone());
         crate::redact::scrub_json(&mut params);
-        // moved in, not through `json!`, which would copy the maps (100,000 entries, say)
-        let mut m = json!({
-            "format_version": FORMAT_VERSION,
-            "run": run.name,
-            "pipeline_run_iso8601": self.facts.host().now_iso8601(),
-            "params": params,
-            "runtime": self.runtime(run),
-            "environment": crate::collect::environment::collect(&run.env, self.facts.host()),
-        });
-        m["code"] = Value::Object(code);
-        m["static_data_hashes"] = Value::Object(static_data_hashes);
-        if !run.outputs.is_empty() {
-            m["outputs"] = Value::Object(self.outputs(run)?);
-        }
-        if !run.inputs.is_empty() {
-            let inputs = files::expand(
-                root,
-                &run.inputs,
-                "inputs",
-                &|_| false,
-                self.facts.cache_enabled(),
-                run.allow_outside,
-            )
-            .map_err(|m| Self::err(run, m))?;
-            m["inputs"] = Value::Object(self.hashes(run, &inputs, since_ns)?);
-        }
-        if let Some(spice) = &run.spice {
-            let kernels = crate::collect::spice::collect(root, spice, &|p| self.facts.hash(p))
-                .map_err(|e| Self::err(run, e))?;
-            m["spice_kernel_count"] = json!(kernels.len());
-            m["spice_kernels"] = Value::Array(kernels);
-        }
-        for (key, spec, kind) in [
-            ("technique_names", &run.techniques, NameKind::Techniques),
-            ("extractor_names", &run.extractors, NameKind::Extractors),
-        ] {
-            if let Some(names) = self.names(run, key, spec.as_ref(), kind)? {
-                m[key] = json!(names);
-            }
-        }
-        if run.hardware {
-            m["hardware"] = self.facts.hardware().clone();
-        }
-        if !run.external.is_empty() {
-            let mut ext = Map::new();
+        let outputs = if run.outputs.is_empty() {
+            None
+        } else {
+            Some(self.outputs(run)?)
+        };
+        let inputs = if run.inputs.is_empty() {
+            None
+        } else {
+            Some(self.hashes(run, &self.expand(run, &run.inputs, "inputs")?, since_ns)?)
+        };
+        let spice_kernels = match &run.spice {
+            Some(spice) => Some(
+                crate::collect::spice::collect(root, spice, &|p| self.facts.hash(p))
+                    .map_err(|e| Self::err(run, e))?,
+            ),
+            None => None,
+        };
+        let external = if run.external.is_empty() {
+            None
+        } else {
+            let mut ext = BTreeMap::new();
             for (name, spec) in &run.external {
                 let v = crate::collect::external::collect(spec, root).map_err(|e| {
                     Self::err(
@@ -266,26 +243,37 @@ impl Session {
                 })?;
                 ext.insert(name.clone(), v);
             }
-            m["external"] = Value::Object(ext);
-        }
-        crate::canonical::stringify_big_integers(&mut m);
-        manifest::seal(&mut m);
-        Ok(m)
+            Some(ext)
+        };
+        Ok(Manifest {
+            format_version: FORMAT_VERSION,
+            run: run.name.clone(),
+            pipeline_run_iso8601: Some(self.facts.host().now_iso8601()),
+            code,
+            static_data_hashes,
+            params: match params {
+                Value::Object(m) => m,
+                _ => Map::new(),
+            },
+            inputs,
+            outputs,
+            spice_kernel_count: spice_kernels.as_ref().map(|k| k.len() as u64),
+            spice_kernels,
+            technique_names: self.names(run, "technique_names", run.techniques.as_ref(), NameKind::Techniques)?,
+            extractor_names: self.names(run, "extractor_names", run.extractors.as_ref(), NameKind::Extractors)?,
+            hardware: run.hardware.then(|| self.facts.hardware().clone()),
+            runtime: self.runtime(run),
+            environment: crate::collect::environment::collect(&run.env, self.facts.host()),
+            external,
+            digest: Sha256::default(),
+        })
     }
 
     /// Each output's hash; with `outputs_tolerance`, a JSON output's parsed value instead, so
     /// that its numbers can be compared within the tolerance.
-    fn outputs(&self, run: &RunSpec) -> Result<Map<String, Value>> {
-        let matched = files::expand(
-            &self.config.root,
-            &run.outputs,
-            "outputs",
-            &|_| false,
-            self.facts.cache_enabled(),
-            run.allow_outside,
-        )
-        .map_err(|m| Self::err(run, m))?;
-        let mut out = Map::new();
+    fn outputs(&self, run: &RunSpec) -> Result<BTreeMap<String, Output>> {
+        let matched = self.expand(run, &run.outputs, "outputs")?;
+        let mut out = BTreeMap::new();
         for m in matched {
             let v = if !run.outputs_tolerance.is_empty() && m.rel.ends_with(".json") {
                 let bytes = std::fs::read(&m.abs)
@@ -294,26 +282,28 @@ impl Session {
                     Self::err(run, format!("output {} is not valid JSON: {e}", m.rel))
                 })?;
                 crate::canonical::stringify_big_integers(&mut v);
-                json!({ "json": v })
+                Output::Json { json: v }
             } else {
-                Value::String(
+                Output::Hash(Sha256(
                     self.facts
                         .hash(&m.abs)
                         .map_err(|e| Self::err(run, format!("cannot read {}: {e}", m.rel)))?,
-                )
+                ))
             };
             out.insert(m.rel, v);
         }
         Ok(out)
     }
 
-    fn runtime(&self, run: &RunSpec) -> Value {
-        let mut r = Map::new();
-        r.insert("provbase".into(), json!(self.facts.host().version));
-        for tool in &run.runtime {
-            r.insert(tool.clone(), self.facts.runtime(tool));
+    fn runtime(&self, run: &RunSpec) -> Runtime {
+        Runtime {
+            provbase: self.facts.host().version.clone(),
+            tools: run
+                .runtime
+                .iter()
+                .map(|tool| (tool.clone(), self.facts.runtime(tool)))
+                .collect(),
         }
-        Value::Object(r)
     }
 
     fn names(
@@ -353,12 +343,17 @@ impl Session {
         self
     }
 
-    /// The stripped manifest: what a baseline holds, sealed with its digest.
-    pub fn stripped(&self, run: &RunSpec) -> Result<Value> {
-        let mut m = self.collect(run)?;
+    /// A run's document with the configuration's strip rules applied, sealed again.
+    pub fn strip_document(&self, run: &RunSpec, mut m: Value) -> Result<Value> {
         crate::strip::strip(&mut m, &self.config.strip)
             .map_err(|e| Self::err(run, e.to_string()))?;
         manifest::seal(&mut m);
+        Ok(m)
+    }
+
+    /// The stripped manifest: what a baseline holds, sealed with its digest.
+    pub fn stripped(&self, run: &RunSpec) -> Result<Value> {
+        let m = self.strip_document(run, self.collect(run)?)?;
         // accept never writes what check would refuse to read
         crate::schema::validate(crate::schema::Doc::Manifest, &m)
             .and_then(|()| manifest::validate(&m))

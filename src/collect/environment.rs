@@ -6,7 +6,8 @@
 //! as `{"unset": true}`.
 
 use crate::redact::secret_variable as looks_secret;
-use serde_json::{Map, Value, json};
+use crate::manifest::types::{EnvValue, Unavailable};
+use std::collections::BTreeMap;
 
 /// Variables recorded whenever they are set, for every run.
 pub const BUILTIN: &[&str] = &[
@@ -33,33 +34,40 @@ pub fn is_builtin(name: &str) -> bool {
         .any(|b| glob::Pattern::new(b).is_ok_and(|g| g.matches(name)))
 }
 
-fn record(name: &str, value: Option<std::ffi::OsString>) -> Value {
+fn record(name: &str, value: Option<std::ffi::OsString>) -> EnvValue {
     match value {
-        None => json!({ "unset": true }),
-        Some(v) if looks_secret(name) => json!(crate::redact::keyed(v.as_encoded_bytes())),
+        None => EnvValue::Unset { unset: true },
+        Some(v) if looks_secret(name) => {
+            EnvValue::Value(crate::redact::keyed(v.as_encoded_bytes()))
+        }
         Some(v) => match v.into_string() {
             Ok(s) => {
                 let s = crate::redact::scrub_str(&s);
-                json!(
+                EnvValue::Value(
                     s.split(':')
                         .map(crate::redact::home_relative)
                         .collect::<Vec<_>>()
-                        .join(":")
+                        .join(":"),
                 )
             }
-            Err(_) => crate::manifest::unavailable("not UTF-8"),
+            Err(_) => EnvValue::Unavailable(Unavailable {
+                unavailable: "not UTF-8".into(),
+            }),
         },
     }
 }
 
+/// The `environment` section: variable → value.
+pub type Environment = BTreeMap<String, EnvValue>;
+
 /// Collects the variables `named` (names or globs such as `NCCL_*`) and the built-in set.
-pub fn collect(named: &[String], host: &super::Host) -> Map<String, Value> {
+pub fn collect(named: &[String], host: &super::Host) -> Environment {
     collect_from(named, host.vars())
 }
 
-fn collect_from(named: &[String], vars: Vec<(String, std::ffi::OsString)>) -> Map<String, Value> {
+fn collect_from(named: &[String], vars: Vec<(String, std::ffi::OsString)>) -> Environment {
     let lookup = |n: &str| vars.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
-    let mut out = Map::new();
+    let mut out = Environment::new();
     let mut add_pattern = |p: &str, always: bool| {
         if p.contains(['*', '?', '[']) {
             if let Ok(g) = glob::Pattern::new(p) {
@@ -85,6 +93,7 @@ fn collect_from(named: &[String], vars: Vec<(String, std::ffi::OsString)>) -> Ma
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn vars(v: &[(&str, &str)]) -> Vec<(String, std::ffi::OsString)> {
         v.iter().map(|(k, v)| (k.to_string(), v.into())).collect()
@@ -111,7 +120,8 @@ mod tests {
             .iter()
             .map(|s| s.to_string())
             .collect();
-        let got = collect_from(&named, env);
+        let got = serde_json::to_value(collect_from(&named, env)).unwrap();
+        let got = got.as_object().unwrap();
         assert_eq!(got["OMP_NUM_THREADS"], "4");
         assert_eq!(got["NCCL_DEBUG"], "INFO");
         assert_eq!(got["NCCL_IB_DISABLE"], "1");

@@ -3,11 +3,11 @@
 
 use super::command;
 use crate::config::CommandSpec;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::path::Path;
 
 /// Runs the command and returns the object it printed.
-pub fn collect(spec: &CommandSpec, dir: &Path) -> Result<Value, String> {
+pub fn collect(spec: &CommandSpec, dir: &Path) -> Result<Map<String, Value>, String> {
     let out = command::run(&spec.argv, dir, spec.timeout)?;
     let shown = command::display(&spec.argv);
     let mut v = crate::canonical::parse_strict(out.stdout.as_bytes()).map_err(|e| {
@@ -17,10 +17,10 @@ pub fn collect(spec: &CommandSpec, dir: &Path) -> Result<Value, String> {
         }
         msg
     })?;
-    if !v.is_object() {
-        return Err(format!("`{shown}` printed JSON that is not an object"));
-    }
     crate::canonical::stringify_big_integers(&mut v);
     crate::redact::scrub_json(&mut v);
-    Ok(v)
+    match v {
+        Value::Object(m) => Ok(m),
+        _ => Err(format!("`{shown}` printed JSON that is not an object")),
+    }
 }

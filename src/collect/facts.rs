@@ -2,7 +2,7 @@
 //! only when a run first needs it, never while listing. Hashes of files are memoised too, so a
 //! file named by several runs is read once.
 
-use serde_json::{Map, Value};
+use crate::manifest::types::{Hardware, Tool};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -21,14 +21,14 @@ impl Drop for Facts {
 pub struct Facts {
     root: PathBuf,
     exclude: Vec<PathBuf>,
-    git: OnceLock<Map<String, Value>>,
+    git: OnceLock<crate::manifest::Code>,
     hashes: Mutex<rustc_hash::FxHashMap<std::ffi::OsString, [u8; 32]>>,
     /// Loaded when the first file is hashed, never while listing.
     cache: Mutex<Option<crate::cache::StatCache>>,
     files_read: std::sync::atomic::AtomicU64,
     repo: OnceLock<Option<(PathBuf, Mutex<git2::Repository>)>>,
-    hardware: OnceLock<Value>,
-    runtime: Mutex<HashMap<String, Value>>,
+    hardware: OnceLock<Hardware>,
+    runtime: Mutex<HashMap<String, Tool>>,
     names: Mutex<HashMap<Vec<String>, NamesResult>>,
     registered: [Registered; 2],
     host: super::Host,
@@ -86,7 +86,7 @@ impl Facts {
     }
 
     /// The `hardware` section.
-    pub fn hardware(&self) -> &Value {
+    pub fn hardware(&self) -> &Hardware {
         self.hardware.get_or_init(|| match &self.host.hardware {
             Some(h) => h.clone(),
             None => super::hardware::collect(&self.root),
@@ -94,7 +94,7 @@ impl Facts {
     }
 
     /// One `runtime` entry, collected once per process.
-    pub fn runtime(&self, name: &str) -> Value {
+    pub fn runtime(&self, name: &str) -> Tool {
         if let Some(v) = self
             .runtime
             .lock()
@@ -161,7 +161,7 @@ impl Facts {
     }
 
     /// The git fields of the `code` section.
-    pub fn git(&self) -> &Map<String, Value> {
+    pub fn git(&self) -> &crate::manifest::Code {
         self.git
             .get_or_init(|| super::git::collect(&self.root, &self.exclude))
     }

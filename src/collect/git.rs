@@ -1,84 +1,61 @@
 //! The `code` section's git fields: commit, branch or detached HEAD, dirtiness, untracked
 //! files, and the remote URL with its credentials removed.
 
-use crate::manifest::unavailable;
-use serde_json::{Map, Value, json};
+use crate::manifest::{Code, Or};
 use std::path::{Path, PathBuf};
-
-/// The git fields of the `code` section, in the order the manifest lists them.
-pub const FIELDS: [&str; 7] = [
-    "git_sha",
-    "git_short_sha",
-    "branch",
-    "detached",
-    "dirty",
-    "untracked",
-    "remote",
-];
-
-fn all_unavailable(reason: &str) -> Map<String, Value> {
-    FIELDS
-        .iter()
-        .map(|f| (f.to_string(), unavailable(reason)))
-        .collect()
-}
 
 /// Collects the git fields for the repository holding `root`. Never fails: what cannot be
 /// known is recorded as unavailable, with the reason. Files under `exclude` (the baselines
 /// folders, which accept itself writes) count neither as dirty nor as untracked.
-pub fn collect(root: &Path, exclude: &[PathBuf]) -> Map<String, Value> {
+pub fn collect(root: &Path, exclude: &[PathBuf]) -> Code {
     let repo = match git2::Repository::discover(root) {
         Ok(r) => r,
         Err(e) if e.code() == git2::ErrorCode::Owner => {
-            return all_unavailable(
+            return Code::unavailable(
                 "the repository is owned by another user (git's safe.directory)",
             );
         }
-        Err(_) => return all_unavailable("not a git repository"),
+        Err(_) => return Code::unavailable("not a git repository"),
     };
     let head = match repo.head() {
         Ok(h) => h,
         Err(e) if e.code() == git2::ErrorCode::UnbornBranch => {
-            return all_unavailable("no commit yet (unborn HEAD)");
+            return Code::unavailable("no commit yet (unborn HEAD)");
         }
-        Err(e) => return all_unavailable(&format!("cannot read HEAD: {}", e.message())),
+        Err(e) => return Code::unavailable(&format!("cannot read HEAD: {}", e.message())),
     };
     let commit = match head.peel_to_commit() {
         Ok(c) => c,
-        Err(e) => return all_unavailable(&format!("HEAD is not a commit: {}", e.message())),
+        Err(e) => return Code::unavailable(&format!("HEAD is not a commit: {}", e.message())),
     };
-    let mut out = Map::new();
-    out.insert("git_sha".into(), json!(commit.id().to_string()));
     let short = commit
         .as_object()
         .short_id()
         .ok()
         .and_then(|b| b.as_str().ok().map(str::to_owned))
         .unwrap_or_else(|| commit.id().to_string()[..7].to_owned());
-    out.insert("git_short_sha".into(), json!(short));
     let detached = repo.head_detached().unwrap_or(false);
-    out.insert("detached".into(), json!(detached));
-    out.insert(
-        "branch".into(),
-        if detached {
-            unavailable("detached HEAD")
-        } else {
-            head.shorthand()
-                .map_or_else(|_| unavailable("branch name is not UTF-8"), |b| json!(b))
-        },
-    );
-    match status(&repo, &excluded_prefixes(&repo, exclude), Via::Auto) {
-        Ok((dirty, untracked)) => {
-            out.insert("dirty".into(), json!(dirty));
-            out.insert("untracked".into(), json!(untracked));
-        }
-        Err(reason) => {
-            out.insert("dirty".into(), unavailable(reason.clone()));
-            out.insert("untracked".into(), unavailable(reason));
-        }
+    let branch = if detached {
+        Or::unavailable("detached HEAD")
+    } else {
+        head.shorthand()
+            .map_or_else(|_| Or::unavailable("branch name is not UTF-8"), |b| Or::Value(b.to_owned()))
+    };
+    let (dirty, untracked) = match status(&repo, &excluded_prefixes(&repo, exclude), Via::Auto) {
+        Ok((dirty, untracked)) => (Or::Value(dirty), Or::Value(untracked)),
+        Err(reason) => (Or::unavailable(reason.clone()), Or::unavailable(reason)),
+    };
+    Code {
+        git_sha: Or::Value(commit.id().to_string()),
+        git_short_sha: Or::Value(short),
+        branch: Some(branch),
+        detached: Some(Or::Value(detached)),
+        dirty,
+        untracked,
+        remote: remote(&repo),
+        scope: None,
+        status: None,
     }
-    out.insert("remote".into(), remote(&repo));
-    out
 }
 
 /// A path made absolute with its longest existing prefix resolved (the folder may not exist
@@ -230,10 +207,10 @@ fn status_libgit2(repo: &git2::Repository, excluded: &[String]) -> Result<(bool,
     Ok((dirty, untracked))
 }
 
-fn remote(repo: &git2::Repository) -> Value {
+fn remote(repo: &git2::Repository) -> Or<String> {
     let names = match repo.remotes() {
         Ok(n) => n,
-        Err(e) => return unavailable(e.message()),
+        Err(e) => return Or::unavailable(e.message()),
     };
     let names: Vec<String> = names
         .iter()
@@ -245,14 +222,14 @@ fn remote(repo: &git2::Repository) -> Value {
         names.first().cloned()
     };
     let Some(name) = chosen else {
-        return unavailable("no remote");
+        return Or::unavailable("no remote");
     };
     match repo.find_remote(&name) {
         Ok(r) => match r.url() {
-            Ok(url) => json!(crate::redact::sanitize_url(url)),
-            Err(_) => unavailable("remote URL is not UTF-8"),
+            Ok(url) => Or::Value(crate::redact::sanitize_url(url)),
+            Err(_) => Or::unavailable("remote URL is not UTF-8"),
         },
-        Err(e) => unavailable(e.message()),
+        Err(e) => Or::unavailable(e.message()),
     }
 }
 

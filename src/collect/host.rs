@@ -4,7 +4,6 @@
 //! `tests/fixtures/formats/`) can pin all four and collect byte for byte what another machine
 //! collected.
 
-use serde_json::Value;
 use std::ffi::OsString;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -43,7 +42,7 @@ pub struct Host {
     /// The environment variables; `None`: the process's own.
     pub env: Option<Vec<(String, OsString)>>,
     /// The `hardware` section; `None`: collected from this machine when a run asks for it.
-    pub hardware: Option<Value>,
+    pub hardware: Option<crate::manifest::types::Hardware>,
     /// The version `runtime.provbase` records.
     pub version: String,
 }

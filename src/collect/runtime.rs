@@ -5,8 +5,8 @@
 
 use super::command;
 use super::packages;
-use crate::manifest::unavailable;
-use serde_json::{Value, json};
+use crate::manifest::Sha256;
+use crate::manifest::types::{PackageSet, Tool, Unavailable};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
@@ -27,15 +27,17 @@ fn argv(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| s.to_string()).collect()
 }
 
-fn package_set(map: BTreeMap<String, String>) -> Value {
-    let packages: serde_json::Map<String, Value> = map
-        .into_iter()
-        .map(|(k, v)| (k, Value::String(v)))
-        .collect();
-    let packages = Value::Object(packages);
-    json!({
-        "digest": crate::canonical::digest_of(&packages),
-        "packages": packages,
+fn package_set(packages: BTreeMap<String, String>) -> Tool {
+    let digest = crate::canonical::digest_of(&serde_json::to_value(&packages).unwrap_or_default());
+    Tool::Packages(PackageSet {
+        digest: Sha256(digest),
+        packages,
+    })
+}
+
+fn unavailable(reason: impl Into<String>) -> Tool {
+    Tool::Unavailable(Unavailable {
+        unavailable: reason.into(),
     })
 }
 
@@ -46,14 +48,14 @@ fn first_line(text: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn version_of(argv: &[String], dir: &Path) -> Value {
+fn version_of(argv: &[String], dir: &Path) -> Tool {
     match command::run(argv, dir, TIMEOUT) {
         // some tools (old Pythons) print their version on stderr
         Ok(o) => first_line(&o.stdout)
             .or_else(|| first_line(&o.stderr_tail))
             .map_or_else(
                 || unavailable(format!("`{}` printed nothing", command::display(argv))),
-                Value::from,
+                Tool::Version,
             ),
         Err(e) if e.contains("could not start") => {
             unavailable(format!("`{}` is not installed", argv[0]))
@@ -72,7 +74,7 @@ pub fn parse_nvcc(text: &str) -> Option<String> {
 }
 
 /// Collects one runtime entry.
-pub fn collect(name: &str, root: &Path) -> Value {
+pub fn collect(name: &str, root: &Path) -> Tool {
     match name {
         "pip-freeze" => {
             match command::run(&argv(&["python3", "-m", "pip", "freeze"]), root, TIMEOUT) {
@@ -94,7 +96,7 @@ pub fn collect(name: &str, root: &Path) -> Value {
         "nvcc" => match command::run(&argv(&["nvcc", "--version"]), root, TIMEOUT) {
             Ok(o) => parse_nvcc(&o.stdout).map_or_else(
                 || unavailable("no release line in `nvcc --version`"),
-                Value::from,
+                Tool::Version,
             ),
             Err(e) if e.contains("could not start") => unavailable("`nvcc` is not installed"),
             Err(e) => unavailable(e),
@@ -130,17 +132,20 @@ mod tests {
     #[test]
     fn tools_and_package_sets() {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let lock = collect("cargo-lock", &root);
-        assert_eq!(lock["packages"]["provbase"], env!("CARGO_PKG_VERSION"));
-        assert!(crate::canonical::is_sha256_tagged(
-            lock["digest"].as_str().unwrap()
-        ));
+        let Tool::Packages(lock) = collect("cargo-lock", &root) else {
+            panic!("Cargo.lock is a package set")
+        };
+        assert_eq!(lock.packages["provbase"], env!("CARGO_PKG_VERSION"));
+        assert!(crate::canonical::is_sha256_tagged(&lock.digest.0));
         let rustc = collect("rustc", &root);
-        assert!(rustc.as_str().unwrap().starts_with("rustc "), "{rustc}");
+        assert!(
+            matches!(&rustc, Tool::Version(v) if v.starts_with("rustc ")),
+            "{rustc:?}"
+        );
         let missing = collect("no-such-tool-provbase", &root);
         assert_eq!(
-            missing["unavailable"],
-            "`no-such-tool-provbase` is not installed"
+            missing,
+            unavailable("`no-such-tool-provbase` is not installed")
         );
     }
 }

@@ -10,7 +10,7 @@
 //! the `PATH_VALUES` entry of the same index in `PATH_SYMBOLS`. CRLF line ends and a missing
 //! final newline are fine.
 
-use serde_json::{Value, json};
+use crate::manifest::types::Kernel;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -309,11 +309,14 @@ pub fn collect(
     root: &Path,
     spec: &crate::config::SpiceSpec,
     hash: &dyn Fn(&Path) -> std::io::Result<String>,
-) -> Result<Vec<Value>, String> {
+) -> Result<Vec<Kernel>, String> {
     let mut out = Vec::new();
-    let entry = |path: &str, abs: &Path| -> Result<Value, String> {
+    let entry = |path: &str, abs: &Path| -> Result<Kernel, String> {
         let h = hash(abs).map_err(|e| format!("cannot read kernel `{path}`: {e}"))?;
-        Ok(json!({ "path": path, "sha256": h }))
+        Ok(Kernel {
+            path: path.to_owned(),
+            sha256: crate::manifest::Sha256(h),
+        })
     };
     if let Some(mk) = &spec.metakernel {
         let abs = root.join(&mk.pattern);

@@ -1,7 +1,12 @@
 //! The manifest: the provenance of one run as a JSON document (`format_version` 1), its
 //! `digest`, and the checks a stored manifest must pass before it is trusted.
 
+pub mod category;
 pub mod names;
+pub mod types;
+
+pub use category::Category;
+pub use types::{Code, Manifest, Or, Run, Sha256};
 
 use crate::canonical::{digest_of, is_sha256_tagged};
 use serde_json::Value;
@@ -33,6 +38,15 @@ pub fn compute_digest(manifest: &Value) -> String {
 /// `{"unavailable": reason}`: a value that could not be collected.
 pub fn unavailable(reason: impl Into<String>) -> Value {
     serde_json::json!({ "unavailable": reason.into() })
+}
+
+/// A manifest as the document provbase writes: integers beyond 2^53 as strings of their
+/// digits (JCS would round them), sealed with its `digest`.
+pub fn document(m: &Manifest) -> Value {
+    let mut v = serde_json::to_value(m).unwrap_or(Value::Null);
+    crate::canonical::stringify_big_integers(&mut v);
+    seal(&mut v);
+    v
 }
 
 /// Sets (or replaces) the manifest's `digest`.

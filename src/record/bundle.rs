@@ -4,6 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::redact::secret_variable as looks_secret;
+use crate::manifest::types::{Described, ParamsRecord};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -53,7 +54,7 @@ pub fn env_txt(host: &crate::collect::Host) -> String {
 /// The machine the bundle was made on, as drifting_models' and mfcl's snapshots say it: the
 /// Python interpreter, the working folder, CPUs, memory, disk, the GPUs as `nvidia-smi` lists
 /// them, and git's HEAD. Paths under the home folder are written `~/…`.
-fn env_snapshot(root: &Path, m: &Value, host: &crate::collect::Host) -> Value {
+fn env_snapshot(root: &Path, m: &Described, host: &crate::collect::Host) -> Value {
     use crate::manifest::unavailable;
     use crate::redact::home_relative;
     let run = |argv: &[&str]| {
@@ -99,8 +100,8 @@ fn env_snapshot(root: &Path, m: &Value, host: &crate::collect::Host) -> Value {
         "python_executable": python,
         "cwd": cwd,
         "cpu_count": std::thread::available_parallelism().map_or(Value::Null, |n| json!(n.get())),
-        "cpu": m["hardware"]["cpu"],
-        "memory_gib": m["hardware"]["memory_gib"],
+        "cpu": m.hardware.as_ref().map(|h| &h.cpu),
+        "memory_gib": m.hardware.as_ref().map(|h| &h.memory_gib),
         "disk": disk,
         "nvidia_smi": gpus,
         "git_head": head,
@@ -109,30 +110,32 @@ fn env_snapshot(root: &Path, m: &Value, host: &crate::collect::Host) -> Value {
     snap
 }
 
-fn env_fingerprint(m: &Value, host: &crate::collect::Host) -> Value {
-    let h = &m["hardware"];
-    let gpus: Vec<Value> = h["gpus"]["devices"]
-        .as_array()
-        .map(|d| d.iter().map(|g| g["name"].clone()).collect())
+fn env_fingerprint(m: &Described, host: &crate::collect::Host) -> Value {
+    let h = m.hardware.as_ref();
+    // the GPU inventory is the vendor tool's document
+    let gpus = h.map(|h| &h.gpus);
+    let names: Vec<Value> = gpus
+        .and_then(|g| g.get("devices")?.as_array())
+        .map(|d| d.iter().map(|g| g.get("name").cloned().unwrap_or_default()).collect())
         .unwrap_or_default();
+    let cpu = h.and_then(|h| h.cpu.value());
     let mut fp = json!({
         "provbase": host.version,
-        "os": h["os"],
-        "arch": h["cpu"]["arch"],
-        "cpu": h["cpu"]["brand"],
-        "memory_gib": h["memory_gib"],
-        "gpus": gpus,
-        "gpu_driver": h["gpus"]["driver_version"],
-        "runtime": m["runtime"],
+        "os": h.map(|h| &h.os),
+        "arch": cpu.map(|c| &c.arch),
+        "cpu": cpu.map(|c| &c.brand),
+        "memory_gib": h.map(|h| &h.memory_gib),
+        "gpus": names,
+        "gpu_driver": gpus.and_then(|g| g.get("driver_version")),
+        "runtime": m.runtime,
     });
     crate::manifest::seal(&mut fp);
     fp
 }
 
 /// A command line as a POSIX shell reads it back.
-fn shell_line(cmd: &[Value]) -> String {
+fn shell_line(cmd: &[String]) -> String {
     cmd.iter()
-        .filter_map(Value::as_str)
         .map(|a| {
             if !a.is_empty()
                 && a.chars()
@@ -147,26 +150,31 @@ fn shell_line(cmd: &[Value]) -> String {
         .join(" ")
 }
 
-fn run_md(m: &Value, events: &[Value], recorded: Option<&super::RecordedRun>) -> String {
-    let code = &m["code"];
+/// A value as JSON text (`null` when absent).
+fn shown<T: serde::Serialize>(v: Option<&T>) -> String {
+    serde_json::to_value(v).unwrap_or_default().to_string()
+}
+
+fn run_md(m: &Described, events: &[Value], recorded: Option<&super::RecordedRun>) -> String {
+    let code = m.code.as_ref();
     let mut s = String::new();
     let title = recorded
         .map(|r| {
             format!(
                 "run {}{}",
                 r.id,
-                r.doc["name"]
-                    .as_str()
+                m.name
+                    .as_deref()
                     .map(|n| format!(" ({n})"))
                     .unwrap_or_default()
             )
         })
-        .or_else(|| m["run"].as_str().map(|r| format!("run `{r}`")))
+        .or_else(|| m.run.as_deref().map(|r| format!("run `{r}`")))
         .unwrap_or_default();
     let _ = writeln!(s, "# Provenance of {title}\n");
-    if let Some(cmd) = m["command"].as_array() {
+    if let Some(cmd) = &m.command {
         let _ = writeln!(s, "- **Command:** `{}`", shell_line(cmd));
-        let _ = writeln!(s, "- **Exit status:** {}", m["exit_status"]);
+        let _ = writeln!(s, "- **Exit status:** {}", shown(m.exit_status.as_ref()));
     }
     if let (Some(first), Some(last)) = (events.first(), events.last()) {
         let _ = writeln!(
@@ -176,98 +184,89 @@ fn run_md(m: &Value, events: &[Value], recorded: Option<&super::RecordedRun>) ->
             last["time"].as_str().unwrap_or("?")
         );
     }
+    let sha = code.and_then(|c| c.git_sha.value());
+    let dirty = code.and_then(|c| c.dirty.value()) == Some(&true);
     let _ = writeln!(
         s,
         "- **Code:** commit `{}` on `{}`, {}",
-        code["git_sha"].as_str().unwrap_or("(not in git)"),
-        code["branch"].as_str().unwrap_or("(detached or unknown)"),
-        if code["dirty"] == true {
+        sha.map_or("(not in git)", String::as_str),
+        code.and_then(|c| c.branch.as_ref()?.value())
+            .map_or("(detached or unknown)", String::as_str),
+        if dirty {
             "with uncommitted changes (see `git.diff`)"
         } else {
             "clean"
         }
     );
+    let h = m.hardware.as_ref();
     let _ = writeln!(
         s,
         "- **Machine:** {} {}, {} GiB",
-        m["hardware"]["os"]["name"].as_str().unwrap_or("?"),
-        m["hardware"]["cpu"]["arch"].as_str().unwrap_or("?"),
-        m["hardware"]["memory_gib"]
+        h.and_then(|h| h.os.name.value()).map_or("?", String::as_str),
+        h.and_then(|h| h.cpu.value()).map_or("?", |c| c.arch.as_str()),
+        shown(h.map(|h| &h.memory_gib))
     );
-    if let Some(status) = code["status"].as_array().filter(|s| !s.is_empty()) {
+    if let Some(status) = code
+        .and_then(|c| c.status.as_ref()?.value())
+        .filter(|s| !s.is_empty())
+    {
         let _ = writeln!(s, "\n## Uncommitted files\n");
-        for line in status.iter().filter_map(Value::as_str) {
+        for line in status {
             let _ = writeln!(s, "- `{line}`");
         }
     }
-    let params = if m["params"]["content"].is_object() {
-        &m["params"]["content"]
-    } else {
-        &m["params"]
+    let (file, params) = match &m.params {
+        Some(ParamsRecord::File(p)) => (Some(p), p.content.as_object()),
+        Some(ParamsRecord::Table(t)) => (None, Some(t)),
+        None => (None, None),
     };
-    if let Some(p) = params.as_object().filter(|o| !o.is_empty()) {
+    if let Some(p) = params.filter(|o| !o.is_empty()) {
         let _ = writeln!(s, "\n## Parameters\n");
-        if let Some(file) = m["params"]["path"].as_str() {
-            let _ = writeln!(
-                s,
-                "From `{file}` ({}).\n",
-                m["params"]["sha256"].as_str().unwrap_or("?")
-            );
+        if let Some(f) = file {
+            let _ = writeln!(s, "From `{}` ({}).\n", f.path, f.sha256.0);
         }
         for (k, v) in p {
             let _ = writeln!(s, "- `{k}` = `{v}`");
         }
     }
-    if let Some(kernels) = m["spice_kernels"].as_array().filter(|k| !k.is_empty()) {
+    if let Some(kernels) = m.spice_kernels.as_ref().filter(|k| !k.is_empty()) {
         let _ = writeln!(s, "\n## SPICE kernels (load order)\n");
         for k in kernels {
-            let _ = writeln!(
-                s,
-                "1. `{}` {}",
-                k["path"].as_str().unwrap_or("?"),
-                k["sha256"].as_str().unwrap_or("?")
-            );
+            let _ = writeln!(s, "1. `{}` {}", k.path, k.sha256.0);
         }
     }
-    for (key, title) in [
-        ("technique_names", "Techniques"),
-        ("extractor_names", "Extractors"),
+    for (names, title) in [
+        (&m.technique_names, "Techniques"),
+        (&m.extractor_names, "Extractors"),
     ] {
-        if let Some(names) = m[key].as_array().filter(|n| !n.is_empty()) {
-            let names: Vec<String> = names
-                .iter()
-                .filter_map(Value::as_str)
-                .map(|n| format!("`{n}`"))
-                .collect();
+        if let Some(names) = names.as_ref().filter(|n| !n.is_empty()) {
+            let names: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
             let _ = writeln!(s, "\n## {title}\n\n{}", names.join(", "));
         }
     }
-    for (key, title) in [
-        ("inputs", "Inputs"),
-        ("static_data_hashes", "Static data"),
-        ("outputs", "Outputs"),
+    for (files, title) in [
+        (&m.inputs, "Inputs"),
+        (&m.static_data_hashes, "Static data"),
+        (&m.outputs, "Outputs"),
     ] {
-        if let Some(map) = m[key].as_object().filter(|o| !o.is_empty()) {
+        if let Some(files) = files.as_ref().filter(|o| !o.is_empty()) {
             let _ = writeln!(s, "\n## {title}\n");
-            for (path, h) in map {
-                let hash = h
-                    .as_str()
-                    .or(h["sha256"].as_str())
-                    .unwrap_or("(unavailable)");
-                let _ = writeln!(s, "- `{path}` {hash}");
+            for (path, f) in files {
+                let _ = writeln!(s, "- `{path}` {}", f.hash().unwrap_or("(unavailable)"));
             }
         }
     }
     let _ = writeln!(s, "\n## How to reproduce\n\n```sh");
-    if let Some(sha) = code["git_sha"].as_str() {
+    if let Some(sha) = sha {
         let _ = writeln!(s, "git checkout {sha}");
-        if code["dirty"] == true || code["untracked"].as_u64().unwrap_or(0) > 0 {
+        let untracked = code.and_then(|c| c.untracked.value()).copied().unwrap_or(0);
+        if dirty || untracked > 0 {
             let _ = writeln!(s, "git apply provenance/git.diff");
         }
     }
-    if let Some(cmd) = m["command"].as_array() {
+    if let Some(cmd) = &m.command {
         let _ = writeln!(s, "{}", shell_line(cmd));
-    } else if let Some(run) = m["run"].as_str() {
+    } else if let Some(run) = &m.run {
         let _ = writeln!(s, "provbase check {run}");
     }
     let _ = writeln!(
@@ -294,16 +293,12 @@ pub fn bundle(
     let now = host.now_iso8601();
     let (manifest, mut events, recorded) = match source {
         Source::Configured(session, run) => {
-            let full = session.collect(run)?;
-            let mut m = full.clone();
-            crate::strip::strip(&mut m, &session.config.strip).map_err(|e| Error::Collect {
-                run: run.name.clone(),
-                message: e.to_string(),
-            })?;
-            crate::manifest::seal(&mut m);
-            let ev = vec![
-                json!({ "event": "collect", "run": run.name, "time": full["pipeline_run_iso8601"] }),
-            ];
+            let mut full = session.collect_typed(run)?;
+            let collected_at = full.pipeline_run_iso8601.clone();
+            // the tree's status beside the manifest, as the recorded runs keep it
+            full.code.status = Some(super::tree::porcelain(root));
+            let m = session.strip_document(run, crate::manifest::document(&full))?;
+            let ev = vec![json!({ "event": "collect", "run": run.name, "time": collected_at })];
             (m, ev, None)
         }
         Source::Recorded(r) => (r.doc.clone(), r.events.clone(), Some(r)),
@@ -346,16 +341,7 @@ pub fn bundle(
             (diff, listed, super::tree::codebase_fingerprint(root))
         }
     };
-    let manifest = match recorded {
-        Some(_) => manifest,
-        None => {
-            // the tree's status beside the manifest, as the recorded runs keep it
-            let mut m = manifest;
-            m["code"]["status"] = super::tree::porcelain(root);
-            crate::manifest::seal(&mut m);
-            m
-        }
-    };
+    let described = Described::of(&manifest);
     let mut written = vec![
         write(&dir, "repro.json", &canonical_line(&manifest))?,
         write(&dir, "git.diff", diff.as_bytes())?,
@@ -367,12 +353,12 @@ pub fn bundle(
     written.push(write(
         &dir,
         "RUN.md",
-        run_md(&manifest, &events, recorded).as_bytes(),
+        run_md(&described, &events, recorded).as_bytes(),
     )?);
     written.push(write(
         &dir,
         "env_fingerprint.json",
-        &crate::canonical::pretty_bytes(&env_fingerprint(&manifest, host)),
+        &crate::canonical::pretty_bytes(&env_fingerprint(&described, host)),
     )?);
     written.push(write(
         &dir,
@@ -382,7 +368,7 @@ pub fn bundle(
     written.push(write(
         &dir,
         "env_snapshot.json",
-        &crate::canonical::pretty_bytes(&env_snapshot(root, &manifest, host)),
+        &crate::canonical::pretty_bytes(&env_snapshot(root, &described, host)),
     )?);
     // the digest of every file written, so that an edit to any of them is caught by verify
     let mut files = serde_json::Map::new();

@@ -4,7 +4,10 @@
 
 use crate::collect::{Facts, command, environment, files};
 use crate::error::{Error, Result};
-use serde_json::{Map, Value, json};
+use crate::manifest::types::{FileEntry, Params, Run, Runtime};
+use crate::manifest::{Or, Sha256};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -86,16 +89,16 @@ pub fn shown_path(root: &Path, p: &Path) -> String {
     }
 }
 
+/// Recorded files: path → hash and size, or why not.
+pub type FileSet = BTreeMap<String, Or<FileEntry>>;
+
 /// Each file under the given files and folders (walked in sorted order) with its hash and size.
 /// A path that does not exist is recorded as unavailable.
-pub fn file_set(root: &Path, facts: &Facts, paths: &[PathBuf]) -> Result<Map<String, Value>> {
-    let mut out = Map::new();
+pub fn file_set(root: &Path, facts: &Facts, paths: &[PathBuf]) -> Result<FileSet> {
+    let mut out = FileSet::new();
     for p in paths {
         if !p.exists() {
-            out.insert(
-                shown_path(root, p),
-                crate::manifest::unavailable("does not exist"),
-            );
+            out.insert(shown_path(root, p), Or::unavailable("does not exist"));
             continue;
         }
         let mut found = Vec::new();
@@ -104,7 +107,13 @@ pub fn file_set(root: &Path, facts: &Facts, paths: &[PathBuf]) -> Result<Map<Str
         for (f, sha) in found.iter().zip(facts.hash_all(&found)) {
             let sha = sha.map_err(|e| Error::io(f, e))?;
             let size = std::fs::metadata(f).map_err(|e| Error::io(f, e))?.len();
-            out.insert(shown_path(root, f), json!({ "sha256": sha, "size": size }));
+            out.insert(
+                shown_path(root, f),
+                Or::Value(FileEntry {
+                    sha256: Sha256(sha),
+                    size,
+                }),
+            );
         }
     }
     Ok(out)
@@ -114,9 +123,9 @@ pub fn file_set(root: &Path, facts: &Facts, paths: &[PathBuf]) -> Result<Map<Str
 fn changed_inputs(
     root: &Path,
     inputs: &[PathBuf],
-    before: &Map<String, Value>,
+    before: &FileSet,
 ) -> Result<Vec<String>> {
-    let mut now = Map::new();
+    let mut now = BTreeMap::new();
     for p in inputs {
         let mut found = Vec::new();
         if p.exists() {
@@ -124,12 +133,12 @@ fn changed_inputs(
         }
         for f in found {
             let sha = files::sha256_file(&f).map_err(|e| Error::io(&f, e))?;
-            now.insert(shown_path(root, &f), json!(sha));
+            now.insert(shown_path(root, &f), Sha256(sha));
         }
     }
     let mut changed: Vec<String> = before
         .iter()
-        .filter(|(k, v)| v.get("sha256").is_some() && now.get(*k) != v.get("sha256"))
+        .filter(|(k, v)| v.value().is_some_and(|e| now.get(*k) != Some(&e.sha256)))
         .map(|(k, _)| k.clone())
         .chain(now.keys().filter(|k| !before.contains_key(*k)).cloned())
         .collect();
@@ -139,7 +148,11 @@ fn changed_inputs(
 }
 
 /// The hashes of the files the `--code` globs name, as check records `code.scope`.
-fn code_scope(root: &Path, facts: &Facts, globs: &[String]) -> Result<Option<Map<String, Value>>> {
+fn code_scope(
+    root: &Path,
+    facts: &Facts,
+    globs: &[String],
+) -> Result<Option<BTreeMap<String, Sha256>>> {
     if globs.is_empty() {
         return Ok(None);
     }
@@ -160,15 +173,15 @@ fn code_scope(root: &Path, facts: &Facts, globs: &[String]) -> Result<Option<Map
     )
     .map_err(|m| Error::Usage(m.replace(" (harness.toml line 0)", "")))?;
     let paths: Vec<PathBuf> = matched.iter().map(|m| m.abs.clone()).collect();
-    let mut out = Map::new();
+    let mut out = BTreeMap::new();
     for (m, h) in matched.iter().zip(facts.hash_all(&paths)) {
-        out.insert(m.rel.clone(), json!(h.map_err(|e| Error::io(&m.abs, e))?));
+        out.insert(m.rel.clone(), Sha256(h.map_err(|e| Error::io(&m.abs, e))?));
     }
     Ok(Some(out))
 }
 
 /// Reads a parameters file: JSON, TOML (by extension) or YAML; its hash and parsed content.
-pub fn params_of(root: &Path, path: &Path) -> Result<Value> {
+pub fn params_of(root: &Path, path: &Path) -> Result<Params> {
     let bytes = crate::disk::read_regular(path).map_err(|e| Error::io(path, e))?;
     let text = String::from_utf8_lossy(&bytes);
     let bad = |m: String| Error::Json {
@@ -189,11 +202,11 @@ pub fn params_of(root: &Path, path: &Path) -> Result<Value> {
     };
     crate::canonical::stringify_big_integers(&mut content);
     crate::redact::scrub_json(&mut content);
-    Ok(json!({
-        "path": shown_path(root, path),
-        "sha256": crate::canonical::sha256_tagged(&bytes),
-        "content": content,
-    }))
+    Ok(Params {
+        path: shown_path(root, path),
+        sha256: Sha256(crate::canonical::sha256_tagged(&bytes)),
+        content,
+    })
 }
 
 /// The digest of the time-free content that names a run: everything but its labels.
@@ -308,61 +321,57 @@ pub fn record_on(cwd: &Path, opts: &RecordOptions, host: crate::collect::Host) -
             inputs_changed.join(", ")
         );
     }
-    let mut runtime = Map::new();
-    runtime.insert("provbase".into(), json!(host.version));
-    for tool in &runtime_tools {
-        runtime.insert(tool.clone(), facts.runtime(tool));
-    }
     let mut code = facts.git().clone();
-    if let Some(scope) = scope {
-        code.insert("scope".into(), Value::Object(scope));
-    }
-    code.insert("status".into(), super::tree::porcelain(&root));
-    let mut doc = json!({
-        "format_version": crate::manifest::FORMAT_VERSION,
-        "kind": KIND,
-        "command": crate::redact::redact_args(&opts.command),
-        "exit_status": exit_code.map_or_else(|| crate::manifest::unavailable("not executed (--no-exec)"), Value::from),
-        "inputs": inputs_before,
-        "outputs": file_set(&root, &facts, &outputs)?,
-        "code": code,
-        "runtime": runtime,
-        "environment": environment::collect(&[], host),
-        "hardware": facts.hardware().clone(),
-    });
-    if !inputs_changed.is_empty() {
-        doc["inputs_changed"] = json!(inputs_changed);
-    }
-    if let Some(p) = params {
-        doc["params"] = p;
-    }
+    code.scope = scope;
+    code.status = Some(super::tree::porcelain(&root));
+    let run = Run {
+        format_version: crate::manifest::FORMAT_VERSION,
+        kind: KIND.to_owned(),
+        id: String::new(),
+        name: None,
+        tags: Vec::new(),
+        command: crate::redact::redact_args(&opts.command),
+        exit_status: exit_code.map_or_else(
+            || Or::unavailable("not executed (--no-exec)"),
+            |c| Or::Value(i64::from(c)),
+        ),
+        inputs: inputs_before,
+        outputs: file_set(&root, &facts, &outputs)?,
+        params,
+        inputs_changed: (!inputs_changed.is_empty()).then_some(inputs_changed),
+        code,
+        runtime: Runtime {
+            provbase: host.version.clone(),
+            tools: runtime_tools
+                .iter()
+                .map(|tool| (tool.clone(), facts.runtime(tool)))
+                .collect(),
+        },
+        environment: environment::collect(&[], host),
+        hardware: facts.hardware().clone(),
+        digest: Sha256::default(),
+    };
+    let mut doc = serde_json::to_value(&run).map_err(|e| Error::Usage(e.to_string()))?;
     crate::strip::strip(&mut doc, &crate::strip::builtin_rules())
         .map_err(|e| Error::Usage(e.to_string()))?;
     let id = id_of(&doc);
     let dir = runs_dir(&root).join(&id);
     let run_path = dir.join("run.json");
-    let previous = crate::store::load_json(&run_path).ok().flatten();
+    let previous: Option<Run> = crate::store::load_json(&run_path)
+        .ok()
+        .flatten()
+        .and_then(|p| serde_json::from_value(p).ok());
     let repeated = previous.is_some();
-    let mut tags: Vec<String> = previous
-        .as_ref()
-        .and_then(|p| p["tags"].as_array().cloned())
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|t| t.as_str().map(str::to_owned))
-        .chain(opts.tags.iter().cloned())
-        .collect();
+    let (old_tags, old_name) = previous.map_or((Vec::new(), None), |p| (p.tags, p.name));
+    let mut tags: Vec<String> = old_tags.into_iter().chain(opts.tags.iter().cloned()).collect();
     tags.sort();
     tags.dedup();
-    let name = opts.name.clone().or_else(|| {
-        previous
-            .as_ref()
-            .and_then(|p| p["name"].as_str().map(str::to_owned))
-    });
-    doc["id"] = json!(id);
-    doc["tags"] = json!(tags);
-    if let Some(n) = name {
-        doc["name"] = json!(n);
-    }
+    // the stripped document as its type again, labelled
+    let mut run: Run = serde_json::from_value(doc).map_err(|e| Error::Usage(e.to_string()))?;
+    run.id = id.clone();
+    run.tags = tags;
+    run.name = opts.name.clone().or(old_name);
+    let mut doc = serde_json::to_value(&run).map_err(|e| Error::Usage(e.to_string()))?;
     crate::manifest::seal(&mut doc);
     crate::store::write_if_changed(&run_path, &crate::canonical::pretty_bytes(&doc))?;
     // the tree as it was when the run was recorded, for a later bundle of this run

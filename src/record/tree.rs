@@ -13,16 +13,16 @@ pub const TREE_FINGERPRINT: &str = "codebase_fingerprint.json";
 
 /// The tree's status as `git status --porcelain` lists it (`XY path`), without `.prov/`;
 /// unavailable outside a repository.
-pub fn porcelain(root: &Path) -> Value {
+pub fn porcelain(root: &Path) -> crate::manifest::Or<Vec<String>> {
     let Ok(repo) = git2::Repository::discover(root) else {
-        return crate::manifest::unavailable("not a git repository");
+        return crate::manifest::Or::unavailable("not a git repository");
     };
     let mut opts = git2::StatusOptions::new();
     opts.include_untracked(true)
         .recurse_untracked_dirs(true)
         .include_ignored(false);
     let Ok(statuses) = repo.statuses(Some(&mut opts)) else {
-        return crate::manifest::unavailable("no work tree");
+        return crate::manifest::Or::unavailable("no work tree");
     };
     let mut lines = Vec::new();
     for s in statuses.iter() {
@@ -59,7 +59,7 @@ pub fn porcelain(root: &Path) -> Value {
         lines.push(format!("{xy} {path}"));
     }
     lines.sort();
-    json!(lines)
+    crate::manifest::Or::Value(lines)
 }
 
 /// The working tree's changes against HEAD, leaving out files under `exclude`: a patch of the

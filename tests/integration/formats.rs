@@ -58,7 +58,7 @@ fn pinned_host() -> Host {
                 .map(|(k, v)| ((*k).to_owned(), v.into()))
                 .collect(),
         ),
-        hardware: Some(hardware),
+        hardware: Some(serde_json::from_value(hardware).unwrap()),
         version: "0.1.0".into(),
     }
 }

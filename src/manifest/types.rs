@@ -1,0 +1,456 @@
+//! The documents as Rust types: a run's manifest (and so every baseline) and a recorded run's
+//! `run.json`. Collectors build them, readers deserialize them, and `schemas/` is generated
+//! from them; nothing else names their keys. Each section says its drift category
+//! (`x-category`), so categories come from here ([`super::Category::of`]).
+//!
+//! Four members hold documents provbase does not own, and stay open JSON: `params` (the
+//! project's), `external` (what a command printed), an output compared within a tolerance, and
+//! `hardware.gpus` (what NVML, nvidia-smi or rocm-smi reported).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// `"sha256:<64 lowercase hex>"`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct Sha256(#[schemars(regex(pattern = r"^sha256:[0-9a-f]{64}$"))] pub String);
+
+/// A value that could not be collected, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Unavailable {
+    /// Why.
+    pub unavailable: String,
+}
+
+/// A value, or why it could not be collected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Or<T> {
+    /// The value.
+    Value(T),
+    /// Why there is none.
+    Unavailable(Unavailable),
+}
+
+impl<T> Or<T> {
+    /// No value, for this reason.
+    pub fn unavailable(reason: impl Into<String>) -> Or<T> {
+        Or::Unavailable(Unavailable {
+            unavailable: reason.into(),
+        })
+    }
+
+    /// The value, if there is one.
+    pub fn value(&self) -> Option<&T> {
+        match self {
+            Or::Value(v) => Some(v),
+            Or::Unavailable(_) => None,
+        }
+    }
+}
+
+impl<T> From<Result<T, String>> for Or<T> {
+    fn from(r: Result<T, String>) -> Or<T> {
+        r.map_or_else(Or::unavailable, Or::Value)
+    }
+}
+
+/// The `code` section: git state and the content of the files the run's `code` globs name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Code {
+    /// The commit HEAD names (40 hex digits).
+    #[schemars(extend("x-category" = "git"))]
+    pub git_sha: Or<String>,
+    /// Its abbreviation, as git prints it.
+    #[schemars(extend("x-category" = "git"))]
+    pub git_short_sha: Or<String>,
+    /// Absent or unavailable when HEAD is detached.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-category" = "git"))]
+    pub branch: Option<Or<String>>,
+    /// Whether HEAD is detached.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-category" = "git"))]
+    pub detached: Option<Or<bool>>,
+    /// Whether tracked files differ from HEAD (the baselines folders and `.prov/` aside).
+    #[schemars(extend("x-category" = "git"))]
+    pub dirty: Or<bool>,
+    /// How many untracked files git does not ignore.
+    #[schemars(extend("x-category" = "git"))]
+    pub untracked: Or<u64>,
+    /// Without user, password or query.
+    #[schemars(extend("x-category" = "git"))]
+    pub remote: Or<String>,
+    /// Repo-relative path → hash (in run.json with `--code`, or a configured run's globs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-category" = "code"))]
+    pub scope: Option<BTreeMap<String, Sha256>>,
+    /// The tree's status as `git status --porcelain` lists it (run.json only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-category" = "git"))]
+    pub status: Option<Or<Vec<String>>>,
+}
+
+impl Code {
+    /// Every git field unavailable, for one reason.
+    pub fn unavailable(reason: &str) -> Code {
+        Code {
+            git_sha: Or::unavailable(reason),
+            git_short_sha: Or::unavailable(reason),
+            branch: Some(Or::unavailable(reason)),
+            detached: Some(Or::unavailable(reason)),
+            dirty: Or::unavailable(reason),
+            untracked: Or::unavailable(reason),
+            remote: Or::unavailable(reason),
+            scope: None,
+            status: None,
+        }
+    }
+}
+
+/// One SPICE kernel in load order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Kernel {
+    /// The kernel file, relative to the project.
+    pub path: String,
+    /// Its content hash.
+    pub sha256: Sha256,
+}
+
+/// An output: its hash, or its parsed JSON when compared within a tolerance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Output {
+    /// The file's hash.
+    Hash(Sha256),
+    /// The file's parsed JSON.
+    Json {
+        /// The document.
+        json: Value,
+    },
+}
+
+/// An environment variable: its value (secrets in it redacted), `"<redacted:…>"`, `{"unset": true}`, or unavailable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum EnvValue {
+    /// The value.
+    Value(String),
+    /// A variable the run names that is not set.
+    Unset {
+        /// Always `true`.
+        #[schemars(extend("const" = true))]
+        unset: bool,
+    },
+    /// Why the value cannot be recorded (not UTF-8).
+    Unavailable(Unavailable),
+}
+
+/// A CPU.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Cpu {
+    /// The model name.
+    pub brand: Or<String>,
+    /// The architecture (`x86_64`, `aarch64`).
+    pub arch: String,
+    /// Logical cores.
+    pub logical_cores: u64,
+    /// Physical cores.
+    pub physical_cores: Or<u64>,
+}
+
+/// The operating system.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Os {
+    /// The distribution or system name.
+    pub name: Or<String>,
+    /// Its version.
+    pub version: Or<String>,
+    /// The kernel version.
+    pub kernel: Or<String>,
+}
+
+/// The `hardware` section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Hardware {
+    /// The CPU.
+    pub cpu: Or<Cpu>,
+    /// Whole GiB.
+    pub memory_gib: Or<u64>,
+    /// The operating system.
+    pub os: Os,
+    /// Stripped by default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<Or<String>>,
+    /// GPU inventory (`source`, `driver_version`, `devices`, …) or unavailable.
+    pub gpus: Map<String, Value>,
+}
+
+/// A package set: the digest of its package → version map, and the map.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PackageSet {
+    /// The digest of the JCS form of `packages`.
+    pub digest: Sha256,
+    /// Package → version.
+    pub packages: BTreeMap<String, String>,
+}
+
+/// One `runtime` entry: a tool's version, a package set, or why neither could be collected.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Tool {
+    /// A version line (`rustc 1.95.0 (…)`).
+    Version(String),
+    /// A package set (`pip-freeze`, `cargo-lock`, `conda-export`).
+    Packages(PackageSet),
+    /// Why not.
+    Unavailable(Unavailable),
+    /// Anything else a baseline holds here (a strip rule may have removed part of an entry).
+    Other(Value),
+}
+
+/// The `runtime` section: provbase's version and each listed tool or package set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Runtime {
+    /// The version of provbase that collected the document.
+    pub provbase: String,
+    /// Each listed tool or package set, by the name harness.toml gives it.
+    #[serde(flatten)]
+    #[schemars(with = "BTreeMap<String, Value>")]
+    pub tools: BTreeMap<String, Tool>,
+}
+
+/// The provenance of one configured run (`format_version` 1); a baseline is this document
+/// with the volatile fields stripped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "provbase manifest")]
+pub struct Manifest {
+    /// The format, 1.
+    #[schemars(range(min = 1, max = 1))]
+    pub format_version: u64,
+    /// The run's name in harness.toml.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"))]
+    pub run: String,
+    /// UTC, whole seconds; stripped from baselines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pipeline_run_iso8601: Option<String>,
+    /// Git state and the content of the code the run depends on.
+    pub code: Code,
+    /// Static data file → hash.
+    #[schemars(extend("x-category" = "static_data"))]
+    pub static_data_hashes: BTreeMap<String, Sha256>,
+    /// The run's parameters as harness.toml writes them (secrets redacted).
+    #[schemars(extend("x-category" = "params"))]
+    pub params: Map<String, Value>,
+    /// Input file → hash.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-category" = "inputs"))]
+    pub inputs: Option<BTreeMap<String, Sha256>>,
+    /// Output file → hash, or its parsed JSON under a tolerance.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-category" = "outputs"))]
+    pub outputs: Option<BTreeMap<String, Output>>,
+    /// The kernels a metakernel loads, in load order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-category" = "spice"))]
+    pub spice_kernels: Option<Vec<Kernel>>,
+    /// How many.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-category" = "spice"))]
+    pub spice_kernel_count: Option<u64>,
+    /// The pipeline's registered techniques, sorted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-category" = "pipeline"))]
+    pub technique_names: Option<Vec<String>>,
+    /// The pipeline's registered extractors, sorted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-category" = "pipeline"))]
+    pub extractor_names: Option<Vec<String>>,
+    /// CPU, memory, operating system and GPUs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-category" = "hardware"))]
+    pub hardware: Option<Hardware>,
+    /// Toolchains and package sets.
+    #[schemars(extend("x-category" = "runtime"))]
+    pub runtime: Runtime,
+    /// The variables the run names, and the built-in set.
+    #[schemars(extend("x-category" = "environment"))]
+    pub environment: BTreeMap<String, EnvValue>,
+    /// What each external command printed (a JSON object).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-category" = "external"))]
+    pub external: Option<BTreeMap<String, Map<String, Value>>>,
+    /// `"sha256:"` + SHA-256 of the RFC 8785 form of the document without `digest`.
+    pub digest: Sha256,
+}
+
+/// A recorded file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FileEntry {
+    /// Its content hash.
+    pub sha256: Sha256,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+/// A parameters file: where, its hash, and its parsed content.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    /// The file, relative to the project.
+    pub path: String,
+    /// Its content hash.
+    pub sha256: Sha256,
+    /// Its parsed content (secrets redacted).
+    pub content: Value,
+}
+
+/// A recorded command run (`.prov/runs/<id>/run.json`). Its times live in `events.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "provbase run")]
+pub struct Run {
+    /// The format, 1.
+    #[schemars(range(min = 1, max = 1))]
+    pub format_version: u64,
+    /// `provbase.run`.
+    #[schemars(extend("const" = "provbase.run"))]
+    pub kind: String,
+    /// The first 12 hex digits of the digest of the run's time-free content.
+    #[schemars(regex(pattern = r"^[0-9a-f]{12}$"))]
+    pub id: String,
+    /// A name given with `--name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Labels given with `--tag`, sorted.
+    pub tags: Vec<String>,
+    /// The command line, secrets redacted.
+    #[schemars(extend("x-category" = "params"))]
+    pub command: Vec<String>,
+    /// The command's exit status (128 + the signal when killed).
+    #[schemars(extend("x-category" = "outputs"))]
+    pub exit_status: Or<i64>,
+    /// Input file → hash and size, as before the command ran.
+    #[schemars(extend("x-category" = "inputs"))]
+    pub inputs: BTreeMap<String, Or<FileEntry>>,
+    /// Output file → hash and size.
+    #[schemars(extend("x-category" = "outputs"))]
+    pub outputs: BTreeMap<String, Or<FileEntry>>,
+    /// The parameters file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-category" = "params"))]
+    pub params: Option<Params>,
+    /// Inputs whose content the command changed: recorded as they were before it ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-category" = "inputs"))]
+    pub inputs_changed: Option<Vec<String>>,
+    /// Git state, the tree status, and the code the `--code` globs name.
+    pub code: Code,
+    /// Toolchains and package sets.
+    #[schemars(extend("x-category" = "runtime"))]
+    pub runtime: Runtime,
+    /// The built-in variables.
+    #[schemars(extend("x-category" = "environment"))]
+    pub environment: BTreeMap<String, EnvValue>,
+    /// CPU, memory, operating system and GPUs.
+    #[schemars(extend("x-category" = "hardware"))]
+    pub hardware: Hardware,
+    /// `"sha256:"` + SHA-256 of the RFC 8785 form of the document without `digest`.
+    pub digest: Sha256,
+}
+
+/// A file as a document records it: a manifest's hash, a recorded run's hash and size (or why
+/// not), or an output's parsed JSON.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum FileRecord {
+    /// A manifest's `path → hash`.
+    Hash(Sha256),
+    /// A recorded run's `path → {sha256, size}`.
+    Entry(FileEntry),
+    /// An output compared within a tolerance.
+    Json {
+        /// Its parsed content.
+        json: Value,
+    },
+    /// Why it could not be recorded.
+    Unavailable(Unavailable),
+}
+
+impl FileRecord {
+    /// The file's hash, when it was hashed.
+    pub fn hash(&self) -> Option<&str> {
+        match self {
+            FileRecord::Hash(h) | FileRecord::Entry(FileEntry { sha256: h, .. }) => Some(&h.0),
+            FileRecord::Json { .. } | FileRecord::Unavailable(_) => None,
+        }
+    }
+}
+
+/// `params` as either document holds it: a manifest's table, or a recorded run's file.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum ParamsRecord {
+    /// A recorded run's parameters file.
+    File(Params),
+    /// A manifest's parameters.
+    Table(Map<String, Value>),
+}
+
+/// What any provbase document — a manifest, a baseline, a recorded run — says of the run it
+/// describes: the members they share, each as its type, absent where the document has none.
+/// Bundles and exports read documents through it.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Described {
+    /// A configured run's name.
+    pub run: Option<String>,
+    /// A recorded run's name.
+    pub name: Option<String>,
+    /// A recorded run's id.
+    pub id: Option<String>,
+    /// A recorded run's command line.
+    pub command: Option<Vec<String>>,
+    /// A recorded run's exit status.
+    pub exit_status: Option<Or<i64>>,
+    /// Git state and code.
+    pub code: Option<Code>,
+    /// The machine.
+    pub hardware: Option<Hardware>,
+    /// Toolchains and package sets.
+    pub runtime: Option<Runtime>,
+    /// Environment variables.
+    pub environment: Option<BTreeMap<String, EnvValue>>,
+    /// Parameters.
+    pub params: Option<ParamsRecord>,
+    /// SPICE kernels in load order.
+    pub spice_kernels: Option<Vec<Kernel>>,
+    /// Registered techniques.
+    pub technique_names: Option<Vec<String>>,
+    /// Registered extractors.
+    pub extractor_names: Option<Vec<String>>,
+    /// Inputs.
+    pub inputs: Option<BTreeMap<String, FileRecord>>,
+    /// Static data.
+    pub static_data_hashes: Option<BTreeMap<String, FileRecord>>,
+    /// Outputs.
+    pub outputs: Option<BTreeMap<String, FileRecord>>,
+}
+
+impl Described {
+    /// Reads a document; members of an unexpected shape read as absent (the schema, not this
+    /// view, judges a document).
+    pub fn of(doc: &Value) -> Described {
+        serde_json::from_value(doc.clone()).unwrap_or_default()
+    }
+}
