@@ -31,10 +31,8 @@ fn file_of(d: &Drift, baseline: &Value) -> Option<String> {
         (Category::Spice, [Segment::Key(s), Segment::Key(path), Segment::Key(f)])
             if s == "spice_kernels" && f == "sha256" =>
         {
-            baseline["spice_kernels"]
-                .as_array()?
-                .iter()
-                .any(|k| k["path"] == path.as_str())
+            crate::manifest::types::kernel_paths(baseline)
+                .contains(path)
                 .then(|| path.clone())
         }
         _ => None,
@@ -50,9 +48,10 @@ pub fn explain(root: &Path, baseline: &Value, drifts: &[&Drift]) -> Vec<Note> {
     let Ok(repo) = git2::Repository::discover(root) else {
         return Vec::new();
     };
-    let Some(base_sha) = baseline["code"]["git_sha"].as_str() else {
+    let Some(base_sha) = crate::manifest::types::commit_of(baseline) else {
         return Vec::new();
     };
+    let base_sha = base_sha.as_str();
     let short = &base_sha[..base_sha.len().min(7)];
     let base = git2::Oid::from_str(base_sha)
         .ok()

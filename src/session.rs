@@ -8,10 +8,10 @@ use crate::drift::{self, Drift, Policy, Verdict};
 use crate::error::{Error, Result};
 use crate::manifest::types::{Output, Runtime};
 use crate::manifest::{self, FORMAT_VERSION, Manifest, Sha256};
-use std::collections::BTreeMap;
 use crate::store;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// What a check concluded about one run.
@@ -176,7 +176,12 @@ impl Session {
     }
 
     /// The files a run's globs of one key name (`code`, `static_data`, …).
-    fn expand(&self, run: &RunSpec, globs: &[crate::config::GlobSpec], key: &str) -> Result<Vec<files::Matched>> {
+    fn expand(
+        &self,
+        run: &RunSpec,
+        globs: &[crate::config::GlobSpec],
+        key: &str,
+    ) -> Result<Vec<files::Matched>> {
         let ignored = |p: &std::path::Path| key == "code" && self.facts.git_ignores(p);
         files::expand(
             &self.config.root,
@@ -209,8 +214,11 @@ impl Session {
         }
         let mut code = self.facts.git().clone();
         code.scope = Some(self.hashes(run, &self.expand(run, &run.code, "code")?, since_ns)?);
-        let static_data_hashes =
-            self.hashes(run, &self.expand(run, &run.static_data, "static_data")?, since_ns)?;
+        let static_data_hashes = self.hashes(
+            run,
+            &self.expand(run, &run.static_data, "static_data")?,
+            since_ns,
+        )?;
         let mut params = Value::Object(run.params.clone());
         crate::redact::scrub_json(&mut params);
         let outputs = if run.outputs.is_empty() {
@@ -259,8 +267,18 @@ impl Session {
             outputs,
             spice_kernel_count: spice_kernels.as_ref().map(|k| k.len() as u64),
             spice_kernels,
-            technique_names: self.names(run, "technique_names", run.techniques.as_ref(), NameKind::Techniques)?,
-            extractor_names: self.names(run, "extractor_names", run.extractors.as_ref(), NameKind::Extractors)?,
+            technique_names: self.names(
+                run,
+                "technique_names",
+                run.techniques.as_ref(),
+                NameKind::Techniques,
+            )?,
+            extractor_names: self.names(
+                run,
+                "extractor_names",
+                run.extractors.as_ref(),
+                NameKind::Extractors,
+            )?,
             hardware: run.hardware.then(|| self.facts.hardware().clone()),
             runtime: self.runtime(run),
             environment: crate::collect::environment::collect(&run.env, self.facts.host()),
@@ -284,11 +302,9 @@ impl Session {
                 crate::canonical::stringify_big_integers(&mut v);
                 Output::Json { json: v }
             } else {
-                Output::Hash(Sha256(
-                    self.facts
-                        .hash(&m.abs)
-                        .map_err(|e| Self::err(run, format!("cannot read {}: {e}", m.rel)))?,
-                ))
+                Output::Hash(Sha256(self.facts.hash(&m.abs).map_err(|e| {
+                    Self::err(run, format!("cannot read {}: {e}", m.rel))
+                })?))
             };
             out.insert(m.rel, v);
         }
@@ -558,8 +574,8 @@ impl Session {
         current: &Value,
         drifts: &mut [Drift],
     ) -> Option<crate::explain::Note> {
-        let base = baseline["code"]["git_sha"].as_str()?;
-        let head = current["code"]["git_sha"].as_str()?;
+        let base = &crate::manifest::types::commit_of(baseline)?;
+        let head = &crate::manifest::types::commit_of(current)?;
         // where the checkout is (its remote, its branch or a detached HEAD) says nothing of
         // what the run depends on: a clone in CI, a pull request's detached HEAD
         let checkout = |d: &Drift| {

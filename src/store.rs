@@ -4,6 +4,8 @@
 //! and it writes a file only when its bytes would change.
 
 use crate::error::{Error, Result};
+use crate::manifest::types::CandidateDoc;
+use serde::Deserialize;
 use serde_json::Value;
 use std::fs::File;
 use std::io::Write;
@@ -58,8 +60,7 @@ pub fn parse(path: &Path, bytes: Vec<u8>) -> Result<Stored> {
     let value = crate::canonical::parse_strict(text.as_bytes())
         .map_err(|e| problem(path, format!("not a valid baseline: {e}")))?;
     // a known format_version first, so that a newer file says so rather than failing the schema
-    if value.get("format_version").and_then(Value::as_u64) == Some(crate::manifest::FORMAT_VERSION)
-    {
+    if crate::manifest::format_version(&value) == Some(crate::manifest::FORMAT_VERSION) {
         crate::schema::validate(crate::schema::Doc::Manifest, &value)
             .map_err(|p| problem(path, p))?;
     }
@@ -83,12 +84,11 @@ pub fn load_json(path: &Path) -> Result<Option<Value>> {
 /// Checks a document against its schema when it says what it is: a recorded run
 /// (`"kind": "provbase.run"`) or a manifest (`format_version` and `run`).
 pub fn validate_known(path: &Path, v: &Value) -> Result<()> {
-    let doc = if v.get("kind").and_then(Value::as_str) == Some(crate::manifest::RUN_KIND) {
-        crate::schema::Doc::Run
-    } else if v.get("format_version").is_some() && v.get("run").is_some() {
-        crate::schema::Doc::Manifest
-    } else {
-        return Ok(());
+    use crate::manifest::types::DocKind;
+    let doc = match DocKind::of(v) {
+        Some(DocKind::Run) => crate::schema::Doc::Run,
+        Some(DocKind::Manifest) => crate::schema::Doc::Manifest,
+        _ => return Ok(()),
     };
     crate::schema::validate(doc, v).map_err(|m| Error::Json {
         path: path.to_owned(),
@@ -235,13 +235,14 @@ pub struct Candidate {
 impl Candidate {
     /// The candidate's document.
     pub fn to_value(&self) -> Value {
-        serde_json::json!({
-            "kind": CANDIDATE_KIND,
-            "run": self.run,
-            "baseline": self.baseline,
-            "compared_with": self.compared_with,
-            "manifest": self.manifest,
+        serde_json::to_value(CandidateDoc {
+            kind: CANDIDATE_KIND.to_owned(),
+            run: self.run.clone(),
+            baseline: self.baseline.clone(),
+            compared_with: self.compared_with.clone(),
+            manifest: self.manifest.clone(),
         })
+        .unwrap_or_default()
     }
 
     /// Reads a candidate document; an error names the file.
@@ -249,11 +250,13 @@ impl Candidate {
         let v =
             load_json(path)?.ok_or_else(|| Error::io(path, std::io::ErrorKind::NotFound.into()))?;
         let bad = |m: &str| problem(path, format!("not a provbase candidate: {m}"));
-        if v["kind"] != CANDIDATE_KIND {
+        if crate::manifest::types::DocKind::of(&v)
+            != Some(crate::manifest::types::DocKind::Candidate)
+        {
             return Err(bad("no `\"kind\": \"provbase.candidate\"`"));
         }
-        let text = |k: &str| v[k].as_str().map(str::to_owned).ok_or_else(|| bad(k));
-        let baseline = text("baseline")?;
+        let doc = CandidateDoc::deserialize(&v).map_err(|e| bad(&e.to_string()))?;
+        let baseline = doc.baseline;
         if Path::new(&baseline).is_absolute()
             || Path::new(&baseline)
                 .components()
@@ -262,10 +265,10 @@ impl Candidate {
             return Err(bad("its baseline path leaves the project"));
         }
         Ok(Candidate {
-            run: text("run")?,
+            run: doc.run,
             baseline,
-            compared_with: v["compared_with"].as_str().map(str::to_owned),
-            manifest: v["manifest"].clone(),
+            compared_with: doc.compared_with,
+            manifest: doc.manifest,
         })
     }
 }

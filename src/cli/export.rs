@@ -13,9 +13,13 @@ pub(super) fn run(cli: &Cli, in_toto: bool, reference: &str) -> Result<u8> {
     if let Some(session) = cli.optional_session()?
         && let Some(spec) = session.config.run(reference)
     {
-        let mut m = session.collect(spec)?;
-        let events =
-            vec![serde_json::json!({ "event": "start", "time": m["pipeline_run_iso8601"] })];
+        let full = session.collect_typed(spec)?;
+        let events = vec![crate::manifest::types::Event {
+            event: "start".into(),
+            time: full.pipeline_run_iso8601.clone(),
+            ..Default::default()
+        }];
+        let mut m = crate::manifest::document(&full);
         crate::strip::strip(&mut m, &session.config.strip)
             .map_err(|e| Error::Usage(e.to_string()))?;
         print_json(&crate::record::export::statement(&m, &events));

@@ -14,31 +14,46 @@ pub(super) fn run(cli: &Cli) -> Result<u8> {
             f.strip_prefix(&cwd).unwrap_or(&f).display()
         );
     }
-    let status = |r: &crate::record::RecordedRun| match r.doc["exit_status"].as_i64() {
+    let described: Vec<_> = runs.iter().map(|r| r.described()).collect();
+    let status = |d: &crate::manifest::types::Described| match d
+        .exit_status
+        .as_ref()
+        .and_then(|s| s.value())
+    {
         Some(c) => c.to_string(),
         None => "-".into(),
     };
     match cli.format {
-        Format::Json => print_json(&json!(runs.iter().map(|r| json!({
-            "id": r.id, "name": r.doc["name"], "tags": r.tags(), "first": r.first(), "last": r.last(),
-            "exit_status": r.doc["exit_status"], "executions": r.executions(),
+        Format::Json => print_json(&json!(runs.iter().zip(&described).map(|(r, d)| json!({
+            "id": r.id, "name": d.name, "tags": r.tags(), "first": r.first(), "last": r.last(),
+            "exit_status": d.exit_status, "executions": r.executions(),
         })).collect::<Vec<_>>())),
         Format::Human | Format::Markdown => {
             if runs.is_empty() {
                 outln!("no recorded runs (record one with: provbase record -- CMD)");
                 return Ok(0);
             }
-            outln!("{:<4} {:<12}  {:<16} {:<16} {:<20}  {:<20}  {:>4}  {:>4}", "#", "ID", "NAME", "TAGS", "FIRST", "LAST", "EXIT", "RUNS");
-            for (i, r) in runs.iter().enumerate() {
+            outln!(
+                "{:<4} {:<12}  {:<16} {:<16} {:<20}  {:<20}  {:>4}  {:>4}",
+                "#",
+                "ID",
+                "NAME",
+                "TAGS",
+                "FIRST",
+                "LAST",
+                "EXIT",
+                "RUNS"
+            );
+            for (i, (r, d)) in runs.iter().zip(&described).enumerate() {
                 outln!(
                     "#{:<3} {:<12}  {:<16} {:<16} {:<20}  {:<20}  {:>4}  {:>4}",
                     i + 1,
                     r.id,
-                    r.doc["name"].as_str().unwrap_or("-"),
+                    d.name.as_deref().unwrap_or("-"),
                     r.tags().join(","),
                     r.first(),
                     r.last(),
-                    status(r),
+                    status(d),
                     r.executions()
                 );
             }

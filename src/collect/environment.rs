@@ -5,8 +5,8 @@
 //! value lose their credentials ([`crate::redact`]). A named variable that is unset is recorded
 //! as `{"unset": true}`.
 
-use crate::redact::secret_variable as looks_secret;
 use crate::manifest::types::{EnvValue, Unavailable};
+use crate::redact::secret_variable as looks_secret;
 use std::collections::BTreeMap;
 
 /// Variables recorded whenever they are set, for every run.

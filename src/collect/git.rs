@@ -38,8 +38,10 @@ pub fn collect(root: &Path, exclude: &[PathBuf]) -> Code {
     let branch = if detached {
         Or::unavailable("detached HEAD")
     } else {
-        head.shorthand()
-            .map_or_else(|_| Or::unavailable("branch name is not UTF-8"), |b| Or::Value(b.to_owned()))
+        head.shorthand().map_or_else(
+            |_| Or::unavailable("branch name is not UTF-8"),
+            |b| Or::Value(b.to_owned()),
+        )
     };
     let (dirty, untracked) = match status(&repo, &excluded_prefixes(&repo, exclude), Via::Auto) {
         Ok((dirty, untracked)) => (Or::Value(dirty), Or::Value(untracked)),

@@ -38,7 +38,10 @@ pub fn host() -> Hardware {
             };
             (Or::Value(cpu), Or::Value(round_gib(sys.total_memory())))
         }
-        Err(e) => (Or::unavailable(e.to_string()), Or::unavailable(e.to_string())),
+        Err(e) => (
+            Or::unavailable(e.to_string()),
+            Or::unavailable(e.to_string()),
+        ),
     };
     Hardware {
         cpu,

@@ -125,7 +125,6 @@ impl fmt::Display for Category {
     }
 }
 
-
 /// `(section, member)` → category, as the types declare it: top-level members of the manifest
 /// and of a recorded run, and members of the sections they refer to (`code.scope`).
 fn declared() -> &'static HashMap<(String, Option<String>), Category> {
@@ -194,7 +193,10 @@ mod tests {
         assert_eq!(at(&["extractor_names"]), Category::Pipeline);
         assert_eq!(at(&["hardware", "gpus"]), Category::Hardware);
         assert_eq!(at(&["runtime", "rustc"]), Category::Runtime);
-        assert_eq!(at(&["environment", "OMP_NUM_THREADS"]), Category::Environment);
+        assert_eq!(
+            at(&["environment", "OMP_NUM_THREADS"]),
+            Category::Environment
+        );
         assert_eq!(at(&["params", "seed"]), Category::Params);
         assert_eq!(at(&["inputs", "a"]), Category::Inputs);
         assert_eq!(at(&["outputs", "a"]), Category::Outputs);
@@ -204,7 +206,10 @@ mod tests {
         assert_eq!(at(&["surprise"]), Category::External);
         // every category but `external`'s fallback is declared by some section
         for c in Category::ALL {
-            assert!(declared().values().any(|d| *d == c), "{c} is declared nowhere");
+            assert!(
+                declared().values().any(|d| *d == c),
+                "{c} is declared nowhere"
+            );
         }
     }
 }

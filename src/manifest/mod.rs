@@ -49,6 +49,11 @@ pub fn document(m: &Manifest) -> Value {
     v
 }
 
+/// A document's `format_version`, when it has a whole number there.
+pub fn format_version(doc: &Value) -> Option<u64> {
+    doc.get("format_version").and_then(Value::as_u64)
+}
+
 /// Sets (or replaces) the manifest's `digest`.
 pub fn seal(manifest: &mut Value) {
     let d = compute_digest(manifest);

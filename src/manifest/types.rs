@@ -13,7 +13,9 @@ use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 /// `"sha256:<64 lowercase hex>"`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(transparent)]
 pub struct Sha256(#[schemars(regex(pattern = r"^sha256:[0-9a-f]{64}$"))] pub String);
 
@@ -372,7 +374,7 @@ pub struct Run {
 
 /// A file as a document records it: a manifest's hash, a recorded run's hash and size (or why
 /// not), or an output's parsed JSON.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum FileRecord {
     /// A manifest's `path → hash`.
@@ -399,7 +401,7 @@ impl FileRecord {
 }
 
 /// `params` as either document holds it: a manifest's table, or a recorded run's file.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum ParamsRecord {
     /// A recorded run's parameters file.
@@ -419,6 +421,10 @@ pub struct Described {
     pub name: Option<String>,
     /// A recorded run's id.
     pub id: Option<String>,
+    /// A recorded run's tags.
+    pub tags: Option<Vec<String>>,
+    /// The document's digest.
+    pub digest: Option<String>,
     /// A recorded run's command line.
     pub command: Option<Vec<String>>,
     /// A recorded run's exit status.
@@ -448,9 +454,154 @@ pub struct Described {
 }
 
 impl Described {
-    /// Reads a document; members of an unexpected shape read as absent (the schema, not this
+    /// Reads a document; a document of another shape reads as empty (the schema, not this
     /// view, judges a document).
     pub fn of(doc: &Value) -> Described {
-        serde_json::from_value(doc.clone()).unwrap_or_default()
+        Described::deserialize(doc).unwrap_or_default()
+    }
+}
+
+/// The commit a document was collected at, read without the rest of the document (a baseline
+/// may list a million files).
+pub fn commit_of(doc: &Value) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Head {
+        git_sha: Or<String>,
+    }
+    #[derive(Deserialize)]
+    struct Doc {
+        code: Head,
+    }
+    match Doc::deserialize(doc).ok()?.code.git_sha {
+        Or::Value(sha) => Some(sha),
+        Or::Unavailable(_) => None,
+    }
+}
+
+/// The paths of the SPICE kernels a document lists, read without the rest of it.
+pub fn kernel_paths(doc: &Value) -> Vec<String> {
+    #[derive(Deserialize)]
+    struct Doc {
+        spice_kernels: Option<Vec<Kernel>>,
+    }
+    Doc::deserialize(doc)
+        .ok()
+        .and_then(|d| d.spice_kernels)
+        .map(|k| k.into_iter().map(|k| k.path).collect())
+        .unwrap_or_default()
+}
+
+/// One line of a recorded run's `events.jsonl` (and of a bundle's): what happened, and when.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// `start`, `end`, `collect` or `bundle`.
+    pub event: String,
+    /// The recorded run's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The configured run's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
+    /// UTC, whole seconds (`null` for a collection without one).
+    pub time: Option<String>,
+    /// Milliseconds since the Unix epoch, as a string.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unix_ms: Option<String>,
+    /// The exit status (`null` when not executed).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub exit_status: Option<Option<i32>>,
+    /// How long the command ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+    /// Whether the command ran (not `--no-exec`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub executed: Option<bool>,
+    /// The tags given this time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+}
+
+/// A member that is present, `null` included (`Some(None)`), as opposed to absent (`None`).
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+impl Event {
+    /// The line as written: canonical JSON (keys sorted), no newline.
+    pub fn line(&self) -> String {
+        serde_json::to_value(self)
+            .map(|v| v.to_string())
+            .unwrap_or_default()
+    }
+
+    /// Reads one line; `None` when it is not an event.
+    pub fn parse(line: &str) -> Option<Event> {
+        serde_json::from_str(line).ok()
+    }
+}
+
+/// A candidate baseline under `.prov/candidates/`: what accept would write for a run, and the
+/// digest of the baseline it was compared with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CandidateDoc {
+    /// `provbase.candidate`.
+    pub kind: String,
+    /// The run.
+    pub run: String,
+    /// Its baseline file, relative to the project.
+    pub baseline: String,
+    /// The digest of the baseline's bytes when the candidate was made (`null`: there was none).
+    pub compared_with: Option<String>,
+    /// The manifest accept would write.
+    pub manifest: Value,
+}
+
+/// Which provbase document a JSON value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocKind {
+    /// A manifest or baseline (`format_version` and `run`).
+    Manifest,
+    /// A recorded run (`kind: provbase.run`).
+    Run,
+    /// A bundle's list of files (`kind: provbase.bundle`).
+    BundleList,
+    /// A candidate (`kind: provbase.candidate`).
+    Candidate,
+    /// A bundle's codebase fingerprint (`files` and `digest`, the digest over `files`).
+    CodebaseFingerprint,
+    /// A bundle's environment fingerprint or snapshot (`provbase` names the version).
+    EnvFingerprint,
+}
+
+impl DocKind {
+    /// What a document is, from the members that say so; `None` for another tool's JSON.
+    pub fn of(doc: &Value) -> Option<DocKind> {
+        #[derive(Deserialize)]
+        struct Marks {
+            format_version: Option<Value>,
+            run: Option<Value>,
+            kind: Option<Value>,
+            provbase: Option<Value>,
+            files: Option<Value>,
+            digest: Option<Value>,
+        }
+        let m = Marks::deserialize(doc).ok()?;
+        Some(match m.kind.as_ref().and_then(Value::as_str) {
+            Some(super::RUN_KIND) => DocKind::Run,
+            Some(super::BUNDLE_KIND) => DocKind::BundleList,
+            Some(super::CANDIDATE_KIND) => DocKind::Candidate,
+            _ if m.format_version.is_some() && m.run.is_some() => DocKind::Manifest,
+            _ if m.provbase.as_ref().is_some_and(Value::is_string) => DocKind::EnvFingerprint,
+            _ if m.files.as_ref().is_some_and(Value::is_object) && m.digest.is_some() => {
+                DocKind::CodebaseFingerprint
+            }
+            _ => return None,
+        })
     }
 }

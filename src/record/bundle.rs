@@ -3,8 +3,8 @@
 //! `env_fingerprint.json` and `codebase_fingerprint.json`.
 
 use crate::error::{Error, Result};
+use crate::manifest::types::{Described, Event, ParamsRecord};
 use crate::redact::secret_variable as looks_secret;
-use crate::manifest::types::{Described, ParamsRecord};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -116,7 +116,11 @@ fn env_fingerprint(m: &Described, host: &crate::collect::Host) -> Value {
     let gpus = h.map(|h| &h.gpus);
     let names: Vec<Value> = gpus
         .and_then(|g| g.get("devices")?.as_array())
-        .map(|d| d.iter().map(|g| g.get("name").cloned().unwrap_or_default()).collect())
+        .map(|d| {
+            d.iter()
+                .map(|g| g.get("name").cloned().unwrap_or_default())
+                .collect()
+        })
         .unwrap_or_default();
     let cpu = h.and_then(|h| h.cpu.value());
     let mut fp = json!({
@@ -155,7 +159,7 @@ fn shown<T: serde::Serialize>(v: Option<&T>) -> String {
     serde_json::to_value(v).unwrap_or_default().to_string()
 }
 
-fn run_md(m: &Described, events: &[Value], recorded: Option<&super::RecordedRun>) -> String {
+fn run_md(m: &Described, events: &[Event], recorded: Option<&super::RecordedRun>) -> String {
     let code = m.code.as_ref();
     let mut s = String::new();
     let title = recorded
@@ -180,8 +184,8 @@ fn run_md(m: &Described, events: &[Value], recorded: Option<&super::RecordedRun>
         let _ = writeln!(
             s,
             "- **When:** {} – {}",
-            first["time"].as_str().unwrap_or("?"),
-            last["time"].as_str().unwrap_or("?")
+            first.time.as_deref().unwrap_or("?"),
+            last.time.as_deref().unwrap_or("?")
         );
     }
     let sha = code.and_then(|c| c.git_sha.value());
@@ -202,8 +206,10 @@ fn run_md(m: &Described, events: &[Value], recorded: Option<&super::RecordedRun>
     let _ = writeln!(
         s,
         "- **Machine:** {} {}, {} GiB",
-        h.and_then(|h| h.os.name.value()).map_or("?", String::as_str),
-        h.and_then(|h| h.cpu.value()).map_or("?", |c| c.arch.as_str()),
+        h.and_then(|h| h.os.name.value())
+            .map_or("?", String::as_str),
+        h.and_then(|h| h.cpu.value())
+            .map_or("?", |c| c.arch.as_str()),
         shown(h.map(|h| &h.memory_gib))
     );
     if let Some(status) = code
@@ -298,12 +304,21 @@ pub fn bundle(
             // the tree's status beside the manifest, as the recorded runs keep it
             full.code.status = Some(super::tree::porcelain(root));
             let m = session.strip_document(run, crate::manifest::document(&full))?;
-            let ev = vec![json!({ "event": "collect", "run": run.name, "time": collected_at })];
+            let ev = vec![Event {
+                event: "collect".into(),
+                run: Some(run.name.clone()),
+                time: collected_at,
+                ..Default::default()
+            }];
             (m, ev, None)
         }
         Source::Recorded(r) => (r.doc.clone(), r.events.clone(), Some(r)),
     };
-    events.push(json!({ "event": "bundle", "time": now }));
+    events.push(Event {
+        event: "bundle".into(),
+        time: Some(now),
+        ..Default::default()
+    });
     let excluded = [
         dir.clone(),
         crate::disk::local(root, crate::disk::Local::Root),
@@ -348,7 +363,7 @@ pub fn bundle(
         write(&dir, "untracked.txt", untracked_txt.as_bytes())?,
         write(&dir, "env.txt", env_txt(host).as_bytes())?,
     ];
-    let ev: String = events.iter().map(|e| format!("{e}\n")).collect();
+    let ev: String = events.iter().map(|e| e.line() + "\n").collect();
     written.push(write(&dir, "events.jsonl", ev.as_bytes())?);
     written.push(write(
         &dir,

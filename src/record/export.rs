@@ -4,7 +4,9 @@
 //! environment and a hardware summary, each with the digest of its canonical JSON. Every
 //! ResourceDescriptor has a digest (or a uri), as the in-toto spec requires.
 
+use crate::manifest::types::{Described, Event, FileRecord};
 use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
 
 /// in-toto's Statement type.
 pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
@@ -28,73 +30,79 @@ fn byproduct(name: &str, value: &Value) -> Value {
     d
 }
 
-fn from_map(v: &Value) -> Vec<Value> {
-    v.as_object()
-        .map(|m| {
-            m.iter()
-                .filter_map(|(p, h)| descriptor(p, h.as_str().or(h["sha256"].as_str())?))
-                .collect()
-        })
-        .unwrap_or_default()
+fn value<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or_default()
+}
+
+fn from_map(files: &Option<BTreeMap<String, FileRecord>>) -> Vec<Value> {
+    files
+        .iter()
+        .flatten()
+        .filter_map(|(p, f)| descriptor(p, f.hash()?))
+        .collect()
 }
 
 /// The Statement for a manifest or a recorded run, with its events' times when known.
-pub fn statement(doc: &Value, events: &[Value]) -> Value {
-    let mut subject = from_map(&doc["outputs"]);
+pub fn statement(doc: &Value, events: &[Event]) -> Value {
+    let d = Described::of(doc);
+    let mut subject = from_map(&d.outputs);
     if subject.is_empty() {
         // the run document itself: its digest covers everything it records
-        let name = match (doc["id"].as_str(), doc["run"].as_str()) {
+        let name = match (&d.id, &d.run) {
             (Some(id), _) => format!(".prov/runs/{id}/run.json"),
             (None, Some(run)) => format!("provbase run {run}"),
             _ => "provbase run".to_owned(),
         };
-        let digest = doc["digest"]
-            .as_str()
-            .map(str::to_owned)
+        let digest = d
+            .digest
+            .clone()
             .unwrap_or_else(|| crate::manifest::compute_digest(doc));
         subject.extend(descriptor(&name, &digest));
     }
-    let mut deps = from_map(&doc["inputs"]);
-    deps.extend(from_map(&doc["static_data_hashes"]));
-    if let Some(kernels) = doc["spice_kernels"].as_array() {
-        deps.extend(
-            kernels
-                .iter()
-                .filter_map(|k| descriptor(k["path"].as_str()?, k["sha256"].as_str()?)),
-        );
+    let mut deps = from_map(&d.inputs);
+    deps.extend(from_map(&d.static_data_hashes));
+    deps.extend(
+        d.spice_kernels
+            .iter()
+            .flatten()
+            .filter_map(|k| descriptor(&k.path, &k.sha256.0)),
+    );
+    let code = d.code.as_ref();
+    for (p, h) in code.and_then(|c| c.scope.as_ref()).into_iter().flatten() {
+        deps.extend(descriptor(p, &h.0));
     }
-    deps.extend(from_map(&doc["code"]["scope"]));
-    if let Some(sha) = doc["code"]["git_sha"].as_str() {
-        let mut d = json!({ "name": "source", "digest": { "gitCommit": sha } });
-        if let Some(remote) = doc["code"]["remote"].as_str() {
-            d["uri"] = json!(format!("git+{remote}@{sha}"));
+    if let Some(sha) = code.and_then(|c| c.git_sha.value()) {
+        let mut dep = json!({ "name": "source", "digest": { "gitCommit": sha } });
+        if let Some(remote) = code.and_then(|c| c.remote.value()) {
+            dep["uri"] = json!(format!("git+{remote}@{sha}"));
         }
-        deps.push(d);
+        deps.push(dep);
     }
     let mut external = Map::new();
-    for k in [
-        "run",
-        "command",
-        "params",
-        "technique_names",
-        "extractor_names",
+    for (k, v) in [
+        ("run", d.run.as_ref().map(value)),
+        ("command", d.command.as_ref().map(value)),
+        ("params", d.params.as_ref().map(value)),
+        ("technique_names", d.technique_names.as_ref().map(value)),
+        ("extractor_names", d.extractor_names.as_ref().map(value)),
     ] {
-        if let Some(v) = doc.get(k) {
-            external.insert(k.to_owned(), v.clone());
+        if let Some(v) = v {
+            external.insert(k.to_owned(), v);
         }
     }
-    let hw = &doc["hardware"];
+    let hw = d.hardware.as_ref();
     let hardware = json!({
-        "os": hw["os"], "cpu": hw["cpu"], "memory_gib": hw["memory_gib"], "gpus": hw["gpus"],
+        "os": hw.map(|h| &h.os), "cpu": hw.map(|h| &h.cpu),
+        "memory_gib": hw.map(|h| &h.memory_gib), "gpus": hw.map(|h| &h.gpus),
     });
     let mut metadata = json!({});
-    if let Some(id) = doc["id"].as_str() {
+    if let Some(id) = &d.id {
         metadata["invocationId"] = json!(id);
     }
     let time = |kind: &str, first: bool| {
-        let mut it = events.iter().filter(|e| e["event"] == kind);
+        let mut it = events.iter().filter(|e| e.event == kind);
         let e = if first { it.next() } else { it.next_back() };
-        e.and_then(|e| e["time"].as_str()).map(str::to_owned)
+        e.and_then(|e| e.time.clone())
     };
     if let Some(t) = time("start", true) {
         metadata["startedOn"] = json!(t);
@@ -110,7 +118,7 @@ pub fn statement(doc: &Value, events: &[Value]) -> Value {
             "buildDefinition": {
                 "buildType": "urn:provbase:run:v1",
                 "externalParameters": external,
-                "internalParameters": { "runtime": doc["runtime"] },
+                "internalParameters": { "runtime": d.runtime },
                 "resolvedDependencies": deps,
             },
             "runDetails": {
@@ -120,7 +128,7 @@ pub fn statement(doc: &Value, events: &[Value]) -> Value {
                 },
                 "metadata": metadata,
                 "byproducts": [
-                    byproduct("environment", &doc["environment"]),
+                    byproduct("environment", &value(&d.environment)),
                     byproduct("hardware", &hardware),
                 ],
             },

@@ -4,9 +4,9 @@
 
 use crate::collect::{Facts, command, environment, files};
 use crate::error::{Error, Result};
-use crate::manifest::types::{FileEntry, Params, Run, Runtime};
+use crate::manifest::types::{Event, FileEntry, Params, Run, Runtime};
 use crate::manifest::{Or, Sha256};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -120,11 +120,7 @@ pub fn file_set(root: &Path, facts: &Facts, paths: &[PathBuf]) -> Result<FileSet
 }
 
 /// The input files whose content, or presence, differs from `before`.
-fn changed_inputs(
-    root: &Path,
-    inputs: &[PathBuf],
-    before: &FileSet,
-) -> Result<Vec<String>> {
+fn changed_inputs(root: &Path, inputs: &[PathBuf], before: &FileSet) -> Result<Vec<String>> {
     let mut now = BTreeMap::new();
     for p in inputs {
         let mut found = Vec::new();
@@ -363,7 +359,10 @@ pub fn record_on(cwd: &Path, opts: &RecordOptions, host: crate::collect::Host) -
         .and_then(|p| serde_json::from_value(p).ok());
     let repeated = previous.is_some();
     let (old_tags, old_name) = previous.map_or((Vec::new(), None), |p| (p.tags, p.name));
-    let mut tags: Vec<String> = old_tags.into_iter().chain(opts.tags.iter().cloned()).collect();
+    let mut tags: Vec<String> = old_tags
+        .into_iter()
+        .chain(opts.tags.iter().cloned())
+        .collect();
     tags.sort();
     tags.dedup();
     // the stripped document as its type again, labelled
@@ -403,11 +402,27 @@ pub fn record_on(cwd: &Path, opts: &RecordOptions, host: crate::collect::Host) -
         .open(&events)
         .map_err(|e| Error::io(&events, e))?;
     let lines = [
-        json!({ "event": "start", "id": id, "time": started, "unix_ms": started_ms }),
-        json!({ "event": "end", "id": id, "time": ended, "unix_ms": ended_ms, "exit_status": exit_code, "duration_ms": duration_ms, "executed": !opts.no_exec, "tags": opts.tags }),
+        Event {
+            event: "start".into(),
+            id: Some(id.clone()),
+            time: Some(started),
+            unix_ms: Some(started_ms),
+            ..Default::default()
+        },
+        Event {
+            event: "end".into(),
+            id: Some(id.clone()),
+            time: Some(ended),
+            unix_ms: Some(ended_ms),
+            exit_status: Some(exit_code),
+            duration_ms: Some(duration_ms),
+            executed: Some(!opts.no_exec),
+            tags: Some(opts.tags.clone()),
+            ..Default::default()
+        },
     ];
     for l in lines {
-        writeln!(f, "{l}").map_err(|e| Error::io(&events, e))?;
+        writeln!(f, "{}", l.line()).map_err(|e| Error::io(&events, e))?;
     }
     Ok(Recorded {
         id,

@@ -3,6 +3,7 @@
 
 use super::run::runs_dir;
 use crate::error::{Error, Result};
+use crate::manifest::types::{Described, DocKind, Event};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -16,7 +17,7 @@ pub struct RecordedRun {
     /// Its run.json.
     pub doc: Value,
     /// Its events, in order.
-    pub events: Vec<Value>,
+    pub events: Vec<Event>,
 }
 
 impl RecordedRun {
@@ -24,7 +25,7 @@ impl RecordedRun {
     pub fn first(&self) -> &str {
         self.events
             .first()
-            .and_then(|e| e["time"].as_str())
+            .and_then(|e| e.time.as_deref())
             .unwrap_or("")
     }
 
@@ -32,39 +33,37 @@ impl RecordedRun {
     pub fn last(&self) -> &str {
         self.events
             .last()
-            .and_then(|e| e["time"].as_str())
+            .and_then(|e| e.time.as_deref())
             .unwrap_or("")
     }
 
     fn last_ms(&self) -> u128 {
         self.events
             .iter()
-            .filter_map(|e| e["unix_ms"].as_str()?.parse().ok())
+            .filter_map(|e| e.unix_ms.as_deref()?.parse().ok())
             .max()
             .unwrap_or(0)
     }
 
     /// How many times it ran.
     pub fn executions(&self) -> usize {
-        self.events.iter().filter(|e| e["event"] == "end").count()
+        self.events.iter().filter(|e| e.event == "end").count()
     }
 
     /// Its tags.
     pub fn tags(&self) -> Vec<String> {
-        self.doc["tags"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|t| t.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default()
+        self.described().tags.unwrap_or_default()
+    }
+
+    /// Its run.json, as the view every document shares.
+    pub fn described(&self) -> Described {
+        Described::of(&self.doc)
     }
 }
 
 /// Whether a document is a run provbase recorded (`"kind": "provbase.run"`).
 pub fn is_provbase_run(doc: &Value) -> bool {
-    doc.get("kind").and_then(Value::as_str) == Some(crate::manifest::RUN_KIND)
+    DocKind::of(doc) == Some(DocKind::Run)
 }
 
 /// The `run.json` files under the runs folder that another tool wrote: [`list`] leaves them
@@ -119,7 +118,7 @@ pub fn list(root: &Path) -> Result<Vec<RecordedRun>> {
                         message: format!("line {}: {e}", i + 1),
                     })
                 })
-                .collect::<Result<Vec<Value>>>()?,
+                .collect::<Result<Vec<Event>>>()?,
             Err(_) => Vec::new(),
         };
         let id = path
@@ -176,8 +175,7 @@ pub fn resolve(root: &Path, cwd: &Path, reference: &str) -> Result<Resolved> {
     if as_path.is_file() {
         let v = crate::store::load_json(&as_path)?.unwrap_or(Value::Null);
         crate::store::validate_known(&as_path, &v)?;
-        let manifest = v.get("format_version").is_some() && v.get("run").is_some();
-        if !v.is_object() || !(manifest || is_provbase_run(&v)) {
+        if !matches!(DocKind::of(&v), Some(DocKind::Manifest | DocKind::Run)) {
             return Err(Error::Json {
                 path: as_path,
                 message: "not a provbase manifest, baseline or recorded run".into(),

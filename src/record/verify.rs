@@ -2,7 +2,10 @@
 //! their content, and the files they list that still exist still have the listed hashes.
 
 use crate::error::{Error, Result};
+use crate::manifest::types::{Described, DocKind, FileRecord, ParamsRecord};
+use serde::Deserialize;
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The outcome for one file.
@@ -38,73 +41,60 @@ fn root_for(file: &Path, cwd: &Path) -> PathBuf {
         .unwrap_or_else(|| cwd.to_owned())
 }
 
+/// A bundle's list of files, or a codebase fingerprint's.
+#[derive(serde::Deserialize)]
+struct Listing {
+    files: Option<BTreeMap<String, FileRecord>>,
+}
+
 /// Every (path, listed hash) a document names.
 fn listed(doc: &Value) -> Vec<(String, String)> {
+    let d = Described::of(doc);
+    let files = Listing::deserialize(doc).ok().and_then(|l| l.files);
     let mut out = Vec::new();
-    let mut from_map = |v: &Value| {
-        if let Some(m) = v.as_object() {
-            for (p, h) in m {
-                if let Some(h) = h.as_str().or(h["sha256"].as_str()) {
-                    out.push((p.clone(), h.to_owned()));
-                }
-            }
-        }
-    };
-    from_map(&doc["static_data_hashes"]);
-    from_map(&doc["code"]["scope"]);
-    from_map(&doc["inputs"]);
-    from_map(&doc["outputs"]);
-    from_map(&doc["files"]);
-    if let (Some(p), Some(h)) = (
-        doc["params"]["path"].as_str(),
-        doc["params"]["sha256"].as_str(),
-    ) {
-        out.push((p.to_owned(), h.to_owned()));
+    let scope = d.code.as_ref().and_then(|c| c.scope.as_ref());
+    for (p, h) in scope.into_iter().flatten() {
+        out.push((p.clone(), h.0.clone()));
     }
-    if let Some(kernels) = doc["spice_kernels"].as_array() {
-        for k in kernels {
-            if let (Some(p), Some(h)) = (k["path"].as_str(), k["sha256"].as_str()) {
-                out.push((p.to_owned(), h.to_owned()));
+    for map in [&d.static_data_hashes, &d.inputs, &d.outputs, &files]
+        .into_iter()
+        .flatten()
+    {
+        for (p, f) in map {
+            if let Some(h) = f.hash() {
+                out.push((p.clone(), h.to_owned()));
             }
         }
     }
+    if let Some(ParamsRecord::File(p)) = &d.params {
+        out.push((p.path.clone(), p.sha256.0.clone()));
+    }
+    for k in d.spice_kernels.into_iter().flatten() {
+        out.push((k.path, k.sha256.0));
+    }
+    out.sort();
     out
 }
 
 /// The file of a bundle that lists the digest of each of its other files.
 pub const BUNDLE_LIST: &str = "bundle.json";
 
-/// The kind of a bundle's list of files.
-use crate::manifest::BUNDLE_KIND;
-
-/// Whether a document is one that provbase writes: a manifest or baseline, a recorded run or
-/// a bundle's list (`kind: provbase.*`), or a bundle's fingerprint.
-fn is_provbase(doc: &Value) -> bool {
-    (doc.get("format_version").is_some() && doc.get("run").is_some())
-        || doc
-            .get("kind")
-            .and_then(Value::as_str)
-            .is_some_and(|k| k.starts_with("provbase."))
-        || doc.get("provbase").is_some_and(Value::is_string)
-        || (doc.get("files").is_some_and(Value::is_object) && doc.get("digest").is_some())
-}
-
 /// Checks one JSON document. A document provbase did not write, or one without its digest,
 /// is not vouched for: the first is an error, the second a mismatch.
 pub fn verify_file(file: &Path, cwd: &Path) -> Result<Verified> {
     let doc = crate::store::load_json(file)?
         .ok_or_else(|| Error::io(file, std::io::ErrorKind::NotFound.into()))?;
-    if !doc.is_object() || !is_provbase(&doc) {
+    let Some(kind) = DocKind::of(&doc) else {
         return Err(Error::Json {
             path: file.to_owned(),
             message: "not a provbase document (a baseline, a recorded run or a bundle's file): nothing to verify".into(),
         });
-    }
+    };
     let mut v = Verified {
         file: file.to_owned(),
         ..Verified::default()
     };
-    let Some(d) = doc.get("digest").and_then(Value::as_str) else {
+    let Some(d) = Described::of(&doc).digest else {
         v.mismatches.push(
             "no `digest`: provbase cannot vouch for a document without one (removed by hand?)"
                 .into(),
@@ -114,11 +104,13 @@ pub fn verify_file(file: &Path, cwd: &Path) -> Result<Verified> {
     {
         // a codebase fingerprint's digest covers its file list; any other document's, the rest
         // of the document
-        let want = if doc.get("files").is_some()
-            && doc.get("format_version").is_none()
-            && doc.get("kind").is_none()
-        {
-            crate::canonical::digest_of(&doc["files"])
+        #[derive(serde::Deserialize)]
+        struct Files {
+            files: Value,
+        }
+        let want = if kind == DocKind::CodebaseFingerprint {
+            let files = Files::deserialize(&doc).map_or(Value::Null, |f| f.files);
+            crate::canonical::digest_of(&files)
         } else {
             crate::manifest::compute_digest(&doc)
         };
@@ -131,7 +123,7 @@ pub fn verify_file(file: &Path, cwd: &Path) -> Result<Verified> {
         }
     }
     // a bundle lists its own files, relative to its folder
-    let root = if doc["kind"] == BUNDLE_KIND {
+    let root = if kind == DocKind::BundleList {
         file.parent().unwrap_or(Path::new(".")).to_owned()
     } else {
         root_for(file, cwd)
