@@ -44,6 +44,12 @@ pub enum Error {
         /// What is wrong with it.
         problem: String,
     },
+    /// A baseline holds merge-conflict markers; accept regenerates it.
+    #[error("{}: conflicted: the file holds merge-conflict markers; re-run accept to regenerate it", path.display())]
+    Conflicted {
+        /// The baseline file.
+        path: PathBuf,
+    },
     /// A section of the manifest could not be collected for a run.
     #[error("run `{run}`: {message}")]
     Collect {
@@ -69,8 +75,13 @@ impl Error {
         match self {
             Error::Config { .. } | Error::ConfigNotFound { .. } | Error::Usage(_) => 2,
             Error::Json { .. } | Error::Io { .. } => 2,
-            Error::Baseline { .. } | Error::Collect { .. } => 1,
+            Error::Baseline { .. } | Error::Conflicted { .. } | Error::Collect { .. } => 1,
         }
+    }
+
+    /// Whether accepting the run again repairs what is wrong (a conflicted baseline).
+    pub fn accept_repairs(&self) -> bool {
+        matches!(self, Error::Conflicted { .. })
     }
 
     /// Wraps an I/O error with the path it is about.

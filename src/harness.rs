@@ -306,7 +306,7 @@ fn run_trial(
         .unwrap_or_else(|e| e.into_inner())
         .reports
         .push(report.clone());
-    match report.status {
+    match report.status() {
         Status::Pass => Ok(()),
         Status::Warn => {
             eprint!("provbase warning: {text}");

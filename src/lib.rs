@@ -43,14 +43,14 @@
 //! let session = Session::new(config);
 //! let run = session.config.run("nav").unwrap();
 //!
-//! assert_eq!(session.check(run).status, Status::Missing);
+//! assert_eq!(session.check(run).status(), Status::Missing);
 //! session.accept(run)?;
-//! assert_eq!(session.check(run).status, Status::Pass);
+//! assert_eq!(session.check(run).status(), Status::Pass);
 //!
 //! std::fs::write(dir.path().join("cfg/config_220_body.yaml"), "limb: 4\n")?;
 //! let report = Session::new(session.config.clone()).check(run);
-//! assert_eq!(report.status, Status::Fail);
-//! assert_eq!(report.drifts[0].path.to_string(), r#"static_data_hashes."cfg/config_220_body.yaml""#);
+//! assert_eq!(report.status(), Status::Fail);
+//! assert_eq!(report.drifts()[0].path.to_string(), r#"static_data_hashes."cfg/config_220_body.yaml""#);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!

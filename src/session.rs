@@ -30,6 +30,31 @@ pub enum Status {
     Error,
 }
 
+/// What comparing a run with its baseline found.
+#[derive(Debug, Clone)]
+pub struct Comparison {
+    /// Pass, warn or fail.
+    pub verdict: Verdict,
+    /// Every drift, ignored ones included (reports leave those out).
+    pub drifts: Vec<Drift>,
+    /// Why the shown drifts happened, where git history can tell, and how far HEAD moved.
+    pub explanation: Vec<crate::explain::Note>,
+    /// The baseline as it is on disk.
+    pub baseline_text: String,
+}
+
+/// What a check of one run came to: a comparison, no baseline, or an error — one of them, so
+/// that a status and a message can never disagree.
+#[derive(Debug, Clone)]
+pub enum Checked {
+    /// Compared with its baseline.
+    Compared(Comparison),
+    /// No baseline yet.
+    Missing,
+    /// The check could not run (a bad baseline, a file that cannot be read, …).
+    Failed(std::sync::Arc<Error>),
+}
+
 /// The outcome of checking one run.
 #[derive(Debug, Clone)]
 pub struct RunReport {
@@ -37,18 +62,10 @@ pub struct RunReport {
     pub run: String,
     /// Its baseline file, relative to the project root.
     pub baseline: String,
-    /// The conclusion.
-    pub status: Status,
-    /// Every drift, ignored ones included (reports leave those out).
-    pub drifts: Vec<Drift>,
-    /// The baseline as it is on disk, when it could be read.
-    pub baseline_text: Option<String>,
+    /// What the check came to.
+    pub checked: Checked,
     /// What accept would write, when the run could be collected.
     pub current_text: Option<String>,
-    /// Why the check could not run.
-    pub error: Option<String>,
-    /// Why the shown drifts happened, where git history can tell.
-    pub explanation: Vec<crate::explain::Note>,
     /// Where a failing or missing run left its candidate (relative to the project's folder).
     pub candidate: Option<String>,
     /// How long collecting and comparing took.
@@ -56,9 +73,54 @@ pub struct RunReport {
 }
 
 impl RunReport {
+    /// The conclusion.
+    pub fn status(&self) -> Status {
+        match &self.checked {
+            Checked::Compared(c) => match c.verdict {
+                Verdict::Pass => Status::Pass,
+                Verdict::Warn => Status::Warn,
+                Verdict::Fail => Status::Fail,
+            },
+            Checked::Missing => Status::Missing,
+            Checked::Failed(_) => Status::Error,
+        }
+    }
+
+    /// Every drift, ignored ones included (none unless compared).
+    pub fn drifts(&self) -> &[Drift] {
+        match &self.checked {
+            Checked::Compared(c) => &c.drifts,
+            _ => &[],
+        }
+    }
+
     /// The drifts a report shows: those whose policy is not `ignore`.
     pub fn shown(&self) -> impl Iterator<Item = &Drift> {
-        self.drifts.iter().filter(|d| d.policy != Policy::Ignore)
+        self.drifts().iter().filter(|d| d.policy != Policy::Ignore)
+    }
+
+    /// The explanation of the drifts (none unless compared).
+    pub fn explanation(&self) -> &[crate::explain::Note] {
+        match &self.checked {
+            Checked::Compared(c) => &c.explanation,
+            _ => &[],
+        }
+    }
+
+    /// Why the check could not run.
+    pub fn error(&self) -> Option<&Error> {
+        match &self.checked {
+            Checked::Failed(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The baseline as it is on disk, when it was compared.
+    pub fn baseline_text(&self) -> Option<&str> {
+        match &self.checked {
+            Checked::Compared(c) => Some(&c.baseline_text),
+            _ => None,
+        }
     }
 }
 
@@ -93,7 +155,7 @@ impl Outcome {
     pub fn failed(&self) -> bool {
         self.reports
             .iter()
-            .any(|r| matches!(r.status, Status::Fail | Status::Missing | Status::Error))
+            .any(|r| matches!(r.status(), Status::Fail | Status::Missing | Status::Error))
             || !self.orphans.is_empty()
     }
 }
@@ -388,18 +450,6 @@ impl Session {
     /// status [`Status::Error`].
     pub fn check(&self, run: &RunSpec) -> RunReport {
         let path = self.config.baseline_path(&run.name);
-        let mut report = RunReport {
-            run: run.name.clone(),
-            baseline: self.config.rel(&path),
-            status: Status::Error,
-            drifts: Vec::new(),
-            baseline_text: None,
-            current_text: None,
-            error: None,
-            explanation: Vec::new(),
-            candidate: None,
-            duration: std::time::Duration::ZERO,
-        };
         let started = std::time::Instant::now();
         let stored = store::load(&path);
         // the digest of the bytes just read, not a second read of the file
@@ -409,43 +459,61 @@ impl Session {
             .and_then(Option::as_ref)
             .map(|s| crate::canonical::sha256_tagged(s.text.as_bytes()));
         let current = self.stripped(run);
-        if let Ok(c) = &current {
-            report.current_text =
-                Some(String::from_utf8_lossy(&crate::canonical::pretty_bytes(c)).into_owned());
-        }
-        match (stored, current) {
-            (Err(e), _) | (_, Err(e)) => report.error = Some(e.to_string()),
+        let current_text = current
+            .as_ref()
+            .ok()
+            .map(|c| String::from_utf8_lossy(&crate::canonical::pretty_bytes(c)).into_owned());
+        let mut candidate = None;
+        let checked = match (stored, current) {
+            (Err(e), _) | (_, Err(e)) => Checked::Failed(std::sync::Arc::new(e)),
             (Ok(None), Ok(current)) => {
-                report.status = Status::Missing;
-                report.candidate = self.leave_candidate(run, current, None);
+                candidate = self.leave_candidate(run, current, None);
+                Checked::Missing
             }
             (Ok(Some(stored)), Ok(current)) => {
-                report.drifts = drift::compare_within(
-                    &stored.value,
-                    &current,
-                    &self.config.policy,
-                    &run.outputs_tolerance,
-                );
-                let head = self.judge_head(run, &stored.value, &current, &mut report.drifts);
-                let shown: Vec<&Drift> = report.shown().collect();
-                if !shown.is_empty() {
-                    report.explanation =
-                        crate::explain::explain(&self.config.root, &stored.value, &shown);
+                let c = self.compare(run, stored, &current);
+                if c.verdict == Verdict::Fail {
+                    candidate = self.leave_candidate(run, current, compared_with);
                 }
-                report.explanation.extend(head);
-                report.baseline_text = Some(stored.text);
-                report.status = match drift::verdict(&report.drifts) {
-                    Verdict::Pass => Status::Pass,
-                    Verdict::Warn => Status::Warn,
-                    Verdict::Fail => Status::Fail,
-                };
-                if report.status == Status::Fail {
-                    report.candidate = self.leave_candidate(run, current, compared_with);
-                }
+                Checked::Compared(c)
             }
+        };
+        RunReport {
+            run: run.name.clone(),
+            baseline: self.config.rel(&path),
+            checked,
+            current_text,
+            candidate,
+            duration: started.elapsed(),
         }
-        report.duration = started.elapsed();
-        report
+    }
+
+    /// Compares a run's stored baseline with what was collected now, judges a moved HEAD, and
+    /// explains what drifted.
+    fn compare(&self, run: &RunSpec, stored: store::Stored, current: &Value) -> Comparison {
+        let mut drifts = drift::compare_within(
+            &stored.value,
+            current,
+            &self.config.policy,
+            &run.outputs_tolerance,
+        );
+        let head = self.judge_head(run, &stored.value, current, &mut drifts);
+        let shown: Vec<&Drift> = drifts
+            .iter()
+            .filter(|d| d.policy != Policy::Ignore)
+            .collect();
+        let mut explanation = if shown.is_empty() {
+            Vec::new()
+        } else {
+            crate::explain::explain(&self.config.root, &stored.value, &shown)
+        };
+        explanation.extend(head);
+        Comparison {
+            verdict: drift::verdict(&drifts),
+            drifts,
+            explanation,
+            baseline_text: stored.text,
+        }
     }
 
     /// Writes a run's candidate under `.prov/candidates/`; `None` when it cannot be written

@@ -52,10 +52,9 @@ pub fn load(path: &Path) -> Result<Option<Stored>> {
 pub fn parse(path: &Path, bytes: Vec<u8>) -> Result<Stored> {
     let text = String::from_utf8(bytes).map_err(|_| problem(path, "not UTF-8 text"))?;
     if has_conflict_markers(&text) {
-        return Err(problem(
-            path,
-            "conflicted: the file holds merge-conflict markers; re-run accept to regenerate it",
-        ));
+        return Err(Error::Conflicted {
+            path: path.to_owned(),
+        });
     }
     let value = crate::canonical::parse_strict(text.as_bytes())
         .map_err(|e| problem(path, format!("not a valid baseline: {e}")))?;

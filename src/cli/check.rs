@@ -32,7 +32,7 @@ pub(super) fn run(cli: &Cli, names: &[String]) -> Result<u8> {
         Format::Human => {
             let color = human::use_color(&cli.color, std::io::stdout().is_terminal());
             for r in reports {
-                outln!("{} {}", human::label(r.status, color), r.run);
+                outln!("{} {}", human::label(r.status(), color), r.run);
                 let mut report = render_run(r, &accept(&r.run));
                 if color {
                     report = human::colorize(&report);

@@ -40,22 +40,22 @@ pub fn annotations(
         );
     }
     for r in runs {
-        let level = match r.status {
+        let level = match r.status() {
             Status::Pass => continue,
             Status::Warn => "warning",
             Status::Fail | Status::Missing | Status::Error => "error",
         };
         let shown: Vec<_> = r.shown().collect();
-        let mut body = match r.status {
+        let mut body = match r.status() {
             Status::Missing => "no baseline".to_owned(),
-            Status::Error => r.error.clone().unwrap_or_default(),
+            Status::Error => r.error().map(ToString::to_string).unwrap_or_default(),
             _ => super::human::summary_lines(&shown).join("\n"),
         };
         // a run that could not be checked needs its error fixed, not an accept
-        if matches!(r.status, Status::Fail | Status::Missing) {
+        if matches!(r.status(), Status::Fail | Status::Missing) {
             let _ = write!(body, "\nTo accept: {}", accept(&r.run));
         }
-        let title = match r.status {
+        let title = match r.status() {
             Status::Missing => format!("provbase: {} has no baseline", r.run),
             Status::Error => format!("provbase: {} could not be checked", r.run),
             _ => format!("provbase: {} drifted", r.run),
@@ -85,7 +85,7 @@ pub fn step_summary(runs: &[RunReport], orphans: &[String]) -> String {
     out.push_str(&"---|".repeat(cats.len()));
     out.push('\n');
     for r in runs {
-        let _ = write!(out, "| {} | {} |", r.run, super::status_cell(r.status));
+        let _ = write!(out, "| {} | {} |", r.run, super::status_cell(r.status()));
         for c in &cats {
             let ds: Vec<_> = r.shown().filter(|d| d.category == *c).collect();
             let cell = if ds.is_empty() {
@@ -165,7 +165,7 @@ fn shared_rows(runs: &[RunReport], orphans: &[String]) -> String {
             out,
             "| {} | {} | {} |",
             r.run,
-            super::status_cell(r.status),
+            super::status_cell(r.status()),
             super::drifted_categories(r)
         );
     }

@@ -93,17 +93,15 @@ pub fn render_run(r: &RunReport, accept: &str) -> String {
 
 fn render_raw(r: &RunReport, accept: &str) -> String {
     let mut out = String::new();
-    match r.status {
+    match r.status() {
         Status::Error => {
             let _ = writeln!(
                 out,
                 "error: {}",
-                r.error.as_deref().unwrap_or("unknown error")
+                r.error()
+                    .map_or_else(|| "unknown error".to_owned(), ToString::to_string)
             );
-            if r.error
-                .as_deref()
-                .is_some_and(|e| e.contains("re-run accept"))
-            {
+            if r.error().is_some_and(crate::Error::accept_repairs) {
                 let _ = writeln!(out, "\nTo regenerate it: {accept}");
             }
         }
@@ -118,7 +116,7 @@ fn render_raw(r: &RunReport, accept: &str) -> String {
             let shown: Vec<&Drift> = r.shown().collect();
             if shown.is_empty() {
                 // nothing drifted: notes such as how far HEAD moved, one line each
-                for note in &r.explanation {
+                for note in r.explanation() {
                     let _ = writeln!(
                         out,
                         "{}: {}",
@@ -141,9 +139,9 @@ fn render_raw(r: &RunReport, accept: &str) -> String {
             for line in summary_lines(&shown) {
                 let _ = writeln!(out, "  {line}");
             }
-            if !r.explanation.is_empty() {
+            if !r.explanation().is_empty() {
                 let _ = writeln!(out, "\nWhy:");
-                for note in &r.explanation {
+                for note in r.explanation() {
                     let mut lines = note.text.lines();
                     let _ = writeln!(out, "  {}: {}", note.subject, lines.next().unwrap_or(""));
                     for l in lines {
@@ -152,7 +150,8 @@ fn render_raw(r: &RunReport, accept: &str) -> String {
                 }
             }
             // warnings alone get their summary lines; the diff is for what fails
-            if let (true, Some(old), Some(new)) = (failing > 0, &r.baseline_text, &r.current_text) {
+            if let (true, Some(old), Some(new)) = (failing > 0, &r.baseline_text(), &r.current_text)
+            {
                 let _ = writeln!(out);
                 out.push_str(&crate::explain::unified_diff(
                     old,

@@ -22,18 +22,18 @@ pub fn drift_value(d: &crate::drift::Drift) -> Value {
 pub fn run_value(r: &RunReport) -> Value {
     json!({
         "run": r.run,
-        "status": r.status,
+        "status": r.status(),
         "baseline": r.baseline,
-        "error": r.error,
-        "explanation": r.explanation,
+        "error": r.error().map(ToString::to_string),
+        "explanation": r.explanation(),
         "candidate": r.candidate,
-        "drifts": r.drifts.iter().map(drift_value).collect::<Vec<_>>(),
+        "drifts": r.drifts().iter().map(drift_value).collect::<Vec<_>>(),
     })
 }
 
 /// The whole report.
 pub fn document(runs: &[RunReport], orphans: &[String], profile: Option<&str>) -> Value {
-    let count = |s: Status| runs.iter().filter(|r| r.status == s).count();
+    let count = |s: Status| runs.iter().filter(|r| r.status() == s).count();
     json!({
         "report_version": REPORT_VERSION,
         "provbase_version": env!("CARGO_PKG_VERSION"),

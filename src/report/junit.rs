@@ -34,18 +34,16 @@ fn seconds(d: std::time::Duration) -> String {
 
 /// `(type, message)` of a run that did not pass.
 fn failure_of(r: &RunReport) -> (String, String) {
-    match r.status {
+    match r.status() {
         Status::Missing => (
             "missing".into(),
             format!("no baseline: {} does not exist", r.baseline),
         ),
         Status::Error => (
             "error".into(),
-            r.error
-                .as_deref()
-                .and_then(|e| e.lines().next())
-                .unwrap_or("the check could not run")
-                .to_owned(),
+            r.error()
+                .and_then(|e| e.to_string().lines().next().map(str::to_owned))
+                .unwrap_or_else(|| "the check could not run".to_owned()),
         ),
         _ => {
             let failing: Vec<_> = r.shown().filter(|d| d.policy == Policy::Fail).collect();
@@ -86,10 +84,10 @@ fn write(
     let now = outcome.taken.as_str();
     let failures = runs
         .iter()
-        .filter(|r| matches!(r.status, Status::Fail | Status::Missing))
+        .filter(|r| matches!(r.status(), Status::Fail | Status::Missing))
         .count()
         + usize::from(!orphans.is_empty());
-    let errors = runs.iter().filter(|r| r.status == Status::Error).count();
+    let errors = runs.iter().filter(|r| r.status() == Status::Error).count();
     let total: std::time::Duration = runs.iter().map(|r| r.duration).sum();
     let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
     w.write_event(quick_xml::events::Event::Decl(
@@ -105,7 +103,7 @@ fn write(
         .write_inner_content(|w| {
             for r in runs {
                 let text = xml_text(&super::human::render_run(r, &accept(&r.run)));
-                let (fail, err) = match r.status {
+                let (fail, err) = match r.status() {
                     Status::Fail | Status::Missing => (1, 0),
                     Status::Error => (0, 1),
                     Status::Pass | Status::Warn => (0, 0),
@@ -126,7 +124,7 @@ fn write(
                             .with_attribute(("name", r.run.as_str()))
                             .with_attribute(("classname", "provbase"))
                             .with_attribute(("time", time.as_str()));
-                        match r.status {
+                        match r.status() {
                             Status::Pass => {
                                 case.write_empty()?;
                             }
@@ -139,7 +137,7 @@ fn write(
                             }
                             _ => {
                                 let (ty, msg) = failure_of(r);
-                                let tag = if r.status == Status::Error {
+                                let tag = if r.status() == Status::Error {
                                     "error"
                                 } else {
                                     "failure"

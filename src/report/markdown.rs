@@ -32,7 +32,7 @@ pub fn document(outcome: &crate::session::Outcome, accept: &dyn Fn(&str) -> Stri
             out,
             "| {} | {} | {} |",
             cell(&r.run),
-            super::status_cell(r.status),
+            super::status_cell(r.status()),
             super::drifted_categories(r)
         );
     }
@@ -40,14 +40,14 @@ pub fn document(outcome: &crate::session::Outcome, accept: &dyn Fn(&str) -> Stri
         let _ = writeln!(out, "| {} | ❌ orphan | {} |", cell(o), super::ORPHAN_HINT);
     }
     let mut details = String::new();
-    for r in runs.iter().filter(|r| r.status != Status::Pass) {
+    for r in runs.iter().filter(|r| r.status() != Status::Pass) {
         let _ = write!(
             details,
             "\n<details><summary>{} — {}</summary>\n\n",
             cell(&r.run),
-            super::status_cell(r.status)
+            super::status_cell(r.status())
         );
-        match r.status {
+        match r.status() {
             Status::Missing => {
                 let _ = writeln!(
                     details,
@@ -59,7 +59,10 @@ pub fn document(outcome: &crate::session::Outcome, accept: &dyn Fn(&str) -> Stri
                 let _ = writeln!(
                     details,
                     "The check could not run: {}",
-                    cell(r.error.as_deref().unwrap_or("unknown error"))
+                    cell(
+                        &r.error()
+                            .map_or_else(|| "unknown error".to_owned(), ToString::to_string)
+                    )
                 );
             }
             _ => {
@@ -83,7 +86,7 @@ pub fn document(outcome: &crate::session::Outcome, accept: &dyn Fn(&str) -> Stri
                 }
             }
         }
-        if r.status != Status::Warn {
+        if r.status() != Status::Warn {
             let _ = writeln!(details, "\nTo accept: `{}`", cell(&accept(&r.run)));
         }
         details.push_str("\n</details>\n");
@@ -115,23 +118,24 @@ mod tests {
         RunReport {
             run: run.into(),
             baseline: format!("baselines/{run}.json"),
-            status: Status::Fail,
-            drifts: (0..n)
-                .map(|i| Drift {
-                    path: JsonPath(vec![
-                        Segment::Key("params".into()),
-                        Segment::Key(format!("p{i}|<b>`x`")),
-                    ]),
-                    category: Category::Params,
-                    policy: Policy::Fail,
-                    before: Some(json!(i)),
-                    after: Some(json!(i + 1)),
-                })
-                .collect(),
-            baseline_text: None,
+            checked: crate::session::Checked::Compared(crate::session::Comparison {
+                verdict: crate::drift::Verdict::Fail,
+                drifts: (0..n)
+                    .map(|i| Drift {
+                        path: JsonPath(vec![
+                            Segment::Key("params".into()),
+                            Segment::Key(format!("p{i}|<b>`x`")),
+                        ]),
+                        category: Category::Params,
+                        policy: Policy::Fail,
+                        before: Some(json!(i)),
+                        after: Some(json!(i + 1)),
+                    })
+                    .collect(),
+                explanation: Vec::new(),
+                baseline_text: String::new(),
+            }),
             current_text: None,
-            error: None,
-            explanation: Vec::new(),
             candidate: None,
             duration: std::time::Duration::ZERO,
         }

@@ -36,7 +36,7 @@ pub fn drifted_categories(r: &crate::session::RunReport) -> String {
 /// `1 ok, 0 warn, 2 fail, 0 missing, 0 error[, 1 orphan]`.
 pub fn counts(outcome: &crate::session::Outcome) -> String {
     use crate::session::Status;
-    let n = |s: Status| outcome.reports.iter().filter(|r| r.status == s).count();
+    let n = |s: Status| outcome.reports.iter().filter(|r| r.status() == s).count();
     let mut out = format!(
         "{} ok, {} warn, {} fail, {} missing, {} error",
         n(Status::Pass),

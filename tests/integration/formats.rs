@@ -190,13 +190,18 @@ fn baselines_of_both_profiles_are_byte_identical_and_read_with_zero_drift() {
         assert!(outcome.orphans.is_empty(), "{:?}", outcome.orphans);
         for r in &outcome.reports {
             assert_eq!(
-                r.status,
+                r.status(),
                 Status::Pass,
                 "{profile:?} {}: {:?}",
                 r.run,
-                r.error
+                r.error()
             );
-            assert!(r.drifts.is_empty(), "{profile:?} {}: {:?}", r.run, r.drifts);
+            assert!(
+                r.drifts().is_empty(),
+                "{profile:?} {}: {:?}",
+                r.run,
+                r.drifts()
+            );
         }
     }
 }
@@ -219,7 +224,7 @@ fn a_failing_checks_json_report_and_junit_are_byte_identical() {
     std::fs::write(&fit, script.replace("0.981", "0.985")).unwrap();
     let s = session(dir.path(), None);
     let outcome: Outcome = s.check_selected(&[]).unwrap();
-    let statuses: Vec<Status> = outcome.reports.iter().map(|r| r.status).collect();
+    let statuses: Vec<Status> = outcome.reports.iter().map(|r| r.status()).collect();
     assert_eq!(statuses, [Status::Fail, Status::Warn]);
     let report = provbase::report::json::document(&outcome.reports, &outcome.orphans, None);
     frozen("report.json", &provbase::canonical::pretty_bytes(&report));
