@@ -2,6 +2,7 @@
 //! them to exit codes (see [`Error::exit_code`]).
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Everything that can stop provbase from doing what it was asked.
 ///
@@ -51,13 +52,18 @@ pub enum Error {
         path: PathBuf,
     },
     /// A section of the manifest could not be collected for a run.
-    #[error("run `{run}`: {message}")]
+    #[error("run `{run}`: {}{source}", context.as_deref().map(|c| format!("{c}: ")).unwrap_or_default())]
     Collect {
         /// The run.
         run: String,
+        /// Where in the run's configuration (`the pipeline command (harness.toml line 3)`).
+        context: Option<String>,
         /// What failed, naming the file, pattern or command.
-        message: String,
+        source: CollectError,
     },
+    /// A command provbase was asked to run (`provbase record -- CMD`) could not run.
+    #[error("{0}")]
+    Command(CollectError),
     /// A JSON document given on the command line is not usable.
     #[error("{}: {message}", path.display())]
     Json {
@@ -76,6 +82,7 @@ impl Error {
             Error::Config { .. } | Error::ConfigNotFound { .. } | Error::Usage(_) => 2,
             Error::Json { .. } | Error::Io { .. } => 2,
             Error::Baseline { .. } | Error::Conflicted { .. } | Error::Collect { .. } => 1,
+            Error::Command(_) => 1,
         }
     }
 
@@ -90,6 +97,116 @@ impl Error {
             path: path.into(),
             source,
         }
+    }
+}
+
+/// Why a collector could not give its section.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CollectError {
+    /// A command to run was empty.
+    #[error("empty command")]
+    EmptyCommand,
+    /// A command could not be started (not installed, not executable).
+    #[error("`{command}` could not start: {reason}")]
+    CouldNotStart {
+        /// The command line, secrets redacted.
+        command: String,
+        /// What the system said.
+        reason: String,
+    },
+    /// Waiting for a command failed.
+    #[error("`{command}`: {reason}")]
+    Wait {
+        /// The command line, secrets redacted.
+        command: String,
+        /// What the system said.
+        reason: String,
+    },
+    /// A command exited with a failure status.
+    #[error("`{command}` failed ({status}){}", stderr_suffix(.stderr))]
+    Exited {
+        /// The command line, secrets redacted.
+        command: String,
+        /// Its exit status as the system says it.
+        status: String,
+        /// The tail of its stderr.
+        stderr: String,
+    },
+    /// A command ran past its timeout.
+    #[error(
+        "`{command}` timed out after {}{}{}",
+        humantime::format_duration(*.after),
+        if *.lingering { " (it exited, but a process it started still held its output open)" } else { "" },
+        stderr_suffix(.stderr)
+    )]
+    TimedOut {
+        /// The command line, secrets redacted.
+        command: String,
+        /// The timeout.
+        after: Duration,
+        /// It exited, but a process it started kept its output open.
+        lingering: bool,
+        /// The tail of its stderr.
+        stderr: String,
+    },
+    /// A command printed more than provbase reads.
+    #[error("`{command}` printed more than {mib} MiB on stdout")]
+    TooMuchOutput {
+        /// The command line, secrets redacted.
+        command: String,
+        /// The limit.
+        mib: u64,
+    },
+    /// A command printed something that is not UTF-8.
+    #[error("`{command}` printed something that is not UTF-8")]
+    NotUtf8 {
+        /// The command line, secrets redacted.
+        command: String,
+    },
+    /// A file could not be read.
+    #[error("cannot read {path}: {reason}")]
+    Unreadable {
+        /// The file, as the project names it.
+        path: String,
+        /// What the system said.
+        reason: String,
+    },
+    /// A glob matched no file.
+    #[error("no file matches `{key}` glob `{pattern}`{}", at_line(*.line))]
+    NoMatch {
+        /// The harness.toml key.
+        key: String,
+        /// The glob.
+        pattern: String,
+        /// Its line.
+        line: usize,
+    },
+    /// What a file or a command gave is not what the section needs (a malformed metakernel,
+    /// JSON that is not an object, a name that is not a name, a path outside the project, …).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// ` (harness.toml line N)`, or nothing for a glob given on the command line (line 0).
+pub fn at_line(line: usize) -> String {
+    if line == 0 {
+        String::new()
+    } else {
+        format!(" (harness.toml line {line})")
+    }
+}
+
+fn stderr_suffix(stderr: &str) -> String {
+    if stderr.is_empty() {
+        String::new()
+    } else {
+        format!("; stderr ends with:\n{stderr}")
+    }
+}
+
+impl From<String> for CollectError {
+    fn from(message: String) -> CollectError {
+        CollectError::Invalid(message)
     }
 }
 

@@ -2,7 +2,7 @@
 //! collectors), strip, compare with its baseline, and judge; or accept it.
 
 use crate::collect::facts::NameKind;
-use crate::collect::{Facts, files};
+use crate::collect::{CollectError, Facts, files};
 use crate::config::{Config, NamesSpec, RunSpec};
 use crate::drift::{self, Drift, Policy, Verdict};
 use crate::error::{Error, Result};
@@ -209,11 +209,30 @@ impl Session {
         &self.facts
     }
 
-    fn err(run: &RunSpec, message: impl Into<String>) -> Error {
+    fn err(run: &RunSpec, source: impl Into<CollectError>) -> Error {
         Error::Collect {
             run: run.name.clone(),
-            message: message.into(),
+            context: None,
+            source: source.into(),
         }
+    }
+
+    fn err_in(run: &RunSpec, context: String, source: CollectError) -> Error {
+        Error::Collect {
+            run: run.name.clone(),
+            context: Some(context),
+            source,
+        }
+    }
+
+    fn unreadable(run: &RunSpec, rel: &str, e: &std::io::Error) -> Error {
+        Self::err(
+            run,
+            CollectError::Unreadable {
+                path: rel.to_owned(),
+                reason: e.to_string(),
+            },
+        )
     }
 
     fn hashes(
@@ -231,7 +250,7 @@ impl Session {
                     .hash_all_stamped(&paths, Some((&stamps, since_ns))),
             )
             .map(|(m, h)| {
-                let h = h.map_err(|e| Self::err(run, format!("cannot read {}: {e}", m.rel)))?;
+                let h = h.map_err(|e| Self::unreadable(run, &m.rel, &e))?;
                 Ok((m.rel.clone(), Sha256(h)))
             })
             .collect()
@@ -268,9 +287,10 @@ impl Session {
         let since_ns = crate::cache::now_ns();
         if let Some(cmd) = &run.command {
             crate::collect::command::run(&cmd.argv, root, cmd.timeout).map_err(|e| {
-                Self::err(
+                Self::err_in(
                     run,
-                    format!("the pipeline command (harness.toml line {}): {e}", cmd.line),
+                    format!("the pipeline command (harness.toml line {})", cmd.line),
+                    e,
                 )
             })?;
         }
@@ -306,9 +326,10 @@ impl Session {
             let mut ext = BTreeMap::new();
             for (name, spec) in &run.external {
                 let v = crate::collect::external::collect(spec, root).map_err(|e| {
-                    Self::err(
+                    Self::err_in(
                         run,
-                        format!("external `{name}` (harness.toml line {}): {e}", spec.line),
+                        format!("external `{name}` (harness.toml line {})", spec.line),
+                        e,
                     )
                 })?;
                 ext.insert(name.clone(), v);
@@ -356,8 +377,7 @@ impl Session {
         let mut out = BTreeMap::new();
         for m in matched {
             let v = if !run.outputs_tolerance.is_empty() && m.rel.ends_with(".json") {
-                let bytes = std::fs::read(&m.abs)
-                    .map_err(|e| Self::err(run, format!("cannot read {}: {e}", m.rel)))?;
+                let bytes = std::fs::read(&m.abs).map_err(|e| Self::unreadable(run, &m.rel, &e))?;
                 let mut v = crate::canonical::parse_strict(&bytes).map_err(|e| {
                     Self::err(run, format!("output {} is not valid JSON: {e}", m.rel))
                 })?;
@@ -395,14 +415,14 @@ impl Session {
             None => None,
             Some(NamesSpec::List(l)) => Some(l.clone()),
             Some(NamesSpec::Command(c)) => Some(self.facts.names_from(c).map_err(|e| {
-                Self::err(run, format!("{key} (harness.toml line {}): {e}", c.line))
+                Self::err_in(run, format!("{key} (harness.toml line {})", c.line), e)
             })?),
         };
         let registered = self
             .facts
             .registered(kind)
             .transpose()
-            .map_err(|e| Self::err(run, format!("{key}: {e}")))?;
+            .map_err(|e| Self::err_in(run, key.to_owned(), CollectError::Invalid(e)))?;
         Ok(match (configured, registered) {
             (None, None) => None,
             (a, b) => {
@@ -774,9 +794,12 @@ impl Session {
         let mut out = Vec::new();
         for run in self.select(names)? {
             let a = self.stripped(run)?;
-            let b = second.stripped(run).map_err(|e| Error::Collect {
-                run: run.name.clone(),
-                message: format!("the second collection failed: {e}"),
+            let b = second.stripped(run).map_err(|e| {
+                Self::err_in(
+                    run,
+                    "the second collection failed".into(),
+                    CollectError::Invalid(e.to_string()),
+                )
             })?;
             for d in drift::compare(&a, &b, &self.config.policy) {
                 out.push((run.name.clone(), d));

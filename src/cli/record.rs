@@ -8,8 +8,8 @@ pub(super) fn run(opts: &RecordOptions) -> Result<u8> {
     let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
     let rec = match crate::record::record(&cwd, opts) {
         Ok(r) => r,
-        Err(Error::Usage(m)) if m.contains("could not start") => {
-            eprintln!("provbase: {m}");
+        Err(e @ Error::Command(crate::collect::CollectError::CouldNotStart { .. })) => {
+            eprintln!("provbase: {e}");
             return Ok(127);
         }
         Err(e) => return Err(e),

@@ -1,6 +1,7 @@
 //! Running a configured command: in the project's folder, with a timeout, its output captured,
 //! and its arguments redacted wherever they are shown.
 
+use super::CollectError;
 use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -72,10 +73,10 @@ fn kill_group(child: &mut std::process::Child) {
 /// it left behind (outside the group, too) still holds its output open. An error says what
 /// went wrong — could not start, exit status, timeout, too much output — with the tail of
 /// stderr, and never shows a secret argument.
-pub fn run(argv: &[String], dir: &Path, timeout: Duration) -> Result<Output, String> {
+pub fn run(argv: &[String], dir: &Path, timeout: Duration) -> Result<Output, CollectError> {
     let shown = display(argv);
     let Some((program, args)) = argv.split_first() else {
-        return Err("empty command".into());
+        return Err(CollectError::EmptyCommand);
     };
     let timeout = timeout.min(MAX_TIMEOUT);
     let mut cmd = Command::new(program);
@@ -87,9 +88,10 @@ pub fn run(argv: &[String], dir: &Path, timeout: Duration) -> Result<Output, Str
     // its own process group, so that a timeout ends the children it started too
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| format!("`{shown}` could not start: {e}"))?;
+    let mut child = cmd.spawn().map_err(|e| CollectError::CouldNotStart {
+        command: shown.clone(),
+        reason: e.to_string(),
+    })?;
     let out_rx = reader(child.stdout.take().expect("piped stdout"), MAX_STDOUT);
     let err_rx = reader(child.stderr.take().expect("piped stderr"), 1 << 20);
     let deadline = Instant::now() + timeout;
@@ -101,7 +103,10 @@ pub fn run(argv: &[String], dir: &Path, timeout: Duration) -> Result<Output, Str
                 Ok(s) => status = s,
                 Err(e) => {
                     kill_group(&mut child);
-                    return Err(format!("`{shown}`: {e}"));
+                    return Err(CollectError::Wait {
+                        command: shown,
+                        reason: e.to_string(),
+                    });
                 }
             }
         }
@@ -125,34 +130,28 @@ pub fn run(argv: &[String], dir: &Path, timeout: Duration) -> Result<Output, Str
     let stderr = stderr
         .or_else(|| err_rx.recv_timeout(Duration::from_millis(100)).ok())
         .map_or_else(String::new, |(b, _)| tail(&b));
-    let with_stderr = |msg: String| {
-        if stderr.is_empty() {
-            msg
-        } else {
-            format!("{msg}; stderr ends with:\n{stderr}")
-        }
-    };
     if timed_out {
-        let why = if status.is_some_and(|s| s.success()) {
-            " (it exited, but a process it started still held its output open)"
-        } else {
-            ""
-        };
-        return Err(with_stderr(format!(
-            "`{shown}` timed out after {}{why}",
-            humantime::format_duration(timeout)
-        )));
+        return Err(CollectError::TimedOut {
+            command: shown,
+            after: timeout,
+            lingering: status.is_some_and(|s| s.success()),
+            stderr,
+        });
     }
     let (stdout, over) = stdout.unwrap_or_default();
     match status {
-        Some(s) if !s.success() => Err(with_stderr(format!("`{shown}` failed ({s})"))),
-        _ if over => Err(format!(
-            "`{shown}` printed more than {} MiB on stdout",
-            MAX_STDOUT >> 20
-        )),
+        Some(s) if !s.success() => Err(CollectError::Exited {
+            command: shown,
+            status: s.to_string(),
+            stderr,
+        }),
+        _ if over => Err(CollectError::TooMuchOutput {
+            command: shown,
+            mib: MAX_STDOUT >> 20,
+        }),
         _ => Ok(Output {
             stdout: String::from_utf8(stdout)
-                .map_err(|_| format!("`{shown}` printed something that is not UTF-8"))?,
+                .map_err(|_| CollectError::NotUtf8 { command: shown })?,
             stderr_tail: stderr,
         }),
     }
@@ -214,7 +213,8 @@ mod tests {
             &dir,
             DEFAULT_TIMEOUT,
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(
             err.contains("exit status: 3") && err.ends_with("boom"),
             "{err}"
@@ -226,7 +226,8 @@ mod tests {
             &dir,
             Duration::from_millis(200),
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("timed out after 200ms"), "{err}");
         assert!(
             t.elapsed() < Duration::from_secs(20),
@@ -237,7 +238,8 @@ mod tests {
             &dir,
             DEFAULT_TIMEOUT,
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(
             err.contains("could not start") && err.contains("--token=<redacted>"),
             "{err}"
@@ -261,7 +263,8 @@ mod tests {
                 dir.path(),
                 Duration::from_millis(600),
             )
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
             let took = started.elapsed();
             assert!(took < Duration::from_secs(5), "{script}: took {took:?}");
             assert!(err.contains("timed out after 600ms"), "{script}: {err}");
@@ -271,7 +274,8 @@ mod tests {
             dir.path(),
             Duration::from_millis(600),
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("still held its output open"), "{err}");
     }
 
@@ -283,7 +287,8 @@ mod tests {
             dir.path(),
             Duration::from_secs(60),
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("printed more than 64 MiB"), "{err}");
     }
 }

@@ -1,13 +1,13 @@
 //! `[run.external.NAME]`: a command that prints a JSON object, recorded under
 //! `external.NAME`. Strip selectors apply to it like to the rest of the manifest.
 
-use super::command;
+use super::{CollectError, command};
 use crate::config::CommandSpec;
 use serde_json::{Map, Value};
 use std::path::Path;
 
 /// Runs the command and returns the object it printed.
-pub fn collect(spec: &CommandSpec, dir: &Path) -> Result<Map<String, Value>, String> {
+pub fn collect(spec: &CommandSpec, dir: &Path) -> Result<Map<String, Value>, CollectError> {
     let out = command::run(&spec.argv, dir, spec.timeout)?;
     let shown = command::display(&spec.argv);
     let mut v = crate::canonical::parse_strict(out.stdout.as_bytes()).map_err(|e| {
@@ -15,12 +15,14 @@ pub fn collect(spec: &CommandSpec, dir: &Path) -> Result<Map<String, Value>, Str
         if !out.stderr_tail.is_empty() {
             msg.push_str(&format!("; stderr ends with:\n{}", out.stderr_tail));
         }
-        msg
+        CollectError::Invalid(msg)
     })?;
     crate::canonical::stringify_big_integers(&mut v);
     crate::redact::scrub_json(&mut v);
     match v {
         Value::Object(m) => Ok(m),
-        _ => Err(format!("`{shown}` printed JSON that is not an object")),
+        _ => Err(CollectError::Invalid(format!(
+            "`{shown}` printed JSON that is not an object"
+        ))),
     }
 }

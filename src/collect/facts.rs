@@ -35,7 +35,7 @@ pub struct Facts {
 }
 
 /// Names a command printed, or why it could not give them.
-type NamesResult = Result<Vec<String>, String>;
+type NamesResult = Result<Vec<String>, super::CollectError>;
 
 /// Names a Rust project registers in code (see [`crate::harness::Harness::techniques`]).
 pub type NamesFn = Arc<dyn Fn() -> Vec<String> + Send + Sync>;
@@ -112,7 +112,7 @@ impl Facts {
     }
 
     /// The names a command prints, run once per process.
-    pub fn names_from(&self, spec: &crate::config::CommandSpec) -> Result<Vec<String>, String> {
+    pub fn names_from(&self, spec: &crate::config::CommandSpec) -> NamesResult {
         if let Some(v) = self
             .names
             .lock()
@@ -123,11 +123,12 @@ impl Facts {
         }
         let shown = super::command::display(&spec.argv);
         let v = super::command::run(&spec.argv, &self.root, spec.timeout).and_then(|o| {
-            let names = super::names::parse(&o.stdout).map_err(|e| format!("`{shown}` {e}"))?;
+            let names = super::names::parse(&o.stdout)
+                .map_err(|e| super::CollectError::Invalid(format!("`{shown}` {e}")))?;
             if names.is_empty() && !spec.allow_empty {
-                return Err(format!(
+                return Err(super::CollectError::Invalid(format!(
                     "`{shown}` printed no names: a registry that lists nothing is more likely broken than empty (set `allow_empty = true` beside `command` if it may be empty)"
-                ));
+                )));
             }
             Ok(names)
         });

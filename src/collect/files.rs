@@ -1,5 +1,6 @@
 //! File sets named by globs (`code`, `static_data`) and the streaming SHA-256 of a file.
 
+use super::CollectError;
 use crate::canonical::tag_digest;
 use crate::config::GlobSpec;
 use std::path::{Path, PathBuf};
@@ -29,19 +30,19 @@ pub fn expand(
     skip: &dyn Fn(&Path) -> bool,
     stamps: bool,
     outside: bool,
-) -> Result<Vec<Matched>, String> {
+) -> Result<Vec<Matched>, CollectError> {
     let Some(root_text) = root.to_str() else {
-        return Err(format!(
+        return Err(CollectError::Invalid(format!(
             "the project's folder {} has a name that is not UTF-8: `{key}` globs cannot name files under it (move or rename the folder)",
             root.display()
-        ));
+        )));
     };
     let boundary = if outside {
         None
     } else {
         Some(
             root.canonicalize()
-                .map_err(|e| format!("cannot read {}: {e}", root.display()))?,
+                .map_err(|e| unreadable(&root.display().to_string(), &e))?,
         )
     };
     let opts = glob::MatchOptions {
@@ -60,26 +61,27 @@ pub fn expand(
             format!("{}/{}", glob::Pattern::escape(root_text), pattern)
         };
         let paths = glob::glob_with(&full, opts).map_err(|e| {
-            format!(
-                "`{key}` glob `{}` (harness.toml line {}): {e}",
-                g.pattern, g.line
-            )
+            CollectError::Invalid(format!(
+                "`{key}` glob `{}`{}: {e}",
+                g.pattern,
+                crate::error::at_line(g.line)
+            ))
         })?;
         let before = out.len();
         for entry in paths {
-            let path =
-                entry.map_err(|e| format!("cannot read {}: {}", e.path().display(), e.error()))?;
+            let path = entry.map_err(|e| unreadable(&e.path().display().to_string(), e.error()))?;
             let mut found = Vec::new();
             if let Some(b) = &boundary {
                 check_inside(&path, b).map_err(|e| {
-                    format!(
-                        "`{key}` glob `{}` (harness.toml line {}): {e}",
-                        g.pattern, g.line
-                    )
+                    CollectError::Invalid(format!(
+                        "`{key}` glob `{}`{}: {e}",
+                        g.pattern,
+                        crate::error::at_line(g.line)
+                    ))
                 })?;
             }
             walk_with(&path, &mut found, stamps, boundary.as_deref())
-                .map_err(|e| format!("cannot read {}: {e}", rel_of(root, &path)))?;
+                .map_err(|e| unreadable(&rel_of(root, &path), &e))?;
             for (file, stamp) in found {
                 if !skip(&file) {
                     out.push(Matched {
@@ -91,15 +93,23 @@ pub fn expand(
             }
         }
         if out.len() == before {
-            return Err(format!(
-                "no file matches `{key}` glob `{}` (harness.toml line {})",
-                g.pattern, g.line
-            ));
+            return Err(CollectError::NoMatch {
+                key: key.to_owned(),
+                pattern: g.pattern.clone(),
+                line: g.line,
+            });
         }
     }
     out.sort_by(|a, b| a.rel.cmp(&b.rel).then_with(|| a.abs.cmp(&b.abs)));
     out.dedup_by(|a, b| a.abs == b.abs);
     Ok(out)
+}
+
+fn unreadable(path: &str, e: &dyn std::fmt::Display) -> CollectError {
+    CollectError::Unreadable {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    }
 }
 
 /// The error for a special file where files are collected.
@@ -443,13 +453,16 @@ mod tests {
             true,
             false,
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert_eq!(
             err,
             "no file matches `static_data` glob `cfg/*.yaml` (harness.toml line 7)"
         );
         // an empty folder is not a match
-        let err = expand(dir.path(), &[spec("cfg")], "code", &|_| false, true, false).unwrap_err();
+        let err = expand(dir.path(), &[spec("cfg")], "code", &|_| false, true, false)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("no file matches"));
     }
 
@@ -466,7 +479,8 @@ mod tests {
             true,
             false,
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(
             err.starts_with("cannot read a.yaml: broken symbolic link"),
             "{err}"
@@ -534,7 +548,9 @@ mod tests {
         let root = dir.path().join(std::ffi::OsStr::from_bytes(b"proj\xff"));
         std::fs::create_dir_all(root.join("cfg")).unwrap();
         std::fs::write(root.join("cfg/a.yaml"), "a").unwrap();
-        let err = expand(&root, &[spec("cfg")], "code", &|_| false, true, false).unwrap_err();
+        let err = expand(&root, &[spec("cfg")], "code", &|_| false, true, false)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("is not UTF-8"), "{err}");
     }
 
@@ -553,8 +569,9 @@ mod tests {
         std::os::unix::fs::symlink(outside.path().join("secret.txt"), root.join("top.txt"))
             .unwrap();
         for pattern in ["data", "top.txt", "data/ext/*.txt"] {
-            let err =
-                expand(root, &[spec(pattern)], "inputs", &|_| false, true, false).unwrap_err();
+            let err = expand(root, &[spec(pattern)], "inputs", &|_| false, true, false)
+                .unwrap_err()
+                .to_string();
             assert!(
                 err.contains("outside the project's folder"),
                 "{pattern}: {err}"

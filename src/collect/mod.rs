@@ -5,6 +5,7 @@ pub mod facts;
 pub mod files;
 pub mod git;
 
+pub use crate::error::CollectError;
 pub use facts::Facts;
 pub use host::Host;
 pub mod command;

@@ -3,8 +3,8 @@
 //! as its version; a package list as a digest plus the package → version map, so drift names
 //! the package that moved.
 
-use super::command;
 use super::packages;
+use super::{CollectError, command};
 use crate::manifest::Sha256;
 use crate::manifest::types::{PackageSet, Tool, Unavailable};
 use std::collections::BTreeMap;
@@ -57,10 +57,10 @@ fn version_of(argv: &[String], dir: &Path) -> Tool {
                 || unavailable(format!("`{}` printed nothing", command::display(argv))),
                 Tool::Version,
             ),
-        Err(e) if e.contains("could not start") => {
+        Err(e) if matches!(e, CollectError::CouldNotStart { .. }) => {
             unavailable(format!("`{}` is not installed", argv[0]))
         }
-        Err(e) => unavailable(e),
+        Err(e) => unavailable(e.to_string()),
     }
 }
 
@@ -81,13 +81,15 @@ pub fn collect(name: &str, root: &Path) -> Tool {
                 Ok(o) => {
                     packages::parse_pip_freeze(&o.stdout).map_or_else(unavailable, package_set)
                 }
-                Err(e) => unavailable(e),
+                Err(e) => unavailable(e.to_string()),
             }
         }
         "conda-export" => match command::run(&argv(&["conda", "env", "export"]), root, TIMEOUT) {
             Ok(o) => packages::parse_conda_export(&o.stdout).map_or_else(unavailable, package_set),
-            Err(e) if e.contains("could not start") => unavailable("`conda` is not installed"),
-            Err(e) => unavailable(e),
+            Err(e) if matches!(e, CollectError::CouldNotStart { .. }) => {
+                unavailable("`conda` is not installed")
+            }
+            Err(e) => unavailable(e.to_string()),
         },
         "cargo-lock" => match std::fs::read_to_string(root.join("Cargo.lock")) {
             Ok(text) => packages::parse_cargo_lock(&text).map_or_else(unavailable, package_set),
@@ -98,8 +100,10 @@ pub fn collect(name: &str, root: &Path) -> Tool {
                 || unavailable("no release line in `nvcc --version`"),
                 Tool::Version,
             ),
-            Err(e) if e.contains("could not start") => unavailable("`nvcc` is not installed"),
-            Err(e) => unavailable(e),
+            Err(e) if matches!(e, CollectError::CouldNotStart { .. }) => {
+                unavailable("`nvcc` is not installed")
+            }
+            Err(e) => unavailable(e.to_string()),
         },
         other => version_of(&argv(&[other, "--version"]), root),
     }

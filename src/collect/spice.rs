@@ -10,6 +10,7 @@
 //! the `PATH_VALUES` entry of the same index in `PATH_SYMBOLS`. CRLF line ends and a missing
 //! final newline are fine.
 
+use super::CollectError;
 use crate::manifest::types::Kernel;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -309,7 +310,7 @@ pub fn collect(
     root: &Path,
     spec: &crate::config::SpiceSpec,
     hash: &dyn Fn(&Path) -> std::io::Result<String>,
-) -> Result<Vec<Kernel>, String> {
+) -> Result<Vec<Kernel>, CollectError> {
     let mut out = Vec::new();
     let entry = |path: &str, abs: &Path| -> Result<Kernel, String> {
         let h = hash(abs).map_err(|e| format!("cannot read kernel `{path}`: {e}"))?;
@@ -320,11 +321,12 @@ pub fn collect(
     };
     if let Some(mk) = &spec.metakernel {
         let abs = root.join(&mk.pattern);
-        let bytes = crate::disk::read_regular(&abs).map_err(|e| {
-            format!(
-                "cannot read metakernel `{}` (harness.toml line {}): {e}",
+        let bytes = crate::disk::read_regular(&abs).map_err(|e| CollectError::Unreadable {
+            path: format!(
+                "metakernel `{}` (harness.toml line {})",
                 mk.pattern, mk.line
-            )
+            ),
+            reason: e.to_string(),
         })?;
         let text = String::from_utf8_lossy(&bytes);
         let kernels =
@@ -337,10 +339,10 @@ pub fn collect(
                 root.join(&k.path)
             };
             if !kabs.is_file() {
-                return Err(format!(
+                return Err(CollectError::Invalid(format!(
                     "kernel `{}` (metakernel `{}` line {}) does not exist",
                     k.path, mk.pattern, k.line
-                ));
+                )));
             }
             out.push(entry(&k.path, &kabs)?);
         }

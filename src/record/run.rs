@@ -167,7 +167,7 @@ fn code_scope(
         false,
         false,
     )
-    .map_err(|m| Error::Usage(m.replace(" (harness.toml line 0)", "")))?;
+    .map_err(|m| Error::Usage(m.to_string()))?;
     let paths: Vec<PathBuf> = matched.iter().map(|m| m.abs.clone()).collect();
     let mut out = BTreeMap::new();
     for (m, h) in matched.iter().zip(facts.hash_all(&paths)) {
@@ -295,10 +295,10 @@ pub fn record_on(cwd: &Path, opts: &RecordOptions, host: crate::collect::Host) -
             .current_dir(cwd)
             .status()
             .map_err(|e| {
-                Error::Usage(format!(
-                    "`{}` could not start: {e}",
-                    command::display(&opts.command)
-                ))
+                Error::Command(crate::collect::CollectError::CouldNotStart {
+                    command: command::display(&opts.command),
+                    reason: e.to_string(),
+                })
             })?;
         Some(exit_code_of(status))
     };

@@ -97,7 +97,7 @@ pub fn collect(dir: &Path) -> Value {
         if on_path("nvidia-smi") {
             let argv = vec!["nvidia-smi".to_owned(), "-q".into(), "-x".into()];
             match super::command::run(&argv, dir, timeout)
-                .and_then(|o| nvidia_smi::parse(&o.stdout))
+                .and_then(|o| nvidia_smi::parse(&o.stdout).map_err(super::CollectError::from))
             {
                 Ok(v) => nvidia = Some(v),
                 Err(e) => reasons.push(format!("nvidia-smi: {e}")),
@@ -120,7 +120,9 @@ pub fn collect(dir: &Path) -> Value {
         .iter()
         .map(|s| s.to_string())
         .collect();
-        match super::command::run(&argv, dir, timeout).and_then(|o| rocm::parse(&o.stdout)) {
+        match super::command::run(&argv, dir, timeout)
+            .and_then(|o| rocm::parse(&o.stdout).map_err(super::CollectError::from))
+        {
             Ok(v) => Some(v),
             Err(e) => {
                 reasons.push(format!("rocm-smi: {e}"));
