@@ -59,11 +59,11 @@ pub enum Error {
         /// Where in the run's configuration (`the pipeline command (harness.toml line 3)`).
         context: Option<String>,
         /// What failed, naming the file, pattern or command.
-        source: CollectError,
+        source: Box<CollectError>,
     },
     /// A command provbase was asked to run (`provbase record -- CMD`) could not run.
     #[error("{0}")]
-    Command(CollectError),
+    Command(Box<CollectError>),
     /// A JSON document given on the command line is not usable.
     #[error("{}: {message}", path.display())]
     Json {

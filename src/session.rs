@@ -213,7 +213,7 @@ impl Session {
         Error::Collect {
             run: run.name.clone(),
             context: None,
-            source: source.into(),
+            source: Box::new(source.into()),
         }
     }
 
@@ -221,7 +221,7 @@ impl Session {
         Error::Collect {
             run: run.name.clone(),
             context: Some(context),
-            source,
+            source: Box::new(source),
         }
     }
 

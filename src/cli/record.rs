@@ -8,7 +8,9 @@ pub(super) fn run(opts: &RecordOptions) -> Result<u8> {
     let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
     let rec = match crate::record::record(&cwd, opts) {
         Ok(r) => r,
-        Err(e @ Error::Command(crate::collect::CollectError::CouldNotStart { .. })) => {
+        Err(Error::Command(e))
+            if matches!(*e, crate::collect::CollectError::CouldNotStart { .. }) =>
+        {
             eprintln!("provbase: {e}");
             return Ok(127);
         }

@@ -250,6 +250,28 @@ mod tests {
     /// not hold provbase past the deadline.
     #[cfg(unix)]
     #[test]
+    fn errors_are_told_apart_by_their_type() {
+        let dir = std::env::temp_dir();
+        let short = Duration::from_millis(200);
+        assert!(matches!(
+            run(&s(&["no-such-program-provbase"]), &dir, short),
+            Err(CollectError::CouldNotStart { .. })
+        ));
+        assert!(matches!(
+            run(&s(&["sh", "-c", "exit 4"]), &dir, short),
+            Err(CollectError::Exited { status, .. }) if status.contains('4')
+        ));
+        assert!(matches!(
+            run(&s(&["sleep", "5"]), &dir, short),
+            Err(CollectError::TimedOut { after, lingering: false, .. }) if after == short
+        ));
+        assert!(matches!(
+            run(&[], &dir, short),
+            Err(CollectError::EmptyCommand)
+        ));
+    }
+
+    #[test]
     fn a_grandchild_holding_stdout_does_not_outlive_the_deadline() {
         let dir = tempfile::tempdir().unwrap();
         for script in [

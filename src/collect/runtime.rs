@@ -57,7 +57,7 @@ fn version_of(argv: &[String], dir: &Path) -> Tool {
                 || unavailable(format!("`{}` printed nothing", command::display(argv))),
                 Tool::Version,
             ),
-        Err(e) if matches!(e, CollectError::CouldNotStart { .. }) => {
+        Err(CollectError::CouldNotStart { .. }) => {
             unavailable(format!("`{}` is not installed", argv[0]))
         }
         Err(e) => unavailable(e.to_string()),
@@ -86,9 +86,7 @@ pub fn collect(name: &str, root: &Path) -> Tool {
         }
         "conda-export" => match command::run(&argv(&["conda", "env", "export"]), root, TIMEOUT) {
             Ok(o) => packages::parse_conda_export(&o.stdout).map_or_else(unavailable, package_set),
-            Err(e) if matches!(e, CollectError::CouldNotStart { .. }) => {
-                unavailable("`conda` is not installed")
-            }
+            Err(CollectError::CouldNotStart { .. }) => unavailable("`conda` is not installed"),
             Err(e) => unavailable(e.to_string()),
         },
         "cargo-lock" => match std::fs::read_to_string(root.join("Cargo.lock")) {
@@ -100,9 +98,7 @@ pub fn collect(name: &str, root: &Path) -> Tool {
                 || unavailable("no release line in `nvcc --version`"),
                 Tool::Version,
             ),
-            Err(e) if matches!(e, CollectError::CouldNotStart { .. }) => {
-                unavailable("`nvcc` is not installed")
-            }
+            Err(CollectError::CouldNotStart { .. }) => unavailable("`nvcc` is not installed"),
             Err(e) => unavailable(e.to_string()),
         },
         other => version_of(&argv(&[other, "--version"]), root),

@@ -295,10 +295,10 @@ pub fn record_on(cwd: &Path, opts: &RecordOptions, host: crate::collect::Host) -
             .current_dir(cwd)
             .status()
             .map_err(|e| {
-                Error::Command(crate::collect::CollectError::CouldNotStart {
+                Error::Command(Box::new(crate::collect::CollectError::CouldNotStart {
                     command: command::display(&opts.command),
                     reason: e.to_string(),
-                })
+                }))
             })?;
         Some(exit_code_of(status))
     };
