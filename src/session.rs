@@ -514,7 +514,7 @@ impl Session {
         let mut drifts = drift::compare_within(
             &stored.value,
             current,
-            &self.config.policy,
+            self.config.policy(),
             &run.outputs_tolerance,
         );
         let head = self.judge_head(run, &stored.value, current, &mut drifts);
@@ -591,7 +591,7 @@ impl Session {
         let empty = json!({});
         let stored = store::load(&target)?;
         let before = stored.as_ref().map_or(&empty, |s| &s.value);
-        Ok(drift::compare(before, &c.manifest, &self.config.policy))
+        Ok(drift::compare(before, &c.manifest, self.config.policy()))
     }
 
     /// Writes a candidate's manifest over its baseline, unless the baseline changed since the
@@ -715,7 +715,7 @@ impl Session {
         {
             moved = crate::explain::HeadMove::Touched(Vec::new());
         }
-        let git_policy = self.config.policy.for_path(
+        let git_policy = self.config.policy().for_path(
             &crate::path::JsonPath(vec![
                 crate::path::Segment::Key("code".into()),
                 crate::path::Segment::Key("git_sha".into()),
@@ -801,7 +801,7 @@ impl Session {
                     CollectError::Invalid(e.to_string()),
                 )
             })?;
-            for d in drift::compare(&a, &b, &self.config.policy) {
+            for d in drift::compare(&a, &b, self.config.policy()) {
                 out.push((run.name.clone(), d));
             }
         }

@@ -8,7 +8,8 @@ use serde_json::Value;
 pub const BUILTIN_VOLATILE: &[&str] = &["**.pipeline_run_iso8601", "hardware.hostname"];
 
 /// The shape a stripped value must have (`strip = [{ path = "…", expect = "rfc3339" }]`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Expect {
     /// An RFC 3339 timestamp such as `2026-11-23T10:00:00Z`.
     Rfc3339,
@@ -21,20 +22,6 @@ pub enum Expect {
 }
 
 impl Expect {
-    /// Parses the name used in harness.toml.
-    pub fn parse(name: &str) -> Option<Expect> {
-        Some(match name {
-            "rfc3339" => Expect::Rfc3339,
-            "git_sha" => Expect::GitSha,
-            "duration" => Expect::Duration,
-            "path" => Expect::Path,
-            _ => return None,
-        })
-    }
-
-    /// The names accepted by [`Expect::parse`].
-    pub const NAMES: &'static str = "rfc3339, git_sha, duration, path";
-
     fn name(self) -> &'static str {
         match self {
             Expect::Rfc3339 => "rfc3339",

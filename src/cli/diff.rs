@@ -18,7 +18,7 @@ pub(super) fn run(cli: &Cli, a: Option<&str>, b: Option<&str>) -> Result<u8> {
     let root = crate::record::run::project_root(&cwd);
     let session = cli.optional_session()?;
     let (rules, policy) = match &session {
-        Some(s) => (s.config.strip.clone(), s.config.policy.clone()),
+        Some(s) => (s.config.strip.clone(), s.config.policy().clone()),
         None => (builtin_rules(), PolicySet::default()),
     };
     let (ra, rb) = match (a, b) {

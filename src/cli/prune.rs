@@ -7,7 +7,7 @@ pub(super) fn run(cli: &Cli, yes: bool) -> Result<u8> {
     let session = cli.session()?;
     let orphans = session.orphans()?;
     if orphans.is_empty() {
-        outln!("no orphan baselines in {}", session.config.baselines);
+        outln!("no orphan baselines in {}", session.config.baselines());
         return Ok(0);
     }
     for o in &orphans {

@@ -1,0 +1,259 @@
+//! The checks that turn what serde read into a [`super::Config`]: paths that stay inside the
+//! project, globs that parse, commands with a program and a sane timeout, names, strip rules
+//! and policies. Every error names the file, the line and the key.
+
+use super::raw::{RawNames, RawStrip};
+use super::{CommandSpec, DEFAULT_TIMEOUT, FILE_NAME, GlobSpec, MAX_TIMEOUT, NamesSpec};
+use crate::error::{Error, Result};
+use crate::path::Selector;
+use crate::policy::{Category, Policy, PolicyKey};
+use crate::strip::StripRule;
+use serde_json::Value;
+use std::path::Path;
+use toml::Spanned;
+
+pub(super) struct Source<'a> {
+    pub(super) path: &'a Path,
+    pub(super) text: &'a str,
+}
+
+impl Source<'_> {
+    pub(super) fn line(&self, offset: usize) -> usize {
+        self.text[..offset.min(self.text.len())]
+            .matches('\n')
+            .count()
+            + 1
+    }
+
+    pub(super) fn err<T>(
+        &self,
+        span: std::ops::Range<usize>,
+        message: impl Into<String>,
+    ) -> Result<T> {
+        Err(Error::Config {
+            path: self.path.to_owned(),
+            line: self.line(span.start),
+            message: message.into(),
+        })
+    }
+}
+
+pub(super) fn checked_folder(src: &Source, b: &Spanned<String>) -> Result<String> {
+    let s = b.get_ref();
+    if s.is_empty() || Path::new(s).is_absolute() {
+        return src.err(
+            b.span(),
+            format!("`baselines` must be a folder relative to {FILE_NAME}, not `{s}`"),
+        );
+    }
+    match inside_depth(s) {
+        None => src.err(
+            b.span(),
+            format!("`baselines` = `{s}` leaves the project's folder: keep baselines inside it"),
+        ),
+        Some(0) => src.err(
+            b.span(),
+            format!(
+                "`baselines` = `{s}` is the project's folder itself: name a folder of its own, such as \"baselines\""
+            ),
+        ),
+        Some(_) => Ok(s.clone()),
+    }
+}
+
+/// How many folders deep a relative path stays inside the folder it starts from, or `None`
+/// when `..` takes it out.
+fn inside_depth(path: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for c in Path::new(path).components() {
+        match c {
+            std::path::Component::Normal(_) => depth += 1,
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => depth = depth.checked_sub(1)?,
+            _ => return None,
+        }
+    }
+    Some(depth)
+}
+
+/// Fails when a path or glob leaves the project's folder and the run did not allow it.
+pub(super) fn inside(src: &Source, key: &str, g: &Spanned<String>, allow: bool) -> Result<()> {
+    let p = g.get_ref();
+    if allow || (!Path::new(p).is_absolute() && inside_depth(p).is_some()) {
+        return Ok(());
+    }
+    src.err(
+        g.span(),
+        format!(
+            "`{key}`: `{p}` leaves the project's folder; set `allow_outside = true` in the run if it should"
+        ),
+    )
+}
+
+pub(super) fn globs(
+    src: &Source,
+    key: &str,
+    list: &[Spanned<String>],
+    allow_outside: bool,
+) -> Result<Vec<GlobSpec>> {
+    list.iter()
+        .map(|g| {
+            inside(src, key, g, allow_outside)?;
+            let pattern = g.get_ref();
+            if let Err(e) = glob::Pattern::new(pattern) {
+                return src.err(g.span(), format!("`{key}`: bad glob `{pattern}`: {e}"));
+            }
+            if pattern.is_empty() {
+                return src.err(g.span(), format!("`{key}`: empty glob"));
+            }
+            Ok(GlobSpec {
+                pattern: pattern.clone(),
+                line: src.line(g.span().start),
+            })
+        })
+        .collect()
+}
+
+pub(super) fn command_spec(
+    src: &Source,
+    key: &str,
+    argv: &[String],
+    timeout: Option<&Spanned<String>>,
+    span: std::ops::Range<usize>,
+) -> Result<CommandSpec> {
+    if argv.is_empty() || argv[0].is_empty() {
+        return src.err(span, format!("`{key}`: `command` must name a program"));
+    }
+    let timeout = match timeout {
+        None => DEFAULT_TIMEOUT,
+        Some(t) => match humantime::parse_duration(t.get_ref()) {
+            Ok(d) if d > MAX_TIMEOUT => {
+                return src.err(
+                    t.span(),
+                    format!(
+                        "`{key}`: timeout `{}` is longer than the most allowed, {}",
+                        t.get_ref(),
+                        humantime::format_duration(MAX_TIMEOUT)
+                    ),
+                );
+            }
+            Ok(d) if !d.is_zero() => d,
+            _ => {
+                return src.err(
+                    t.span(),
+                    format!(
+                        "`{key}`: timeout `{}` is not a duration such as \"60s\"",
+                        t.get_ref()
+                    ),
+                );
+            }
+        },
+    };
+    Ok(CommandSpec {
+        argv: argv.to_vec(),
+        timeout,
+        line: src.line(span.start),
+        allow_empty: false,
+    })
+}
+
+pub(super) fn names_spec(src: &Source, key: &str, v: &Spanned<RawNames>) -> Result<NamesSpec> {
+    match v.get_ref() {
+        RawNames::List(names) => crate::manifest::names::normalize(names.clone())
+            .map(NamesSpec::List)
+            .or_else(|e| src.err(v.span(), format!("`{key}`: {e}"))),
+        RawNames::Command(c) => command_spec(src, key, &c.command, c.timeout.as_ref(), v.span())
+            .map(|mut spec| {
+                spec.allow_empty = c.allow_empty;
+                NamesSpec::Command(spec)
+            }),
+    }
+}
+
+pub(super) fn strip_rule(src: &Source, entry: &Spanned<RawStrip>) -> Result<StripRule> {
+    let RawStrip { path, expect } = entry.get_ref();
+    let expect = *expect;
+    let selector = match Selector::parse(path) {
+        Ok(selector) => selector,
+        Err(e) => return src.err(entry.span(), format!("`strip`: {e}")),
+    };
+    // a baseline without these is one that check refuses: accept must never write it
+    for own in crate::manifest::OWN_FIELDS {
+        let at = crate::path::JsonPath(vec![crate::path::Segment::Key((*own).to_owned())]);
+        if selector.matches(&at) {
+            return src.err(
+                entry.span(),
+                format!("`strip`: `{path}` would remove the manifest's own `{own}`"),
+            );
+        }
+    }
+    Ok(StripRule { selector, expect })
+}
+
+pub(super) fn policy_entry(
+    src: &Source,
+    key: &Spanned<String>,
+    value: &Spanned<String>,
+) -> Result<(PolicyKey, Policy)> {
+    let Some(policy) = Policy::parse(value.get_ref()) else {
+        return src.err(
+            value.span(),
+            format!(
+                "policy `{}`: `{}` is not one of fail, warn, ignore",
+                key.get_ref(),
+                value.get_ref()
+            ),
+        );
+    };
+    let k = key.get_ref();
+    let pk = if let Some(cat) = Category::parse(k) {
+        PolicyKey::Category(cat)
+    } else if k.contains(['.', '*']) {
+        match Selector::parse(k) {
+            Ok(s) => PolicyKey::Path(s),
+            Err(e) => return src.err(key.span(), format!("policy: {e}")),
+        }
+    } else {
+        return src.err(key.span(), format!("policy: unknown category `{k}` (known: {}; or a field path such as `hardware.cpu.brand`)", Category::names()));
+    };
+    Ok((pk, policy))
+}
+
+/// Converts a TOML value to JSON: datetimes become strings, integers beyond 2^53 strings,
+/// and non-finite floats are refused (JSON cannot hold them).
+pub(super) fn toml_to_json(
+    src: &Source,
+    key: &str,
+    v: &toml::Value,
+    span: std::ops::Range<usize>,
+) -> Result<Value> {
+    Ok(match v {
+        toml::Value::String(s) => Value::String(s.clone()),
+        toml::Value::Integer(i) => {
+            let mut j = Value::from(*i);
+            crate::canonical::stringify_big_integers(&mut j);
+            j
+        }
+        toml::Value::Float(f) => match serde_json::Number::from_f64(*f) {
+            Some(n) => Value::Number(n),
+            None => return src.err(span, format!("`{key}`: {f} cannot be written as JSON")),
+        },
+        toml::Value::Boolean(b) => Value::Bool(*b),
+        toml::Value::Datetime(d) => Value::String(d.to_string()),
+        toml::Value::Array(a) => Value::Array(
+            a.iter()
+                .map(|x| toml_to_json(src, key, x, span.clone()))
+                .collect::<Result<_>>()?,
+        ),
+        toml::Value::Table(t) => Value::Object(
+            t.iter()
+                .map(|(k, x)| {
+                    Ok((
+                        k.clone(),
+                        toml_to_json(src, &format!("{key}.{k}"), x, span.clone())?,
+                    ))
+                })
+                .collect::<Result<_>>()?,
+        ),
+    })
+}
