@@ -163,66 +163,7 @@ pub fn parse_pool(text: &str) -> Result<Pool, ParseError> {
             None => return err(*line, format!("`{name}` has no value")),
         };
         i += 1;
-        let mut values = Vec::new();
-        match toks.get(i) {
-            Some((Tok::Open, open_line)) => {
-                i += 1;
-                loop {
-                    match toks.get(i) {
-                        Some((Tok::Close, _)) => {
-                            i += 1;
-                            break;
-                        }
-                        Some((Tok::Comma, _)) => i += 1,
-                        Some((Tok::Str(s), l)) => {
-                            values.push((s.clone(), *l));
-                            i += 1;
-                        }
-                        Some((Tok::Word(_), _)) => i += 1,
-                        Some((Tok::Open, l)) => {
-                            return err(*l, "unbalanced parentheses: `(` inside a list".into());
-                        }
-                        Some((Tok::EndBlock, l)) => {
-                            return err(
-                                *l,
-                                format!(
-                                    "unbalanced parentheses: `(` opened on line {open_line} is not closed before \\begintext"
-                                ),
-                            );
-                        }
-                        Some((other, l)) => {
-                            return err(
-                                *l,
-                                format!("unexpected {} in the value of `{name}`", describe(other)),
-                            );
-                        }
-                        None => {
-                            return err(
-                                *open_line,
-                                format!(
-                                    "unbalanced parentheses: `(` opened on line {open_line} is never closed"
-                                ),
-                            );
-                        }
-                    }
-                }
-            }
-            Some((Tok::Str(s), l)) => {
-                values.push((s.clone(), *l));
-                i += 1;
-            }
-            Some((Tok::Word(_), _)) => i += 1,
-            Some((Tok::Close, l)) => {
-                return err(*l, "unbalanced parentheses: `)` without `(`".into());
-            }
-            Some((other, l)) => {
-                return err(
-                    *l,
-                    format!("expected a value for `{name}`, found {}", describe(other)),
-                );
-            }
-            None => return err(*line, format!("`{name}` has no value")),
-        }
+        let values = parse_value(&toks, &mut i, &name, *line)?;
         let entry = pool.entry(name).or_default();
         if !append {
             entry.clear();
@@ -230,6 +171,76 @@ pub fn parse_pool(text: &str) -> Result<Pool, ParseError> {
         entry.extend(values);
     }
     Ok(pool)
+}
+
+/// The value after `NAME =`: a parenthesised list or one item; `i` moves past it.
+fn parse_value(
+    toks: &[(Tok, usize)],
+    i: &mut usize,
+    name: &str,
+    line: usize,
+) -> Result<Vec<(String, usize)>, ParseError> {
+    let err = |line, message: String| Err(ParseError { line, message });
+    let mut values = Vec::new();
+    match toks.get(*i) {
+        Some((Tok::Open, open_line)) => {
+            *i += 1;
+            loop {
+                match toks.get(*i) {
+                    Some((Tok::Close, _)) => {
+                        *i += 1;
+                        break;
+                    }
+                    Some((Tok::Comma, _)) | Some((Tok::Word(_), _)) => *i += 1,
+                    Some((Tok::Str(s), l)) => {
+                        values.push((s.clone(), *l));
+                        *i += 1;
+                    }
+                    Some((Tok::Open, l)) => {
+                        return err(*l, "unbalanced parentheses: `(` inside a list".into());
+                    }
+                    Some((Tok::EndBlock, l)) => {
+                        return err(
+                            *l,
+                            format!(
+                                "unbalanced parentheses: `(` opened on line {open_line} is not closed before \\begintext"
+                            ),
+                        );
+                    }
+                    Some((other, l)) => {
+                        return err(
+                            *l,
+                            format!("unexpected {} in the value of `{name}`", describe(other)),
+                        );
+                    }
+                    None => {
+                        return err(
+                            *open_line,
+                            format!(
+                                "unbalanced parentheses: `(` opened on line {open_line} is never closed"
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+        Some((Tok::Str(s), l)) => {
+            values.push((s.clone(), *l));
+            *i += 1;
+        }
+        Some((Tok::Word(_), _)) => *i += 1,
+        Some((Tok::Close, l)) => {
+            return err(*l, "unbalanced parentheses: `)` without `(`".into());
+        }
+        Some((other, l)) => {
+            return err(
+                *l,
+                format!("expected a value for `{name}`, found {}", describe(other)),
+            );
+        }
+        None => return err(line, format!("`{name}` has no value")),
+    }
+    Ok(values)
 }
 
 fn describe(t: &Tok) -> String {

@@ -160,8 +160,21 @@ fn shown<T: serde::Serialize>(v: Option<&T>) -> String {
 }
 
 fn run_md(m: &Described, events: &[Event], recorded: Option<&super::RecordedRun>) -> String {
-    let code = m.code.as_ref();
     let mut s = String::new();
+    md_header(&mut s, m, events, recorded);
+    md_inputs(&mut s, m);
+    md_reproduce(&mut s, m);
+    s
+}
+
+/// The title, and the command, times, code and machine in a list.
+fn md_header(
+    s: &mut String,
+    m: &Described,
+    events: &[Event],
+    recorded: Option<&super::RecordedRun>,
+) {
+    let code = m.code.as_ref();
     let title = recorded
         .map(|r| {
             format!(
@@ -188,15 +201,14 @@ fn run_md(m: &Described, events: &[Event], recorded: Option<&super::RecordedRun>
             last.time.as_deref().unwrap_or("?")
         );
     }
-    let sha = code.and_then(|c| c.git_sha.value());
-    let dirty = code.and_then(|c| c.dirty.value()) == Some(&true);
     let _ = writeln!(
         s,
         "- **Code:** commit `{}` on `{}`, {}",
-        sha.map_or("(not in git)", String::as_str),
+        code.and_then(|c| c.git_sha.value())
+            .map_or("(not in git)", String::as_str),
         code.and_then(|c| c.branch.as_ref()?.value())
             .map_or("(detached or unknown)", String::as_str),
-        if dirty {
+        if is_dirty(m) {
             "with uncommitted changes (see `git.diff`)"
         } else {
             "clean"
@@ -221,6 +233,14 @@ fn run_md(m: &Described, events: &[Event], recorded: Option<&super::RecordedRun>
             let _ = writeln!(s, "- `{line}`");
         }
     }
+}
+
+fn is_dirty(m: &Described) -> bool {
+    m.code.as_ref().and_then(|c| c.dirty.value()) == Some(&true)
+}
+
+/// What the run read: parameters, kernels, registered names and files.
+fn md_inputs(s: &mut String, m: &Described) {
     let (file, params) = match &m.params {
         Some(ParamsRecord::File(p)) => (Some(p), p.content.as_object()),
         Some(ParamsRecord::Table(t)) => (None, Some(t)),
@@ -262,11 +282,16 @@ fn run_md(m: &Described, events: &[Event], recorded: Option<&super::RecordedRun>
             }
         }
     }
+}
+
+/// The commands that reproduce the run.
+fn md_reproduce(s: &mut String, m: &Described) {
+    let code = m.code.as_ref();
     let _ = writeln!(s, "\n## How to reproduce\n\n```sh");
-    if let Some(sha) = sha {
+    if let Some(sha) = code.and_then(|c| c.git_sha.value()) {
         let _ = writeln!(s, "git checkout {sha}");
         let untracked = code.and_then(|c| c.untracked.value()).copied().unwrap_or(0);
-        if dirty || untracked > 0 {
+        if is_dirty(m) || untracked > 0 {
             let _ = writeln!(s, "git apply provenance/git.diff");
         }
     }
@@ -279,7 +304,75 @@ fn run_md(m: &Described, events: &[Event], recorded: Option<&super::RecordedRun>
         s,
         "```\n\n`repro.json` holds the time-free manifest; `provbase verify provenance/` re-checks its hashes."
     );
-    s
+}
+
+/// The tree a bundle carries: the patch, the untracked files' list, and the fingerprint.
+struct Tree {
+    diff: String,
+    untracked: String,
+    fingerprint: Value,
+}
+
+/// A recorded run carries the tree it ran on; the tree of now would belong to another run.
+fn recorded_tree(r: &super::RecordedRun, untracked_contents: bool) -> Result<Tree> {
+    let kept = |name: &str| {
+        std::fs::read(r.dir.join(name)).map_err(|_| {
+            Error::Usage(format!(
+                "run {} was recorded without the state of its tree ({name}), so a bundle would pair it with today's tree; record it again",
+                r.id
+            ))
+        })
+    };
+    if untracked_contents {
+        return Err(Error::Usage(
+            "--untracked-contents applies to a configured run: a recorded run keeps its untracked files by name and hash only".into(),
+        ));
+    }
+    Ok(Tree {
+        diff: String::from_utf8_lossy(&kept(super::tree::TREE_DIFF)?).into_owned(),
+        untracked: String::from_utf8_lossy(&kept(super::tree::TREE_UNTRACKED)?).into_owned(),
+        fingerprint: crate::canonical::parse_strict(&kept(super::tree::TREE_FINGERPRINT)?)
+            .unwrap_or(Value::Null),
+    })
+}
+
+/// The tree as it is now, leaving out the bundle's own folder and `.prov/`.
+fn current_tree(root: &Path, dir: &Path, untracked_contents: bool) -> Tree {
+    let excluded = [
+        dir.to_owned(),
+        crate::disk::local(root, crate::disk::Local::Root),
+    ];
+    let (diff, untracked) =
+        super::tree::git_diff(root, &excluded, untracked_contents).unwrap_or_default();
+    Tree {
+        diff,
+        untracked: untracked
+            .iter()
+            .map(|(p, h)| format!("{h}  {p}\n"))
+            .collect(),
+        fingerprint: super::tree::codebase_fingerprint(root),
+    }
+}
+
+/// The document a bundle describes and its events so far.
+fn described_run(root: &Path, source: &Source) -> Result<(Value, Vec<Event>)> {
+    Ok(match source {
+        Source::Configured(session, run) => {
+            let mut full = session.collect_typed(run)?;
+            let collected_at = full.pipeline_run_iso8601.clone();
+            // the tree's status beside the manifest, as the recorded runs keep it
+            full.code.status = Some(super::tree::porcelain(root));
+            let m = session.strip_document(run, crate::manifest::document(&full))?;
+            let ev = vec![Event {
+                event: "collect".into(),
+                run: Some(run.name.clone()),
+                time: collected_at,
+                ..Default::default()
+            }];
+            (m, ev)
+        }
+        Source::Recorded(r) => (r.doc.clone(), r.events.clone()),
+    })
 }
 
 /// Writes `out/provenance/` and returns the files written.
@@ -297,107 +390,54 @@ pub fn bundle(
     let dir = out.join("provenance");
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     let now = host.now_iso8601();
-    let (manifest, mut events, recorded) = match source {
-        Source::Configured(session, run) => {
-            let mut full = session.collect_typed(run)?;
-            let collected_at = full.pipeline_run_iso8601.clone();
-            // the tree's status beside the manifest, as the recorded runs keep it
-            full.code.status = Some(super::tree::porcelain(root));
-            let m = session.strip_document(run, crate::manifest::document(&full))?;
-            let ev = vec![Event {
-                event: "collect".into(),
-                run: Some(run.name.clone()),
-                time: collected_at,
-                ..Default::default()
-            }];
-            (m, ev, None)
-        }
-        Source::Recorded(r) => (r.doc.clone(), r.events.clone(), Some(r)),
-    };
+    let (manifest, mut events) = described_run(root, &source)?;
     events.push(Event {
         event: "bundle".into(),
         time: Some(now),
         ..Default::default()
     });
-    let excluded = [
-        dir.clone(),
-        crate::disk::local(root, crate::disk::Local::Root),
-    ];
-    // a recorded run carries the tree it ran on; the tree of now would belong to another run
-    let (diff, untracked_txt, fingerprint) = match recorded {
-        Some(r) => {
-            let kept = |name: &str| {
-                std::fs::read(r.dir.join(name)).map_err(|_| {
-                    Error::Usage(format!(
-                        "run {} was recorded without the state of its tree ({name}), so a bundle would pair it with today's tree; record it again",
-                        r.id
-                    ))
-                })
-            };
-            if untracked_contents {
-                return Err(Error::Usage(
-                    "--untracked-contents applies to a configured run: a recorded run keeps its untracked files by name and hash only".into(),
-                ));
-            }
-            (
-                String::from_utf8_lossy(&kept(super::tree::TREE_DIFF)?).into_owned(),
-                String::from_utf8_lossy(&kept(super::tree::TREE_UNTRACKED)?).into_owned(),
-                crate::canonical::parse_strict(&kept(super::tree::TREE_FINGERPRINT)?)
-                    .unwrap_or(Value::Null),
-            )
-        }
-        None => {
-            let (diff, untracked) =
-                super::tree::git_diff(root, &excluded, untracked_contents).unwrap_or_default();
-            let listed: String = untracked
-                .iter()
-                .map(|(p, h)| format!("{h}  {p}\n"))
-                .collect();
-            (diff, listed, super::tree::codebase_fingerprint(root))
-        }
+    let recorded = match source {
+        Source::Recorded(r) => Some(r),
+        Source::Configured(..) => None,
+    };
+    let tree = match recorded {
+        Some(r) => recorded_tree(r, untracked_contents)?,
+        None => current_tree(root, &dir, untracked_contents),
     };
     let described = Described::of(&manifest);
-    let mut written = vec![
-        write(&dir, "repro.json", &canonical_line(&manifest))?,
-        write(&dir, "git.diff", diff.as_bytes())?,
-        write(&dir, "untracked.txt", untracked_txt.as_bytes())?,
-        write(&dir, "env.txt", env_txt(host).as_bytes())?,
-    ];
     let ev: String = events.iter().map(|e| e.line() + "\n").collect();
-    written.push(write(&dir, "events.jsonl", ev.as_bytes())?);
-    written.push(write(
-        &dir,
-        "RUN.md",
-        run_md(&described, &events, recorded).as_bytes(),
-    )?);
-    written.push(write(
-        &dir,
-        "env_fingerprint.json",
-        &crate::canonical::pretty_bytes(&env_fingerprint(&described, host)),
-    )?);
-    written.push(write(
-        &dir,
-        "codebase_fingerprint.json",
-        &crate::canonical::pretty_bytes(&fingerprint),
-    )?);
-    written.push(write(
-        &dir,
-        "env_snapshot.json",
-        &crate::canonical::pretty_bytes(&env_snapshot(root, &described, host)),
-    )?);
-    // the digest of every file written, so that an edit to any of them is caught by verify
-    let mut files = serde_json::Map::new();
-    for w in &written {
-        let name = w.file_name().map(|n| n.to_string_lossy().into_owned());
-        let hash = crate::collect::files::sha256_file(w).map_err(|e| Error::io(w, e))?;
-        files.insert(name.unwrap_or_default(), Value::String(hash));
+    let pretty = crate::canonical::pretty_bytes;
+    let files: [(&str, Vec<u8>); 9] = [
+        ("repro.json", canonical_line(&manifest)),
+        ("git.diff", tree.diff.into_bytes()),
+        ("untracked.txt", tree.untracked.into_bytes()),
+        ("env.txt", env_txt(host).into_bytes()),
+        ("events.jsonl", ev.into_bytes()),
+        ("RUN.md", run_md(&described, &events, recorded).into_bytes()),
+        (
+            "env_fingerprint.json",
+            pretty(&env_fingerprint(&described, host)),
+        ),
+        ("codebase_fingerprint.json", pretty(&tree.fingerprint)),
+        (
+            "env_snapshot.json",
+            pretty(&env_snapshot(root, &described, host)),
+        ),
+    ];
+    let mut written = Vec::new();
+    for (name, bytes) in &files {
+        written.push(write(&dir, name, bytes)?);
     }
-    let mut list = json!({ "kind": crate::manifest::BUNDLE_KIND, "files": files });
+    // the digest of every file written, so that an edit to any of them is caught by verify
+    let mut listed = serde_json::Map::new();
+    for (name, bytes) in &files {
+        listed.insert(
+            (*name).to_owned(),
+            Value::String(crate::canonical::sha256_tagged(bytes)),
+        );
+    }
+    let mut list = json!({ "kind": crate::manifest::BUNDLE_KIND, "files": listed });
     crate::manifest::seal(&mut list);
-    written.push(write(
-        &dir,
-        super::verify::BUNDLE_LIST,
-        &crate::canonical::pretty_bytes(&list),
-    )?);
+    written.push(write(&dir, super::verify::BUNDLE_LIST, &pretty(&list))?);
     Ok(written)
 }

@@ -42,23 +42,8 @@ fn from_map(files: &Option<BTreeMap<String, FileRecord>>) -> Vec<Value> {
         .collect()
 }
 
-/// The Statement for a manifest or a recorded run, with its events' times when known.
-pub fn statement(doc: &Value, events: &[Event]) -> Value {
-    let d = Described::of(doc);
-    let mut subject = from_map(&d.outputs);
-    if subject.is_empty() {
-        // the run document itself: its digest covers everything it records
-        let name = match (&d.id, &d.run) {
-            (Some(id), _) => format!(".prov/runs/{id}/run.json"),
-            (None, Some(run)) => format!("provbase run {run}"),
-            _ => "provbase run".to_owned(),
-        };
-        let digest = d
-            .digest
-            .clone()
-            .unwrap_or_else(|| crate::manifest::compute_digest(doc));
-        subject.extend(descriptor(&name, &digest));
-    }
+/// What the run resolved: inputs, static data, kernels, code, and the commit.
+fn dependencies(d: &Described) -> Vec<Value> {
     let mut deps = from_map(&d.inputs);
     deps.extend(from_map(&d.static_data_hashes));
     deps.extend(
@@ -78,6 +63,27 @@ pub fn statement(doc: &Value, events: &[Event]) -> Value {
         }
         deps.push(dep);
     }
+    deps
+}
+
+/// The Statement for a manifest or a recorded run, with its events' times when known.
+pub fn statement(doc: &Value, events: &[Event]) -> Value {
+    let d = Described::of(doc);
+    let mut subject = from_map(&d.outputs);
+    if subject.is_empty() {
+        // the run document itself: its digest covers everything it records
+        let name = match (&d.id, &d.run) {
+            (Some(id), _) => format!(".prov/runs/{id}/run.json"),
+            (None, Some(run)) => format!("provbase run {run}"),
+            _ => "provbase run".to_owned(),
+        };
+        let digest = d
+            .digest
+            .clone()
+            .unwrap_or_else(|| crate::manifest::compute_digest(doc));
+        subject.extend(descriptor(&name, &digest));
+    }
+    let deps = dependencies(&d);
     let mut external = Map::new();
     for (k, v) in [
         ("run", d.run.as_ref().map(value)),

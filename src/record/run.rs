@@ -234,59 +234,24 @@ pub fn record(cwd: &Path, opts: &RecordOptions) -> Result<Recorded> {
     record_on(cwd, opts, crate::collect::Host::this_machine())
 }
 
-/// Like [`record`], on a given host (a pinned clock, environment or hardware).
-pub fn record_on(cwd: &Path, opts: &RecordOptions, host: crate::collect::Host) -> Result<Recorded> {
-    if opts.command.is_empty() {
-        return Err(Error::Usage("record needs a command after `--`".into()));
-    }
-    let root = project_root(cwd);
-    let facts = Facts::on(
-        &root,
-        vec![crate::disk::local(&root, crate::disk::Local::Root)],
-        host,
-    );
-    let host = facts.host();
-    // a run named as a configured one records what check records for it, unless told
-    let configured = opts.name.as_ref().and_then(|n| {
-        let path = crate::config::Config::discover(cwd).ok()?;
-        let config = crate::config::Config::load(&path).ok()?;
-        config.run(n).cloned()
-    });
-    let code_globs: Vec<String> = match (&configured, opts.code.is_empty()) {
-        (Some(r), true) => r.code.iter().map(|g| g.pattern.clone()).collect(),
-        _ => opts.code.clone(),
-    };
-    let runtime_tools: Vec<String> = match (&configured, opts.runtime.is_empty()) {
-        (Some(r), true) => r.runtime.clone(),
-        _ => opts.runtime.clone(),
-    };
-    let abs = |p: &PathBuf| {
-        if p.is_absolute() {
-            p.clone()
-        } else {
-            cwd.join(p)
-        }
-    };
-    // what the command reads is recorded as it was before it ran
-    let inputs: Vec<PathBuf> = opts.inputs.iter().map(abs).collect();
-    let inputs_before = file_set(&root, &facts, &inputs)?;
-    let params = opts
-        .params
-        .as_ref()
-        .map(|p| params_of(&root, &abs(p)))
-        .transpose()?;
-    let scope = code_scope(&root, &facts, &code_globs)?;
-    let tree_diff = super::tree::git_diff(
-        &root,
-        &[crate::disk::local(&root, crate::disk::Local::Root)],
-        false,
-    )
-    .ok();
-    let tree_fingerprint = super::tree::codebase_fingerprint(&root);
-    // milliseconds since the Unix epoch (as strings: JCS writes numbers as doubles), to order
-    // events within one second
-    let started = host.now_iso8601();
-    let started_ms = host.unix_ms();
+/// What a run's execution looked like: when it started and ended, and how it exited.
+struct Execution {
+    started: String,
+    started_ms: u128,
+    ended: String,
+    ended_ms: u128,
+    exit_code: Option<i32>,
+}
+
+/// The tree before the command ran, kept for a later bundle of this run.
+struct TreeState {
+    diff: Option<(String, Vec<(String, String)>)>,
+    fingerprint: Value,
+}
+
+/// Runs the command (unless `--no-exec`), its stdin, stdout and stderr passing through.
+fn execute(cwd: &Path, opts: &RecordOptions, host: &crate::collect::Host) -> Result<Execution> {
+    let (started, started_ms) = (host.now_iso8601(), host.unix_ms());
     let exit_code = if opts.no_exec {
         None
     } else {
@@ -302,57 +267,23 @@ pub fn record_on(cwd: &Path, opts: &RecordOptions, host: crate::collect::Host) -
             })?;
         Some(exit_code_of(status))
     };
-    let ended = host.now_iso8601();
-    let ended_ms = host.unix_ms();
-    let duration_ms = ended_ms.saturating_sub(started_ms) as u64;
-    let (started_ms, ended_ms) = (started_ms.to_string(), ended_ms.to_string());
+    Ok(Execution {
+        started,
+        started_ms,
+        ended: host.now_iso8601(),
+        ended_ms: host.unix_ms(),
+        exit_code,
+    })
+}
 
-    let outputs: Vec<PathBuf> = opts.outputs.iter().map(abs).collect();
-    // inputs the command changed: hashed again from disk (not through the memo of this
-    // process, which holds the hashes taken before)
-    let inputs_changed = changed_inputs(&root, &inputs, &inputs_before)?;
-    if !inputs_changed.is_empty() {
-        eprintln!(
-            "provbase: warning: the command changed its inputs (recorded as they were before it ran): {}",
-            inputs_changed.join(", ")
-        );
-    }
-    let mut code = facts.git().clone();
-    code.scope = scope;
-    code.status = Some(super::tree::porcelain(&root));
-    let run = Run {
-        format_version: crate::manifest::FORMAT_VERSION,
-        kind: KIND.to_owned(),
-        id: String::new(),
-        name: None,
-        tags: Vec::new(),
-        command: crate::redact::redact_args(&opts.command),
-        exit_status: exit_code.map_or_else(
-            || Or::unavailable("not executed (--no-exec)"),
-            |c| Or::Value(i64::from(c)),
-        ),
-        inputs: inputs_before,
-        outputs: file_set(&root, &facts, &outputs)?,
-        params,
-        inputs_changed: (!inputs_changed.is_empty()).then_some(inputs_changed),
-        code,
-        runtime: Runtime {
-            provbase: host.version.clone(),
-            tools: runtime_tools
-                .iter()
-                .map(|tool| (tool.clone(), facts.runtime(tool)))
-                .collect(),
-        },
-        environment: environment::collect(&[], host),
-        hardware: facts.hardware().clone(),
-        digest: Sha256::default(),
-    };
-    let mut doc = serde_json::to_value(&run).map_err(|e| Error::Usage(e.to_string()))?;
+/// Labels a run (its id from its time-free content; the tags and name it had, and the new
+/// ones) and writes its `run.json`. Returns the id and whether it was recorded before.
+fn label_and_write(root: &Path, run: &Run, opts: &RecordOptions) -> Result<(String, bool)> {
+    let mut doc = serde_json::to_value(run).map_err(|e| Error::Usage(e.to_string()))?;
     crate::strip::strip(&mut doc, &crate::strip::builtin_rules())
         .map_err(|e| Error::Usage(e.to_string()))?;
     let id = id_of(&doc);
-    let dir = runs_dir(&root).join(&id);
-    let run_path = dir.join("run.json");
+    let run_path = runs_dir(root).join(&id).join("run.json");
     let previous: Option<Run> = crate::store::load_json(&run_path)
         .ok()
         .flatten()
@@ -373,8 +304,12 @@ pub fn record_on(cwd: &Path, opts: &RecordOptions, host: crate::collect::Host) -
     let mut doc = serde_json::to_value(&run).map_err(|e| Error::Usage(e.to_string()))?;
     crate::manifest::seal(&mut doc);
     crate::store::write_if_changed(&run_path, &crate::canonical::pretty_bytes(&doc))?;
-    // the tree as it was when the run was recorded, for a later bundle of this run
-    if let Some((diff, untracked)) = &tree_diff {
+    Ok((id, repeated))
+}
+
+/// Writes the tree's state beside the run, for a later bundle.
+fn write_tree(dir: &Path, tree: &TreeState) -> Result<()> {
+    if let Some((diff, untracked)) = &tree.diff {
         let private = crate::store::Mode::Private;
         crate::store::write_if_changed_as(
             &dir.join(super::tree::TREE_DIFF),
@@ -393,29 +328,36 @@ pub fn record_on(cwd: &Path, opts: &RecordOptions, host: crate::collect::Host) -
     }
     crate::store::write_if_changed(
         &dir.join(super::tree::TREE_FINGERPRINT),
-        &crate::canonical::pretty_bytes(&tree_fingerprint),
+        &crate::canonical::pretty_bytes(&tree.fingerprint),
     )?;
+    Ok(())
+}
+
+/// Appends the run's start and end to its `events.jsonl`.
+fn append_events(dir: &Path, id: &str, ex: &Execution, opts: &RecordOptions) -> Result<()> {
     let events = dir.join("events.jsonl");
     let mut f = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(&events)
         .map_err(|e| Error::io(&events, e))?;
+    // milliseconds since the Unix epoch as strings (JCS writes numbers as doubles), to order
+    // events within one second
     let lines = [
         Event {
             event: "start".into(),
-            id: Some(id.clone()),
-            time: Some(started),
-            unix_ms: Some(started_ms),
+            id: Some(id.to_owned()),
+            time: Some(ex.started.clone()),
+            unix_ms: Some(ex.started_ms.to_string()),
             ..Default::default()
         },
         Event {
             event: "end".into(),
-            id: Some(id.clone()),
-            time: Some(ended),
-            unix_ms: Some(ended_ms),
-            exit_status: Some(exit_code),
-            duration_ms: Some(duration_ms),
+            id: Some(id.to_owned()),
+            time: Some(ex.ended.clone()),
+            unix_ms: Some(ex.ended_ms.to_string()),
+            exit_status: Some(ex.exit_code),
+            duration_ms: Some(ex.ended_ms.saturating_sub(ex.started_ms) as u64),
             executed: Some(!opts.no_exec),
             tags: Some(opts.tags.clone()),
             ..Default::default()
@@ -424,10 +366,107 @@ pub fn record_on(cwd: &Path, opts: &RecordOptions, host: crate::collect::Host) -
     for l in lines {
         writeln!(f, "{}", l.line()).map_err(|e| Error::io(&events, e))?;
     }
+    Ok(())
+}
+
+/// The `--code` globs and `--runtime` tools: those given, else, for a run named as a configured
+/// one, what check records for it.
+fn code_and_runtime(cwd: &Path, opts: &RecordOptions) -> (Vec<String>, Vec<String>) {
+    let configured = opts.name.as_ref().and_then(|n| {
+        let path = crate::config::Config::discover(cwd).ok()?;
+        let config = crate::config::Config::load(&path).ok()?;
+        config.run(n).cloned()
+    });
+    let code_globs: Vec<String> = match (&configured, opts.code.is_empty()) {
+        (Some(r), true) => r.code.iter().map(|g| g.pattern.clone()).collect(),
+        _ => opts.code.clone(),
+    };
+    let runtime_tools: Vec<String> = match (&configured, opts.runtime.is_empty()) {
+        (Some(r), true) => r.runtime.clone(),
+        _ => opts.runtime.clone(),
+    };
+    (code_globs, runtime_tools)
+}
+
+/// Like [`record`], on a given host (a pinned clock, environment or hardware).
+pub fn record_on(cwd: &Path, opts: &RecordOptions, host: crate::collect::Host) -> Result<Recorded> {
+    if opts.command.is_empty() {
+        return Err(Error::Usage("record needs a command after `--`".into()));
+    }
+    let root = project_root(cwd);
+    let prov = crate::disk::local(&root, crate::disk::Local::Root);
+    let facts = Facts::on(&root, vec![prov.clone()], host);
+    let host = facts.host();
+    let (code_globs, runtime_tools) = code_and_runtime(cwd, opts);
+    let abs = |p: &PathBuf| {
+        if p.is_absolute() {
+            p.clone()
+        } else {
+            cwd.join(p)
+        }
+    };
+    // what the command reads is recorded as it was before it ran
+    let inputs: Vec<PathBuf> = opts.inputs.iter().map(abs).collect();
+    let inputs_before = file_set(&root, &facts, &inputs)?;
+    let params = opts
+        .params
+        .as_ref()
+        .map(|p| params_of(&root, &abs(p)))
+        .transpose()?;
+    let scope = code_scope(&root, &facts, &code_globs)?;
+    let tree = TreeState {
+        diff: super::tree::git_diff(&root, &[prov], false).ok(),
+        fingerprint: super::tree::codebase_fingerprint(&root),
+    };
+    let ex = execute(cwd, opts, host)?;
+    let outputs: Vec<PathBuf> = opts.outputs.iter().map(abs).collect();
+    // inputs the command changed: hashed again from disk (not through the memo of this
+    // process, which holds the hashes taken before)
+    let inputs_changed = changed_inputs(&root, &inputs, &inputs_before)?;
+    if !inputs_changed.is_empty() {
+        eprintln!(
+            "provbase: warning: the command changed its inputs (recorded as they were before it ran): {}",
+            inputs_changed.join(", ")
+        );
+    }
+    let mut code = facts.git().clone();
+    code.scope = scope;
+    code.status = Some(super::tree::porcelain(&root));
+    let run = Run {
+        format_version: crate::manifest::FORMAT_VERSION,
+        kind: KIND.to_owned(),
+        id: String::new(),
+        name: None,
+        tags: Vec::new(),
+        command: crate::redact::redact_args(&opts.command),
+        exit_status: ex.exit_code.map_or_else(
+            || Or::unavailable("not executed (--no-exec)"),
+            |c| Or::Value(i64::from(c)),
+        ),
+        inputs: inputs_before,
+        outputs: file_set(&root, &facts, &outputs)?,
+        params,
+        inputs_changed: (!inputs_changed.is_empty()).then_some(inputs_changed),
+        code,
+        runtime: Runtime {
+            provbase: host.version.clone(),
+            tools: runtime_tools
+                .iter()
+                .map(|tool| (tool.clone(), facts.runtime(tool)))
+                .collect(),
+        },
+        environment: environment::collect(&[], host),
+        hardware: facts.hardware().clone(),
+        digest: Sha256::default(),
+    };
+    let (id, repeated) = label_and_write(&root, &run, opts)?;
+    let dir = runs_dir(&root).join(&id);
+    write_tree(&dir, &tree)?;
+    append_events(&dir, &id, &ex, opts)?;
     Ok(Recorded {
         id,
         dir,
-        exit_code: exit_code.unwrap_or(0),
+        exit_code: ex.exit_code.unwrap_or(0),
         repeated,
     })
 }

@@ -75,6 +75,98 @@ pub fn document(
     write(outcome, accept, file).unwrap_or_default()
 }
 
+/// One run's `<testsuite>` with its one `<testcase>`.
+fn write_run(
+    w: &mut Writer<Vec<u8>>,
+    r: &RunReport,
+    accept: &str,
+    file: FileOf,
+    now: &str,
+) -> std::io::Result<()> {
+    let text = xml_text(&super::human::render_run(r, accept));
+    let (fail, err) = match r.status() {
+        Status::Fail | Status::Missing => (1, 0),
+        Status::Error => (0, 1),
+        Status::Pass | Status::Warn => (0, 0),
+    };
+    let time = seconds(r.duration);
+    w.create_element("testsuite")
+        .with_attribute(("name", r.run.as_str()))
+        .with_attribute(("tests", "1"))
+        .with_attribute(("failures", fail.to_string().as_str()))
+        .with_attribute(("errors", err.to_string().as_str()))
+        .with_attribute(("skipped", "0"))
+        .with_attribute(("time", time.as_str()))
+        .with_attribute(("timestamp", now))
+        .with_attribute(("file", file(r).as_str()))
+        .write_inner_content(|w| {
+            let case = w
+                .create_element("testcase")
+                .with_attribute(("name", r.run.as_str()))
+                .with_attribute(("classname", "provbase"))
+                .with_attribute(("time", time.as_str()));
+            match r.status() {
+                Status::Pass => {
+                    case.write_empty()?;
+                }
+                Status::Warn => {
+                    case.write_inner_content(|w| {
+                        w.create_element("system-out")
+                            .write_text_content(BytesText::new(&text))?;
+                        Ok(())
+                    })?;
+                }
+                _ => {
+                    let (ty, msg) = failure_of(r);
+                    let tag = if r.status() == Status::Error {
+                        "error"
+                    } else {
+                        "failure"
+                    };
+                    case.write_inner_content(|w| {
+                        w.create_element(tag)
+                            .with_attribute(("type", ty.as_str()))
+                            .with_attribute(("message", one_line(&msg).as_str()))
+                            .write_text_content(BytesText::new(&text))?;
+                        Ok(())
+                    })?;
+                }
+            }
+            Ok(())
+        })?;
+    Ok(())
+}
+
+/// The `<testsuite>` of the baselines no run owns.
+fn write_orphans(w: &mut Writer<Vec<u8>>, orphans: &[String], now: &str) -> std::io::Result<()> {
+    let body: String = orphans
+        .iter()
+        .map(|o| format!("{o}: {}\n", super::ORPHAN_HINT))
+        .collect();
+    let message = one_line(&format!("baselines no run owns: {}", orphans.join(", ")));
+    w.create_element("testsuite")
+        .with_attribute(("name", ORPHANS))
+        .with_attribute(("tests", "1"))
+        .with_attribute(("failures", "1"))
+        .with_attribute(("errors", "0"))
+        .with_attribute(("skipped", "0"))
+        .with_attribute(("timestamp", now))
+        .write_inner_content(|w| {
+            w.create_element("testcase")
+                .with_attribute(("name", ORPHANS))
+                .with_attribute(("classname", "provbase"))
+                .write_inner_content(|w| {
+                    w.create_element("failure")
+                        .with_attribute(("type", "orphan"))
+                        .with_attribute(("message", message.as_str()))
+                        .write_text_content(BytesText::new(&xml_text(&body)))?;
+                    Ok(())
+                })?;
+            Ok(())
+        })?;
+    Ok(())
+}
+
 fn write(
     outcome: &crate::session::Outcome,
     accept: &dyn Fn(&str) -> String,
@@ -102,90 +194,10 @@ fn write(
         .with_attribute(("time", seconds(total).as_str()))
         .write_inner_content(|w| {
             for r in runs {
-                let text = xml_text(&super::human::render_run(r, &accept(&r.run)));
-                let (fail, err) = match r.status() {
-                    Status::Fail | Status::Missing => (1, 0),
-                    Status::Error => (0, 1),
-                    Status::Pass | Status::Warn => (0, 0),
-                };
-                let time = seconds(r.duration);
-                w.create_element("testsuite")
-                    .with_attribute(("name", r.run.as_str()))
-                    .with_attribute(("tests", "1"))
-                    .with_attribute(("failures", fail.to_string().as_str()))
-                    .with_attribute(("errors", err.to_string().as_str()))
-                    .with_attribute(("skipped", "0"))
-                    .with_attribute(("time", time.as_str()))
-                    .with_attribute(("timestamp", now))
-                    .with_attribute(("file", file(r).as_str()))
-                    .write_inner_content(|w| {
-                        let case = w
-                            .create_element("testcase")
-                            .with_attribute(("name", r.run.as_str()))
-                            .with_attribute(("classname", "provbase"))
-                            .with_attribute(("time", time.as_str()));
-                        match r.status() {
-                            Status::Pass => {
-                                case.write_empty()?;
-                            }
-                            Status::Warn => {
-                                case.write_inner_content(|w| {
-                                    w.create_element("system-out")
-                                        .write_text_content(BytesText::new(&text))?;
-                                    Ok(())
-                                })?;
-                            }
-                            _ => {
-                                let (ty, msg) = failure_of(r);
-                                let tag = if r.status() == Status::Error {
-                                    "error"
-                                } else {
-                                    "failure"
-                                };
-                                case.write_inner_content(|w| {
-                                    w.create_element(tag)
-                                        .with_attribute(("type", ty.as_str()))
-                                        .with_attribute(("message", one_line(&msg).as_str()))
-                                        .write_text_content(BytesText::new(&text))?;
-                                    Ok(())
-                                })?;
-                            }
-                        }
-                        Ok(())
-                    })?;
+                write_run(w, r, &accept(&r.run), file, now)?;
             }
             if !orphans.is_empty() {
-                let body: String = orphans
-                    .iter()
-                    .map(|o| format!("{o}: {}\n", super::ORPHAN_HINT))
-                    .collect();
-                w.create_element("testsuite")
-                    .with_attribute(("name", ORPHANS))
-                    .with_attribute(("tests", "1"))
-                    .with_attribute(("failures", "1"))
-                    .with_attribute(("errors", "0"))
-                    .with_attribute(("skipped", "0"))
-                    .with_attribute(("timestamp", now))
-                    .write_inner_content(|w| {
-                        w.create_element("testcase")
-                            .with_attribute(("name", ORPHANS))
-                            .with_attribute(("classname", "provbase"))
-                            .write_inner_content(|w| {
-                                w.create_element("failure")
-                                    .with_attribute(("type", "orphan"))
-                                    .with_attribute((
-                                        "message",
-                                        one_line(&format!(
-                                            "baselines no run owns: {}",
-                                            orphans.join(", ")
-                                        ))
-                                        .as_str(),
-                                    ))
-                                    .write_text_content(BytesText::new(&xml_text(&body)))?;
-                                Ok(())
-                            })?;
-                        Ok(())
-                    })?;
+                write_orphans(w, orphans, now)?;
             }
             Ok(())
         })?;

@@ -1,0 +1,98 @@
+//! Candidates: what accept would write, left under `.prov/candidates/` by a failing check or by
+//! accept in CI, and applied later (by `accept --from` or `review`) unless their baseline moved.
+
+use super::{Accepted, Applied, Session};
+use crate::config::RunSpec;
+use crate::drift::{self, Drift};
+use crate::error::{Error, Result};
+use crate::store;
+use serde_json::{Value, json};
+
+impl Session {
+    /// Writes a run's candidate under `.prov/candidates/`; `None` when it cannot be written
+    /// (a read-only checkout): a candidate is a convenience, the check's verdict stands.
+    pub(super) fn leave_candidate(
+        &self,
+        run: &RunSpec,
+        manifest: Value,
+        compared_with: Option<String>,
+    ) -> Option<String> {
+        self.write_candidate(run, manifest, compared_with).ok()
+    }
+
+    pub(super) fn write_candidate(
+        &self,
+        run: &RunSpec,
+        manifest: Value,
+        compared_with: Option<String>,
+    ) -> Result<String> {
+        let baseline = self.config.rel(&self.config.baseline_path(&run.name));
+        let path = store::candidates_dir(&self.config.root).join(&baseline);
+        let c = store::Candidate {
+            run: run.name.clone(),
+            baseline,
+            compared_with,
+            manifest,
+        };
+        crate::disk::ensure_prov_ignored(&self.config.root)
+            .map_err(|e| Error::io(&self.config.root, e))?;
+        store::write_if_changed(&path, &crate::canonical::pretty_bytes(&c.to_value()))?;
+        Ok(self.config.rel(&path))
+    }
+
+    /// Accept, or in CI (unless `force`) leave a candidate instead of touching the committed
+    /// baseline: a CI job never rewrites what the team committed.
+    pub fn accept_or_candidate(&self, run: &RunSpec, force: bool) -> Result<Accepted> {
+        if force || !crate::options::in_ci() {
+            return self.accept(run);
+        }
+        let path = self.config.baseline_path(&run.name);
+        let compared_with = store::file_digest(&path)?;
+        let current = self.stripped(run)?;
+        if compared_with.as_deref()
+            == Some(&crate::canonical::sha256_tagged(&crate::canonical::pretty_bytes(&current))[..])
+        {
+            return Ok(Accepted::Unchanged);
+        }
+        self.write_candidate(run, current, compared_with)
+            .map(Accepted::Candidate)
+    }
+
+    /// The drift a candidate would bring to its baseline as it is now.
+    pub fn candidate_drift(&self, c: &store::Candidate) -> Result<Vec<Drift>> {
+        let target = self.config.root.join(&c.baseline);
+        let empty = json!({});
+        let stored = store::load(&target)?;
+        let before = stored.as_ref().map_or(&empty, |s| &s.value);
+        Ok(drift::compare(before, &c.manifest, self.config.policy()))
+    }
+
+    /// Writes a candidate's manifest over its baseline, unless the baseline changed since the
+    /// candidate was made (stale). The manifest is checked as a baseline first, so a forged or
+    /// broken candidate is refused naming its file.
+    pub fn apply_candidate(&self, file: &std::path::Path, c: &store::Candidate) -> Result<Applied> {
+        let target = self.config.root.join(&c.baseline);
+        let bytes = crate::canonical::pretty_bytes(&c.manifest);
+        store::parse(file, bytes.clone())?;
+        let lock = store::Lock::acquire(
+            &self.config.root,
+            target.parent().unwrap_or(&self.config.root),
+        )?;
+        if let Some(dir) = target.parent() {
+            store::remove_stale_temp_files(dir, &lock);
+        }
+        let found = store::file_digest(&target)?;
+        if found != c.compared_with {
+            return Ok(Applied::Stale {
+                expected: c.compared_with.clone(),
+                found,
+            });
+        }
+        let drifts = self.candidate_drift(c)?;
+        Ok(if store::write_if_changed(&target, &bytes)? {
+            Applied::Written(drifts)
+        } else {
+            Applied::Unchanged
+        })
+    }
+}

@@ -1,0 +1,228 @@
+//! Collecting a run: its files hashed through the facts, its commands run, its sections built
+//! into the typed manifest.
+
+use super::Session;
+use crate::collect::CollectError;
+use crate::collect::facts::NameKind;
+use crate::collect::files;
+use crate::config::{NamesSpec, RunSpec};
+use crate::error::Result;
+use crate::manifest::types::{Output, Runtime};
+use crate::manifest::{self, FORMAT_VERSION, Manifest, Sha256};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+impl Session {
+    pub(super) fn hashes(
+        &self,
+        run: &RunSpec,
+        matched: &[files::Matched],
+        since_ns: i64,
+    ) -> Result<BTreeMap<String, Sha256>> {
+        let paths: Vec<&std::path::Path> = matched.iter().map(|m| m.abs.as_path()).collect();
+        let stamps: Vec<Option<crate::cache::Stamp>> = matched.iter().map(|m| m.stamp).collect();
+        matched
+            .iter()
+            .zip(
+                self.facts
+                    .hash_all_stamped(&paths, Some((&stamps, since_ns))),
+            )
+            .map(|(m, h)| {
+                let h = h.map_err(|e| Self::unreadable(run, &m.rel, &e))?;
+                Ok((m.rel.clone(), Sha256(h)))
+            })
+            .collect()
+    }
+
+    /// The files a run's globs of one key name (`code`, `static_data`, …).
+    pub(super) fn expand(
+        &self,
+        run: &RunSpec,
+        globs: &[crate::config::GlobSpec],
+        key: &str,
+    ) -> Result<Vec<files::Matched>> {
+        let ignored = |p: &std::path::Path| key == "code" && self.facts.git_ignores(p);
+        files::expand(
+            &self.config.root,
+            globs,
+            key,
+            &ignored,
+            self.facts.cache_enabled(),
+            run.allow_outside,
+        )
+        .map_err(|m| Self::err(run, m))
+    }
+
+    /// The full manifest of a run, time fields included, sealed with its digest.
+    pub fn collect(&self, run: &RunSpec) -> Result<Value> {
+        Ok(manifest::document(&self.collect_typed(run)?))
+    }
+
+    /// The full manifest of a run as its type (its `digest` is set when it becomes a document).
+    pub fn collect_typed(&self, run: &RunSpec) -> Result<Manifest> {
+        let root = &self.config.root;
+        // before any file is stat-ed: the stat cache trusts an entry only as of this moment
+        let since_ns = crate::cache::now_ns();
+        if let Some(cmd) = &run.command {
+            crate::collect::command::run(&cmd.argv, root, cmd.timeout).map_err(|e| {
+                Self::err_in(
+                    run,
+                    format!("the pipeline command (harness.toml line {})", cmd.line),
+                    e,
+                )
+            })?;
+        }
+        let mut code = self.facts.git().clone();
+        code.scope = Some(self.hashes(run, &self.expand(run, &run.code, "code")?, since_ns)?);
+        let static_data_hashes = self.hashes(
+            run,
+            &self.expand(run, &run.static_data, "static_data")?,
+            since_ns,
+        )?;
+        let mut params = Value::Object(run.params.clone());
+        crate::redact::scrub_json(&mut params);
+        let outputs = if run.outputs.is_empty() {
+            None
+        } else {
+            Some(self.outputs(run)?)
+        };
+        let inputs = if run.inputs.is_empty() {
+            None
+        } else {
+            Some(self.hashes(run, &self.expand(run, &run.inputs, "inputs")?, since_ns)?)
+        };
+        let spice_kernels = match &run.spice {
+            Some(spice) => Some(
+                crate::collect::spice::collect(root, spice, &|p| self.facts.hash(p))
+                    .map_err(|e| Self::err(run, e))?,
+            ),
+            None => None,
+        };
+        let external = self.externals(run)?;
+        Ok(Manifest {
+            format_version: FORMAT_VERSION,
+            run: run.name.clone(),
+            pipeline_run_iso8601: Some(self.facts.host().now_iso8601()),
+            code,
+            static_data_hashes,
+            params: match params {
+                Value::Object(m) => m,
+                _ => Map::new(),
+            },
+            inputs,
+            outputs,
+            spice_kernel_count: spice_kernels.as_ref().map(|k| k.len() as u64),
+            spice_kernels,
+            technique_names: self.names(
+                run,
+                "technique_names",
+                run.techniques.as_ref(),
+                NameKind::Techniques,
+            )?,
+            extractor_names: self.names(
+                run,
+                "extractor_names",
+                run.extractors.as_ref(),
+                NameKind::Extractors,
+            )?,
+            hardware: run.hardware.then(|| self.facts.hardware().clone()),
+            runtime: self.runtime(run),
+            environment: crate::collect::environment::collect(&run.env, self.facts.host()),
+            external,
+            digest: Sha256::default(),
+        })
+    }
+
+    /// What each `[run.external.NAME]` command printed.
+    pub(super) fn externals(
+        &self,
+        run: &RunSpec,
+    ) -> Result<Option<BTreeMap<String, Map<String, Value>>>> {
+        if run.external.is_empty() {
+            return Ok(None);
+        }
+        let mut ext = BTreeMap::new();
+        for (name, spec) in &run.external {
+            let v = crate::collect::external::collect(spec, &self.config.root).map_err(|e| {
+                Self::err_in(
+                    run,
+                    format!("external `{name}` (harness.toml line {})", spec.line),
+                    e,
+                )
+            })?;
+            ext.insert(name.clone(), v);
+        }
+        Ok(Some(ext))
+    }
+
+    /// Each output's hash; with `outputs_tolerance`, a JSON output's parsed value instead, so
+    /// that its numbers can be compared within the tolerance.
+    pub(super) fn outputs(&self, run: &RunSpec) -> Result<BTreeMap<String, Output>> {
+        let matched = self.expand(run, &run.outputs, "outputs")?;
+        let mut out = BTreeMap::new();
+        for m in matched {
+            let v = if !run.outputs_tolerance.is_empty() && m.rel.ends_with(".json") {
+                let bytes = std::fs::read(&m.abs).map_err(|e| Self::unreadable(run, &m.rel, &e))?;
+                let mut v = crate::canonical::parse_strict(&bytes).map_err(|e| {
+                    Self::err(run, format!("output {} is not valid JSON: {e}", m.rel))
+                })?;
+                crate::canonical::stringify_big_integers(&mut v);
+                Output::Json { json: v }
+            } else {
+                Output::Hash(Sha256(self.facts.hash(&m.abs).map_err(|e| {
+                    Self::err(run, format!("cannot read {}: {e}", m.rel))
+                })?))
+            };
+            out.insert(m.rel, v);
+        }
+        Ok(out)
+    }
+
+    pub(super) fn runtime(&self, run: &RunSpec) -> Runtime {
+        Runtime {
+            provbase: self.facts.host().version.clone(),
+            tools: run
+                .runtime
+                .iter()
+                .map(|tool| (tool.clone(), self.facts.runtime(tool)))
+                .collect(),
+        }
+    }
+
+    pub(super) fn names(
+        &self,
+        run: &RunSpec,
+        key: &str,
+        spec: Option<&NamesSpec>,
+        kind: NameKind,
+    ) -> Result<Option<Vec<String>>> {
+        let configured = match spec {
+            None => None,
+            Some(NamesSpec::List(l)) => Some(l.clone()),
+            Some(NamesSpec::Command(c)) => Some(self.facts.names_from(c).map_err(|e| {
+                Self::err_in(run, format!("{key} (harness.toml line {})", c.line), e)
+            })?),
+        };
+        let registered = self
+            .facts
+            .registered(kind)
+            .transpose()
+            .map_err(|e| Self::err_in(run, key.to_owned(), CollectError::Invalid(e)))?;
+        Ok(match (configured, registered) {
+            (None, None) => None,
+            (a, b) => {
+                let mut all: Vec<String> = a.into_iter().chain(b).flatten().collect();
+                all.sort();
+                all.dedup();
+                Some(all)
+            }
+        })
+    }
+
+    /// Registers a function that returns names for every run (see
+    /// [`crate::harness::Harness::techniques`]).
+    pub fn register(&mut self, kind: NameKind, f: crate::collect::facts::NamesFn) -> &mut Self {
+        self.facts.register(kind, f);
+        self
+    }
+}

@@ -1,0 +1,151 @@
+//! A moved HEAD: not drift when no change since the baseline's commit touches what the run
+//! depends on.
+
+use super::Session;
+use crate::config::{NamesSpec, RunSpec};
+use crate::drift::{self, Drift, Policy};
+use serde_json::{Value, json};
+
+impl Session {
+    /// What a run depends on that its manifest does not hash: the files its commands name
+    /// (the pipeline, techniques, extractors, externals) and its entry in harness.toml.
+    pub(super) fn unhashed_dependencies(&self, run: &RunSpec) -> crate::explain::Unhashed {
+        let mut argvs: Vec<&Vec<String>> = run.command.iter().map(|c| &c.argv).collect();
+        argvs.extend(run.external.values().map(|c| &c.argv));
+        for spec in [&run.techniques, &run.extractors].into_iter().flatten() {
+            if let NamesSpec::Command(c) = spec {
+                argvs.push(&c.argv);
+            }
+        }
+        let mut files: Vec<String> = argvs
+            .into_iter()
+            .flatten()
+            .filter(|a| {
+                !std::path::Path::new(a).is_absolute() && self.config.root.join(a).is_file()
+            })
+            .map(|a| a.trim_start_matches("./").to_owned())
+            .collect();
+        files.sort();
+        files.dedup();
+        crate::explain::Unhashed {
+            files,
+            config: Some((self.config.rel(&self.config.path), run.name.clone())),
+        }
+    }
+
+    /// A moved HEAD is not drift when no change since the baseline's commit touches what the
+    /// run depends on (hashed files drift by themselves; see [`Session::unhashed_dependencies`]
+    /// for the rest) and nothing else fails: then the commit fields (`code.git_sha`, `code.git_short_sha`, and any
+    /// field of an external document that holds the commit, such as rms-nav's
+    /// `rms_nav_git_sha`) are ignored, and a note says how far HEAD moved. Otherwise they are
+    /// judged as `git` (warn by default), with the reason when the baseline's commit is gone.
+    pub(super) fn judge_head(
+        &self,
+        run: &RunSpec,
+        baseline: &Value,
+        current: &Value,
+        drifts: &mut [Drift],
+    ) -> Option<crate::explain::Note> {
+        let base = &crate::manifest::types::commit_of(baseline)?;
+        let head = &crate::manifest::types::commit_of(current)?;
+        if base == head {
+            for d in drifts.iter_mut().filter(|d| is_checkout(d)) {
+                d.policy = Policy::Ignore;
+            }
+            return None;
+        }
+        let kind = |d: &Drift| commit_field(d, base, head);
+        if !drifts.iter().any(|d| kind(d).is_some()) {
+            return None;
+        }
+        let mut moved = crate::explain::head_moved(
+            &self.config.root,
+            base,
+            head,
+            &self.unhashed_dependencies(run),
+        )?;
+        // a hashed dependency that changed fails by itself; the commits are then its context
+        if matches!(moved, crate::explain::HeadMove::Untouched { .. })
+            && drifts
+                .iter()
+                .any(|d| d.policy == Policy::Fail && d.category != drift::Category::External)
+        {
+            moved = crate::explain::HeadMove::Touched(Vec::new());
+        }
+        let git_policy = self.config.policy().for_path(
+            &crate::path::JsonPath(vec![
+                crate::path::Segment::Key("code".into()),
+                crate::path::Segment::Key("git_sha".into()),
+            ]),
+            drift::Category::Git,
+        );
+        for d in drifts.iter_mut() {
+            let untouched = matches!(moved, crate::explain::HeadMove::Untouched { .. });
+            match kind(d) {
+                Some(_) if untouched => d.policy = Policy::Ignore,
+                Some(true) => d.policy = git_policy,
+                None if untouched && (is_cleaned(d) || is_checkout(d)) => d.policy = Policy::Ignore,
+                _ => {}
+            }
+        }
+        note(moved)
+    }
+}
+
+/// Where the checkout is (its remote, its branch or a detached HEAD) says nothing of what the run
+/// depends on: a clone in CI, a pull request's detached HEAD.
+fn is_checkout(d: &Drift) -> bool {
+    d.category == drift::Category::Git
+        && matches!(d.path.key(1), Some("remote" | "branch" | "detached"))
+}
+
+/// The tree that became clean by committing: what it held is hashed where it matters.
+fn is_cleaned(d: &Drift) -> bool {
+    d.category == drift::Category::Git
+        && matches!(d.path.key(1), Some("dirty" | "untracked"))
+        && (d.after == Some(json!(false)) || d.after == Some(json!(0)))
+}
+
+/// Whether a drift is the commit moving: `Some(false)` for the manifest's own commit fields,
+/// `Some(true)` for an external document's field that held the baseline's commit and holds
+/// HEAD's now (such as rms-nav's `rms_nav_git_sha`), `None` for anything else.
+fn commit_field(d: &Drift, base: &str, head: &str) -> Option<bool> {
+    if d.category == drift::Category::Git
+        && matches!(d.path.key(1), Some("git_sha" | "git_short_sha"))
+    {
+        return Some(false);
+    }
+    let is_commit = |s: &str, full: &str| {
+        (7..=full.len()).contains(&s.len())
+            && s.bytes().all(|b| b.is_ascii_hexdigit())
+            && full.starts_with(&s.to_ascii_lowercase())
+    };
+    match (&d.before, &d.after) {
+        (Some(Value::String(b)), Some(Value::String(a)))
+            if d.category == drift::Category::External
+                && is_commit(b, base)
+                && is_commit(a, head) =>
+        {
+            Some(true)
+        }
+        _ => None,
+    }
+}
+
+/// What a report says of HEAD's move.
+fn note(moved: crate::explain::HeadMove) -> Option<crate::explain::Note> {
+    match moved {
+        crate::explain::HeadMove::Untouched { commits, from, to } => Some(crate::explain::Note {
+            subject: "HEAD".into(),
+            text: format!(
+                "moved {commits} commit{} since the baseline's commit {from} (now {to}); none touches this run's files",
+                if commits == 1 { "" } else { "s" }
+            ),
+        }),
+        crate::explain::HeadMove::Unknown(why) => Some(crate::explain::Note {
+            subject: "HEAD".into(),
+            text: why,
+        }),
+        crate::explain::HeadMove::Touched(_) => None,
+    }
+}
