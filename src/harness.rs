@@ -89,11 +89,22 @@ impl Harness {
     /// Runs with the process's arguments and returns the exit code: 0 when every trial passed,
     /// 101 when one failed (as libtest), 2 when the configuration could not be read.
     pub fn main(&mut self) -> ExitCode {
-        match self.run(std::env::args_os()) {
-            Ok(c) => c.exit_code(),
+        ExitCode::from(self.exit_status(std::env::args_os()))
+    }
+
+    /// Runs with the given arguments (the first is the program name) and returns the exit
+    /// status [`Harness::main`] exits with.
+    pub fn exit_status<I, T>(&mut self, args: I) -> u8
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString>,
+    {
+        match self.run(args) {
+            Ok(c) if c.has_failed() => 101,
+            Ok(_) => 0,
             Err(e) => {
                 eprintln!("error: {}", crate::report::inert(&e.to_string()));
-                ExitCode::from(e.exit_code().max(2))
+                e.exit_code().max(2)
             }
         }
     }

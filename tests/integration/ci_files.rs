@@ -186,8 +186,10 @@ fn shims(dir: &Path) {
     write(
         "cargo",
         format!(
-            "#!/bin/sh\nif [ \"$1 $2 $3\" = \"test --test baselines\" ]; then shift 3; [ \"$1\" = -- ] && shift; exec '{}' \"$@\"; fi\necho \"cargo $*: not available here\" >&2\nexit 3\n",
-            crate::harness::baselines_binary().display()
+            "#!/bin/sh\nif [ \"$1 $2 $3\" = \"test --test baselines\" ]; then shift 3; [ \"$1\" = -- ] && shift; {}=\"$(printf '%s\\n' \"$@\")\" exec '{}' {} --exact --nocapture --test-threads=1; fi\necho \"cargo $*: not available here\" >&2\nexit 3\n",
+            crate::harness::AS_HARNESS,
+            std::env::current_exe().unwrap().display(),
+            crate::harness::HARNESS_TEST
         ),
     );
     write(

@@ -1,7 +1,6 @@
 //! The libtest-mimic front door, run in process and as the project's own `baselines` binary.
 
 use crate::project::{Project, hermetic};
-use std::path::PathBuf;
 
 /// (passed, failed, filtered out) from libtest's closing line.
 fn counts(out: &str) -> (u32, u32, u32) {
@@ -81,53 +80,45 @@ fn listing_collects_nothing() {
     );
 }
 
-/// The project's own `baselines` test binary, built by `cargo test` beside this one.
-pub fn baselines_binary() -> PathBuf {
-    let deps = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_owned();
-    let mut found: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(&deps)
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            name.starts_with("baselines-") && p.extension().is_none_or(|x| x == "exe")
-        })
-        .filter_map(|p| Some((std::fs::metadata(&p).ok()?.modified().ok()?, p)))
-        .collect();
-    found.sort();
-    let (built, path) = found
-        .pop()
-        .expect("the `baselines` test binary is built by `cargo test` (run all test targets)");
-    let newest_source = newest_mtime(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src")).max(
-        newest_mtime(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/baselines.rs")),
-    );
-    assert!(
-        built >= newest_source,
-        "{} is older than the sources: run `cargo test` (all test targets) so that it is rebuilt",
-        path.display()
-    );
-    path
+/// The variable that makes this test binary the `baselines` harness: the harness's arguments,
+/// one per line.
+pub const AS_HARNESS: &str = "PROVBASE_TEST_AS_HARNESS";
+
+/// The test that runs the harness when this binary is started as one.
+pub const HARNESS_TEST: &str = "harness::this_binary_is_the_harness_when_asked";
+
+/// The `baselines` harness as a process of its own: this test binary, run again with only
+/// [`HARNESS_TEST`] selected, which runs `provbase::harness` with the arguments given and exits
+/// with its status. No other binary is needed, so `cargo test --test integration` alone runs
+/// these tests. (libtest prints one `running 1 test` line first.)
+pub fn harness_command(args: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+    cmd.args([HARNESS_TEST, "--exact", "--nocapture", "--test-threads=1"])
+        .env(AS_HARNESS, args.join("\n"));
+    cmd
 }
 
-fn newest_mtime(p: &std::path::Path) -> std::time::SystemTime {
-    let meta = std::fs::metadata(p).unwrap();
-    if meta.is_dir() {
-        std::fs::read_dir(p)
-            .unwrap()
-            .map(|e| newest_mtime(&e.unwrap().path()))
-            .max()
-            .unwrap_or(std::time::UNIX_EPOCH)
-    } else {
-        meta.modified().unwrap()
+#[test]
+fn this_binary_is_the_harness_when_asked() {
+    if let Some(args) = std::env::var_os(AS_HARNESS) {
+        let args = args.to_string_lossy().into_owned();
+        let args = std::iter::once("baselines").chain(args.split('\n').filter(|a| !a.is_empty()));
+        let code = provbase::harness::Harness::new().exit_status(args);
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        let _ = std::io::stderr().flush();
+        std::process::exit(code.into());
     }
+    // run normally: the harness process lists a project's runs
+    let p = Project::nav();
+    let (code, out) = run_binary(&p, &["--list"], &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("coiss-N1597846115: test"), "{out}");
 }
 
 fn run_binary(p: &Project, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
-    let mut cmd = std::process::Command::new(baselines_binary());
-    hermetic(cmd.args(args).current_dir(p.path())).env_remove("NEXTEST");
+    let mut cmd = harness_command(args);
+    hermetic(cmd.current_dir(p.path())).env_remove("NEXTEST");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -326,8 +317,8 @@ fn under_nextest_the_step_summary_is_one_table() {
     p.file("cfg/config_220_body_shape.yaml", "changed: true\n");
     let summary = p.join("summary.md");
     for trial in ["coiss-N1597846115", "second", "provbase::orphans"] {
-        let mut cmd = std::process::Command::new(baselines_binary());
-        hermetic(cmd.args(["--exact", trial]).current_dir(p.path()))
+        let mut cmd = harness_command(&["--exact", trial]);
+        hermetic(cmd.current_dir(p.path()))
             .env("NEXTEST", "1")
             .env("NEXTEST_RUN_ID", "run-1")
             .env("GITHUB_ACTIONS", "true")
@@ -384,7 +375,7 @@ fn both_front_doors_report_alike() {
         .env("GITHUB_STEP_SUMMARY", &cli_summary)
         .output()
         .unwrap();
-    let mut cmd = std::process::Command::new(baselines_binary());
+    let mut cmd = harness_command(&[]);
     hermetic(cmd.current_dir(p.path()))
         .env_remove("NEXTEST")
         .env("PROVBASE_JUNIT", p.join("harness.xml"))
@@ -478,7 +469,7 @@ fn a_relative_junit_path_is_taken_from_the_workspace_root() {
             "crates/nav/cfg/config_400_inst_coiss.yaml",
             crate::project::CONFIG_400,
         );
-    let mut cmd = std::process::Command::new(baselines_binary());
+    let mut cmd = harness_command(&[]);
     hermetic(cmd.current_dir(ws.join("crates/nav")))
         .env_remove("NEXTEST")
         .env("PROVBASE_JUNIT", "target/provbase.xml");
