@@ -91,6 +91,8 @@ pub fn now_ns() -> i64 {
 /// The cache of one project.
 #[derive(Debug, Default)]
 pub struct StatCache {
+    /// The racy window in nanoseconds (see [`crate::collect::Host::racy_window`]).
+    racy_ns: i64,
     path: Option<PathBuf>,
     root: PathBuf,
     entries: HashMap<std::ffi::OsString, Entry>,
@@ -116,6 +118,7 @@ impl StatCache {
             .and_then(|f| read_entries(f, root).ok())
             .unwrap_or_default();
         StatCache {
+            racy_ns: RACY_NS,
             path: Some(path),
             root: root.to_path_buf(),
             entries,
@@ -123,12 +126,18 @@ impl StatCache {
         }
     }
 
+    /// The cache with another racy window (a host whose clock and filesystem are known).
+    pub fn with_racy_window(mut self, window: std::time::Duration) -> StatCache {
+        self.racy_ns = i64::try_from(window.as_nanos()).unwrap_or(i64::MAX);
+        self
+    }
+
     /// The digest of `path` if its stamp is unchanged and it was not modified racily close to
     /// when it was hashed.
     pub fn get(&self, path: &Path, stamp: &Stamp) -> Option<[u8; 32]> {
         let e = self.entries.get(path.as_os_str())?;
-        let settled = stamp.mtime_ns.saturating_add(RACY_NS) < e.hashed_at_ns
-            && stamp.ctime_ns.saturating_add(RACY_NS) < e.hashed_at_ns;
+        let settled = stamp.mtime_ns.saturating_add(self.racy_ns) < e.hashed_at_ns
+            && stamp.ctime_ns.saturating_add(self.racy_ns) < e.hashed_at_ns;
         (e.stamp == *stamp && settled).then_some(e.digest)
     }
 

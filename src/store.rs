@@ -377,8 +377,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("new/sub/r.json");
         assert!(write_if_changed(&p, b"a\n").unwrap());
-        let m1 = std::fs::metadata(&p).unwrap().modified().unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(20));
+        // an mtime long past: a rewrite, however soon, would show
+        let m1 = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        std::fs::File::options()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_modified(m1)
+            .unwrap();
         assert!(!write_if_changed(&p, b"a\n").unwrap());
         assert_eq!(std::fs::metadata(&p).unwrap().modified().unwrap(), m1);
         assert!(write_if_changed(&p, b"b\n").unwrap());

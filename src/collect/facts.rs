@@ -185,7 +185,7 @@ impl Facts {
         if crate::options::get().no_cache {
             crate::cache::StatCache::disabled()
         } else {
-            crate::cache::StatCache::open(&self.root)
+            crate::cache::StatCache::open(&self.root).with_racy_window(self.host.racy_window)
         }
     }
 
@@ -229,8 +229,8 @@ impl Facts {
     ) -> Vec<std::io::Result<String>> {
         // no later than any stamp was taken or any file read: an entry is only as fresh as that
         let started_ns = stamped
-            .map_or_else(crate::cache::now_ns, |(_, t)| t)
-            .min(crate::cache::now_ns());
+            .map_or_else(|| self.host.now_ns(), |(_, t)| t)
+            .min(self.host.now_ns());
         let stamps = stamped.map(|(s, _)| s);
         let memo_hits: Vec<Option<[u8; 32]>> = {
             let memo = self.hashes.lock().unwrap_or_else(|e| e.into_inner());

@@ -45,6 +45,10 @@ pub struct Host {
     pub hardware: Option<crate::manifest::types::Hardware>,
     /// The version `runtime.provbase` records.
     pub version: String,
+    /// How long after a file's last change the stat cache trusts its entry: coarser than any
+    /// common filesystem's timestamps (FAT's 2 s), so that a file changed within one tick of
+    /// being hashed is read again.
+    pub racy_window: std::time::Duration,
 }
 
 impl Default for Host {
@@ -71,7 +75,16 @@ impl Host {
             env: None,
             hardware: None,
             version: env!("CARGO_PKG_VERSION").to_owned(),
+            racy_window: std::time::Duration::from_nanos(crate::cache::RACY_NS as u64),
         }
+    }
+
+    /// Nanoseconds since the Unix epoch, by this host's clock.
+    pub fn now_ns(&self) -> i64 {
+        self.clock
+            .now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as i64)
     }
 
     /// Now, as `pipeline_run_iso8601` records it: UTC, whole seconds, `Z`.
@@ -115,6 +128,7 @@ mod tests {
             env: Some(vec![("A".into(), "1".into())]),
             hardware: None,
             version: "9.9.9".into(),
+            racy_window: std::time::Duration::ZERO,
         };
         assert_eq!(h.now_iso8601(), "2023-11-14T22:13:20Z");
         assert_eq!(h.unix_ms(), 1_700_000_000_000);

@@ -62,7 +62,7 @@ impl Session {
     pub fn collect_typed(&self, run: &RunSpec) -> Result<Manifest> {
         let root = &self.config.root;
         // before any file is stat-ed: the stat cache trusts an entry only as of this moment
-        let since_ns = crate::cache::now_ns();
+        let since_ns = self.facts.host().now_ns();
         if let Some(cmd) = &run.command {
             crate::collect::command::run(&cmd.argv, root, cmd.timeout).map_err(|e| {
                 Self::err_in(

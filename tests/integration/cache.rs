@@ -2,8 +2,48 @@
 //! concurrently written cache changes no result, and unchanged files are not read again.
 
 use crate::project::{Project, hermetic};
+use provbase::collect::Host;
+use provbase::collect::host::Clock;
+use provbase::session::Status;
 use provbase::{Config, Session};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
+
+/// A clock an hour ahead: to a session on it, every file written so far has long settled, so
+/// its stat cache trusts what it hashed without a test waiting out the racy window.
+struct AnHourAhead;
+
+impl Clock for AnHourAhead {
+    fn now(&self) -> SystemTime {
+        SystemTime::now() + Duration::from_secs(3600)
+    }
+}
+
+fn session(p: &Project) -> Session {
+    let config = Config::load(&p.join("harness.toml")).unwrap();
+    let host = Host {
+        clock: std::sync::Arc::new(AnHourAhead),
+        ..Host::this_machine()
+    };
+    Session::on_host(config, Vec::new(), host)
+}
+
+/// Checks the run `data` in a session of its own (which writes the cache when it ends).
+fn check(p: &Project) -> Status {
+    let s = session(p);
+    s.check(s.config.run("data").unwrap()).status()
+}
+
+/// Rewrites a file with other bytes of the same size, and a modification time of its own, so
+/// that its stamp differs even within one tick of the filesystem's clock.
+fn rewrite(p: &Project, rel: &str, text: &str, secs: u64) {
+    p.file(rel, text);
+    std::fs::File::options()
+        .write(true)
+        .open(p.join(rel))
+        .unwrap()
+        .set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
+        .unwrap();
+}
 
 fn many_files(p: &Project, n: usize, tag: &str) {
     for i in 0..n {
@@ -58,12 +98,10 @@ fn unchanged_files_are_not_read_again_and_the_cache_changes_no_result() {
     let p = Project::new();
     p.file("harness.toml", CONFIG);
     many_files(&p, 50, "a");
-    // files modified within the timestamp granularity of hashing are read again next time
-    std::thread::sleep(Duration::from_millis(2200));
     let config = Config::load(&p.join("harness.toml")).unwrap();
     let run = config.run("data").unwrap().clone();
     let collect = |disable: bool| {
-        let s = Session::new(config.clone());
+        let s = session(&p);
         if disable {
             s.facts().disable_cache();
         }
@@ -81,7 +119,7 @@ fn unchanged_files_are_not_read_again_and_the_cache_changes_no_result() {
     let (third, read) = collect(true);
     assert_eq!((read, &third), (50, &first), "--no-cache reads everything");
 
-    p.file("data/f00007.bin", "z00000007");
+    rewrite(&p, "data/f00007.bin", "z00000007", 1_000_000);
     let (changed, read) = collect(false);
     assert_eq!(read, 1, "only the changed file is read");
     assert_ne!(
@@ -148,8 +186,10 @@ fn flipped_bits_and_a_planted_stale_digest_change_no_result() {
     let p = Project::new();
     p.file("harness.toml", CONFIG);
     many_files(&p, 20, "a");
-    std::thread::sleep(Duration::from_millis(2200));
-    assert_eq!(p.run(&["accept"]).0, 0);
+    {
+        let s = session(&p);
+        s.accept(s.config.run("data").unwrap()).unwrap();
+    }
     let loc = provbase::cache::StatCache::location(p.path());
     let sealed = std::fs::read(&loc).unwrap();
     assert_eq!(provbase::cache::StatCache::open(p.path()).len(), 20);
@@ -158,10 +198,9 @@ fn flipped_bits_and_a_planted_stale_digest_change_no_result() {
     let old = provbase::collect::hashing::sha256_file_raw(&p.join("data/f00003.bin"))
         .unwrap()
         .0;
-    p.file("data/f00003.bin", "z00000003");
+    rewrite(&p, "data/f00003.bin", "z00000003", 1_000_000);
     // settled: the next check's cache entry for it is trusted
-    std::thread::sleep(Duration::from_millis(2200));
-    assert_eq!(p.run(&["check"]).0, 1, "the change is caught");
+    assert_eq!(check(&p), Status::Fail, "the change is caught");
     // plant the old digest with the file's new stamp: a cache that trusted its bytes would pass
     let mut planted = std::fs::read(&loc).unwrap();
     let new = provbase::collect::hashing::sha256_file_raw(&p.join("data/f00003.bin"))

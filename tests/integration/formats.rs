@@ -60,6 +60,7 @@ fn pinned_host() -> Host {
         ),
         hardware: Some(serde_json::from_value(hardware).unwrap()),
         version: "0.1.0".into(),
+        ..Host::this_machine()
     }
 }
 
