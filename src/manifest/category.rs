@@ -9,7 +9,9 @@ use std::fmt;
 use std::sync::OnceLock;
 
 /// What kind of thing drifted. The order is the order of reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     /// The content of the files a run's `code` globs name.

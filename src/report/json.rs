@@ -1,52 +1,163 @@
 //! The `--format json` report: one document with every run's status and drift entries, for
-//! scripts. Its shape is documented in the README.
+//! scripts, as types that serialize to it and read it back. Its shape is documented in the
+//! README; `report_version` says which shape a document has.
 
+use crate::drift::Drift;
+use crate::explain::Note;
+use crate::policy::{Category, Policy};
 use crate::session::{RunReport, Status};
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 /// The report format's version, bumped on any change a script could notice.
 pub const REPORT_VERSION: u64 = 1;
 
 /// One drift entry as scripts read it: path, category, policy, before, after.
-pub fn drift_value(d: &crate::drift::Drift) -> Value {
-    json!({
-        "path": d.path.to_string(),
-        "category": d.category,
-        "policy": d.policy,
-        "before": d.before,
-        "after": d.after,
-    })
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriftEntry {
+    /// The field, as a selector (`static_data_hashes."cfg/a.yaml"`).
+    pub path: String,
+    /// Its category.
+    pub category: Category,
+    /// What the policy made of it.
+    pub policy: Policy,
+    /// The baseline's value (`null`: absent).
+    pub before: Option<Value>,
+    /// The current value (`null`: absent).
+    pub after: Option<Value>,
 }
 
-/// One run as a JSON object.
-pub fn run_value(r: &RunReport) -> Value {
-    json!({
-        "run": r.run,
-        "status": r.status(),
-        "baseline": r.baseline,
-        "error": r.error().map(ToString::to_string),
-        "explanation": r.explanation(),
-        "candidate": r.candidate,
-        "drifts": r.drifts().iter().map(drift_value).collect::<Vec<_>>(),
-    })
+impl From<&Drift> for DriftEntry {
+    fn from(d: &Drift) -> DriftEntry {
+        DriftEntry {
+            path: d.path.to_string(),
+            category: d.category,
+            policy: d.policy,
+            before: d.before.clone(),
+            after: d.after.clone(),
+        }
+    }
+}
+
+/// One run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunEntry {
+    /// The run.
+    pub run: String,
+    /// What its check came to.
+    pub status: Status,
+    /// Its baseline file, relative to the project.
+    pub baseline: String,
+    /// Why the check could not run.
+    pub error: Option<String>,
+    /// Why the drifts happened, where git history can tell.
+    pub explanation: Vec<Note>,
+    /// Where its candidate was left.
+    pub candidate: Option<String>,
+    /// Every drift, ignored ones included.
+    pub drifts: Vec<DriftEntry>,
+}
+
+impl From<&RunReport> for RunEntry {
+    fn from(r: &RunReport) -> RunEntry {
+        RunEntry {
+            run: r.run.clone(),
+            status: r.status(),
+            baseline: r.baseline.clone(),
+            error: r.error().map(ToString::to_string),
+            explanation: r.explanation().to_vec(),
+            candidate: r.candidate.clone(),
+            drifts: r.drifts().iter().map(DriftEntry::from).collect(),
+        }
+    }
+}
+
+/// How many runs came to each status, and how many orphans there were.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Passed.
+    pub pass: usize,
+    /// Warned.
+    pub warn: usize,
+    /// Failed.
+    pub fail: usize,
+    /// Had no baseline.
+    pub missing: usize,
+    /// Could not be checked.
+    pub error: usize,
+    /// Baselines no run owns.
+    pub orphans: usize,
 }
 
 /// The whole report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// [`REPORT_VERSION`].
+    pub report_version: u64,
+    /// The provbase that wrote it.
+    pub provbase_version: String,
+    /// The profile in force.
+    pub profile: Option<String>,
+    /// The counts.
+    pub summary: Summary,
+    /// One entry per run, in configuration order.
+    pub runs: Vec<RunEntry>,
+    /// Baselines no run owns.
+    pub orphans: Vec<String>,
+}
+
+impl Report {
+    /// The report of a check.
+    pub fn of(runs: &[RunReport], orphans: &[String], profile: Option<&str>) -> Report {
+        let count = |s: Status| runs.iter().filter(|r| r.status() == s).count();
+        Report {
+            report_version: REPORT_VERSION,
+            provbase_version: env!("CARGO_PKG_VERSION").to_owned(),
+            profile: profile.map(str::to_owned),
+            summary: Summary {
+                pass: count(Status::Pass),
+                warn: count(Status::Warn),
+                fail: count(Status::Fail),
+                missing: count(Status::Missing),
+                error: count(Status::Error),
+                orphans: orphans.len(),
+            },
+            runs: runs.iter().map(RunEntry::from).collect(),
+            orphans: orphans.to_vec(),
+        }
+    }
+}
+
+/// One drift entry as a JSON value.
+pub fn drift_value(d: &Drift) -> Value {
+    serde_json::to_value(DriftEntry::from(d)).unwrap_or_default()
+}
+
+/// The whole report as a JSON value (keys sorted, as every document provbase prints).
 pub fn document(runs: &[RunReport], orphans: &[String], profile: Option<&str>) -> Value {
-    let count = |s: Status| runs.iter().filter(|r| r.status() == s).count();
-    json!({
-        "report_version": REPORT_VERSION,
-        "provbase_version": env!("CARGO_PKG_VERSION"),
-        "profile": profile,
-        "summary": {
-            "pass": count(Status::Pass),
-            "warn": count(Status::Warn),
-            "fail": count(Status::Fail),
-            "missing": count(Status::Missing),
-            "error": count(Status::Error),
-            "orphans": orphans.len(),
-        },
-        "runs": runs.iter().map(run_value).collect::<Vec<_>>(),
-        "orphans": orphans,
-    })
+    serde_json::to_value(Report::of(runs, orphans, profile)).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_v1_report_reads_back_as_its_type() {
+        let text = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/formats/v1/docs/report.json"),
+        )
+        .unwrap();
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let report: super::Report = serde_json::from_value(value.clone()).unwrap();
+        assert_eq!(report.summary.fail, 1);
+        assert_eq!(
+            report.runs[0].drifts[1].category,
+            crate::policy::Category::StaticData
+        );
+        assert_eq!(
+            serde_json::to_value(&report).unwrap(),
+            value,
+            "nothing lost"
+        );
+    }
 }

@@ -16,7 +16,7 @@ use serde_json::Value;
 use std::path::PathBuf;
 
 /// What a check concluded about one run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Nothing reportable drifted.

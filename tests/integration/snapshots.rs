@@ -9,6 +9,8 @@ fn settings() -> insta::Settings {
     s.add_filter(r"\b[0-9a-f]{10}…", "[sha]…");
     s.add_filter(r"\b[0-9a-f]{40}\b", "[sha]");
     s.add_filter(r"\b[0-9a-f]{7}\b", "[sha]");
+    // after an escaped newline in JSON text
+    s.add_filter(r"\\n[0-9a-f]{7}\b", "\\n[sha]");
     s.add_filter(r"/tmp/[^\s/]+", "[tmp]");
     s.add_filter(
         r#""provbase(_version)?": "[0-9][^"]*""#,
