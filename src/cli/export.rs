@@ -19,7 +19,7 @@ pub(super) fn run(cli: &Cli, in_toto: bool, reference: &str) -> Result<u8> {
             time: full.pipeline_run_iso8601.clone(),
             ..Default::default()
         }];
-        let mut m = crate::manifest::document(&full);
+        let mut m = crate::manifest::document(full);
         crate::strip::strip(&mut m, &session.config.strip)
             .map_err(|e| Error::Usage(e.to_string()))?;
         print_json(&crate::record::export::statement(&m, &events));

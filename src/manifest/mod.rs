@@ -41,9 +41,29 @@ pub fn unavailable(reason: impl Into<String>) -> Value {
 }
 
 /// A manifest as the document provbase writes: integers beyond 2^53 as strings of their
-/// digits (JCS would round them), sealed with its `digest`.
-pub fn document(m: &Manifest) -> Value {
-    let mut v = serde_json::to_value(m).unwrap_or(Value::Null);
+/// digits (JCS would round them), sealed with its `digest`. The file maps (a dataset may list
+/// a million files) are moved into the document, not copied.
+pub fn document(mut m: Manifest) -> Value {
+    let files = |map: std::collections::BTreeMap<String, Sha256>| {
+        Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, Value::String(v.0)))
+                .collect(),
+        )
+    };
+    let scope = m.code.scope.take().map(files);
+    let static_data = files(std::mem::take(&mut m.static_data_hashes));
+    let inputs = m.inputs.take().map(files);
+    let mut v = serde_json::to_value(&m).unwrap_or(Value::Null);
+    if let Value::Object(doc) = &mut v {
+        doc.insert("static_data_hashes".into(), static_data);
+        if let Some(i) = inputs {
+            doc.insert("inputs".into(), i);
+        }
+        if let (Some(s), Some(Value::Object(code))) = (scope, doc.get_mut("code")) {
+            code.insert("scope".into(), s);
+        }
+    }
     crate::canonical::stringify_big_integers(&mut v);
     seal(&mut v);
     v

@@ -362,7 +362,7 @@ fn described_run(root: &Path, source: &Source) -> Result<(Value, Vec<Event>)> {
             let collected_at = full.pipeline_run_iso8601.clone();
             // the tree's status beside the manifest, as the recorded runs keep it
             full.code.status = Some(super::tree::porcelain(root));
-            let m = session.strip_document(run, crate::manifest::document(&full))?;
+            let m = session.strip_document(run, crate::manifest::document(full))?;
             let ev = vec![Event {
                 event: "collect".into(),
                 run: Some(run.name.clone()),

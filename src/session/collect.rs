@@ -55,7 +55,7 @@ impl Session {
 
     /// The full manifest of a run, time fields included, sealed with its digest.
     pub fn collect(&self, run: &RunSpec) -> Result<Value> {
-        Ok(manifest::document(&self.collect_typed(run)?))
+        Ok(manifest::document(self.collect_typed(run)?))
     }
 
     /// The full manifest of a run as its type (its `digest` is set when it becomes a document).
