@@ -34,9 +34,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
-/// The name of the trial that reports orphan baselines. `:` cannot appear in a run name, so it
-/// never clashes with one.
-pub const ORPHANS_TRIAL: &str = "provbase::orphans";
+pub use crate::report::ORPHANS_TRIAL;
 
 /// Runs the harness with the process's arguments and environment.
 pub fn main() -> ExitCode {

@@ -73,7 +73,7 @@ pub fn statement(doc: &Value, events: &[Event]) -> Value {
     if subject.is_empty() {
         // the run document itself: its digest covers everything it records
         let name = match (&d.id, &d.run) {
-            (Some(id), _) => format!(".prov/runs/{id}/run.json"),
+            (Some(id), _) => format!("{}/runs/{id}/run.json", crate::disk::PROV),
             (None, Some(run)) => format!("provbase run {run}"),
             _ => "provbase run".to_owned(),
         };

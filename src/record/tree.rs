@@ -27,7 +27,10 @@ pub fn porcelain(root: &Path) -> crate::manifest::Or<Vec<String>> {
     let mut lines = Vec::new();
     for s in statuses.iter() {
         let Ok(path) = s.path() else { continue };
-        if path.starts_with(".prov/") {
+        if path
+            .strip_prefix(crate::disk::PROV)
+            .is_some_and(|r| r.starts_with('/'))
+        {
             continue;
         }
         let st = s.status();

@@ -30,7 +30,7 @@ fn root_for(file: &Path, cwd: &Path) -> PathBuf {
         if d.join(crate::config::FILE_NAME).is_file() {
             return d.to_owned();
         }
-        if d.file_name().is_some_and(|n| n == ".prov") {
+        if d.file_name().is_some_and(|n| n == crate::disk::PROV) {
             return d.parent().unwrap_or(d).to_owned();
         }
         dir = d.parent();

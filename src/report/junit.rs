@@ -9,8 +9,7 @@ use crate::session::{RunReport, Status};
 use quick_xml::Writer;
 use quick_xml::events::BytesText;
 
-/// The name of the trial (and test case) that reports orphan baselines.
-const ORPHANS: &str = "provbase::orphans";
+use super::ORPHANS_TRIAL as ORPHANS;
 
 /// Where each run's baseline is, relative to the repository's root.
 pub type FileOf<'a> = &'a dyn Fn(&RunReport) -> String;

@@ -51,6 +51,10 @@ pub fn counts(outcome: &crate::session::Outcome) -> String {
     out
 }
 
+/// The name of the harness trial (and of the JUnit test case) that reports orphan baselines.
+/// `:` cannot appear in a run name, so it never clashes with one.
+pub const ORPHANS_TRIAL: &str = "provbase::orphans";
+
 /// What every report says of a baseline file no run owns, after naming it.
 pub const ORPHAN_HINT: &str =
     "no run owns this baseline: remove it with `provbase prune --yes`, or add its run back";
