@@ -181,27 +181,46 @@ impl Harness {
                 orphans_trial(&session_o, &collected_o)
             }));
         }
+        let started = session.facts().host().now_iso8601();
         let conclusion = libtest_mimic::run(&parsed, trials);
         let mut done = std::mem::take(&mut *collected.lock().unwrap_or_else(|e| e.into_inner()));
         done.reports.sort_by(|a, b| a.run.cmp(&b.run));
+        if !parsed.list {
+            done.taken = session.taken(started);
+        }
         let accept = |run: &str| hint.command(run);
         // written fresh on every run that is not a listing, one of no test included, so
-        // that a reporter never reads an earlier run's file
-        let junit = crate::options::get()
-            .junit
-            .clone()
-            .map(workspace_relative)
-            .filter(|_| !parsed.list)
-            .filter(|_| {
-                let nextest = crate::options::get().nextest;
-                if nextest {
-                    eprintln!(
-                        "provbase: PROVBASE_JUNIT is ignored under cargo-nextest, which runs one process per test: use nextest's own JUnit output"
-                    );
-                }
-                !nextest
-            });
-        crate::report::publish(&session.config, &done, &accept, junit.as_deref())?;
+        // that a reporter never reads an earlier run's file; not under cargo-nextest, which runs
+        // one process per test (each would write its own one-run report over the others)
+        let nextest = crate::options::get().nextest;
+        let report_file = |path: Option<PathBuf>, what: &str, instead: &str| {
+            let path = path.map(workspace_relative).filter(|_| !parsed.list)?;
+            if nextest {
+                eprintln!(
+                    "provbase: {what} is ignored under cargo-nextest, which runs one process per test: {instead}"
+                );
+                return None;
+            }
+            Some(path)
+        };
+        let options = crate::options::get();
+        let junit = report_file(
+            options.junit.clone(),
+            "PROVBASE_JUNIT",
+            "use nextest's own JUnit output",
+        );
+        let json_report = report_file(
+            options.json_report.clone(),
+            "PROVBASE_JSON_REPORT",
+            "run `provbase check --format json` for the JSON report",
+        );
+        crate::report::publish(
+            &session.config,
+            &done,
+            &accept,
+            junit.as_deref(),
+            json_report.as_deref(),
+        )?;
         Ok(conclusion)
     }
 }

@@ -42,6 +42,10 @@ pub struct Options {
     pub profile: Option<String>,
     /// `PROVBASE_JUNIT`.
     pub junit: Option<PathBuf>,
+    /// `PROVBASE_JSON_REPORT`: where both front doors also write the JSON report of a check.
+    pub json_report: Option<PathBuf>,
+    /// `PROVBASE_RUNNER`: the name reports give this machine (else a hash of its host name).
+    pub runner: Option<String>,
     /// `PROVBASE_NO_CACHE`.
     pub no_cache: bool,
     /// `PROVBASE_HASH_THREADS`: a positive number.
@@ -134,6 +138,23 @@ impl Options {
             },
         };
         let github_actions = text("GITHUB_ACTIONS").is_some_and(|v| v == "true");
+        let runner = match text("PROVBASE_RUNNER").filter(|v| !v.is_empty()) {
+            None => None,
+            Some(v)
+                if v.len() <= 64
+                    && v.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) =>
+            {
+                Some(v)
+            }
+            Some(v) => {
+                return Err(BadVar {
+                    name: "PROVBASE_RUNNER",
+                    value: v,
+                    expected: "a name of at most 64 letters, digits, `.`, `_` or `-`",
+                });
+            }
+        };
         Ok(Options {
             ci: text("CI")
                 .is_some_and(|v| !matches!(v.to_ascii_lowercase().as_str(), "" | "0" | "false"))
@@ -148,6 +169,8 @@ impl Options {
             config: nonempty_os("PROVBASE_CONFIG").map(PathBuf::from),
             profile: text("PROVBASE_PROFILE").filter(|v| !v.is_empty()),
             junit: nonempty_os("PROVBASE_JUNIT").map(PathBuf::from),
+            json_report: nonempty_os("PROVBASE_JSON_REPORT").map(PathBuf::from),
+            runner,
             no_cache: flag("PROVBASE_NO_CACHE")?,
             hash_threads,
             nvml_library: std::env::var_os("PROVBASE_NVML_LIBRARY"),

@@ -52,9 +52,13 @@ fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
 
 /// What a secret is written as: its keyed hash.
 pub fn keyed(secret: &[u8]) -> String {
-    let mac = hmac(&key(), secret);
-    let hex = crate::canonical::hex(&mac[..8]);
-    format!("{PREFIX}{hex}>")
+    format!("{PREFIX}{}>", keyed_hex(secret))
+}
+
+/// 16 hex digits of the keyed hash of some bytes: a stable name for something that must not be
+/// written itself (a secret, a host name).
+pub fn keyed_hex(bytes: &[u8]) -> String {
+    crate::canonical::hex(&hmac(&key(), bytes)[..8])
 }
 
 /// Whether an environment variable's name looks like it holds a secret (any part of it: names

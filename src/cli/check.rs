@@ -17,14 +17,17 @@ pub(super) fn run(cli: &Cli, names: &[String]) -> Result<u8> {
         .junit
         .clone()
         .or_else(|| crate::options::get().junit.clone());
-    crate::report::publish(&session.config, &outcome, &accept, junit.as_deref())?;
+    let json_report = crate::options::get().json_report.clone();
+    crate::report::publish(
+        &session.config,
+        &outcome,
+        &accept,
+        junit.as_deref(),
+        json_report.as_deref(),
+    )?;
     let (reports, orphans) = (&outcome.reports, &outcome.orphans);
     match cli.format {
-        Format::Json => print_json(&json::document(
-            reports,
-            orphans,
-            session.config.profile.as_deref(),
-        )),
+        Format::Json => print_json(&json::document(&outcome, session.config.profile.as_deref())),
         Format::Markdown => outln!(
             "{}",
             crate::report::markdown::document(&outcome, &accept).trim_end()

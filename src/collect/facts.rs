@@ -85,6 +85,11 @@ impl Facts {
         &self.host
     }
 
+    /// The `hardware` section, if a run asked for it already.
+    pub fn hardware_collected(&self) -> Option<&Hardware> {
+        self.hardware.get()
+    }
+
     /// The `hardware` section.
     pub fn hardware(&self) -> &Hardware {
         self.hardware.get_or_init(|| match &self.host.hardware {

@@ -49,6 +49,8 @@ pub struct Host {
     /// common filesystem's timestamps (FAT's 2 s), so that a file changed within one tick of
     /// being hashed is read again.
     pub racy_window: std::time::Duration,
+    /// The name reports give this machine: `PROVBASE_RUNNER`; `None`, a hash of the host name.
+    pub runner: Option<String>,
 }
 
 impl Default for Host {
@@ -76,7 +78,17 @@ impl Host {
             hardware: None,
             version: env!("CARGO_PKG_VERSION").to_owned(),
             racy_window: std::time::Duration::from_nanos(crate::cache::RACY_NS as u64),
+            runner: crate::options::get().runner.clone(),
         }
+    }
+
+    /// The machine as reports name it: its configured name, else `host-` and 12 hex digits of
+    /// the keyed hash of its host name (stable, and not the name itself).
+    pub fn runner_id(&self) -> String {
+        self.runner.clone().unwrap_or_else(|| {
+            let name = sysinfo::System::host_name().unwrap_or_default();
+            format!("host-{}", &crate::redact::keyed_hex(name.as_bytes())[..12])
+        })
     }
 
     /// Nanoseconds since the Unix epoch, by this host's clock.
@@ -129,7 +141,15 @@ mod tests {
             hardware: None,
             version: "9.9.9".into(),
             racy_window: std::time::Duration::ZERO,
+            runner: Some("a100-1".into()),
         };
+        assert_eq!(h.runner_id(), "a100-1");
+        let hashed = Host::this_machine().runner_id();
+        assert!(
+            hashed.len() == 17 && hashed.starts_with("host-")
+                || std::env::var_os("PROVBASE_RUNNER").is_some(),
+            "{hashed}"
+        );
         assert_eq!(h.now_iso8601(), "2023-11-14T22:13:20Z");
         assert_eq!(h.unix_ms(), 1_700_000_000_000);
         assert_eq!(h.vars(), vec![("A".to_owned(), OsString::from("1"))]);

@@ -5,12 +5,13 @@
 use crate::drift::Drift;
 use crate::explain::Note;
 use crate::policy::{Category, Policy};
-use crate::session::{RunReport, Status};
+use crate::session::{Outcome, RunReport, Status, Taken};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// The report format's version, bumped on any change a script could notice.
-pub const REPORT_VERSION: u64 = 1;
+/// The report format's version, bumped on any change a script could notice. Version 2 added
+/// `taken`; a version 1 report reads with `taken` absent.
+pub const REPORT_VERSION: u64 = 2;
 
 /// One drift entry as scripts read it: path, category, policy, before, after.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -104,11 +105,15 @@ pub struct Report {
     pub runs: Vec<RunEntry>,
     /// Baselines no run owns.
     pub orphans: Vec<String>,
+    /// Where and when the check was taken (version 2 on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taken: Option<Taken>,
 }
 
 impl Report {
     /// The report of a check.
-    pub fn of(runs: &[RunReport], orphans: &[String], profile: Option<&str>) -> Report {
+    pub fn of(outcome: &Outcome, profile: Option<&str>) -> Report {
+        let (runs, orphans) = (&outcome.reports, &outcome.orphans);
         let count = |s: Status| runs.iter().filter(|r| r.status() == s).count();
         Report {
             report_version: REPORT_VERSION,
@@ -124,6 +129,7 @@ impl Report {
             },
             runs: runs.iter().map(RunEntry::from).collect(),
             orphans: orphans.to_vec(),
+            taken: Some(outcome.taken.clone()),
         }
     }
 }
@@ -134,8 +140,8 @@ pub fn drift_value(d: &Drift) -> Value {
 }
 
 /// The whole report as a JSON value (keys sorted, as every document provbase prints).
-pub fn document(runs: &[RunReport], orphans: &[String], profile: Option<&str>) -> Value {
-    serde_json::to_value(Report::of(runs, orphans, profile)).unwrap_or_default()
+pub fn document(outcome: &Outcome, profile: Option<&str>) -> Value {
+    serde_json::to_value(Report::of(outcome, profile)).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -149,6 +155,8 @@ mod tests {
         .unwrap();
         let value: serde_json::Value = serde_json::from_str(&text).unwrap();
         let report: super::Report = serde_json::from_value(value.clone()).unwrap();
+        assert_eq!(report.report_version, 1);
+        assert_eq!(report.taken, None, "a version 1 report has no `taken`");
         assert_eq!(report.summary.fail, 1);
         assert_eq!(
             report.runs[0].drifts[1].category,

@@ -172,7 +172,7 @@ fn write(
     file: FileOf,
 ) -> std::io::Result<String> {
     let (runs, orphans) = (&outcome.reports[..], &outcome.orphans[..]);
-    let now = outcome.taken.as_str();
+    let now = outcome.taken.time.as_str();
     let failures = runs
         .iter()
         .filter(|r| matches!(r.status(), Status::Fail | Status::Missing))

@@ -60,18 +60,24 @@ pub const ORPHAN_HINT: &str =
     "no run owns this baseline: remove it with `provbase prune --yes`, or add its run back";
 
 /// Writes what CI reads of an outcome, the same from both front doors: the JUnit report (when
-/// `junit` names a file; written anew every time) and, on GitHub Actions, the annotations and
-/// the step summary. Paths in them are relative to the repository's root.
+/// `junit` names a file; written anew every time), the JSON report (when `json_report`
+/// names a file) and, on GitHub Actions, the annotations and the step summary. Paths in them are relative to the repository's root.
 pub fn publish(
     config: &crate::Config,
     outcome: &crate::session::Outcome,
     accept: &dyn Fn(&str) -> String,
     junit: Option<&std::path::Path>,
+    json_report: Option<&std::path::Path>,
 ) -> crate::Result<()> {
     let file = |r: &crate::session::RunReport| config.repo_rel(&config.root.join(&r.baseline));
     if let Some(path) = junit {
         let xml = junit::document(outcome, accept, &file);
         crate::store::write_fresh(path, xml.as_bytes())?;
+    }
+    // the JSON report, for `provbase report` to fold with those of other machines and nights
+    if let Some(path) = json_report {
+        let doc = json::document(outcome, config.profile.as_deref());
+        crate::store::write_fresh(path, &crate::canonical::pretty_bytes(&doc))?;
     }
     if !outcome.reports.is_empty() || !outcome.orphans.is_empty() {
         let orphans: Vec<String> = outcome

@@ -146,8 +146,31 @@ pub struct Outcome {
     /// Baseline files no run owns, relative to the project's folder (judged only when every
     /// run was selected).
     pub orphans: Vec<String>,
+    /// Where and when the check was taken.
+    pub taken: Taken,
+}
+
+/// Where and when a check was taken: what lets the reports of many machines and nights be
+/// folded into one picture.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Taken {
     /// When the check began: UTC, whole seconds.
-    pub taken: String,
+    pub time: String,
+    /// The machine ([`crate::collect::Host::runner_id`]): stable, and not its host name.
+    pub runner: String,
+    /// The commit checked out, when in git.
+    pub commit: Option<String>,
+    /// The GPUs and their driver, when a run recorded hardware.
+    pub gpu: Option<GpuSummary>,
+}
+
+/// A machine's GPUs in one line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct GpuSummary {
+    /// The model, with a count when there are several (`4 × NVIDIA A100-SXM4-80GB`).
+    pub model: String,
+    /// The driver's version.
+    pub driver: Option<String>,
 }
 
 impl Outcome {
@@ -387,7 +410,7 @@ impl Session {
     /// Checks the named runs (all when `names` is empty); orphans are judged only when every
     /// run is checked, so a filtered check never calls the runs it skipped orphans.
     pub fn check_selected(&self, names: &[String]) -> Result<Outcome> {
-        let taken = self.facts.host().now_iso8601();
+        let started = self.facts.host().now_iso8601();
         let reports = self
             .select(names)?
             .into_iter()
@@ -401,8 +424,24 @@ impl Session {
         Ok(Outcome {
             reports,
             orphans,
-            taken,
+            taken: self.taken(started),
         })
+    }
+
+    /// Where and when a check that began at `time` was taken: this machine, the commit, and the
+    /// GPUs if a run recorded them.
+    pub fn taken(&self, time: String) -> Taken {
+        let gpu = self
+            .facts
+            .hardware_collected()
+            .and_then(|h| crate::collect::gpu::summary(&h.gpus))
+            .map(|(model, driver)| GpuSummary { model, driver });
+        Taken {
+            time,
+            runner: self.facts.host().runner_id(),
+            commit: self.facts.git().git_sha.value().cloned(),
+            gpu,
+        }
     }
 
     /// Baseline files in the baselines folder that no configured run owns.

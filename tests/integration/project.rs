@@ -17,6 +17,8 @@ pub fn hermetic(cmd: &mut std::process::Command) -> &mut std::process::Command {
         "PROVBASE_NO_CACHE",
         "PROVBASE_HASH_THREADS",
         "PROVBASE_JUNIT",
+        "PROVBASE_JSON_REPORT",
+        "PROVBASE_RUNNER",
         "GITHUB_STEP_SUMMARY",
         "NEXTEST_RUN_ID",
         "NO_COLOR",

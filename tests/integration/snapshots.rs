@@ -97,6 +97,11 @@ fn reports_of_each_kind_of_run() {
         .unwrap();
     let junit = std::fs::read_to_string(junit).unwrap();
     let mut s = settings();
+    s.add_filter(r#""time": "[0-9T:Z-]+""#, r#""time": "[time]""#);
+    s.add_filter(
+        r#""runner": "host-[0-9a-f]{12}""#,
+        r#""runner": "host-[hash]""#,
+    );
     s.add_filter(r#"time="[0-9.]+""#, r#"time="[s]""#);
     s.add_filter(r#"timestamp="[0-9TZ:-]+""#, r#"timestamp="[time]""#);
     s.bind(|| {

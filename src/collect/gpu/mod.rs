@@ -82,6 +82,32 @@ fn on_path(tool: &str) -> bool {
         .is_some_and(|paths| std::env::split_paths(paths).any(|p| p.join(tool).is_file()))
 }
 
+/// The GPUs of a `hardware.gpus` section in one line: the model (with a count when there are
+/// several, and every model when they differ) and the driver's version.
+pub fn summary(gpus: &serde_json::Map<String, Value>) -> Option<(String, Option<String>)> {
+    let devices = gpus.get("devices")?.as_array()?;
+    let mut names: Vec<&str> = devices
+        .iter()
+        .filter_map(|d| d.get("name")?.as_str())
+        .collect();
+    if names.is_empty() {
+        return None;
+    }
+    let n = names.len();
+    names.sort_unstable();
+    names.dedup();
+    let model = match (n, names.as_slice()) {
+        (1, [one]) => (*one).to_owned(),
+        (_, [one]) => format!("{n} × {one}"),
+        (_, many) => many.join(", "),
+    };
+    let driver = gpus
+        .get("driver_version")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    Some((model, driver))
+}
+
 /// Collects the `hardware.gpus` section.
 pub fn collect(dir: &Path) -> Value {
     let timeout = Duration::from_secs(30);
