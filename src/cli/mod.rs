@@ -82,6 +82,19 @@ enum Command {
         #[arg(value_parser = ["bash", "zsh", "fish", "elvish", "powershell", "man"])]
         shell: String,
     },
+    /// Fold JSON reports (files, folders, globs; default: this folder) from many runners and
+    /// nights into one page: runs × runners, nights per runner, and where each drift was first
+    /// seen (--format markdown or json for a summary or the folded data)
+    Report {
+        /// Reports: files, folders searched for *.json reports, or globs
+        inputs: Vec<String>,
+        /// Write the page to FILE [default with the human form: provbase-report.html]
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
+        /// Open the page in the default browser
+        #[arg(long)]
+        open: bool,
+    },
     /// List the candidate baselines failing checks left (in DIR, default .prov/candidates)
     Pending {
         /// A folder of candidates, such as a downloaded CI artifact
@@ -238,9 +251,12 @@ pub fn run() -> ExitCode {
     }
     // a flag that would do nothing is refused, not ignored
     if matches!(cli.format, Format::Markdown)
-        && !matches!(cli.command, Command::Check { twice: false, .. })
+        && !matches!(
+            cli.command,
+            Command::Check { twice: false, .. } | Command::Report { .. }
+        )
     {
-        eprintln!("error: --format markdown is a report of `check`");
+        eprintln!("error: --format markdown is a report of `check` and `report`");
         return ExitCode::from(2);
     }
     let formats = matches!(
@@ -250,10 +266,11 @@ pub fn run() -> ExitCode {
             | Command::Runs
             | Command::Diff { .. }
             | Command::Pending { .. }
+            | Command::Report { .. }
     );
     if !matches!(cli.format, Format::Human) && !formats {
         eprintln!(
-            "error: --format applies to check, list, runs, diff and pending; this command prints one form"
+            "error: --format applies to check, list, runs, diff, pending and report; this command prints one form"
         );
         return ExitCode::from(2);
     }
@@ -271,6 +288,7 @@ pub fn run() -> ExitCode {
             from,
         } => accept::run(&cli, runs, *new, *force, from.as_deref()),
         Command::Pending { dir } => pending::run(&cli, dir.as_deref()),
+        Command::Report { inputs, html, open } => report::run(&cli, inputs, html.as_deref(), *open),
         Command::Completions { shell } => completions(shell),
         Command::Review { dir } => review::run(&cli, dir.as_deref()),
         Command::Collect { run } => collect::run(&cli, run),
@@ -372,6 +390,7 @@ mod list;
 mod pending;
 mod prune;
 mod record;
+mod report;
 mod review;
 mod runs;
 mod verify;

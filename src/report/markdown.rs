@@ -13,7 +13,7 @@ pub const MAX_CHARS: usize = 60_000;
 
 /// Text as it may stand inside a table cell or inline code: no pipe, backtick, angle bracket
 /// or line break can break out of it or open HTML.
-fn cell(s: &str) -> String {
+pub(super) fn cell(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('|', "\\|")
         .replace('`', "'")

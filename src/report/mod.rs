@@ -1,11 +1,13 @@
 //! Reports of a check: human text (with a unified diff and the accept command) and a JSON
 //! document for scripts.
 
+pub mod fold;
 pub mod github;
 pub mod human;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod page;
 
 pub use human::{render_run, short_value};
 

@@ -7,6 +7,7 @@ mod cli;
 mod collectors;
 mod explain;
 mod faults;
+mod fleet;
 mod formats;
 mod git_status;
 mod harness;
