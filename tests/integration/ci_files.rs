@@ -103,7 +103,10 @@ fn env_of(v: &serde_json::Value) -> Vec<(String, String)> {
                 .map(|(k, v)| {
                     (
                         k.clone(),
-                        v.as_str().map_or_else(|| v.to_string(), str::to_owned),
+                        // the one expression the shipped workflows use in `env`
+                        v.as_str()
+                            .map_or_else(|| v.to_string(), str::to_owned)
+                            .replace("${{ matrix.gpu }}", "gpu"),
                     )
                 })
                 .collect()
@@ -111,17 +114,15 @@ fn env_of(v: &serde_json::Value) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-/// The job's environment and steps of a one-job GitHub workflow.
-fn github_job(path: &str) -> (Vec<(String, String)>, Vec<Step>) {
+/// The environment and steps of a GitHub workflow's job (its first when `name` is `None`).
+fn github_job(path: &str, name: Option<&str>) -> (Vec<(String, String)>, Vec<Step>) {
     let text = std::fs::read_to_string(root().join(path)).unwrap();
     let doc: serde_json::Value = serde_yaml_ng::from_str(&text).unwrap();
-    let job = doc["jobs"]
-        .as_object()
-        .unwrap()
-        .values()
-        .next()
-        .unwrap()
-        .clone();
+    let jobs = doc["jobs"].as_object().unwrap();
+    let job = match name {
+        Some(n) => jobs[n].clone(),
+        None => jobs.values().next().unwrap().clone(),
+    };
     let steps = job["steps"]
         .as_array()
         .unwrap()
@@ -213,7 +214,16 @@ fn run_github_job(
     dir: &Path,
     extra_env: &[(&str, &str)],
 ) -> Vec<(String, Option<i32>, Step)> {
-    let (job_env, steps) = github_job(path);
+    run_github_job_named(path, None, dir, extra_env)
+}
+
+fn run_github_job_named(
+    path: &str,
+    job: Option<&str>,
+    dir: &Path,
+    extra_env: &[(&str, &str)],
+) -> Vec<(String, Option<i32>, Step)> {
+    let (job_env, steps) = github_job(path, job);
     let bin = dir.parent().unwrap().join("shims");
     shims(&bin);
     let mut failed = false;
@@ -304,6 +314,12 @@ fn the_workflows_run_as_written() {
     );
     let junit = std::fs::read_to_string(dir.join("target/provbase-junit.xml")).unwrap();
     assert!(junit.contains("type=\"static_data\""), "{junit}");
+    // the check posted its Markdown summary to the step summary
+    let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    assert!(
+        summary.contains("### provbase") && summary.contains("| coiss-N1597846115 | ❌ fail |"),
+        "{summary}"
+    );
     let upload = ran
         .iter()
         .find(|(n, ..)| n == "Upload the candidate baselines")
@@ -322,7 +338,7 @@ fn the_workflows_run_as_written() {
     );
 
     // the nightly GPU job on the drifted tree
-    let ran = run_github_job("ci/github/nightly-gpu.yml", &dir, &[]);
+    let ran = run_github_job_named("ci/github/nightly-gpu.yml", Some("nightly-gpu"), &dir, &[]);
     let code = |name: &str| ran.iter().find(|(n, ..)| n == name).unwrap().1;
     assert_eq!(code("GPU inventory"), Some(0));
     assert_eq!(
@@ -334,21 +350,63 @@ fn the_workflows_run_as_written() {
         code("Check provenance baselines (nightly profile)"),
         Some(101)
     );
-    assert_eq!(
-        code("JSON report"),
-        Some(0),
-        "it runs after the check, whatever it said"
-    );
+    // the check wrote its JSON report, failing or not
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("provbase-nightly.json")).unwrap())
             .expect("the JSON report parses");
     assert_eq!(report["profile"], "nightly");
     assert_eq!(report["runs"][0]["status"], "fail");
+    assert_eq!(
+        report["taken"]["runner"], "gpu",
+        "the runner's label names it"
+    );
     assert!(
         dir.join(".prov/candidates/baselines/nightly-gpu/coiss-N1597846115.json")
             .is_file()
     );
     assert!(dir.join("provbase-nightly-junit.xml").is_file());
+
+    // the fleet job: last night's report from the history the cache restored, tonight's from
+    // the artifact the download step fetched (as it lays them out: one folder per artifact)
+    let mut last_night = report.clone();
+    last_night["taken"]["time"] = "2026-11-29T03:17:00Z".into();
+    std::fs::create_dir_all(dir.join("provbase-history")).unwrap();
+    std::fs::write(
+        dir.join("provbase-history/2026-11-29-provbase-nightly-gpu.json"),
+        serde_json::to_vec(&last_night).unwrap(),
+    )
+    .unwrap();
+    let tonight = dir.join("tonight/provbase-nightly-gpu");
+    std::fs::create_dir_all(&tonight).unwrap();
+    std::fs::copy(
+        dir.join("provbase-nightly.json"),
+        tonight.join("provbase-nightly.json"),
+    )
+    .unwrap();
+    let _ = std::fs::remove_file(dir.join("summary.md"));
+    let ran = run_github_job_named("ci/github/nightly-gpu.yml", Some("fleet"), &dir, &[]);
+    let code = |name: &str| ran.iter().find(|(n, ..)| n == name).unwrap().1;
+    assert_eq!(code("Add tonight's reports to the history"), Some(0));
+    assert_eq!(code("Fold the history into one page"), Some(0));
+    assert_eq!(
+        std::fs::read_dir(dir.join("provbase-history"))
+            .unwrap()
+            .count(),
+        2,
+        "tonight's report joined the history"
+    );
+    let page = std::fs::read_to_string(dir.join("provbase-fleet.html")).unwrap();
+    assert!(page.contains("2 reports from 1 runner"), "{page}");
+    let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    assert!(
+        summary.starts_with("### provbase: 2 reports from 1 runner\n"),
+        "{summary}"
+    );
+    let upload = ran
+        .iter()
+        .find(|(n, ..)| n == "Upload the fleet page")
+        .unwrap();
+    assert!(dir.join(upload.2.with["path"].as_str().unwrap()).is_file());
 }
 
 /// The GitLab jobs' scripts, run in order in a clean clone (after_script too).
@@ -364,7 +422,10 @@ fn the_gitlab_jobs_run_as_written() {
         let j = &doc[job];
         let vars: Vec<(String, String)> = env_of(&j["variables"])
             .into_iter()
-            .map(|(k, v)| (k, v.replace("$CI_PROJECT_DIR", dir.to_str().unwrap())))
+            .map(|(k, v)| {
+                let v = v.replace("$CI_PROJECT_DIR", dir.to_str().unwrap());
+                (k, v.replace("$CI_RUNNER_ID", "7"))
+            })
             .collect();
         let run = |line: &str| {
             let mut cmd = Command::new("bash");
@@ -405,4 +466,17 @@ fn the_gitlab_jobs_run_as_written() {
         serde_json::from_str(&std::fs::read_to_string(dir.join("provbase-nightly.json")).unwrap())
             .unwrap();
     assert_eq!(report["runs"][0]["status"], "fail");
+    assert_eq!(report["taken"]["runner"], "gpu-7");
+    // tonight's report joined the history, and the page folds it
+    assert_eq!(
+        std::fs::read_dir(dir.join("provbase-history"))
+            .unwrap()
+            .count(),
+        1
+    );
+    let page = std::fs::read_to_string(dir.join("provbase-fleet.html")).unwrap();
+    assert!(
+        page.contains("1 report from 1 runner") && page.contains("gpu-7"),
+        "{page}"
+    );
 }
