@@ -5,6 +5,7 @@
 # disk. Usage: bench/compare.sh   (RUNS=N sets the repetitions, default 5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+REPO=$PWD
 RUNS=${RUNS:-5}
 cargo build --release --quiet
 BIN="$PWD/target/release/provbase"
@@ -95,6 +96,9 @@ row "100k files 1-16 KiB, warm, vs find|xargs openssl" "$BIN --no-cache --config
 row "re-check unchanged 100k (stat cache) vs find" "$BIN --config tree.toml collect tree" "find tree -type f -printf '%s %T@ %i\n'" 1.5
 row "check 200 runs vs check 1 run" "$BIN --config many.toml check" "$BIN --config one.toml check r1" 3
 row "git state, 50k+ files, vs git status" "$BIN --config repo/harness.toml collect g" "git -C repo status --porcelain" 1.2
+python3 "$REPO/bench/fleet_reports.py" fleet 10 100 50   # 1,000 reports of 50 runs
+row "fold 1,000 reports of 50 runs vs parsing them" "$BIN report fleet --html fleet.html" "python3 -c 'import glob, json; [json.load(open(f)) for f in glob.glob(\"fleet/*/*.json\")]'" 3
+echo "fleet page of 1,000 reports: $(( $(stat -c %s fleet.html) / 1024 )) KiB (goal <= 2048 KiB)"
 if [ -x /usr/bin/time ]; then
   kb=$(/usr/bin/time -f %M "$BIN" --no-cache --config tree.toml collect tree 2>&1 >/dev/null | tail -1)
   echo "peak memory, hashing 100k files: $((kb / 1024)) MB (goal <= 100 MB)"

@@ -117,6 +117,19 @@ fn first_seen_section(s: &mut String, f: &Folded) {
     s.push_str("</ol>\n");
 }
 
+/// A list of names, the first few and how many more.
+fn few(names: &[String]) -> String {
+    const SHOWN: usize = 6;
+    if names.len() <= SHOWN + 1 {
+        return names.join(", ");
+    }
+    format!(
+        "{}, and {} more",
+        names[..SHOWN].join(", "),
+        names.len() - SHOWN
+    )
+}
+
 /// One first-seen line: when, what, from what to what, on which runners and runs.
 pub fn first_seen_line(line: &FirstSeen, html: bool) -> String {
     let e = |t: &str| {
@@ -141,8 +154,8 @@ pub fn first_seen_line(line: &FirstSeen, html: bool) -> String {
         code(e(&line.path)),
         v(line.before.as_ref()),
         v(line.after.as_ref()),
-        e(&line.runners.join(", ")),
-        e(&line.runs.join(", ")),
+        e(&few(&line.runners)),
+        e(&few(&line.runs)),
     )
 }
 
