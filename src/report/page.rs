@@ -68,7 +68,7 @@ body{font:14px/1.45 system-ui,sans-serif;margin:1.5em;color:#1b1b1b}
 h1{font-size:1.3em}h2{font-size:1.1em;margin-top:1.6em}
 table{border-collapse:collapse}th,td{border:1px solid #bbb;padding:.3em .5em;vertical-align:top;text-align:left}
 .pass{background:#e5f4e5}.warn{background:#fff3cd}.fail,.missing,.error{background:#f8d7da}
-summary{cursor:pointer}details.cell[open]{min-width:28em}
+summary{cursor:pointer;white-space:nowrap}#matrix>tbody>tr>th{white-space:nowrap}details.cell[open]{min-width:28em}
 .drifts td,.drifts th{font-size:.9em}code{font-size:.92em}pre{white-space:pre-wrap;font-size:.85em;margin:.3em 0}
 .lane td{white-space:nowrap}.night{display:inline-block;margin:0 .2em .2em 0;padding:.1em .4em;border:1px solid #bbb;border-radius:3px}
 small{color:#555}
