@@ -27,6 +27,7 @@ pub(super) fn run(cli: &Cli) -> Result<u8> {
         Format::Json => print_json(&json!(runs.iter().zip(&described).map(|(r, d)| json!({
             "id": r.id, "name": d.name, "tags": r.tags(), "first": r.first(), "last": r.last(),
             "exit_status": d.exit_status, "executions": r.executions(),
+            "dir": r.dir.strip_prefix(&cwd).unwrap_or(&r.dir).display().to_string(),
         })).collect::<Vec<_>>())),
         Format::Human | Format::Markdown => {
             if runs.is_empty() {

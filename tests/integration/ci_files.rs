@@ -45,6 +45,7 @@ fn github_workflows_pass_actionlint() {
     let files = [
         root().join("ci/github/baselines.yml"),
         root().join("ci/github/nightly-gpu.yml"),
+        root().join("ci/github/python-baselines.yml"),
     ];
     let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
     if let Some((ok, findings)) = actionlint(&refs) {

@@ -1,0 +1,201 @@
+"""The Python front door, tested with real pytest in a virtual environment where the wheel is
+installed: the plugin (pass, drift, missing, accept, profile, -k, --junitxml, a bad
+harness.toml, no binary), the API and the names helper. Run by `.ci/run`."""
+
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+import provbase
+
+HARNESS = """
+[profile.nightly]
+baselines = "baselines/nightly"
+
+[[run]]
+name = "nav"
+hardware = false
+static_data = ["cfg/*.yaml"]
+params = { seed = 42 }
+
+[[run]]
+name = "fit"
+hardware = false
+params = { seed = 7 }
+"""
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makefile(".toml", harness=HARNESS)
+    (pytester.path / "cfg").mkdir()
+    (pytester.path / "cfg" / "body.yaml").write_text("limb: 3\n")
+    # no CI here unless a test asks for it: accept writes baselines
+    for var in ("CI", "GITHUB_ACTIONS", "GITLAB_CI", "TF_BUILD", "PROVBASE_PROFILE"):
+        pytester._monkeypatch.delenv(var, raising=False)
+    return pytester
+
+
+def test_missing_then_accept_then_pass(project):
+    r = project.runpytest_subprocess("--provbase")
+    r.assert_outcomes(failed=2)
+    r.stdout.fnmatch_lines(["*no baseline: baselines/nav.json does not exist*",
+                            "*To create it: provbase accept nav*"])
+    r = project.runpytest_subprocess("--provbase", "--provbase-accept")
+    r.assert_outcomes(passed=2)
+    assert (project.path / "baselines" / "nav.json").is_file()
+    r = project.runpytest_subprocess("--provbase")
+    r.assert_outcomes(passed=2)
+
+
+def test_drift_fails_with_provbase_report(project):
+    project.runpytest_subprocess("--provbase", "--provbase-accept").assert_outcomes(passed=2)
+    (project.path / "cfg" / "body.yaml").write_text("limb: 4\n")
+    r = project.runpytest_subprocess("--provbase")
+    r.assert_outcomes(passed=1, failed=1)
+    r.stdout.fnmatch_lines([
+        "*FAILED harness.toml::nav*",
+    ])
+    out = r.stdout.str()
+    assert "static_data" in out and "cfg/body.yaml" in out, out
+    assert "To accept: provbase accept nav" in out, out
+    assert "Traceback" not in out, out
+
+
+def test_k_selects_runs_and_junitxml_carries_them(project):
+    project.runpytest_subprocess("--provbase", "--provbase-accept").assert_outcomes(passed=2)
+    (project.path / "cfg" / "body.yaml").write_text("limb: 5\n")
+    r = project.runpytest_subprocess("--provbase", "-k", "fit", "--junitxml=report.xml")
+    r.assert_outcomes(passed=1, deselected=1)
+    r = project.runpytest_subprocess("--provbase", "--junitxml=report.xml")
+    tree = ET.parse(project.path / "report.xml")
+    cases = {c.get("name"): c for c in tree.iter("testcase")}
+    assert set(cases) == {"nav", "fit"}, cases
+    failure = cases["nav"].find("failure")
+    assert failure is not None and "cfg/body.yaml" in (failure.text or "")
+    assert cases["fit"].find("failure") is None
+
+
+def test_profile_has_its_own_baselines(project):
+    r = project.runpytest_subprocess("--provbase", "--provbase-profile", "nightly",
+                                     "--provbase-accept")
+    r.assert_outcomes(passed=2)
+    assert (project.path / "baselines" / "nightly" / "nav.json").is_file()
+    assert not (project.path / "baselines" / "nav.json").exists()
+    project.runpytest_subprocess("--provbase", "--provbase-profile", "nightly").assert_outcomes(
+        passed=2)
+    # the default profile still has none
+    project.runpytest_subprocess("--provbase").assert_outcomes(failed=2)
+
+
+def test_accept_in_ci_leaves_a_candidate(project, monkeypatch):
+    monkeypatch.setenv("CI", "true")
+    r = project.runpytest_subprocess("--provbase", "--provbase-accept")
+    r.assert_outcomes(passed=2)
+    assert not (project.path / "baselines" / "nav.json").exists(), "CI rewrote no baseline"
+    assert (project.path / ".prov" / "candidates" / "baselines" / "nav.json").is_file()
+
+
+def test_a_bad_harness_toml_is_one_clear_error(project):
+    project.makefile(".toml", harness="[[run]]\nname = \"a\"\nstatic_dat = [\"x\"]\n")
+    r = project.runpytest_subprocess("--provbase")
+    assert r.ret != 0
+    err = r.stderr.str() + r.stdout.str()
+    assert "harness.toml:3: unknown field `static_dat`" in err, err
+    assert "Traceback" not in err, err
+
+
+def test_no_binary_is_a_clear_message(project, monkeypatch):
+    monkeypatch.setenv("PROVBASE_BIN", str(project.path / "no-such-provbase"))
+    r = project.runpytest_subprocess("--provbase")
+    assert r.ret != 0
+    err = r.stderr.str() + r.stdout.str()
+    assert "no-such-provbase: no such file" in err, err
+    assert "Traceback" not in err, err
+    # without the wheel's binary and with none on PATH: what to do about it
+    package = Path(provbase.__file__).parent
+    proc = subprocess.run(
+        [sys.executable, "-I", "-c",
+         "import sys; sys.path.insert(0, sys.argv[1]); import sysconfig; "
+         "sysconfig.get_path = lambda name: '/nonexistent'; import provbase; provbase.binary()",
+         str(package.parent)],
+        capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
+    assert proc.returncode != 0
+    assert "the provbase binary is not installed here" in proc.stderr, proc.stderr
+
+
+def test_the_api_returns_parsed_documents(project):
+    os.chdir(project.path)
+    report = provbase.check()
+    assert report["report_version"] == 2
+    assert {r["run"]: r["status"] for r in report["runs"]} == {"nav": "missing", "fit": "missing"}
+    manifest = provbase.collect("nav")
+    assert list(manifest["static_data_hashes"]) == ["cfg/body.yaml"]
+    assert manifest["params"] == {"seed": 42}
+    (project.path / "in.txt").write_text("x\n")
+    run = provbase.record([sys.executable, "-c", "open('out.txt', 'w').write('y')"],
+                          name="by-hand", inputs=["in.txt"], outputs=["out.txt"], tags=["t1"])
+    assert run["kind"] == "provbase.run" and run["name"] == "by-hand"
+    assert run["exit_status"] == 0 and list(run["outputs"]) == ["out.txt"]
+    assert run["tags"] == ["t1"]
+    with pytest.raises(provbase.ProvbaseError, match="no run named `nope`"):
+        provbase.collect("nope")
+    assert provbase.version().count(".") == 2
+
+
+def test_names_of_a_python_registry(project):
+    (project.path / "reg.py").write_text(
+        "class LimbFit: pass\nclass StarField: pass\n"
+        "REGISTRY = {'TitanNav': object, 'LimbFit': LimbFit}\n"
+        "CLASSES = [StarField, LimbFit]\n"
+        "def listed():\n    return ['B', 'A', 'B']\n")
+    def names(spec):
+        return subprocess.run([sys.executable, "-m", "provbase.names", spec], cwd=project.path,
+                              capture_output=True, text=True, env={**os.environ, "PYTHONPATH": "."})
+    assert names("reg:REGISTRY").stdout.split() == ["LimbFit", "TitanNav"]
+    assert names("reg:CLASSES").stdout.split() == ["LimbFit", "StarField"]
+    assert names("reg:listed").stdout.split() == ["A", "B"]
+    bad = names("reg:MISSING")
+    assert bad.returncode == 1 and "reg:MISSING" in bad.stderr
+    # and harness.toml takes it as a command
+    project.makefile(".toml", harness=(
+        "[[run]]\nname = \"n\"\nhardware = false\n"
+        f"techniques = {{ command = [{json.dumps(sys.executable)}, \"-m\", \"provbase.names\", \"reg:REGISTRY\"] }}\n"))
+    os.chdir(project.path)
+    os.environ["PYTHONPATH"] = "."
+    try:
+        assert provbase.collect("n")["technique_names"] == ["LimbFit", "TitanNav"]
+    finally:
+        del os.environ["PYTHONPATH"]
+
+
+def test_the_python_workflow_runs_as_written(project, monkeypatch):
+    """ci/github/python-baselines.yml, its `run` steps in order as GitHub's runner runs them, on
+    the wheel this suite was installed from (PROVBASE_WHEEL, set by .ci/run)."""
+    yaml = pytest.importorskip("yaml")
+    wheel = os.environ.get("PROVBASE_WHEEL")
+    if not wheel:
+        pytest.skip("PROVBASE_WHEEL names the wheel under test (.ci/run sets it)")
+    root = Path(__file__).resolve().parents[2]
+    workflow = yaml.safe_load((root / "ci/github/python-baselines.yml").read_text())
+    job = workflow["jobs"]["baselines"]
+    project.runpytest_subprocess("--provbase", "--provbase-accept").assert_outcomes(passed=2)
+    env = {**os.environ, **job["env"], "PROVBASE_WHEEL": wheel, "CI": "true",
+           "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    ran = {}
+    for step in job["steps"]:
+        if "run" not in step:
+            continue
+        proc = subprocess.run(["bash", "-eo", "pipefail", "-c", step["run"]], cwd=project.path,
+                              env=env, capture_output=True, text=True)
+        ran[step["name"]] = (proc.returncode, proc.stdout + proc.stderr)
+    assert ran["Install provbase and pytest"][0] == 0, ran
+    code, out = ran["Check provenance baselines"]
+    assert code == 0 and "2 passed" in out, out
+    report = ET.parse(project.path / "provbase-junit.xml")
+    assert {c.get("name") for c in report.iter("testcase")} == {"nav", "fit"}
