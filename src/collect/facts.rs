@@ -32,6 +32,19 @@ pub struct Facts {
     names: Mutex<HashMap<Vec<String>, NamesResult>>,
     registered: [Registered; 2],
     host: super::Host,
+    expansions: Mutex<HashMap<ExpansionKey, Arc<[super::files::Matched]>>>,
+}
+
+/// What a glob expansion depends on: the key it was written under (`code` skips what git
+/// ignores), its patterns, and whether it may leave the project.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ExpansionKey {
+    /// The harness.toml key.
+    pub key: String,
+    /// The patterns.
+    pub patterns: Vec<String>,
+    /// `allow_outside`.
+    pub outside: bool,
 }
 
 /// Names a command printed, or why it could not give them.
@@ -66,6 +79,7 @@ impl Facts {
     pub fn on(root: &Path, exclude: Vec<PathBuf>, host: super::Host) -> Facts {
         Facts {
             host,
+            expansions: Mutex::new(HashMap::new()),
             root: root.to_owned(),
             exclude,
             git: OnceLock::new(),
@@ -78,6 +92,31 @@ impl Facts {
             names: Mutex::new(HashMap::new()),
             registered: Default::default(),
         }
+    }
+
+    /// A glob expansion this process made before, if any.
+    pub fn expansion(&self, key: &ExpansionKey) -> Option<Arc<[super::files::Matched]>> {
+        self.expansions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .cloned()
+    }
+
+    /// Remembers a glob expansion for the rest of the process.
+    pub fn remember_expansion(&self, key: ExpansionKey, matched: Arc<[super::files::Matched]>) {
+        self.expansions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, matched);
+    }
+
+    /// Forgets every glob expansion (a command ran that may have written files).
+    pub fn forget_expansions(&self) {
+        self.expansions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     /// The machine the facts are collected on.

@@ -14,15 +14,27 @@ use toml::Spanned;
 
 pub(super) struct Source<'a> {
     pub(super) path: &'a Path,
-    pub(super) text: &'a str,
+    /// Where each line after the first starts, so that a span's line is a binary search, not
+    /// a count from the top (a harness.toml of a thousand runs has thousands of spans).
+    newlines: Vec<usize>,
 }
 
-impl Source<'_> {
+impl<'a> Source<'a> {
+    pub(super) fn new(path: &'a Path, text: &str) -> Source<'a> {
+        Source {
+            path,
+            newlines: text
+                .bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i)
+                .collect(),
+        }
+    }
+
+    /// The 1-based line of a byte offset.
     pub(super) fn line(&self, offset: usize) -> usize {
-        self.text[..offset.min(self.text.len())]
-            .matches('\n')
-            .count()
-            + 1
+        self.newlines.partition_point(|&n| n < offset) + 1
     }
 
     pub(super) fn err<T>(

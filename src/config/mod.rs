@@ -178,7 +178,7 @@ impl Config {
     /// Validates a configuration given as text; `path` names it in messages and its folder is
     /// the root.
     pub fn parse(text: &str, path: &Path) -> Result<Config> {
-        let src = Source { path, text };
+        let src = Source::new(path, text);
         let raw: RawConfig = toml::from_str(text).map_err(|e| Error::Config {
             path: path.to_owned(),
             line: e.span().map_or(0, |s| src.line(s.start)),

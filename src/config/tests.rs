@@ -325,3 +325,16 @@ fn run_names() {
         assert!(!valid_run_name(bad), "{bad}");
     }
 }
+
+#[test]
+fn a_thousand_runs_keep_their_lines() {
+    let text: String = (1..=1000)
+        .map(|i| format!("[[run]]\nname = \"r{i}\"\nstatic_data = [\"cfg/c{i}.yaml\"]\n\n"))
+        .collect();
+    let cfg = parse(&text).unwrap();
+    let last = cfg.run("r1000").unwrap();
+    assert_eq!(last.line, 4 * 999 + 2);
+    assert_eq!(last.static_data[0].line, 4 * 999 + 3);
+    let bad = text.replace("cfg/c1000.yaml", "cfg/[");
+    assert!(err(&bad).starts_with(&format!("/repo/harness.toml:{}:", 4 * 999 + 3)));
+}

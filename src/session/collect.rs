@@ -40,9 +40,19 @@ impl Session {
         run: &RunSpec,
         globs: &[crate::config::GlobSpec],
         key: &str,
-    ) -> Result<Vec<files::Matched>> {
+    ) -> Result<std::sync::Arc<[files::Matched]>> {
+        // runs that share a glob (a code glob, say) expand it once per process; outputs are
+        // what a run's command has just written, so they are expanded every time
+        let memo = (key != "outputs").then(|| crate::collect::facts::ExpansionKey {
+            key: key.to_owned(),
+            patterns: globs.iter().map(|g| g.pattern.clone()).collect(),
+            outside: run.allow_outside,
+        });
+        if let Some(found) = memo.as_ref().and_then(|k| self.facts.expansion(k)) {
+            return Ok(found);
+        }
         let ignored = |p: &std::path::Path| key == "code" && self.facts.git_ignores(p);
-        files::expand(
+        let matched: std::sync::Arc<[files::Matched]> = files::expand(
             &self.config.root,
             globs,
             key,
@@ -50,7 +60,12 @@ impl Session {
             self.facts.cache_enabled(),
             run.allow_outside,
         )
-        .map_err(|m| Self::err(run, m))
+        .map_err(|m| Self::err(run, m))?
+        .into();
+        if let Some(k) = memo {
+            self.facts.remember_expansion(k, matched.clone());
+        }
+        Ok(matched)
     }
 
     /// The full manifest of a run, time fields included, sealed with its digest.
@@ -64,6 +79,8 @@ impl Session {
         // before any file is stat-ed: the stat cache trusts an entry only as of this moment
         let since_ns = self.facts.host().now_ns();
         if let Some(cmd) = &run.command {
+            // what the command writes may match other runs' globs: expand them again
+            self.facts.forget_expansions();
             crate::collect::command::run(&cmd.argv, root, cmd.timeout).map_err(|e| {
                 Self::err_in(
                     run,
@@ -160,7 +177,7 @@ impl Session {
     pub(super) fn outputs(&self, run: &RunSpec) -> Result<BTreeMap<String, Output>> {
         let matched = self.expand(run, &run.outputs, "outputs")?;
         let mut out = BTreeMap::new();
-        for m in matched {
+        for m in matched.iter() {
             let v = if !run.outputs_tolerance.is_empty() && m.rel.ends_with(".json") {
                 let bytes = std::fs::read(&m.abs).map_err(|e| Self::unreadable(run, &m.rel, &e))?;
                 let mut v = crate::canonical::parse_strict(&bytes).map_err(|e| {
@@ -173,7 +190,7 @@ impl Session {
                     Self::err(run, format!("cannot read {}: {e}", m.rel))
                 })?))
             };
-            out.insert(m.rel, v);
+            out.insert(m.rel.clone(), v);
         }
         Ok(out)
     }

@@ -453,3 +453,43 @@ fn hardware_with_the_nvidia_smi_fallback() {
     );
     assert_eq!(run(&bin, &["check"]).0, 1);
 }
+
+/// Runs that share a glob expand it once per process, and a run's pipeline command, which may
+/// write files another run's glob names, makes the next runs expand theirs again.
+#[test]
+fn shared_globs_are_expanded_once_until_a_command_writes() {
+    let p = Project::new();
+    p.file("data/a.txt", "a\n").file(
+        "harness.toml",
+        "[[run]]\nname = \"first\"\nhardware = false\nstatic_data = [\"data/*.txt\"]\n\n\
+         [[run]]\nname = \"writer\"\nhardware = false\ncommand = [\"sh\", \"-c\", \"echo b > data/b.txt\"]\n\n\
+         [[run]]\nname = \"after\"\nhardware = false\nstatic_data = [\"data/*.txt\"]\n",
+    );
+    let config = provbase::Config::load(&p.join("harness.toml")).unwrap();
+    let s = provbase::Session::new(config);
+    let files = |run: &str| -> Vec<String> {
+        let m = s.collect(s.config.run(run).unwrap()).unwrap();
+        m["static_data_hashes"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect()
+    };
+    assert_eq!(files("first"), ["data/a.txt"]);
+    let key = provbase::collect::facts::ExpansionKey {
+        key: "static_data".into(),
+        patterns: vec!["data/*.txt".into()],
+        outside: false,
+    };
+    assert!(
+        s.facts().expansion(&key).is_some(),
+        "remembered for the next run"
+    );
+    s.collect(s.config.run("writer").unwrap()).unwrap();
+    assert!(
+        s.facts().expansion(&key).is_none(),
+        "forgotten once a command ran"
+    );
+    assert_eq!(files("after"), ["data/a.txt", "data/b.txt"]);
+}
