@@ -82,11 +82,12 @@ enum Command {
         #[arg(value_parser = ["bash", "zsh", "fish", "elvish", "powershell", "man"])]
         shell: String,
     },
-    /// Fold JSON reports (files, folders, globs; default: this folder) from many runners and
-    /// nights into one page: runs × runners, nights per runner, and where each drift was first
-    /// seen (--format markdown or json for a summary or the folded data)
+    /// Fold JSON reports (files, folders, globs) from many runners and nights into one page:
+    /// runs × runners, nights per runner, and where each drift was first seen (--format
+    /// markdown or json for a summary or the folded data)
     Report {
         /// Reports: files, folders searched for *.json reports, or globs
+        #[arg(required = true)]
         inputs: Vec<String>,
         /// Write the page to FILE [default with the human form: provbase-report.html]
         #[arg(long, value_name = "FILE")]

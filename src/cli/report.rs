@@ -1,4 +1,4 @@
-//! `provbase report [INPUTS]...`: folds JSON reports — files, folders, globs; from many runners
+//! `provbase report INPUTS...`: folds JSON reports — files, folders, globs; from many runners
 //! and nights — into one page, a Markdown summary or JSON.
 
 use super::{Cli, Format, print_json};
@@ -10,12 +10,7 @@ pub const DEFAULT_PAGE: &str = "provbase-report.html";
 
 pub(super) fn run(cli: &Cli, inputs: &[String], html: Option<&Path>, open: bool) -> Result<u8> {
     let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
-    let inputs: Vec<String> = if inputs.is_empty() {
-        vec![".".to_owned()]
-    } else {
-        inputs.to_vec()
-    };
-    let (loaded, skipped) = crate::report::fold::load(&inputs, &cwd)?;
+    let (loaded, skipped) = crate::report::fold::load(inputs, &cwd)?;
     for s in &skipped {
         eprintln!("provbase: skipped {s}: not a provbase report");
     }
