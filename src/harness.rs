@@ -188,41 +188,51 @@ impl Harness {
         if !parsed.list {
             done.taken = session.taken(started);
         }
-        let accept = |run: &str| hint.command(run);
-        // written fresh on every run that is not a listing, one of no test included, so
-        // that a reporter never reads an earlier run's file; not under cargo-nextest, which runs
-        // one process per test (each would write its own one-run report over the others)
-        let nextest = crate::options::get().nextest;
-        let report_file = |path: Option<PathBuf>, what: &str, instead: &str| {
-            let path = path.map(workspace_relative).filter(|_| !parsed.list)?;
-            if nextest {
-                eprintln!(
-                    "provbase: {what} is ignored under cargo-nextest, which runs one process per test: {instead}"
-                );
-                return None;
-            }
-            Some(path)
-        };
-        let options = crate::options::get();
-        let junit = report_file(
-            options.junit.clone(),
-            "PROVBASE_JUNIT",
-            "use nextest's own JUnit output",
-        );
-        let json_report = report_file(
-            options.json_report.clone(),
-            "PROVBASE_JSON_REPORT",
-            "run `provbase check --format json` for the JSON report",
-        );
-        crate::report::publish(
-            &session.config,
-            &done,
-            &accept,
-            junit.as_deref(),
-            json_report.as_deref(),
-        )?;
+        publish_reports(&session, &done, &hint, parsed.list)?;
         Ok(conclusion)
     }
+}
+
+/// Writes the JUnit and JSON reports the environment asks for (fresh on every run that is not
+/// a listing, one of no test included, so that a reporter never reads an earlier run's file),
+/// and GitHub's annotations and step summary. Not under cargo-nextest, which runs one process
+/// per test: each would write its own one-run report over the others.
+fn publish_reports(
+    session: &Session,
+    done: &Collected,
+    hint: &AcceptHint,
+    list: bool,
+) -> Result<()> {
+    let accept = |run: &str| hint.command(run);
+    let nextest = crate::options::get().nextest;
+    let report_file = |path: Option<PathBuf>, what: &str, instead: &str| {
+        let path = path.map(workspace_relative).filter(|_| !list)?;
+        if nextest {
+            eprintln!(
+                "provbase: {what} is ignored under cargo-nextest, which runs one process per test: {instead}"
+            );
+            return None;
+        }
+        Some(path)
+    };
+    let options = crate::options::get();
+    let junit = report_file(
+        options.junit.clone(),
+        "PROVBASE_JUNIT",
+        "use nextest's own JUnit output",
+    );
+    let json_report = report_file(
+        options.json_report.clone(),
+        "PROVBASE_JSON_REPORT",
+        "run `provbase check --format json` for the JSON report",
+    );
+    crate::report::publish(
+        &session.config,
+        done,
+        &accept,
+        junit.as_deref(),
+        json_report.as_deref(),
+    )
 }
 
 /// A relative `PROVBASE_JUNIT` names a file from where `cargo test` was typed, which is the

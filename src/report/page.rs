@@ -350,3 +350,61 @@ pub fn markdown(f: &Folded) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fold::{FOLD_VERSION, FirstSeen, Folded};
+    use super::*;
+    use crate::policy::{Category, Policy};
+
+    fn folded(lines: usize) -> Folded {
+        Folded {
+            fold_version: FOLD_VERSION,
+            reports: Vec::new(),
+            runners: vec!["a100-1".into()],
+            runs: vec!["nav".into()],
+            matrix: Vec::new(),
+            timeline: Vec::new(),
+            first_seen: (0..lines)
+                .map(|i| FirstSeen {
+                    path: format!("static_data_hashes.\"data/shard-{i:05}.bin\" | <b>"),
+                    category: Category::StaticData,
+                    policy: Policy::Fail,
+                    before: Some("sha256:0".into()),
+                    after: Some("sha256:1".into()),
+                    report: 0,
+                    time: "2026-11-30T03:17:00Z".into(),
+                    runners: vec!["a100-1".into()],
+                    runs: vec!["nav".into()],
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_markdown_summary_is_capped_and_escaped() {
+        let md = markdown(&folded(5000));
+        assert!(
+            md.len() <= super::super::markdown::MAX_CHARS,
+            "{}",
+            md.len()
+        );
+        assert!(md.ends_with("have all of it\n"), "{}", &md[md.len() - 80..]);
+        let small = markdown(&folded(2));
+        assert!(
+            !small.contains("<b>") && small.contains("&lt;b&gt;"),
+            "{small}"
+        );
+        assert!(!small.contains("cut here"));
+    }
+
+    #[test]
+    fn the_page_escapes_what_reports_hold_and_loads_nothing() {
+        let page = html(&folded(1));
+        assert!(!page.contains("<b>") && page.contains("&lt;b&gt;"));
+        assert!(page.contains("default-src 'none'"));
+        assert!(
+            !page.contains("<script") && !page.contains("http://") && !page.contains("https://")
+        );
+    }
+}
