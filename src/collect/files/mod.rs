@@ -45,51 +45,21 @@ pub fn expand(
                 .map_err(|e| unreadable(&root.display().to_string(), &e))?,
         )
     };
-    let opts = glob::MatchOptions {
-        case_sensitive: true,
-        require_literal_separator: true,
-        require_literal_leading_dot: false,
-    };
     let mut out = Vec::new();
     for g in globs {
-        // `dir/**` means the folder and everything under it; the glob crate would yield only
-        // its subfolders, so match the folder itself and walk it
-        let pattern = g.pattern.strip_suffix("/**").unwrap_or(&g.pattern);
-        let full = if Path::new(pattern).is_absolute() {
-            pattern.to_owned()
-        } else {
-            format!("{}/{}", glob::Pattern::escape(root_text), pattern)
+        // `prefix/**/name`: the prefix folder walked in parallel, as a folder is
+        let found = match prefix_walk(root, &g.pattern, stamps, boundary.as_deref()) {
+            Some(found) => found,
+            None => glob_walk(root, root_text, g, key, stamps, boundary.as_deref())?,
         };
-        let paths = glob::glob_with(&full, opts).map_err(|e| {
-            CollectError::Invalid(format!(
-                "`{key}` glob `{}`{}: {e}",
-                g.pattern,
-                crate::error::at_line(g.line)
-            ))
-        })?;
         let before = out.len();
-        for entry in paths {
-            let path = entry.map_err(|e| unreadable(&e.path().display().to_string(), e.error()))?;
-            let mut found = Vec::new();
-            if let Some(b) = &boundary {
-                check_inside(&path, b).map_err(|e| {
-                    CollectError::Invalid(format!(
-                        "`{key}` glob `{}`{}: {e}",
-                        g.pattern,
-                        crate::error::at_line(g.line)
-                    ))
-                })?;
-            }
-            walk_with(&path, &mut found, stamps, boundary.as_deref())
-                .map_err(|e| unreadable(&rel_of(root, &path), &e))?;
-            for (file, stamp) in found {
-                if !skip(&file) {
-                    out.push(Matched {
-                        rel: rel_of(root, &file),
-                        abs: file,
-                        stamp,
-                    });
-                }
+        for (file, stamp) in found {
+            if !skip(&file) {
+                out.push(Matched {
+                    rel: rel_of(root, &file),
+                    abs: file,
+                    stamp,
+                });
             }
         }
         if out.len() == before {
@@ -103,6 +73,86 @@ pub fn expand(
     out.sort_by(|a, b| a.rel.cmp(&b.rel).then_with(|| a.abs.cmp(&b.abs)));
     out.dedup_by(|a, b| a.abs == b.abs);
     Ok(out)
+}
+
+/// How globs match: `*` never crosses `/`, and a leading dot needs no literal dot.
+const MATCH: glob::MatchOptions = glob::MatchOptions {
+    case_sensitive: true,
+    require_literal_separator: true,
+    require_literal_leading_dot: false,
+};
+
+/// The files a glob names, as the glob crate walks it: each path it matches (checked to stay
+/// inside `boundary`), walked.
+fn glob_walk(
+    root: &Path,
+    root_text: &str,
+    g: &GlobSpec,
+    key: &str,
+    stamps: bool,
+    boundary: Option<&Path>,
+) -> Result<Vec<Stamped>, CollectError> {
+    let bad = |e: &dyn std::fmt::Display| {
+        CollectError::Invalid(format!(
+            "`{key}` glob `{}`{}: {e}",
+            g.pattern,
+            crate::error::at_line(g.line)
+        ))
+    };
+    // `dir/**` means the folder and everything under it; the glob crate would yield only
+    // its subfolders, so match the folder itself and walk it
+    let pattern = g.pattern.strip_suffix("/**").unwrap_or(&g.pattern);
+    let full = if Path::new(pattern).is_absolute() {
+        pattern.to_owned()
+    } else {
+        format!("{}/{}", glob::Pattern::escape(root_text), pattern)
+    };
+    let mut found = Vec::new();
+    for entry in glob::glob_with(&full, MATCH).map_err(|e| bad(&e))? {
+        let path = entry.map_err(|e| unreadable(&e.path().display().to_string(), e.error()))?;
+        if let Some(b) = boundary {
+            check_inside(&path, b).map_err(|e| bad(&e))?;
+        }
+        walk_with(&path, &mut found, stamps, boundary)
+            .map_err(|e| unreadable(&rel_of(root, &path), &e))?;
+    }
+    Ok(found)
+}
+
+/// The files `prefix/**/name` matches, where `prefix` is literal and `name` one path component
+/// (`small/**/*.bin`): the prefix folder walked in parallel, as a folder named on its own is,
+/// keeping each file whose name matches and every file under a folder whose name matches
+/// (the glob would name that folder, which is then walked whole). `None` when the pattern has
+/// another shape, or the tree holds what only the glob crate answers exactly (a symbolic link,
+/// a special file, a `.git` folder): then the glob crate walks it.
+fn prefix_walk(
+    root: &Path,
+    pattern: &str,
+    stamps: bool,
+    boundary: Option<&Path>,
+) -> Option<Vec<Stamped>> {
+    let (prefix, name) = pattern.split_once("/**/")?;
+    let glob_chars = ['*', '?', '[', ']', '{', '}'];
+    if prefix.is_empty() || prefix.contains(glob_chars) || name.is_empty() || name.contains('/') {
+        return None;
+    }
+    let name = glob::Pattern::new(name).ok()?;
+    let base = root.join(prefix);
+    // the folder itself, not a link to one (that is the general path's to check)
+    if !std::fs::symlink_metadata(&base).ok()?.is_dir() {
+        return None;
+    }
+    if let Some(b) = boundary {
+        check_inside(&base, b).ok()?;
+    }
+    let mut all = Vec::new();
+    walk_dir(&base, &mut all, stamps, boundary, true).ok()?;
+    let matches = |c: &std::ffi::OsStr| c.to_str().is_some_and(|c| name.matches_with(c, MATCH));
+    all.retain(|(file, _)| {
+        file.strip_prefix(&base)
+            .is_ok_and(|rel| rel.iter().any(&matches))
+    });
+    Some(all)
 }
 
 fn unreadable(path: &str, e: &dyn std::fmt::Display) -> CollectError {
@@ -259,7 +309,7 @@ fn walk_with(
     if meta.is_file() {
         out.push((path.to_owned(), Some(crate::cache::Stamp::of(&meta))));
     } else if meta.is_dir() {
-        walk_dir(path, out, stamps, boundary)?;
+        walk_dir(path, out, stamps, boundary, false)?;
     } else {
         return Err(special(meta.file_type()));
     }
@@ -275,6 +325,7 @@ fn walk_dir(
     out: &mut Vec<Stamped>,
     stamps: bool,
     boundary: Option<&Path>,
+    plain_only: bool,
 ) -> std::io::Result<()> {
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -297,8 +348,13 @@ fn walk_dir(
                             continue;
                         };
                         let mut subdirs = Vec::new();
-                        if let Err(e) = read_one_dir(&d, &mut mine, &mut subdirs, stamps, boundary)
-                        {
+                        if let Err(e) = read_one_dir(
+                            &d,
+                            &mut mine,
+                            &mut subdirs,
+                            (stamps, plain_only),
+                            boundary,
+                        ) {
                             failed
                                 .lock()
                                 .unwrap_or_else(|e| e.into_inner())
@@ -328,14 +384,23 @@ fn walk_dir(
     Ok(())
 }
 
+/// The error a walk in `plain_only` mode stops with when it meets what only a glob answers
+/// exactly (a symbolic link, a special file, a `.git` folder).
+const NOT_PLAIN: &str = "provbase: not a plain tree";
+
+/// `(stamps, plain_only)`: whether to stat files, and whether to stop at anything but regular
+/// files and folders (with [`NOT_PLAIN`]).
 fn read_one_dir(
     dir: &Path,
     out: &mut Vec<Stamped>,
     subdirs: &mut Vec<PathBuf>,
-    stamps: bool,
+    (stamps, plain_only): (bool, bool),
     boundary: Option<&Path>,
 ) -> std::io::Result<()> {
     if dir.file_name().is_some_and(|n| n == ".git") {
+        if plain_only {
+            return Err(std::io::Error::other(NOT_PLAIN));
+        }
         return Ok(());
     }
     let context = |err: std::io::Error, p: &Path| {
@@ -355,6 +420,8 @@ fn read_one_dir(
             out.push((p, stamp));
         } else if t.is_dir() {
             subdirs.push(p);
+        } else if plain_only {
+            return Err(std::io::Error::other(NOT_PLAIN));
         } else if t.is_symlink() {
             if let Some(b) = boundary {
                 check_inside(&p, b)?;
@@ -376,221 +443,4 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn spec(p: &str) -> GlobSpec {
-        GlobSpec {
-            pattern: p.into(),
-            line: 7,
-        }
-    }
-
-    #[test]
-    fn star_does_not_cross_slashes_and_prefixes_select() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
-        for f in [
-            "cfg/config_220_body.yaml",
-            "cfg/config_070_bootstrap.yaml",
-            "cfg/config_400_a.yaml",
-            "cfg/sub/config_220_deep.yaml",
-        ] {
-            std::fs::create_dir_all(root.join(f).parent().unwrap()).unwrap();
-            std::fs::write(root.join(f), f).unwrap();
-        }
-        let got = expand(
-            root,
-            &[spec("cfg/config_220_*.yaml"), spec("cfg/config_[34]*.yaml")],
-            "static_data",
-            &|_| false,
-            true,
-            false,
-        )
-        .unwrap();
-        let rels: Vec<&str> = got.iter().map(|m| m.rel.as_str()).collect();
-        assert_eq!(rels, ["cfg/config_220_body.yaml", "cfg/config_400_a.yaml"]);
-        let deep = expand(
-            root,
-            &[spec("cfg/**/*.yaml")],
-            "code",
-            &|_| false,
-            true,
-            false,
-        )
-        .unwrap();
-        assert_eq!(deep.len(), 4);
-        // a folder, or `folder/**`, stands for every file under it
-        for pattern in ["cfg/**", "cfg", "cfg/sub"] {
-            let got = expand(root, &[spec(pattern)], "code", &|_| false, true, false).unwrap();
-            assert_eq!(
-                got.len(),
-                if pattern == "cfg/sub" { 1 } else { 4 },
-                "{pattern}"
-            );
-        }
-        let skipped = expand(
-            root,
-            &[spec("cfg/**")],
-            "code",
-            &|p| p.ends_with("config_400_a.yaml"),
-            false,
-            false,
-        )
-        .unwrap();
-        assert_eq!(skipped.len(), 3);
-    }
-
-    #[test]
-    fn an_empty_match_is_an_error_naming_the_glob_and_line() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir(dir.path().join("cfg")).unwrap();
-        let err = expand(
-            dir.path(),
-            &[spec("cfg/*.yaml")],
-            "static_data",
-            &|_| false,
-            true,
-            false,
-        )
-        .unwrap_err()
-        .to_string();
-        assert_eq!(
-            err,
-            "no file matches `static_data` glob `cfg/*.yaml` (harness.toml line 7)"
-        );
-        // an empty folder is not a match
-        let err = expand(dir.path(), &[spec("cfg")], "code", &|_| false, true, false)
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("no file matches"));
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn a_broken_link_is_an_error_naming_it() {
-        let dir = tempfile::tempdir().unwrap();
-        std::os::unix::fs::symlink(dir.path().join("nowhere"), dir.path().join("a.yaml")).unwrap();
-        let err = expand(
-            dir.path(),
-            &[spec("*.yaml")],
-            "static_data",
-            &|_| false,
-            true,
-            false,
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(
-            err.starts_with("cannot read a.yaml: broken symbolic link"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn streaming_hash_matches_one_shot_hash() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("big");
-        let data: Vec<u8> = (0..1_000_003u32).map(|i| (i * 7) as u8).collect();
-        std::fs::write(&p, &data).unwrap();
-        assert_eq!(
-            sha256_file(&p).unwrap(),
-            crate::canonical::sha256_tagged(&data)
-        );
-    }
-
-    /// Names that are not UTF-8 get keys of their own that give back their bytes; a name
-    /// holding a backslash cannot collide with an escaped one.
-    #[cfg(unix)]
-    #[test]
-    fn names_that_are_not_utf8_keep_their_bytes() {
-        use std::os::unix::ffi::OsStrExt;
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
-        std::fs::create_dir(root.join("data")).unwrap();
-        let names: [&[u8]; 4] = [b"x\xff.txt", b"x\xfe.txt", b"x\\xFF.txt", b"plain.txt"];
-        for n in names {
-            let p = root.join("data").join(std::ffi::OsStr::from_bytes(n));
-            std::fs::write(p, n).unwrap();
-        }
-        let got = expand(
-            root,
-            &[spec("data")],
-            "static_data",
-            &|_| false,
-            true,
-            false,
-        )
-        .unwrap();
-        let keys: std::collections::BTreeSet<&str> = got.iter().map(|m| m.rel.as_str()).collect();
-        assert_eq!(keys.len(), 4, "{keys:?}");
-        assert!(keys.contains("data/x\\xFF.txt"), "{keys:?}");
-        assert!(keys.contains("data/x\\\\xFF.txt"), "{keys:?}");
-        assert!(keys.contains("data/plain.txt"));
-        for m in &got {
-            let back = unescape_name(&m.rel).unwrap();
-            assert_eq!(
-                back,
-                m.abs.strip_prefix(root).unwrap().as_os_str().as_bytes()
-            );
-        }
-        for odd in ["a\\", "a\\q", "a\\xZ1", "a\\x4"] {
-            assert_eq!(unescape_name(odd), None, "{odd}");
-        }
-    }
-
-    /// A project in a folder whose name is not UTF-8 is told so, not "no file matches".
-    #[cfg(unix)]
-    #[test]
-    fn a_root_that_is_not_utf8_is_named() {
-        use std::os::unix::ffi::OsStrExt;
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().join(std::ffi::OsStr::from_bytes(b"proj\xff"));
-        std::fs::create_dir_all(root.join("cfg")).unwrap();
-        std::fs::write(root.join("cfg/a.yaml"), "a").unwrap();
-        let err = expand(&root, &[spec("cfg")], "code", &|_| false, true, false)
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("is not UTF-8"), "{err}");
-    }
-
-    /// A symbolic link out of the project, matched or met inside a folder, is an error unless
-    /// the run allows it.
-    #[cfg(unix)]
-    #[test]
-    fn links_out_of_the_project_need_allow_outside() {
-        let outside = tempfile::tempdir().unwrap();
-        std::fs::write(outside.path().join("secret.txt"), "s").unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
-        std::fs::create_dir(root.join("data")).unwrap();
-        std::fs::write(root.join("data/a.txt"), "a").unwrap();
-        std::os::unix::fs::symlink(outside.path(), root.join("data/ext")).unwrap();
-        std::os::unix::fs::symlink(outside.path().join("secret.txt"), root.join("top.txt"))
-            .unwrap();
-        for pattern in ["data", "top.txt", "data/ext/*.txt"] {
-            let err = expand(root, &[spec(pattern)], "inputs", &|_| false, true, false)
-                .unwrap_err()
-                .to_string();
-            assert!(
-                err.contains("outside the project's folder"),
-                "{pattern}: {err}"
-            );
-            let ok = expand(root, &[spec(pattern)], "inputs", &|_| false, true, true).unwrap();
-            assert!(!ok.is_empty());
-        }
-        // a link that stays inside is fine
-        std::os::unix::fs::symlink(root.join("data/a.txt"), root.join("inner.txt")).unwrap();
-        assert!(
-            expand(
-                root,
-                &[spec("inner.txt")],
-                "inputs",
-                &|_| false,
-                true,
-                false
-            )
-            .is_ok()
-        );
-    }
-}
+mod tests;
