@@ -112,3 +112,29 @@ if [ -x /usr/bin/time ]; then
   kb=$(/usr/bin/time -f %M "$BIN" --no-cache --config big.toml collect big 2>&1 >/dev/null | tail -1)
   echo "peak memory, hashing a 1 GiB file: $((kb / 1024)) MB (flat: independent of the file's size)"
 fi
+
+# DVC, the tool such teams use today, as a peer: DVC=1 bench/compare.sh installs it into a
+# virtual environment the script makes (a `dvc` on PATH is used as it is). The tree is the same
+# files, hard-linked into a git + DVC repository; DVC keeps its hash state under the repository,
+# cleared before each first hash.
+if [ "${DVC:-0}" = 1 ]; then
+  if command -v dvc >/dev/null; then
+    DVC_BIN=$(command -v dvc)
+  else
+    python3 -m venv "$WORK/dvcenv"
+    "$WORK/dvcenv/bin/pip" install --quiet dvc==3.67.1
+    DVC_BIN="$WORK/dvcenv/bin/dvc"
+  fi
+  mkdir -p dvcrepo && cp -al tree dvcrepo/tree && cp -al big.bin dvcrepo/big.bin
+  (cd dvcrepo && git init -q && "$DVC_BIN" init -q && "$DVC_BIN" config core.site_cache_dir "$WORK/dvcsite" \
+    && "$DVC_BIN" config cache.type hardlink && "$DVC_BIN" config core.analytics false)
+  printf '[[run]]\nname = "tree"\nhardware = false\nstatic_data = ["tree"]\n\n[[run]]\nname = "big"\nhardware = false\nstatic_data = ["big.bin"]\n' > dvcrepo/harness.toml
+  echo "DVC $("$DVC_BIN" version 2>/dev/null | head -1 | awk '{print $3}') as the peer:"
+  row "first hash of 100k files vs dvc add --no-commit" "$BIN --no-cache --config dvcrepo/harness.toml collect tree" "cd dvcrepo && rm -rf $WORK/dvcsite .dvc/tmp && $DVC_BIN add -q --no-commit tree" 1
+  row "first hash of a 1 GiB file vs dvc add --no-commit" "$BIN --no-cache --config dvcrepo/harness.toml collect big" "cd dvcrepo && rm -rf $WORK/dvcsite .dvc/tmp && $DVC_BIN add -q --no-commit big.bin" 1
+  (cd dvcrepo && "$DVC_BIN" add -q tree big.bin && "$BIN" accept >/dev/null)
+  sleep 3   # lets the stat cache's entries settle (racy rule)
+  row "re-check unchanged 100k vs dvc status" "cd dvcrepo && $BIN check" "cd dvcrepo && $DVC_BIN status -q tree.dvc" 1
+  echo "changed" >> dvcrepo/tree/d050/f0500.bin
+  row "re-check after one file changed vs dvc status" "cd dvcrepo && { $BIN check || true; }" "cd dvcrepo && { $DVC_BIN status -q tree.dvc || true; }" 1
+fi
