@@ -12,6 +12,9 @@ use crate::manifest::{self, FORMAT_VERSION, Manifest, Sha256};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
+/// The most files an expansion may hold to be remembered for the runs that follow.
+const MAX_REMEMBERED: usize = 10_000;
+
 impl Session {
     pub(super) fn hashes(
         &self,
@@ -62,7 +65,9 @@ impl Session {
         )
         .map_err(|m| Self::err(run, m))?
         .into();
-        if let Some(k) = memo {
+        // a shared code glob is small; a dataset is large, seldom shared, and would stay in
+        // memory for the rest of the process
+        if let Some(k) = memo.filter(|_| matched.len() <= MAX_REMEMBERED) {
             self.facts.remember_expansion(k, matched.clone());
         }
         Ok(matched)
