@@ -15,25 +15,8 @@ cd "$WORK"
 export PROVBASE_NO_CACHE=0 GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@provbase.invalid
 export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@provbase.invalid
 
-# median wall-clock seconds of a shell command
-median() {
-  if command -v hyperfine >/dev/null; then
-    hyperfine --style none --warmup 1 --runs "$RUNS" --export-json "$WORK/h.json" "$1" >/dev/null 2>&1
-    python3 -c "import json; print(json.load(open('$WORK/h.json'))['results'][0]['median'])"
-  else
-    python3 - "$1" "$RUNS" <<'PY'
-import statistics, subprocess, sys, time
-cmd, runs = sys.argv[1], int(sys.argv[2])
-subprocess.run(cmd, shell=True, check=True, stdout=subprocess.DEVNULL)  # warm-up
-times = []
-for _ in range(runs):
-    t = time.perf_counter()
-    subprocess.run(cmd, shell=True, check=True, stdout=subprocess.DEVNULL)
-    times.append(time.perf_counter() - t)
-print(statistics.median(times))
-PY
-  fi
-}
+# median(): wall-clock seconds of a shell command, over $RUNS runs
+source "$REPO/bench/median.sh"
 
 row() { # name, provbase command, peer command, goal
   local ours theirs

@@ -5,6 +5,7 @@
 # against a stat pass (`find -printf`), medians of RUNS (default 3). Prints a Markdown table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+REPO=$PWD
 RUNS=${RUNS:-3}
 cargo build --release --quiet
 BIN="$PWD/target/release/provbase"
@@ -13,19 +14,7 @@ trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
 sizes="10000 100000 300000"
 [ "${BIG:-0}" = 1 ] && sizes="$sizes 1000000"
-median() {
-  python3 - "$1" "$RUNS" <<'PY'
-import statistics, subprocess, sys, time
-cmd, runs = sys.argv[1], int(sys.argv[2])
-subprocess.run(cmd, shell=True, stdout=subprocess.DEVNULL)  # warm-up
-times = []
-for _ in range(runs):
-    t = time.perf_counter()
-    subprocess.run(cmd, shell=True, stdout=subprocess.DEVNULL)
-    times.append(time.perf_counter() - t)
-print(statistics.median(times))
-PY
-}
+source "$REPO/bench/median.sh"
 echo "| files | baseline written by accept | peak memory of check | re-check (warm cache) | stat pass | ratio |"
 echo "|---|---|---|---|---|---|"
 for n in $sizes; do

@@ -48,8 +48,7 @@ struct Listing {
 }
 
 /// Every (path, listed hash) a document names.
-fn listed(doc: &Value) -> Vec<(String, String)> {
-    let d = Described::of(doc);
+fn listed(doc: &Value, d: Described) -> Vec<(String, String)> {
     let files = Listing::deserialize(doc).ok().and_then(|l| l.files);
     let mut out = Vec::new();
     let scope = d.code.as_ref().and_then(|c| c.scope.as_ref());
@@ -94,7 +93,9 @@ pub fn verify_file(file: &Path, cwd: &Path) -> Result<Verified> {
         file: file.to_owned(),
         ..Verified::default()
     };
-    let Some(d) = Described::of(&doc).digest else {
+    // the document read once as its view: its digest here, its listed files below
+    let described = Described::of(&doc);
+    let Some(d) = described.digest.clone() else {
         v.mismatches.push(
             "no `digest`: provbase cannot vouch for a document without one (removed by hand?)"
                 .into(),
@@ -128,7 +129,7 @@ pub fn verify_file(file: &Path, cwd: &Path) -> Result<Verified> {
     } else {
         root_for(file, cwd)
     };
-    for (path, hash) in listed(&doc) {
+    for (path, hash) in listed(&doc, described) {
         let p = if Path::new(&path).is_absolute() {
             PathBuf::from(&path)
         } else {

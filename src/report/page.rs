@@ -60,7 +60,9 @@ fn short_time(t: &str) -> String {
     if t.is_empty() {
         return "(no time)".into();
     }
-    t.replacen('T', " ", 1).trim_end_matches(":00Z").to_owned()
+    let t = t.replacen('T', " ", 1);
+    let t = t.trim_end_matches('Z');
+    t.strip_suffix(":00").unwrap_or(t).to_owned()
 }
 
 const STYLE: &str = "

@@ -1,0 +1,21 @@
+# Sourced by the benchmark scripts: median CMD prints the median wall-clock seconds of a shell
+# command over $RUNS runs after one warm-up (hyperfine where installed; $WORK holds its output).
+median() {
+  if command -v hyperfine >/dev/null; then
+    hyperfine --style none --warmup 1 --runs "$RUNS" --export-json "$WORK/h.json" "$1" >/dev/null 2>&1
+    python3 -c "import json; print(json.load(open('$WORK/h.json'))['results'][0]['median'])"
+  else
+    python3 - "$1" "$RUNS" <<'PY'
+import statistics, subprocess, sys, time
+cmd, runs = sys.argv[1], int(sys.argv[2])
+subprocess.run(cmd, shell=True, check=True, stdout=subprocess.DEVNULL)  # warm-up
+times = []
+for _ in range(runs):
+    t = time.perf_counter()
+    subprocess.run(cmd, shell=True, check=True, stdout=subprocess.DEVNULL)
+    times.append(time.perf_counter() - t)
+print(statistics.median(times))
+PY
+  fi
+}
+
