@@ -25,7 +25,9 @@ pub struct Drift {
 }
 
 /// Every difference between two manifests, in path order. The top-level `digest` is not
-/// compared: it differs whenever anything else does.
+/// compared: it differs whenever anything else does; nor is `format_version`, which says how
+/// a document is written (a baseline of version 1 and a manifest of version 2 that record the
+/// same files agree).
 pub fn compare(baseline: &Value, current: &Value, policy: &PolicySet) -> Vec<Drift> {
     compare_within(baseline, current, policy, &[])
 }
@@ -46,7 +48,7 @@ pub fn compare_within(
         &mut out,
     );
     out.retain(|(p, a, b)| !within(p, a.as_deref(), b.as_deref(), tolerance));
-    out.retain(|(p, _, _)| p.key(0) != Some("digest") || p.0.len() > 1);
+    out.retain(|(p, _, _)| !matches!(p.key(0), Some("digest" | "format_version")) || p.0.len() > 1);
     out.into_iter()
         .map(|(path, before, after)| {
             let category = Category::of(&path);
@@ -94,9 +96,16 @@ fn within(path: &JsonPath, a: Option<&Value>, b: Option<&Value>, tolerance: &[To
         .any(|t| (x - y).abs() <= t.abs + t.rel * x.abs().max(y.abs()))
 }
 
+/// Whether a path is a folder a file set records by its digest (`static_data_hashes."d/"`):
+/// one drift, its digest, count and bytes together.
+fn is_folder(path: &JsonPath) -> bool {
+    matches!(path.0.as_slice(), [Segment::Key(set), Segment::Key(k)]
+        if k.ends_with('/') && matches!(set.as_str(), "static_data_hashes" | "inputs"))
+}
+
 fn walk<'a>(here: &JsonPath, a: Option<&'a Value>, b: Option<&'a Value>, out: &mut Vec<Raw<'a>>) {
     match (a, b) {
-        (Some(Value::Object(x)), Some(Value::Object(y))) => {
+        (Some(Value::Object(x)), Some(Value::Object(y))) if !is_folder(here) => {
             let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
             keys.sort();
             keys.dedup();
@@ -248,6 +257,21 @@ mod tests {
             "hardware": {"cpu": {"brand": "x"}},
             "digest": "sha256:d1"
         })
+    }
+
+    #[test]
+    fn format_versions_do_not_drift_and_a_folder_drifts_whole() {
+        let mut b = base();
+        let mut c = base();
+        c["format_version"] = json!(2);
+        assert!(compare(&b, &c, &PolicySet::default()).is_empty());
+        b["static_data_hashes"]["d/"] = json!({"tree": "sha256:1", "files": 2, "bytes": 3});
+        c["static_data_hashes"]["d/"] = json!({"tree": "sha256:2", "files": 2, "bytes": 4});
+        let d = compare(&b, &c, &PolicySet::default());
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].path.to_string(), "static_data_hashes.\"d/\"");
+        assert_eq!(d[0].category, Category::StaticData);
+        assert_eq!(d[0].after.as_ref().unwrap()["bytes"], 4);
     }
 
     #[test]

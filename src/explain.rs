@@ -5,6 +5,7 @@
 
 use crate::drift::{Category, Drift};
 use crate::path::Segment;
+use serde::Deserialize;
 use serde_json::Value;
 use std::path::Path;
 
@@ -25,7 +26,10 @@ pub struct Note {
 /// The file a drift is about, when it is about a file whose path the manifest records.
 fn file_of(d: &Drift, baseline: &Value) -> Option<String> {
     match (d.category, d.path.0.as_slice()) {
-        (Category::StaticData | Category::Inputs, [_, Segment::Key(k)]) => Some(k.clone()),
+        // a folder recorded by its digest is explained by its listing (see `folder_notes`)
+        (Category::StaticData | Category::Inputs, [_, Segment::Key(k)]) if !k.ends_with('/') => {
+            Some(k.clone())
+        }
         (Category::Code, [_, _, Segment::Key(k)]) => Some(k.clone()),
         // kernels are named by their path in drift paths
         (Category::Spice, [Segment::Key(s), Segment::Key(path), Segment::Key(f)])
@@ -45,6 +49,94 @@ fn is_binary(bytes: &[u8]) -> bool {
 
 /// Explains the drifts of one run. `root` is the project's folder.
 pub fn explain(root: &Path, baseline: &Value, drifts: &[&Drift]) -> Vec<Note> {
+    let mut notes = folder_notes(root, drifts);
+    notes.extend(history_notes(root, baseline, drifts));
+    notes
+}
+
+/// Files named in a folder's note before "… and N more".
+pub const MAX_FOLDER_FILES: usize = 10;
+
+/// For each folder recorded by its digest that drifted: the files that differ, from the
+/// listings of the folder as the baseline and the check saw it, or where the baseline's
+/// listing can be had when this machine lacks it.
+fn folder_notes(root: &Path, drifts: &[&Drift]) -> Vec<Note> {
+    use crate::manifest::tree::{Changes, Tree};
+    let tree = |v: &Option<Value>| v.as_ref().and_then(|v| Tree::deserialize(v).ok());
+    let dir = crate::listings::folder(root);
+    let mut notes = Vec::new();
+    for d in drifts {
+        let (Category::StaticData | Category::Inputs, [_, Segment::Key(key)]) =
+            (d.category, d.path.0.as_slice())
+        else {
+            continue;
+        };
+        let (Some(before), Some(after)) = (tree(&d.before), tree(&d.after)) else {
+            continue;
+        };
+        let short = |t: &Tree| {
+            let hex = t.tree.0.trim_start_matches("sha256:");
+            hex[..hex.len().min(12)].to_owned()
+        };
+        let text = match (
+            crate::listings::load_from(&dir, &before),
+            crate::listings::load_from(&dir, &after),
+        ) {
+            (Ok(b), Ok(a)) => {
+                let c = Changes::between(&b, &a);
+                let mut lines = vec![format!(
+                    "{} of {} files differ (listings {} → {} in {}):",
+                    c.len(),
+                    b.files.len().max(a.files.len()),
+                    short(&before),
+                    short(&after),
+                    dir.strip_prefix(root).unwrap_or(&dir).display()
+                )];
+                let named = c
+                    .changed
+                    .iter()
+                    .map(|(f, x, y)| format!("  changed  {key}{f} ({x} → {y} bytes)"))
+                    .chain(c.added.iter().map(|f| format!("  added    {key}{f}")))
+                    .chain(c.removed.iter().map(|f| format!("  removed  {key}{f}")))
+                    .chain(
+                        c.renamed
+                            .iter()
+                            .map(|(f, t)| format!("  renamed  {key}{f} → {key}{t}")),
+                    );
+                lines.extend(named.take(MAX_FOLDER_FILES));
+                if c.len() > MAX_FOLDER_FILES {
+                    lines.push(format!("  … and {} more", c.len() - MAX_FOLDER_FILES));
+                }
+                lines.join("\n")
+            }
+            (Err(missing), _) => {
+                let why = match missing {
+                    crate::listings::Missing::Absent(_) => "is not on this machine".to_owned(),
+                    crate::listings::Missing::Bad(_, why) => format!("is damaged ({why})"),
+                };
+                format!(
+                    "the baseline's listing of {key} ({} files, {}) {why}, so the files that differ cannot be named. It is kept in .prov/listings/ where the baseline was accepted or checked, and beside the candidate a failing check leaves (.prov/candidates/listings/, in CI's candidates artifact): copy {} into .prov/listings/ and check again, or `provbase accept --from` the candidates of the check that wrote the baseline",
+                    before.files,
+                    short(&before),
+                    crate::listings::file_name(&before)
+                )
+            }
+            (Ok(_), Err(_)) => format!(
+                "the check could not keep this folder's listing in {} (a read-only checkout?), so the files that differ cannot be named",
+                dir.strip_prefix(root).unwrap_or(&dir).display()
+            ),
+        };
+        notes.push(Note {
+            subject: key.clone(),
+            text,
+        });
+    }
+    notes
+}
+
+/// Explains a run's drifts from git: file diffs since the baseline's commit, and the commits
+/// HEAD moved by.
+fn history_notes(root: &Path, baseline: &Value, drifts: &[&Drift]) -> Vec<Note> {
     let Ok(repo) = git2::Repository::discover(root) else {
         return Vec::new();
     };

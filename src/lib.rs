@@ -67,7 +67,7 @@
 //! explain                            why a drift happened (git history, file diffs)
 //! store, drift                       the baselines folder; comparing two manifests
 //! collect                            the collectors, and the facts a process collects once
-//! cache                              the stat cache
+//! cache, listings                    the stat cache; the listings of folders recorded by digest
 //! config                             harness.toml, profiles as views over it
 //! policy, schema, strip              policies and tolerances; the documents' schemas; strip rules
 //! manifest                           the documents as types, and their categories
@@ -90,6 +90,7 @@ pub mod drift;
 pub mod error;
 pub mod explain;
 pub mod harness;
+pub mod listings;
 pub mod manifest;
 pub mod options;
 pub mod path;

@@ -59,7 +59,9 @@ pub fn parse(path: &Path, bytes: Vec<u8>) -> Result<Stored> {
     let value = crate::canonical::parse_strict(text.as_bytes())
         .map_err(|e| problem(path, format!("not a valid baseline: {e}")))?;
     // a known format_version first, so that a newer file says so rather than failing the schema
-    if crate::manifest::format_version(&value) == Some(crate::manifest::FORMAT_VERSION) {
+    if crate::manifest::format_version(&value)
+        .is_some_and(|v| (1..=crate::manifest::FORMAT_VERSION).contains(&v))
+    {
         crate::schema::validate(crate::schema::Doc::Manifest, &value)
             .map_err(|p| problem(path, p))?;
     }

@@ -22,7 +22,7 @@ pub struct Facts {
     root: PathBuf,
     exclude: Vec<PathBuf>,
     git: OnceLock<crate::manifest::Code>,
-    hashes: Mutex<rustc_hash::FxHashMap<std::ffi::OsString, [u8; 32]>>,
+    hashes: Mutex<rustc_hash::FxHashMap<std::ffi::OsString, ([u8; 32], u64)>>,
     /// Loaded when the first file is hashed, never while listing.
     cache: Mutex<Option<crate::cache::StatCache>>,
     files_read: std::sync::atomic::AtomicU64,
@@ -271,12 +271,24 @@ impl Facts {
         paths: &[P],
         stamped: Option<(&[Option<crate::cache::Stamp>], i64)>,
     ) -> Vec<std::io::Result<String>> {
+        self.resolve_all_stamped(paths, stamped)
+            .into_iter()
+            .map(|r| r.map(|(d, _)| crate::canonical::tag_digest(&d)))
+            .collect()
+    }
+
+    /// Like [`Facts::hash_all_stamped`]: each file's raw SHA-256 and size.
+    pub fn resolve_all_stamped<P: AsRef<Path> + Sync>(
+        &self,
+        paths: &[P],
+        stamped: Option<(&[Option<crate::cache::Stamp>], i64)>,
+    ) -> Vec<std::io::Result<([u8; 32], u64)>> {
         // no later than any stamp was taken or any file read: an entry is only as fresh as that
         let started_ns = stamped
             .map_or_else(|| self.host.now_ns(), |(_, t)| t)
             .min(self.host.now_ns());
         let stamps = stamped.map(|(s, _)| s);
-        let memo_hits: Vec<Option<[u8; 32]>> = {
+        let memo_hits: Vec<Option<([u8; 32], u64)>> = {
             let memo = self.hashes.lock().unwrap_or_else(|e| e.into_inner());
             if memo.is_empty() {
                 vec![None; paths.len()]
@@ -315,24 +327,24 @@ impl Facts {
                 super::hashing::resolve_many(&to_resolve, to_stamps, known, regular, &progress)
             })
         };
-        let mut out: Vec<std::io::Result<[u8; 32]>> = memo_hits
+        let mut out: Vec<std::io::Result<([u8; 32], u64)>> = memo_hits
             .into_iter()
             .map(|h| h.ok_or_else(|| std::io::Error::other("not hashed")))
             .collect();
         let mut memo = self.hashes.lock().unwrap_or_else(|e| e.into_inner());
         let cache_on = cache.enabled();
         for (i, (r, stamp)) in todo.into_iter().zip(results) {
-            if let Ok((d, _)) = &r {
+            if let Ok((d, len)) = &r {
                 // a file the stat cache vouched for stays a hit for the rest of the process;
                 // a file read now is remembered, in case the cache cannot trust it yet
                 if stamp.is_some() || !cache_on {
-                    memo.insert(paths[i].as_ref().as_os_str().to_owned(), *d);
+                    memo.insert(paths[i].as_ref().as_os_str().to_owned(), (*d, *len));
                 }
                 if let Some(stamp) = stamp {
                     cache.put(paths[i].as_ref().to_owned(), stamp, *d, started_ns);
                 }
             }
-            out[i] = r.map(|(d, _)| d);
+            out[i] = r;
         }
         drop(memo);
         drop(guard);
@@ -340,9 +352,7 @@ impl Facts {
             progress.read.load(std::sync::atomic::Ordering::Relaxed),
             std::sync::atomic::Ordering::Relaxed,
         );
-        out.into_iter()
-            .map(|r| r.map(|d| crate::canonical::tag_digest(&d)))
-            .collect()
+        out
     }
 
     /// Whether git ignores a path (false outside a repository).

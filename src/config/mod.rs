@@ -130,6 +130,9 @@ pub struct Config {
     pub profile: Option<String>,
     /// The runs, in file order.
     pub runs: Vec<RunSpec>,
+    /// `[harness] max_entries`: the most entries a run's `static_data` or `inputs` keep in a
+    /// baseline before folders are recorded by their digests.
+    pub max_entries: usize,
 }
 
 /// How long a command may run when the configuration gives no `timeout`.
@@ -196,6 +199,21 @@ impl Config {
             own_baselines: true,
             policy: policy_set(&src, &raw.policy, PolicySet::default())?,
         };
+        let max_entries = match &raw.harness.max_entries {
+            None => crate::manifest::tree::DEFAULT_MAX_ENTRIES,
+            Some(n) => match usize::try_from(*n.get_ref()) {
+                Ok(v) if v >= 1 => v,
+                _ => {
+                    return src.err(
+                        n.span(),
+                        format!(
+                            "`max_entries` = {}: it must be a whole number of at least 1 (the most entries a file set keeps in a baseline)",
+                            n.get_ref()
+                        ),
+                    );
+                }
+            },
+        };
         let mut profiles = BTreeMap::new();
         for (name, rp) in &raw.profile {
             let baselines = rp
@@ -232,6 +250,7 @@ impl Config {
             profiles,
             profile: None,
             runs,
+            max_entries,
         })
     }
 

@@ -27,6 +27,7 @@ pub(super) struct RawHarness {
     pub(super) baselines: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) strip: Vec<Spanned<RawStrip>>,
+    pub(super) max_entries: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]

@@ -1,8 +1,10 @@
-//! The manifest: the provenance of one run as a JSON document (`format_version` 1), its
-//! `digest`, and the checks a stored manifest must pass before it is trusted.
+//! The manifest: the provenance of one run as a JSON document (`format_version` 1, or 2 when a
+//! file set is recorded by folder digests), its `digest`, and the checks a stored manifest
+//! must pass before it is trusted.
 
 pub mod category;
 pub mod names;
+pub mod tree;
 pub mod types;
 
 pub use category::Category;
@@ -11,8 +13,34 @@ pub use types::{Code, Manifest, Or, Run, Sha256};
 use crate::canonical::{digest_of, is_sha256_tagged};
 use serde_json::Value;
 
-/// The manifest format this provbase writes and reads.
-pub const FORMAT_VERSION: u64 = 1;
+/// The newest manifest format this provbase writes and reads. Version 2 adds folder digests
+/// to `static_data_hashes` and `inputs` ([`tree`]); a manifest without one is written as
+/// version 1, byte for byte as before, so that the baselines of small file sets never churn.
+pub const FORMAT_VERSION: u64 = 2;
+
+/// The format of a recorded run's `run.json`.
+pub const RUN_FORMAT_VERSION: u64 = 1;
+
+/// The version a manifest needs: 2 when it records a folder by its digest, else 1.
+pub fn version_needed(m: &Manifest) -> u64 {
+    let trees = |map: &std::collections::BTreeMap<String, tree::Entry>| {
+        map.values().any(|e| e.tree().is_some())
+    };
+    if trees(&m.static_data_hashes) || m.inputs.as_ref().is_some_and(trees) {
+        2
+    } else {
+        1
+    }
+}
+
+/// Whether a manifest document records a folder by its digest (which version 1 cannot).
+fn has_trees(doc: &serde_json::Map<String, Value>) -> bool {
+    ["static_data_hashes", "inputs"].iter().any(|k| {
+        doc.get(*k)
+            .and_then(Value::as_object)
+            .is_some_and(|m| m.values().any(Value::is_object))
+    })
+}
 
 /// The `kind` of a recorded run's `run.json`.
 pub const RUN_KIND: &str = "provbase.run";
@@ -44,6 +72,7 @@ pub fn unavailable(reason: impl Into<String>) -> Value {
 /// digits (JCS would round them), sealed with its `digest`. The file maps (a dataset may list
 /// a million files) are moved into the document, not copied.
 pub fn document(mut m: Manifest) -> Value {
+    m.format_version = version_needed(&m);
     let files = |map: std::collections::BTreeMap<String, Sha256>| {
         Value::Object(
             map.into_iter()
@@ -51,9 +80,22 @@ pub fn document(mut m: Manifest) -> Value {
                 .collect(),
         )
     };
+    let entries = |map: std::collections::BTreeMap<String, tree::Entry>| {
+        Value::Object(
+            map.into_iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        tree::Entry::File(h) => Value::String(h.0),
+                        tree::Entry::Tree(t) => serde_json::to_value(t).unwrap_or(Value::Null),
+                    };
+                    (k, v)
+                })
+                .collect(),
+        )
+    };
     let scope = m.code.scope.take().map(files);
-    let static_data = files(std::mem::take(&mut m.static_data_hashes));
-    let inputs = m.inputs.take().map(files);
+    let static_data = entries(std::mem::take(&mut m.static_data_hashes));
+    let inputs = m.inputs.take().map(entries);
     let mut v = serde_json::to_value(&m).unwrap_or(Value::Null);
     if let Value::Object(doc) = &mut v {
         doc.insert("static_data_hashes".into(), static_data);
@@ -89,10 +131,18 @@ pub fn validate(manifest: &Value) -> Result<(), String> {
         return Err("not a JSON object".into());
     };
     match m.get("format_version") {
-        Some(v) if v.as_u64() == Some(FORMAT_VERSION) => {}
+        Some(v) if v.as_u64() == Some(1) && has_trees(m) => {
+            return Err(
+                "a folder digest in a format_version 1 document (folder digests need version 2): the file was edited by hand"
+                    .into(),
+            );
+        }
+        Some(v)
+            if v.as_u64()
+                .is_some_and(|v| (1..=FORMAT_VERSION).contains(&v)) => {}
         Some(v) => {
             return Err(format!(
-                "unknown format_version {v} (this provbase {} reads {FORMAT_VERSION})",
+                "unknown format_version {v} (this provbase {} reads 1 to {FORMAT_VERSION})",
                 env!("CARGO_PKG_VERSION")
             ));
         }
@@ -119,6 +169,18 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn folder_digests_need_version_2() {
+        let tree = json!({"tree": format!("sha256:{}", "0".repeat(64)), "files": 2, "bytes": 3});
+        let mut m = json!({"format_version": 1, "run": "r", "inputs": {"d/": tree}});
+        seal(&mut m);
+        let err = validate(&m).unwrap_err();
+        assert!(err.contains("need version 2"), "{err}");
+        m["format_version"] = json!(2);
+        seal(&mut m);
+        assert!(validate(&m).is_ok());
+    }
+
+    #[test]
     fn sealed_manifests_validate_and_edits_are_caught() {
         let mut m = json!({"format_version": 1, "run": "r", "params": {"seed": 1}});
         seal(&mut m);
@@ -127,11 +189,11 @@ mod tests {
         let err = validate(&m).unwrap_err();
         assert!(err.contains("edited by hand"), "{err}");
         seal(&mut m);
-        m["format_version"] = json!(2);
+        m["format_version"] = json!(3);
         assert!(
             validate(&m)
                 .unwrap_err()
-                .contains("unknown format_version 2")
+                .contains("unknown format_version 3")
         );
         assert!(validate(&json!([1])).is_err());
         assert!(

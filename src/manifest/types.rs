@@ -237,8 +237,8 @@ pub struct Runtime {
 #[serde(deny_unknown_fields)]
 #[schemars(title = "provbase manifest")]
 pub struct Manifest {
-    /// The format, 1.
-    #[schemars(range(min = 1, max = 1))]
+    /// The format: 1, or 2 when a file set is recorded by folder digests.
+    #[schemars(range(min = 1, max = 2))]
     pub format_version: u64,
     /// The run's name in harness.toml.
     #[schemars(regex(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"))]
@@ -248,16 +248,16 @@ pub struct Manifest {
     pub pipeline_run_iso8601: Option<String>,
     /// Git state and the content of the code the run depends on.
     pub code: Code,
-    /// Static data file → hash.
+    /// Static data file → hash (or folder → digest).
     #[schemars(extend("x-category" = "static_data"))]
-    pub static_data_hashes: BTreeMap<String, Sha256>,
+    pub static_data_hashes: BTreeMap<String, super::tree::Entry>,
     /// The run's parameters as harness.toml writes them (secrets redacted).
     #[schemars(extend("x-category" = "params"))]
     pub params: Map<String, Value>,
-    /// Input file → hash.
+    /// Input file → hash (or folder → digest).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-category" = "inputs"))]
-    pub inputs: Option<BTreeMap<String, Sha256>>,
+    pub inputs: Option<BTreeMap<String, super::tree::Entry>>,
     /// Output file → hash, or its parsed JSON under a tolerance.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-category" = "outputs"))]
@@ -381,6 +381,8 @@ pub enum FileRecord {
     Hash(Sha256),
     /// A recorded run's `path → {sha256, size}`.
     Entry(FileEntry),
+    /// A manifest's folder recorded by its digest (`format_version` 2).
+    Tree(super::tree::Tree),
     /// An output compared within a tolerance.
     Json {
         /// Its parsed content.
@@ -395,7 +397,7 @@ impl FileRecord {
     pub fn hash(&self) -> Option<&str> {
         match self {
             FileRecord::Hash(h) | FileRecord::Entry(FileEntry { sha256: h, .. }) => Some(&h.0),
-            FileRecord::Json { .. } | FileRecord::Unavailable(_) => None,
+            FileRecord::Json { .. } | FileRecord::Unavailable(_) | FileRecord::Tree(_) => None,
         }
     }
 }

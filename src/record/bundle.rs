@@ -278,7 +278,18 @@ fn md_inputs(s: &mut String, m: &Described) {
         if let Some(files) = files.as_ref().filter(|o| !o.is_empty()) {
             let _ = writeln!(s, "\n## {title}\n");
             for (path, f) in files {
-                let _ = writeln!(s, "- `{path}` {}", f.hash().unwrap_or("(unavailable)"));
+                match f {
+                    crate::manifest::types::FileRecord::Tree(t) => {
+                        let _ = writeln!(
+                            s,
+                            "- `{path}` {} (a folder: {} files, {} bytes)",
+                            t.tree.0, t.files, t.bytes
+                        );
+                    }
+                    f => {
+                        let _ = writeln!(s, "- `{path}` {}", f.hash().unwrap_or("(unavailable)"));
+                    }
+                }
             }
         }
     }

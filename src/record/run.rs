@@ -433,7 +433,7 @@ pub fn record_on(cwd: &Path, opts: &RecordOptions, host: crate::collect::Host) -
     code.scope = scope;
     code.status = Some(super::tree::porcelain(&root));
     let run = Run {
-        format_version: crate::manifest::FORMAT_VERSION,
+        format_version: crate::manifest::RUN_FORMAT_VERSION,
         kind: KIND.to_owned(),
         id: String::new(),
         name: None,

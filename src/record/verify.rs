@@ -47,8 +47,14 @@ struct Listing {
     files: Option<BTreeMap<String, FileRecord>>,
 }
 
-/// Every (path, listed hash) a document names.
-fn listed(doc: &Value, d: Described) -> Vec<(String, String)> {
+/// Every (path, listed hash) a document names; a folder recorded by its digest names the
+/// files of its listing under `root`'s `.prov/listings/`, and goes into `unlisted` without one.
+fn listed(
+    doc: &Value,
+    d: Described,
+    root: &Path,
+    unlisted: &mut Vec<String>,
+) -> Vec<(String, String)> {
     let files = Listing::deserialize(doc).ok().and_then(|l| l.files);
     let mut out = Vec::new();
     let scope = d.code.as_ref().and_then(|c| c.scope.as_ref());
@@ -62,6 +68,21 @@ fn listed(doc: &Value, d: Described) -> Vec<(String, String)> {
         for (p, f) in map {
             if let Some(h) = f.hash() {
                 out.push((p.clone(), h.to_owned()));
+            }
+            if let FileRecord::Tree(t) = f {
+                match crate::listings::load_from(&crate::listings::folder(root), t) {
+                    Ok(l) => out.extend(l.files.iter().map(|f| {
+                        (
+                            format!("{p}{}", f.rel),
+                            crate::canonical::tag_digest(&f.digest),
+                        )
+                    })),
+                    Err(_) => unlisted.push(format!(
+                        "{p}: a folder recorded by its digest ({} files); its listing .prov/listings/{} is not here, so its files cannot be checked",
+                        t.files,
+                        crate::listings::file_name(t)
+                    )),
+                }
             }
         }
     }
@@ -129,7 +150,10 @@ pub fn verify_file(file: &Path, cwd: &Path) -> Result<Verified> {
     } else {
         root_for(file, cwd)
     };
-    for (path, hash) in listed(&doc, described) {
+    let mut unlisted = Vec::new();
+    let files = listed(&doc, described, &root, &mut unlisted);
+    v.mismatches.extend(unlisted);
+    for (path, hash) in files {
         let p = if Path::new(&path).is_absolute() {
             PathBuf::from(&path)
         } else {

@@ -28,6 +28,7 @@ impl Session {
     ) -> Result<String> {
         let baseline = self.config.rel(&self.config.baseline_path(&run.name));
         let path = store::candidates_dir(&self.config.root).join(&baseline);
+        let trees = crate::manifest::tree::trees_in(&manifest);
         let c = store::Candidate {
             run: run.name.clone(),
             baseline,
@@ -37,6 +38,10 @@ impl Session {
         crate::disk::ensure_prov_ignored(&self.config.root)
             .map_err(|e| Error::io(&self.config.root, e))?;
         store::write_if_changed(&path, &crate::canonical::pretty_bytes(&c.to_value()))?;
+        // the listings of its folders travel with it (CI's candidates artifact), so that
+        // whoever accepts it can name the files of a later drift
+        crate::listings::copy_beside_candidates(&self.config.root, &trees)
+            .map_err(|e| Error::io(&self.config.root, e))?;
         Ok(self.config.rel(&path))
     }
 
@@ -56,6 +61,12 @@ impl Session {
         }
         self.write_candidate(run, current, compared_with)
             .map(Accepted::Candidate)
+    }
+
+    /// Takes the listings that travel with the candidates under `dir` into `.prov/listings/`;
+    /// how many.
+    pub fn take_listings(&self, dir: &std::path::Path) -> usize {
+        crate::listings::take_from(&self.config.root, &crate::listings::beside_candidates(dir))
     }
 
     /// The drift a candidate would bring to its baseline as it is now.

@@ -7,8 +7,10 @@ use crate::collect::facts::NameKind;
 use crate::collect::files;
 use crate::config::{NamesSpec, RunSpec};
 use crate::error::Result;
+use crate::manifest::tree::{self, Entry, Leaf};
 use crate::manifest::types::{Output, Runtime};
 use crate::manifest::{self, FORMAT_VERSION, Manifest, Sha256};
+
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -35,6 +37,35 @@ impl Session {
                 Ok((m.rel.clone(), Sha256(h)))
             })
             .collect()
+    }
+
+    /// A run's `static_data` or `inputs`: every file's hash, or, for a set larger than
+    /// `[harness] max_entries`, folders by their digests (their listings kept under
+    /// `.prov/listings/`).
+    pub(super) fn file_set(
+        &self,
+        run: &RunSpec,
+        matched: &[files::Matched],
+        since_ns: i64,
+    ) -> Result<BTreeMap<String, Entry>> {
+        let paths: Vec<&std::path::Path> = matched.iter().map(|m| m.abs.as_path()).collect();
+        let stamps: Vec<Option<crate::cache::Stamp>> = matched.iter().map(|m| m.stamp).collect();
+        let resolved = self
+            .facts
+            .resolve_all_stamped(&paths, Some((&stamps, since_ns)));
+        drop((paths, stamps));
+        let mut leaves = Vec::with_capacity(matched.len());
+        for (m, r) in matched.iter().zip(resolved) {
+            let (digest, size) = r.map_err(|e| Self::unreadable(run, &m.rel, &e))?;
+            leaves.push(Leaf {
+                rel: m.rel.clone(),
+                digest,
+                size,
+            });
+        }
+        let (entries, listings) = tree::fold(leaves, self.config.max_entries);
+        crate::listings::keep(&self.config.root, &listings);
+        Ok(entries)
     }
 
     /// The files a run's globs of one key name (`code`, `static_data`, …).
@@ -96,7 +127,7 @@ impl Session {
         }
         let mut code = self.facts.git().clone();
         code.scope = Some(self.hashes(run, &self.expand(run, &run.code, "code")?, since_ns)?);
-        let static_data_hashes = self.hashes(
+        let static_data_hashes = self.file_set(
             run,
             &self.expand(run, &run.static_data, "static_data")?,
             since_ns,
@@ -111,7 +142,7 @@ impl Session {
         let inputs = if run.inputs.is_empty() {
             None
         } else {
-            Some(self.hashes(run, &self.expand(run, &run.inputs, "inputs")?, since_ns)?)
+            Some(self.file_set(run, &self.expand(run, &run.inputs, "inputs")?, since_ns)?)
         };
         let spice_kernels = match &run.spice {
             Some(spice) => Some(
@@ -121,7 +152,7 @@ impl Session {
             None => None,
         };
         let external = self.externals(run)?;
-        Ok(Manifest {
+        let mut m = Manifest {
             format_version: FORMAT_VERSION,
             run: run.name.clone(),
             pipeline_run_iso8601: Some(self.facts.host().now_iso8601()),
@@ -152,7 +183,9 @@ impl Session {
             environment: crate::collect::environment::collect(&run.env, self.facts.host()),
             external,
             digest: Sha256::default(),
-        })
+        };
+        m.format_version = manifest::version_needed(&m);
+        Ok(m)
     }
 
     /// What each `[run.external.NAME]` command printed.

@@ -52,7 +52,8 @@ fn many_files(p: &Project, n: usize, tag: &str) {
     }
 }
 
-const CONFIG: &str = "[[run]]\nname = \"data\"\nhardware = false\nstatic_data = [\"data\"]\n";
+/// Every file its own entry (above `max_entries`, folders would be recorded by their digests).
+const CONFIG: &str = "[harness]\nmax_entries = 5000\n[[run]]\nname = \"data\"\nhardware = false\nstatic_data = [\"data\"]\n";
 
 #[test]
 fn two_thousand_same_size_rewrites_within_one_tick_are_all_detected() {

@@ -9,6 +9,7 @@
 //! accident of a refactor. Nothing here rewrites a v1 document: `PROVBASE_FREEZE_FORMATS=1`
 //! writes only documents that are missing (a new version's set).
 
+use crate::project::copy_tree;
 use provbase::collect::Host;
 use provbase::collect::host::FixedClock;
 use provbase::session::{Outcome, Status};
@@ -18,7 +19,11 @@ use std::process::Command;
 use std::sync::Arc;
 
 fn v1() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/formats/v1")
+    version(1)
+}
+
+fn version(n: u32) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/formats/v{n}"))
 }
 
 /// 2026-11-30T12:00:00Z: every time a pinned collection records.
@@ -87,19 +92,6 @@ fn git(dir: &Path, args: &[&str]) {
     );
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_tree(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
-}
-
 /// The fixture project in a fresh git repository with one commit at a fixed time (so its
 /// commit id is the same on every machine) and a remote with credentials in its URL.
 fn project() -> tempfile::TempDir {
@@ -132,17 +124,22 @@ fn session(root: &Path, profile: Option<&str>) -> Session {
 /// A produced document against its v1 fixture: the same bytes, or (with
 /// `PROVBASE_FREEZE_FORMATS=1`, for a new version's set) written when the fixture is missing.
 fn frozen(rel: &str, produced: &[u8]) {
-    let want = fixture(rel, produced);
+    frozen_in(1, rel, produced)
+}
+
+/// [`frozen`], against the fixture of format version `n`.
+fn frozen_in(n: u32, rel: &str, produced: &[u8]) {
+    let want = fixture_in(n, rel, produced);
     if want != produced {
         let diff = similar::TextDiff::from_lines(
             &*String::from_utf8_lossy(&want),
             &*String::from_utf8_lossy(produced),
         )
         .unified_diff()
-        .header("v1 fixture", "written now")
+        .header(&format!("v{n} fixture"), "written now")
         .to_string();
         panic!(
-            "{rel} is not byte-identical to its frozen v1 document: a format change needs a format_version bump (README, \"Formats\"){}\n{diff}",
+            "{rel} is not byte-identical to its frozen v{n} document: a format change needs a format_version bump (README, \"Formats\"){}\n{diff}",
             if std::env::var_os("PROVBASE_REDACT_KEY").is_some() {
                 " — PROVBASE_REDACT_KEY is set, which changes every redacted value"
             } else {
@@ -154,13 +151,21 @@ fn frozen(rel: &str, produced: &[u8]) {
 
 /// A v1 document's bytes (with `PROVBASE_FREEZE_FORMATS=1`: `produced`, written when missing).
 fn fixture(rel: &str, produced: &[u8]) -> Vec<u8> {
-    let path = v1().join("docs").join(rel);
+    fixture_in(1, rel, produced)
+}
+
+fn fixture_in(n: u32, rel: &str, produced: &[u8]) -> Vec<u8> {
+    let path = version(n).join("docs").join(rel);
     if !path.exists() && std::env::var_os("PROVBASE_FREEZE_FORMATS").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, produced).unwrap();
     }
-    std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (a v1 document is never rewritten)", path.display()))
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (a frozen document is never rewritten)",
+            path.display()
+        )
+    })
 }
 
 fn read(path: &Path) -> Vec<u8> {
@@ -340,5 +345,81 @@ fn a_recorded_run_and_a_bundle_are_byte_identical_and_verify() {
                 .iter()
                 .all(|v| v.mismatches.is_empty() && v.missing.is_empty()),
         "{v1_bundle:?}"
+    );
+}
+
+/// The format_version 2 project: a dataset of 2 × 3 × 4 files and a config file, with
+/// `max_entries = 6` (so each `shards/splitN/partM/` is a folder digest), in a git repository with one pinned commit.
+fn project_v2() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("harness.toml"),
+        "[harness]\nmax_entries = 6\n\n[[run]]\nname = \"train\"\nhardware = false\nstatic_data = [\"vocab.txt\"]\ninputs = [\"shards\"]\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("vocab.txt"), "a\nb\n").unwrap();
+    for a in 0..2 {
+        for b in 0..3 {
+            let d = root.join(format!("shards/split{a}/part{b}"));
+            std::fs::create_dir_all(&d).unwrap();
+            for c in 0..4 {
+                std::fs::write(d.join(format!("{c:03}.bin")), format!("{a}{b}{c}")).unwrap();
+            }
+        }
+    }
+    git(root, &["init", "-q"]);
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", "The training set"]);
+    dir
+}
+
+#[test]
+fn folder_digests_and_listings_are_byte_identical_and_read_with_zero_drift() {
+    let dir = project_v2();
+    let s = session(dir.path(), None);
+    let run = s.config.run("train").unwrap();
+    s.accept(run).unwrap();
+    let baseline = read(&dir.path().join("baselines/train.json"));
+    frozen_in(2, "baselines/train.json", &baseline);
+    let doc: serde_json::Value = serde_json::from_slice(&baseline).unwrap();
+    assert_eq!(doc["format_version"], 2);
+    let listings = dir.path().join(".prov/listings");
+    let mut names: Vec<String> = std::fs::read_dir(&listings)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 6, "one listing per recorded folder");
+    for n in &names {
+        frozen_in(2, &format!("listings/{n}"), &read(&listings.join(n)));
+    }
+    // the v2 baseline and its listings on a fresh copy: no drift; a changed shard is named
+    let fresh = project_v2();
+    std::fs::create_dir(fresh.path().join("baselines")).unwrap();
+    copy_tree(
+        &version(2).join("docs/baselines"),
+        &fresh.path().join("baselines"),
+    );
+    let s = session(fresh.path(), None);
+    let r = s.check(s.config.run("train").unwrap());
+    assert_eq!(r.status(), Status::Pass, "{:?}", r.error());
+    assert!(r.drifts().is_empty(), "{:?}", r.drifts());
+    std::fs::remove_dir_all(fresh.path().join(".prov/listings")).unwrap();
+    std::fs::create_dir_all(fresh.path().join(".prov/listings")).unwrap();
+    copy_tree(
+        &version(2).join("docs/listings"),
+        &fresh.path().join(".prov/listings"),
+    );
+    std::fs::write(fresh.path().join("shards/split1/part2/003.bin"), "changed").unwrap();
+    let s = session(fresh.path(), None);
+    let r = s.check(s.config.run("train").unwrap());
+    assert_eq!(r.status(), Status::Fail);
+    let notes = r.explanation();
+    assert!(
+        notes.iter().any(|n| n.subject == "shards/split1/part2/"
+            && n.text
+                .contains("changed  shards/split1/part2/003.bin (3 → 7 bytes)")),
+        "{notes:?}"
     );
 }

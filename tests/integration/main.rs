@@ -16,3 +16,4 @@ mod outputs;
 mod project;
 mod record;
 mod snapshots;
+mod trees;

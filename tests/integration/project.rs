@@ -34,6 +34,20 @@ pub fn hermetic(cmd: &mut std::process::Command) -> &mut std::process::Command {
     cmd
 }
 
+/// Copies a folder's tree into another.
+pub fn copy_tree(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_tree(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
 pub struct Project {
     dir: tempfile::TempDir,
 }

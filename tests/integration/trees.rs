@@ -1,0 +1,283 @@
+//! Datasets larger than `[harness] max_entries`: recorded as folder digests (format_version 2),
+//! their drift explained from the listings kept under `.prov/listings/`.
+
+use crate::project::Project;
+use serde_json::Value;
+
+/// Up to 12 entries per file set: `cfg.yaml` and a dataset of 3 × 4 × 5 files.
+const CONFIG: &str = "[harness]\nmax_entries = 12\n\n[[run]]\nname = \"data\"\nhardware = false\nstatic_data = [\"cfg.yaml\", \"data\"]\n";
+
+fn dataset(p: &Project) {
+    p.file("harness.toml", CONFIG);
+    p.file("cfg.yaml", "threshold: 1\n");
+    for a in 0..3 {
+        for b in 0..4 {
+            for c in 0..5 {
+                p.file(
+                    &format!("data/set{a}/part{b}/f{c}.bin"),
+                    &format!("{a}-{b}-{c}"),
+                );
+            }
+        }
+    }
+}
+
+fn baseline(p: &Project) -> Value {
+    serde_json::from_str(&p.baseline_of("data")).unwrap()
+}
+
+/// The check's JSON report of the run: (exit code, drifts, explanation notes).
+fn check(p: &Project) -> (i32, Vec<Value>, Vec<Value>) {
+    let (code, out, err) = p.run(&["--format", "json", "check"]);
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}"));
+    let run = &v["runs"][0];
+    (
+        code,
+        run["drifts"].as_array().cloned().unwrap_or_default(),
+        run["explanation"].as_array().cloned().unwrap_or_default(),
+    )
+}
+
+fn paths(drifts: &[Value]) -> Vec<String> {
+    drifts
+        .iter()
+        .map(|d| d["path"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn note_of<'a>(notes: &'a [Value], subject: &str) -> &'a str {
+    notes
+        .iter()
+        .find(|n| n["subject"] == subject)
+        .and_then(|n| n["text"].as_str())
+        .unwrap_or_else(|| panic!("no note on {subject}: {notes:?}"))
+}
+
+#[test]
+fn a_large_set_is_recorded_by_folder_and_its_drift_names_the_file() {
+    let p = Project::new();
+    dataset(&p);
+    assert_eq!(p.run(&["accept"]).0, 0);
+    let b = baseline(&p);
+    assert_eq!(b["format_version"], 2);
+    let sd = b["static_data_hashes"].as_object().unwrap();
+    // 1 file + 3 × 4 folders fit in 12 with one more; the deepest level that fits is the set's
+    let keys: Vec<&String> = sd.keys().collect();
+    assert_eq!(keys, ["cfg.yaml", "data/set0/", "data/set1/", "data/set2/"]);
+    assert!(sd["cfg.yaml"].as_str().unwrap().starts_with("sha256:"));
+    assert_eq!(sd["data/set1/"]["files"], 20);
+    assert_eq!(sd["data/set1/"]["bytes"], 100);
+    let hex = sd["data/set1/"]["tree"].as_str().unwrap();
+    let listing = p.join(&format!(
+        ".prov/listings/{}.txt",
+        hex.trim_start_matches("sha256:")
+    ));
+    assert!(listing.is_file(), "the listing is kept outside git");
+    assert_eq!(
+        std::fs::read_to_string(&listing).unwrap().lines().count(),
+        20
+    );
+    // unchanged: a pass, and an empty folder is no file
+    std::fs::create_dir_all(p.join("data/set1/empty")).unwrap();
+    assert_eq!(check(&p).0, 0);
+    // a change deep below the recorded level drifts as the folder, named by its listing
+    p.file("data/set1/part2/f3.bin", "changed!");
+    let (code, drifts, notes) = check(&p);
+    assert_eq!(code, 1);
+    assert_eq!(paths(&drifts), ["static_data_hashes.\"data/set1/\""]);
+    let text = note_of(&notes, "data/set1/");
+    assert!(text.starts_with("1 of 20 files differ"), "{text}");
+    assert!(
+        text.contains("changed  data/set1/part2/f3.bin (5 → 8 bytes)"),
+        "{text}"
+    );
+    // the human report says the same
+    let (_, out, _) = p.run(&["check"]);
+    assert!(out.contains("data/set1/part2/f3.bin"), "{out}");
+}
+
+#[test]
+fn renames_moves_and_a_file_replaced_by_a_folder_are_named() {
+    let p = Project::new();
+    dataset(&p);
+    assert_eq!(p.run(&["accept"]).0, 0);
+    std::fs::rename(
+        p.join("data/set0/part0/f0.bin"),
+        p.join("data/set0/part0/g0.bin"),
+    )
+    .unwrap();
+    std::fs::remove_file(p.join("data/set2/part1/f1.bin")).unwrap();
+    p.file("data/set2/part1/f1.bin/inner.bin", "1-1-1");
+    let (code, drifts, notes) = check(&p);
+    assert_eq!(code, 1);
+    assert_eq!(
+        paths(&drifts),
+        [
+            "static_data_hashes.\"data/set0/\"",
+            "static_data_hashes.\"data/set2/\""
+        ]
+    );
+    let set0 = note_of(&notes, "data/set0/");
+    assert!(
+        set0.contains("renamed  data/set0/part0/f0.bin → data/set0/part0/g0.bin"),
+        "{set0}"
+    );
+    let set2 = note_of(&notes, "data/set2/");
+    assert!(
+        set2.lines()
+            .any(|l| l == "  removed  data/set2/part1/f1.bin"),
+        "{set2}"
+    );
+    assert!(
+        set2.contains("added    data/set2/part1/f1.bin/inner.bin"),
+        "{set2}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn names_that_are_not_utf8_are_listed_escaped() {
+    use std::os::unix::ffi::OsStrExt;
+    let p = Project::new();
+    dataset(&p);
+    let odd = p
+        .join("data/set1/part0")
+        .join(std::ffi::OsStr::from_bytes(b"caf\xe9.bin"));
+    std::fs::write(&odd, b"x").unwrap();
+    assert_eq!(p.run(&["accept"]).0, 0);
+    std::fs::write(&odd, b"y").unwrap();
+    let (code, _, notes) = check(&p);
+    assert_eq!(code, 1);
+    let text = note_of(&notes, "data/set1/");
+    assert!(
+        text.contains(r"changed  data/set1/part0/caf\xE9.bin"),
+        "{text}"
+    );
+}
+
+#[test]
+fn without_the_baselines_listing_the_drift_is_caught_and_the_note_says_where_to_get_it() {
+    let p = Project::new();
+    p.git_init();
+    dataset(&p);
+    p.commit_all("data");
+    assert_eq!(p.run(&["accept"]).0, 0);
+    p.commit_all("baseline");
+    let kept = p.join(".prov/listings");
+    // CI: a fresh clone, no .prov/
+    let ci = Project::new();
+    crate::project::hermetic(std::process::Command::new("git").args([
+        "clone",
+        "-q",
+        p.path().to_str().unwrap(),
+        ci.path().to_str().unwrap(),
+    ]))
+    .status()
+    .unwrap();
+    std::fs::write(ci.join("data/set2/part3/f4.bin"), "corrupted").unwrap();
+    let (code, drifts, notes) = check(&ci);
+    assert_eq!(code, 1, "caught without the listing");
+    let data: Vec<String> = paths(&drifts)
+        .into_iter()
+        .filter(|p| p.starts_with("static_data"))
+        .collect();
+    assert_eq!(data, ["static_data_hashes.\"data/set2/\""]);
+    let text = note_of(&notes, "data/set2/");
+    assert!(text.contains("is not on this machine"), "{text}");
+    assert!(text.contains(".prov/candidates/listings/"), "{text}");
+    let b = baseline(&ci);
+    let want = b["static_data_hashes"]["data/set2/"]["tree"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("sha256:")
+        .to_owned();
+    assert!(text.contains(&format!("{want}.txt")), "{text}");
+    // the failing check left its candidate with the listings of the folders it records
+    let beside = ci.join(".prov/candidates/listings");
+    assert_eq!(std::fs::read_dir(&beside).unwrap().count(), 3);
+    // the listing, brought from where the baseline was accepted, names the file
+    std::fs::copy(
+        kept.join(format!("{want}.txt")),
+        ci.join(&format!(".prov/listings/{want}.txt")),
+    )
+    .unwrap();
+    let (_, _, notes) = check(&ci);
+    let text = note_of(&notes, "data/set2/");
+    assert!(text.contains("changed  data/set2/part3/f4.bin"), "{text}");
+    // a listing edited by hand is no listing
+    std::fs::write(
+        ci.join(&format!(".prov/listings/{want}.txt")),
+        "0 1 \"x\"\n",
+    )
+    .unwrap();
+    let (code, _, notes) = check(&ci);
+    assert_eq!(code, 1);
+    assert!(note_of(&notes, "data/set2/").contains("is damaged"));
+}
+
+#[test]
+fn accepting_ci_candidates_brings_their_listings() {
+    let p = Project::new();
+    p.git_init();
+    dataset(&p);
+    assert_eq!(p.run(&["accept"]).0, 0);
+    p.commit_all("baseline");
+    p.file("data/set0/part1/new.bin", "new");
+    // CI leaves a candidate (and its listing) instead of writing the baseline
+    let out = p.provbase(&["accept"]).env("CI", "true").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let artifact = p.join(".prov/candidates");
+    let ci_copy = tempfile::tempdir().unwrap();
+    crate::project::copy_tree(&artifact, ci_copy.path());
+    std::fs::remove_dir_all(p.join(".prov")).unwrap();
+    let (code, out, err) = p.run(&["accept", "--from", ci_copy.path().to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    // the accepted baseline's listing came with it: a later drift names its files
+    p.file("data/set0/part1/new.bin", "newer");
+    let (_, _, notes) = check(&p);
+    let text = note_of(&notes, "data/set0/");
+    assert!(text.contains("changed  data/set0/part1/new.bin"), "{text}");
+}
+
+#[test]
+fn a_set_that_grows_past_the_limit_drifts_and_small_sets_keep_version_1() {
+    let p = Project::new();
+    p.file(
+        "harness.toml",
+        "[harness]\nmax_entries = 3\n[[run]]\nname = \"data\"\nhardware = false\nstatic_data = [\"data\"]\n",
+    );
+    p.file("data/a/1", "1")
+        .file("data/b/2", "2")
+        .file("data/b/3", "3");
+    assert_eq!(p.run(&["accept"]).0, 0);
+    let b = baseline(&p);
+    assert_eq!(b["format_version"], 1, "no folder digest: version 1");
+    assert_eq!(b["static_data_hashes"].as_object().unwrap().len(), 3);
+    p.file("data/b/4", "4");
+    let (code, drifts, _) = check(&p);
+    assert_eq!(code, 1);
+    assert_eq!(
+        paths(&drifts),
+        [
+            "static_data_hashes.\"data/a/\"",
+            "static_data_hashes.\"data/a/1\"",
+            "static_data_hashes.\"data/b/\"",
+            "static_data_hashes.\"data/b/2\"",
+            "static_data_hashes.\"data/b/3\""
+        ]
+    );
+}
+
+#[test]
+fn a_bad_max_entries_is_named_with_its_line() {
+    let p = Project::new();
+    p.file(
+        "harness.toml",
+        "[harness]\nmax_entries = 0\n[[run]]\nname = \"data\"\nstatic_data = [\"x\"]\n",
+    );
+    p.file("x", "1");
+    let (code, _, err) = p.run(&["check"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("harness.toml:2"), "{err}");
+    assert!(err.contains("max_entries"), "{err}");
+}
