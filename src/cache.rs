@@ -1,5 +1,5 @@
 //! The stat cache: each hashed file's (device, inode, size, mtime ns, ctime ns) → its digest,
-//! so that unchanged files are not read again. It lives in `.prov/cache/stat-v2.bin` (and
+//! so that unchanged files are not read again. It lives in `.prov/cache/stat-v3.bin` (and
 //! `.prov/` ignores itself in git). It is an optimisation only: a missing, corrupt or foreign
 //! cache is an empty one, and two processes using it at once lose at most each other's new
 //! entries (each writes a whole new file and renames it into place).
@@ -95,6 +95,8 @@ pub struct StatCache {
     racy_ns: i64,
     path: Option<PathBuf>,
     root: PathBuf,
+    /// What the seal binds the file to: the project's folder, or a shard's own folder.
+    owner: PathBuf,
     entries: HashMap<std::ffi::OsString, Entry>,
     changed: bool,
 }
@@ -102,7 +104,34 @@ pub struct StatCache {
 impl StatCache {
     /// Where a project's cache lives.
     pub fn location(root: &Path) -> PathBuf {
-        crate::disk::local(root, crate::disk::Local::Cache).join("stat-v2.bin")
+        crate::disk::local(root, crate::disk::Local::Cache).join("stat-v3.bin")
+    }
+
+    /// Where the shard of one folder lives: `.prov/cache/folders/<hash of its path>.bin`.
+    pub fn shard_location(root: &Path, folder: &Path) -> PathBuf {
+        use sha2::Digest;
+        let key = sha2::Sha256::digest(folder.as_os_str().as_encoded_bytes());
+        crate::disk::local(root, crate::disk::Local::Cache)
+            .join("folders")
+            .join(format!("{}.bin", crate::canonical::hex(&key[..16])))
+    }
+
+    /// The cache of the files of one folder of a dataset (its shard), so that a dataset's
+    /// cache is read and written a folder at a time, never whole.
+    pub fn open_shard(root: &Path, folder: &Path) -> StatCache {
+        let path = StatCache::shard_location(root, folder);
+        let entries = std::fs::File::open(&path)
+            .ok()
+            .and_then(|f| read_entries(f, folder).ok())
+            .unwrap_or_default();
+        StatCache {
+            racy_ns: RACY_NS,
+            path: Some(path),
+            root: root.to_path_buf(),
+            owner: folder.to_path_buf(),
+            entries,
+            changed: false,
+        }
     }
 
     /// A cache that remembers nothing (`--no-cache`, `PROVBASE_NO_CACHE=1`).
@@ -121,6 +150,7 @@ impl StatCache {
             racy_ns: RACY_NS,
             path: Some(path),
             root: root.to_path_buf(),
+            owner: root.to_path_buf(),
             entries,
             changed: false,
         }
@@ -163,8 +193,14 @@ impl StatCache {
             return Ok(());
         };
         crate::disk::ensure_prov_ignored(&self.root)?;
-        crate::disk::write_atomic(path, crate::disk::Mode::Shared, |file| {
-            let mut w = Sealed::new(std::io::BufWriter::new(file), &self.root);
+        let shard = self.owner != self.root;
+        let mode = if shard {
+            crate::disk::Mode::Cache
+        } else {
+            crate::disk::Mode::Shared
+        };
+        crate::disk::write_atomic(path, mode, |file| {
+            let mut w = Sealed::new(std::io::BufWriter::new(file), &self.owner);
             w.write_all(MAGIC)?;
             w.write_all(&(self.entries.len() as u64).to_le_bytes())?;
             for (p, e) in &self.entries {
@@ -183,6 +219,10 @@ impl StatCache {
         })
         .map_err(|(_, e)| e)?;
         self.changed = false;
+        if !shard {
+            // the cache of earlier versions held every file of every dataset: gone with it
+            let _ = std::fs::remove_file(path.with_file_name("stat-v2.bin"));
+        }
         Ok(())
     }
 

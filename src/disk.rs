@@ -90,6 +90,9 @@ pub enum Mode {
     Shared,
     /// Owner only (0600): files that hold environment values (bundles).
     Private,
+    /// As `Shared`, not synced to disk first: a cache whose content is checked when it is read
+    /// (a stat cache shard, a folder's object), where a file lost to a crash costs a re-read.
+    Cache,
 }
 
 /// Writes a file atomically: `write` fills a temporary file in the same folder, which is synced
@@ -110,7 +113,7 @@ pub fn write_atomic(
         use std::os::unix::fs::PermissionsExt;
         // given to open(2), so the umask applies as it does to any new file
         let bits = match mode {
-            Mode::Shared => 0o666,
+            Mode::Shared | Mode::Cache => 0o666,
             Mode::Private => 0o600,
         };
         builder.permissions(std::fs::Permissions::from_mode(bits));
@@ -125,7 +128,9 @@ pub fn write_atomic(
     }
     write(tmp.as_file_mut()).map_err(at)?;
     tmp.as_file_mut().flush().map_err(at)?;
-    tmp.as_file().sync_all().map_err(at)?;
+    if mode != Mode::Cache {
+        tmp.as_file().sync_all().map_err(at)?;
+    }
     tmp.persist(path).map_err(|e| (path.to_owned(), e.error))?;
     Ok(())
 }

@@ -57,13 +57,18 @@ pub fn explain(root: &Path, baseline: &Value, drifts: &[&Drift]) -> Vec<Note> {
 /// Files named in a folder's note before "… and N more".
 pub const MAX_FOLDER_FILES: usize = 10;
 
-/// For each folder recorded by its digest that drifted: the files that differ, from the
-/// listings of the folder as the baseline and the check saw it, or where the baseline's
-/// listing can be had when this machine lacks it.
+/// For each folder recorded by its digest that drifted: the files that differ, read through
+/// the objects of the folder as the baseline and the check saw it, or where the baseline's
+/// objects can be had when this machine lacks them.
 fn folder_notes(root: &Path, drifts: &[&Drift]) -> Vec<Note> {
     use crate::manifest::tree::{Changes, Tree};
     let tree = |v: &Option<Value>| v.as_ref().and_then(|v| Tree::deserialize(v).ok());
-    let dir = crate::listings::folder(root);
+    let store = crate::trees::Store::of(root);
+    let dir = store
+        .dir()
+        .strip_prefix(root)
+        .unwrap_or(store.dir())
+        .to_owned();
     let mut notes = Vec::new();
     for d in drifts {
         let (Category::StaticData | Category::Inputs, [_, Segment::Key(key)]) =
@@ -75,22 +80,17 @@ fn folder_notes(root: &Path, drifts: &[&Drift]) -> Vec<Note> {
             continue;
         };
         let short = |t: &Tree| {
-            let hex = t.tree.0.trim_start_matches("sha256:");
+            let hex = crate::trees::file_name(&t.tree);
             hex[..hex.len().min(12)].to_owned()
         };
-        let text = match (
-            crate::listings::load_from(&dir, &before),
-            crate::listings::load_from(&dir, &after),
-        ) {
-            (Ok(b), Ok(a)) => {
-                let c = Changes::between(&b, &a);
+        let text = match Changes::between(&before.tree, &after.tree, &mut |t| store.load(t)) {
+            Ok(c) => {
                 let mut lines = vec![format!(
-                    "{} of {} files differ (listings {} → {} in {}):",
+                    "{} of {} files differ (folder {} → {}):",
                     c.len(),
-                    b.files.len().max(a.files.len()),
+                    before.files.max(after.files),
                     short(&before),
                     short(&after),
-                    dir.strip_prefix(root).unwrap_or(&dir).display()
                 )];
                 let named = c
                     .changed
@@ -109,21 +109,12 @@ fn folder_notes(root: &Path, drifts: &[&Drift]) -> Vec<Note> {
                 }
                 lines.join("\n")
             }
-            (Err(missing), _) => {
-                let why = match missing {
-                    crate::listings::Missing::Absent(_) => "is not on this machine".to_owned(),
-                    crate::listings::Missing::Bad(_, why) => format!("is damaged ({why})"),
-                };
-                format!(
-                    "the baseline's listing of {key} ({} files, {}) {why}, so the files that differ cannot be named. It is kept in .prov/listings/ where the baseline was accepted or checked, and beside the candidate a failing check leaves (.prov/candidates/listings/, in CI's candidates artifact): copy {} into .prov/listings/ and check again, or `provbase accept --from` the candidates of the check that wrote the baseline",
-                    before.files,
-                    short(&before),
-                    crate::listings::file_name(&before)
-                )
-            }
-            (Ok(_), Err(_)) => format!(
-                "the check could not keep this folder's listing in {} (a read-only checkout?), so the files that differ cannot be named",
-                dir.strip_prefix(root).unwrap_or(&dir).display()
+            Err(missing) => format!(
+                "the files that differ cannot be named: the folder's object {missing}. The objects of a baseline's folders are kept in {} where it was accepted or checked, and beside the candidate a failing check leaves (.prov/candidates/trees/, in CI's candidates artifact): copy them into {} and check again, or `provbase accept --from` the candidates of the check that wrote the baseline (its folder {}, {} files)",
+                dir.display(),
+                dir.display(),
+                crate::trees::file_name(&before.tree),
+                before.files,
             ),
         };
         notes.push(Note {

@@ -67,7 +67,7 @@
 //! explain                            why a drift happened (git history, file diffs)
 //! store, drift                       the baselines folder; comparing two manifests
 //! collect                            the collectors, and the facts a process collects once
-//! cache, listings                    the stat cache; the listings of folders recorded by digest
+//! cache, trees                       the stat cache; the objects of folders recorded by digest
 //! config                             harness.toml, profiles as views over it
 //! policy, schema, strip              policies and tolerances; the documents' schemas; strip rules
 //! manifest                           the documents as types, and their categories
@@ -90,7 +90,6 @@ pub mod drift;
 pub mod error;
 pub mod explain;
 pub mod harness;
-pub mod listings;
 pub mod manifest;
 pub mod options;
 pub mod path;
@@ -102,6 +101,7 @@ pub mod schema;
 pub mod session;
 pub mod store;
 pub mod strip;
+pub mod trees;
 
 pub use config::Config;
 pub use drift::{Category, Drift, Policy};

@@ -60,7 +60,7 @@ fn apply(
             dir.display()
         )));
     }
-    session.take_listings(dir);
+    session.take_trees(dir);
     let mut code = 0;
     for (file, c) in candidates {
         if !names.is_empty() && !names.contains(&c.run) {

@@ -33,6 +33,7 @@ pub struct Facts {
     registered: [Registered; 2],
     host: super::Host,
     expansions: Mutex<HashMap<ExpansionKey, Arc<[super::files::Matched]>>>,
+    trees: crate::trees::Store,
 }
 
 /// What a glob expansion depends on: the key it was written under (`code` skips what git
@@ -91,7 +92,47 @@ impl Facts {
             runtime: Mutex::new(HashMap::new()),
             names: Mutex::new(HashMap::new()),
             registered: Default::default(),
+            trees: crate::trees::Store::of(root),
         }
+    }
+
+    /// The objects of folders recorded by their digests.
+    pub fn trees(&self) -> &crate::trees::Store {
+        &self.trees
+    }
+
+    /// Whether stat caches are in use, without loading the project's.
+    fn caching(&self) -> bool {
+        match &*self.cache.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some(c) => c.enabled(),
+            None => !crate::options::get().no_cache,
+        }
+    }
+
+    /// Scans a dataset folder a folder at a time (see [`super::files::scan`]): its folders'
+    /// summaries, each folder's object kept, its files found in their folders' stat cache
+    /// shards or read.
+    pub fn scan_folder(
+        &self,
+        abs: &Path,
+        rel: &str,
+        since_ns: i64,
+    ) -> Result<Vec<crate::manifest::tree::FolderSum>, super::files::scan::Stop> {
+        let progress = super::hashing::Progress::default();
+        let scan = super::files::scan::Scan {
+            root: &self.root,
+            store: &self.trees,
+            cache: self.caching(),
+            racy: self.host.racy_window,
+            since_ns: since_ns.min(self.host.now_ns()),
+            progress: &progress,
+        };
+        let r = scan.folder(abs, rel);
+        self.files_read.fetch_add(
+            progress.read.load(std::sync::atomic::Ordering::Relaxed),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        r
     }
 
     /// A glob expansion this process made before, if any.

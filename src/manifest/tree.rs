@@ -1,18 +1,18 @@
 //! Folder digests: how a large file set stays a small baseline.
 //!
-//! A run's `static_data` or `inputs` that name more files than `[harness] max_entries` are
-//! recorded at the deepest level of folders where the set fits: each file above that level as
-//! today (`path → "sha256:…"`), each folder at it as a [`Tree`] keyed `path/` (a Merkle digest
-//! over its sorted entries, with its file count and total bytes). A changed file then drifts as
-//! the smallest recorded folder that holds it; the folder's listing (see [`Listing`]), kept
-//! outside git, names the file.
+//! Each glob of a run's `static_data` or `inputs` that names more files than
+//! `[harness] max_entries` is recorded at the deepest level of folders where it fits: each
+//! file above that level as today (`path → "sha256:…"`), each folder at it as a [`Tree`] keyed
+//! `path/` (a Merkle digest, with its file count and total bytes). A changed file then drifts
+//! as the smallest recorded folder that holds it, and the folders' objects (kept outside git,
+//! see [`crate::trees`]) name the file.
 //!
-//! The digest of a folder is SHA-256 over its entries in git's tree order (names compared as
-//! bytes, a folder's name as if it ended in `/`), each entry written as
-//! `file <hex> <size> <name>\0` or `tree <hex> <files> <bytes> <name>\0`, where `<hex>` is the
-//! file's SHA-256 or the subfolder's digest. Names are the escaped names a manifest records, so
-//! the digest is the same on every platform, and two folders with the same files (by name,
-//! content and place) have the same digest wherever they are.
+//! A folder's object lists its entries in git's tree order (names compared as bytes, a
+//! folder's name as if it ended in `/`), each written `file <hex> <size> <name>\0` or
+//! `tree <hex> <files> <bytes> <name>\0`, where `<hex>` is the file's SHA-256 or the
+//! subfolder's digest; the folder's digest is the SHA-256 of its object. Names are the escaped
+//! names a manifest records, so a digest is the same on every platform, and two folders with
+//! the same files (by name, content and place) have the same digest wherever they are.
 
 use super::Sha256;
 use schemars::JsonSchema;
@@ -20,16 +20,16 @@ use serde::{Deserialize, Serialize};
 use sha2::Digest;
 use std::collections::BTreeMap;
 
-/// How many entries a file set keeps in a baseline unless `[harness] max_entries` says.
+/// How many entries a glob's files keep in a baseline unless `[harness] max_entries` says.
 pub const DEFAULT_MAX_ENTRIES: usize = 1000;
 
 /// A folder recorded by its digest.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Tree {
-    /// The Merkle digest of the files under the folder.
+    /// The SHA-256 of the folder's object.
     pub tree: Sha256,
-    /// How many files.
+    /// How many files under the folder.
     pub files: u64,
     /// Their total size in bytes.
     pub bytes: u64,
@@ -59,7 +59,7 @@ impl Entry {
 /// A hashed file of a set: its path as a manifest records it, its SHA-256 and size.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Leaf {
-    /// `/`-separated, relative to the project (or, in a listing, to its folder).
+    /// `/`-separated, relative to the project (or to a folder).
     pub rel: String,
     /// The raw SHA-256 of its content.
     pub digest: [u8; 32],
@@ -67,264 +67,155 @@ pub struct Leaf {
     pub size: u64,
 }
 
-/// Folds the digests of files sorted by path (as strings), relative to one folder, into that
-/// folder's digest, file count and bytes.
-#[derive(Default)]
-pub struct Folder {
-    /// Open folders from the top: the path prefix each covers (`a/b/`), its hasher, counts.
-    stack: Vec<Level>,
+/// An entry of a folder's object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Item {
+    /// A file: its SHA-256 and size.
+    File {
+        /// Raw SHA-256.
+        digest: [u8; 32],
+        /// Bytes.
+        size: u64,
+    },
+    /// A subfolder: its digest, file count and bytes.
+    Tree {
+        /// Raw digest of its object.
+        digest: [u8; 32],
+        /// Files under it.
+        files: u64,
+        /// Their bytes.
+        bytes: u64,
+    },
 }
 
-struct Level {
-    prefix: String,
-    hasher: sha2::Sha256,
-    files: u64,
-    bytes: u64,
+/// A folder's entries, in git's tree order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Object {
+    /// (name, entry).
+    pub items: Vec<(String, Item)>,
 }
 
-impl Level {
-    fn new(prefix: String) -> Level {
-        Level {
-            prefix,
-            hasher: sha2::Sha256::new(),
-            files: 0,
-            bytes: 0,
-        }
-    }
-}
-
-impl Folder {
-    /// An empty folder.
-    pub fn new() -> Folder {
-        Folder {
-            stack: vec![Level::new(String::new())],
-        }
-    }
-
-    /// Adds the next file (`rel` after every earlier one in string order).
-    pub fn add(&mut self, rel: &str, digest: &[u8; 32], size: u64) {
-        while self.stack.len() > 1 && !rel.starts_with(&self.top().prefix) {
-            self.close();
-        }
-        let mut at = self.top().prefix.len();
-        while let Some(slash) = rel[at..].find('/') {
-            let prefix = rel[..at + slash + 1].to_owned();
-            at = prefix.len();
-            self.stack.push(Level::new(prefix));
-        }
-        let name = &rel[at..];
-        let top = self.top_mut();
-        top.hasher.update(format!(
-            "file {} {size} {name}\0",
-            crate::canonical::hex(digest)
-        ));
-        top.files += 1;
-        top.bytes += size;
-    }
-
-    fn top(&self) -> &Level {
-        &self.stack[self.stack.len() - 1]
-    }
-
-    fn top_mut(&mut self) -> &mut Level {
-        let n = self.stack.len() - 1;
-        &mut self.stack[n]
-    }
-
-    /// Closes the innermost open folder into its parent.
-    fn close(&mut self) {
-        let Some(done) = self.stack.pop() else { return };
-        let parent = self.top_mut();
-        let name = done.prefix[parent.prefix.len()..].trim_end_matches('/');
-        let digest = done.hasher.finalize();
-        parent.hasher.update(format!(
-            "tree {} {} {} {name}\0",
-            crate::canonical::hex(&digest),
-            done.files,
-            done.bytes
-        ));
-        parent.files += done.files;
-        parent.bytes += done.bytes;
-    }
-
-    /// The folder's digest, file count and bytes.
-    pub fn finish(mut self) -> Tree {
-        while self.stack.len() > 1 {
-            self.close();
-        }
-        let root = self
-            .stack
-            .pop()
-            .unwrap_or_else(|| Level::new(String::new()));
-        Tree {
-            tree: Sha256(crate::canonical::tag_digest(&root.hasher.finalize())),
-            files: root.files,
-            bytes: root.bytes,
-        }
-    }
-}
-
-/// How many folders deep `rel` is (`a/b/c.bin`: 2).
-fn depth(rel: &str) -> usize {
-    rel.bytes().filter(|b| *b == b'/').count()
-}
-
-/// The key `rel` falls under when folders `level` deep are recorded as trees: the folder
-/// (`a/b/`), or the file itself when it lies above that level.
-fn key_at(rel: &str, level: usize) -> &str {
-    match rel.match_indices('/').nth(level - 1) {
-        Some((i, _)) => &rel[..=i],
-        None => rel,
-    }
-}
-
-/// How many entries `files` (sorted) make when folders `level` deep are recorded as trees.
-fn entries_at(files: &[Leaf], level: usize, stop_above: usize) -> usize {
-    let mut n = 0;
-    let mut last: Option<&str> = None;
-    for f in files {
-        let k = key_at(&f.rel, level);
-        if last != Some(k) {
-            n += 1;
-            last = Some(k);
-            if n > stop_above {
-                break;
-            }
-        }
-    }
-    n
-}
-
-/// The level of folders at which `files` (sorted by path) fit in `max` entries: `None` when
-/// they fit as files. When no level fits, the top level (the closest there is).
-pub fn level_for(files: &[Leaf], max: usize) -> Option<usize> {
-    if files.len() <= max {
-        return None;
-    }
-    let deepest = files.iter().map(|f| depth(&f.rel)).max().unwrap_or(0);
-    if deepest == 0 {
-        // every file at the top: there is no folder to record
-        return None;
-    }
-    let mut fit = 1;
-    for level in 2..=deepest {
-        if entries_at(files, level, max) > max {
-            break;
-        }
-        fit = level;
-    }
-    Some(fit)
-}
-
-/// A file set (sorted by path) as a baseline records it: every file when there are at most
-/// `max`, else folders at the deepest level that fits (see the module's documentation).
-/// Each recorded folder comes back with the files under it, for its listing.
-pub fn fold(files: Vec<Leaf>, max: usize) -> (BTreeMap<String, Entry>, Vec<Listing>) {
-    let Some(level) = level_for(&files, max) else {
-        let entries = files
-            .into_iter()
-            .map(|f| {
-                (
-                    f.rel,
-                    Entry::File(Sha256(crate::canonical::tag_digest(&f.digest))),
-                )
-            })
-            .collect();
-        return (entries, Vec::new());
+/// Git's order: a folder's name compares as if it ended in `/`.
+fn git_order(a: &(String, Item), b: &(String, Item)) -> std::cmp::Ordering {
+    let key = |(n, i): &(String, Item)| {
+        let slash: &[u8] = if matches!(i, Item::Tree { .. }) {
+            b"/"
+        } else {
+            b""
+        };
+        (n.as_bytes().to_vec(), slash)
     };
-    let mut entries = BTreeMap::new();
-    let mut listings = Vec::new();
-    let mut files = files.into_iter().peekable();
-    while let Some(first) = files.next() {
-        let key = key_at(&first.rel, level).to_owned();
-        if !key.ends_with('/') {
-            let hash = Sha256(crate::canonical::tag_digest(&first.digest));
-            entries.insert(first.rel, Entry::File(hash));
-            continue;
-        }
-        let mut under = vec![first];
-        while let Some(next) = files.next_if(|f| f.rel.starts_with(&key)) {
-            under.push(next);
-        }
-        for f in &mut under {
-            f.rel.drain(..key.len());
-        }
-        let listing = Listing::of(under);
-        entries.insert(key.clone(), Entry::Tree(listing.tree.clone()));
-        listings.push(listing);
-    }
-    (entries, listings)
+    let (x, y) = (key(a), key(b));
+    x.0.iter().chain(x.1).cmp(y.0.iter().chain(y.1))
 }
 
-/// The files under a recorded folder, relative to it, sorted, with the folder's digest: what
-/// names the changed files when the folder drifts. Kept under `.prov/listings/`, never in git.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Listing {
-    /// The folder's digest, computed from `files`.
-    pub tree: Tree,
-    /// The files, relative to the folder, sorted by path.
-    pub files: Vec<Leaf>,
-}
-
-impl Listing {
-    /// The listing of files sorted by path, relative to their folder.
-    pub fn of(files: Vec<Leaf>) -> Listing {
-        let mut f = Folder::new();
-        for l in &files {
-            f.add(&l.rel, &l.digest, l.size);
-        }
-        Listing {
-            tree: f.finish(),
-            files,
-        }
+impl Object {
+    /// The object of these entries (put in order).
+    pub fn new(mut items: Vec<(String, Item)>) -> Object {
+        items.sort_by(git_order);
+        Object { items }
     }
 
-    /// As a file: one line per file, `<hex> <size> <name as a JSON string>`.
+    /// Its bytes, whose SHA-256 is the folder's digest.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.files.len() * 100);
-        let _ = self.write_to(&mut out);
+        let mut out = Vec::with_capacity(self.items.len() * 90);
+        for (name, item) in &self.items {
+            let line = match item {
+                Item::File { digest, size } => {
+                    format!("file {} {size} {name}\0", crate::canonical::hex(digest))
+                }
+                Item::Tree {
+                    digest,
+                    files,
+                    bytes,
+                } => format!(
+                    "tree {} {files} {bytes} {name}\0",
+                    crate::canonical::hex(digest)
+                ),
+            };
+            out.extend_from_slice(line.as_bytes());
+        }
         out
     }
 
-    /// Writes [`Listing::to_bytes`] to `w`.
-    pub fn write_to(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
-        for f in &self.files {
-            write!(w, "{} {} ", crate::canonical::hex(&f.digest), f.size)?;
-            serde_json::to_writer(&mut *w, &f.rel)?;
-            w.write_all(b"\n")?;
+    /// The folder's digest, file count and bytes, and the object's bytes.
+    pub fn seal(&self) -> (Tree, Vec<u8>) {
+        let bytes = self.to_bytes();
+        let digest = sha2::Sha256::digest(&bytes);
+        let (mut files, mut total) = (0, 0);
+        for (_, item) in &self.items {
+            match item {
+                Item::File { size, .. } => {
+                    files += 1;
+                    total += size;
+                }
+                Item::Tree {
+                    files: f, bytes: b, ..
+                } => {
+                    files += f;
+                    total += b;
+                }
+            }
         }
-        Ok(())
+        (
+            Tree {
+                tree: Sha256(crate::canonical::tag_digest(&digest)),
+                files,
+                bytes: total,
+            },
+            bytes,
+        )
     }
 
-    /// Reads a listing written by [`Listing::to_bytes`] and checks it against the digest it
-    /// should have: the message says which line is wrong, or that the files do not give
-    /// `want`.
-    pub fn parse(bytes: &[u8], want: &Sha256) -> Result<Listing, String> {
+    /// Reads an object's bytes; the message says which entry is not an object's.
+    pub fn parse(bytes: &[u8]) -> Result<Object, String> {
         let text = std::str::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_owned())?;
-        let mut files = Vec::new();
-        for (i, line) in text.lines().enumerate() {
-            let bad = || format!("line {}: not `<sha256 hex> <size> \"<name>\"`", i + 1);
-            let mut parts = line.splitn(3, ' ');
-            let (Some(h), Some(size), Some(name)) = (parts.next(), parts.next(), parts.next())
-            else {
-                return Err(bad());
+        let Some(body) = text.strip_suffix('\0').or(text.is_empty().then_some("")) else {
+            return Err("its last entry is not ended".into());
+        };
+        let mut items = Vec::new();
+        for (i, line) in body.split('\0').enumerate().filter(|_| !body.is_empty()) {
+            let bad = || {
+                format!(
+                    "entry {}: not `file <hex> <size> <name>` or `tree <hex> <files> <bytes> <name>`",
+                    i + 1
+                )
             };
-            let digest = unhex(h).ok_or_else(bad)?;
-            let size: u64 = size.parse().map_err(|_| bad())?;
-            let rel: String = serde_json::from_str(name).map_err(|_| bad())?;
-            if files.last().is_some_and(|l: &Leaf| l.rel >= rel) {
-                return Err(format!("line {}: not sorted after the line before", i + 1));
+            let (kind, rest) = line.split_once(' ').ok_or_else(bad)?;
+            let (hex, rest) = rest.split_once(' ').ok_or_else(bad)?;
+            let digest = unhex(hex).ok_or_else(bad)?;
+            let number = |s: &str| s.parse::<u64>().map_err(|_| bad());
+            let (item, name) = match kind {
+                "file" => {
+                    let (size, name) = rest.split_once(' ').ok_or_else(bad)?;
+                    (
+                        Item::File {
+                            digest,
+                            size: number(size)?,
+                        },
+                        name,
+                    )
+                }
+                "tree" => {
+                    let (files, rest) = rest.split_once(' ').ok_or_else(bad)?;
+                    let (total, name) = rest.split_once(' ').ok_or_else(bad)?;
+                    (
+                        Item::Tree {
+                            digest,
+                            files: number(files)?,
+                            bytes: number(total)?,
+                        },
+                        name,
+                    )
+                }
+                _ => return Err(bad()),
+            };
+            if name.is_empty() || name.contains('/') {
+                return Err(bad());
             }
-            files.push(Leaf { rel, digest, size });
+            items.push((name.to_owned(), item));
         }
-        let listing = Listing::of(files);
-        if listing.tree.tree != *want {
-            return Err(format!(
-                "its files give {}, not {}: the listing was changed or cut short",
-                listing.tree.tree.0, want.0
-            ));
-        }
-        Ok(listing)
+        Ok(Object { items })
     }
 }
 
@@ -339,6 +230,199 @@ fn unhex(h: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
+/// A digest's raw bytes (`sha256:<hex>`).
+pub fn raw(d: &Sha256) -> Option<[u8; 32]> {
+    unhex(d.0.strip_prefix("sha256:")?)
+}
+
+/// What a walk of a glob's files learned of one folder: enough to choose the level a baseline
+/// records them at, without holding the files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FolderSum {
+    /// Its path relative to the project, ending in `/` (`""`: the project's folder).
+    pub rel: String,
+    /// Its digest, over the matched files under it.
+    pub tree: Tree,
+    /// How many matched files lie directly in it.
+    pub direct: u64,
+}
+
+impl FolderSum {
+    fn depth(&self) -> usize {
+        self.rel.bytes().filter(|b| *b == b'/').count()
+    }
+}
+
+/// Folds files sorted by path into their folders' objects: `sink` gets each folder (deepest
+/// first within a branch) with its object's bytes; the summaries come back, the top folder
+/// (`prefix`) last.
+pub fn objects_of(
+    files: &[Leaf],
+    prefix: &str,
+    sink: &mut dyn FnMut(&FolderSum, &[u8]),
+) -> Vec<FolderSum> {
+    struct Level {
+        rel: String,
+        items: Vec<(String, Item)>,
+        direct: u64,
+    }
+    let mut stack = vec![Level {
+        rel: prefix.to_owned(),
+        items: Vec::new(),
+        direct: 0,
+    }];
+    let mut sums = Vec::new();
+    let mut close = |stack: &mut Vec<Level>, sums: &mut Vec<FolderSum>| {
+        let Some(done) = stack.pop() else { return };
+        let (tree, bytes) = Object::new(done.items).seal();
+        let sum = FolderSum {
+            rel: done.rel,
+            tree,
+            direct: done.direct,
+        };
+        sink(&sum, &bytes);
+        if let Some(parent) = stack.last_mut() {
+            let name = sum.rel[parent.rel.len()..].trim_end_matches('/').to_owned();
+            parent.items.push((
+                name,
+                Item::Tree {
+                    digest: raw(&sum.tree.tree).unwrap_or_default(),
+                    files: sum.tree.files,
+                    bytes: sum.tree.bytes,
+                },
+            ));
+        }
+        sums.push(sum);
+    };
+    for f in files {
+        while stack.len() > 1 && !f.rel.starts_with(&stack[stack.len() - 1].rel) {
+            close(&mut stack, &mut sums);
+        }
+        let mut at = stack[stack.len() - 1].rel.len();
+        while let Some(slash) = f.rel[at..].find('/') {
+            let rel = f.rel[..at + slash + 1].to_owned();
+            at = rel.len();
+            stack.push(Level {
+                rel,
+                items: Vec::new(),
+                direct: 0,
+            });
+        }
+        let top = stack.len() - 1;
+        stack[top].items.push((
+            f.rel[at..].to_owned(),
+            Item::File {
+                digest: f.digest,
+                size: f.size,
+            },
+        ));
+        stack[top].direct += 1;
+    }
+    while !stack.is_empty() {
+        close(&mut stack, &mut sums);
+    }
+    sums
+}
+
+/// The level of folders at which the files the summaries describe fit in `max` entries:
+/// `None` when they fit as files. When no level fits, the top one (the closest there is).
+pub fn level_for(folders: &[FolderSum], max: usize) -> Option<usize> {
+    let total: u64 = folders.iter().map(|f| f.direct).sum();
+    if total <= max as u64 {
+        return None;
+    }
+    let deepest = folders
+        .iter()
+        .filter(|f| f.direct > 0)
+        .map(FolderSum::depth)
+        .max()?;
+    if deepest == 0 {
+        // every file at the top: there is no folder to record
+        return None;
+    }
+    let entries_at = |level: usize| -> u64 {
+        folders
+            .iter()
+            .map(|f| match f.depth() {
+                d if d < level => f.direct,
+                d if d == level && f.tree.files > 0 => 1,
+                _ => 0,
+            })
+            .sum()
+    };
+    let mut fit = 1;
+    for level in 2..=deepest {
+        if entries_at(level) > max as u64 {
+            break;
+        }
+        fit = level;
+    }
+    Some(fit)
+}
+
+/// A glob's files as a baseline records them, from its folders' summaries: every file when
+/// there are at most `max`, else the folders at the deepest level that fits, with the files
+/// above it. `direct` gives a folder's own files (from its object), for those above the level.
+pub fn fold<E>(
+    folders: &[FolderSum],
+    max: usize,
+    direct: &mut dyn FnMut(&FolderSum) -> Result<Object, E>,
+) -> Result<BTreeMap<String, Entry>, E> {
+    let level = level_for(folders, max);
+    let mut out = BTreeMap::new();
+    for f in folders {
+        let depth = f.depth();
+        if level.is_some_and(|l| depth == l) && f.tree.files > 0 {
+            out.insert(f.rel.clone(), Entry::Tree(f.tree.clone()));
+        } else if f.direct > 0 && level.is_none_or(|l| depth < l) {
+            for (name, item) in direct(f)?.items {
+                if let Item::File { digest, .. } = item {
+                    out.insert(
+                        format!("{}{name}", f.rel),
+                        Entry::File(Sha256(crate::canonical::tag_digest(&digest))),
+                    );
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Every file under a folder, relative to it, sorted, read through its objects.
+pub fn leaves<E>(
+    tree: &Sha256,
+    load: &mut dyn FnMut(&Sha256) -> Result<Object, E>,
+) -> Result<Vec<Leaf>, E> {
+    let mut out = Vec::new();
+    collect_leaves(tree, "", load, &mut out)?;
+    out.sort_by(|a, b| a.rel.cmp(&b.rel));
+    Ok(out)
+}
+
+fn collect_leaves<E>(
+    tree: &Sha256,
+    prefix: &str,
+    load: &mut dyn FnMut(&Sha256) -> Result<Object, E>,
+    out: &mut Vec<Leaf>,
+) -> Result<(), E> {
+    for (name, item) in load(tree)?.items {
+        match item {
+            Item::File { digest, size } => out.push(Leaf {
+                rel: format!("{prefix}{name}"),
+                digest,
+                size,
+            }),
+            Item::Tree { digest, .. } => collect_leaves(
+                &Sha256(crate::canonical::tag_digest(&digest)),
+                &format!("{prefix}{name}/"),
+                load,
+                out,
+            )?,
+        }
+    }
+    Ok(())
+}
+
 /// The folders a manifest document records by their digests.
 pub fn trees_in(doc: &serde_json::Value) -> Vec<Tree> {
     ["static_data_hashes", "inputs"]
@@ -350,7 +434,7 @@ pub fn trees_in(doc: &serde_json::Value) -> Vec<Tree> {
         .collect()
 }
 
-/// How a folder's files changed between two listings.
+/// How a folder's files changed between two of its digests.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Changes {
     /// Files whose content changed: (name, size before, size after).
@@ -364,61 +448,34 @@ pub struct Changes {
 }
 
 impl Changes {
-    /// Every difference between the listings of one folder, before and after.
-    pub fn between(before: &Listing, after: &Listing) -> Changes {
+    /// Every difference between a folder before and after, read through the objects of the
+    /// subfolders that differ only (a change in one file of a million reads a few objects).
+    pub fn between<E>(
+        before: &Sha256,
+        after: &Sha256,
+        load: &mut dyn FnMut(&Sha256) -> Result<Object, E>,
+    ) -> Result<Changes, E> {
         let mut c = Changes::default();
-        let (mut a, mut b) = (
-            before.files.iter().peekable(),
-            after.files.iter().peekable(),
-        );
-        let mut gone = Vec::new();
-        let mut new = Vec::new();
-        loop {
-            match (a.peek(), b.peek()) {
-                (Some(x), Some(y)) if x.rel == y.rel => {
-                    if x.digest != y.digest {
-                        c.changed.push((x.rel.clone(), x.size, y.size));
-                    }
-                    a.next();
-                    b.next();
-                }
-                (Some(x), Some(y)) if x.rel < y.rel => {
-                    gone.push(*x);
-                    a.next();
-                }
-                (Some(x), None) => {
-                    gone.push(*x);
-                    a.next();
-                }
-                (_, Some(y)) => {
-                    new.push(*y);
-                    b.next();
-                }
-                (None, None) => break,
-            }
-        }
+        let (mut gone, mut new) = (Vec::new(), Vec::new());
+        diff(before, after, "", load, &mut c, &mut gone, &mut new)?;
         // a file that left one name and arrived at another with the same content moved
-        let mut by_digest: std::collections::HashMap<[u8; 32], Vec<&Leaf>> =
-            std::collections::HashMap::new();
-        for g in &gone {
-            by_digest.entry(g.digest).or_default().push(g);
+        let mut by_digest: std::collections::HashMap<[u8; 32], Vec<String>> = Default::default();
+        for g in gone {
+            by_digest.entry(g.digest).or_default().push(g.rel);
         }
-        let mut moved = std::collections::HashSet::new();
         for n in new {
             match by_digest.get_mut(&n.digest).and_then(Vec::pop) {
-                Some(from) => {
-                    moved.insert(from.rel.as_str());
-                    c.renamed.push((from.rel.clone(), n.rel.clone()));
-                }
-                None => c.added.push(n.rel.clone()),
+                Some(from) => c.renamed.push((from, n.rel)),
+                None => c.added.push(n.rel),
             }
         }
-        c.removed = gone
-            .iter()
-            .filter(|g| !moved.contains(g.rel.as_str()))
-            .map(|g| g.rel.clone())
-            .collect();
-        c
+        c.removed = by_digest.into_values().flatten().collect();
+        for v in [&mut c.added, &mut c.removed] {
+            v.sort();
+        }
+        c.renamed.sort();
+        c.changed.sort();
+        Ok(c)
     }
 
     /// How many files differ.
@@ -430,6 +487,70 @@ impl Changes {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+fn tag(d: &[u8; 32]) -> Sha256 {
+    Sha256(crate::canonical::tag_digest(d))
+}
+
+/// Every file under one side of a difference (a whole subfolder added or removed).
+fn side<E>(
+    name: &str,
+    item: &Item,
+    load: &mut dyn FnMut(&Sha256) -> Result<Object, E>,
+    out: &mut Vec<Leaf>,
+) -> Result<(), E> {
+    match item {
+        Item::File { digest, size } => out.push(Leaf {
+            rel: name.to_owned(),
+            digest: *digest,
+            size: *size,
+        }),
+        Item::Tree { digest, .. } => {
+            collect_leaves(&tag(digest), &format!("{name}/"), load, out)?;
+        }
+    }
+    Ok(())
+}
+
+fn diff<E>(
+    before: &Sha256,
+    after: &Sha256,
+    prefix: &str,
+    load: &mut dyn FnMut(&Sha256) -> Result<Object, E>,
+    c: &mut Changes,
+    gone: &mut Vec<Leaf>,
+    new: &mut Vec<Leaf>,
+) -> Result<(), E> {
+    if before == after {
+        return Ok(());
+    }
+    let b: BTreeMap<String, Item> = load(before)?.items.into_iter().collect();
+    let a: BTreeMap<String, Item> = load(after)?.items.into_iter().collect();
+    let mut names: Vec<&String> = b.keys().chain(a.keys()).collect();
+    names.sort();
+    names.dedup();
+    for name in names {
+        let full = format!("{prefix}{name}");
+        match (b.get(name), a.get(name)) {
+            (Some(x), Some(y)) if x == y => {}
+            (Some(Item::Tree { digest: x, .. }), Some(Item::Tree { digest: y, .. })) => {
+                diff(&tag(x), &tag(y), &format!("{full}/"), load, c, gone, new)?;
+            }
+            (Some(Item::File { size: x, .. }), Some(Item::File { size: y, .. })) => {
+                c.changed.push((full, *x, *y));
+            }
+            (x, y) => {
+                if let Some(x) = x {
+                    side(&full, x, load, gone)?;
+                }
+                if let Some(y) = y {
+                    side(&full, y, load, new)?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -70,17 +70,17 @@ fn listed(
                 out.push((p.clone(), h.to_owned()));
             }
             if let FileRecord::Tree(t) = f {
-                match crate::listings::load_from(&crate::listings::folder(root), t) {
-                    Ok(l) => out.extend(l.files.iter().map(|f| {
+                let store = crate::trees::Store::of(root);
+                match crate::manifest::tree::leaves(&t.tree, &mut |d| store.load(d)) {
+                    Ok(files) => out.extend(files.into_iter().map(|f| {
                         (
                             format!("{p}{}", f.rel),
                             crate::canonical::tag_digest(&f.digest),
                         )
                     })),
-                    Err(_) => unlisted.push(format!(
-                        "{p}: a folder recorded by its digest ({} files); its listing .prov/listings/{} is not here, so its files cannot be checked",
-                        t.files,
-                        crate::listings::file_name(t)
+                    Err(missing) => unlisted.push(format!(
+                        "{p}: a folder recorded by its digest ({} files), whose files cannot be checked: its object {missing}",
+                        t.files
                     )),
                 }
             }

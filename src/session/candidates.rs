@@ -38,10 +38,15 @@ impl Session {
         crate::disk::ensure_prov_ignored(&self.config.root)
             .map_err(|e| Error::io(&self.config.root, e))?;
         store::write_if_changed(&path, &crate::canonical::pretty_bytes(&c.to_value()))?;
-        // the listings of its folders travel with it (CI's candidates artifact), so that
+        // the objects of its folders travel with it (CI's candidates artifact), so that
         // whoever accepts it can name the files of a later drift
-        crate::listings::copy_beside_candidates(&self.config.root, &trees)
-            .map_err(|e| Error::io(&self.config.root, e))?;
+        let trees: Vec<_> = trees.into_iter().map(|t| t.tree).collect();
+        let beside = crate::trees::Store::at(&crate::trees::beside_candidates(
+            &store::candidates_dir(&self.config.root),
+        ));
+        if let Err(e) = self.facts.trees().copy_to(&trees, &beside) {
+            eprintln!("provbase: warning: the candidate's folder objects are not all here: {e}");
+        }
         Ok(self.config.rel(&path))
     }
 
@@ -63,10 +68,12 @@ impl Session {
             .map(Accepted::Candidate)
     }
 
-    /// Takes the listings that travel with the candidates under `dir` into `.prov/listings/`;
-    /// how many.
-    pub fn take_listings(&self, dir: &std::path::Path) -> usize {
-        crate::listings::take_from(&self.config.root, &crate::listings::beside_candidates(dir))
+    /// Takes the folder objects that travel with the candidates under `dir` into
+    /// `.prov/trees/`; how many.
+    pub fn take_trees(&self, dir: &std::path::Path) -> usize {
+        self.facts
+            .trees()
+            .take_from(&crate::trees::beside_candidates(dir))
     }
 
     /// The drift a candidate would bring to its baseline as it is now.

@@ -5,9 +5,10 @@ use super::Session;
 use crate::collect::CollectError;
 use crate::collect::facts::NameKind;
 use crate::collect::files;
+use crate::collect::files::scan::Stop;
 use crate::config::{NamesSpec, RunSpec};
 use crate::error::Result;
-use crate::manifest::tree::{self, Entry, Leaf};
+use crate::manifest::tree::{self, Entry, Leaf, Object};
 use crate::manifest::types::{Output, Runtime};
 use crate::manifest::{self, FORMAT_VERSION, Manifest, Sha256};
 
@@ -39,15 +40,62 @@ impl Session {
             .collect()
     }
 
-    /// A run's `static_data` or `inputs`: every file's hash, or, for a set larger than
-    /// `[harness] max_entries`, folders by their digests (their listings kept under
-    /// `.prov/listings/`).
+    /// A run's `static_data` or `inputs`: each glob's files by their hashes, or, for a glob
+    /// naming more than `[harness] max_entries` files, by the digests of their folders at the
+    /// deepest level that fits (their objects kept under `.prov/trees/`). A glob that names a
+    /// folder is scanned a folder at a time, so that a dataset of any size costs memory for
+    /// its folders only.
     pub(super) fn file_set(
         &self,
         run: &RunSpec,
-        matched: &[files::Matched],
+        globs: &[crate::config::GlobSpec],
+        key: &str,
         since_ns: i64,
     ) -> Result<BTreeMap<String, Entry>> {
+        let max = self.config.max_entries;
+        let mut out = BTreeMap::new();
+        for g in globs {
+            let scanned = files::literal_folder(&self.config.root, &g.pattern, run.allow_outside)
+                .map(|(abs, rel)| self.facts.scan_folder(&abs, &rel, since_ns));
+            let entries = match scanned {
+                Some(Ok(sums)) if sums.is_empty() => {
+                    return Err(Self::err(
+                        run,
+                        CollectError::NoMatch {
+                            key: key.to_owned(),
+                            pattern: g.pattern.clone(),
+                            line: g.line,
+                        },
+                    ));
+                }
+                Some(Ok(sums)) => {
+                    let store = self.facts.trees();
+                    tree::fold(&sums, max, &mut |f| store.load(&f.tree.tree)).map_err(|e| {
+                        Self::err(run, format!("the `{key}` glob `{}`: {e}", g.pattern))
+                    })?
+                }
+                Some(Err(Stop::Unreadable(rel, e))) => return Err(Self::unreadable(run, &rel, &e)),
+                Some(Err(Stop::NotPlain)) | None => {
+                    self.fold_matched(run, std::slice::from_ref(g), key, since_ns)?
+                }
+            };
+            for (k, v) in entries {
+                out.entry(k).or_insert(v);
+            }
+        }
+        Ok(out)
+    }
+
+    /// [`Session::file_set`] of a glob that is walked whole: its files listed and hashed, then
+    /// folded.
+    fn fold_matched(
+        &self,
+        run: &RunSpec,
+        glob: &[crate::config::GlobSpec],
+        key: &str,
+        since_ns: i64,
+    ) -> Result<BTreeMap<String, Entry>> {
+        let matched = self.expand(run, glob, key)?;
         let paths: Vec<&std::path::Path> = matched.iter().map(|m| m.abs.as_path()).collect();
         let stamps: Vec<Option<crate::cache::Stamp>> = matched.iter().map(|m| m.stamp).collect();
         let resolved = self
@@ -63,9 +111,22 @@ impl Session {
                 size,
             });
         }
-        let (entries, listings) = tree::fold(leaves, self.config.max_entries);
-        crate::listings::keep(&self.config.root, &listings);
-        Ok(entries)
+        drop(matched);
+        let mut objects = std::collections::HashMap::new();
+        let sums = tree::objects_of(&leaves, "", &mut |sum, bytes| {
+            objects.insert(sum.tree.tree.0.clone(), bytes.to_vec());
+        });
+        drop(leaves);
+        if tree::level_for(&sums, self.config.max_entries).is_some() {
+            let store = self.facts.trees();
+            for (digest, bytes) in &objects {
+                store.put(&Sha256(digest.clone()), bytes);
+            }
+        }
+        tree::fold(&sums, self.config.max_entries, &mut |f| {
+            Object::parse(objects.get(&f.tree.tree.0).map_or(&[][..], Vec::as_slice))
+        })
+        .map_err(|e| Self::err(run, format!("the `{key}` files: {e}")))
     }
 
     /// The files a run's globs of one key name (`code`, `static_data`, …).
@@ -127,11 +188,7 @@ impl Session {
         }
         let mut code = self.facts.git().clone();
         code.scope = Some(self.hashes(run, &self.expand(run, &run.code, "code")?, since_ns)?);
-        let static_data_hashes = self.file_set(
-            run,
-            &self.expand(run, &run.static_data, "static_data")?,
-            since_ns,
-        )?;
+        let static_data_hashes = self.file_set(run, &run.static_data, "static_data", since_ns)?;
         let mut params = Value::Object(run.params.clone());
         crate::redact::scrub_json(&mut params);
         let outputs = if run.outputs.is_empty() {
@@ -142,7 +199,7 @@ impl Session {
         let inputs = if run.inputs.is_empty() {
             None
         } else {
-            Some(self.file_set(run, &self.expand(run, &run.inputs, "inputs")?, since_ns)?)
+            Some(self.file_set(run, &run.inputs, "inputs", since_ns)?)
         };
         let spice_kernels = match &run.spice {
             Some(spice) => Some(

@@ -45,6 +45,11 @@ fn rewrite(p: &Project, rel: &str, text: &str, secs: u64) {
         .unwrap();
 }
 
+/// The stat cache shard of the dataset folder `data`.
+fn shard(p: &Project) -> provbase::cache::StatCache {
+    provbase::cache::StatCache::open_shard(p.path(), &p.join("data"))
+}
+
 fn many_files(p: &Project, n: usize, tag: &str) {
     for i in 0..n {
         // every file the same size, whatever the tag
@@ -70,7 +75,7 @@ fn two_thousand_same_size_rewrites_within_one_tick_are_all_detected() {
         .collect();
     assert_eq!(p.run(&["accept"]).0, 0);
     assert!(
-        p.join(".prov/cache/stat-v2.bin").is_file(),
+        p.join(".prov/cache/folders").read_dir().unwrap().count() == 1,
         "the cache was written"
     );
     // rewrite every file with other bytes of the same size, and give it back its mtime
@@ -129,7 +134,7 @@ fn unchanged_files_are_not_read_again_and_the_cache_changes_no_result() {
     );
 
     // a corrupt, foreign or missing cache: the same results
-    let loc = provbase::cache::StatCache::location(p.path());
+    let loc = provbase::cache::StatCache::shard_location(p.path(), &p.join("data"));
     for bytes in [&b"garbage"[..], b"PBSTAT00", b""] {
         std::fs::write(&loc, bytes).unwrap();
         assert_eq!(collect(false).0, changed);
@@ -173,11 +178,7 @@ fn processes_sharing_the_cache_corrupt_nothing() {
             "concurrent checks agree with the baseline"
         );
     }
-    assert_eq!(
-        provbase::cache::StatCache::open(p.path()).len(),
-        300,
-        "the cache is whole"
-    );
+    assert_eq!(shard(&p).len(), 300, "the cache is whole");
 }
 
 /// A cache that does not verify changes no result: every single-bit flip anywhere in the file,
@@ -191,9 +192,9 @@ fn flipped_bits_and_a_planted_stale_digest_change_no_result() {
         let s = session(&p);
         s.accept(s.config.run("data").unwrap()).unwrap();
     }
-    let loc = provbase::cache::StatCache::location(p.path());
+    let loc = provbase::cache::StatCache::shard_location(p.path(), &p.join("data"));
     let sealed = std::fs::read(&loc).unwrap();
-    assert_eq!(provbase::cache::StatCache::open(p.path()).len(), 20);
+    assert_eq!(shard(&p).len(), 20);
 
     // the old digest of data/f00003.bin, then the file changes (same size, new mtime)
     let old = provbase::collect::hashing::sha256_file_raw(&p.join("data/f00003.bin"))
@@ -213,7 +214,7 @@ fn flipped_bits_and_a_planted_stale_digest_change_no_result() {
         .expect("the new digest is in the cache");
     planted[at..at + 32].copy_from_slice(&old);
     std::fs::write(&loc, &planted).unwrap();
-    assert!(provbase::cache::StatCache::open(p.path()).is_empty());
+    assert!(shard(&p).is_empty());
     assert_eq!(
         p.run(&["check"]).0,
         1,
@@ -225,19 +226,12 @@ fn flipped_bits_and_a_planted_stale_digest_change_no_result() {
         let mut b = sealed.clone();
         b[bit / 8] ^= 1 << (bit % 8);
         std::fs::write(&loc, &b).unwrap();
-        assert!(
-            provbase::cache::StatCache::open(p.path()).is_empty(),
-            "bit {bit} flipped was trusted"
-        );
+        assert!(shard(&p).is_empty(), "bit {bit} flipped was trusted");
     }
-    // a cache copied from another project root is not trusted either
+    // a shard copied from another project's folder is not trusted either
     let other = Project::new();
-    std::fs::create_dir_all(
-        provbase::cache::StatCache::location(other.path())
-            .parent()
-            .unwrap(),
-    )
-    .unwrap();
-    std::fs::write(provbase::cache::StatCache::location(other.path()), &sealed).unwrap();
-    assert!(provbase::cache::StatCache::open(other.path()).is_empty());
+    let theirs = provbase::cache::StatCache::shard_location(other.path(), &other.join("data"));
+    std::fs::create_dir_all(theirs.parent().unwrap()).unwrap();
+    std::fs::write(&theirs, &sealed).unwrap();
+    assert!(provbase::cache::StatCache::open_shard(other.path(), &other.join("data")).is_empty());
 }

@@ -375,7 +375,7 @@ fn project_v2() -> tempfile::TempDir {
 }
 
 #[test]
-fn folder_digests_and_listings_are_byte_identical_and_read_with_zero_drift() {
+fn folder_digests_and_their_objects_are_byte_identical_and_read_with_zero_drift() {
     let dir = project_v2();
     let s = session(dir.path(), None);
     let run = s.config.run("train").unwrap();
@@ -384,17 +384,21 @@ fn folder_digests_and_listings_are_byte_identical_and_read_with_zero_drift() {
     frozen_in(2, "baselines/train.json", &baseline);
     let doc: serde_json::Value = serde_json::from_slice(&baseline).unwrap();
     assert_eq!(doc["format_version"], 2);
-    let listings = dir.path().join(".prov/listings");
-    let mut names: Vec<String> = std::fs::read_dir(&listings)
+    let objects = dir.path().join(".prov/trees");
+    let mut names: Vec<String> = std::fs::read_dir(&objects)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     names.sort();
-    assert_eq!(names.len(), 6, "one listing per recorded folder");
+    assert_eq!(
+        names.len(),
+        9,
+        "an object per folder: shards/, 2 splits, 6 parts"
+    );
     for n in &names {
-        frozen_in(2, &format!("listings/{n}"), &read(&listings.join(n)));
+        frozen_in(2, &format!("trees/{n}"), &read(&objects.join(n)));
     }
-    // the v2 baseline and its listings on a fresh copy: no drift; a changed shard is named
+    // the v2 baseline and its objects on a fresh copy: no drift; a changed shard is named
     let fresh = project_v2();
     std::fs::create_dir(fresh.path().join("baselines")).unwrap();
     copy_tree(
@@ -405,11 +409,11 @@ fn folder_digests_and_listings_are_byte_identical_and_read_with_zero_drift() {
     let r = s.check(s.config.run("train").unwrap());
     assert_eq!(r.status(), Status::Pass, "{:?}", r.error());
     assert!(r.drifts().is_empty(), "{:?}", r.drifts());
-    std::fs::remove_dir_all(fresh.path().join(".prov/listings")).unwrap();
-    std::fs::create_dir_all(fresh.path().join(".prov/listings")).unwrap();
+    std::fs::remove_dir_all(fresh.path().join(".prov/trees")).unwrap();
+    std::fs::create_dir_all(fresh.path().join(".prov/trees")).unwrap();
     copy_tree(
-        &version(2).join("docs/listings"),
-        &fresh.path().join(".prov/listings"),
+        &version(2).join("docs/trees"),
+        &fresh.path().join(".prov/trees"),
     );
     std::fs::write(fresh.path().join("shards/split1/part2/003.bin"), "changed").unwrap();
     let s = session(fresh.path(), None);

@@ -1,11 +1,12 @@
 //! Datasets larger than `[harness] max_entries`: recorded as folder digests (format_version 2),
-//! their drift explained from the listings kept under `.prov/listings/`.
+//! their drift explained from the folders' objects kept under `.prov/trees/`.
 
 use crate::project::Project;
 use serde_json::Value;
 
-/// Up to 12 entries per file set: `cfg.yaml` and a dataset of 3 × 4 × 5 files.
-const CONFIG: &str = "[harness]\nmax_entries = 12\n\n[[run]]\nname = \"data\"\nhardware = false\nstatic_data = [\"cfg.yaml\", \"data\"]\n";
+/// Up to 10 entries per glob: `cfg.yaml`, and a dataset of 3 × 4 × 5 files (12 folders deep down,
+/// 3 at the top).
+const CONFIG: &str = "[harness]\nmax_entries = 10\n\n[[run]]\nname = \"data\"\nhardware = false\nstatic_data = [\"cfg.yaml\", \"data\"]\n";
 
 fn dataset(p: &Project) {
     p.file("harness.toml", CONFIG);
@@ -61,22 +62,21 @@ fn a_large_set_is_recorded_by_folder_and_its_drift_names_the_file() {
     let b = baseline(&p);
     assert_eq!(b["format_version"], 2);
     let sd = b["static_data_hashes"].as_object().unwrap();
-    // 1 file + 3 × 4 folders fit in 12 with one more; the deepest level that fits is the set's
+    // 3 × 4 folders do not fit in 10: the 3 above them do
     let keys: Vec<&String> = sd.keys().collect();
     assert_eq!(keys, ["cfg.yaml", "data/set0/", "data/set1/", "data/set2/"]);
     assert!(sd["cfg.yaml"].as_str().unwrap().starts_with("sha256:"));
     assert_eq!(sd["data/set1/"]["files"], 20);
     assert_eq!(sd["data/set1/"]["bytes"], 100);
     let hex = sd["data/set1/"]["tree"].as_str().unwrap();
-    let listing = p.join(&format!(
-        ".prov/listings/{}.txt",
+    let object = p.join(&format!(
+        ".prov/trees/{}",
         hex.trim_start_matches("sha256:")
     ));
-    assert!(listing.is_file(), "the listing is kept outside git");
-    assert_eq!(
-        std::fs::read_to_string(&listing).unwrap().lines().count(),
-        20
-    );
+    assert!(object.is_file(), "the folder's object is kept outside git");
+    // data/set1/ lists its 4 subfolders
+    let text = std::fs::read_to_string(&object).unwrap();
+    assert_eq!(text.matches("tree ").count(), 4, "{text}");
     // unchanged: a pass, and an empty folder is no file
     std::fs::create_dir_all(p.join("data/set1/empty")).unwrap();
     assert_eq!(check(&p).0, 0);
@@ -156,14 +156,14 @@ fn names_that_are_not_utf8_are_listed_escaped() {
 }
 
 #[test]
-fn without_the_baselines_listing_the_drift_is_caught_and_the_note_says_where_to_get_it() {
+fn without_the_baselines_objects_the_drift_is_caught_and_the_note_says_where_to_get_them() {
     let p = Project::new();
     p.git_init();
     dataset(&p);
     p.commit_all("data");
     assert_eq!(p.run(&["accept"]).0, 0);
     p.commit_all("baseline");
-    let kept = p.join(".prov/listings");
+    let kept = p.join(".prov/trees");
     // CI: a fresh clone, no .prov/
     let ci = Project::new();
     crate::project::hermetic(std::process::Command::new("git").args([
@@ -184,39 +184,34 @@ fn without_the_baselines_listing_the_drift_is_caught_and_the_note_says_where_to_
     assert_eq!(data, ["static_data_hashes.\"data/set2/\""]);
     let text = note_of(&notes, "data/set2/");
     assert!(text.contains("is not on this machine"), "{text}");
-    assert!(text.contains(".prov/candidates/listings/"), "{text}");
+    assert!(text.contains(".prov/candidates/trees/"), "{text}");
     let b = baseline(&ci);
     let want = b["static_data_hashes"]["data/set2/"]["tree"]
         .as_str()
         .unwrap()
         .trim_start_matches("sha256:")
         .to_owned();
-    assert!(text.contains(&format!("{want}.txt")), "{text}");
-    // the failing check left its candidate with the listings of the folders it records
-    let beside = ci.join(".prov/candidates/listings");
-    assert_eq!(std::fs::read_dir(&beside).unwrap().count(), 3);
-    // the listing, brought from where the baseline was accepted, names the file
-    std::fs::copy(
-        kept.join(format!("{want}.txt")),
-        ci.join(&format!(".prov/listings/{want}.txt")),
-    )
-    .unwrap();
+    assert!(text.contains(&want), "{text}");
+    // the failing check left its candidate with the objects of the folders it records: 3
+    // recorded folders and their 4 subfolders each
+    let beside = ci.join(".prov/candidates/trees");
+    assert_eq!(std::fs::read_dir(&beside).unwrap().count(), 15);
+    // the objects, brought from where the baseline was accepted, name the file
+    std::fs::create_dir_all(ci.join(".prov/trees")).unwrap();
+    crate::project::copy_tree(&kept, &ci.join(".prov/trees"));
     let (_, _, notes) = check(&ci);
     let text = note_of(&notes, "data/set2/");
     assert!(text.contains("changed  data/set2/part3/f4.bin"), "{text}");
-    // a listing edited by hand is no listing
-    std::fs::write(
-        ci.join(&format!(".prov/listings/{want}.txt")),
-        "0 1 \"x\"\n",
-    )
-    .unwrap();
+    // an object edited by hand is no object
+    std::fs::write(ci.join(&format!(".prov/trees/{want}")), "file 0 1 x\0").unwrap();
     let (code, _, notes) = check(&ci);
     assert_eq!(code, 1);
-    assert!(note_of(&notes, "data/set2/").contains("is damaged"));
+    let text = note_of(&notes, "data/set2/");
+    assert!(text.contains("is damaged"), "{text}");
 }
 
 #[test]
-fn accepting_ci_candidates_brings_their_listings() {
+fn accepting_ci_candidates_brings_their_folder_objects() {
     let p = Project::new();
     p.git_init();
     dataset(&p);
@@ -232,7 +227,7 @@ fn accepting_ci_candidates_brings_their_listings() {
     std::fs::remove_dir_all(p.join(".prov")).unwrap();
     let (code, out, err) = p.run(&["accept", "--from", ci_copy.path().to_str().unwrap()]);
     assert_eq!(code, 0, "{out}{err}");
-    // the accepted baseline's listing came with it: a later drift names its files
+    // the accepted baseline's objects came with it: a later drift names its files
     p.file("data/set0/part1/new.bin", "newer");
     let (_, _, notes) = check(&p);
     let text = note_of(&notes, "data/set0/");

@@ -442,5 +442,35 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
     super::hashing::sha256_file_raw(path).map(|(h, _)| tag_digest(&h))
 }
 
+/// The folder a glob names literally (`data`, `data/`, `data/**`), when it is a folder (not a
+/// link to one) inside the project: such a glob's files can be scanned a folder at a time.
+pub fn literal_folder(root: &Path, pattern: &str, outside: bool) -> Option<(PathBuf, String)> {
+    let rel = pattern
+        .strip_suffix("/**")
+        .unwrap_or(pattern)
+        .trim_end_matches('/');
+    let glob_chars = ['*', '?', '[', ']', '{', '}', '\\'];
+    if rel.is_empty() || rel.contains(glob_chars) || Path::new(rel).is_absolute() {
+        return None;
+    }
+    if rel
+        .split('/')
+        .any(|c| c.is_empty() || c == "." || c == "..")
+    {
+        return None;
+    }
+    let abs = root.join(rel);
+    if !std::fs::symlink_metadata(&abs).ok()?.is_dir() {
+        return None;
+    }
+    if !outside {
+        let boundary = root.canonicalize().ok()?;
+        check_inside(&abs, &boundary).ok()?;
+    }
+    Some((abs, rel.to_owned()))
+}
+
+pub mod scan;
+
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,5 @@
 use super::*;
-use sha2::Digest;
+use std::collections::HashMap;
 
 fn leaf(rel: &str, content: &str) -> Leaf {
     Leaf {
@@ -14,25 +14,54 @@ fn sorted(mut v: Vec<Leaf>) -> Vec<Leaf> {
     v
 }
 
+/// The summaries and objects of files (sorted here), as a walk of the whole set makes them.
+fn build(files: &[Leaf]) -> (Vec<FolderSum>, HashMap<String, Vec<u8>>) {
+    let mut objects = HashMap::new();
+    let sums = objects_of(&sorted(files.to_vec()), "", &mut |s, b| {
+        objects.insert(s.tree.tree.0.clone(), b.to_vec());
+    });
+    (sums, objects)
+}
+
 fn digest_of(files: &[Leaf]) -> Tree {
-    Listing::of(sorted(files.to_vec())).tree
+    let (sums, _) = build(files);
+    sums.last().expect("the top folder").tree.clone()
+}
+
+fn loader(
+    objects: &HashMap<String, Vec<u8>>,
+) -> impl FnMut(&Sha256) -> Result<Object, String> + '_ {
+    move |t: &Sha256| {
+        let b = objects.get(&t.0).ok_or_else(|| format!("no {}", t.0))?;
+        Object::parse(b)
+    }
 }
 
 #[test]
-fn a_folder_digest_is_sha256_over_git_ordered_entries() {
-    // computed by hand from the documented form: the subfolder first, then the folder
+fn a_folder_digest_is_sha256_over_its_object_in_git_order() {
+    // computed by hand from the documented form: `d.txt` before `d/` (as `d/` compares)
     let a = leaf("d/x", "1");
     let b = leaf("d.txt", "22");
     let hex = |d: &[u8]| crate::canonical::hex(d);
-    let inner = sha2::Sha256::digest(format!("file {} 1 x\0", hex(&a.digest)));
-    let outer = sha2::Sha256::digest(format!(
+    let inner = format!("file {} 1 x\0", hex(&a.digest));
+    let inner_digest = sha2::Sha256::digest(&inner);
+    let outer = format!(
         "file {} 2 d.txt\0tree {} 1 1 d\0",
         hex(&b.digest),
-        hex(&inner)
-    ));
-    let t = digest_of(&[a, b]);
-    assert_eq!(t.tree.0, format!("sha256:{}", hex(&outer)));
-    assert_eq!((t.files, t.bytes), (2, 3));
+        hex(&inner_digest)
+    );
+    let (sums, objects) = build(&[a, b]);
+    let top = sums.last().expect("top");
+    assert_eq!(
+        top.tree.tree.0,
+        format!("sha256:{}", hex(&sha2::Sha256::digest(&outer)))
+    );
+    assert_eq!((top.tree.files, top.tree.bytes, top.direct), (2, 3, 1));
+    assert_eq!(objects[&top.tree.tree.0], outer.as_bytes());
+    // the object reads back as what it lists
+    let o = Object::parse(outer.as_bytes()).expect("parse");
+    assert_eq!(o.items.len(), 2);
+    assert_eq!(o.seal().1, outer.as_bytes());
 }
 
 #[test]
@@ -45,21 +74,49 @@ fn digests_tell_apart_what_a_listing_would() {
     let into_folder = vec![leaf("a/1", "x"), leaf("a/2", "y"), leaf("b/b", "z")];
     let moved_up = vec![leaf("a/1", "x"), leaf("2", "y"), leaf("b", "z")];
     let mut seen = std::collections::BTreeSet::new();
-    seen.insert(t.clone());
+    seen.insert(t);
     for other in [changed, renamed, into_folder, moved_up] {
         assert!(seen.insert(digest_of(&other).tree), "{other:?}");
     }
-    // the same files give the same digest wherever the folder is
-    let here = digest_of(&[leaf("p/q", "1"), leaf("r", "2")]);
-    let there = digest_of(&[leaf("p/q", "1"), leaf("r", "2")]);
-    assert_eq!(here, there);
+}
+
+#[test]
+fn objects_refuse_what_is_not_an_object() {
+    for (bad, why) in [
+        (&b"file 00 1 a\0"[..], "entry 1"),
+        (
+            b"file 0000000000000000000000000000000000000000000000000000000000000000 1 a",
+            "not ended",
+        ),
+        (
+            b"blob 0000000000000000000000000000000000000000000000000000000000000000 1 a\0",
+            "entry 1",
+        ),
+        (
+            b"file 0000000000000000000000000000000000000000000000000000000000000000 x a\0",
+            "entry 1",
+        ),
+        (
+            b"file 0000000000000000000000000000000000000000000000000000000000000000 1 a/b\0",
+            "entry 1",
+        ),
+    ] {
+        let e = Object::parse(bad).expect_err("bad");
+        assert!(e.contains(why), "{e}");
+    }
+    assert_eq!(Object::parse(b"").expect("empty").items.len(), 0);
+}
+
+fn fold_all(files: &[Leaf], max: usize) -> BTreeMap<String, Entry> {
+    let (sums, objects) = build(files);
+    let mut load = loader(&objects);
+    fold(&sums, max, &mut |f: &FolderSum| load(&f.tree.tree)).expect("fold")
 }
 
 #[test]
 fn small_sets_keep_one_entry_per_file() {
-    let files = sorted(vec![leaf("cfg/a.yaml", "a"), leaf("data/b/c.bin", "b")]);
-    let (entries, listings) = fold(files, 2);
-    assert!(listings.is_empty());
+    let files = vec![leaf("cfg/a.yaml", "a"), leaf("data/b/c.bin", "b")];
+    let entries = fold_all(&files, 2);
     assert_eq!(
         entries.keys().collect::<Vec<_>>(),
         ["cfg/a.yaml", "data/b/c.bin"]
@@ -83,25 +140,23 @@ fn dataset() -> Vec<Leaf> {
 #[test]
 fn large_sets_fold_at_the_deepest_level_that_fits() {
     let files = dataset();
-    assert_eq!(level_for(&files, 25), None);
+    let (sums, _) = build(&files);
+    assert_eq!(level_for(&sums, 25), None);
     // 1 + 6 subfolders fit in 7..24; 1 + 2 top folders below that
-    assert_eq!(level_for(&files, 24), Some(2));
-    assert_eq!(level_for(&files, 7), Some(2));
-    assert_eq!(level_for(&files, 6), Some(1));
+    assert_eq!(level_for(&sums, 24), Some(2));
+    assert_eq!(level_for(&sums, 7), Some(2));
+    assert_eq!(level_for(&sums, 6), Some(1));
     // nothing fits in 2: the top level is the closest
-    assert_eq!(level_for(&files, 2), Some(1));
-    let (entries, listings) = fold(files.clone(), 7);
+    assert_eq!(level_for(&sums, 2), Some(1));
+    let entries = fold_all(&files, 7);
     let keys: Vec<&String> = entries.keys().collect();
     assert_eq!(keys.len(), 7);
     assert_eq!(keys[0], "README");
     assert_eq!(keys[1], "d0/s0/");
     let t = entries["d1/s2/"].tree().expect("a folder");
     assert_eq!((t.files, t.bytes), (4, 12));
-    assert_eq!(listings.len(), 6);
-    assert_eq!(listings[5].files[0].rel, "f0");
-    assert_eq!(listings[5].tree, *t);
     // a folder's digest is that of its files, relative to it, at whatever level it is recorded
-    let (top, _) = fold(files.clone(), 3);
+    let top = fold_all(&files, 3);
     let under_d0: Vec<Leaf> = files
         .iter()
         .filter_map(|f| {
@@ -113,67 +168,73 @@ fn large_sets_fold_at_the_deepest_level_that_fits() {
         })
         .collect();
     assert_eq!(top["d0/"], Entry::Tree(digest_of(&under_d0)));
-    assert_eq!(top["d0/"].tree().expect("folder").files, 12);
 }
 
 #[test]
 fn a_flat_folder_of_many_files_is_one_entry() {
-    let files = sorted(
-        (0..50)
-            .map(|i| leaf(&format!("data/{i:03}.bin"), "x"))
-            .collect(),
-    );
-    let (entries, listings) = fold(files, 10);
+    let files: Vec<Leaf> = (0..50)
+        .map(|i| leaf(&format!("data/{i:03}.bin"), "x"))
+        .collect();
+    let entries = fold_all(&files, 10);
     assert_eq!(entries.len(), 1);
     assert_eq!(entries["data/"].tree().expect("folder").files, 50);
-    assert_eq!(listings[0].files.len(), 50);
     // files at the top alone cannot fold: they stay files
-    let top = sorted((0..50).map(|i| leaf(&format!("{i:03}.bin"), "x")).collect());
-    assert_eq!(fold(top, 10).0.len(), 50);
+    let top: Vec<Leaf> = (0..50).map(|i| leaf(&format!("{i:03}.bin"), "x")).collect();
+    assert_eq!(fold_all(&top, 10).len(), 50);
 }
 
 #[test]
-fn listings_round_trip_and_refuse_what_does_not_give_their_digest() {
-    let files = sorted(vec![
-        leaf("a b/c\nd", "1"),
-        leaf("caf\\xE9", "2"),
-        leaf("z\"q", "3"),
-    ]);
-    let l = Listing::of(files);
-    let bytes = l.to_bytes();
-    assert_eq!(Listing::parse(&bytes, &l.tree.tree).as_ref(), Ok(&l));
-    // one line dropped
-    let text = String::from_utf8(bytes.clone()).expect("text");
-    let cut: String = text.lines().skip(1).map(|l| format!("{l}\n")).collect();
-    let e = Listing::parse(cut.as_bytes(), &l.tree.tree).expect_err("cut");
-    assert!(e.contains("changed or cut short"), "{e}");
-    // a line that is not a listing's
-    let e = Listing::parse(b"zz 1 \"a\"\n", &l.tree.tree).expect_err("bad");
-    assert!(e.contains("line 1"), "{e}");
-    let swapped: String = text.lines().rev().map(|l| format!("{l}\n")).collect();
-    let e = Listing::parse(swapped.as_bytes(), &l.tree.tree).expect_err("order");
-    assert!(e.contains("not sorted"), "{e}");
-}
-
-#[test]
-fn changes_name_changed_added_removed_and_renamed_files() {
-    let before = Listing::of(sorted(vec![
+fn leaves_and_changes_read_through_the_objects() {
+    let before = vec![
         leaf("a", "1"),
         leaf("b", "2"),
         leaf("c", "3"),
         leaf("d", "4"),
-    ]));
-    let after = Listing::of(sorted(vec![
+        leaf("deep/x/y", "5"),
+        leaf("gone/1", "6"),
+        leaf("gone/2", "7"),
+        leaf("f", "8"),
+    ];
+    let after = vec![
         leaf("a", "1"),
         leaf("b", "22"),
         leaf("e", "4"),
-        leaf("f", "5"),
-    ]));
-    let c = Changes::between(&before, &after);
-    assert_eq!(c.changed, vec![("b".to_owned(), 1, 2)]);
-    assert_eq!(c.renamed, vec![("d".to_owned(), "e".to_owned())]);
-    assert_eq!(c.added, vec!["f".to_owned()]);
-    assert_eq!(c.removed, vec!["c".to_owned()]);
-    assert_eq!(c.len(), 4);
-    assert!(Changes::between(&before, &before).is_empty());
+        leaf("deep/x/y", "55"),
+        leaf("new", "9"),
+        leaf("f/g", "8"),
+    ];
+    let (bs, mut objects) = build(&before);
+    let (as_, more) = build(&after);
+    objects.extend(more);
+    let (b, a) = (
+        &bs.last().unwrap().tree.tree,
+        &as_.last().unwrap().tree.tree,
+    );
+    let all = leaves(b, &mut loader(&objects)).expect("leaves");
+    assert_eq!(all, sorted(before.clone()));
+    let c = Changes::between(b, a, &mut loader(&objects)).expect("changes");
+    assert_eq!(
+        c.changed,
+        vec![("b".to_owned(), 1, 2), ("deep/x/y".to_owned(), 1, 2)]
+    );
+    assert_eq!(
+        c.renamed,
+        vec![
+            ("d".to_owned(), "e".to_owned()),
+            ("f".to_owned(), "f/g".to_owned())
+        ]
+    );
+    assert_eq!(c.added, vec!["new".to_owned()]);
+    assert_eq!(
+        c.removed,
+        vec!["c".to_owned(), "gone/1".to_owned(), "gone/2".to_owned()]
+    );
+    assert!(
+        Changes::between(b, b, &mut |_| Err("not read"))
+            .expect("same")
+            .is_empty()
+    );
+    // an object that is not there is the error of its loader
+    let e = Changes::between(b, a, &mut |_: &Sha256| Err::<Object, _>("missing")).unwrap_err();
+    assert_eq!(e, "missing");
 }

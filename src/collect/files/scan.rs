@@ -1,0 +1,242 @@
+//! A dataset folder walked, hashed and folded into its folders' digests a folder at a time:
+//! each folder's files are stat-ed in it, looked up in its own stat cache shard, read only when
+//! the shard does not vouch for them, and written into the folder's object; a folder's digest
+//! goes up to its parent when its last subfolder is done. Nothing holds every path, hash or
+//! stamp at once: what is kept is one summary per folder.
+
+use crate::cache::{Stamp, StatCache};
+use crate::collect::hashing::{self, Progress};
+use crate::manifest::tree::{FolderSum, Item, Object};
+use crate::trees::Store;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// How a scan looks files up and keeps what it learns.
+pub struct Scan<'a> {
+    /// The project's folder.
+    pub root: &'a Path,
+    /// Where folders' objects go.
+    pub store: &'a Store,
+    /// Whether stat cache shards are used (`--no-cache` turns them off).
+    pub cache: bool,
+    /// The racy window of the host's clock and filesystem.
+    pub racy: std::time::Duration,
+    /// No later than any stamp is taken: what a shard's new entries are trusted as of.
+    pub since_ns: i64,
+    /// Counts files and bytes, for a progress bar.
+    pub progress: &'a Progress,
+}
+
+/// Why a scan stopped.
+#[derive(Debug)]
+pub enum Stop {
+    /// The tree holds what only a glob walk answers exactly (a symbolic link, a special file,
+    /// a `.git` folder): walk it that way instead.
+    NotPlain,
+    /// A file or folder could not be read: its path relative to the project, and why.
+    Unreadable(String, std::io::Error),
+}
+
+struct Pending {
+    rel: String,
+    abs: PathBuf,
+    parent: Option<usize>,
+    items: Vec<(String, Item)>,
+    direct: u64,
+    /// Subfolders not done, and one for reading the folder itself.
+    waiting: usize,
+}
+
+struct State {
+    folders: Vec<Pending>,
+    queue: Vec<usize>,
+    done: Vec<FolderSum>,
+    stop: Option<Stop>,
+}
+
+impl Scan<'_> {
+    /// The summaries of `base` (a folder, relative to the project as `rel`) and every folder
+    /// under it that holds a file; each folder's object is kept in the store.
+    pub fn folder(&self, base: &Path, rel: &str) -> Result<Vec<FolderSum>, Stop> {
+        let state = Mutex::new(State {
+            folders: vec![Pending {
+                rel: format!("{rel}/"),
+                abs: base.to_owned(),
+                parent: None,
+                items: Vec::new(),
+                direct: 0,
+                waiting: 1,
+            }],
+            queue: vec![0],
+            done: Vec::new(),
+            stop: None,
+        });
+        let outstanding = AtomicUsize::new(1);
+        let threads = hashing::thread_count().min(8);
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(|| self.work(&state, &outstanding));
+            }
+        });
+        let state = state.into_inner().unwrap_or_else(|e| e.into_inner());
+        if let Some(stop) = state.stop {
+            return Err(stop);
+        }
+        Ok(state.done)
+    }
+
+    fn work(&self, state: &Mutex<State>, outstanding: &AtomicUsize) {
+        let lock = || state.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            let next = {
+                let mut s = lock();
+                if s.stop.is_some() {
+                    return;
+                }
+                s.queue.pop().map(|id| (id, s.folders[id].abs.clone()))
+            };
+            let Some((id, abs)) = next else {
+                if outstanding.load(Ordering::Acquire) == 0 {
+                    return;
+                }
+                std::thread::yield_now();
+                continue;
+            };
+            match self.read(&abs) {
+                Ok((items, subdirs)) => {
+                    let mut s = lock();
+                    outstanding.fetch_add(subdirs.len(), Ordering::AcqRel);
+                    let rel = s.folders[id].rel.clone();
+                    for (name, path) in subdirs {
+                        let child = s.folders.len();
+                        s.folders.push(Pending {
+                            rel: format!("{rel}{name}/"),
+                            abs: path,
+                            parent: Some(id),
+                            items: Vec::new(),
+                            direct: 0,
+                            waiting: 1,
+                        });
+                        s.folders[id].waiting += 1;
+                        s.queue.push(child);
+                    }
+                    let me = &mut s.folders[id];
+                    me.direct = items.len() as u64;
+                    me.items.extend(items);
+                    let sealed = one_done(&mut s, id);
+                    drop(s);
+                    for (tree, bytes) in sealed {
+                        self.store.put(&tree, &bytes);
+                    }
+                }
+                Err(stop) => {
+                    let mut s = lock();
+                    s.stop.get_or_insert(stop);
+                }
+            }
+            outstanding.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+
+    /// One folder: its files' entries (hashed or found in its shard) and its subfolders.
+    #[allow(clippy::type_complexity)]
+    fn read(&self, dir: &Path) -> Result<(Vec<(String, Item)>, Vec<(String, PathBuf)>), Stop> {
+        let rel = |p: &Path| {
+            super::escape_name(
+                p.strip_prefix(self.root)
+                    .unwrap_or(p)
+                    .as_os_str()
+                    .as_encoded_bytes(),
+            )
+        };
+        let unreadable = |p: &Path, e: std::io::Error| Stop::Unreadable(rel(p), e);
+        if dir.file_name().is_some_and(|n| n == ".git") {
+            return Err(Stop::NotPlain);
+        }
+        let mut files: Vec<(String, PathBuf, Option<Stamp>)> = Vec::new();
+        let mut subdirs = Vec::new();
+        for e in std::fs::read_dir(dir).map_err(|e| unreadable(dir, e))? {
+            let e = e.map_err(|e| unreadable(dir, e))?;
+            let t = e.file_type().map_err(|err| unreadable(&e.path(), err))?;
+            let name = super::escape_name(e.file_name().as_encoded_bytes());
+            if t.is_file() {
+                let stamp = e.metadata().ok().map(|m| Stamp::of(&m));
+                files.push((name, e.path(), stamp));
+            } else if t.is_dir() {
+                subdirs.push((name, e.path()));
+            } else {
+                return Err(Stop::NotPlain);
+            }
+        }
+        if files.is_empty() {
+            return Ok((Vec::new(), subdirs));
+        }
+        let mut shard = if self.cache {
+            StatCache::open_shard(self.root, dir).with_racy_window(self.racy)
+        } else {
+            StatCache::disabled()
+        };
+        let paths: Vec<&Path> = files.iter().map(|(_, p, _)| p.as_path()).collect();
+        let stamps: Vec<Option<Stamp>> = files.iter().map(|(_, _, s)| *s).collect();
+        let results = {
+            let c = &shard;
+            let lookup = |p: &Path, s: &Stamp| c.get(p, s);
+            let known: Option<hashing::Known> = if c.enabled() { Some(&lookup) } else { None };
+            hashing::resolve_many(&paths, Some(&stamps), known, true, self.progress)
+        };
+        let mut items = Vec::with_capacity(files.len());
+        for ((name, path, _), (r, read_stamp)) in files.into_iter().zip(results) {
+            let (digest, size) = r.map_err(|e| unreadable(&path, e))?;
+            if let Some(stamp) = read_stamp {
+                shard.put(path, stamp, digest, self.since_ns);
+            }
+            items.push((name, Item::File { digest, size }));
+        }
+        let _ = shard.save();
+        Ok((items, subdirs))
+    }
+}
+
+/// Counts one part of folder `id` done; a folder with nothing left to wait for is sealed and
+/// counted done in its parent. What comes back is the objects to keep.
+fn one_done(s: &mut State, mut id: usize) -> Vec<(crate::manifest::Sha256, Vec<u8>)> {
+    let mut sealed = Vec::new();
+    loop {
+        let f = &mut s.folders[id];
+        f.waiting -= 1;
+        if f.waiting > 0 {
+            return sealed;
+        }
+        let items = std::mem::take(&mut f.items);
+        let (tree, bytes) = Object::new(items).seal();
+        let parent = f.parent;
+        let sum = FolderSum {
+            rel: std::mem::take(&mut f.rel),
+            tree,
+            direct: f.direct,
+        };
+        // a folder with no file under it is no entry, as in a list of files
+        if sum.tree.files > 0 {
+            sealed.push((sum.tree.tree.clone(), bytes));
+            if let Some(p) = parent {
+                let name = sum.rel[s.folders[p].rel.len()..]
+                    .trim_end_matches('/')
+                    .to_owned();
+                s.folders[p].items.push((
+                    name,
+                    Item::Tree {
+                        digest: crate::manifest::tree::raw(&sum.tree.tree).unwrap_or_default(),
+                        files: sum.tree.files,
+                        bytes: sum.tree.bytes,
+                    },
+                ));
+            }
+            s.done.push(sum);
+        }
+        match parent {
+            Some(p) => id = p,
+            None => return sealed,
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! The objects of folders a baseline records by their digest: `.prov/trees/<hex>`, each named
+//! by the SHA-256 of its bytes (see [`crate::manifest::tree`]), so that one object serves every
+//! run, profile and machine that saw the same folder, a folder is written once, and a change in
+//! one file of a dataset writes only the objects of the folders above it. They stay out of git
+//! (the objects of a million files weigh about 90 MB); a failing check leaves the objects its
+//! candidate needs beside it (`.prov/candidates/trees/`), so that CI's candidates artifact
+//! carries them, and `accept --from` takes them in.
+//!
+//! An object is checked against its name when it is read: one changed, cut short or put under
+//! the wrong name is no object (and is removed, so that the right one can be kept).
+
+use crate::manifest::Sha256;
+use crate::manifest::tree::Object;
+use sha2::Digest;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// The folder of a project's objects.
+pub fn folder(root: &Path) -> PathBuf {
+    crate::disk::local(root, crate::disk::Local::Root).join("trees")
+}
+
+/// The folder under a candidates folder that holds its candidates' objects.
+pub fn beside_candidates(candidates: &Path) -> PathBuf {
+    candidates.join("trees")
+}
+
+/// The file name of a folder's object: its digest's hex.
+pub fn file_name(tree: &Sha256) -> &str {
+    tree.0.strip_prefix("sha256:").unwrap_or(&tree.0)
+}
+
+/// Why an object could not be had.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Missing {
+    /// No file by its name.
+    Absent(PathBuf),
+    /// A file that is not the object it is named as.
+    Bad(PathBuf, String),
+}
+
+impl std::fmt::Display for Missing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Missing::Absent(p) => write!(f, "{} is not on this machine", p.display()),
+            Missing::Bad(p, why) => write!(f, "{} is damaged ({why})", p.display()),
+        }
+    }
+}
+
+/// A folder of objects, with the ones that could not be written kept in memory (a read-only
+/// checkout still folds and explains, for the length of the process).
+#[derive(Debug)]
+pub struct Store {
+    dir: PathBuf,
+    root: Option<PathBuf>,
+    unwritten: Mutex<std::collections::HashMap<String, Vec<u8>>>,
+}
+
+impl Store {
+    /// The objects of a project.
+    pub fn of(root: &Path) -> Store {
+        Store {
+            dir: folder(root),
+            root: Some(root.to_owned()),
+            unwritten: Default::default(),
+        }
+    }
+
+    /// The objects in a folder (beside candidates, say).
+    pub fn at(dir: &Path) -> Store {
+        Store {
+            dir: dir.to_owned(),
+            root: None,
+            unwritten: Default::default(),
+        }
+    }
+
+    /// Where it keeps its objects.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Keeps an object (its digest `tree`), unless a file by its name is there already.
+    pub fn put(&self, tree: &Sha256, bytes: &[u8]) {
+        let path = self.dir.join(file_name(tree));
+        if path.is_file() {
+            return;
+        }
+        let written = self
+            .root
+            .as_deref()
+            .map_or(Ok(()), crate::disk::ensure_prov_ignored)
+            .and_then(|()| std::fs::create_dir_all(&self.dir))
+            .and_then(|()| {
+                crate::disk::write_atomic(&path, crate::disk::Mode::Cache, |f| {
+                    std::io::Write::write_all(f, bytes)
+                })
+                .map_err(|(_, e)| e)
+            });
+        if written.is_err() {
+            self.unwritten
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(tree.0.clone(), bytes.to_vec());
+        }
+    }
+
+    /// The bytes of an object, checked against its name.
+    pub fn bytes(&self, tree: &Sha256) -> Result<Vec<u8>, Missing> {
+        if let Some(b) = self
+            .unwritten
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&tree.0)
+        {
+            return Ok(b.clone());
+        }
+        let path = self.dir.join(file_name(tree));
+        let bytes = match crate::disk::read_regular(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Missing::Absent(path));
+            }
+            Err(e) => return Err(Missing::Bad(path, e.to_string())),
+        };
+        if crate::canonical::tag_digest(&sha2::Sha256::digest(&bytes)) != tree.0 {
+            let _ = std::fs::remove_file(&path);
+            return Err(Missing::Bad(
+                path,
+                "its bytes do not give the digest it is named by: changed or cut short".into(),
+            ));
+        }
+        Ok(bytes)
+    }
+
+    /// A folder's object, checked against its name.
+    pub fn load(&self, tree: &Sha256) -> Result<Object, Missing> {
+        let bytes = self.bytes(tree)?;
+        Object::parse(&bytes).map_err(|e| Missing::Bad(self.dir.join(file_name(tree)), e))
+    }
+
+    /// Copies the objects of `trees` and every folder under them into `to`.
+    pub fn copy_to(&self, trees: &[Sha256], to: &Store) -> Result<(), Missing> {
+        let mut todo: Vec<Sha256> = trees.to_vec();
+        let mut seen = std::collections::HashSet::new();
+        while let Some(t) = todo.pop() {
+            if !seen.insert(t.0.clone()) {
+                continue;
+            }
+            let bytes = self.bytes(&t)?;
+            let object =
+                Object::parse(&bytes).map_err(|e| Missing::Bad(self.dir.join(file_name(&t)), e))?;
+            to.put(&t, &bytes);
+            for (_, item) in object.items {
+                if let crate::manifest::tree::Item::Tree { digest, .. } = item {
+                    todo.push(Sha256(crate::canonical::tag_digest(&digest)));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes every object found in `dir` (checked against its name) into this store; how many.
+    pub fn take_from(&self, dir: &Path) -> usize {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return 0;
+        };
+        let from = Store::at(dir);
+        let mut taken = 0;
+        for e in entries.flatten() {
+            let Some(hex) = e.file_name().to_str().map(str::to_owned) else {
+                continue;
+            };
+            let t = Sha256(format!("sha256:{hex}"));
+            if let Ok(bytes) = from.bytes(&t)
+                && Object::parse(&bytes).is_ok()
+            {
+                self.put(&t, &bytes);
+                taken += 1;
+            }
+        }
+        taken
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::tree::{Item, Object};
+
+    fn object(size: u64) -> (Sha256, Vec<u8>) {
+        let o = Object::new(vec![(
+            "b.bin".into(),
+            Item::File {
+                digest: [7; 32],
+                size,
+            },
+        )]);
+        let (t, bytes) = o.seal();
+        (t.tree, bytes)
+    }
+
+    #[test]
+    fn an_object_is_kept_once_and_read_back_only_when_it_gives_its_name() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::of(dir.path());
+        let (t, bytes) = object(3);
+        store.put(&t, &bytes);
+        assert_eq!(store.bytes(&t), Ok(bytes.clone()));
+        assert!(dir.path().join(".prov/.gitignore").is_file());
+        // named as another folder's object: refused, with the path, and removed
+        let (other, _) = object(4);
+        let wrong = folder(dir.path()).join(file_name(&other));
+        std::fs::write(&wrong, &bytes).expect("write");
+        match store.load(&other) {
+            Err(Missing::Bad(p, why)) => {
+                assert_eq!(p, wrong);
+                assert!(why.contains("changed or cut short"), "{why}");
+            }
+            r => panic!("{r:?}"),
+        }
+        assert!(!wrong.exists());
+        // objects taken from elsewhere are checked the same way
+        let elsewhere = tempfile::tempdir().expect("tempdir");
+        let theirs_store = Store::at(elsewhere.path());
+        let (theirs, theirs_bytes) = object(5);
+        theirs_store.put(&theirs, &theirs_bytes);
+        std::fs::write(elsewhere.path().join(file_name(&other)), b"junk").expect("write");
+        assert_eq!(store.take_from(elsewhere.path()), 1);
+        assert_eq!(store.bytes(&theirs), Ok(theirs_bytes));
+        assert!(matches!(store.load(&object(6).0), Err(Missing::Absent(_))));
+    }
+
+    #[test]
+    fn a_store_that_cannot_be_written_keeps_objects_in_memory() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // a file where its folder would be: no one can write there, not even root
+        let blocked = dir.path().join("blocked");
+        std::fs::write(&blocked, "a file").expect("write");
+        let store = Store::at(&blocked.join("trees"));
+        let (t, bytes) = object(3);
+        store.put(&t, &bytes);
+        assert_eq!(store.bytes(&t), Ok(bytes));
+    }
+}
