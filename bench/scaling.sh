@@ -38,6 +38,6 @@ PY
   kb=$( (cd "$d" && /usr/bin/time -f %M "$BIN" check 2>&1 >/dev/null) | tail -1)
   ours=$(median "cd $d && $BIN check")
   theirs=$(median "find $d/data -type f -printf '%s %T@ %i\n'")
-  python3 -c "print(f'| {$n:,} | {$size/1e6:.1f} MB | {$kb/1024:.0f} MB | {$ours:.2f} s | {$theirs:.2f} s | {$ours/$theirs:.1f}× |')"
+  python3 -c "print(f'| {$n:,} | {$size/1e3:.0f} KB | {$kb/1024:.0f} MB | {$ours:.2f} s | {$theirs:.2f} s | {$ours/$theirs:.1f}× |')"
   rm -rf "$d"
 done

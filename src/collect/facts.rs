@@ -127,7 +127,7 @@ impl Facts {
             since_ns: since_ns.min(self.host.now_ns()),
             progress: &progress,
         };
-        let r = scan.folder(abs, rel);
+        let r = super::progress::while_hashing(None, &progress, || scan.folder(abs, rel));
         self.files_read.fetch_add(
             progress.read.load(std::sync::atomic::Ordering::Relaxed),
             std::sync::atomic::Ordering::Relaxed,
@@ -362,7 +362,7 @@ impl Facts {
             let lookup = |p: &Path, s: &crate::cache::Stamp| c.get(p, s);
             let known: Option<super::hashing::Known> =
                 if c.enabled() { Some(&lookup) } else { None };
-            super::progress::while_hashing(to_resolve.len(), &progress, || {
+            super::progress::while_hashing(Some(to_resolve.len()), &progress, || {
                 // stat data comes from a folder walk, which lists regular files only
                 let regular = stamped.is_some();
                 super::hashing::resolve_many(&to_resolve, to_stamps, known, regular, &progress)

@@ -10,15 +10,15 @@ use std::time::{Duration, Instant};
 /// How long hashing runs before a bar appears.
 pub const DELAY: Duration = Duration::from_secs(1);
 
-/// Runs `work` (which hashes `files` files, counting into `progress`), showing a bar if it takes
-/// longer than [`DELAY`] and stderr is a terminal.
+/// Runs `work` (which hashes `files` files, or a number not known before it is done, counting
+/// into `progress`), showing a bar if it takes longer than [`DELAY`] and stderr is a terminal.
 pub fn while_hashing<R: Send>(
-    files: usize,
+    files: Option<usize>,
     progress: &Progress,
     work: impl FnOnce() -> R + Send,
 ) -> R {
     // one large file is worth a bar too: its bytes move while it is read
-    if files == 0 || !std::io::stderr().is_terminal() {
+    if files == Some(0) || !std::io::stderr().is_terminal() {
         return work();
     }
     let done = AtomicBool::new(false);
@@ -30,11 +30,16 @@ pub fn while_hashing<R: Send>(
                 std::thread::sleep(Duration::from_millis(100));
                 if bar.is_none() && start.elapsed() >= DELAY {
                     let b = ProgressBar::with_draw_target(
-                        Some(files as u64),
+                        files.map(|f| f as u64),
                         ProgressDrawTarget::stderr(),
                     );
+                    let template = if files.is_some() {
+                        "hashing {bar:30} {pos}/{len} files, {msg}"
+                    } else {
+                        "hashing {spinner} {pos} files, {msg}"
+                    };
                     b.set_style(
-                        ProgressStyle::with_template("hashing {bar:30} {pos}/{len} files, {msg}")
+                        ProgressStyle::with_template(template)
                             .unwrap_or_else(|_| ProgressStyle::default_bar()),
                     );
                     bar = Some(b);

@@ -276,3 +276,66 @@ fn a_bad_max_entries_is_named_with_its_line() {
     assert!(err.contains("harness.toml:2"), "{err}");
     assert!(err.contains("max_entries"), "{err}");
 }
+
+/// The entries of one run's static data, as its baseline records them.
+fn entries_of(p: &Project, run: &str) -> Value {
+    let b: Value = serde_json::from_str(&p.baseline_of(run)).unwrap();
+    b["static_data_hashes"].clone()
+}
+
+#[test]
+fn a_scanned_folder_and_the_same_files_walked_by_a_glob_agree() {
+    let p = Project::new();
+    dataset(&p);
+    // `data` is scanned a folder at a time; `data/**/*.bin` is listed whole, then folded; a
+    // tree holding a symbolic link is walked whole too
+    p.file(
+        "harness.toml",
+        "[harness]\nmax_entries = 10\n\
+         [[run]]\nname = \"scanned\"\nhardware = false\nstatic_data = [\"data\"]\n\
+         [[run]]\nname = \"walked\"\nhardware = false\nstatic_data = [\"data/**/*.bin\"]\n\
+         [[run]]\nname = \"small\"\nhardware = false\nstatic_data = [\"data/set0/part0\"]\n",
+    );
+    let (code, out, err) = p.run(&["accept"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let scanned = entries_of(&p, "scanned");
+    assert_eq!(scanned.as_object().unwrap().len(), 3, "{scanned}");
+    assert_eq!(scanned, entries_of(&p, "walked"));
+    // a set within the limit is its files, scanned or not
+    let small = entries_of(&p, "small");
+    assert_eq!(
+        small.as_object().unwrap().keys().collect::<Vec<_>>(),
+        [
+            "data/set0/part0/f0.bin",
+            "data/set0/part0/f1.bin",
+            "data/set0/part0/f2.bin",
+            "data/set0/part0/f3.bin",
+            "data/set0/part0/f4.bin"
+        ]
+    );
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink("f0.bin", p.join("data/set1/part1/link.bin")).unwrap();
+        assert_eq!(p.run(&["accept"]).0, 0);
+        let with_link = entries_of(&p, "scanned");
+        assert_eq!(with_link, entries_of(&p, "walked"));
+        assert_ne!(with_link["data/set1/"], scanned["data/set1/"]);
+        assert_eq!(with_link["data/set1/"]["files"], 21);
+    }
+}
+
+#[test]
+fn a_folder_with_no_file_fails_the_run_naming_the_glob() {
+    let p = Project::new();
+    p.file(
+        "harness.toml",
+        "[[run]]\nname = \"data\"\nhardware = false\nstatic_data = [\"empty\"]\n",
+    );
+    std::fs::create_dir_all(p.join("empty/sub")).unwrap();
+    let (code, out, _) = p.run(&["check"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("no file matches `static_data` glob `empty` (harness.toml line 4)"),
+        "{out}"
+    );
+}

@@ -177,22 +177,42 @@ impl Scan<'_> {
         } else {
             StatCache::disabled()
         };
-        let paths: Vec<&Path> = files.iter().map(|(_, p, _)| p.as_path()).collect();
-        let stamps: Vec<Option<Stamp>> = files.iter().map(|(_, _, s)| *s).collect();
-        let results = {
-            let c = &shard;
-            let lookup = |p: &Path, s: &Stamp| c.get(p, s);
-            let known: Option<hashing::Known> = if c.enabled() { Some(&lookup) } else { None };
-            hashing::resolve_many(&paths, Some(&stamps), known, true, self.progress)
-        };
-        let mut items = Vec::with_capacity(files.len());
-        for ((name, path, _), (r, read_stamp)) in files.into_iter().zip(results) {
-            let (digest, size) = r.map_err(|e| unreadable(&path, e))?;
-            if let Some(stamp) = read_stamp {
-                shard.put(path, stamp, digest, self.since_ns);
+        // the shard's answers first, on this thread: threads are started for files to read only
+        let mut found: Vec<Option<([u8; 32], u64)>> = files
+            .iter()
+            .map(|(_, path, stamp)| {
+                let s = stamp.as_ref()?;
+                shard.get(path, s).map(|d| (d, s.size))
+            })
+            .collect();
+        let hits = found.iter().filter(|f| f.is_some()).count() as u64;
+        self.progress.files.fetch_add(hits, Ordering::Relaxed);
+        let todo: Vec<usize> = (0..files.len()).filter(|i| found[*i].is_none()).collect();
+        if !todo.is_empty() {
+            let paths: Vec<&Path> = todo.iter().map(|i| files[*i].1.as_path()).collect();
+            let stamps: Vec<Option<Stamp>> = todo.iter().map(|i| files[*i].2).collect();
+            // "not known" for each: every file is read, and comes back with the stamp its read
+            // was checked against (what the shard may vouch for next time)
+            let unknown = |_: &Path, _: &Stamp| None;
+            let results =
+                hashing::resolve_many(&paths, Some(&stamps), Some(&unknown), true, self.progress);
+            for (i, (r, read_stamp)) in todo.into_iter().zip(results) {
+                let path = &files[i].1;
+                let (digest, size) = r.map_err(|e| unreadable(path, e))?;
+                if let Some(stamp) = read_stamp.filter(|_| shard.enabled()) {
+                    shard.put(path.clone(), stamp, digest, self.since_ns);
+                }
+                found[i] = Some((digest, size));
             }
-            items.push((name, Item::File { digest, size }));
         }
+        let items: Vec<(String, Item)> = files
+            .into_iter()
+            .zip(found)
+            .map(|((name, _, _), f)| {
+                let (digest, size) = f.unwrap_or_default();
+                (name, Item::File { digest, size })
+            })
+            .collect();
         let _ = shard.save();
         Ok((items, subdirs))
     }
