@@ -3,6 +3,7 @@
 
 use crate::drift::{Category, Drift, Policy};
 use crate::session::{RunReport, Status};
+use serde::Deserialize;
 use serde_json::Value;
 use std::fmt::Write;
 
@@ -13,6 +14,15 @@ const MAX_VALUE_CHARS: usize = 60;
 /// A value as one short line: hashes shortened to 8 hex digits, long text cut with `…`.
 pub fn short_value(v: Option<&Value>) -> String {
     let Some(v) = v else { return "(absent)".into() };
+    // a folder recorded by its digest: the digest, how many files, how many bytes
+    if let Ok(t) = crate::manifest::tree::Tree::deserialize(v) {
+        return format!(
+            "{} ({} files, {} bytes)",
+            short_value(Some(&Value::String(t.tree.0))),
+            t.files,
+            t.bytes
+        );
+    }
     let text = match v {
         Value::String(s) if crate::canonical::is_sha256_tagged(s) => {
             return format!("{}…", &s[..15]);

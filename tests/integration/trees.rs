@@ -93,7 +93,12 @@ fn a_large_set_is_recorded_by_folder_and_its_drift_names_the_file() {
     );
     // the human report says the same
     let (_, out, _) = p.run(&["check"]);
-    assert!(out.contains("data/set1/part2/f3.bin"), "{out}");
+    assert!(out.contains("changed  data/set1/part2/f3.bin"), "{out}");
+    assert!(
+        out.contains("(20 files, 100 bytes) → sha256:"),
+        "the folder's digest, files and bytes: {out}"
+    );
+    assert!(out.contains("(20 files, 103 bytes)"), "{out}");
 }
 
 #[test]
