@@ -17,6 +17,10 @@ impl Drop for Facts {
     }
 }
 
+/// The most files a batch may hold for all of them (cache hits too) to be remembered for the
+/// rest of the process.
+const REMEMBERED_BATCH: usize = 10_000;
+
 /// Lazily collected facts about one project root.
 pub struct Facts {
     root: PathBuf,
@@ -152,9 +156,15 @@ impl Facts {
             .insert(key, matched);
     }
 
-    /// Forgets every glob expansion (a command ran that may have written files).
+    /// Forgets every glob expansion and every hash remembered (a command ran that may have
+    /// written files).
     pub fn forget_expansions(&self) {
         self.expansions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        // and the hashes remembered: the command may have rewritten a file an earlier run read
+        self.hashes
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
@@ -374,11 +384,14 @@ impl Facts {
             .collect();
         let mut memo = self.hashes.lock().unwrap_or_else(|e| e.into_inner());
         let cache_on = cache.enabled();
+        // a batch of a shared glob's size is remembered whole, so that the runs that follow
+        // neither stat it again nor start threads for it; a dataset's is not kept
+        let remember_all = paths.len() <= REMEMBERED_BATCH;
         for (i, (r, stamp)) in todo.into_iter().zip(results) {
             if let Ok((d, len)) = &r {
                 // a file the stat cache vouched for stays a hit for the rest of the process;
                 // a file read now is remembered, in case the cache cannot trust it yet
-                if stamp.is_some() || !cache_on {
+                if stamp.is_some() || !cache_on || remember_all {
                     memo.insert(paths[i].as_ref().as_os_str().to_owned(), (*d, *len));
                 }
                 if let Some(stamp) = stamp {

@@ -527,3 +527,30 @@ fn refused_flags_orphan_annotations_and_error_hints() {
         "{summary}"
     );
 }
+
+/// A file an earlier run hashed, rewritten by a later run's pipeline command: the later run
+/// records what the command left, not what the process remembered.
+#[test]
+fn a_file_rewritten_by_a_later_runs_command_is_hashed_again() {
+    let p = Project::new();
+    p.file("data.txt", "old\n");
+    p.file(
+        "harness.toml",
+        "[[run]]\nname = \"first\"\nhardware = false\nstatic_data = [\"data.txt\"]\n\n\
+         [[run]]\nname = \"second\"\nhardware = false\nstatic_data = [\"data.txt\"]\n\
+         command = [\"sh\", \"-c\", \"printf 'new\\\\n' > data.txt\"]\n",
+    );
+    let (code, out, err) = p.run(&["accept"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let hash = |run: &str| {
+        let b: serde_json::Value = serde_json::from_str(&p.baseline_of(run)).unwrap();
+        b["static_data_hashes"]["data.txt"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let sha = |text: &str| provbase::canonical::sha256_tagged(text.as_bytes());
+    assert_eq!(p.read("data.txt"), "new\n");
+    assert_eq!(hash("first"), sha("old\n"));
+    assert_eq!(hash("second"), sha("new\n"), "hashed after its command ran");
+}
