@@ -130,6 +130,7 @@ impl Facts {
             racy: self.host.racy_window,
             since_ns: since_ns.min(self.host.now_ns()),
             progress: &progress,
+            threads: super::hashing::thread_count().min(8),
         };
         let r = super::progress::while_hashing(None, &progress, || scan.folder(abs, rel));
         self.files_read.fetch_add(

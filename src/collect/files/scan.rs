@@ -26,6 +26,8 @@ pub struct Scan<'a> {
     pub since_ns: i64,
     /// Counts files and bytes, for a progress bar.
     pub progress: &'a Progress,
+    /// How many folders are read at once.
+    pub threads: usize,
 }
 
 /// Why a scan stopped.
@@ -73,9 +75,8 @@ impl Scan<'_> {
             stop: None,
         });
         let outstanding = AtomicUsize::new(1);
-        let threads = hashing::thread_count().min(8);
         std::thread::scope(|s| {
-            for _ in 0..threads {
+            for _ in 0..self.threads {
                 s.spawn(|| self.work(&state, &outstanding));
             }
         });
@@ -94,16 +95,22 @@ impl Scan<'_> {
                 if s.stop.is_some() {
                     return;
                 }
-                s.queue.pop().map(|id| (id, s.folders[id].abs.clone()))
+                // with other folders waiting, this thread hashes its folder alone: the other
+                // threads take those folders, and no thread starts threads of its own
+                let alone = !s.queue.is_empty() && s.queue.len() + 1 >= self.threads;
+                s.queue
+                    .pop()
+                    .map(|id| (id, s.folders[id].abs.clone(), alone))
             };
-            let Some((id, abs)) = next else {
+            let Some((id, abs, alone)) = next else {
                 if outstanding.load(Ordering::Acquire) == 0 {
                     return;
                 }
                 std::thread::yield_now();
                 continue;
             };
-            match self.read(&abs) {
+            let threads = if alone { 1 } else { hashing::thread_count() };
+            match self.read(&abs, threads) {
                 Ok((items, subdirs)) => {
                     let mut s = lock();
                     outstanding.fetch_add(subdirs.len(), Ordering::AcqRel);
@@ -141,7 +148,11 @@ impl Scan<'_> {
 
     /// One folder: its files' entries (hashed or found in its shard) and its subfolders.
     #[allow(clippy::type_complexity)]
-    fn read(&self, dir: &Path) -> Result<(Vec<(String, Item)>, Vec<(String, PathBuf)>), Stop> {
+    fn read(
+        &self,
+        dir: &Path,
+        threads: usize,
+    ) -> Result<(Vec<(String, Item)>, Vec<(String, PathBuf)>), Stop> {
         let rel = |p: &Path| {
             super::escape_name(
                 p.strip_prefix(self.root)
@@ -194,8 +205,14 @@ impl Scan<'_> {
             // "not known" for each: every file is read, and comes back with the stamp its read
             // was checked against (what the shard may vouch for next time)
             let unknown = |_: &Path, _: &Stamp| None;
-            let results =
-                hashing::resolve_many(&paths, Some(&stamps), Some(&unknown), true, self.progress);
+            let results = hashing::resolve_many_on(
+                &paths,
+                Some(&stamps),
+                Some(&unknown),
+                true,
+                self.progress,
+                threads,
+            );
             for (i, (r, read_stamp)) in todo.into_iter().zip(results) {
                 let path = &files[i].1;
                 let (digest, size) = r.map_err(|e| unreadable(path, e))?;

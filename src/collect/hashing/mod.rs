@@ -332,6 +332,19 @@ pub fn resolve_many<P: AsRef<Path> + Sync>(
     regular: bool,
     progress: &Progress,
 ) -> Vec<(Hashed, Option<crate::cache::Stamp>)> {
+    resolve_many_on(paths, stamps, known, regular, progress, thread_count())
+}
+
+/// [`resolve_many`] on at most `threads` threads (a caller that is itself one of several
+/// threads hashing, a folder each, asks for one).
+pub fn resolve_many_on<P: AsRef<Path> + Sync>(
+    paths: &[P],
+    stamps: Option<&[Option<crate::cache::Stamp>]>,
+    known: Option<Known>,
+    regular: bool,
+    progress: &Progress,
+    threads: usize,
+) -> Vec<(Hashed, Option<crate::cache::Stamp>)> {
     let one = |i: usize, p: &P, folders: &mut Folders| -> (Hashed, Option<crate::cache::Stamp>) {
         let p = p.as_ref();
         // the stamp a folder walk took, when the listing says the file is regular
@@ -364,7 +377,7 @@ pub fn resolve_many<P: AsRef<Path> + Sync>(
         read(folders, Some(stamp).filter(|_| regular))
     };
     // a thread per few files at most: starting threads costs more than a handful of stats
-    let threads = (paths.len() / FILES_PER_THREAD).clamp(1, thread_count());
+    let threads = (paths.len() / FILES_PER_THREAD).clamp(1, threads.max(1));
     if threads == 1 {
         let mut folders = Folders::default();
         return paths
