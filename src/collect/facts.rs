@@ -118,8 +118,7 @@ impl Facts {
     /// shards or read.
     pub fn scan_folder(
         &self,
-        abs: &Path,
-        rel: &str,
+        what: &super::files::Scannable,
         since_ns: i64,
     ) -> Result<Vec<crate::manifest::tree::FolderSum>, super::files::scan::Stop> {
         let progress = super::hashing::Progress::default();
@@ -131,8 +130,10 @@ impl Facts {
             since_ns: since_ns.min(self.host.now_ns()),
             progress: &progress,
             threads: super::hashing::thread_count().min(8),
+            name: what.name.as_ref(),
         };
-        let r = super::progress::while_hashing(None, &progress, || scan.folder(abs, rel));
+        let r =
+            super::progress::while_hashing(None, &progress, || scan.folder(&what.abs, &what.rel));
         self.files_read.fetch_add(
             progress.read.load(std::sync::atomic::Ordering::Relaxed),
             std::sync::atomic::Ordering::Relaxed,

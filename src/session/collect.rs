@@ -55,8 +55,8 @@ impl Session {
         let max = self.config.max_entries;
         let mut out = BTreeMap::new();
         for g in globs {
-            let scanned = files::literal_folder(&self.config.root, &g.pattern, run.allow_outside)
-                .map(|(abs, rel)| self.facts.scan_folder(&abs, &rel, since_ns));
+            let scanned = files::scannable(&self.config.root, &g.pattern, run.allow_outside)
+                .map(|what| self.facts.scan_folder(&what, since_ns));
             let entries = match scanned {
                 Some(Ok(sums)) if sums.is_empty() => {
                     return Err(Self::err(

@@ -289,25 +289,48 @@ fn entries_of(p: &Project, run: &str) -> Value {
 }
 
 #[test]
-fn a_scanned_folder_and_the_same_files_walked_by_a_glob_agree() {
+fn scanned_folders_and_the_same_files_walked_by_a_glob_agree() {
     let p = Project::new();
     dataset(&p);
-    // `data` is scanned a folder at a time; `data/**/*.bin` is listed whole, then folded; a
-    // tree holding a symbolic link is walked whole too
-    p.file(
-        "harness.toml",
-        "[harness]\nmax_entries = 10\n\
-         [[run]]\nname = \"scanned\"\nhardware = false\nstatic_data = [\"data\"]\n\
-         [[run]]\nname = \"walked\"\nhardware = false\nstatic_data = [\"data/**/*.bin\"]\n\
-         [[run]]\nname = \"small\"\nhardware = false\nstatic_data = [\"data/set0/part0\"]\n",
-    );
+    // each pair: a glob scanned a folder at a time, and a glob the glob crate walks whole (then
+    // folded) that names the same files
+    let pairs = [
+        ("data", "data/*/*/*.bin"),
+        ("data/**/f0.bin", "data/*/*/f0.bin"),
+        ("data/**/part1", "data/*/part1"),
+        ("data/set0/part0", "data/set0/part0/*"),
+    ];
+    let mut config = String::from("[harness]\nmax_entries = 10\n");
+    for (i, (scanned, walked)) in pairs.iter().enumerate() {
+        for (kind, glob) in [("s", scanned), ("w", walked)] {
+            config.push_str(&format!(
+                "[[run]]\nname = \"{kind}{i}\"\nhardware = false\nstatic_data = [\"{glob}\"]\n"
+            ));
+        }
+    }
+    p.file("harness.toml", &config);
     let (code, out, err) = p.run(&["accept"]);
     assert_eq!(code, 0, "{out}{err}");
-    let scanned = entries_of(&p, "scanned");
-    assert_eq!(scanned.as_object().unwrap().len(), 3, "{scanned}");
-    assert_eq!(scanned, entries_of(&p, "walked"));
+    for (i, pair) in pairs.iter().enumerate() {
+        let scanned = entries_of(&p, &format!("s{i}"));
+        assert_eq!(scanned, entries_of(&p, &format!("w{i}")), "{pair:?}");
+    }
+    let whole = entries_of(&p, "s0");
+    assert_eq!(whole.as_object().unwrap().len(), 3, "{whole}");
+    // 12 files named f0.bin: folded to the 3 sets, 4 each
+    let f0 = entries_of(&p, "s1");
+    assert_eq!(f0["data/set2/"]["files"], 4, "{f0}");
+    // a folder the name names is kept whole: 3 × part1, 5 files each
+    let part1 = entries_of(&p, "s2");
+    let files: u64 = part1
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| if k.ends_with('/') { 5 } else { 1 })
+        .sum();
+    assert_eq!(files, 15, "{part1}");
     // a set within the limit is its files, scanned or not
-    let small = entries_of(&p, "small");
+    let small = entries_of(&p, "s3");
     assert_eq!(
         small.as_object().unwrap().keys().collect::<Vec<_>>(),
         [
@@ -318,13 +341,14 @@ fn a_scanned_folder_and_the_same_files_walked_by_a_glob_agree() {
             "data/set0/part0/f4.bin"
         ]
     );
+    // a tree holding a symbolic link is walked whole by both, and still agrees
     #[cfg(unix)]
     {
         std::os::unix::fs::symlink("f0.bin", p.join("data/set1/part1/link.bin")).unwrap();
         assert_eq!(p.run(&["accept"]).0, 0);
-        let with_link = entries_of(&p, "scanned");
-        assert_eq!(with_link, entries_of(&p, "walked"));
-        assert_ne!(with_link["data/set1/"], scanned["data/set1/"]);
+        let with_link = entries_of(&p, "s0");
+        assert_eq!(with_link, entries_of(&p, "w0"));
+        assert_ne!(with_link["data/set1/"], whole["data/set1/"]);
         assert_eq!(with_link["data/set1/"]["files"], 21);
     }
 }

@@ -442,13 +442,35 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
     super::hashing::sha256_file_raw(path).map(|(h, _)| tag_digest(&h))
 }
 
-/// The folder a glob names literally (`data`, `data/`, `data/**`), when it is a folder (not a
-/// link to one) inside the project: such a glob's files can be scanned a folder at a time.
-pub fn literal_folder(root: &Path, pattern: &str, outside: bool) -> Option<(PathBuf, String)> {
-    let rel = pattern
-        .strip_suffix("/**")
-        .unwrap_or(pattern)
-        .trim_end_matches('/');
+/// A glob whose files can be scanned a folder at a time: a folder inside the project (not a
+/// link to one), and the name pattern of `prefix/**/name`, if any.
+pub struct Scannable {
+    /// The folder.
+    pub abs: PathBuf,
+    /// Its path relative to the project, as the glob writes it.
+    pub rel: String,
+    /// `name` of `prefix/**/name`: a file is kept when its name or the name of a folder
+    /// between it and `prefix` matches (as the glob crate would match it).
+    pub name: Option<glob::Pattern>,
+}
+
+/// Whether a glob names a folder literally (`data`, `data/`, `data/**`) or as
+/// `prefix/**/name` (`data/**/*.bin`), with the folder inside the project: such a glob's files
+/// can be scanned a folder at a time.
+pub fn scannable(root: &Path, pattern: &str, outside: bool) -> Option<Scannable> {
+    let (rel, name) = match pattern.split_once("/**/") {
+        Some((prefix, name)) if !name.is_empty() && !name.contains('/') => {
+            (prefix, Some(glob::Pattern::new(name).ok()?))
+        }
+        Some(_) => return None,
+        None => (
+            pattern
+                .strip_suffix("/**")
+                .unwrap_or(pattern)
+                .trim_end_matches('/'),
+            None,
+        ),
+    };
     let glob_chars = ['*', '?', '[', ']', '{', '}', '\\'];
     if rel.is_empty() || rel.contains(glob_chars) || Path::new(rel).is_absolute() {
         return None;
@@ -467,7 +489,17 @@ pub fn literal_folder(root: &Path, pattern: &str, outside: bool) -> Option<(Path
         let boundary = root.canonicalize().ok()?;
         check_inside(&abs, &boundary).ok()?;
     }
-    Some((abs, rel.to_owned()))
+    Some(Scannable {
+        abs,
+        rel: rel.to_owned(),
+        name,
+    })
+}
+
+/// Whether a file or folder name matches a glob's name pattern.
+pub fn name_matches(pattern: &glob::Pattern, name: &std::ffi::OsStr) -> bool {
+    name.to_str()
+        .is_some_and(|n| pattern.matches_with(n, MATCH))
 }
 
 pub mod scan;

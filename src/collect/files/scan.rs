@@ -28,6 +28,8 @@ pub struct Scan<'a> {
     pub progress: &'a Progress,
     /// How many folders are read at once.
     pub threads: usize,
+    /// The name pattern of a `prefix/**/name` glob: only the files it names are kept.
+    pub name: Option<&'a glob::Pattern>,
 }
 
 /// Why a scan stopped.
@@ -48,6 +50,9 @@ struct Pending {
     direct: u64,
     /// Subfolders not done, and one for reading the folder itself.
     waiting: usize,
+    /// Whether the name pattern matched this folder or one above it (below the scanned one):
+    /// then every file under it is kept.
+    named: bool,
 }
 
 struct State {
@@ -69,6 +74,7 @@ impl Scan<'_> {
                 items: Vec::new(),
                 direct: 0,
                 waiting: 1,
+                named: self.name.is_none(),
             }],
             queue: vec![0],
             done: Vec::new(),
@@ -98,11 +104,12 @@ impl Scan<'_> {
                 // with other folders waiting, this thread hashes its folder alone: the other
                 // threads take those folders, and no thread starts threads of its own
                 let alone = !s.queue.is_empty() && s.queue.len() + 1 >= self.threads;
-                s.queue
-                    .pop()
-                    .map(|id| (id, s.folders[id].abs.clone(), alone))
+                s.queue.pop().map(|id| {
+                    let f = &s.folders[id];
+                    (id, f.abs.clone(), alone, f.named)
+                })
             };
-            let Some((id, abs, alone)) = next else {
+            let Some((id, abs, alone, named)) = next else {
                 if outstanding.load(Ordering::Acquire) == 0 {
                     return;
                 }
@@ -110,12 +117,12 @@ impl Scan<'_> {
                 continue;
             };
             let threads = if alone { 1 } else { hashing::thread_count() };
-            match self.read(&abs, threads) {
+            match self.read(&abs, threads, named) {
                 Ok((items, subdirs)) => {
                     let mut s = lock();
                     outstanding.fetch_add(subdirs.len(), Ordering::AcqRel);
                     let rel = s.folders[id].rel.clone();
-                    for (name, path) in subdirs {
+                    for (name, path, child_named) in subdirs {
                         let child = s.folders.len();
                         s.folders.push(Pending {
                             rel: format!("{rel}{name}/"),
@@ -124,6 +131,7 @@ impl Scan<'_> {
                             items: Vec::new(),
                             direct: 0,
                             waiting: 1,
+                            named: named || child_named,
                         });
                         s.folders[id].waiting += 1;
                         s.queue.push(child);
@@ -146,13 +154,17 @@ impl Scan<'_> {
         }
     }
 
-    /// One folder: its files' entries (hashed or found in its shard) and its subfolders.
+    /// One folder: its files' entries (hashed or found in its shard; those the name pattern
+    /// keeps, unless the folder is `named`) and its subfolders (whether the pattern names each).
     #[allow(clippy::type_complexity)]
     fn read(
         &self,
         dir: &Path,
         threads: usize,
-    ) -> Result<(Vec<(String, Item)>, Vec<(String, PathBuf)>), Stop> {
+        named: bool,
+    ) -> Result<(Vec<(String, Item)>, Vec<(String, PathBuf, bool)>), Stop> {
+        let keep =
+            |n: &std::ffi::OsStr| named || self.name.is_none_or(|p| super::name_matches(p, n));
         let rel = |p: &Path| {
             super::escape_name(
                 p.strip_prefix(self.root)
@@ -170,12 +182,15 @@ impl Scan<'_> {
         for e in std::fs::read_dir(dir).map_err(|e| unreadable(dir, e))? {
             let e = e.map_err(|e| unreadable(dir, e))?;
             let t = e.file_type().map_err(|err| unreadable(&e.path(), err))?;
-            let name = super::escape_name(e.file_name().as_encoded_bytes());
+            let raw = e.file_name();
+            let name = super::escape_name(raw.as_encoded_bytes());
             if t.is_file() {
-                let stamp = e.metadata().ok().map(|m| Stamp::of(&m));
-                files.push((name, e.path(), stamp));
+                if keep(&raw) {
+                    let stamp = e.metadata().ok().map(|m| Stamp::of(&m));
+                    files.push((name, e.path(), stamp));
+                }
             } else if t.is_dir() {
-                subdirs.push((name, e.path()));
+                subdirs.push((name, e.path(), keep(&raw)));
             } else {
                 return Err(Stop::NotPlain);
             }
