@@ -76,8 +76,30 @@ fn folder_notes(root: &Path, drifts: &[&Drift]) -> Vec<Note> {
         else {
             continue;
         };
-        let (Some(before), Some(after)) = (tree(&d.before), tree(&d.after)) else {
-            continue;
+        let (before, after) = match (tree(&d.before), tree(&d.after)) {
+            (Some(b), Some(a)) => (b, a),
+            // a level that changed: the glob's files are recorded at another depth now
+            (None, Some(a)) if d.before.is_none() => {
+                notes.push(Note {
+                    subject: key.clone(),
+                    text: format!(
+                        "recorded by its folder digest now ({} files): the glob's files no longer fit `[harness] max_entries` at the level the baseline records them, so they are recorded a level of folders higher (the drifts of the files or folders below {key} are the same change)",
+                        a.files
+                    ),
+                });
+                continue;
+            }
+            (Some(b), None) if d.after.is_none() => {
+                notes.push(Note {
+                    subject: key.clone(),
+                    text: format!(
+                        "no longer recorded as one folder ({} files in the baseline): the glob's files now fit `[harness] max_entries` at a deeper level, or as files",
+                        b.files
+                    ),
+                });
+                continue;
+            }
+            _ => continue,
         };
         let short = |t: &Tree| {
             let hex = crate::trees::file_name(&t.tree);

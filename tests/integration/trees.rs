@@ -254,8 +254,13 @@ fn a_set_that_grows_past_the_limit_drifts_and_small_sets_keep_version_1() {
     assert_eq!(b["format_version"], 1, "no folder digest: version 1");
     assert_eq!(b["static_data_hashes"].as_object().unwrap().len(), 3);
     p.file("data/b/4", "4");
-    let (code, drifts, _) = check(&p);
+    let (code, drifts, notes) = check(&p);
     assert_eq!(code, 1);
+    let text = note_of(&notes, "data/b/");
+    assert!(
+        text.starts_with("recorded by its folder digest now (3 files)"),
+        "{text}"
+    );
     assert_eq!(
         paths(&drifts),
         [
