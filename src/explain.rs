@@ -47,9 +47,15 @@ fn is_binary(bytes: &[u8]) -> bool {
     bytes.iter().take(8000).any(|b| *b == 0) || std::str::from_utf8(bytes).is_err()
 }
 
-/// Explains the drifts of one run. `root` is the project's folder.
-pub fn explain(root: &Path, baseline: &Value, drifts: &[&Drift]) -> Vec<Note> {
-    let mut notes = folder_notes(root, drifts);
+/// Explains the drifts of one run. `root` is the project's folder; `trees` holds the objects
+/// of the folders recorded by digest.
+pub fn explain(
+    root: &Path,
+    trees: &crate::trees::Store,
+    baseline: &Value,
+    drifts: &[&Drift],
+) -> Vec<Note> {
+    let mut notes = folder_notes(root, trees, drifts);
     notes.extend(history_notes(root, baseline, drifts));
     notes
 }
@@ -60,10 +66,9 @@ pub const MAX_FOLDER_FILES: usize = 10;
 /// For each folder recorded by its digest that drifted: the files that differ, read through
 /// the objects of the folder as the baseline and the check saw it, or where the baseline's
 /// objects can be had when this machine lacks them.
-fn folder_notes(root: &Path, drifts: &[&Drift]) -> Vec<Note> {
+fn folder_notes(root: &Path, store: &crate::trees::Store, drifts: &[&Drift]) -> Vec<Note> {
     use crate::manifest::tree::{Changes, Tree};
     let tree = |v: &Option<Value>| v.as_ref().and_then(|v| Tree::deserialize(v).ok());
-    let store = crate::trees::Store::of(root);
     let dir = store
         .dir()
         .strip_prefix(root)
@@ -131,13 +136,26 @@ fn folder_notes(root: &Path, drifts: &[&Drift]) -> Vec<Note> {
                 }
                 lines.join("\n")
             }
-            Err(missing) => format!(
-                "the files that differ cannot be named: the folder's object {missing}. The objects of a baseline's folders are kept in {} where it was accepted or checked, and beside the candidate a failing check leaves (.prov/candidates/trees/, in CI's candidates artifact): copy them into {} and check again, or `provbase accept --from` the candidates of the check that wrote the baseline (its folder {}, {} files)",
-                dir.display(),
-                dir.display(),
-                crate::trees::file_name(&before.tree),
-                before.files,
-            ),
+            Err(missing) => {
+                let (path, why) = match &missing {
+                    crate::trees::Missing::Absent(p) => (p, "is not on this machine".to_owned()),
+                    crate::trees::Missing::Bad(p, why) => (p, format!("is damaged ({why})")),
+                };
+                let which = if Some(path.file_name())
+                    == Some(Some(std::ffi::OsStr::new(crate::trees::file_name(
+                        &before.tree,
+                    )))) {
+                    "the baseline's object of this folder"
+                } else {
+                    "an object under this folder"
+                };
+                format!(
+                    "{which} ({}) {why}, so the files that differ cannot be named. A baseline's objects are kept in {}/ where it was accepted or checked, and beside the candidate a failing check leaves (.prov/candidates/trees/, in CI's candidates artifact): copy them into {}/, or `provbase accept --from` those candidates, and check again",
+                    path.strip_prefix(root).unwrap_or(path).display(),
+                    dir.display(),
+                    dir.display(),
+                )
+            }
         };
         notes.push(Note {
             subject: key.clone(),

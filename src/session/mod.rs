@@ -356,7 +356,7 @@ impl Session {
         let mut explanation = if shown.is_empty() {
             Vec::new()
         } else {
-            crate::explain::explain(&self.config.root, &stored.value, &shown)
+            crate::explain::explain(&self.config.root, self.facts.trees(), &stored.value, &shown)
         };
         explanation.extend(head);
         Comparison {
