@@ -48,12 +48,12 @@ struct Listing {
 }
 
 /// Every (path, listed hash) a document names; a folder recorded by its digest names the
-/// files of its listing under `root`'s `.prov/listings/`, and goes into `unlisted` without one.
+/// files of its objects under `root`'s `.prov/trees/`, and goes into `unlisted` without them.
 fn listed(
     doc: &Value,
     d: Described,
     root: &Path,
-    unlisted: &mut Vec<String>,
+    unlisted: &mut Vec<(String, crate::manifest::tree::Tree, String)>,
 ) -> Vec<(String, String)> {
     let files = Listing::deserialize(doc).ok().and_then(|l| l.files);
     let mut out = Vec::new();
@@ -78,10 +78,7 @@ fn listed(
                             crate::canonical::tag_digest(&f.digest),
                         )
                     })),
-                    Err(missing) => unlisted.push(format!(
-                        "{p}: a folder recorded by its digest ({} files), whose files cannot be checked: its object {missing}",
-                        t.files
-                    )),
+                    Err(missing) => unlisted.push((p.clone(), t.clone(), missing.to_string())),
                 }
             }
         }
@@ -94,6 +91,29 @@ fn listed(
     }
     out.sort();
     out
+}
+
+/// The digest of every file under a folder, as a baseline records a folder.
+fn folder_digest(dir: &Path) -> std::io::Result<crate::manifest::tree::Tree> {
+    use crate::manifest::tree::{Leaf, objects_of};
+    let mut paths = Vec::new();
+    crate::collect::files::walk(dir, &mut paths)?;
+    let mut leaves = Vec::with_capacity(paths.len());
+    for p in &paths {
+        let (digest, size) = crate::collect::hashing::sha256_file_raw(p)?;
+        let rel = p.strip_prefix(dir).unwrap_or(p);
+        leaves.push(Leaf {
+            rel: crate::collect::files::escape_name(rel.as_os_str().as_encoded_bytes()),
+            digest,
+            size,
+        });
+    }
+    leaves.sort_by(|a, b| a.rel.cmp(&b.rel));
+    let sums = objects_of(&leaves, "", &mut |_, _| {});
+    Ok(sums
+        .last()
+        .map(|s| s.tree.clone())
+        .unwrap_or_else(|| crate::manifest::tree::Object::default().seal().0))
 }
 
 /// The file of a bundle that lists the digest of each of its other files.
@@ -152,7 +172,18 @@ pub fn verify_file(file: &Path, cwd: &Path) -> Result<Verified> {
     };
     let mut unlisted = Vec::new();
     let files = listed(&doc, described, &root, &mut unlisted);
-    v.mismatches.extend(unlisted);
+    // a folder without its objects: every file under it on disk, folded; when that gives the
+    // recorded digest, its files are as recorded
+    for (rel, tree, missing) in unlisted {
+        match folder_digest(&root.join(&rel)) {
+            Ok(now) if now.tree == tree.tree => v.matched += 1,
+            Ok(now) => v.mismatches.push(format!(
+                "{rel}: recorded {} ({} files); the files under it now give {} ({} files), and its object {missing} (if the glob named only some of its files, bring the object to check them)",
+                tree.tree.0, tree.files, now.tree.0, now.files
+            )),
+            Err(e) => v.mismatches.push(format!("{rel}: cannot read the folder: {e}")),
+        }
+    }
     for (path, hash) in files {
         let p = if Path::new(&path).is_absolute() {
             PathBuf::from(&path)

@@ -373,3 +373,25 @@ fn a_folder_with_no_file_fails_the_run_naming_the_glob() {
         "{out}"
     );
 }
+
+#[test]
+fn verify_checks_a_folder_through_its_objects_or_its_files_on_disk() {
+    let p = Project::new();
+    dataset(&p);
+    assert_eq!(p.run(&["accept"]).0, 0);
+    // with the objects: the document's digest, every file of every folder, and cfg.yaml
+    let (code, out, _) = p.run(&["verify", "baselines/data.json"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("(62 checked)"), "{out}");
+    // without them: each folder's files on disk, folded, against its digest
+    std::fs::remove_dir_all(p.join(".prov/trees")).unwrap();
+    let (code, out, _) = p.run(&["verify", "baselines/data.json"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("(5 checked)"), "{out}");
+    p.file("data/set2/part0/f0.bin", "changed");
+    let (code, out, _) = p.run(&["verify", "baselines/data.json"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("MISMATCH"), "{out}");
+    assert!(out.contains("data/set2/: recorded sha256:"), "{out}");
+    assert!(!out.contains("data/set1/"), "{out}");
+}
