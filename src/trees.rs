@@ -81,11 +81,12 @@ impl Store {
         &self.dir
     }
 
-    /// Keeps an object (its digest `tree`), unless a file by its name is there already.
-    pub fn put(&self, tree: &Sha256, bytes: &[u8]) {
+    /// Keeps an object (its digest `tree`), unless a file by its name is there already;
+    /// whether it was not there before.
+    pub fn put(&self, tree: &Sha256, bytes: &[u8]) -> bool {
         let path = self.dir.join(file_name(tree));
         if path.is_file() {
-            return;
+            return false;
         }
         let written = self
             .root
@@ -104,6 +105,17 @@ impl Store {
                 .unwrap_or_else(|e| e.into_inner())
                 .insert(tree.0.clone(), bytes.to_vec());
         }
+        true
+    }
+
+    /// Forgets an object this process kept and nothing refers to (a folder above the level a
+    /// baseline records).
+    pub fn remove(&self, tree: &Sha256) {
+        self.unwritten
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&tree.0);
+        let _ = std::fs::remove_file(self.dir.join(file_name(tree)));
     }
 
     /// The bytes of an object, checked against its name.
@@ -151,7 +163,7 @@ impl Store {
             let bytes = self.bytes(&t)?;
             let object =
                 Object::parse(&bytes).map_err(|e| Missing::Bad(self.dir.join(file_name(&t)), e))?;
-            to.put(&t, &bytes);
+            let _ = to.put(&t, &bytes);
             for (_, item) in object.items {
                 if let crate::manifest::tree::Item::Tree { digest, .. } = item {
                     todo.push(Sha256(crate::canonical::tag_digest(&digest)));
@@ -159,6 +171,41 @@ impl Store {
             }
         }
         Ok(())
+    }
+
+    /// The objects in the store that no folder of `roots` reaches (directly or through a
+    /// subfolder), with their sizes: what `prune` removes. Only files named as objects are
+    /// listed; an object of a root that cannot be read keeps nothing below it alive.
+    pub fn unreferenced(&self, roots: &[Sha256]) -> Vec<(PathBuf, u64)> {
+        let mut alive = std::collections::HashSet::new();
+        let mut todo: Vec<Sha256> = roots.to_vec();
+        while let Some(t) = todo.pop() {
+            if !alive.insert(file_name(&t).to_owned()) {
+                continue;
+            }
+            if let Ok(object) = self.load(&t) {
+                for (_, item) in object.items {
+                    if let crate::manifest::tree::Item::Tree { digest, .. } = item {
+                        todo.push(Sha256(crate::canonical::tag_digest(&digest)));
+                    }
+                }
+            }
+        }
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        let mut out: Vec<(PathBuf, u64)> = entries
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().into_string().ok()?;
+                let is_object = name.len() == 64
+                    && name.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+                (is_object && !alive.contains(&name))
+                    .then(|| (e.path(), e.metadata().map_or(0, |m| m.len())))
+            })
+            .collect();
+        out.sort();
+        out
     }
 
     /// Takes every object found in `dir` (checked against its name) into this store; how many.
@@ -176,7 +223,7 @@ impl Store {
             if let Ok(bytes) = from.bytes(&t)
                 && Object::parse(&bytes).is_ok()
             {
-                self.put(&t, &bytes);
+                let _ = self.put(&t, &bytes);
                 taken += 1;
             }
         }
@@ -206,7 +253,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::of(dir.path());
         let (t, bytes) = object(3);
-        store.put(&t, &bytes);
+        assert!(store.put(&t, &bytes));
+        assert!(!store.put(&t, &bytes), "kept once");
         assert_eq!(store.bytes(&t), Ok(bytes.clone()));
         assert!(dir.path().join(".prov/.gitignore").is_file());
         // named as another folder's object: refused, with the path, and removed
@@ -225,11 +273,43 @@ mod tests {
         let elsewhere = tempfile::tempdir().expect("tempdir");
         let theirs_store = Store::at(elsewhere.path());
         let (theirs, theirs_bytes) = object(5);
-        theirs_store.put(&theirs, &theirs_bytes);
+        let _ = theirs_store.put(&theirs, &theirs_bytes);
         std::fs::write(elsewhere.path().join(file_name(&other)), b"junk").expect("write");
         assert_eq!(store.take_from(elsewhere.path()), 1);
         assert_eq!(store.bytes(&theirs), Ok(theirs_bytes));
         assert!(matches!(store.load(&object(6).0), Err(Missing::Absent(_))));
+    }
+
+    #[test]
+    fn unreferenced_objects_are_those_no_root_reaches() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::of(dir.path());
+        let (leaf, leaf_bytes) = object(3);
+        let parent = Object::new(vec![(
+            "sub".into(),
+            Item::Tree {
+                digest: crate::manifest::tree::raw(&leaf).expect("raw"),
+                files: 1,
+                bytes: 3,
+            },
+        )]);
+        let (top, top_bytes) = parent.seal();
+        let (other, other_bytes) = object(9);
+        for (t, b) in [
+            (&leaf, &leaf_bytes),
+            (&top.tree, &top_bytes),
+            (&other, &other_bytes),
+        ] {
+            let _ = store.put(t, b);
+        }
+        std::fs::write(folder(dir.path()).join("README"), "not an object").expect("write");
+        let gone = store.unreferenced(std::slice::from_ref(&top.tree));
+        assert_eq!(
+            gone.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>(),
+            [folder(dir.path()).join(file_name(&other))]
+        );
+        assert_eq!(gone[0].1, other_bytes.len() as u64);
+        assert_eq!(store.unreferenced(&[]).len(), 3);
     }
 
     #[test]
@@ -240,7 +320,9 @@ mod tests {
         std::fs::write(&blocked, "a file").expect("write");
         let store = Store::at(&blocked.join("trees"));
         let (t, bytes) = object(3);
-        store.put(&t, &bytes);
+        let _ = store.put(&t, &bytes);
         assert_eq!(store.bytes(&t), Ok(bytes));
+        store.remove(&t);
+        assert!(store.bytes(&t).is_err());
     }
 }

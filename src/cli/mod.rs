@@ -177,7 +177,7 @@ enum Command {
     },
     /// List every run and whether its baseline exists
     List,
-    /// List baselines no run owns; delete them with --yes
+    /// List baselines no run owns, and folder objects no baseline refers to; delete them with --yes
     Prune {
         /// Delete them
         #[arg(long)]

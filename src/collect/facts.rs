@@ -120,7 +120,8 @@ impl Facts {
         &self,
         what: &super::files::Scannable,
         since_ns: i64,
-    ) -> Result<Vec<crate::manifest::tree::FolderSum>, super::files::scan::Stop> {
+        max_entries: usize,
+    ) -> Result<super::files::scan::Scanned, super::files::scan::Stop> {
         let progress = super::hashing::Progress::default();
         let scan = super::files::scan::Scan {
             root: &self.root,
@@ -131,6 +132,7 @@ impl Facts {
             progress: &progress,
             threads: super::hashing::thread_count().min(8),
             name: what.name.as_ref(),
+            keep_up_to: max_entries,
         };
         let r =
             super::progress::while_hashing(None, &progress, || scan.folder(&what.abs, &what.rel));

@@ -248,7 +248,8 @@ pub struct FolderSum {
 }
 
 impl FolderSum {
-    fn depth(&self) -> usize {
+    /// How many folders deep it is (`a/b/`: 2; the project's folder: 0).
+    pub fn depth(&self) -> usize {
         self.rel.bytes().filter(|b| *b == b'/').count()
     }
 }

@@ -56,9 +56,9 @@ impl Session {
         let mut out = BTreeMap::new();
         for g in globs {
             let scanned = files::scannable(&self.config.root, &g.pattern, run.allow_outside)
-                .map(|what| self.facts.scan_folder(&what, since_ns));
+                .map(|what| self.facts.scan_folder(&what, since_ns, max));
             let entries = match scanned {
-                Some(Ok(sums)) if sums.is_empty() => {
+                Some(Ok(found)) if found.folders.is_empty() => {
                     return Err(Self::err(
                         run,
                         CollectError::NoMatch {
@@ -68,11 +68,33 @@ impl Session {
                         },
                     ));
                 }
-                Some(Ok(sums)) => {
+                Some(Ok(found)) => {
                     let store = self.facts.trees();
-                    tree::fold(&sums, max, &mut |f| store.load(&f.tree.tree)).map_err(|e| {
+                    // the files above the level come from the scan's memory, not from objects
+                    // (another process may be removing those it made of the same folders)
+                    let entries = tree::fold(&found.folders, max, &mut |f| match found
+                        .direct
+                        .get(&f.rel)
+                    {
+                        Some(o) => Ok(o.clone()),
+                        None => store.load(&f.tree.tree),
+                    })
+                    .map_err(|e| {
                         Self::err(run, format!("the `{key}` glob `{}`: {e}", g.pattern))
-                    })?
+                    })?;
+                    // the objects of folders above the recorded level: nothing refers to them,
+                    // and those this scan made are removed
+                    let level = tree::level_for(&found.folders, max);
+                    let new: std::collections::HashSet<&str> =
+                        found.written.iter().map(|t| t.0.as_str()).collect();
+                    for f in &found.folders {
+                        if level.is_none_or(|l| f.depth() < l)
+                            && new.contains(f.tree.tree.0.as_str())
+                        {
+                            store.remove(&f.tree.tree);
+                        }
+                    }
+                    entries
                 }
                 Some(Err(Stop::Unreadable(rel, e))) => return Err(Self::unreadable(run, &rel, &e)),
                 Some(Err(Stop::NotPlain)) | None => {
@@ -117,10 +139,13 @@ impl Session {
             objects.insert(sum.tree.tree.0.clone(), bytes.to_vec());
         });
         drop(leaves);
-        if tree::level_for(&sums, self.config.max_entries).is_some() {
+        // the objects of the folders a baseline will refer to: those at the level and below
+        if let Some(level) = tree::level_for(&sums, self.config.max_entries) {
             let store = self.facts.trees();
-            for (digest, bytes) in &objects {
-                store.put(&Sha256(digest.clone()), bytes);
+            for f in sums.iter().filter(|f| f.depth() >= level) {
+                if let Some(bytes) = objects.get(&f.tree.tree.0) {
+                    let _ = store.put(&f.tree.tree, bytes);
+                }
             }
         }
         tree::fold(&sums, self.config.max_entries, &mut |f| {

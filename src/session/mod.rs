@@ -463,6 +463,36 @@ impl Session {
         store::orphans(&self.config.baselines_dir(), &names)
     }
 
+    /// The folder objects under `.prov/trees/` that no baseline (of any profile) and no
+    /// candidate refers to, with their sizes: what `prune` removes.
+    pub fn unreferenced_trees(&self) -> Result<Vec<(PathBuf, u64)>> {
+        let mut roots = Vec::new();
+        let mut docs = Vec::new();
+        for dir in self.config.all_baselines_dirs() {
+            docs.extend(store::list(&dir)?);
+        }
+        let candidates =
+            store::candidates_in(&store::candidates_dir(&self.config.root)).unwrap_or_default();
+        for path in docs {
+            // a file that does not parse refers to nothing
+            if let Ok(Some(doc)) = store::load_json(&path) {
+                roots.extend(
+                    crate::manifest::tree::trees_in(&doc)
+                        .into_iter()
+                        .map(|t| t.tree),
+                );
+            }
+        }
+        for (_, c) in candidates {
+            roots.extend(
+                crate::manifest::tree::trees_in(&c.manifest)
+                    .into_iter()
+                    .map(|t| t.tree),
+            );
+        }
+        Ok(self.facts.trees().unreferenced(&roots))
+    }
+
     /// The runs named, in configuration order; all of them when `names` is empty. An unknown
     /// name is a usage error listing the known ones.
     pub fn select(&self, names: &[String]) -> Result<Vec<&RunSpec>> {

@@ -395,3 +395,41 @@ fn verify_checks_a_folder_through_its_objects_or_its_files_on_disk() {
     assert!(out.contains("data/set2/: recorded sha256:"), "{out}");
     assert!(!out.contains("data/set1/"), "{out}");
 }
+
+#[test]
+fn prune_removes_the_folder_objects_nothing_refers_to() {
+    let p = Project::new();
+    dataset(&p);
+    assert_eq!(p.run(&["accept"]).0, 0);
+    let objects = || std::fs::read_dir(p.join(".prov/trees")).unwrap().count();
+    // 3 recorded folders and their 4 subfolders each
+    assert_eq!(objects(), 15);
+    let (_, out, _) = p.run(&["prune"]);
+    assert!(!out.contains("folder objects"), "{out}");
+    // a changed file: its folder and the folder above it get new objects; the check's
+    // candidate refers to them, the baseline to the old ones
+    p.file("data/set0/part0/f0.bin", "changed");
+    assert_eq!(check(&p).0, 1);
+    assert_eq!(objects(), 17);
+    let (_, out, _) = p.run(&["prune"]);
+    assert!(
+        !out.contains("folder objects"),
+        "all still referred to: {out}"
+    );
+    // accepted: the old objects of data/set0/ and data/set0/part0/ are garbage
+    assert_eq!(p.run(&["accept"]).0, 0);
+    std::fs::remove_dir_all(p.join(".prov/candidates")).unwrap();
+    let (code, out, _) = p.run(&["prune"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("unused  2 folder objects"), "{out}");
+    assert!(out.contains("provbase prune --yes"), "{out}");
+    assert_eq!(objects(), 17, "listing removes nothing");
+    let (code, out, _) = p.run(&["prune", "--yes"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("removed 2 folder objects"), "{out}");
+    assert_eq!(objects(), 15);
+    // what is left still names a drift's files
+    p.file("data/set0/part0/f0.bin", "changed again");
+    let (_, _, notes) = check(&p);
+    assert!(note_of(&notes, "data/set0/").contains("changed  data/set0/part0/f0.bin"));
+}

@@ -30,6 +30,9 @@ pub struct Scan<'a> {
     pub threads: usize,
     /// The name pattern of a `prefix/**/name` glob: only the files it names are kept.
     pub name: Option<&'a glob::Pattern>,
+    /// `max_entries`: the files of folders are remembered per depth while they number at most
+    /// this many (past that, a depth cannot lie above the level).
+    pub keep_up_to: usize,
 }
 
 /// Why a scan stopped.
@@ -40,6 +43,19 @@ pub enum Stop {
     NotPlain,
     /// A file or folder could not be read: its path relative to the project, and why.
     Unreadable(String, std::io::Error),
+}
+
+/// What a scan found.
+#[derive(Debug)]
+pub struct Scanned {
+    /// Every folder under the scanned one that holds a file, the scanned one included.
+    pub folders: Vec<FolderSum>,
+    /// The objects it kept that were not kept before.
+    pub written: Vec<crate::manifest::Sha256>,
+    /// The files directly in each folder (its object's files), for the folders that may lie
+    /// above the level a baseline records (whose objects are then not kept): by the folder's
+    /// path.
+    pub direct: std::collections::HashMap<String, Object>,
 }
 
 struct Pending {
@@ -59,13 +75,41 @@ struct State {
     folders: Vec<Pending>,
     queue: Vec<usize>,
     done: Vec<FolderSum>,
+    /// The objects this scan kept that were not kept before.
+    written: Vec<crate::manifest::Sha256>,
+    /// Per depth: the files directly in its folders, while they number at most
+    /// `keep_up_to` (`None` past that: no folder of that depth can be above the level a
+    /// baseline records, so none is needed).
+    direct: std::collections::BTreeMap<usize, Option<Kept>>,
     stop: Option<Stop>,
+}
+
+/// The files directly in the folders of one depth, and how many: (count, [(folder, files)]).
+type Kept = (usize, Vec<(String, Vec<(String, Item)>)>);
+
+impl State {
+    fn keep_direct(&mut self, depth: usize, rel: &str, items: &[(String, Item)], up_to: usize) {
+        let slot = self
+            .direct
+            .entry(depth)
+            .or_insert_with(|| Some((0, Vec::new())));
+        if let Some((count, kept)) = slot {
+            *count += items.len();
+            if *count > up_to {
+                *slot = None;
+            } else {
+                kept.push((rel.to_owned(), items.to_vec()));
+            }
+        }
+    }
 }
 
 impl Scan<'_> {
     /// The summaries of `base` (a folder, relative to the project as `rel`) and every folder
-    /// under it that holds a file; each folder's object is kept in the store.
-    pub fn folder(&self, base: &Path, rel: &str) -> Result<Vec<FolderSum>, Stop> {
+    /// under it that holds a file; each folder's object is kept in the store, and those that
+    /// were not there before come back too (a caller removes the ones its baseline will not
+    /// refer to).
+    pub fn folder(&self, base: &Path, rel: &str) -> Result<Scanned, Stop> {
         let state = Mutex::new(State {
             folders: vec![Pending {
                 rel: format!("{rel}/"),
@@ -78,6 +122,8 @@ impl Scan<'_> {
             }],
             queue: vec![0],
             done: Vec::new(),
+            written: Vec::new(),
+            direct: Default::default(),
             stop: None,
         });
         let outstanding = AtomicUsize::new(1);
@@ -90,7 +136,17 @@ impl Scan<'_> {
         if let Some(stop) = state.stop {
             return Err(stop);
         }
-        Ok(state.done)
+        Ok(Scanned {
+            folders: state.done,
+            written: state.written,
+            direct: state
+                .direct
+                .into_values()
+                .flatten()
+                .flat_map(|(_, kept)| kept)
+                .map(|(rel, items)| (rel, Object { items }))
+                .collect(),
+        })
     }
 
     fn work(&self, state: &Mutex<State>, outstanding: &AtomicUsize) {
@@ -136,13 +192,22 @@ impl Scan<'_> {
                         s.folders[id].waiting += 1;
                         s.queue.push(child);
                     }
+                    if !items.is_empty() {
+                        let depth = rel.bytes().filter(|b| *b == b'/').count();
+                        s.keep_direct(depth, &rel, &items, self.keep_up_to);
+                    }
                     let me = &mut s.folders[id];
                     me.direct = items.len() as u64;
                     me.items.extend(items);
                     let sealed = one_done(&mut s, id);
                     drop(s);
-                    for (tree, bytes) in sealed {
-                        self.store.put(&tree, &bytes);
+                    let new: Vec<crate::manifest::Sha256> = sealed
+                        .into_iter()
+                        .filter(|(tree, bytes)| self.store.put(tree, bytes))
+                        .map(|(tree, _)| tree)
+                        .collect();
+                    if !new.is_empty() {
+                        lock().written.extend(new);
                     }
                 }
                 Err(stop) => {
