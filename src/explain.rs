@@ -119,20 +119,31 @@ fn folder_notes(root: &Path, store: &crate::trees::Store, drifts: &[&Drift]) -> 
                     short(&before),
                     short(&after),
                 )];
-                let named = c
-                    .changed
-                    .iter()
-                    .map(|(f, x, y)| format!("  changed  {key}{f} ({x} → {y} bytes)"))
-                    .chain(c.added.iter().map(|f| format!("  added    {key}{f}")))
-                    .chain(c.removed.iter().map(|f| format!("  removed  {key}{f}")))
-                    .chain(
-                        c.renamed
-                            .iter()
-                            .map(|(f, t)| format!("  renamed  {key}{f} → {key}{t}")),
-                    );
-                lines.extend(named.take(MAX_FOLDER_FILES));
-                if c.len() > MAX_FOLDER_FILES {
-                    lines.push(format!("  … and {} more", c.len() - MAX_FOLDER_FILES));
+                let named =
+                    c.changed
+                        .iter()
+                        .map(|(f, x, y)| format!("  changed  {key}{f} ({x} → {y} bytes)"))
+                        .chain(c.added.iter().map(|f| format!("  added    {key}{f}")))
+                        .chain(c.removed.iter().map(|f| format!("  removed  {key}{f}")))
+                        .chain(
+                            c.renamed
+                                .iter()
+                                .map(|(f, t)| format!("  renamed  {key}{f} → {key}{t}")),
+                        )
+                        .map(|line| (line, 1))
+                        .chain(c.folders_added.iter().map(|(f, n)| {
+                            (format!("  added    {key}{f} ({n} files)"), *n as usize)
+                        }))
+                        .chain(c.folders_removed.iter().map(|(f, n)| {
+                            (format!("  removed  {key}{f} ({n} files)"), *n as usize)
+                        }));
+                let mut shown = 0;
+                for (line, files) in named.take(MAX_FOLDER_FILES) {
+                    lines.push(line);
+                    shown += files;
+                }
+                if c.len() > shown {
+                    lines.push(format!("  … and {} more", c.len() - shown));
                 }
                 lines.join("\n")
             }

@@ -446,7 +446,17 @@ pub struct Changes {
     pub removed: Vec<String>,
     /// Files that moved with their content: (from, to).
     pub renamed: Vec<(String, String)>,
+    /// Whole folders added, past [`MAX_NAMED`] files named: (folder, files).
+    pub folders_added: Vec<(String, u64)>,
+    /// Whole folders removed, past [`MAX_NAMED`] files named: (folder, files).
+    pub folders_removed: Vec<(String, u64)>,
+    /// Changed files past [`MAX_NAMED`], counted and not named.
+    pub more_changed: usize,
 }
+
+/// The most files a difference names (the rest are counted, or named by their folder), so
+/// that a dataset replaced whole is explained without holding a million names.
+pub const MAX_NAMED: usize = 100_000;
 
 impl Changes {
     /// Every difference between a folder before and after, read through the objects of the
@@ -481,7 +491,18 @@ impl Changes {
 
     /// How many files differ.
     pub fn len(&self) -> usize {
-        self.changed.len() + self.added.len() + self.removed.len() + self.renamed.len()
+        let folders: u64 = self
+            .folders_added
+            .iter()
+            .chain(&self.folders_removed)
+            .map(|(_, n)| n)
+            .sum();
+        self.changed.len()
+            + self.more_changed
+            + self.added.len()
+            + self.removed.len()
+            + self.renamed.len()
+            + folders as usize
     }
 
     /// Whether nothing differs.
@@ -494,12 +515,14 @@ fn tag(d: &[u8; 32]) -> Sha256 {
     Sha256(crate::canonical::tag_digest(d))
 }
 
-/// Every file under one side of a difference (a whole subfolder added or removed).
+/// Every file under one side of a difference (a whole subfolder added or removed); a
+/// subfolder whose files would pass [`MAX_NAMED`] names goes to `folders` whole.
 fn side<E>(
     name: &str,
     item: &Item,
     load: &mut dyn FnMut(&Sha256) -> Result<Object, E>,
-    out: &mut Vec<Leaf>,
+    (out, named): (&mut Vec<Leaf>, usize),
+    folders: &mut Vec<(String, u64)>,
 ) -> Result<(), E> {
     match item {
         Item::File { digest, size } => out.push(Leaf {
@@ -507,6 +530,9 @@ fn side<E>(
             digest: *digest,
             size: *size,
         }),
+        Item::Tree { files, .. } if named + *files as usize > MAX_NAMED => {
+            folders.push((format!("{name}/"), *files));
+        }
         Item::Tree { digest, .. } => {
             collect_leaves(&tag(digest), &format!("{name}/"), load, out)?;
         }
@@ -539,14 +565,20 @@ fn diff<E>(
                 diff(&tag(x), &tag(y), &format!("{full}/"), load, c, gone, new)?;
             }
             (Some(Item::File { size: x, .. }), Some(Item::File { size: y, .. })) => {
-                c.changed.push((full, *x, *y));
+                if c.changed.len() < MAX_NAMED {
+                    c.changed.push((full, *x, *y));
+                } else {
+                    c.more_changed += 1;
+                }
             }
             (x, y) => {
                 if let Some(x) = x {
-                    side(&full, x, load, gone)?;
+                    let named = gone.len() + new.len();
+                    side(&full, x, load, (gone, named), &mut c.folders_removed)?;
                 }
                 if let Some(y) = y {
-                    side(&full, y, load, new)?;
+                    let named = gone.len() + new.len();
+                    side(&full, y, load, (new, named), &mut c.folders_added)?;
                 }
             }
         }

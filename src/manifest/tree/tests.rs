@@ -238,3 +238,51 @@ fn leaves_and_changes_read_through_the_objects() {
     let e = Changes::between(b, a, &mut |_: &Sha256| Err::<Object, _>("missing")).unwrap_err();
     assert_eq!(e, "missing");
 }
+
+#[test]
+fn a_folder_too_large_to_name_file_by_file_is_named_whole() {
+    let small = Object::new(vec![(
+        "a".into(),
+        Item::File {
+            digest: [1; 32],
+            size: 1,
+        },
+    )]);
+    let (small_tree, small_bytes) = small.seal();
+    // "big" claims more files than are ever named: its object is never read
+    let with_big = Object::new(vec![
+        (
+            "a".into(),
+            Item::File {
+                digest: [1; 32],
+                size: 1,
+            },
+        ),
+        (
+            "big".into(),
+            Item::Tree {
+                digest: [9; 32],
+                files: MAX_NAMED as u64 + 1,
+                bytes: 7,
+            },
+        ),
+    ]);
+    let (big_tree, big_bytes) = with_big.seal();
+    let objects: HashMap<String, Vec<u8>> = [
+        (small_tree.tree.0.clone(), small_bytes),
+        (big_tree.tree.0.clone(), big_bytes),
+    ]
+    .into_iter()
+    .collect();
+    let c = Changes::between(&small_tree.tree, &big_tree.tree, &mut loader(&objects))
+        .expect("the big folder's object is not read");
+    assert_eq!(
+        c.folders_added,
+        vec![("big/".to_owned(), MAX_NAMED as u64 + 1)]
+    );
+    assert!(c.added.is_empty());
+    assert_eq!(c.len(), MAX_NAMED + 1);
+    let back = Changes::between(&big_tree.tree, &small_tree.tree, &mut loader(&objects))
+        .expect("either way");
+    assert_eq!(back.folders_removed.len(), 1);
+}
