@@ -152,23 +152,34 @@ impl Store {
         Object::parse(&bytes).map_err(|e| Missing::Bad(self.dir.join(file_name(tree)), e))
     }
 
-    /// Copies the objects of `trees` and every folder under them into `to`.
+    /// Copies the objects of `trees` and every folder under them into `to` (hard-linked where
+    /// the two folders share a filesystem). A folder's object is copied after those of its
+    /// subfolders, so an object in `to` means its whole tree is there: a tree copied before is
+    /// not read again.
     pub fn copy_to(&self, trees: &[Sha256], to: &Store) -> Result<(), Missing> {
-        let mut todo: Vec<Sha256> = trees.to_vec();
-        let mut seen = std::collections::HashSet::new();
-        while let Some(t) = todo.pop() {
-            if !seen.insert(t.0.clone()) {
-                continue;
+        for t in trees {
+            self.copy_one(t, to)?;
+        }
+        Ok(())
+    }
+
+    fn copy_one(&self, t: &Sha256, to: &Store) -> Result<(), Missing> {
+        let target = to.dir.join(file_name(t));
+        if target.is_file() {
+            return Ok(());
+        }
+        let bytes = self.bytes(t)?;
+        let object =
+            Object::parse(&bytes).map_err(|e| Missing::Bad(self.dir.join(file_name(t)), e))?;
+        for (_, item) in object.items {
+            if let crate::manifest::tree::Item::Tree { digest, .. } = item {
+                self.copy_one(&Sha256(crate::canonical::tag_digest(&digest)), to)?;
             }
-            let bytes = self.bytes(&t)?;
-            let object =
-                Object::parse(&bytes).map_err(|e| Missing::Bad(self.dir.join(file_name(&t)), e))?;
-            let _ = to.put(&t, &bytes);
-            for (_, item) in object.items {
-                if let crate::manifest::tree::Item::Tree { digest, .. } = item {
-                    todo.push(Sha256(crate::canonical::tag_digest(&digest)));
-                }
-            }
+        }
+        let linked = std::fs::create_dir_all(&to.dir)
+            .and_then(|()| std::fs::hard_link(self.dir.join(file_name(t)), &target));
+        if linked.is_err() {
+            let _ = to.put(t, &bytes);
         }
         Ok(())
     }
