@@ -1,6 +1,7 @@
 //! Why a drift happened: for a changed text file (static data, inputs, a metakernel or text
 //! kernel), a short diff of the file between the commit the baseline was accepted at and the
-//! working tree; for a moved HEAD, the commits between. In a shallow clone that lacks the
+//! working tree; for a folder recorded by its digest, the files that differ, read through its
+//! objects; for a moved HEAD, the commits between. In a shallow clone that lacks the
 //! baseline's commit, it says so and suggests `git fetch --unshallow`; it is never an error.
 
 use crate::drift::{Category, Drift};
@@ -26,7 +27,7 @@ pub struct Note {
 /// The file a drift is about, when it is about a file whose path the manifest records.
 fn file_of(d: &Drift, baseline: &Value) -> Option<String> {
     match (d.category, d.path.0.as_slice()) {
-        // a folder recorded by its digest is explained by its listing (see `folder_notes`)
+        // a folder recorded by its digest is explained by its objects (see `folder_notes`)
         (Category::StaticData | Category::Inputs, [_, Segment::Key(k)]) if !k.ends_with('/') => {
             Some(k.clone())
         }
