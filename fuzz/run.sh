@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${SECONDS_EACH:-600}"
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
-targets=(metakernel nvidia_smi rocm_smi harness_toml baseline canonical_json)
+targets=(metakernel nvidia_smi rocm_smi harness_toml baseline canonical_json tree_object)
 seed() {
   local t="$1" dir="fuzz/corpus/$1"
   mkdir -p "$dir"
@@ -18,6 +18,7 @@ seed() {
     harness_toml) cp harness.toml "$dir" ;;
     baseline) cp baselines/*.json "$dir" ;;
     canonical_json) find tests/fixtures/jcs -name '*.json' -exec cp {} "$dir" \; ;;
+    tree_object) cp tests/fixtures/formats/v2/docs/trees/* "$dir" ;;
   esac
 }
 for t in "${targets[@]}"; do seed "$t"; done

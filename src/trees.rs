@@ -158,22 +158,32 @@ impl Store {
     /// not read again.
     pub fn copy_to(&self, trees: &[Sha256], to: &Store) -> Result<(), Missing> {
         for t in trees {
-            self.copy_one(t, to)?;
+            self.copy_one(t, to, 0)?;
         }
         Ok(())
     }
 
-    fn copy_one(&self, t: &Sha256, to: &Store) -> Result<(), Missing> {
+    fn copy_one(&self, t: &Sha256, to: &Store, depth: usize) -> Result<(), Missing> {
         let target = to.dir.join(file_name(t));
         if target.is_file() {
             return Ok(());
+        }
+        if depth > crate::manifest::tree::MAX_DEPTH {
+            return Err(Missing::Bad(
+                self.dir.join(file_name(t)),
+                "nested deeper than any folder: a forged chain of objects".into(),
+            ));
         }
         let bytes = self.bytes(t)?;
         let object =
             Object::parse(&bytes).map_err(|e| Missing::Bad(self.dir.join(file_name(t)), e))?;
         for (_, item) in object.items {
             if let crate::manifest::tree::Item::Tree { digest, .. } = item {
-                self.copy_one(&Sha256(crate::canonical::tag_digest(&digest)), to)?;
+                self.copy_one(
+                    &Sha256(crate::canonical::tag_digest(&digest)),
+                    to,
+                    depth + 1,
+                )?;
             }
         }
         let linked = std::fs::create_dir_all(&to.dir)

@@ -142,18 +142,19 @@ impl Object {
     pub fn seal(&self) -> (Tree, Vec<u8>) {
         let bytes = self.to_bytes();
         let digest = sha2::Sha256::digest(&bytes);
-        let (mut files, mut total) = (0, 0);
+        let (mut files, mut total) = (0u64, 0u64);
         for (_, item) in &self.items {
             match item {
+                // an object read from elsewhere may claim any counts: they saturate
                 Item::File { size, .. } => {
-                    files += 1;
-                    total += size;
+                    files = files.saturating_add(1);
+                    total = size.saturating_add(total);
                 }
                 Item::Tree {
                     files: f, bytes: b, ..
                 } => {
-                    files += f;
-                    total += b;
+                    files = f.saturating_add(files);
+                    total = b.saturating_add(total);
                 }
             }
         }
@@ -413,6 +414,8 @@ fn collect_leaves<E>(
                 digest,
                 size,
             }),
+            // deeper than any path a filesystem holds: a forged chain of objects, not read
+            Item::Tree { .. } if depth(prefix) >= MAX_DEPTH => {}
             Item::Tree { digest, .. } => collect_leaves(
                 &Sha256(crate::canonical::tag_digest(&digest)),
                 &format!("{prefix}{name}/"),
@@ -422,6 +425,14 @@ fn collect_leaves<E>(
         }
     }
     Ok(())
+}
+
+/// How deep objects are followed: deeper than any path a filesystem holds (4,096 bytes make at
+/// most 2,048 folders), so only a forged chain of objects reaches it.
+pub const MAX_DEPTH: usize = 2048;
+
+fn depth(prefix: &str) -> usize {
+    prefix.bytes().filter(|b| *b == b'/').count()
 }
 
 /// The folders a manifest document records by their digests.
@@ -491,18 +502,16 @@ impl Changes {
 
     /// How many files differ.
     pub fn len(&self) -> usize {
-        let folders: u64 = self
+        let folders = self
             .folders_added
             .iter()
             .chain(&self.folders_removed)
-            .map(|(_, n)| n)
-            .sum();
-        self.changed.len()
-            + self.more_changed
-            + self.added.len()
-            + self.removed.len()
-            + self.renamed.len()
-            + folders as usize
+            .fold(0usize, |a, (_, n)| {
+                a.saturating_add(usize::try_from(*n).unwrap_or(usize::MAX))
+            });
+        (self.changed.len() + self.more_changed + self.added.len())
+            .saturating_add(self.removed.len() + self.renamed.len())
+            .saturating_add(folders)
     }
 
     /// Whether nothing differs.
@@ -530,7 +539,9 @@ fn side<E>(
             digest: *digest,
             size: *size,
         }),
-        Item::Tree { files, .. } if named + *files as usize > MAX_NAMED => {
+        Item::Tree { files, .. }
+            if named.saturating_add(usize::try_from(*files).unwrap_or(usize::MAX)) > MAX_NAMED =>
+        {
             folders.push((format!("{name}/"), *files));
         }
         Item::Tree { digest, .. } => {
@@ -561,6 +572,9 @@ fn diff<E>(
         let full = format!("{prefix}{name}");
         match (b.get(name), a.get(name)) {
             (Some(x), Some(y)) if x == y => {}
+            (Some(Item::Tree { .. }), Some(Item::Tree { .. })) if depth(prefix) >= MAX_DEPTH => {
+                c.more_changed += 1;
+            }
             (Some(Item::Tree { digest: x, .. }), Some(Item::Tree { digest: y, .. })) => {
                 diff(&tag(x), &tag(y), &format!("{full}/"), load, c, gone, new)?;
             }

@@ -286,3 +286,98 @@ fn a_folder_too_large_to_name_file_by_file_is_named_whole() {
         .expect("either way");
     assert_eq!(back.folders_removed.len(), 1);
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn item() -> impl Strategy<Value = Item> {
+        prop_oneof![
+            (any::<[u8; 32]>(), any::<u64>())
+                .prop_map(|(digest, size)| Item::File { digest, size }),
+            (any::<[u8; 32]>(), any::<u64>(), any::<u64>()).prop_map(|(digest, files, bytes)| {
+                Item::Tree {
+                    digest,
+                    files,
+                    bytes,
+                }
+            }),
+        ]
+    }
+
+    proptest! {
+        /// Any bytes are an object or an error, never a panic.
+        #[test]
+        fn any_bytes_parse_or_fail(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = Object::parse(&bytes);
+        }
+
+        /// An object's bytes read back as the object, whatever its names hold but `/` and NUL.
+        #[test]
+        fn objects_round_trip(
+            entries in proptest::collection::btree_map("[^/\u{0}]{1,12}", item(), 0..20)
+        ) {
+            let o = Object::new(entries.into_iter().collect());
+            let (tree, bytes) = o.seal();
+            prop_assert_eq!(Object::parse(&bytes).expect("its own bytes"), o);
+            prop_assert_eq!(&tree.tree.0[..7], "sha256:");
+        }
+    }
+}
+
+/// A chain of objects, one folder in each, `n` deep, with one file of `content` at the bottom.
+fn chain(n: usize, content: u8, objects: &mut HashMap<String, Vec<u8>>) -> Sha256 {
+    let (mut top, bytes) = Object::new(vec![(
+        "f".into(),
+        Item::File {
+            digest: [content; 32],
+            size: 1,
+        },
+    )])
+    .seal();
+    objects.insert(top.tree.0.clone(), bytes);
+    for _ in 0..n {
+        let (t, bytes) = Object::new(vec![(
+            "d".into(),
+            Item::Tree {
+                digest: raw(&top.tree).expect("raw"),
+                files: 1,
+                bytes: 1,
+            },
+        )])
+        .seal();
+        objects.insert(t.tree.0.clone(), bytes);
+        top = t;
+    }
+    top.tree
+}
+
+#[test]
+fn a_forged_chain_deeper_than_any_folder_is_not_followed() {
+    // on a thread with a stack of its own size, as the CLI's main thread has
+    std::thread::Builder::new()
+        .stack_size(8 << 20)
+        .spawn(|| {
+            let mut objects = HashMap::new();
+            let a = chain(MAX_DEPTH + 50, 1, &mut objects);
+            let b = chain(MAX_DEPTH + 50, 2, &mut objects);
+            assert!(
+                leaves(&a, &mut loader(&objects))
+                    .expect("leaves")
+                    .is_empty()
+            );
+            let c = Changes::between(&a, &b, &mut loader(&objects)).expect("changes");
+            assert_eq!((c.len(), c.more_changed), (1, 1));
+            // a chain a filesystem could hold is followed to its file
+            let shallow = chain(100, 3, &mut objects);
+            assert_eq!(
+                leaves(&shallow, &mut loader(&objects))
+                    .expect("leaves")
+                    .len(),
+                1
+            );
+        })
+        .expect("spawn")
+        .join()
+        .expect("no overflow");
+}
