@@ -316,23 +316,14 @@ impl Facts {
     /// `"sha256:<hex>"` of many files, in order: each read at most once per process, not at
     /// all when the stat cache vouches for it, and the rest hashed in parallel.
     pub fn hash_all(&self, paths: &[PathBuf]) -> Vec<std::io::Result<String>> {
-        self.hash_all_stamped(paths, None)
-    }
-
-    /// Like [`Facts::hash_all`], with stat data already taken (while walking the folders) no
-    /// earlier than the given time.
-    pub fn hash_all_stamped<P: AsRef<Path> + Sync>(
-        &self,
-        paths: &[P],
-        stamped: Option<(&[Option<crate::cache::Stamp>], i64)>,
-    ) -> Vec<std::io::Result<String>> {
-        self.resolve_all_stamped(paths, stamped)
+        self.resolve_all_stamped(paths, None)
             .into_iter()
             .map(|r| r.map(|(d, _)| crate::canonical::tag_digest(&d)))
             .collect()
     }
 
-    /// Like [`Facts::hash_all_stamped`]: each file's raw SHA-256 and size.
+    /// Like [`Facts::hash_all`], each file's raw SHA-256 and size, with stat data already
+    /// taken (while walking the folders) no earlier than the given time.
     pub fn resolve_all_stamped<P: AsRef<Path> + Sync>(
         &self,
         paths: &[P],

@@ -25,17 +25,36 @@ impl Session {
         matched: &[files::Matched],
         since_ns: i64,
     ) -> Result<BTreeMap<String, Sha256>> {
+        Ok(self
+            .leaves(run, matched, since_ns)?
+            .into_iter()
+            .map(|l| (l.rel, Sha256(crate::canonical::tag_digest(&l.digest))))
+            .collect())
+    }
+
+    /// Each matched file's hash and size, through the facts (read at most once per process,
+    /// not at all when the stat cache vouches for it); an unreadable file is an error naming it.
+    fn leaves(
+        &self,
+        run: &RunSpec,
+        matched: &[files::Matched],
+        since_ns: i64,
+    ) -> Result<Vec<Leaf>> {
         let paths: Vec<&std::path::Path> = matched.iter().map(|m| m.abs.as_path()).collect();
         let stamps: Vec<Option<crate::cache::Stamp>> = matched.iter().map(|m| m.stamp).collect();
+        let resolved = self
+            .facts
+            .resolve_all_stamped(&paths, Some((&stamps, since_ns)));
         matched
             .iter()
-            .zip(
-                self.facts
-                    .hash_all_stamped(&paths, Some((&stamps, since_ns))),
-            )
-            .map(|(m, h)| {
-                let h = h.map_err(|e| Self::unreadable(run, &m.rel, &e))?;
-                Ok((m.rel.clone(), Sha256(h)))
+            .zip(resolved)
+            .map(|(m, r)| {
+                let (digest, size) = r.map_err(|e| Self::unreadable(run, &m.rel, &e))?;
+                Ok(Leaf {
+                    rel: m.rel.clone(),
+                    digest,
+                    size,
+                })
             })
             .collect()
     }
@@ -118,21 +137,7 @@ impl Session {
         since_ns: i64,
     ) -> Result<BTreeMap<String, Entry>> {
         let matched = self.expand(run, glob, key)?;
-        let paths: Vec<&std::path::Path> = matched.iter().map(|m| m.abs.as_path()).collect();
-        let stamps: Vec<Option<crate::cache::Stamp>> = matched.iter().map(|m| m.stamp).collect();
-        let resolved = self
-            .facts
-            .resolve_all_stamped(&paths, Some((&stamps, since_ns)));
-        drop((paths, stamps));
-        let mut leaves = Vec::with_capacity(matched.len());
-        for (m, r) in matched.iter().zip(resolved) {
-            let (digest, size) = r.map_err(|e| Self::unreadable(run, &m.rel, &e))?;
-            leaves.push(Leaf {
-                rel: m.rel.clone(),
-                digest,
-                size,
-            });
-        }
+        let leaves = self.leaves(run, &matched, since_ns)?;
         drop(matched);
         let mut objects = std::collections::HashMap::new();
         let sums = tree::objects_of(&leaves, "", &mut |sum, bytes| {

@@ -131,26 +131,19 @@ fn prefix_walk(
     stamps: bool,
     boundary: Option<&Path>,
 ) -> Option<Vec<Stamped>> {
-    let (prefix, name) = pattern.split_once("/**/")?;
-    let glob_chars = ['*', '?', '[', ']', '{', '}'];
-    if prefix.is_empty() || prefix.contains(glob_chars) || name.is_empty() || name.contains('/') {
+    let Scannable {
+        abs: base,
+        name: Some(name),
+        ..
+    } = scannable_in(root, pattern, boundary)?
+    else {
         return None;
-    }
-    let name = glob::Pattern::new(name).ok()?;
-    let base = root.join(prefix);
-    // the folder itself, not a link to one (that is the general path's to check)
-    if !std::fs::symlink_metadata(&base).ok()?.is_dir() {
-        return None;
-    }
-    if let Some(b) = boundary {
-        check_inside(&base, b).ok()?;
-    }
+    };
     let mut all = Vec::new();
     walk_dir(&base, &mut all, stamps, boundary, true).ok()?;
-    let matches = |c: &std::ffi::OsStr| c.to_str().is_some_and(|c| name.matches_with(c, MATCH));
     all.retain(|(file, _)| {
         file.strip_prefix(&base)
-            .is_ok_and(|rel| rel.iter().any(&matches))
+            .is_ok_and(|rel| rel.iter().any(|c| name_matches(&name, c)))
     });
     Some(all)
 }
@@ -458,6 +451,16 @@ pub struct Scannable {
 /// `prefix/**/name` (`data/**/*.bin`), with the folder inside the project: such a glob's files
 /// can be scanned a folder at a time.
 pub fn scannable(root: &Path, pattern: &str, outside: bool) -> Option<Scannable> {
+    let boundary = if outside {
+        None
+    } else {
+        Some(root.canonicalize().ok()?)
+    };
+    scannable_in(root, pattern, boundary.as_deref())
+}
+
+/// [`scannable`], with the canonical folder no match may leave (`None`: `allow_outside`).
+fn scannable_in(root: &Path, pattern: &str, boundary: Option<&Path>) -> Option<Scannable> {
     let (rel, name) = match pattern.split_once("/**/") {
         Some((prefix, name)) if !name.is_empty() && !name.contains('/') => {
             (prefix, Some(glob::Pattern::new(name).ok()?))
@@ -482,12 +485,12 @@ pub fn scannable(root: &Path, pattern: &str, outside: bool) -> Option<Scannable>
         return None;
     }
     let abs = root.join(rel);
+    // the folder itself, not a link to one (that is the glob walk's to check)
     if !std::fs::symlink_metadata(&abs).ok()?.is_dir() {
         return None;
     }
-    if !outside {
-        let boundary = root.canonicalize().ok()?;
-        check_inside(&abs, &boundary).ok()?;
+    if let Some(b) = boundary {
+        check_inside(&abs, b).ok()?;
     }
     Some(Scannable {
         abs,
