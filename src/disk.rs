@@ -99,11 +99,31 @@ pub enum Mode {
 /// and renamed over `path`. Readers see the old file or the new one, never a part; a killed
 /// writer leaves a `.provbase-*.tmp` that the next accept removes. The error names the file it
 /// concerns.
+///
+/// Only a regular file is ever replaced by the rename. A symbolic link is followed, and its
+/// target written as this function writes any path; a device, a FIFO or a socket is written in
+/// place ([`write_in_place`]), so `--junit /dev/null` leaves `/dev/null` a device even for root;
+/// a folder is an error.
 pub fn write_atomic(
     path: &Path,
     mode: Mode,
     write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
 ) -> Result<(), (PathBuf, std::io::Error)> {
+    let target = follow_links(path).map_err(|e| (path.to_owned(), e))?;
+    let path = target.as_path();
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => {
+            return Err((
+                path.to_owned(),
+                std::io::Error::new(
+                    std::io::ErrorKind::IsADirectory,
+                    "a folder, not a file to write",
+                ),
+            ));
+        }
+        Ok(m) if !m.is_file() => return write_in_place(path, write),
+        _ => {}
+    }
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| (dir.to_owned(), e))?;
     let mut builder = tempfile::Builder::new();
@@ -133,6 +153,66 @@ pub fn write_atomic(
     }
     tmp.persist(path).map_err(|e| (path.to_owned(), e.error))?;
     Ok(())
+}
+
+/// The path a write to `path` lands on: `path` itself, or where its chain of symbolic links
+/// ends (which need not exist yet). A loop, or a chain longer than 40 links (Linux's own limit),
+/// is an error.
+pub fn follow_links(path: &Path) -> std::io::Result<PathBuf> {
+    let mut at = path.to_owned();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let to = std::fs::read_link(&at)?;
+                at = match at.parent() {
+                    Some(parent) if to.is_relative() => parent.join(to),
+                    _ => to,
+                };
+            }
+            _ => return Ok(at),
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        "too many levels of symbolic links",
+    ))
+}
+
+/// Writes to a file that is not a regular one (a device, a FIFO) as it is: opened for writing
+/// without creating or truncating it, never renamed over. A FIFO that no process reads is an
+/// error at once rather than a wait.
+pub fn write_in_place(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> Result<(), (PathBuf, std::io::Error)> {
+    let at = |e| (path.to_owned(), e);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
+    }
+    let mut file = match options.open(path) {
+        Ok(f) => f,
+        #[cfg(unix)]
+        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::NXIO.raw_os_error()) => {
+            return Err(at(std::io::Error::new(
+                e.kind(),
+                "a FIFO that no process reads",
+            )));
+        }
+        Err(e) => return Err(at(e)),
+    };
+    #[cfg(unix)]
+    {
+        // blocking from here on, as a pipe's writer expects
+        let flags = rustix::fs::fcntl_getfl(&file).map_err(|e| at(e.into()))?;
+        rustix::fs::fcntl_setfl(&file, flags - rustix::fs::OFlags::NONBLOCK)
+            .map_err(|e| at(e.into()))?;
+    }
+    write(&mut file).map_err(at)?;
+    file.flush().map_err(at)
 }
 
 #[cfg(test)]
@@ -175,5 +255,49 @@ mod tests {
         assert_eq!(std::fs::read(&f).unwrap(), b"old");
         let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(left.len(), 1, "the temporary file is removed when dropped");
+    }
+
+    #[test]
+    fn a_write_follows_a_link_and_never_renames_over_a_special_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.xml");
+        std::fs::write(&real, "old").unwrap();
+        let link = dir.path().join("link.xml");
+        std::os::unix::fs::symlink("real.xml", &link).unwrap();
+        write_atomic(&link, Mode::Shared, |w| w.write_all(b"new")).unwrap();
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink(),
+            "the link stays a link"
+        );
+        assert_eq!(std::fs::read(&real).unwrap(), b"new");
+
+        let null = Path::new("/dev/null");
+        write_atomic(null, Mode::Shared, |w| w.write_all(b"report")).unwrap();
+        use std::os::unix::fs::FileTypeExt;
+        assert!(
+            std::fs::metadata(null).unwrap().file_type().is_char_device(),
+            "/dev/null is still a device"
+        );
+
+        let fifo = dir.path().join("fifo");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        let err = write_atomic(&fifo, Mode::Shared, |w| w.write_all(b"x")).unwrap_err();
+        assert!(err.1.to_string().contains("no process reads"), "{}", err.1);
+        assert!(
+            std::fs::metadata(&fifo).unwrap().file_type().is_fifo(),
+            "the FIFO stays"
+        );
+        let err = write_atomic(dir.path(), Mode::Shared, |w| w.write_all(b"x")).unwrap_err();
+        assert!(err.1.to_string().contains("a folder"));
     }
 }

@@ -111,7 +111,8 @@ fn folder_notes(root: &Path, store: &crate::trees::Store, drifts: &[&Drift]) -> 
             let hex = crate::trees::file_name(&t.tree);
             hex[..hex.len().min(12)].to_owned()
         };
-        let text = match Changes::between(&before.tree, &after.tree, &mut |t| store.load(t)) {
+        let mut walk = crate::trees::Walk::new(store);
+        let text = match Changes::between(&before.tree, &after.tree, &mut |t| walk.load(t)) {
             Ok(c) => {
                 let mut lines = vec![format!(
                     "{} of {} files differ (folder {} → {}):",

@@ -23,8 +23,9 @@ pub enum AcceptVar {
 /// The environment as provbase reads it.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// In CI: `CI` set to anything but empty, `0` or `false`, `GITHUB_ACTIONS=true`,
-    /// `GITLAB_CI` or `TF_BUILD` set (as insta decides).
+    /// In CI: `CI` set to anything but empty, `0` or `false`, or any CI system that `ci_info`
+    /// recognises by its own variables (GitHub Actions, GitLab, Azure Pipelines, Jenkins,
+    /// Buildkite, CircleCI, TeamCity, Travis and some 40 more), or `JENKINS_URL` alone.
     pub ci: bool,
     /// `GITHUB_ACTIONS=true`.
     pub github_actions: bool,
@@ -156,11 +157,7 @@ impl Options {
             }
         };
         Ok(Options {
-            ci: text("CI")
-                .is_some_and(|v| !matches!(v.to_ascii_lowercase().as_str(), "" | "0" | "false"))
-                || github_actions
-                || set("GITLAB_CI")
-                || set("TF_BUILD"),
+            ci: in_ci_env(&set, github_actions),
             github_actions,
             github_step_summary: nonempty_os("GITHUB_STEP_SUMMARY").map(PathBuf::from),
             nextest: std::env::var_os("NEXTEST").is_some(),
@@ -182,6 +179,18 @@ impl Options {
             path: std::env::var_os("PATH"),
         })
     }
+}
+
+/// Whether the environment is a CI job's: `CI` true-ish, or a CI system's own variables, since
+/// Jenkins, TeamCity and others set no `CI` at all (`PROVBASE_ACCEPT=force` is the way to write
+/// committed baselines there).
+fn in_ci_env(set: &dyn Fn(&str) -> bool, github_actions: bool) -> bool {
+    text("CI").is_some_and(|v| !matches!(v.to_ascii_lowercase().as_str(), "" | "0" | "false"))
+        || github_actions
+        || set("GITLAB_CI")
+        || set("TF_BUILD")
+        || set("JENKINS_URL")
+        || ci_info::get().vendor.is_some()
 }
 
 static OPTIONS: OnceLock<Result<Options, BadVar>> = OnceLock::new();

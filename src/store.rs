@@ -143,13 +143,16 @@ pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<bool> {
 /// says it was written now (CI reporters such as Jenkins' junit step refuse a report that is
 /// not newer than the build).
 pub fn write_fresh(path: &Path, bytes: &[u8]) -> Result<()> {
-    let _ = std::fs::remove_file(path);
-    write_if_changed(path, bytes).map(|_| ())
+    crate::disk::write_atomic(path, Mode::Shared, |f| f.write_all(bytes))
+        .map_err(|(at, e)| Error::io(&at, e))
 }
 
 /// [`write_if_changed`] with the file's [`Mode`].
 pub fn write_if_changed_as(path: &Path, bytes: &[u8], mode: Mode) -> Result<bool> {
-    if std::fs::read(path).is_ok_and(|old| old == bytes) {
+    // only a regular file is read back: a FIFO would block
+    if std::fs::metadata(path).is_ok_and(|m| m.is_file())
+        && std::fs::read(path).is_ok_and(|old| old == bytes)
+    {
         return Ok(false);
     }
     crate::disk::write_atomic(path, mode, |f| f.write_all(bytes))

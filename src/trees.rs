@@ -54,6 +54,8 @@ impl std::fmt::Display for Missing {
 pub struct Store {
     dir: PathBuf,
     root: Option<PathBuf>,
+    /// A folder the user handed provbase (a downloaded artifact): read, never changed.
+    foreign: bool,
     unwritten: Mutex<std::collections::HashMap<String, Vec<u8>>>,
 }
 
@@ -63,16 +65,27 @@ impl Store {
         Store {
             dir: folder(root),
             root: Some(root.to_owned()),
+            foreign: false,
             unwritten: Default::default(),
         }
     }
 
-    /// The objects in a folder (beside candidates, say).
+    /// The objects in a folder (beside candidates, say) that provbase writes to.
     pub fn at(dir: &Path) -> Store {
         Store {
             dir: dir.to_owned(),
             root: None,
+            foreign: false,
             unwritten: Default::default(),
+        }
+    }
+
+    /// The objects in a folder that came from elsewhere (a CI artifact): they are read by name
+    /// and size-capped, and nothing there is ever removed.
+    pub fn foreign(dir: &Path) -> Store {
+        Store {
+            foreign: true,
+            ..Store::at(dir)
         }
     }
 
@@ -128,8 +141,15 @@ impl Store {
         {
             return Ok(b.clone());
         }
-        let path = self.dir.join(file_name(tree));
-        let bytes = match crate::disk::read_regular(&path) {
+        let name = file_name(tree);
+        if !is_object_name(name) {
+            return Err(Missing::Bad(
+                self.dir.join("<invalid>"),
+                "not a digest of 64 hex digits".into(),
+            ));
+        }
+        let path = self.dir.join(name);
+        let bytes = match read_capped(&path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(Missing::Absent(path));
@@ -137,7 +157,9 @@ impl Store {
             Err(e) => return Err(Missing::Bad(path, e.to_string())),
         };
         if crate::canonical::tag_digest(&sha2::Sha256::digest(&bytes)) != tree.0 {
-            let _ = std::fs::remove_file(&path);
+            if !self.foreign {
+                let _ = std::fs::remove_file(&path);
+            }
             return Err(Missing::Bad(
                 path,
                 "its bytes do not give the digest it is named by: changed or cut short".into(),
@@ -219,9 +241,7 @@ impl Store {
             .flatten()
             .filter_map(|e| {
                 let name = e.file_name().into_string().ok()?;
-                let is_object = name.len() == 64
-                    && name.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-                (is_object && !alive.contains(&name))
+                (is_object_name(&name) && !alive.contains(&name))
                     .then(|| (e.path(), e.metadata().map_or(0, |m| m.len())))
             })
             .collect();
@@ -230,16 +250,21 @@ impl Store {
     }
 
     /// Takes every object found in `dir` (checked against its name) into this store; how many.
+    /// `dir` is a folder from elsewhere: only files named by 64 hex digits and no larger than
+    /// [`MAX_OBJECT_BYTES`] are read, and nothing there is removed.
     pub fn take_from(&self, dir: &Path) -> usize {
         let Ok(entries) = std::fs::read_dir(dir) else {
             return 0;
         };
-        let from = Store::at(dir);
+        let from = Store::foreign(dir);
         let mut taken = 0;
         for e in entries.flatten() {
             let Some(hex) = e.file_name().to_str().map(str::to_owned) else {
                 continue;
             };
+            if !is_object_name(&hex) || self.dir.join(&hex).is_file() {
+                continue;
+            }
             let t = Sha256(format!("sha256:{hex}"));
             if let Ok(bytes) = from.bytes(&t)
                 && Object::parse(&bytes).is_ok()
@@ -249,6 +274,92 @@ impl Store {
             }
         }
         taken
+    }
+}
+
+/// The largest object read: a folder of a million files directly in it (about 100 MB) fits;
+/// a multi-gigabyte file planted in an artifact is not read.
+pub const MAX_OBJECT_BYTES: u64 = 256 << 20;
+
+/// Whether a file name is an object's: 64 lowercase hex digits.
+pub fn is_object_name(name: &str) -> bool {
+    name.len() == 64 && name.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// A regular file's bytes, refused past [`MAX_OBJECT_BYTES`] before anything is read.
+fn read_capped(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let m = std::fs::metadata(path)?;
+    if !m.is_file() {
+        return crate::disk::read_regular(path);
+    }
+    if m.len() > MAX_OBJECT_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "{} bytes, larger than any folder's object ({MAX_OBJECT_BYTES} at most)",
+                m.len()
+            ),
+        ));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_OBJECT_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_OBJECT_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "grew past the largest object while being read",
+        ));
+    }
+    Ok(bytes)
+}
+
+/// The most entries one walk over objects reads (an object of `n` entries counts `n`, each time
+/// it is reached): a dataset of millions of files, and a bound (under 1 GB of names) on a graph
+/// whose objects share children, where 41 objects can claim 2^40 files. `verify` checks a
+/// larger folder by folding its files on disk instead.
+pub const MAX_WALK_ENTRIES: usize = 8_000_000;
+
+/// Reads objects for one walk (a difference, a listing): each distinct object is read and
+/// checked once, and the work is bounded by the entries of the objects visited
+/// ([`MAX_WALK_ENTRIES`]), not by the paths they would expand to.
+pub struct Walk<'a> {
+    store: &'a Store,
+    seen: std::collections::HashMap<String, Object>,
+    entries: usize,
+}
+
+impl<'a> Walk<'a> {
+    /// A walk over a store's objects.
+    pub fn new(store: &'a Store) -> Walk<'a> {
+        Walk {
+            store,
+            seen: Default::default(),
+            entries: 0,
+        }
+    }
+
+    /// An object, read once per walk; past the bound, an error that says why.
+    pub fn load(&mut self, tree: &Sha256) -> Result<Object, Missing> {
+        let object = match self.seen.get(&tree.0) {
+            Some(o) => o.clone(),
+            None => {
+                let o = self.store.load(tree)?;
+                self.seen.insert(tree.0.clone(), o.clone());
+                o
+            }
+        };
+        self.entries = self.entries.saturating_add(object.items.len().max(1));
+        if self.entries > MAX_WALK_ENTRIES {
+            return Err(Missing::Bad(
+                self.store.dir.join(file_name(tree)),
+                format!(
+                    "its folders' objects reach more than {MAX_WALK_ENTRIES} entries: objects that repeat each other's subfolders (forged?) are not followed further"
+                ),
+            ));
+        }
+        Ok(object)
     }
 }
 

@@ -66,7 +66,15 @@ fn apply(
         if !names.is_empty() && !names.contains(&c.run) {
             continue;
         }
-        match session.apply_candidate(&file, &c)? {
+        let applied = match session.apply_candidate(&file, &c) {
+            Ok(a) => a,
+            Err(e) => {
+                eprintln!("error: {}", crate::report::inert(&e.to_string()));
+                code = code.max(e.exit_code());
+                continue;
+            }
+        };
+        match applied {
             Applied::Written(drifts) => {
                 let shown: Vec<&crate::Drift> = drifts.iter().collect();
                 outln!("wrote     {} from {}", c.baseline, file.display());

@@ -12,17 +12,27 @@ pub(super) fn run(cli: &Cli, dir: Option<&std::path::Path>) -> Result<u8> {
     );
     let mut rows = Vec::new();
     for (file, c) in crate::store::candidates_in(&dir)? {
-        let now = crate::store::file_digest(&session.config.root.join(&c.baseline))?;
-        let stale = now != c.compared_with;
-        let drifts = session.candidate_drift(&c).map(|d| d.len()).unwrap_or(0);
-        rows.push((file, c, stale, drifts));
+        // a candidate that may not write where it says is listed as refused, and its path is
+        // never read
+        let Ok(target) = session.candidate_target(&file, &c) else {
+            rows.push((file, c, "refused", 0));
+            continue;
+        };
+        let now = crate::store::file_digest(&target)?;
+        let state = if now != c.compared_with {
+            "stale"
+        } else {
+            "pending"
+        };
+        let drifts = session.candidate_drift(&file, &c).map(|d| d.len()).unwrap_or(0);
+        rows.push((file, c, state, drifts));
     }
     match cli.format {
         Format::Json => print_json(&json!(
             rows.iter()
-                .map(|(f, c, stale, n)| json!({
+                .map(|(f, c, state, n)| json!({
                     "file": f.display().to_string(), "run": c.run, "baseline": c.baseline,
-                    "stale": stale, "drifts": n,
+                    "stale": *state == "stale", "refused": *state == "refused", "drifts": n,
                 }))
                 .collect::<Vec<_>>()
         )),
@@ -30,12 +40,12 @@ pub(super) fn run(cli: &Cli, dir: Option<&std::path::Path>) -> Result<u8> {
             if rows.is_empty() {
                 outln!("no candidates under {}", dir.display());
             }
-            for (f, c, stale, n) in &rows {
+            for (f, c, state, n) in &rows {
                 outln!(
                     "{:<9} {:<24} {} ({} drift{}) {}",
-                    if *stale { "stale" } else { "pending" },
-                    c.run,
-                    c.baseline,
+                    state,
+                    crate::report::inert(&c.run),
+                    crate::report::inert(&c.baseline),
                     n,
                     if *n == 1 { "" } else { "s" },
                     f.display()

@@ -39,7 +39,14 @@ pub(super) fn run(cli: &Cli, dir: Option<&std::path::Path>) -> Result<u8> {
     let total = candidates.len();
     for (i, (file, c)) in candidates.into_iter().enumerate() {
         outln!("\n[{}/{total}] {} → {}", i + 1, c.run, c.baseline);
-        let drifts = session.candidate_drift(&c)?;
+        let drifts = match session.candidate_drift(&file, &c) {
+            Ok(d) => d,
+            Err(e) => {
+                outln!("  {}", crate::report::inert(&e.to_string()));
+                skipped += 1;
+                continue;
+            }
+        };
         let shown: Vec<&crate::Drift> = drifts.iter().collect();
         if shown.is_empty() {
             outln!("  (no drift: the baseline already holds it)");

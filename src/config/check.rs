@@ -69,7 +69,67 @@ pub(super) fn checked_folder(src: &Source, b: &Spanned<String>) -> Result<String
                 "`baselines` = `{s}` is the project's folder itself: name a folder of its own, such as \"baselines\""
             ),
         ),
-        Some(_) => Ok(s.clone()),
+        Some(_) => {
+            if let Some(why) = Path::new(s).components().find_map(|c| match c {
+                std::path::Component::Normal(n) if n == ".git" => Some("git's own folder"),
+                std::path::Component::Normal(n) if n == crate::disk::PROV => {
+                    Some("provbase's local folder, which git ignores")
+                }
+                _ => None,
+            }) {
+                return src.err(
+                    b.span(),
+                    format!("`baselines` = `{s}` lies inside {why}: name a folder of its own, such as \"baselines\""),
+                );
+            }
+            let root = src.path.parent().unwrap_or(Path::new("."));
+            if let Err(why) = resolved_inside(root, Path::new(s)) {
+                return src.err(b.span(), format!("`baselines` = `{s}` {why}"));
+            }
+            Ok(s.clone())
+        }
+    }
+}
+
+/// Whether `rel` under `root`, with its symbolic links resolved, stays in `root` and out of
+/// `.git/` and `.prov/`: a baselines folder that is a link to another project's folder would let
+/// accept write there and prune delete there. The part of the path that does not exist yet is
+/// taken as written (it is made as a plain folder). `Err` says where it leads.
+pub(crate) fn resolved_inside(root: &Path, rel: &Path) -> std::result::Result<(), String> {
+    let Ok(real_root) = std::fs::canonicalize(root) else {
+        return Ok(());
+    };
+    let mut existing = root.join(rel);
+    let mut rest = Vec::new();
+    let real = loop {
+        match std::fs::canonicalize(&existing) {
+            Ok(r) => break r,
+            Err(_) => match (existing.file_name(), existing.parent()) {
+                (Some(name), Some(parent)) => {
+                    rest.push(name.to_owned());
+                    existing = parent.to_owned();
+                }
+                _ => return Ok(()),
+            },
+        }
+    };
+    let real = rest.iter().rev().fold(real, |p, n| p.join(n));
+    let Ok(under) = real.strip_prefix(&real_root) else {
+        return Err(format!(
+            "resolves to {}, outside the project's folder (a symbolic link?): keep baselines inside it",
+            real.display()
+        ));
+    };
+    match under.components().next() {
+        None => Err("resolves to the project's folder itself".into()),
+        Some(std::path::Component::Normal(n)) if n == ".git" || n == crate::disk::PROV => Err(
+            format!(
+                "resolves to {}, inside `{}`: keep baselines in a folder of their own",
+                real.display(),
+                n.to_string_lossy()
+            ),
+        ),
+        _ => Ok(()),
     }
 }
 

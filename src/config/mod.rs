@@ -13,6 +13,7 @@ use toml::Spanned;
 
 mod check;
 mod raw;
+pub(crate) use check::resolved_inside;
 use check::Source;
 use raw::{RawConfig, RawNames, RawRun};
 

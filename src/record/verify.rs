@@ -71,7 +71,8 @@ fn listed(
             }
             if let FileRecord::Tree(t) = f {
                 let store = crate::trees::Store::of(root);
-                match crate::manifest::tree::leaves(&t.tree, &mut |d| store.load(d)) {
+                let mut walk = crate::trees::Walk::new(&store);
+                match crate::manifest::tree::leaves(&t.tree, &mut |d| walk.load(d)) {
                     Ok(files) => out.extend(files.into_iter().map(|f| {
                         (
                             format!("{p}{}", f.rel),

@@ -76,9 +76,70 @@ impl Session {
             .take_from(&crate::trees::beside_candidates(dir))
     }
 
+    /// The baseline a candidate may write: the one of the configured run it names, in the
+    /// baselines folder of the default configuration or of a profile, reached through no
+    /// symbolic link out of the project. A candidate may come from a fork's CI artifact, so
+    /// anything else (a path into `.git/` or `src/`, another run's baseline, a manifest of
+    /// another run) is refused naming the candidate's file.
+    pub fn candidate_target(
+        &self,
+        file: &std::path::Path,
+        c: &store::Candidate,
+    ) -> Result<std::path::PathBuf> {
+        let refuse = |why: String| Error::Baseline {
+            path: file.to_owned(),
+            problem: format!("refused candidate: {why}"),
+        };
+        let Some(run) = self.config.run(&c.run) else {
+            return Err(refuse(format!(
+                "it names run `{}`, which harness.toml does not configure",
+                crate::report::inert(&c.run)
+            )));
+        };
+        let named = c.manifest.get("run").and_then(Value::as_str);
+        if named != Some(run.name.as_str()) {
+            return Err(refuse(format!(
+                "its manifest is of run `{}`, not of `{}`",
+                crate::report::inert(named.unwrap_or("(none)")),
+                run.name
+            )));
+        }
+        let file_name = format!("{}.json", run.name);
+        let Some(dir) = self
+            .config
+            .all_baselines_dirs()
+            .into_iter()
+            .find(|d| self.config.rel(&d.join(&file_name)) == c.baseline)
+        else {
+            return Err(refuse(format!(
+                "it would write `{}`, which is not run `{}`'s baseline (`{}`)",
+                crate::report::inert(&c.baseline),
+                run.name,
+                self.config.rel(&self.config.baseline_path(&run.name))
+            )));
+        };
+        let rel = std::path::Path::new(&c.baseline);
+        if let Err(why) = crate::config::resolved_inside(&self.config.root, rel) {
+            return Err(refuse(format!("`{}` {why}", c.baseline)));
+        }
+        let target = dir.join(file_name);
+        if std::fs::symlink_metadata(&target).is_ok_and(|m| !m.is_file()) {
+            return Err(refuse(format!(
+                "`{}` is not a regular file (a symbolic link?)",
+                c.baseline
+            )));
+        }
+        Ok(target)
+    }
+
     /// The drift a candidate would bring to its baseline as it is now.
-    pub fn candidate_drift(&self, c: &store::Candidate) -> Result<Vec<Drift>> {
-        let target = self.config.root.join(&c.baseline);
+    /// A candidate refused by [`Session::candidate_target`] is an error naming `file`.
+    pub fn candidate_drift(
+        &self,
+        file: &std::path::Path,
+        c: &store::Candidate,
+    ) -> Result<Vec<Drift>> {
+        let target = self.candidate_target(file, c)?;
         let empty = json!({});
         let stored = store::load(&target)?;
         let before = stored.as_ref().map_or(&empty, |s| &s.value);
@@ -89,7 +150,7 @@ impl Session {
     /// candidate was made (stale). The manifest is checked as a baseline first, so a forged or
     /// broken candidate is refused naming its file.
     pub fn apply_candidate(&self, file: &std::path::Path, c: &store::Candidate) -> Result<Applied> {
-        let target = self.config.root.join(&c.baseline);
+        let target = self.candidate_target(file, c)?;
         let bytes = crate::canonical::pretty_bytes(&c.manifest);
         store::parse(file, bytes.clone())?;
         let lock = store::Lock::acquire(
@@ -106,7 +167,7 @@ impl Session {
                 found,
             });
         }
-        let drifts = self.candidate_drift(c)?;
+        let drifts = self.candidate_drift(file, c)?;
         Ok(if store::write_if_changed(&target, &bytes)? {
             Applied::Written(drifts)
         } else {

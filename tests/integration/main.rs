@@ -17,3 +17,4 @@ mod project;
 mod record;
 mod snapshots;
 mod trees;
+mod trust;
