@@ -332,6 +332,16 @@ pub fn stringify_big_integers(value: &mut Value) {
     }
 }
 
+/// The first `n` bytes of a text, cut back to a character boundary: a short form of a commit or
+/// digest that came from a file (a baseline, a report) and may hold anything.
+pub fn prefix(s: &str, n: usize) -> &str {
+    let mut end = n.min(s.len());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -109,7 +109,7 @@ fn folder_notes(root: &Path, store: &crate::trees::Store, drifts: &[&Drift]) -> 
         };
         let short = |t: &Tree| {
             let hex = crate::trees::file_name(&t.tree);
-            hex[..hex.len().min(12)].to_owned()
+            crate::canonical::prefix(hex, 12).to_owned()
         };
         let mut walk = crate::trees::Walk::new(store);
         let text = match Changes::between(&before.tree, &after.tree, &mut |t| walk.load(t)) {
@@ -188,7 +188,7 @@ fn history_notes(root: &Path, baseline: &Value, drifts: &[&Drift]) -> Vec<Note> 
         return Vec::new();
     };
     let base_sha = base_sha.as_str();
-    let short = &base_sha[..base_sha.len().min(7)];
+    let short = crate::canonical::prefix(base_sha, 7);
     let base = git2::Oid::from_str(base_sha)
         .ok()
         .and_then(|oid| repo.find_commit(oid).ok());
@@ -300,7 +300,7 @@ pub fn head_moved(
     deps: &Unhashed,
 ) -> Option<HeadMove> {
     let repo = git2::Repository::discover(root).ok()?;
-    let short = |s: &str| s[..s.len().min(7)].to_owned();
+    let short = |s: &str| crate::canonical::prefix(s, 7).to_owned();
     let head = repo.find_commit(git2::Oid::from_str(head_sha).ok()?).ok()?;
     let Some(base) = git2::Oid::from_str(base_sha)
         .ok()

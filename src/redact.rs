@@ -65,6 +65,10 @@ pub fn keyed_hex(bytes: &[u8]) -> String {
 /// such as `HF_TOKEN`, `AWS_SECRET_ACCESS_KEY`, `DB_PASSWD`).
 pub fn secret_variable(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
+    // `MYSQL_PWD`, `PGPASS`, `SIM_PIN`; `PWD` and `OLDPWD` are the shell's folders
+    if !matches!(upper.as_str(), "PWD" | "OLDPWD") && secret_key(name) {
+        return true;
+    }
     [
         "TOKEN",
         "SECRET",
@@ -135,7 +139,13 @@ pub fn secret_key(name: &str) -> bool {
                 | "bearer"
         )
     };
-    w.iter().any(|s| word_secret(s)) || (w.len() >= 2 && w.last().is_some_and(|s| s == "key"))
+    // short words that mean a secret only as the key's last word: `db_pass`, `user_pw`,
+    // `sim_pin`, SAS `sig` (but not `pin_memory` or `pass_count`)
+    let last_secret = |s: &str| matches!(s, "pw" | "pass" | "pin" | "sig" | "signature" | "key");
+    w.iter().any(|s| word_secret(s))
+        || w.last().is_some_and(|s| {
+            last_secret(s) && (w.len() >= 2 || !matches!(s.as_str(), "key" | "signature"))
+        })
 }
 
 const TOKEN_PREFIXES: &[&str] = &[
@@ -256,7 +266,8 @@ fn scrub_url(word: &str) -> Option<String> {
                 .split('&')
                 .map(|kv| match kv.split_once('=') {
                     Some((k, v))
-                        if !v.starts_with(PREFIX)
+                        if !v.is_empty()
+                            && !v.starts_with(PREFIX)
                             && (secret_key(k) || secret_variable(k) || secret_value(v)) =>
                     {
                         changed = true;
@@ -274,8 +285,7 @@ fn scrub_url(word: &str) -> Option<String> {
 }
 
 /// A string as it may be written: unchanged when it holds no secret; a token-shaped string is
-/// its keyed hash; in a longer text, each space-separated word that is a token or a URL with
-/// credentials is replaced.
+/// its keyed hash; in a longer text, see [`scrub_text`].
 pub fn scrub_str(s: &str) -> std::borrow::Cow<'_, str> {
     if s.starts_with(PREFIX) {
         return s.into();
@@ -283,29 +293,130 @@ pub fn scrub_str(s: &str) -> std::borrow::Cow<'_, str> {
     if secret_value(s) {
         return keyed(s.as_bytes()).into();
     }
-    if !s.contains("://") && !s.contains(char::is_whitespace) {
-        return s.into();
+    scrub_text(s)
+}
+
+/// What separates the words of a text: a word is a run of anything else, so that a token glued
+/// to text (`token:ghp_…`, `"ghp_…"`, `(ghp_…)`) is a word of its own.
+fn separator(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            ':' | '=' | '"' | '\'' | '`' | ',' | ';' | '&' | '(' | ')' | '[' | ']' | '{' | '}' | '<'
+                | '>' | '|' | '\\'
+        )
+}
+
+/// Whether a word of a text names a secret when a value follows it after `:` or `=`:
+/// `password`, `db.password`, `API_TOKEN`, `AccountKey`, `sig` (not `password.txt`, a path).
+fn secret_name(word: &str) -> bool {
+    let word = word.trim_start_matches(['-', '+', '$', '@']);
+    if word.is_empty() || word.contains('/') {
+        return false;
     }
+    let last = word.rsplit('.').next().unwrap_or(word);
+    secret_key(last) || (last.len() > 3 && secret_variable(last) && last == last.to_ascii_uppercase())
+}
+
+/// Free text as it may leave the process (a command's stderr, a file's diff, a message): words
+/// are split on white space and punctuation, and each of these becomes a keyed hash:
+///
+/// - a token-shaped word ([`secret_value`]), glued to text or not;
+/// - the user and password of a URL, secret query parameters, and a Slack webhook's path;
+/// - the value after a secret-looking name and `:` or `=` (`password: hunter2`,
+///   `AccountKey=…;`, `sig=…&`, `MYSQL_PWD=…`, `"token": "…"`);
+/// - the credentials of an `Authorization` header, whatever its scheme (`Bearer`, `Basic`).
+pub fn scrub_text(s: &str) -> std::borrow::Cow<'_, str> {
+    let mut out = String::with_capacity(s.len());
     let mut changed = false;
-    let out: Vec<String> = s
-        .split(' ')
-        .map(|w| {
-            if let Some(u) = scrub_url(w) {
-                changed = true;
-                u
-            } else if secret_value(w) {
-                changed = true;
-                keyed(w.as_bytes())
-            } else {
-                w.to_owned()
+    // the next word is a secret's value; the rest of the line is an authorization header's
+    let (mut value_next, mut auth_line) = (false, false);
+    let mut rest = s;
+    while let Some(c) = rest.chars().next() {
+        if rest.starts_with(PREFIX) {
+            // already redacted: kept whole
+            let end = rest.find('>').map_or(rest.len(), |i| i + 1);
+            out.push_str(&rest[..end]);
+            rest = &rest[end..];
+            value_next = false;
+            continue;
+        }
+        if separator(c) {
+            let mut end = rest.find(|c: char| !separator(c)).unwrap_or(rest.len());
+            if let Some(at) = rest[..end].find('<').filter(|at| rest[*at..].starts_with(PREFIX)) {
+                end = at.max(c.len_utf8());
+                if at == 0 {
+                    continue;
+                }
             }
-        })
-        .collect();
-    if changed {
-        out.join(" ").into()
-    } else {
-        s.into()
+            let sep = &rest[..end];
+            if sep.contains('\n') {
+                value_next = false;
+                auth_line = false;
+            } else if value_next && !sep.contains([':', '=']) && !sep.trim().is_empty() {
+                // `password "x"` is not a name and its value; `password = "x"` is
+                value_next = sep.chars().all(|c| c == '"' || c == '\'' || c.is_whitespace());
+            }
+            out.push_str(sep);
+            rest = &rest[end..];
+            continue;
+        }
+        // a URL runs to the next white space or quote
+        let url_end = rest
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '<' | '>'))
+            .unwrap_or(rest.len());
+        let end = rest.find(separator).unwrap_or(rest.len());
+        let (word, is_url) = if rest[..url_end].contains("://") {
+            (&rest[..url_end], true)
+        } else {
+            (&rest[..end], false)
+        };
+        let after = &rest[word.len()..];
+        let sep_after: String = after.chars().take_while(|c| separator(*c)).collect();
+        let names_value = sep_after.contains([':', '=']) && !sep_after.contains('\n');
+        let scheme = matches!(
+            word.to_ascii_lowercase().as_str(),
+            "bearer" | "basic" | "token" | "digest" | "negotiate"
+        );
+        let replaced = if is_url {
+            scrub_url(word).or_else(|| slack_webhook(word))
+        } else if (value_next || (auth_line && !scheme)) && word.len() >= 3 {
+            Some(keyed(word.as_bytes()))
+        } else if secret_value(word) {
+            Some(keyed(word.as_bytes()))
+        } else {
+            None
+        };
+        value_next = false;
+        if word.to_ascii_lowercase().ends_with("authorization") && names_value {
+            auth_line = true;
+        } else if !is_url && names_value && secret_name(word) {
+            value_next = true;
+        }
+        match replaced {
+            Some(r) => {
+                changed = true;
+                out.push_str(&r);
+            }
+            None => out.push_str(word),
+        }
+        rest = after;
     }
+    if changed { out.into() } else { s.into() }
+}
+
+/// A Slack (or Discord) webhook URL with its secret path replaced; `None` for any other URL.
+fn slack_webhook(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let (host, path) = rest.split_once('/')?;
+    let secret_path = match host {
+        "hooks.slack.com" => path.strip_prefix("services/").or(path.strip_prefix("workflows/")),
+        "discord.com" | "discordapp.com" => path.strip_prefix("api/webhooks/"),
+        _ => None,
+    }
+    .filter(|p| !p.is_empty())?;
+    let kept = &path[..path.len() - secret_path.len()];
+    Some(format!("{scheme}://{host}/{kept}{}", keyed(secret_path.as_bytes())))
 }
 
 /// Scrubs a document in place: the value of every secret-looking key (anything but `null`, a
@@ -349,6 +460,19 @@ pub fn redact_args(args: &[String]) -> Vec<String> {
             hide_next = false;
             continue;
         }
+        // mysql's `-pSECRET`: a password glued to `-p` (not `-pthread`, `-pipe`, a port)
+        if let Some(glued) = a.strip_prefix("-p")
+            && !glued.is_empty()
+            && !glued.starts_with('-')
+            && !glued.bytes().all(|b| b.is_ascii_digit())
+            && !matches!(
+                glued,
+                "thread" | "ipe" | "edantic" | "g" | "ie" | "ic" | "rint" | "arallel"
+            )
+        {
+            out.push("-p<redacted>".to_owned());
+            continue;
+        }
         if let Some((name, _)) = a.split_once('=')
             && name.starts_with('-')
             && secret_variable(name)
@@ -369,7 +493,8 @@ pub fn redact_args(args: &[String]) -> Vec<String> {
             out.push("<redacted>".to_owned());
             continue;
         }
-        out.push(a.clone());
+        // `-H "Authorization: Bearer …"`, `password=…` as one argument
+        out.push(scrub_text(a).into_owned());
     }
     out
 }
@@ -548,5 +673,51 @@ mod tests {
         let again = v.clone();
         scrub_json(&mut v);
         assert_eq!(v, again, "scrubbing twice changes nothing");
+    }
+
+    /// Every shape of the issue's planted secrets in free text: (text, the secret, what stays).
+    #[test]
+    fn free_text_is_split_on_punctuation_and_names() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("remote: auth failed for ghp_R8xQ2kLmN4pV7sT1wY3zA5bC9dE0fG6hJ2kL\n", "R8xQ2kLmN4", "auth failed for"),
+            ("token:ghp_R8xQ2kLmN4pV7sT1wY3zA5bC9dE0fG6hJ2kL", "R8xQ2kLmN4", "token:"),
+            ("Authorization: token ghp_R8xQ2kLmN4pV7sT1wY3zA5bC9dE0fG6hJ2kL", "R8xQ2kLmN4", "Authorization: token "),
+            ("-H 'Authorization: Bearer opaque-bearer-value'", "opaque-bearer-value", "Bearer "),
+            ("Authorization: Basic dXNlcjpwYXNzd29yZA==", "dXNlcjpwYXNzd29yZA", "Basic "),
+            ("fatal: unable to access 'https://bot:url-s3cret@git.example/x.git/'", "url-s3cret", "@git.example/x.git/"),
+            ("DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=QWxhZGRpbjpvcGVuIHNlc2FtZQ==;EndpointSuffix=core.windows.net", "QWxhZGRpbjpvcGVuIHNlc2FtZQ", "AccountName=acct;"),
+            ("https://acct.blob.core.windows.net/c/x?sv=2022-11-02&sig=sas-signature-value", "sas-signature-value", "sv=2022-11-02"),
+            ("posting to https://hooks.slack.com/services/T0AAA/B0BBB/slackwebhooksecret1 failed", "slackwebhooksecret1", "https://hooks.slack.com/services/"),
+            ("host=db user=u password=pg-s3cret dbname=x", "pg-s3cret", "dbname=x"),
+            ("pw: pw-value-1", "pw-value-1", "pw: "),
+            ("db_pass=pass-value-2", "pass-value-2", "db_pass="),
+            ("sim_pin: 4711", "4711", "sim_pin: "),
+            ("MYSQL_PWD=mysql-s3cret", "mysql-s3cret", "MYSQL_PWD="),
+            ("export API_TOKEN=api-tok-value", "api-tok-value", "API_TOKEN="),
+            ("+password: hunter2-new\n-password: hunter1-old\n", "hunter", "+password: "),
+            ("{\"client_secret\": \"json-secret-value\"}", "json-secret-value", "client_secret"),
+        ];
+        for (text, secret, stays) in cases {
+            let out = scrub_text(text);
+            assert!(!out.contains(secret), "{text:?} → {out:?}");
+            assert!(out.contains(stays), "{text:?} → {out:?}");
+            assert!(out.contains(PREFIX), "{text:?} → {out:?}");
+            assert_eq!(scrub_text(&out), out, "scrubbing twice changes nothing: {out}");
+        }
+        for plain in [
+            "pin_memory: true",
+            "cfg/password.yaml: changed since the baseline's commit 2dbd628",
+            "static_data_hashes.\"cfg/secret_key.yaml\"  sha256:4f2a9c1e… → sha256:8e6c2b1a…",
+            "lr: 0.1\nseed: 42\n",
+            "Basic settings: none",
+            "key: 3",
+        ] {
+            assert_eq!(scrub_text(plain), plain);
+        }
+        let args = |a: &[&str]| a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let shown = redact_args(&args(&["mysql", "-uroot", "-pSECRETpw", "-pthread", "-p3306"]));
+        assert_eq!(shown, args(&["mysql", "-uroot", "-p<redacted>", "-pthread", "-p3306"]));
+        let shown = redact_args(&args(&["curl", "-H", "Authorization: Bearer opaque-bearer-value"]));
+        assert!(!shown.join(" ").contains("opaque-bearer-value"), "{shown:?}");
     }
 }

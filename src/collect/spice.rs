@@ -301,17 +301,36 @@ pub fn parse_metakernel(text: &str) -> Result<Vec<KernelRef>, ParseError> {
         .collect();
     // longer symbols first, so `$KERNELS_X` is not taken for `$KERNELS`
     subst.sort_by_key(|(s, _)| std::cmp::Reverse(s.len()));
-    Ok(get("KERNELS_TO_LOAD")
+    get("KERNELS_TO_LOAD")
         .into_iter()
         .map(|(path, line)| {
             let mut p = path;
             for (sym, val) in &subst {
-                p = p.replace(&format!("${sym}"), val);
+                let pattern = format!("${sym}");
+                // values that name each other would grow a path without end: no path a
+                // filesystem opens is longer than PATH_MAX
+                let grown = p
+                    .matches(&pattern)
+                    .count()
+                    .saturating_mul(val.len())
+                    .saturating_add(p.len());
+                if grown > MAX_KERNEL_PATH {
+                    return Err(ParseError {
+                        line,
+                        message: format!(
+                            "a kernel path grows past {MAX_KERNEL_PATH} bytes as `${sym}` is replaced (PATH_VALUES that name each other?)"
+                        ),
+                    });
+                }
+                p = p.replace(&pattern, val);
             }
-            KernelRef { path: p, line }
+            Ok(KernelRef { path: p, line })
         })
-        .collect())
+        .collect()
 }
+
+/// The longest kernel path after its symbols are replaced (Linux's PATH_MAX).
+const MAX_KERNEL_PATH: usize = 4096;
 
 /// The `spice_kernels` entries of a run: the metakernel itself (SPICE loads it into the kernel
 /// pool too), then each kernel it loads in order, then the `kernels` globs; each with its hash.
@@ -527,5 +546,24 @@ mod tests {
         let lf = std::fs::read_to_string(dir.join("naif0008.tls")).unwrap();
         assert_eq!(parse_pool(&crlf).unwrap(), parse_pool(&lf).unwrap());
         assert!(parse_pool(&lf).unwrap().contains_key("DELTET/DELTA_AT"));
+    }
+
+    #[test]
+    fn symbols_that_name_each_other_are_capped_and_the_line_named() {
+        let mut text = String::from("\\begindata\nPATH_SYMBOLS = (");
+        let names: Vec<String> = (0..10).map(|i| format!("S{i}")).collect();
+        for n in &names {
+            text.push_str(&format!(" '{n}'"));
+        }
+        text.push_str(" )\nPATH_VALUES = (");
+        for i in 0..10 {
+            let next = names.get(i + 1).map_or("x".to_owned(), |n| format!("${n}"));
+            text.push_str(&format!(" '{}'", next.repeat(10)));
+        }
+        text.push_str(" )\nKERNELS_TO_LOAD = (\n '$S0/a.bsp' )\n");
+        assert!(text.len() < 1024, "a 1 KB metakernel");
+        let err = parse_metakernel(&text).unwrap_err();
+        assert_eq!(err.line, 5, "the kernel's line: {err:?}");
+        assert!(err.message.contains("4096"), "{err:?}");
     }
 }

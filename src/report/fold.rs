@@ -84,8 +84,68 @@ pub fn load(inputs: &[String], cwd: &Path) -> Result<(Vec<Loaded>, Vec<String>)>
     Ok((loaded, skipped))
 }
 
+/// The largest report read: a report of thousands of runs with drifts is a few MB, and one of
+/// 500 MB would make a page of as much.
+pub const MAX_REPORT_BYTES: u64 = 32 << 20;
+/// The most drifts one run of one report brings to the page; the rest are counted in a note.
+pub const MAX_DRIFTS_KEPT: usize = 200;
+/// The most explanation notes one run of one report brings, each cut to [`MAX_NOTE_CHARS`].
+pub const MAX_NOTES_KEPT: usize = 50;
+/// See [`MAX_NOTES_KEPT`].
+pub const MAX_NOTE_CHARS: usize = 4000;
+
 /// Reads one report; an error names the file.
 fn read(file: &Path) -> Result<Report> {
+    if let Ok(m) = std::fs::metadata(file)
+        && m.is_file()
+        && m.len() > MAX_REPORT_BYTES
+    {
+        return Err(Error::Json {
+            path: file.to_owned(),
+            message: format!(
+                "{} bytes: larger than any report provbase folds ({MAX_REPORT_BYTES} at most)",
+                m.len()
+            ),
+        });
+    }
+    let mut report = parse(file)?;
+    for run in &mut report.runs {
+        trim(run);
+    }
+    Ok(report)
+}
+
+/// Keeps what one run of one report brings to the page within bounds, saying what was left
+/// out.
+fn trim(run: &mut super::json::RunEntry) {
+    let cut_text = |t: &mut String| {
+        if t.chars().count() > MAX_NOTE_CHARS {
+            *t = format!(
+                "{}… (cut: the report holds the rest)",
+                t.chars().take(MAX_NOTE_CHARS).collect::<String>()
+            );
+        }
+    };
+    run.explanation.truncate(MAX_NOTES_KEPT);
+    for n in &mut run.explanation {
+        cut_text(&mut n.subject);
+        cut_text(&mut n.text);
+    }
+    if let Some(e) = &mut run.error {
+        cut_text(e);
+    }
+    if run.drifts.len() > MAX_DRIFTS_KEPT {
+        let more = run.drifts.len() - MAX_DRIFTS_KEPT;
+        run.drifts.truncate(MAX_DRIFTS_KEPT);
+        run.explanation.push(Note {
+            subject: "(report)".into(),
+            text: format!("{more} more drifts are in the report file and not on this page"),
+        });
+    }
+}
+
+/// Parses one report file.
+fn parse(file: &Path) -> Result<Report> {
     let mut value = crate::store::load_json(file)?
         .ok_or_else(|| Error::io(file, std::io::ErrorKind::NotFound.into()))?;
     // a report is shown after the rules every value provbase writes passes through, whoever

@@ -287,7 +287,7 @@ fn sources_section(s: &mut String, reports: &[Source]) {
             status_class(r.status),
             esc(status_text(r.status)),
             esc(r.profile.as_deref().unwrap_or("")),
-            esc(r.commit.as_deref().map_or("", |c| &c[..c.len().min(10)])),
+            esc(r.commit.as_deref().map_or("", |c| crate::canonical::prefix(c, 10))),
             esc(&gpu),
             esc(&r.provbase_version),
             esc(&r.file),

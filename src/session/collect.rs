@@ -74,7 +74,15 @@ impl Session {
         let max = self.config.max_entries;
         let mut out = BTreeMap::new();
         for g in globs {
+            // a folder that holds a baselines folder is walked, so that the baselines are
+            // left out as every glob leaves them out
+            let baselines = self.config.all_baselines_dirs();
             let scanned = files::scannable(&self.config.root, &g.pattern, run.allow_outside)
+                .filter(|what| {
+                    !baselines
+                        .iter()
+                        .any(|b| b.starts_with(&what.abs) || what.abs.starts_with(b))
+                })
                 .map(|what| self.facts.scan_folder(&what, since_ns, max));
             let entries = match scanned {
                 Some(Ok(found)) if found.folders.is_empty() => {
@@ -176,7 +184,13 @@ impl Session {
         if let Some(found) = memo.as_ref().and_then(|k| self.facts.expansion(k)) {
             return Ok(found);
         }
-        let ignored = |p: &std::path::Path| key == "code" && self.facts.git_ignores(p);
+        // the baselines (of every profile) are provbase's output, never a run's input: a run
+        // whose glob named its own baseline would drift with every accept
+        let baselines = self.config.all_baselines_dirs();
+        let ignored = |p: &std::path::Path| {
+            baselines.iter().any(|b| p.starts_with(b))
+                || (key == "code" && self.facts.git_ignores(p))
+        };
         let matched: std::sync::Arc<[files::Matched]> = files::expand(
             &self.config.root,
             globs,

@@ -277,3 +277,34 @@ fn objects_that_repeat_their_subfolders_do_not_hang() {
         assert_eq!(out.status.code(), Some(1), "{args:?}: {out:?}");
     }
 }
+
+/// `.`, `**` and `*/**` name the whole project: `.git/`, `.prov/` and the baselines are left
+/// out of them, so that the check passes after accept and a commit.
+#[test]
+fn globs_that_name_everything_leave_out_git_prov_and_the_baselines() {
+    for glob in [".", "**", "*/**"] {
+        let p = Project::nav();
+        p.file(
+            "harness.toml",
+            &format!(
+                "[[run]]\nname = \"all\"\nhardware = false\ncode = [\"{glob}\"]\nstatic_data = [\"{glob}\"]\n"
+            ),
+        );
+        p.git_init().commit_all("pipeline");
+        let (code, out, err) = p.run(&["accept"]);
+        assert_eq!(code, 0, "{glob}: {out}{err}");
+        let b = p.baseline_of("all");
+        for never in [".git/", ".prov/", "baselines/"] {
+            assert!(!b.contains(never), "{glob}: {never} recorded: {b}");
+        }
+        assert!(b.contains("cfg/config_220_body_shape.yaml"), "{glob}");
+        p.commit_all("baselines");
+        let (code, out, err) = p.run(&["check"]);
+        assert_eq!(code, 0, "{glob}: {out}{err}");
+        // a check leaves a cache, and a second accept of another state a candidate: still ok
+        let (code, out, _) = p.run(&["check"]);
+        assert_eq!(code, 0, "{glob}: {out}");
+        p.file("cfg/config_220_body_shape.yaml", "tuned: true\n");
+        assert_eq!(p.run(&["check"]).0, 1, "{glob}: a real change still fails");
+    }
+}

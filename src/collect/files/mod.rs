@@ -54,9 +54,10 @@ pub fn expand(
         };
         let before = out.len();
         for (file, stamp) in found {
-            if !skip(&file) {
+            let rel = rel_of(root, &file);
+            if !left_out(&rel) && !skip(&file) {
                 out.push(Matched {
-                    rel: rel_of(root, &file),
+                    rel,
                     abs: file,
                     stamp,
                 });
@@ -73,6 +74,14 @@ pub fn expand(
     out.sort_by(|a, b| a.rel.cmp(&b.rel).then_with(|| a.abs.cmp(&b.abs)));
     out.dedup_by(|a, b| a.abs == b.abs);
     Ok(out)
+}
+
+/// Whether a file (relative to the project) is left out of every glob, as git leaves out
+/// `.git`: what is in a `.git` folder, and provbase's own `.prov/` (caches, candidates, folder
+/// objects), which change with every check, so a glob such as `.` or `**` could never pass.
+pub fn left_out(rel: &str) -> bool {
+    let mut parts = rel.split('/').filter(|c| !c.is_empty() && *c != ".");
+    parts.clone().next() == Some(crate::disk::PROV) || parts.any(|c| c == ".git")
 }
 
 /// How globs match: `*` never crosses `/`, and a leading dot needs no literal dot.
@@ -480,7 +489,9 @@ fn scannable_in(root: &Path, pattern: &str, boundary: Option<&Path>) -> Option<S
     }
     if rel
         .split('/')
-        .any(|c| c.is_empty() || c == "." || c == "..")
+        .any(|c| c.is_empty() || c == "." || c == ".." || c == ".git")
+        || rel == crate::disk::PROV
+        || left_out(rel)
     {
         return None;
     }
