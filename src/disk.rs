@@ -278,7 +278,10 @@ mod tests {
         write_atomic(null, Mode::Shared, |w| w.write_all(b"report")).unwrap();
         use std::os::unix::fs::FileTypeExt;
         assert!(
-            std::fs::metadata(null).unwrap().file_type().is_char_device(),
+            std::fs::metadata(null)
+                .unwrap()
+                .file_type()
+                .is_char_device(),
             "/dev/null is still a device"
         );
 

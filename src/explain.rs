@@ -58,6 +58,14 @@ pub fn explain(
 ) -> Vec<Note> {
     let mut notes = folder_notes(root, trees, drifts);
     notes.extend(history_notes(root, baseline, drifts));
+    // a note quotes files (a diff of a tracked file) and names: it leaves the process
+    for n in &mut notes {
+        for t in [&mut n.subject, &mut n.text] {
+            if let std::borrow::Cow::Owned(o) = crate::redact::scrub_text(t) {
+                *t = o;
+            }
+        }
+    }
     notes
 }
 

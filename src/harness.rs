@@ -101,7 +101,7 @@ impl Harness {
             Ok(c) if c.has_failed() => 101,
             Ok(_) => 0,
             Err(e) => {
-                eprintln!("error: {}", crate::report::inert(&e.to_string()));
+                eprintln!("error: {}", crate::outbound::text(&e.to_string()));
                 e.exit_code().max(2)
             }
         }
@@ -334,7 +334,9 @@ fn run_trial(
                 );
                 Ok(())
             }
-            Err(e) => Err(Failed::from(format!("cannot accept: {e}"))),
+            Err(e) => Err(Failed::from(
+                crate::outbound::text(&format!("cannot accept: {e}")).into_owned(),
+            )),
         };
     }
     let report = session.check(run);
@@ -347,10 +349,12 @@ fn run_trial(
     match report.status() {
         Status::Pass => Ok(()),
         Status::Warn => {
-            eprint!("provbase warning: {text}");
+            eprint!("provbase warning: {}", crate::outbound::text(&text));
             Ok(())
         }
-        Status::Fail | Status::Missing | Status::Error => Err(Failed::from(text)),
+        Status::Fail | Status::Missing | Status::Error => {
+            Err(Failed::from(crate::outbound::text(&text).into_owned()))
+        }
     }
 }
 
@@ -367,7 +371,9 @@ fn twice_trial(session: &Session, name: &str) -> Result<(), Failed> {
         .iter()
         .map(|(run, d)| crate::report::human::volatile_line(run, d))
         .collect();
-    Err(Failed::from(lines.join("\n")))
+    Err(Failed::from(
+        crate::outbound::text(&lines.join("\n")).into_owned(),
+    ))
 }
 
 fn orphans_trial(session: &Session, collected: &Mutex<Collected>) -> Result<(), Failed> {

@@ -71,6 +71,7 @@
 //! config                             harness.toml, profiles as views over it
 //! policy, schema, strip              policies and tolerances; the documents' schemas; strip rules
 //! manifest                           the documents as types, and their categories
+//! outbound                           what leaves the process: secrets scrubbed, CI commands inert
 //! redact, error                      secrets; errors
 //! options, canonical, path, disk     the environment; canonical JSON; JSON paths; files
 //! ```
@@ -92,6 +93,7 @@ pub mod explain;
 pub mod harness;
 pub mod manifest;
 pub mod options;
+pub mod outbound;
 pub mod path;
 pub mod policy;
 pub mod record;

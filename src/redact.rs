@@ -237,10 +237,23 @@ pub fn secret_value(s: &str) -> bool {
             >= t.len()
         && !t.starts_with('/')
         && !t.contains("//")
+        && !file_name_like(t)
         && t.chars().any(|c| c.is_ascii_uppercase())
         && t.chars().any(|c| c.is_ascii_lowercase())
         && t.chars().any(|c| c.is_ascii_digit())
         && entropy(t) >= 4.0
+}
+
+/// Whether a word ends like a file name (`baselines/coiss-N1597846115.json`): an extension of
+/// one to five letters and digits, one a letter. Base64 and tokens hold no `.`, and a JWT's last
+/// part is longer.
+fn file_name_like(t: &str) -> bool {
+    t.rsplit_once('.').is_some_and(|(stem, ext)| {
+        !stem.is_empty()
+            && (1..=5).contains(&ext.len())
+            && ext.chars().all(|c| c.is_ascii_alphanumeric())
+            && ext.chars().any(|c| c.is_ascii_alphabetic())
+    })
 }
 
 /// A URL with its user and password, and the values of secret-looking query parameters,
@@ -302,8 +315,23 @@ fn separator(c: char) -> bool {
     c.is_whitespace()
         || matches!(
             c,
-            ':' | '=' | '"' | '\'' | '`' | ',' | ';' | '&' | '(' | ')' | '[' | ']' | '{' | '}' | '<'
-                | '>' | '|' | '\\'
+            ':' | '='
+                | '"'
+                | '\''
+                | '`'
+                | ','
+                | ';'
+                | '&'
+                | '('
+                | ')'
+                | '['
+                | ']'
+                | '{'
+                | '}'
+                | '<'
+                | '>'
+                | '|'
+                | '\\'
         )
 }
 
@@ -315,7 +343,8 @@ fn secret_name(word: &str) -> bool {
         return false;
     }
     let last = word.rsplit('.').next().unwrap_or(word);
-    secret_key(last) || (last.len() > 3 && secret_variable(last) && last == last.to_ascii_uppercase())
+    secret_key(last)
+        || (last.len() > 3 && secret_variable(last) && last == last.to_ascii_uppercase())
 }
 
 /// Free text as it may leave the process (a command's stderr, a file's diff, a message): words
@@ -333,8 +362,8 @@ pub fn scrub_text(s: &str) -> std::borrow::Cow<'_, str> {
     let (mut value_next, mut auth_line) = (false, false);
     let mut rest = s;
     while let Some(c) = rest.chars().next() {
-        if rest.starts_with(PREFIX) {
-            // already redacted: kept whole
+        if rest.starts_with("<redacted") {
+            // already redacted (`<redacted:…>`, or `<redacted>` in a command line): kept whole
             let end = rest.find('>').map_or(rest.len(), |i| i + 1);
             out.push_str(&rest[..end]);
             rest = &rest[end..];
@@ -343,7 +372,10 @@ pub fn scrub_text(s: &str) -> std::borrow::Cow<'_, str> {
         }
         if separator(c) {
             let mut end = rest.find(|c: char| !separator(c)).unwrap_or(rest.len());
-            if let Some(at) = rest[..end].find('<').filter(|at| rest[*at..].starts_with(PREFIX)) {
+            if let Some(at) = rest[..end]
+                .find('<')
+                .filter(|at| rest[*at..].starts_with("<redacted"))
+            {
                 end = at.max(c.len_utf8());
                 if at == 0 {
                     continue;
@@ -355,7 +387,9 @@ pub fn scrub_text(s: &str) -> std::borrow::Cow<'_, str> {
                 auth_line = false;
             } else if value_next && !sep.contains([':', '=']) && !sep.trim().is_empty() {
                 // `password "x"` is not a name and its value; `password = "x"` is
-                value_next = sep.chars().all(|c| c == '"' || c == '\'' || c.is_whitespace());
+                value_next = sep
+                    .chars()
+                    .all(|c| c == '"' || c == '\'' || c.is_whitespace());
             }
             out.push_str(sep);
             rest = &rest[end..];
@@ -363,7 +397,7 @@ pub fn scrub_text(s: &str) -> std::borrow::Cow<'_, str> {
         }
         // a URL runs to the next white space or quote
         let url_end = rest
-            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '<' | '>'))
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`'))
             .unwrap_or(rest.len());
         let end = rest.find(separator).unwrap_or(rest.len());
         let (word, is_url) = if rest[..url_end].contains("://") {
@@ -380,9 +414,8 @@ pub fn scrub_text(s: &str) -> std::borrow::Cow<'_, str> {
         );
         let replaced = if is_url {
             scrub_url(word).or_else(|| slack_webhook(word))
-        } else if (value_next || (auth_line && !scheme)) && word.len() >= 3 {
-            Some(keyed(word.as_bytes()))
-        } else if secret_value(word) {
+        } else if ((value_next || (auth_line && !scheme)) && word.len() >= 3) || secret_value(word)
+        {
             Some(keyed(word.as_bytes()))
         } else {
             None
@@ -410,13 +443,18 @@ fn slack_webhook(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;
     let (host, path) = rest.split_once('/')?;
     let secret_path = match host {
-        "hooks.slack.com" => path.strip_prefix("services/").or(path.strip_prefix("workflows/")),
+        "hooks.slack.com" => path
+            .strip_prefix("services/")
+            .or(path.strip_prefix("workflows/")),
         "discord.com" | "discordapp.com" => path.strip_prefix("api/webhooks/"),
         _ => None,
     }
-    .filter(|p| !p.is_empty())?;
+    .filter(|p| !p.is_empty() && !p.starts_with(PREFIX))?;
     let kept = &path[..path.len() - secret_path.len()];
-    Some(format!("{scheme}://{host}/{kept}{}", keyed(secret_path.as_bytes())))
+    Some(format!(
+        "{scheme}://{host}/{kept}{}",
+        keyed(secret_path.as_bytes())
+    ))
 }
 
 /// Scrubs a document in place: the value of every secret-looking key (anything but `null`, a
@@ -440,6 +478,22 @@ pub fn scrub_json(v: &mut Value) {
             }
         }
         Value::Array(a) => a.iter_mut().for_each(scrub_json),
+        Value::String(s) => {
+            if let std::borrow::Cow::Owned(o) = scrub_str(s) {
+                *s = o;
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Scrubs every string of a document in place ([`scrub_str`]), leaving keys and the values
+/// under them as they are: for provbase's own documents (reports, outcomes), whose keys are
+/// its own (`summary.pass` is a count) and whose values were scrubbed by key when collected.
+pub fn scrub_strings(v: &mut Value) {
+    match v {
+        Value::Object(m) => m.values_mut().for_each(scrub_strings),
+        Value::Array(a) => a.iter_mut().for_each(scrub_strings),
         Value::String(s) => {
             if let std::borrow::Cow::Owned(o) = scrub_str(s) {
                 *s = o;
@@ -679,30 +733,86 @@ mod tests {
     #[test]
     fn free_text_is_split_on_punctuation_and_names() {
         let cases: &[(&str, &str, &str)] = &[
-            ("remote: auth failed for ghp_R8xQ2kLmN4pV7sT1wY3zA5bC9dE0fG6hJ2kL\n", "R8xQ2kLmN4", "auth failed for"),
-            ("token:ghp_R8xQ2kLmN4pV7sT1wY3zA5bC9dE0fG6hJ2kL", "R8xQ2kLmN4", "token:"),
-            ("Authorization: token ghp_R8xQ2kLmN4pV7sT1wY3zA5bC9dE0fG6hJ2kL", "R8xQ2kLmN4", "Authorization: token "),
-            ("-H 'Authorization: Bearer opaque-bearer-value'", "opaque-bearer-value", "Bearer "),
-            ("Authorization: Basic dXNlcjpwYXNzd29yZA==", "dXNlcjpwYXNzd29yZA", "Basic "),
-            ("fatal: unable to access 'https://bot:url-s3cret@git.example/x.git/'", "url-s3cret", "@git.example/x.git/"),
-            ("DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=QWxhZGRpbjpvcGVuIHNlc2FtZQ==;EndpointSuffix=core.windows.net", "QWxhZGRpbjpvcGVuIHNlc2FtZQ", "AccountName=acct;"),
-            ("https://acct.blob.core.windows.net/c/x?sv=2022-11-02&sig=sas-signature-value", "sas-signature-value", "sv=2022-11-02"),
-            ("posting to https://hooks.slack.com/services/T0AAA/B0BBB/slackwebhooksecret1 failed", "slackwebhooksecret1", "https://hooks.slack.com/services/"),
-            ("host=db user=u password=pg-s3cret dbname=x", "pg-s3cret", "dbname=x"),
+            (
+                "remote: auth failed for ghp_R8xQ2kLmN4pV7sT1wY3zA5bC9dE0fG6hJ2kL\n",
+                "R8xQ2kLmN4",
+                "auth failed for",
+            ),
+            (
+                "token:ghp_R8xQ2kLmN4pV7sT1wY3zA5bC9dE0fG6hJ2kL",
+                "R8xQ2kLmN4",
+                "token:",
+            ),
+            (
+                "Authorization: token ghp_R8xQ2kLmN4pV7sT1wY3zA5bC9dE0fG6hJ2kL",
+                "R8xQ2kLmN4",
+                "Authorization: token ",
+            ),
+            (
+                "-H 'Authorization: Bearer opaque-bearer-value'",
+                "opaque-bearer-value",
+                "Bearer ",
+            ),
+            (
+                "Authorization: Basic dXNlcjpwYXNzd29yZA==",
+                "dXNlcjpwYXNzd29yZA",
+                "Basic ",
+            ),
+            (
+                "fatal: unable to access 'https://bot:url-s3cret@git.example/x.git/'",
+                "url-s3cret",
+                "@git.example/x.git/",
+            ),
+            (
+                "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=QWxhZGRpbjpvcGVuIHNlc2FtZQ==;EndpointSuffix=core.windows.net",
+                "QWxhZGRpbjpvcGVuIHNlc2FtZQ",
+                "AccountName=acct;",
+            ),
+            (
+                "https://acct.blob.core.windows.net/c/x?sv=2022-11-02&sig=sas-signature-value",
+                "sas-signature-value",
+                "sv=2022-11-02",
+            ),
+            (
+                "posting to https://hooks.slack.com/services/T0AAA/B0BBB/slackwebhooksecret1 failed",
+                "slackwebhooksecret1",
+                "https://hooks.slack.com/services/",
+            ),
+            (
+                "host=db user=u password=pg-s3cret dbname=x",
+                "pg-s3cret",
+                "dbname=x",
+            ),
             ("pw: pw-value-1", "pw-value-1", "pw: "),
             ("db_pass=pass-value-2", "pass-value-2", "db_pass="),
             ("sim_pin: 4711", "4711", "sim_pin: "),
             ("MYSQL_PWD=mysql-s3cret", "mysql-s3cret", "MYSQL_PWD="),
-            ("export API_TOKEN=api-tok-value", "api-tok-value", "API_TOKEN="),
-            ("+password: hunter2-new\n-password: hunter1-old\n", "hunter", "+password: "),
-            ("{\"client_secret\": \"json-secret-value\"}", "json-secret-value", "client_secret"),
+            (
+                "export API_TOKEN=api-tok-value",
+                "api-tok-value",
+                "API_TOKEN=",
+            ),
+            (
+                "+password: hunter2-new\n-password: hunter1-old\n",
+                "hunter",
+                "+password: ",
+            ),
+            (
+                "{\"client_secret\": \"json-secret-value\"}",
+                "json-secret-value",
+                "client_secret",
+            ),
         ];
         for (text, secret, stays) in cases {
             let out = scrub_text(text);
             assert!(!out.contains(secret), "{text:?} → {out:?}");
             assert!(out.contains(stays), "{text:?} → {out:?}");
             assert!(out.contains(PREFIX), "{text:?} → {out:?}");
-            assert_eq!(scrub_text(&out), out, "scrubbing twice changes nothing: {out}");
+            assert_eq!(
+                scrub_text(&out),
+                out,
+                "scrubbing twice changes nothing: {out}"
+            );
         }
         for plain in [
             "pin_memory: true",
@@ -710,14 +820,32 @@ mod tests {
             "static_data_hashes.\"cfg/secret_key.yaml\"  sha256:4f2a9c1e… → sha256:8e6c2b1a…",
             "lr: 0.1\nseed: 42\n",
             "Basic settings: none",
+            "coiss-N1597846115 drifted from baselines/coiss-N1597846115.json: 4 failing drifts",
+            "examples/nav/kernels/pck/cpck15Dec2017.tpc loaded",
             "key: 3",
         ] {
             assert_eq!(scrub_text(plain), plain);
         }
         let args = |a: &[&str]| a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-        let shown = redact_args(&args(&["mysql", "-uroot", "-pSECRETpw", "-pthread", "-p3306"]));
-        assert_eq!(shown, args(&["mysql", "-uroot", "-p<redacted>", "-pthread", "-p3306"]));
-        let shown = redact_args(&args(&["curl", "-H", "Authorization: Bearer opaque-bearer-value"]));
-        assert!(!shown.join(" ").contains("opaque-bearer-value"), "{shown:?}");
+        let shown = redact_args(&args(&[
+            "mysql",
+            "-uroot",
+            "-pSECRETpw",
+            "-pthread",
+            "-p3306",
+        ]));
+        assert_eq!(
+            shown,
+            args(&["mysql", "-uroot", "-p<redacted>", "-pthread", "-p3306"])
+        );
+        let shown = redact_args(&args(&[
+            "curl",
+            "-H",
+            "Authorization: Bearer opaque-bearer-value",
+        ]));
+        assert!(
+            !shown.join(" ").contains("opaque-bearer-value"),
+            "{shown:?}"
+        );
     }
 }

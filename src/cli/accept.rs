@@ -32,7 +32,7 @@ pub(super) fn run(
                 "candidate {c} (in CI committed baselines are not rewritten: review it with `provbase accept --from .prov/candidates`, or pass --force)"
             ),
             Err(e) => {
-                eprintln!("error: {}", crate::report::inert(&e.to_string()));
+                errln!("error: {e}");
                 code = code.max(e.exit_code());
             }
         }
@@ -69,7 +69,7 @@ fn apply(
         let applied = match session.apply_candidate(&file, &c) {
             Ok(a) => a,
             Err(e) => {
-                eprintln!("error: {}", crate::report::inert(&e.to_string()));
+                errln!("error: {e}");
                 code = code.max(e.exit_code());
                 continue;
             }

@@ -8,6 +8,13 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// `eprintln!` through [`crate::outbound::text`].
+macro_rules! errln {
+    ($($arg:tt)*) => {
+        eprintln!("{}", $crate::outbound::text(&format!($($arg)*)))
+    };
+}
+
 /// Output format of results on stdout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -247,7 +254,7 @@ pub fn run() -> ExitCode {
         }
     };
     if let Err(bad) = crate::options::check() {
-        eprintln!("error: {bad}");
+        errln!("error: {bad}");
         return ExitCode::from(2);
     }
     // a flag that would do nothing is refused, not ignored
@@ -257,7 +264,7 @@ pub fn run() -> ExitCode {
             Command::Check { twice: false, .. } | Command::Report { .. }
         )
     {
-        eprintln!("error: --format markdown is a report of `check` and `report`");
+        errln!("error: --format markdown is a report of `check` and `report`");
         return ExitCode::from(2);
     }
     let formats = matches!(
@@ -270,13 +277,13 @@ pub fn run() -> ExitCode {
             | Command::Report { .. }
     );
     if !matches!(cli.format, Format::Human) && !formats {
-        eprintln!(
+        errln!(
             "error: --format applies to check, list, runs, diff, pending and report; this command prints one form"
         );
         return ExitCode::from(2);
     }
     if cli.junit.is_some() && !matches!(cli.command, Command::Check { twice: false, .. }) {
-        eprintln!("error: --junit is a report of `check`");
+        errln!("error: --junit is a report of `check`");
         return ExitCode::from(2);
     }
     let result = match &cli.command {
@@ -330,7 +337,7 @@ pub fn run() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {}", crate::report::inert(&e.to_string()));
+            errln!("error: {e}");
             ExitCode::from(e.exit_code().max(1))
         }
     }
@@ -338,14 +345,24 @@ pub fn run() -> ExitCode {
 
 /// Writes a line to stdout. When stdout is a closed pipe (`provbase check | head`), provbase
 /// stops quietly with the status of a process ended by SIGPIPE, rather than panicking.
+/// Every line passes through [`crate::outbound::text`]: no secret, and no CI runner command.
 pub(crate) fn write_out(args: std::fmt::Arguments) {
+    let line = std::fmt::format(args);
+    write_raw(&crate::outbound::text(&line));
+}
+
+/// Writes a line to stdout as it is (made safe by the caller).
+fn write_raw(line: &str) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_fmt(args).and_then(|()| out.write_all(b"\n")) {
+    if let Err(e) = out
+        .write_all(line.as_bytes())
+        .and_then(|()| out.write_all(b"\n"))
+    {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(141);
         }
-        eprintln!("error: cannot write to stdout: {e}");
+        errln!("error: cannot write to stdout: {e}");
         std::process::exit(2);
     }
 }
@@ -396,6 +413,12 @@ mod review;
 mod runs;
 mod verify;
 
+/// A JSON document on stdout: its values scrubbed as values (a text scrub could break the
+/// JSON), then made inert for CI runners.
 fn print_json(v: &serde_json::Value) {
-    outln!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+    let mut v = v.clone();
+    crate::redact::scrub_strings(&mut v);
+    write_raw(&crate::outbound::inert(
+        &serde_json::to_string_pretty(&v).unwrap_or_default(),
+    ));
 }

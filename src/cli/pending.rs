@@ -24,7 +24,10 @@ pub(super) fn run(cli: &Cli, dir: Option<&std::path::Path>) -> Result<u8> {
         } else {
             "pending"
         };
-        let drifts = session.candidate_drift(&file, &c).map(|d| d.len()).unwrap_or(0);
+        let drifts = session
+            .candidate_drift(&file, &c)
+            .map(|d| d.len())
+            .unwrap_or(0);
         rows.push((file, c, state, drifts));
     }
     match cli.format {

@@ -11,7 +11,7 @@ pub(super) fn run(opts: &RecordOptions) -> Result<u8> {
         Err(Error::Command(e))
             if matches!(*e, crate::collect::CollectError::CouldNotStart { .. }) =>
         {
-            eprintln!("provbase: {e}");
+            errln!("provbase: {e}");
             return Ok(127);
         }
         Err(e) => return Err(e),
@@ -22,7 +22,7 @@ pub(super) fn run(opts: &RecordOptions) -> Result<u8> {
         .unwrap_or(&rec.dir)
         .display()
         .to_string();
-    eprintln!(
+    errln!(
         "provbase: recorded run {} in {rel}{}",
         rec.id,
         if rec.repeated {

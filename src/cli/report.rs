@@ -12,7 +12,7 @@ pub(super) fn run(cli: &Cli, inputs: &[String], html: Option<&Path>, open: bool)
     let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
     let (loaded, skipped) = crate::report::fold::load(inputs, &cwd)?;
     for s in &skipped {
-        eprintln!("provbase: skipped {s}: not a provbase report");
+        errln!("provbase: skipped {s}: not a provbase report");
     }
     let folded = crate::report::fold::fold(loaded);
     // the page: always for the human form, and wherever --html names it
@@ -39,7 +39,7 @@ pub(super) fn run(cli: &Cli, inputs: &[String], html: Option<&Path>, open: bool)
             for line in &folded.first_seen {
                 outln!(
                     "first seen {}",
-                    crate::report::page::first_seen_line(line, false)
+                    crate::report::page::first_seen_line(line, crate::report::page::Style::Plain)
                 );
             }
             if let Some(p) = &page {
@@ -50,7 +50,7 @@ pub(super) fn run(cli: &Cli, inputs: &[String], html: Option<&Path>, open: bool)
     if open {
         match &page {
             Some(p) => open_in_browser(&cwd.join(p)),
-            None => eprintln!("provbase: --open needs a page: give --html FILE"),
+            None => errln!("provbase: --open needs a page: give --html FILE"),
         }
     }
     Ok(0)
@@ -73,7 +73,7 @@ fn open_in_browser(page: &Path) {
         .spawn()
     {
         Ok(_) => {}
-        Err(e) => eprintln!(
+        Err(e) => errln!(
             "provbase: cannot open {} ({opener}: {e}); open it in a browser",
             page.display()
         ),

@@ -9,7 +9,7 @@ pub(super) fn run(cli: &Cli) -> Result<u8> {
     let root = crate::record::run::project_root(&cwd);
     let runs = crate::record::list(&root)?;
     for f in crate::record::runs::foreign(&root) {
-        eprintln!(
+        errln!(
             "provbase: skipped {}: not a run provbase recorded",
             f.strip_prefix(&cwd).unwrap_or(&f).display()
         );

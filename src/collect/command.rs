@@ -26,6 +26,8 @@ pub fn display(args: &[String]) -> String {
     crate::redact::redact_args(args).join(" ")
 }
 
+/// The end of what a command wrote, its secrets scrubbed: a tail travels into error messages,
+/// reports and CI logs.
 fn tail(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
     let text = text.trim_end();
@@ -33,7 +35,7 @@ fn tail(bytes: &[u8]) -> String {
     let start = (cut..=text.len())
         .find(|i| text.is_char_boundary(*i))
         .unwrap_or(text.len());
-    text[start..].to_owned()
+    crate::redact::scrub_text(&text[start..]).into_owned()
 }
 
 /// The most a command may print on stdout: a collector's output is a document, not a stream.

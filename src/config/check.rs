@@ -122,13 +122,13 @@ pub(crate) fn resolved_inside(root: &Path, rel: &Path) -> std::result::Result<()
     };
     match under.components().next() {
         None => Err("resolves to the project's folder itself".into()),
-        Some(std::path::Component::Normal(n)) if n == ".git" || n == crate::disk::PROV => Err(
-            format!(
+        Some(std::path::Component::Normal(n)) if n == ".git" || n == crate::disk::PROV => {
+            Err(format!(
                 "resolves to {}, inside `{}`: keep baselines in a folder of their own",
                 real.display(),
                 n.to_string_lossy()
-            ),
-        ),
+            ))
+        }
         _ => Ok(()),
     }
 }

@@ -13,8 +13,8 @@ use toml::Spanned;
 
 mod check;
 mod raw;
-pub(crate) use check::resolved_inside;
 use check::Source;
+pub(crate) use check::resolved_inside;
 use raw::{RawConfig, RawNames, RawRun};
 
 /// The file name searched for from the current folder upward.

@@ -150,7 +150,7 @@ fn parse(file: &Path) -> Result<Report> {
         .ok_or_else(|| Error::io(file, std::io::ErrorKind::NotFound.into()))?;
     // a report is shown after the rules every value provbase writes passes through, whoever
     // wrote it
-    crate::redact::scrub_json(&mut value);
+    crate::redact::scrub_strings(&mut value);
     let bad = |message: String| Error::Json {
         path: file.to_owned(),
         message,

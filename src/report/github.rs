@@ -5,8 +5,11 @@ use crate::drift::{Category, Policy};
 use crate::session::{RunReport, Status};
 use std::fmt::Write;
 
+/// Data inside a workflow command: `%`, CR and LF encoded as the runner decodes them, so the
+/// command stays one line, and `##[`-style markers made inert.
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
+    crate::outbound::inert(s)
+        .replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
@@ -85,7 +88,12 @@ pub fn step_summary(runs: &[RunReport], orphans: &[String]) -> String {
     out.push_str(&"---|".repeat(cats.len()));
     out.push('\n');
     for r in runs {
-        let _ = write!(out, "| {} | {} |", r.run, super::status_cell(r.status()));
+        let _ = write!(
+            out,
+            "| {} | {} |",
+            super::markdown::name(&r.run),
+            super::status_cell(r.status())
+        );
         for c in &cats {
             let ds: Vec<_> = r.shown().filter(|d| d.category == *c).collect();
             let cell = if ds.is_empty() {
@@ -100,7 +108,12 @@ pub fn step_summary(runs: &[RunReport], orphans: &[String]) -> String {
         out.push('\n');
     }
     for o in orphans {
-        let _ = writeln!(out, "| {o} | ❌ orphan |{}", " |".repeat(cats.len()));
+        let _ = writeln!(
+            out,
+            "| {} | ❌ orphan |{}",
+            super::markdown::name(o),
+            " |".repeat(cats.len())
+        );
     }
     out
 }
@@ -117,7 +130,11 @@ pub fn emit(
     }
     // stderr: stdout carries only the chosen format (`--format json`, libtest's JSON), and the
     // runner reads workflow commands from both
-    eprint!("{}", annotations(runs, orphans, accept, file));
+    // the commands are provbase's own; the data inside them was made inert by escape_data
+    eprint!(
+        "{}",
+        crate::redact::scrub_text(&annotations(runs, orphans, accept, file))
+    );
     let options = crate::options::get();
     if let Some(path) = &options.github_step_summary {
         use std::io::Write as _;
@@ -143,11 +160,12 @@ pub fn emit(
                     text.push_str(&format!("### provbase\n\n{marker}\n{SHARED_HEADER}"));
                 }
                 text.push_str(&shared_rows(runs, orphans));
-                let _ = f.write_all(text.as_bytes());
+                let _ = f.write_all(crate::outbound::text(&text).as_bytes());
                 let _ = f.unlock();
             }
             _ => {
-                let _ = f.write_all(step_summary(runs, orphans).as_bytes());
+                let summary = step_summary(runs, orphans);
+                let _ = f.write_all(crate::outbound::text(&summary).as_bytes());
             }
         }
     }
@@ -164,13 +182,13 @@ fn shared_rows(runs: &[RunReport], orphans: &[String]) -> String {
         let _ = writeln!(
             out,
             "| {} | {} | {} |",
-            r.run,
+            super::markdown::name(&r.run),
             super::status_cell(r.status()),
             super::drifted_categories(r)
         );
     }
     for o in orphans {
-        let _ = writeln!(out, "| {o} | ❌ orphan | |");
+        let _ = writeln!(out, "| {} | ❌ orphan | |", super::markdown::name(o));
     }
     out
 }

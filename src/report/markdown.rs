@@ -11,15 +11,60 @@ use std::fmt::Write;
 /// The most characters a report holds.
 pub const MAX_CHARS: usize = 60_000;
 
-/// Text as it may stand inside a table cell or inline code: no pipe, backtick, angle bracket
-/// or line break can break out of it or open HTML.
-pub(super) fn cell(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace('`', "'")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace(['\r', '\n'], " ")
+/// Untrusted text (a run name, a value, a command's stderr) as Markdown shows it literally: a
+/// code span, so no link, image, HTML, emphasis or @mention renders. The span's fence is one
+/// backtick longer than any run of backticks inside; a pipe is escaped (`\|`, which GFM's
+/// tables undo inside code spans too); line breaks become spaces.
+pub fn code(s: &str) -> String {
+    let flat = s.replace("\r\n", " ").replace(['\r', '\n'], " ");
+    let longest = flat.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if flat.starts_with('`') || flat.ends_with('`') || flat.is_empty() {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{}{pad}{fence}", flat.replace('|', "\\|"))
+}
+
+/// A run's name in Markdown: as it is when it has the shape harness.toml allows (letters,
+/// digits, `.`, `_`, `-`, which no Markdown reads within a word), else a code span (a name
+/// from a report folded from elsewhere, a file in the baselines folder).
+pub fn name(s: &str) -> String {
+    let plain = s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && !s.contains("__");
+    if plain { s.to_owned() } else { code(s) }
+}
+
+fn rest_starts(s: &str, i: usize, what: &str) -> bool {
+    s[i..].starts_with(what)
+}
+
+/// Untrusted text as it may stand in running Markdown outside a code span: every ASCII
+/// punctuation character that Markdown could read is backslash-escaped (CommonMark allows it
+/// before any of them), `@` is escaped so no one is mentioned, and line breaks become spaces.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for (i, c) in s.char_indices() {
+        match c {
+            '\r' | '\n' => out.push(' '),
+            // `www.` would be linked
+            '.' if s[..i].to_ascii_lowercase().ends_with("www") => out.push_str("\\."),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            // `:` only where it would start an autolink (`https://`)
+            ':' if !rest_starts(s, i, "://") => out.push(':'),
+            c if c.is_ascii_punctuation() && c != '.' && c != ',' && c != '/' && c != '-' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The report. `accept` gives the command that accepts a run.
@@ -31,35 +76,35 @@ pub fn document(outcome: &crate::session::Outcome, accept: &dyn Fn(&str) -> Stri
         let _ = writeln!(
             out,
             "| {} | {} | {} |",
-            cell(&r.run),
+            name(&r.run),
             super::status_cell(r.status()),
             super::drifted_categories(r)
         );
     }
     for o in orphans {
-        let _ = writeln!(out, "| {} | ❌ orphan | {} |", cell(o), super::ORPHAN_HINT);
+        let _ = writeln!(out, "| {} | ❌ orphan | {} |", name(o), super::ORPHAN_HINT);
     }
     let mut details = String::new();
     for r in runs.iter().filter(|r| r.status() != Status::Pass) {
         let _ = write!(
             details,
             "\n<details><summary>{} — {}</summary>\n\n",
-            cell(&r.run),
+            escape(&r.run),
             super::status_cell(r.status())
         );
         match r.status() {
             Status::Missing => {
                 let _ = writeln!(
                     details,
-                    "No baseline: `{}` does not exist.",
-                    cell(&r.baseline)
+                    "No baseline: {} does not exist.",
+                    code(&r.baseline)
                 );
             }
             Status::Error => {
                 let _ = writeln!(
                     details,
                     "The check could not run: {}",
-                    cell(
+                    code(
                         &r.error()
                             .map_or_else(|| "unknown error".to_owned(), ToString::to_string)
                     )
@@ -72,11 +117,11 @@ pub fn document(outcome: &crate::session::Outcome, accept: &dyn Fn(&str) -> Stri
                 for d in r.shown() {
                     let _ = writeln!(
                         details,
-                        "| {} | `{}` | `{}` | `{}` | {} |",
+                        "| {} | {} | {} | {} | {} |",
                         d.category,
-                        cell(&subject(d)),
-                        cell(&short_value(d.before.as_ref())),
-                        cell(&short_value(d.after.as_ref())),
+                        code(&subject(d)),
+                        code(&short_value(d.before.as_ref())),
+                        code(&short_value(d.after.as_ref())),
                         if d.policy == Policy::Fail {
                             "fail"
                         } else {
@@ -87,7 +132,7 @@ pub fn document(outcome: &crate::session::Outcome, accept: &dyn Fn(&str) -> Stri
             }
         }
         if r.status() != Status::Warn {
-            let _ = writeln!(details, "\nTo accept: `{}`", cell(&accept(&r.run)));
+            let _ = writeln!(details, "\nTo accept: {}", code(&accept(&r.run)));
         }
         details.push_str("\n</details>\n");
     }
@@ -107,7 +152,7 @@ pub fn document(outcome: &crate::session::Outcome, accept: &dyn Fn(&str) -> Stri
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::drift::{Category, Drift};
     use crate::path::{JsonPath, Segment};
@@ -153,11 +198,13 @@ mod tests {
             md.starts_with("### provbase: 0 ok, 0 warn, 1 fail, 0 missing, 0 error, 1 orphan\n")
         );
         assert!(md.contains("| nav | ❌ fail | params (2) |"), "{md}");
-        assert!(md.contains("| baselines/old.json | ❌ orphan |"), "{md}");
+        assert!(md.contains("| `baselines/old.json` | ❌ orphan |"), "{md}");
         assert!(md.contains("To accept: `provbase accept nav`"), "{md}");
-        // data cannot break the table or open HTML
-        assert!(md.contains("p0\\|&lt;b&gt;'x'"), "{md}");
-        assert!(!md.contains("<b>"));
+        // data cannot break the table or open HTML: a code span, its pipe escaped
+        assert!(md.contains("| `` p0\\|<b>`x` `` |"), "{md}");
+        let html = render(&md);
+        assert!(!html.contains("<b>"), "{html}");
+        assert!(html.contains("<code>p0|&lt;b&gt;`x`</code>"), "{html}");
     }
 
     #[test]
@@ -169,5 +216,45 @@ mod tests {
         let md = document(&outcome, &|r| format!("provbase accept {r}"));
         assert!(md.chars().count() <= MAX_CHARS, "{}", md.len());
         assert!(md.ends_with("has all of it\n"));
+    }
+
+    /// Markdown as GitHub renders it (CommonMark with GFM tables and strikethrough), by
+    /// pulldown-cmark.
+    pub(crate) fn render(md: &str) -> String {
+        let mut opts = pulldown_cmark::Options::empty();
+        opts.insert(pulldown_cmark::Options::ENABLE_TABLES);
+        opts.insert(pulldown_cmark::Options::ENABLE_STRIKETHROUGH);
+        let mut html = String::new();
+        pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new_ext(md, opts));
+        html
+    }
+
+    const HOSTILE: &str = "[click](https://evil.example) ![i](https://evil.example/i.png) <img src=x> @team *em* ~~s~~ ` a|b \\ &lt; \r::error::x";
+
+    #[test]
+    fn untrusted_text_is_a_code_span_or_escaped() {
+        assert_eq!(code("a|b"), "`a\\|b`");
+        assert_eq!(code("x `y` z"), "``x `y` z``");
+        assert_eq!(code("`"), "`` ` ``");
+        assert_eq!(code("l1\nl2"), "`l1 l2`");
+        // in a table cell, as a code span: one cell, shown literally
+        let table = format!("| a | b |\n|---|---|\n| {} | x |\n", code(HOSTILE));
+        let html = render(&table);
+        assert_eq!(html.matches("<td>").count(), 2, "{html}");
+        assert_eq!(html.matches("<code>").count(), 1, "{html}");
+        for bad in ["<a ", "<img", "<em>", "<del>"] {
+            assert!(!html.contains(bad), "{bad}: {html}");
+        }
+        assert!(html.contains("a|b \\ &amp;lt;"), "shown as written: {html}");
+        // in running text, escaped: shown as written, nothing rendered
+        let html = render(&format!("run {} failed", escape(HOSTILE)));
+        for bad in ["<a ", "<img", "<em>", "<del>", "<code>"] {
+            assert!(!html.contains(bad), "{bad}: {html}");
+        }
+        assert!(html.contains("[click](https://evil.example)"), "{html}");
+        assert!(html.contains("@team *em*"), "{html}");
+        let html = render(&escape("see www.evil.example at 02:00"));
+        assert!(!html.contains("<a"), "{html}");
+        assert!(escape("at 02:00").ends_with("02:00"));
     }
 }

@@ -74,11 +74,12 @@ pub fn publish(
     let file = |r: &crate::session::RunReport| config.repo_rel(&config.root.join(&r.baseline));
     if let Some(path) = junit {
         let xml = junit::document(outcome, accept, &file);
-        crate::store::write_fresh(path, xml.as_bytes())?;
+        crate::store::write_fresh(path, crate::outbound::text(&xml).as_bytes())?;
     }
     // the JSON report, for `provbase report` to fold with those of other machines and nights
     if let Some(path) = json_report {
-        let doc = json::document(outcome, config.profile.as_deref());
+        let mut doc = json::document(outcome, config.profile.as_deref());
+        crate::redact::scrub_strings(&mut doc);
         crate::store::write_fresh(path, &crate::canonical::pretty_bytes(&doc))?;
     }
     if !outcome.reports.is_empty() || !outcome.orphans.is_empty() {
@@ -92,39 +93,4 @@ pub fn publish(
     Ok(())
 }
 
-/// Text that cannot command a CI runner: GitHub's runner (and GitLab's log parser) takes any
-/// line of stdout or stderr whose first non-blank characters are `::` as a workflow command,
-/// so a data file's line or a command's stderr such as `::error::x` or `::stop-commands::t`
-/// would be executed. Such a line gets a zero-width space between its two colons: it reads the
-/// same, and no runner parses it.
-pub fn inert(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.lines().any(|l| l.trim_start().starts_with("::")) {
-        return text.into();
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for line in text.split_inclusive('\n') {
-        let indent = line.len() - line.trim_start().len();
-        if line[indent..].starts_with("::") {
-            out.push_str(&line[..indent]);
-            out.push_str(":\u{200B}:");
-            out.push_str(&line[indent + 2..]);
-        } else {
-            out.push_str(line);
-        }
-    }
-    out.into()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn untrusted_lines_cannot_command_the_runner() {
-        let text = "ok\n::error::pwned\n   ::stop-commands::token\n+::warning::x\nlast ::error::y";
-        let safe = super::inert(text);
-        for line in safe.lines() {
-            assert!(!line.trim_start().starts_with("::"), "{line}");
-        }
-        assert_eq!(safe.replace('\u{200B}', ""), text, "reads the same");
-        assert_eq!(super::inert("plain\n"), "plain\n");
-    }
-}
+pub use crate::outbound::inert;

@@ -113,7 +113,7 @@ fn first_seen_section(s: &mut String, f: &Folded) {
         let _ = writeln!(
             s,
             "<li class=\"first-seen\">{}</li>",
-            first_seen_line(line, true)
+            first_seen_line(line, Style::Html)
         );
     }
     s.push_str("</ol>\n");
@@ -132,28 +132,35 @@ fn few(names: &[String]) -> String {
     )
 }
 
+/// How a first-seen line is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// For the page: HTML-escaped.
+    Html,
+    /// For a step summary or a comment: escaped Markdown, the field a code span.
+    Markdown,
+    /// For a terminal: as it is.
+    Plain,
+}
+
 /// One first-seen line: when, what, from what to what, on which runners and runs.
-pub fn first_seen_line(line: &FirstSeen, html: bool) -> String {
-    let e = |t: &str| {
-        if html {
-            esc(t)
-        } else {
-            super::markdown::cell(t)
-        }
+pub fn first_seen_line(line: &FirstSeen, style: Style) -> String {
+    let e = |t: &str| match style {
+        Style::Html => esc(t),
+        Style::Markdown => super::markdown::escape(t),
+        Style::Plain => t.to_owned(),
     };
     let v = |x: Option<&serde_json::Value>| e(&super::human::short_value(x));
-    let code = |t: String| {
-        if html {
-            format!("<code>{t}</code>")
-        } else {
-            format!("`{}`", super::markdown::cell(&t))
-        }
+    let code = |t: &str| match style {
+        Style::Html => format!("<code>{}</code>", esc(t)),
+        Style::Markdown => super::markdown::code(t),
+        Style::Plain => format!("`{t}`"),
     };
     format!(
         "{} · {} · {} {} → {} · on {} · runs {}",
         e(&short_time(&line.time)),
         line.category,
-        code(e(&line.path)),
+        code(&line.path),
         v(line.before.as_ref()),
         v(line.after.as_ref()),
         e(&few(&line.runners)),
@@ -287,7 +294,10 @@ fn sources_section(s: &mut String, reports: &[Source]) {
             status_class(r.status),
             esc(status_text(r.status)),
             esc(r.profile.as_deref().unwrap_or("")),
-            esc(r.commit.as_deref().map_or("", |c| crate::canonical::prefix(c, 10))),
+            esc(r
+                .commit
+                .as_deref()
+                .map_or("", |c| crate::canonical::prefix(c, 10))),
             esc(&gpu),
             esc(&r.provbase_version),
             esc(&r.file),
@@ -299,7 +309,7 @@ fn sources_section(s: &mut String, reports: &[Source]) {
 /// The Markdown summary of a fold: the first-seen lines and the matrix, capped as
 /// [`super::markdown::MAX_CHARS`].
 pub fn markdown(f: &Folded) -> String {
-    let cellmd = super::markdown::cell;
+    let cellmd = super::markdown::name;
     let mut s = format!(
         "### provbase: {} from {}\n\n",
         count(f.reports.len(), "report"),
@@ -340,7 +350,7 @@ pub fn markdown(f: &Folded) -> String {
     if !f.first_seen.is_empty() {
         s.push_str("\n**First seen**\n\n");
         for line in &f.first_seen {
-            let _ = writeln!(s, "- {}", first_seen_line(line, false));
+            let _ = writeln!(s, "- {}", first_seen_line(line, Style::Markdown));
         }
     }
     if s.len() > super::markdown::MAX_CHARS {
@@ -393,9 +403,10 @@ mod tests {
         );
         assert!(md.ends_with("have all of it\n"), "{}", &md[md.len() - 80..]);
         let small = markdown(&folded(2));
+        let rendered = super::super::markdown::tests::render(&small);
         assert!(
-            !small.contains("<b>") && small.contains("&lt;b&gt;"),
-            "{small}"
+            !rendered.contains("<b>") && rendered.contains("&lt;b&gt;"),
+            "{rendered}"
         );
         assert!(!small.contains("cut here"));
     }

@@ -93,14 +93,14 @@ impl Session {
         let Some(run) = self.config.run(&c.run) else {
             return Err(refuse(format!(
                 "it names run `{}`, which harness.toml does not configure",
-                crate::report::inert(&c.run)
+                crate::outbound::inert(&c.run)
             )));
         };
         let named = c.manifest.get("run").and_then(Value::as_str);
         if named != Some(run.name.as_str()) {
             return Err(refuse(format!(
                 "its manifest is of run `{}`, not of `{}`",
-                crate::report::inert(named.unwrap_or("(none)")),
+                crate::outbound::inert(named.unwrap_or("(none)")),
                 run.name
             )));
         }
@@ -113,7 +113,7 @@ impl Session {
         else {
             return Err(refuse(format!(
                 "it would write `{}`, which is not run `{}`'s baseline (`{}`)",
-                crate::report::inert(&c.baseline),
+                crate::outbound::inert(&c.baseline),
                 run.name,
                 self.config.rel(&self.config.baseline_path(&run.name))
             )));

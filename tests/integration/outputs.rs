@@ -523,7 +523,7 @@ fn refused_flags_orphan_annotations_and_error_hints() {
     assert!(!broken.contains("To accept"), "{broken}");
     let summary = p.read("summary.md");
     assert!(
-        summary.contains("| baselines/orphan.json | ❌ orphan |"),
+        summary.contains("| `baselines/orphan.json` | ❌ orphan |"),
         "{summary}"
     );
 }

@@ -98,7 +98,10 @@ fn a_candidate_writes_only_its_configured_runs_baseline() {
     plant(artifact.path(), &good);
     let (code, out, err) = p.run(&["accept", "--from", &dir]);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains(&format!("wrote     baselines/{RUN}.json")), "{out}");
+    assert!(
+        out.contains(&format!("wrote     baselines/{RUN}.json")),
+        "{out}"
+    );
 }
 
 #[test]
