@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${SECONDS_EACH:-600}"
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
-targets=(metakernel nvidia_smi rocm_smi harness_toml baseline canonical_json tree_object)
+targets=(metakernel nvidia_smi rocm_smi harness_toml baseline canonical_json tree_object report_fold check_explain)
 seed() {
   local t="$1" dir="fuzz/corpus/$1"
   mkdir -p "$dir"
@@ -19,6 +19,8 @@ seed() {
     baseline) cp baselines/*.json "$dir" ;;
     canonical_json) find tests/fixtures/jcs -name '*.json' -exec cp {} "$dir" \; ;;
     tree_object) cp tests/fixtures/formats/v2/docs/trees/* "$dir" ;;
+    report_fold) cp tests/fixtures/formats/v1/docs/report.json "$dir" ;;
+    check_explain) cp baselines/*.json tests/fixtures/formats/v1/docs/baselines/*.json "$dir" ;;
   esac
 }
 for t in "${targets[@]}"; do seed "$t"; done

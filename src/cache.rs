@@ -4,9 +4,10 @@
 //! cache is an empty one, and two processes using it at once lose at most each other's new
 //! entries (each writes a whole new file and renames it into place).
 //!
-//! The file ends with a SHA-256 over its version, the project root it belongs to and every
-//! entry, so a flipped bit, a hand-edited digest, a truncated write or a cache copied from
-//! another project is not trusted: it is an empty cache, rewritten on the next save.
+//! The file ends with an HMAC-SHA256 over its version, the project root it belongs to and every
+//! entry, under a key kept in the user's home, outside every project: a flipped bit, a
+//! hand-edited digest sealed again, a truncated write, or a cache copied from another project,
+//! machine or CI branch is not trusted: it is an empty cache, rewritten on the next save.
 //!
 //! Racy writes: a file rewritten with the same size within one timestamp tick of being hashed
 //! keeps its (size, mtime), so an entry is trusted only when the file's mtime and ctime are
@@ -267,8 +268,7 @@ impl<W: Write> Sealed<W> {
     }
 
     fn finish(mut self) -> std::io::Result<()> {
-        use sha2::Digest;
-        let seal = self.hasher.finalize();
+        let seal = seal_end(self.hasher);
         self.inner.write_all(&seal)?;
         self.inner.flush()
     }
@@ -286,14 +286,101 @@ impl<W: Write> Write for Sealed<W> {
     }
 }
 
-/// The seal's hasher before the body: the project root it belongs to, length-prefixed.
+/// The seal is an HMAC-SHA256 (RFC 2104) under a key kept outside the project, in the user's
+/// home ([`seal_key`]): a cache edited by hand and sealed again, or restored by CI from
+/// another branch or machine, does not verify and is an empty cache.
+///
+/// This is the inner hasher before the body: the key's inner pad, then the project root the
+/// cache belongs to, length-prefixed.
 fn seal_start(root: &Path) -> sha2::Sha256 {
     use sha2::Digest;
     let mut h = sha2::Sha256::new();
+    h.update(seal_key().map(|b| b ^ 0x36));
     let root = root.as_os_str().as_encoded_bytes();
     h.update((root.len() as u64).to_le_bytes());
     h.update(root);
     h
+}
+
+/// The seal of what `inner` (from [`seal_start`]) has hashed.
+fn seal_end(inner: sha2::Sha256) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::new()
+        .chain_update(seal_key().map(|b| b ^ 0x5c))
+        .chain_update(inner.finalize())
+        .finalize()
+        .into()
+}
+
+/// Where the seal's key is kept: `~/.local/state/provbase/stat-cache.key`, outside every
+/// project, so that no file a project holds or a CI cache restores can vouch for itself.
+pub fn key_file() -> Option<PathBuf> {
+    let home = crate::options::get().home.as_ref()?;
+    Some(
+        Path::new(home)
+            .join(".local/state/provbase")
+            .join("stat-cache.key"),
+    )
+}
+
+/// The seal's key (64 bytes, HMAC's block): read from [`key_file`], made there on first use
+/// (random, owner-only, created whole or not at all). Without a home to keep it in, a random
+/// key for this process: the cache then serves this process only.
+fn seal_key() -> [u8; 64] {
+    static KEY: std::sync::OnceLock<[u8; 64]> = std::sync::OnceLock::new();
+    *KEY.get_or_init(|| {
+        key_file()
+            .and_then(|f| read_or_make_key(&f).ok())
+            .unwrap_or_else(random_key)
+    })
+}
+
+fn random_key() -> [u8; 64] {
+    let mut k = [0u8; 64];
+    let filled = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut k));
+    if filled.is_err() {
+        // no /dev/urandom: the clock, the process and an address, hashed
+        use sha2::Digest;
+        let seed = format!(
+            "{:?} {} {:p}",
+            std::time::SystemTime::now(),
+            std::process::id(),
+            &k
+        );
+        let d = sha2::Sha256::digest(seed.as_bytes());
+        k[..32].copy_from_slice(&d);
+        k[32..].copy_from_slice(&sha2::Sha256::digest(d));
+    }
+    k
+}
+
+fn read_or_make_key(file: &Path) -> std::io::Result<[u8; 64]> {
+    let read = |f: &Path| -> std::io::Result<[u8; 64]> {
+        let b = crate::disk::read_regular(f)?;
+        b.try_into()
+            .map_err(|_| std::io::Error::other("not a stat cache key"))
+    };
+    if let Ok(k) = read(file) {
+        return Ok(k);
+    }
+    let dir = file.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(crate::disk::TEMP_PREFIX);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o600));
+    }
+    let mut tmp = builder.tempfile_in(dir)?;
+    let key = random_key();
+    tmp.write_all(&key)?;
+    tmp.as_file().sync_all()?;
+    // whole or not at all; a key another process made first wins
+    match tmp.persist_noclobber(file) {
+        Ok(_) => Ok(key),
+        Err(_) => read(file),
+    }
 }
 
 fn read_entries(
@@ -307,7 +394,7 @@ fn read_entries(
     let body_len = bytes.len().checked_sub(32).ok_or_else(corrupt)?;
     let mut seal = seal_start(root);
     seal.update(&bytes[..body_len]);
-    if seal.finalize()[..] != bytes[body_len..] {
+    if seal_end(seal)[..] != bytes[body_len..] {
         return Err(std::io::Error::other(
             "the stat cache's seal does not verify",
         ));

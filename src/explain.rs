@@ -8,7 +8,9 @@ use crate::drift::{Category, Drift};
 use crate::path::Segment;
 use serde::Deserialize;
 use serde_json::Value;
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Lines of a file diff shown in an explanation.
 pub const MAX_FILE_DIFF_LINES: usize = 40;
@@ -296,6 +298,37 @@ pub struct Unhashed {
     pub config: Option<(String, String)>,
 }
 
+/// What [`head_moved`] learns of two commits, kept for the runs that follow: the `[[run]]`
+/// entries of harness.toml at each commit (parsed once, not once per run), the files read
+/// there, and how many commits lie between. With it a check of many runs after a commit is
+/// linear in the runs.
+#[derive(Default)]
+pub struct HeadMemo {
+    repo: std::sync::Mutex<Option<git2::Repository>>,
+    prefix: std::sync::Mutex<HashMap<PathBuf, Option<PathBuf>>>,
+    runs: std::sync::Mutex<HashMap<(String, PathBuf), RunEntries>>,
+    blobs: std::sync::Mutex<HashMap<(String, PathBuf), Blob>>,
+    commits: std::sync::Mutex<HashMap<(String, String), usize>>,
+}
+
+type RunEntries = Option<Arc<HashMap<String, toml::Value>>>;
+type Blob = Option<Arc<Vec<u8>>>;
+
+fn memo<K: Eq + std::hash::Hash, V: Clone>(
+    map: &std::sync::Mutex<HashMap<K, V>>,
+    key: K,
+    make: impl FnOnce() -> V,
+) -> V {
+    if let Some(v) = map.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return v.clone();
+    }
+    let v = make();
+    map.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key, v.clone());
+    v
+}
+
 /// Whether HEAD's moving since the baseline's commit touched what the run depends on and its
 /// manifest does not hash (files it does hash drift by themselves). A dependency that did not
 /// exist at the baseline's commit (untracked when the baseline was accepted, as harness.toml
@@ -306,8 +339,14 @@ pub fn head_moved(
     base_sha: &str,
     head_sha: &str,
     deps: &Unhashed,
+    seen: &HeadMemo,
 ) -> Option<HeadMove> {
-    let repo = git2::Repository::discover(root).ok()?;
+    // the repository, opened once for the runs that follow (one run at a time uses it)
+    let mut opened = seen.repo.lock().unwrap_or_else(|e| e.into_inner());
+    if opened.is_none() {
+        *opened = Some(git2::Repository::discover(root).ok()?);
+    }
+    let repo = opened.as_ref()?;
     let short = |s: &str| crate::canonical::prefix(s, 7).to_owned();
     let head = repo.find_commit(git2::Oid::from_str(head_sha).ok()?).ok()?;
     let Some(base) = git2::Oid::from_str(base_sha)
@@ -325,36 +364,47 @@ pub fn head_moved(
         )));
     };
     // the project's folder inside the repository, so that run paths become repository paths
-    let workdir = repo.workdir()?.canonicalize().ok()?;
-    let prefix = root.canonicalize().ok()?;
-    let prefix = prefix.strip_prefix(&workdir).ok()?.to_owned();
+    let prefix = memo(&seen.prefix, root.to_owned(), || {
+        let workdir = repo.workdir()?.canonicalize().ok()?;
+        let prefix = root.canonicalize().ok()?;
+        Some(prefix.strip_prefix(&workdir).ok()?.to_owned())
+    })?;
     let (base_tree, head_tree) = (base.tree().ok()?, head.tree().ok()?);
-    let blob = |tree: &git2::Tree, rel: &Path| -> Option<Vec<u8>> {
-        let entry = tree.get_path(rel).ok()?;
-        Some(repo.find_blob(entry.id()).ok()?.content().to_vec())
+    let blob = |sha: &str, tree: &git2::Tree, rel: &Path| -> Option<Arc<Vec<u8>>> {
+        memo(&seen.blobs, (sha.to_owned(), rel.to_owned()), || {
+            let entry = tree.get_path(rel).ok()?;
+            Some(Arc::new(
+                repo.find_blob(entry.id()).ok()?.content().to_vec(),
+            ))
+        })
     };
     let mut touched = Vec::new();
     for f in &deps.files {
         let rel = prefix.join(f);
-        if let Some(before) = blob(&base_tree, &rel)
-            && blob(&head_tree, &rel).as_deref() != Some(&before[..])
+        if let Some(before) = blob(base_sha, &base_tree, &rel)
+            && blob(head_sha, &head_tree, &rel).as_deref() != Some(&before)
         {
             touched.push(rel.to_string_lossy().into_owned());
         }
     }
     if let Some((file, run)) = &deps.config {
         let rel = prefix.join(file);
-        let entry = |bytes: Option<Vec<u8>>| -> Option<toml::Value> {
-            let table: toml::Table = toml::from_str(std::str::from_utf8(&bytes?).ok()?).ok()?;
-            table
-                .get("run")?
-                .as_array()?
-                .iter()
-                .find(|r| r.get("name").and_then(toml::Value::as_str) == Some(run))
-                .cloned()
+        // every run's entry of the file at a commit, parsed once for all the runs
+        let entries = |sha: &str, tree: &git2::Tree| -> RunEntries {
+            memo(&seen.runs, (sha.to_owned(), rel.clone()), || {
+                let bytes = blob(sha, tree, &rel)?;
+                let table: toml::Table = toml::from_str(std::str::from_utf8(&bytes).ok()?).ok()?;
+                let runs = table.get("run")?.as_array()?;
+                Some(Arc::new(
+                    runs.iter()
+                        .filter_map(|r| Some((r.get("name")?.as_str()?.to_owned(), r.clone())))
+                        .collect(),
+                ))
+            })
         };
-        if let Some(before) = entry(blob(&base_tree, &rel))
-            && entry(blob(&head_tree, &rel)).as_ref() != Some(&before)
+        let entry = |e: RunEntries| e.and_then(|m| m.get(run).cloned());
+        if let Some(before) = entry(entries(base_sha, &base_tree))
+            && entry(entries(head_sha, &head_tree)).as_ref() != Some(&before)
         {
             touched.push(format!("{} (the `{run}` entry)", rel.to_string_lossy()));
         }
@@ -362,13 +412,19 @@ pub fn head_moved(
     if !touched.is_empty() {
         return Some(HeadMove::Touched(touched));
     }
-    let commits = (|| -> Result<usize, git2::Error> {
-        let mut walk = repo.revwalk()?;
-        walk.push(head.id())?;
-        walk.hide(base.id())?;
-        Ok(walk.count())
-    })()
-    .unwrap_or(0);
+    let commits = memo(
+        &seen.commits,
+        (base_sha.to_owned(), head_sha.to_owned()),
+        || {
+            (|| -> Result<usize, git2::Error> {
+                let mut walk = repo.revwalk()?;
+                walk.push(head.id())?;
+                walk.hide(base.id())?;
+                Ok(walk.count())
+            })()
+            .unwrap_or(0)
+        },
+    );
     Some(HeadMove::Untouched {
         commits,
         from: short(base_sha),

@@ -203,11 +203,12 @@ pub fn remove_stale_temp_files(dir: &Path, _lock: &Lock) -> Vec<PathBuf> {
 
 /// Baseline files that no run owns.
 pub fn orphans(dir: &Path, runs: &[&str]) -> Result<Vec<PathBuf>> {
+    let runs: std::collections::HashSet<&str> = runs.iter().copied().collect();
     Ok(list(dir)?
         .into_iter()
         .filter(|p| {
             let stem = p.file_stem().map(|s| s.to_string_lossy().into_owned());
-            !stem.is_some_and(|s| runs.contains(&s.as_str()))
+            !stem.is_some_and(|s| runs.contains(s.as_str()))
         })
         .collect())
 }

@@ -131,6 +131,8 @@ pub struct Config {
     pub profile: Option<String>,
     /// The runs, in file order.
     pub runs: Vec<RunSpec>,
+    /// Where each run is in `runs`, by name: a lookup per run stays linear in the runs.
+    by_name: std::collections::HashMap<String, usize>,
     /// `[harness] max_entries`: the most entries a run's `static_data` or `inputs` keep in a
     /// baseline before folders are recorded by their digests.
     pub max_entries: usize,
@@ -236,9 +238,10 @@ impl Config {
             );
         }
         let mut runs: Vec<RunSpec> = Vec::new();
+        let mut by_name = std::collections::HashMap::with_capacity(raw.run.len());
         for rr in &raw.run {
             let name = rr.name.get_ref();
-            if runs.iter().any(|r| &r.name == name) {
+            if by_name.insert(name.clone(), runs.len()).is_some() {
                 return src.err(rr.name.span(), format!("duplicate run name `{name}`"));
             }
             runs.push(run_spec(&src, rr)?);
@@ -251,6 +254,7 @@ impl Config {
             profiles,
             profile: None,
             runs,
+            by_name,
             max_entries,
         })
     }
@@ -336,7 +340,11 @@ impl Config {
 
     /// The run with a given name.
     pub fn run(&self, name: &str) -> Option<&RunSpec> {
-        self.runs.iter().find(|r| r.name == name)
+        match self.by_name.get(name).and_then(|i| self.runs.get(*i)) {
+            Some(r) if r.name == name => Some(r),
+            // `runs` changed since it was parsed
+            _ => self.runs.iter().find(|r| r.name == name),
+        }
     }
 }
 

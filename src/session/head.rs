@@ -63,6 +63,7 @@ impl Session {
             base,
             head,
             &self.unhashed_dependencies(run),
+            &self.head,
         )?;
         // a hashed dependency that changed fails by itself; the commits are then its context
         if matches!(moved, crate::explain::HeadMove::Untouched { .. })

@@ -205,6 +205,8 @@ pub struct Session {
     /// The configuration (profile applied).
     pub config: Config,
     facts: Facts,
+    /// What judging a moved HEAD learned, for the runs that follow.
+    head: crate::explain::HeadMemo,
 }
 
 impl Session {
@@ -225,7 +227,11 @@ impl Session {
         extra.extend(config.all_baselines_dirs());
         extra.push(crate::disk::local(&config.root, crate::disk::Local::Root));
         let facts = Facts::on(&config.root, extra, host);
-        Session { config, facts }
+        Session {
+            config,
+            facts,
+            head: Default::default(),
+        }
     }
 
     /// The facts cache.

@@ -6,6 +6,7 @@ use provbase::collect::Host;
 use provbase::collect::host::Clock;
 use provbase::session::Status;
 use provbase::{Config, Session};
+use sha2::{Digest, Sha256};
 use std::time::{Duration, SystemTime};
 
 /// A clock an hour ahead: to a session on it, every file written so far has long settled, so
@@ -220,6 +221,37 @@ fn flipped_bits_and_a_planted_stale_digest_change_no_result() {
         1,
         "a planted stale digest is not trusted"
     );
+    // sealed again by hand, as a seal without a key could be (a SHA-256 of the folder and the
+    // body): the key, kept outside the project, is missing, so it is still not trusted
+    let mut planted = std::fs::read(&loc).unwrap();
+    let at = planted
+        .windows(32)
+        .position(|w| w == new)
+        .expect("the new digest is in the cache");
+    planted[at..at + 32].copy_from_slice(&old);
+    let body = planted.len() - 32;
+    let folder = p.join("data");
+    let owner = folder.as_os_str().as_encoded_bytes();
+    let mut seal = Sha256::new();
+    seal.update((owner.len() as u64).to_le_bytes());
+    seal.update(owner);
+    seal.update(&planted[..body]);
+    let seal = seal.finalize();
+    planted[body..].copy_from_slice(&seal);
+    std::fs::write(&loc, &planted).unwrap();
+    assert!(shard(&p).is_empty(), "a cache sealed without the key");
+    assert_eq!(p.run(&["check"]).0, 1, "a re-sealed cache is not trusted");
+    let key = provbase::cache::key_file().expect("a home for the key");
+    assert!(
+        !key.starts_with(p.path()),
+        "the key lives outside the project"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "owner only: {mode:o}");
+    }
 
     // every bit of a sealed cache, flipped one at a time, makes it an empty one
     for bit in (0..sealed.len() * 8).step_by(7) {

@@ -311,3 +311,128 @@ fn globs_that_name_everything_leave_out_git_prov_and_the_baselines() {
         assert_eq!(p.run(&["check"]).0, 1, "{glob}: a real change still fails");
     }
 }
+
+/// What a file from elsewhere holds never panics a reader: a folded report's commit with
+/// multi-byte characters, a baseline's `git_sha` that is not hex.
+#[test]
+fn multi_byte_text_where_hex_is_expected_panics_nothing() {
+    let p = Project::nav();
+    p.git_init().commit_all("pipeline");
+    assert_eq!(p.run(&["accept"]).0, 0);
+    p.commit_all("baselines");
+    let (_, out, _) = p.run(&["--format", "json", "check"]);
+    let mut report: Value = serde_json::from_str(&out).unwrap();
+    report["taken"]["commit"] = format!("a{}", "é".repeat(10)).into();
+    p.file("reports/r.json", &report.to_string());
+    let (code, out, err) = p.run(&["report", "reports"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(p.read("provbase-report.html").contains("aéééé"));
+
+    let path = p.join(&format!("baselines/{RUN}.json"));
+    let mut b: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    b["code"]["git_sha"] = "é".repeat(20).into();
+    b["code"]["git_short_sha"] = "éé".into();
+    provbase::manifest::seal(&mut b);
+    std::fs::write(&path, provbase::canonical::pretty_bytes(&b)).unwrap();
+    let (code, out, err) = p.run(&["check"]);
+    assert!(code == 0 || code == 1, "{code}: {out}{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(out.contains("is not in this repository"), "{out}");
+}
+
+/// The leaves of a document: (path of keys and indexes, value).
+fn leaves(v: &Value, at: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                at.push(k.clone());
+                leaves(x, at, out);
+                at.pop();
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                at.push(i.to_string());
+                leaves(x, at, out);
+                at.pop();
+            }
+        }
+        _ => out.push(at.clone()),
+    }
+}
+
+fn leaf_mut<'a>(v: &'a mut Value, path: &[String]) -> &'a mut Value {
+    path.iter().fold(v, |v, k| match v {
+        Value::Array(a) => &mut a[k.parse::<usize>().unwrap()],
+        other => &mut other[k.as_str()],
+    })
+}
+
+/// `check` never panics on a baseline that the schema accepts: leaves of a real baseline (with
+/// git, SPICE kernels and a folder digest) replaced by arbitrary text and numbers of the same
+/// type, sealed again, then checked in a session of the process.
+#[test]
+fn check_never_panics_on_a_schema_valid_baseline() {
+    use proptest::prelude::*;
+    let p = Project::nav();
+    p.file(
+        "harness.toml",
+        &format!(
+            "{}external.e = {{ command = [\"sh\", \"-c\", \"echo '{{\\\"v\\\": \\\"x\\\"}}'\"] }}\n",
+            crate::project::HARNESS
+        ),
+    );
+    p.git_init().commit_all("pipeline");
+    assert_eq!(p.run(&["accept"]).0, 0);
+    p.commit_all("baselines");
+    let path = p.join(&format!("baselines/{RUN}.json"));
+    let good: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut paths = Vec::new();
+    leaves(&good, &mut Vec::new(), &mut paths);
+    paths.retain(|p| p[0] != "digest");
+    let text = prop_oneof![
+        ".{0,40}",
+        "[0-9a-f]{0,64}",
+        "sha256:[0-9a-fé]{0,64}",
+        Just("é".repeat(33)),
+    ];
+    let change = (0..paths.len(), text, any::<i64>());
+    let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config {
+        cases: 48,
+        failure_persistence: None,
+        ..Default::default()
+    });
+    let (checked, refused) = (std::cell::Cell::new(0), std::cell::Cell::new(0));
+    runner
+        .run(&proptest::collection::vec(change, 1..4), |changes| {
+            let mut b = good.clone();
+            for (i, s, n) in &changes {
+                let leaf = leaf_mut(&mut b, &paths[*i]);
+                *leaf = match &*leaf {
+                    Value::String(_) => Value::String(s.clone()),
+                    Value::Number(_) => Value::from(n.rem_euclid(1 << 40)),
+                    Value::Bool(x) => Value::Bool(!*x),
+                    other => other.clone(),
+                };
+            }
+            provbase::manifest::seal(&mut b);
+            let bytes = provbase::canonical::pretty_bytes(&b);
+            if provbase::store::parse(&path, bytes.clone()).is_err() {
+                refused.set(refused.get() + 1);
+                return Ok(());
+            }
+            std::fs::write(&path, &bytes).unwrap();
+            let config = provbase::Config::load(&p.join("harness.toml")).unwrap();
+            let s = provbase::Session::new(config);
+            let report = s.check(s.config.run(RUN).unwrap());
+            let _ = provbase::report::render_run(&report, "provbase accept");
+            checked.set(checked.get() + 1);
+            Ok(())
+        })
+        .unwrap();
+    let (checked, refused) = (checked.get(), refused.get());
+    assert!(
+        checked >= 24,
+        "{checked} checked, {refused} refused by the schema"
+    );
+}
