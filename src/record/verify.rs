@@ -144,6 +144,16 @@ pub fn verify_file(file: &Path, cwd: &Path) -> Result<Verified> {
         );
         return Ok(v);
     };
+    // a baseline is read as check reads it: one validator for both (schema, version, folder
+    // digests, conflict markers)
+    if kind == DocKind::Manifest
+        && let Err(e) = crate::store::read_if_exists(file)
+            .and_then(|b| crate::store::parse(file, b.unwrap_or_default()))
+    {
+        v.mismatches
+            .push(format!("refused as check refuses it: {e}"));
+        return Ok(v);
+    }
     {
         // a codebase fingerprint's digest covers its file list; any other document's, the rest
         // of the document
@@ -185,12 +195,27 @@ pub fn verify_file(file: &Path, cwd: &Path) -> Result<Verified> {
             Err(e) => v.mismatches.push(format!("{rel}: cannot read the folder: {e}")),
         }
     }
+    // files outside the project are read only where check reads them: a run of harness.toml
+    // that allows it (`allow_outside`)
+    let outside = kind != DocKind::BundleList && allows_outside(&root, &doc);
+    let real_root = root.canonicalize().unwrap_or_else(|_| root.clone());
     for (path, hash) in files {
         let p = if Path::new(&path).is_absolute() {
             PathBuf::from(&path)
         } else {
             root.join(&path)
         };
+        if !outside
+            && (Path::new(&path).is_absolute()
+                || leaves_lexically(&path)
+                || p.canonicalize()
+                    .is_ok_and(|real| !real.starts_with(&real_root)))
+        {
+            v.mismatches.push(format!(
+                "{path}: outside the project, not read (check reads it only for a run with `allow_outside = true`)"
+            ));
+            continue;
+        }
         if !p.is_file() {
             v.missing.push(path);
             continue;
@@ -202,6 +227,34 @@ pub fn verify_file(file: &Path, cwd: &Path) -> Result<Verified> {
         }
     }
     Ok(v)
+}
+
+/// Whether a relative path climbs out of its folder with `..`.
+fn leaves_lexically(path: &str) -> bool {
+    let mut depth = 0i64;
+    for c in Path::new(path).components() {
+        match c {
+            std::path::Component::ParentDir => depth -= 1,
+            std::path::Component::Normal(_) => depth += 1,
+            _ => {}
+        }
+        if depth < 0 {
+            return true;
+        }
+    }
+    false
+}
+
+/// Whether the run a document records allows files outside the project, as harness.toml at
+/// `root` says; `false` without one.
+fn allows_outside(root: &Path, doc: &Value) -> bool {
+    let Some(run) = doc.get("run").and_then(Value::as_str) else {
+        return false;
+    };
+    crate::config::Config::load(&root.join(crate::config::FILE_NAME))
+        .ok()
+        .and_then(|c| c.run(run).map(|r| r.allow_outside))
+        .unwrap_or(false)
 }
 
 /// Checks files, folders of runs, and bundles (a folder holding `provenance/` or the

@@ -436,3 +436,62 @@ fn check_never_panics_on_a_schema_valid_baseline() {
         "{checked} checked, {refused} refused by the schema"
     );
 }
+
+/// `verify` reads a baseline as `check` does, and reads no file outside the project that
+/// `check` would not: a baseline the schema refuses, or one that names a file outside the
+/// project (by an absolute path, by `..`, or through a link), is a mismatch, and the outside
+/// file's hash is never printed.
+#[test]
+fn verify_agrees_with_check() {
+    let p = Project::nav();
+    p.git_init().commit_all("pipeline");
+    assert_eq!(p.run(&["accept"]).0, 0);
+    let path = p.join(&format!("baselines/{RUN}.json"));
+    let good = std::fs::read_to_string(&path).unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let secret = elsewhere.path().join("secret.txt");
+    std::fs::write(&secret, "not the project's").unwrap();
+    let secret_hash = provbase::collect::files::sha256_file(&secret).unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), p.join("out")).unwrap();
+    let edits: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+        (
+            "an unknown key",
+            Box::new(|b: &mut Value| b["surprise"] = 1.into()),
+        ),
+        (
+            "a version it does not have",
+            Box::new(|b: &mut Value| b["format_version"] = 99.into()),
+        ),
+        (
+            "an absolute path",
+            Box::new(move |b: &mut Value| {
+                b["static_data_hashes"][secret.to_str().unwrap()] = "sha256:00".repeat(1).into()
+            }),
+        ),
+        (
+            "a path through a link",
+            Box::new(|b: &mut Value| {
+                b["static_data_hashes"]["out/secret.txt"] =
+                    format!("sha256:{}", "0".repeat(64)).into()
+            }),
+        ),
+        (
+            "a path up and out",
+            Box::new(|b: &mut Value| {
+                b["static_data_hashes"]["../secret.txt"] =
+                    format!("sha256:{}", "0".repeat(64)).into()
+            }),
+        ),
+    ];
+    for (what, edit) in edits {
+        let mut b: Value = serde_json::from_str(&good).unwrap();
+        edit(&mut b);
+        provbase::manifest::seal(&mut b);
+        std::fs::write(&path, provbase::canonical::pretty_bytes(&b)).unwrap();
+        let (check, _, _) = p.run(&["check"]);
+        let (verify, out, err) = p.run(&["verify", &format!("baselines/{RUN}.json")]);
+        assert_eq!(verify, 1, "{what}: {out}{err}");
+        assert_ne!(check, 0, "{what}: check refuses or fails it too");
+        assert!(!out.contains(&secret_hash[7..]), "{what}: {out}");
+    }
+}
