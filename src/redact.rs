@@ -412,15 +412,19 @@ pub fn scrub_text(s: &str) -> std::borrow::Cow<'_, str> {
             word.to_ascii_lowercase().as_str(),
             "bearer" | "basic" | "token" | "digest" | "negotiate"
         );
+        let credential = (value_next || (auth_line && !scheme)) && word.len() >= 3;
         let replaced = if is_url {
             scrub_url(word).or_else(|| slack_webhook(word))
-        } else if ((value_next || (auth_line && !scheme)) && word.len() >= 3) || secret_value(word)
-        {
+        } else if credential || secret_value(word) || mysql_password(word, &out) {
             Some(keyed(word.as_bytes()))
         } else {
             None
         };
         value_next = false;
+        // an Authorization header's value: its scheme (kept), then one credential
+        if credential || !(auth_line && scheme) {
+            auth_line = false;
+        }
         if word.to_ascii_lowercase().ends_with("authorization") && names_value {
             auth_line = true;
         } else if !is_url && names_value && secret_name(word) {
@@ -436,6 +440,20 @@ pub fn scrub_text(s: &str) -> std::borrow::Cow<'_, str> {
         rest = after;
     }
     if changed { out.into() } else { s.into() }
+}
+
+/// Whether a word is a password glued to `-p` in a mysql command line (`mysql -uroot -pS3cret`),
+/// judged by the line written so far.
+fn mysql_password(word: &str, line_so_far: &str) -> bool {
+    let line = line_so_far
+        .rsplit(['\n', '\r'])
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    word.len() > 2
+        && word.starts_with("-p")
+        && !word.starts_with("-p<")
+        && ["mysql", "mariadb"].iter().any(|m| line.contains(m))
 }
 
 /// A Slack (or Discord) webhook URL with its secret path replaced; `None` for any other URL.
@@ -539,7 +557,7 @@ pub fn redact_args(args: &[String]) -> Vec<String> {
             out.push(a.clone());
             continue;
         }
-        if a.contains("://") {
+        if a.contains("://") && !a.contains(char::is_whitespace) {
             out.push(sanitize_url(a));
             continue;
         }

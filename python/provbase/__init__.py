@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -91,10 +92,19 @@ def record(
         args += ["--params", str(params)]
     for t in tags:
         args += ["--tag", t]
-    run([*args, "--", *command], cwd=cwd, check_codes=range(0, 256))
-    newest = run_json(["runs"], cwd=cwd)
-    if not newest:
-        raise ProvbaseError("the run was not recorded")
     base = Path(cwd) if cwd is not None else Path.cwd()
-    with open(base / newest[0]["dir"] / "run.json", encoding="utf-8") as f:
+    # provbase writes what it recorded to a file of its own once the run is recorded: the
+    # command's exit status passes through as provbase's, so only this file tells provbase's
+    # own failure (a missing params file, a bad option, a command that cannot start) from the
+    # command's
+    with tempfile.TemporaryDirectory(prefix="provbase-record-") as tmp:
+        result = Path(tmp) / "result.json"
+        proc = run([*args, "--result", str(result), "--", *command], cwd=cwd,
+                   check_codes=range(0, 256))
+        if not result.is_file():
+            said = proc.stderr.strip() or proc.stdout.strip() or f"exit status {proc.returncode}"
+            raise ProvbaseError(said.splitlines()[-1].removeprefix("error: ").removeprefix("provbase: "))
+        with open(result, encoding="utf-8") as f:
+            recorded = json.load(f)
+    with open(base / recorded["dir"] / "run.json", encoding="utf-8") as f:
         return json.load(f)

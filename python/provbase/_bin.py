@@ -21,9 +21,14 @@ def binary() -> str:
     else the first on PATH."""
     explicit = os.environ.get("PROVBASE_BIN")
     if explicit:
-        if not Path(explicit).is_file():
-            raise ProvbaseError(f"PROVBASE_BIN={explicit}: no such file")
-        return explicit
+        # absolute now: provbase runs in harness.toml's folder, where a relative path would
+        # name another file
+        path = Path(explicit).expanduser().resolve()
+        if not path.is_file():
+            raise ProvbaseError(f"PROVBASE_BIN={explicit}: no such file ({path})")
+        if not os.access(path, os.X_OK):
+            raise ProvbaseError(f"PROVBASE_BIN={explicit}: not executable ({path})")
+        return str(path)
     name = "provbase.exe" if os.name == "nt" else "provbase"
     beside = Path(sysconfig.get_path("scripts")) / name
     if beside.is_file():
@@ -37,20 +42,49 @@ def binary() -> str:
     )
 
 
+def timeout() -> Optional[float]:
+    """How long one provbase command may take, in seconds: `PROVBASE_PYTHON_TIMEOUT` (`0` or
+    `none`: no limit), else 6 hours (a run's own commands have their own deadlines within
+    provbase; this one catches a binary that hangs)."""
+    given = os.environ.get("PROVBASE_PYTHON_TIMEOUT", "").strip().lower()
+    if given in ("0", "none"):
+        return None
+    if not given:
+        return 6 * 3600.0
+    try:
+        value = float(given)
+    except ValueError:
+        raise ProvbaseError(
+            f"PROVBASE_PYTHON_TIMEOUT={given!r}: expected a number of seconds, or 0 for none"
+        ) from None
+    return value if value > 0 else None
+
+
 def run(
     args: Sequence[str],
     cwd: Optional[os.PathLike[str] | str] = None,
     check_codes: Sequence[int] = (0,),
 ) -> subprocess.CompletedProcess[str]:
-    """Runs `provbase ARGS`; an exit status outside `check_codes` raises ProvbaseError with what
-    provbase said."""
-    proc = subprocess.run(
-        [binary(), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    )
+    """Runs `provbase ARGS`; an exit status outside `check_codes`, a binary that cannot start
+    and one that outlives `timeout()` raise ProvbaseError with what went wrong."""
+    exe = binary()
+    limit = timeout()
+    try:
+        proc = subprocess.run(
+            [exe, *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=limit,
+        )
+    except subprocess.TimeoutExpired:
+        raise ProvbaseError(
+            f"`provbase {' '.join(args)}` did not finish within {limit:g} s "
+            "(PROVBASE_PYTHON_TIMEOUT sets the limit)"
+        ) from None
+    except OSError as e:
+        raise ProvbaseError(f"{exe}: cannot start: {e.strerror or e}") from None
     if proc.returncode not in check_codes:
         said = (proc.stderr.strip() or proc.stdout.strip() or f"exit status {proc.returncode}")
         raise ProvbaseError(said.removeprefix("error: "))

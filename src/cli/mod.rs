@@ -149,6 +149,10 @@ enum Command {
         /// python3, pip-freeze, cargo-lock, nvcc, … (repeatable)
         #[arg(long, value_name = "NAME")]
         runtime: Vec<String>,
+        /// Once the run is recorded, write its id, folder and the command's exit status to FILE
+        /// as JSON (for scripts: the command's own output passes through)
+        #[arg(long, value_name = "FILE")]
+        result: Option<PathBuf>,
         /// The command, after `--`
         #[arg(last = true, required = true, value_name = "CMD")]
         command: Vec<String>,
@@ -310,18 +314,22 @@ pub fn run() -> ExitCode {
             no_exec,
             code,
             runtime,
+            result,
             command,
-        } => record::run(&crate::record::RecordOptions {
-            code: code.clone(),
-            runtime: runtime.clone(),
-            name: name.clone(),
-            inputs: inputs.clone(),
-            outputs: outputs.clone(),
-            params: params.clone(),
-            tags: tags.clone(),
-            no_exec: *no_exec,
-            command: command.clone(),
-        }),
+        } => record::run(
+            &crate::record::RecordOptions {
+                code: code.clone(),
+                runtime: runtime.clone(),
+                name: name.clone(),
+                inputs: inputs.clone(),
+                outputs: outputs.clone(),
+                params: params.clone(),
+                tags: tags.clone(),
+                no_exec: *no_exec,
+                command: command.clone(),
+            },
+            result.as_deref(),
+        ),
         Command::Runs => runs::run(&cli),
         Command::Bundle {
             dir,

@@ -4,7 +4,7 @@
 use crate::error::{Error, Result};
 use crate::record::RecordOptions;
 
-pub(super) fn run(opts: &RecordOptions) -> Result<u8> {
+pub(super) fn run(opts: &RecordOptions, result: Option<&std::path::Path>) -> Result<u8> {
     let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
     let rec = match crate::record::record(&cwd, opts) {
         Ok(r) => r,
@@ -31,5 +31,14 @@ pub(super) fn run(opts: &RecordOptions) -> Result<u8> {
             ""
         }
     );
+    if let Some(file) = result {
+        let doc = serde_json::json!({
+            "id": rec.id,
+            "dir": rel,
+            "exit_status": rec.exit_code,
+            "repeated": rec.repeated,
+        });
+        crate::store::write_fresh(&cwd.join(file), &crate::canonical::pretty_bytes(&doc))?;
+    }
     Ok(rec.exit_code.clamp(0, 255) as u8)
 }

@@ -5,10 +5,11 @@ use crate::drift::{Category, Policy};
 use crate::session::{RunReport, Status};
 use std::fmt::Write;
 
-/// Data inside a workflow command: `%`, CR and LF encoded as the runner decodes them, so the
-/// command stays one line, and `##[`-style markers made inert.
+/// Data inside a workflow command: scrubbed and with `##[`-style markers made inert (before
+/// its line breaks are encoded, which would glue words together), then `%`, CR and LF encoded
+/// as the runner decodes them, so the command stays one line.
 fn escape_data(s: &str) -> String {
-    crate::outbound::inert(s)
+    crate::outbound::text(s)
         .replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")

@@ -453,7 +453,8 @@ fn verify_agrees_with_check() {
     std::fs::write(&secret, "not the project's").unwrap();
     let secret_hash = provbase::collect::files::sha256_file(&secret).unwrap();
     std::os::unix::fs::symlink(elsewhere.path(), p.join("out")).unwrap();
-    let edits: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    type Edit = Box<dyn Fn(&mut Value)>;
+    let edits: Vec<(&str, Edit)> = vec![
         (
             "an unknown key",
             Box::new(|b: &mut Value| b["surprise"] = 1.into()),
@@ -465,7 +466,8 @@ fn verify_agrees_with_check() {
         (
             "an absolute path",
             Box::new(move |b: &mut Value| {
-                b["static_data_hashes"][secret.to_str().unwrap()] = "sha256:00".repeat(1).into()
+                b["static_data_hashes"][secret.to_str().unwrap()] =
+                    format!("sha256:{}", "0".repeat(64)).into()
             }),
         ),
         (
@@ -494,4 +496,174 @@ fn verify_agrees_with_check() {
         assert_ne!(check, 0, "{what}: check refuses or fails it too");
         assert!(!out.contains(&secret_hash[7..]), "{what}: {out}");
     }
+}
+
+/// Every shape of secret the issue planted, through every output of a failing check (human,
+/// JSON, Markdown, JUnit, GitHub annotations and step summary, Azure), the fleet page and its
+/// summary, and a bundle: none reaches a byte provbase prints or writes; and untrusted text
+/// (a command's stderr, a file's diff) issues no CI runner command.
+#[test]
+fn planted_secrets_of_every_shape_reach_no_output_and_command_no_runner() {
+    const GHP: &str = "ghp_R8xQ2kLmN4pV7sT1wY3zA5bC9dE0fG6hJ2kL";
+    let secrets = [
+        "R8xQ2kLmN4pV7sT1wY3zA5bC9dE0fG6hJ2kL",
+        "url-s3cret",
+        "opaque-bearer-value",
+        "dXNlcjpwYXNzd29yZA",
+        "QWxhZGRpbjpvcGVuIHNlc2FtZQ",
+        "sas-signature-value",
+        "slackwebhooksecret1",
+        "pg-s3cret",
+        "pw-value-1",
+        "pass-value-2",
+        "4711-pin",
+        "mysql-s3cret",
+        "api-tok-value",
+        "hunter2-new",
+        "hunter1-old",
+        "SECRETpw",
+    ];
+    let p = Project::new();
+    let stderr = format!(
+        "fatal: unable to access https://bot:url-s3cret@git.example/x.git\\n\
+         curl -H 'Authorization: Bearer opaque-bearer-value'\\n\
+         Authorization: Basic dXNlcjpwYXNzd29yZA==\\n\
+         token:{GHP}\\n\
+         ##[error]pwned by stderr\\n\
+         ok\\r::error::after a bare CR\\n\
+         ##vso[task.setvariable variable=x]1\\n\
+         mysql -uroot -pSECRETpw\\n\
+         host=db user=u password=pg-s3cret dbname=x"
+    );
+    p.file(
+        "harness.toml",
+        &format!(
+            r#"[[run]]
+name = "r"
+hardware = false
+code = ["src/*.py"]
+static_data = ["cfg/*.yaml"]
+env = ["MYSQL_PWD", "API_TOKEN", "AZURE_STORAGE_CONNECTION_STRING", "SLACK_WEBHOOK_URL", "BLOB_URL"]
+params = {{ pw = "pw-value-1", db_pass = "pass-value-2", sim_pin = "4711-pin", seed = 1 }}
+
+[run.external.ext]
+command = ["sh", "-c", "printf '{{\"note\": \"Authorization: Basic dXNlcjpwYXNzd29yZA==\", \"dsn\": \"host=db password=pg-s3cret\"}}'"]
+
+[[run]]
+name = "broken"
+hardware = false
+command = ["sh", "-c", "printf '{}' >&2; exit 1"]
+"#,
+            stderr.replace('\'', "'\"'\"'").replace('"', "\\\"")
+        ),
+    );
+    p.file("src/app.py", "API = 'none'\n")
+        .file("cfg/db.yaml", "password: hunter1-old\n")
+        .file(".gitignore", ".prov/\n");
+    p.git_init().commit_all("pipeline");
+    let env = |cmd: &mut assert_cmd::Command| {
+        cmd.env("MYSQL_PWD", "mysql-s3cret")
+            .env("API_TOKEN", "api-tok-value")
+            .env(
+                "AZURE_STORAGE_CONNECTION_STRING",
+                "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=QWxhZGRpbjpvcGVuIHNlc2FtZQ==;EndpointSuffix=core.windows.net",
+            )
+            .env(
+                "SLACK_WEBHOOK_URL",
+                "https://hooks.slack.com/services/T0AAA/B0BBB/slackwebhooksecret1",
+            )
+            .env(
+                "BLOB_URL",
+                "https://acct.blob.core.windows.net/c/x?sv=2022-11-02&sig=sas-signature-value",
+            );
+    };
+    let printed = std::cell::RefCell::new(String::new());
+    let go = |args: &[&str], extra: &[(&str, &str)]| {
+        let mut cmd = p.provbase(args);
+        env(&mut cmd);
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        let (o, e) = (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        );
+        for line in o.split(['\n', '\r']) {
+            assert!(
+                !line.trim_start().starts_with("::"),
+                "{args:?} stdout: {line}"
+            );
+        }
+        for line in e.split(['\n', '\r']) {
+            let l = line.trim_start();
+            assert!(
+                !l.starts_with("::")
+                    || l.starts_with("::error file=")
+                    || l.starts_with("::warning file="),
+                "{args:?} stderr: {line}"
+            );
+        }
+        for text in [&o, &e] {
+            let lower = text.to_ascii_lowercase();
+            for m in ["##[", "##vso[", "##teamcity["] {
+                assert!(!lower.contains(m), "{args:?}: {m} in {text}");
+            }
+        }
+        printed.borrow_mut().push_str(&o);
+        printed.borrow_mut().push_str(&e);
+        out.status.code().unwrap_or(-1)
+    };
+    assert_eq!(go(&["accept", "r"], &[]), 0);
+    p.commit_all("baselines");
+    // a token and a password on changed lines of tracked files
+    p.file("src/app.py", &format!("API = '{GHP}'\n"))
+        .file("cfg/db.yaml", "password: hunter2-new\n");
+    let summary = p.join("summary.md");
+    let gh = [
+        ("GITHUB_ACTIONS", "true"),
+        ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap()),
+    ];
+    assert_eq!(go(&["check"], &[]), 1);
+    assert_eq!(go(&["--format", "json", "check"], &[]), 1);
+    assert_eq!(go(&["--format", "markdown", "check"], &[]), 1);
+    assert_eq!(go(&["--junit", "junit.xml", "check"], &gh), 1);
+    assert_eq!(go(&["check"], &[("TF_BUILD", "True")]), 1);
+    assert_eq!(
+        go(&["check"], &[("PROVBASE_JSON_REPORT", "reports/r.json")]),
+        1
+    );
+    assert_eq!(go(&["report", "reports"], &[]), 0);
+    assert_eq!(go(&["--format", "markdown", "report", "reports"], &[]), 0);
+    assert_eq!(go(&["bundle", "bundle", "--run", "r"], &[]), 0);
+    let printed = printed.into_inner();
+    assert!(printed.contains("<redacted:"), "{printed}");
+    assert!(
+        printed.contains("pwned by stderr"),
+        "the stderr tail is shown: {printed}"
+    );
+    for s in secrets {
+        assert!(!printed.contains(s), "{s} printed:\n{printed}");
+    }
+    let mut files = Vec::new();
+    provbase::collect::files::walk(p.path(), &mut files).unwrap();
+    let mut read = 0;
+    for f in &files {
+        let rel = f
+            .strip_prefix(p.path())
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        if rel.starts_with(".git/")
+            || ["harness.toml", "src/app.py", "cfg/db.yaml"].contains(&rel.as_str())
+        {
+            continue;
+        }
+        read += 1;
+        let text = String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned();
+        for s in secrets {
+            assert!(!text.contains(s), "{s} in {rel}");
+        }
+    }
+    assert!(read >= 8, "{files:?}");
 }

@@ -129,6 +129,55 @@ def test_no_binary_is_a_clear_message(project, monkeypatch):
     assert "the provbase binary is not installed here" in proc.stderr, proc.stderr
 
 
+def test_a_bad_provbase_bin_is_a_clear_message(project, monkeypatch, tmp_path):
+    # not executable, and relative (provbase runs in harness.toml's folder, not here)
+    script = tmp_path / "fake-provbase"
+    script.write_text("#!/bin/sh\nexit 0\n")
+    monkeypatch.setenv("PROVBASE_BIN", str(script))
+    r = project.runpytest_subprocess("--provbase")
+    err = r.stderr.str() + r.stdout.str()
+    assert r.ret != 0 and "not executable" in err, err
+    assert "INTERNALERROR" not in err and "Traceback" not in err, err
+    monkeypatch.delenv("PROVBASE_BIN")
+    real = Path(provbase.binary())
+    (tmp_path / "bin").mkdir()
+    copy = tmp_path / "bin" / "provbase"
+    copy.write_bytes(real.read_bytes())
+    copy.chmod(0o755)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PROVBASE_BIN", "bin/provbase")
+    assert provbase.binary() == str(copy), "made absolute where it was given"
+    report = provbase.check(cwd=project.path)
+    assert {r["run"] for r in report["runs"]} == {"nav", "fit"}
+
+
+def test_a_hanging_binary_times_out(project, monkeypatch, tmp_path):
+    script = tmp_path / "slow-provbase"
+    script.write_text("#!/bin/sh\nsleep 30\n")
+    script.chmod(0o755)
+    monkeypatch.setenv("PROVBASE_BIN", str(script))
+    monkeypatch.setenv("PROVBASE_PYTHON_TIMEOUT", "1")
+    os.chdir(project.path)
+    with pytest.raises(provbase.ProvbaseError, match="did not finish within 1 s"):
+        provbase.check()
+
+
+def test_record_raises_on_provbases_own_failures(project):
+    os.chdir(project.path)
+    ok = provbase.record([sys.executable, "-c", "print(1)"], name="first")
+    assert ok["name"] == "first"
+    # a params file that is missing, a command that cannot start: an error, not the run above
+    with pytest.raises(provbase.ProvbaseError, match="missing.yaml"):
+        provbase.record([sys.executable, "-c", "print(2)"], params="missing.yaml")
+    with pytest.raises(provbase.ProvbaseError, match="no-such-command"):
+        provbase.record(["no-such-command-xyz"])
+    with pytest.raises(provbase.ProvbaseError):
+        provbase.record([sys.executable, "-c", "print(3)"], tags=["--not-a-tag"], name="--bad")
+    # the command's own failure is a recorded run with its exit status
+    failed = provbase.record([sys.executable, "-c", "raise SystemExit(3)"], name="fails")
+    assert failed["exit_status"] == 3 and failed["name"] == "fails"
+
+
 def test_the_api_returns_parsed_documents(project):
     os.chdir(project.path)
     report = provbase.check()
