@@ -83,6 +83,39 @@ pub const TEMP_PREFIX: &str = ".provbase-";
 /// See [`TEMP_PREFIX`].
 pub const TEMP_SUFFIX: &str = ".tmp";
 
+/// How old a temporary file must be before a folder that has no lock (the stat cache's shards,
+/// the folder objects) takes it for one a killed process left: no write of provbase's takes
+/// this long between creating its temporary file and renaming it, and the file's mtime moves
+/// while it is written.
+pub const ABANDONED_AFTER: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// Removes provbase's temporary files in `dir` that have not been written to for
+/// [`ABANDONED_AFTER`]: a killed writer's, in a folder writers share without a lock. Returns
+/// how many.
+pub fn remove_abandoned_temp_files(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let now = std::time::SystemTime::now();
+    entries
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with(TEMP_PREFIX)
+                && name.ends_with(TEMP_SUFFIX)
+                && e.metadata().is_ok_and(|m| {
+                    m.is_file()
+                        && m.modified().is_ok_and(|t| {
+                            now.duration_since(t)
+                                .is_ok_and(|age| age >= ABANDONED_AFTER)
+                        })
+                })
+        })
+        .filter(|e| std::fs::remove_file(e.path()).is_ok())
+        .count()
+}
+
 /// Who may read a file that provbase writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -302,5 +335,27 @@ mod tests {
         );
         let err = write_atomic(dir.path(), Mode::Shared, |w| w.write_all(b"x")).unwrap_err();
         assert!(err.1.to_string().contains("a folder"));
+    }
+
+    #[test]
+    fn only_abandoned_temporary_files_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join(".provbase-killed.tmp");
+        let fresh = dir.path().join(".provbase-writing.tmp");
+        let other = dir.path().join("other.tmp");
+        for f in [&old, &fresh, &other] {
+            std::fs::write(f, "x").unwrap();
+        }
+        let long_ago = std::time::SystemTime::now() - ABANDONED_AFTER * 2;
+        for f in [&old, &other] {
+            std::fs::File::options()
+                .write(true)
+                .open(f)
+                .unwrap()
+                .set_modified(long_ago)
+                .unwrap();
+        }
+        assert_eq!(remove_abandoned_temp_files(dir.path()), 1);
+        assert!(!old.exists() && fresh.exists() && other.exists());
     }
 }

@@ -37,7 +37,13 @@ pub(super) fn run(cli: &Cli, yes: bool) -> Result<u8> {
 /// The folder objects no baseline or candidate refers to: a count and their size, removed
 /// with `--yes`.
 fn prune_trees(session: &crate::Session, yes: bool) -> Result<usize> {
-    let unreferenced = session.unreferenced_trees()?;
+    let (unreferenced, recent) = session.unreferenced_trees()?;
+    if recent > 0 {
+        outln!(
+            "kept    {recent} folder objects no baseline refers to yet: written or used in the last {} minutes, an accept may be about to refer to them",
+            crate::disk::ABANDONED_AFTER.as_secs() / 60
+        );
+    }
     if unreferenced.is_empty() {
         return Ok(0);
     }

@@ -387,6 +387,15 @@ impl Session {
         if let Some(dir) = path.parent() {
             store::remove_stale_temp_files(dir, &lock);
         }
+        // the folders writers share without a lock: what a killed process left long ago
+        let local = |what| crate::disk::local(&self.config.root, what);
+        for dir in [
+            crate::trees::folder(&self.config.root),
+            local(crate::disk::Local::Cache),
+            local(crate::disk::Local::Cache).join("folders"),
+        ] {
+            crate::disk::remove_abandoned_temp_files(&dir);
+        }
         let now = store::read_if_exists(&path)?;
         if now != before && now.as_deref() != Some(&bytes[..]) {
             return Err(Error::Baseline {
@@ -470,8 +479,10 @@ impl Session {
     }
 
     /// The folder objects under `.prov/trees/` that no baseline (of any profile) and no
-    /// candidate refers to, with their sizes: what `prune` removes.
-    pub fn unreferenced_trees(&self) -> Result<Vec<(PathBuf, u64)>> {
+    /// candidate refers to, with their sizes: what `prune` removes; and how many such objects
+    /// are kept because they were written or used within [`crate::disk::ABANDONED_AFTER`]: an
+    /// accept collecting now may be about to write a baseline that refers to them.
+    pub fn unreferenced_trees(&self) -> Result<(Vec<(PathBuf, u64)>, usize)> {
         let mut roots = Vec::new();
         let mut docs = Vec::new();
         for dir in self.config.all_baselines_dirs() {
@@ -496,7 +507,21 @@ impl Session {
                     .map(|t| t.tree),
             );
         }
-        Ok(self.facts.trees().unreferenced(&roots))
+        let now = std::time::SystemTime::now();
+        let (old, recent): (Vec<_>, Vec<_>) = self
+            .facts
+            .trees()
+            .unreferenced(&roots)
+            .into_iter()
+            .partition(|(p, _)| {
+                std::fs::metadata(p)
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|t| {
+                        now.duration_since(t)
+                            .is_ok_and(|age| age >= crate::disk::ABANDONED_AFTER)
+                    })
+            });
+        Ok((old, recent.len()))
     }
 
     /// The runs named, in configuration order; all of them when `names` is empty. An unknown

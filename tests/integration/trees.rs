@@ -416,9 +416,22 @@ fn prune_removes_the_folder_objects_nothing_refers_to() {
         !out.contains("folder objects"),
         "all still referred to: {out}"
     );
-    // accepted: the old objects of data/set0/ and data/set0/part0/ are garbage
+    // accepted: the old objects of data/set0/ and data/set0/part0/ are garbage, but kept
+    // while an accept may still be about to refer to them
     assert_eq!(p.run(&["accept"]).0, 0);
     std::fs::remove_dir_all(p.join(".prov/candidates")).unwrap();
+    let (_, out, _) = p.run(&["prune", "--yes"]);
+    assert!(out.contains("kept    2 folder objects"), "{out}");
+    assert_eq!(objects(), 17);
+    let long_ago = std::time::SystemTime::now() - provbase::disk::ABANDONED_AFTER * 2;
+    for e in std::fs::read_dir(p.join(".prov/trees")).unwrap() {
+        std::fs::File::options()
+            .write(true)
+            .open(e.unwrap().path())
+            .unwrap()
+            .set_modified(long_ago)
+            .unwrap();
+    }
     let (code, out, _) = p.run(&["prune"]);
     assert_eq!(code, 0);
     assert!(out.contains("unused  2 folder objects"), "{out}");

@@ -667,3 +667,25 @@ command = ["sh", "-c", "printf '{}' >&2; exit 1"]
     }
     assert!(read >= 8, "{files:?}");
 }
+
+/// A device named by a glob, directly or through a link, fails the run as devices do
+/// everywhere: it is never hashed as an empty file.
+#[test]
+fn a_device_named_by_a_glob_fails_the_run() {
+    let p = Project::new();
+    std::os::unix::fs::symlink("/dev/null", p.join("null.bin")).unwrap();
+    for key in [
+        "static_data = [\"/dev/null\"]",
+        "inputs = [\"null.bin\"]",
+        "spice = { kernels = [\"/dev/nul?\"] }",
+    ] {
+        p.file(
+            "harness.toml",
+            &format!("[[run]]\nname = \"r\"\nhardware = false\nallow_outside = true\n{key}\n"),
+        );
+        let (code, out, err) = p.run(&["accept"]);
+        assert_ne!(code, 0, "{key}: {out}");
+        assert!(err.contains("a device, not a regular file"), "{key}: {err}");
+        assert!(!p.join("baselines/r.json").exists(), "{key}");
+    }
+}
