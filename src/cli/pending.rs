@@ -54,7 +54,7 @@ pub(super) fn run(cli: &Cli, dir: Option<&std::path::Path>) -> Result<u8> {
                     f.display()
                 );
             }
-            if !rows.is_empty() {
+            if rows.iter().any(|(_, _, state, _)| *state != "refused") {
                 outln!(
                     "\nApply them with: provbase accept --from {}",
                     dir.display()
