@@ -567,4 +567,41 @@ mod tests {
             "the latest"
         );
     }
+
+    #[test]
+    fn what_one_report_brings_is_bounded() {
+        let paths: Vec<String> = (0..500).map(|i| format!("spice_kernels.{i}")).collect();
+        let drifts: Vec<(&str, &str)> = paths.iter().map(|p| (p.as_str(), "new")).collect();
+        let mut r = report(
+            "a",
+            "2026-11-01T02:00:00Z",
+            &[("nav", Status::Fail, &drifts)],
+        );
+        r.report.runs[0].explanation = vec![Note {
+            subject: "x".into(),
+            text: "é".repeat(MAX_NOTE_CHARS * 3),
+        }];
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("r.json");
+        std::fs::write(&file, serde_json::to_vec(&r.report).unwrap()).unwrap();
+        let read = super::read(&file).unwrap();
+        let run = &read.runs[0];
+        assert_eq!(run.drifts.len(), MAX_DRIFTS_KEPT);
+        assert!(run.explanation[0].text.chars().count() < MAX_NOTE_CHARS + 50);
+        assert!(
+            run.explanation
+                .last()
+                .unwrap()
+                .text
+                .starts_with("300 more drifts are in the report file")
+        );
+        // a report larger than any provbase writes is refused before it is read
+        let big = dir.path().join("big.json");
+        std::fs::File::create(&big)
+            .unwrap()
+            .set_len(MAX_REPORT_BYTES + 1)
+            .unwrap();
+        let err = super::read(&big).unwrap_err().to_string();
+        assert!(err.contains("larger than any report"), "{err}");
+    }
 }

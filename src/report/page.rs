@@ -102,6 +102,11 @@ pub fn html(f: &Folded) -> String {
     s
 }
 
+/// The most first-seen lines a page shows: with each report within
+/// [`super::fold::MAX_REPORT_BYTES`] and each run within [`super::fold::MAX_DRIFTS_KEPT`], this
+/// keeps a page of any fleet to a size a browser opens.
+pub const MAX_FIRST_SEEN: usize = 2000;
+
 fn first_seen_section(s: &mut String, f: &Folded) {
     s.push_str("<h2>First seen</h2>\n");
     if f.first_seen.is_empty() {
@@ -109,7 +114,7 @@ fn first_seen_section(s: &mut String, f: &Folded) {
         return;
     }
     s.push_str("<ol id=\"first-seen\">\n");
-    for line in &f.first_seen {
+    for line in f.first_seen.iter().take(MAX_FIRST_SEEN) {
         let _ = writeln!(
             s,
             "<li class=\"first-seen\">{}</li>",
@@ -117,6 +122,13 @@ fn first_seen_section(s: &mut String, f: &Folded) {
         );
     }
     s.push_str("</ol>\n");
+    if f.first_seen.len() > MAX_FIRST_SEEN {
+        let _ = writeln!(
+            s,
+            "<p class=\"notice\">… and {} more fields first seen: `provbase report --format json` lists them all</p>",
+            f.first_seen.len() - MAX_FIRST_SEEN
+        );
+    }
 }
 
 /// A list of names, the first few and how many more.
