@@ -58,19 +58,13 @@ fn a_killed_accepts_temporary_files_are_removed_by_the_next() {
     p.file("baselines/.provbase-Zz9.tmp", "");
     p.file("baselines/keep.tmp", "not ours");
     // in the folders writers share without a lock, those not written to for a long time
-    let long_ago = std::time::SystemTime::now() - provbase::disk::ABANDONED_AFTER * 2;
     for rel in [
         ".prov/trees/.provbase-a1.tmp",
         ".prov/cache/folders/.provbase-b2.tmp",
         ".prov/cache/.provbase-c3.tmp",
     ] {
         p.file(rel, "half");
-        std::fs::File::options()
-            .write(true)
-            .open(p.join(rel))
-            .unwrap()
-            .set_modified(long_ago)
-            .unwrap();
+        crate::project::abandon(&p.join(rel));
     }
     p.file(".prov/trees/.provbase-being-written.tmp", "half");
     assert_eq!(p.run(&["accept"]).0, 0);

@@ -48,6 +48,17 @@ pub fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
+/// Makes a file look untouched for twice [`provbase::disk::ABANDONED_AFTER`]: a temporary
+/// file a killed process left, an object no accept is about to name.
+pub fn abandon(path: &Path) {
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - provbase::disk::ABANDONED_AFTER * 2)
+        .unwrap();
+}
+
 pub struct Project {
     dir: tempfile::TempDir,
 }
