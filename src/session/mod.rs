@@ -380,6 +380,14 @@ impl Session {
     /// written and the error says so. Temporary files of a killed accept are removed.
     pub fn accept(&self, run: &RunSpec) -> Result<Accepted> {
         let path = self.config.baseline_path(&run.name);
+        // a baseline is a regular file: a link (committed by anyone) would have accept write
+        // wherever it leads
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| !m.is_file()) {
+            return Err(Error::Baseline {
+                path,
+                problem: "not a regular file (a symbolic link?): provbase writes a baseline only as a file of its own; remove it, then accept".into(),
+            });
+        }
         let before = store::read_if_exists(&path)?;
         let current = self.stripped(run)?;
         let bytes = crate::canonical::pretty_bytes(&current);

@@ -689,3 +689,19 @@ fn a_device_named_by_a_glob_fails_the_run() {
         assert!(!p.join("baselines/r.json").exists(), "{key}");
     }
 }
+
+/// A baseline that is a symbolic link (a pull request can commit one) is never written
+/// through: accept refuses it and the file it points to is untouched.
+#[test]
+fn accept_never_writes_through_a_baseline_that_is_a_link() {
+    let p = Project::nav();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let target = elsewhere.path().join("authorized_keys");
+    std::fs::write(&target, "ssh-ed25519 AAAA… me\n").unwrap();
+    std::fs::create_dir_all(p.join("baselines")).unwrap();
+    std::os::unix::fs::symlink(&target, p.join(&format!("baselines/{RUN}.json"))).unwrap();
+    let (code, out, err) = p.run(&["accept"]);
+    assert_ne!(code, 0, "{out}{err}");
+    assert!(err.contains("not a regular file"), "{err}");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "ssh-ed25519 AAAA… me\n");
+}
