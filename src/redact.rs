@@ -238,6 +238,7 @@ pub fn secret_value(s: &str) -> bool {
         && !t.starts_with('/')
         && !t.contains("//")
         && !file_name_like(t)
+        && !dotted_name(t)
         && t.chars().any(|c| c.is_ascii_uppercase())
         && t.chars().any(|c| c.is_ascii_lowercase())
         && t.chars().any(|c| c.is_ascii_digit())
@@ -254,6 +255,18 @@ fn file_name_like(t: &str) -> bool {
             && ext.chars().all(|c| c.is_ascii_alphanumeric())
             && ext.chars().any(|c| c.is_ascii_alphabetic())
     })
+}
+
+/// Whether a word is a dotted name of code (`nav.dataset.DataSetPDS3VoyagerISS`): two or more
+/// identifiers joined by dots. Base64 and tokens hold no `.`; a JWT's parts are caught before.
+fn dotted_name(t: &str) -> bool {
+    t.contains('.')
+        && t.split('.').all(|part| {
+            part.chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
 }
 
 /// A URL with its user and password, and the values of secret-looking query parameters,
@@ -336,15 +349,80 @@ fn separator(c: char) -> bool {
 }
 
 /// Whether a word of a text names a secret when a value follows it after `:` or `=`:
-/// `password`, `db.password`, `API_TOKEN`, `AccountKey`, `sig` (not `password.txt`, a path).
+/// `password`, `db.password`, `API_TOKEN`, `MYSQL_PWD`, `AccountKey`, `api_key`, `sig` — a
+/// narrower rule than a document's keys ([`secret_key`]), since text is often code: `tokens`,
+/// `enc_key`, `row_key` or `password.txt` (a path) are not.
 fn secret_name(word: &str) -> bool {
     let word = word.trim_start_matches(['-', '+', '$', '@']);
     if word.is_empty() || word.contains('/') {
         return false;
     }
     let last = word.rsplit('.').next().unwrap_or(word);
-    secret_key(last)
-        || (last.len() > 3 && secret_variable(last) && last == last.to_ascii_uppercase())
+    let w = words(last);
+    let strong = |s: &str| {
+        matches!(
+            s,
+            "password"
+                | "passwd"
+                | "pwd"
+                | "passphrase"
+                | "secret"
+                | "token"
+                | "credential"
+                | "credentials"
+                | "apikey"
+                | "privatekey"
+                | "accountkey"
+                | "sharedaccesskey"
+                | "sharedaccesssignature"
+        )
+    };
+    let keyed_by = |s: &str| {
+        matches!(
+            s,
+            "api"
+                | "access"
+                | "secret"
+                | "private"
+                | "account"
+                | "auth"
+                | "client"
+                | "master"
+                | "signing"
+                | "encryption"
+                | "license"
+                | "subscription"
+                | "storage"
+                | "shared"
+        )
+    };
+    let n = w.len();
+    w.iter().any(|s| strong(s))
+        || match w.last().map(String::as_str) {
+            Some("key") => n >= 2 && keyed_by(&w[n - 2]),
+            Some("pw" | "sig") => true,
+            Some("pass" | "pin" | "signature") => n >= 2,
+            _ => false,
+        }
+}
+
+/// Whether the word after a secret's name is code rather than a value: a call (`f(`), an
+/// attribute (`self.count`), or a type or keyword (`str`, `None`).
+fn code_like(word: &str, after: &str) -> bool {
+    let env_name = word.contains('_')
+        && word
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    after.starts_with('(')
+        || dotted_name(word)
+        || env_name
+        || matches!(
+            word,
+            "str" | "int" | "bool" | "float" | "bytes" | "dict" | "list" | "None" | "True"
+                | "False" | "null" | "true" | "false" | "Optional" | "String" | "self"
+                // GitHub's `permissions: id-token: write`
+                | "read" | "write" | "none"
+        )
 }
 
 /// Free text as it may leave the process (a command's stderr, a file's diff, a message): words
@@ -412,7 +490,8 @@ pub fn scrub_text(s: &str) -> std::borrow::Cow<'_, str> {
             word.to_ascii_lowercase().as_str(),
             "bearer" | "basic" | "token" | "digest" | "negotiate"
         );
-        let credential = (value_next || (auth_line && !scheme)) && word.len() >= 3;
+        let credential =
+            ((value_next && !code_like(word, after)) || (auth_line && !scheme)) && word.len() >= 3;
         let replaced = if is_url {
             scrub_url(word).or_else(|| slack_webhook(word))
         } else if credential || secret_value(word) || mysql_password(word, &out) {
@@ -840,6 +919,12 @@ mod tests {
             "Basic settings: none",
             "coiss-N1597846115 drifted from baselines/coiss-N1597846115.json: 4 failing drifts",
             "examples/nav/kernels/pck/cpck15Dec2017.tpc loaded",
+            ":class:`nav.dataset.dataset_pds3_voyager_iss.DataSetPDS3VoyagerISS`,",
+            "+    tokens_this_step = self._count_tokens(batch)",
+            "+    if enc_key == \"timm\" and not model_name:",
+            "+def f(encoder_key: str, token: Optional[str] = None):",
+            "      id-token: write",
+            "+    client = genai.Client(api_key=GEMINI_API_KEY)",
             "key: 3",
         ] {
             assert_eq!(scrub_text(plain), plain);

@@ -398,7 +398,7 @@ fn check_never_panics_on_a_schema_valid_baseline() {
     ];
     let change = (0..paths.len(), text, any::<i64>());
     let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config {
-        cases: 48,
+        cases: 96,
         failure_persistence: None,
         ..Default::default()
     });
@@ -703,5 +703,8 @@ fn accept_never_writes_through_a_baseline_that_is_a_link() {
     let (code, out, err) = p.run(&["accept"]);
     assert_ne!(code, 0, "{out}{err}");
     assert!(err.contains("not a regular file"), "{err}");
-    assert_eq!(std::fs::read_to_string(&target).unwrap(), "ssh-ed25519 AAAA… me\n");
+    assert_eq!(
+        std::fs::read_to_string(&target).unwrap(),
+        "ssh-ed25519 AAAA… me\n"
+    );
 }
