@@ -370,7 +370,8 @@ fn leaf_mut<'a>(v: &'a mut Value, path: &[String]) -> &'a mut Value {
 
 /// `check` never panics on a baseline that the schema accepts: leaves of a real baseline (with
 /// git, SPICE kernels and a folder digest) replaced by arbitrary text and numbers of the same
-/// type, sealed again, then checked in a session of the process.
+/// type, sealed again, then checked in a session of the process (96 cases, about half of
+/// which the schema refuses before a check).
 #[test]
 fn check_never_panics_on_a_schema_valid_baseline() {
     use proptest::prelude::*;
