@@ -25,9 +25,30 @@ pub fn normalize(name: &str) -> String {
 /// hash kept), `-e git+…#egg=name`; comments, blank lines and trailing spaces ignored.
 pub fn parse_pip_freeze(text: &str) -> Result<BTreeMap<String, String>, String> {
     let mut out = BTreeMap::new();
+    // pip names an editable install that is a plain folder in a comment before it:
+    // `# Editable Git install with no remote (navpkg==0.1)` then `-e /home/me/nav`
+    let mut named: Option<String> = None;
     for (i, raw) in text.lines().enumerate() {
         let line = raw.trim();
-        if line.is_empty() || line.starts_with('#') {
+        if let Some(comment) = line.strip_prefix('#') {
+            named = comment
+                .trim()
+                .strip_prefix("Editable")
+                .and_then(|c| c.rsplit_once('('))
+                .and_then(|(_, n)| n.strip_suffix(')'))
+                .and_then(|n| n.split_once("=="))
+                .map(|(n, _)| n.trim().to_owned());
+            continue;
+        }
+        if line.is_empty() {
+            continue;
+        }
+        if let (Some(name), Some(path)) = (named.take(), line.strip_prefix("-e "))
+            && !path.contains("#egg=")
+        {
+            // the folder as pip names it: the runtime collector tells the project's own
+            // install from another checkout's, and writes the other's under `~`
+            out.insert(normalize(&name), format!("editable {}", path.trim()));
             continue;
         }
         let (name, version) = if let Some((n, v)) = line.split_once("==") {
@@ -182,6 +203,27 @@ mod tests {
         assert_eq!(
             p["jupyter-kernel-gateway"],
             "git+https://github.com/googlecolab/kernel_gateway@b134e9945df25c2dcb98ade9129399be10788671"
+        );
+    }
+
+    #[test]
+    /// What pip 24 prints for a project installed with `pip install -e .`: without a remote,
+    /// with a local one, with a hosted one.
+    #[test]
+    fn editable_installs_as_pip_prints_them() {
+        let p = parse_pip_freeze(
+            "# Editable Git install with no remote (navpkg==0.1)\n-e /tmp/edp\nnumpy==2.1.0\n",
+        )
+        .unwrap();
+        assert_eq!(p["navpkg"], "editable /tmp/edp");
+        assert_eq!(p["numpy"], "2.1.0");
+        let p = parse_pip_freeze(
+            "-e git+file:///tmp/edp@f167d1d44bd4095faa9448aa4224d2d12b615ceb#egg=navpkg\n",
+        )
+        .unwrap();
+        assert_eq!(
+            p["navpkg"],
+            "editable git+file:///tmp/edp@f167d1d44bd4095faa9448aa4224d2d12b615ceb"
         );
     }
 

@@ -35,6 +35,63 @@ fn package_set(packages: BTreeMap<String, String>) -> Tool {
     })
 }
 
+/// What `pip freeze` says of the project's own editable install (`pip install -e .`) names
+/// the checkout: its folder and, for a git checkout, its commit, which every commit moves
+/// (the commit of the baselines too) and which differs on every machine. It is recorded as
+/// `editable (this repository)`: the code itself is what `code` records. An editable install
+/// of another checkout keeps its location and commit.
+fn own_install_without_commit(
+    mut packages: BTreeMap<String, String>,
+    root: &Path,
+) -> BTreeMap<String, String> {
+    let Ok(repo) = git2::Repository::discover(root) else {
+        return packages;
+    };
+    let Some(top) = repo.workdir().and_then(|w| w.canonicalize().ok()) else {
+        return packages;
+    };
+    let remotes: Vec<String> = repo
+        .remotes()
+        .map(|names| {
+            names
+                .iter()
+                .filter_map(|n| {
+                    let remote = repo.find_remote(n.ok()??).ok()?;
+                    Some(crate::redact::sanitize_url(remote.url().ok()?))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let own = |location: &str| -> bool {
+        let location = location
+            .strip_prefix("git+")
+            .unwrap_or(location)
+            .rsplit_once('@')
+            .filter(|(_, commit)| commit.bytes().all(|b| b.is_ascii_hexdigit()))
+            .map_or(location, |(l, _)| l);
+        let path = location.strip_prefix("file://").unwrap_or(location);
+        let local = Path::new(path)
+            .canonicalize()
+            .is_ok_and(|p| p.starts_with(&top));
+        local
+            || remotes
+                .iter()
+                .any(|r| r.trim_end_matches(".git") == location.trim_end_matches(".git"))
+    };
+    for value in packages.values_mut() {
+        if let Some(location) = value.strip_prefix("editable ") {
+            *value = if own(location) {
+                "editable (this repository)".to_owned()
+            } else if location.starts_with('/') {
+                format!("editable {}", crate::redact::home_relative(location))
+            } else {
+                continue;
+            };
+        }
+    }
+    packages
+}
+
 fn unavailable(reason: impl Into<String>) -> Tool {
     Tool::Unavailable(Unavailable {
         unavailable: reason.into(),
@@ -78,9 +135,9 @@ pub fn collect(name: &str, root: &Path) -> Tool {
     match name {
         "pip-freeze" => {
             match command::run(&argv(&["python3", "-m", "pip", "freeze"]), root, TIMEOUT) {
-                Ok(o) => {
-                    packages::parse_pip_freeze(&o.stdout).map_or_else(unavailable, package_set)
-                }
+                Ok(o) => packages::parse_pip_freeze(&o.stdout).map_or_else(unavailable, |p| {
+                    package_set(own_install_without_commit(p, root))
+                }),
                 Err(e) => unavailable(e.to_string()),
             }
         }

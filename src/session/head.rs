@@ -69,7 +69,11 @@ impl Session {
         if matches!(moved, crate::explain::HeadMove::Untouched { .. })
             && drifts
                 .iter()
-                .any(|d| d.policy == Policy::Fail && d.category != drift::Category::External)
+                .any(|d| {
+                    d.policy == Policy::Fail
+                        && d.category != drift::Category::External
+                        && kind(d).is_none()
+                })
         {
             moved = crate::explain::HeadMove::Touched(Vec::new());
         }
@@ -108,28 +112,113 @@ fn is_cleaned(d: &Drift) -> bool {
 }
 
 /// Whether a drift is the commit moving: `Some(false)` for the manifest's own commit fields,
-/// `Some(true)` for an external document's field that held the baseline's commit and holds
-/// HEAD's now (such as rms-nav's `rms_nav_git_sha`), `None` for anything else.
+/// `Some(true)` for an external document's or a package set's value that names the baseline's
+/// commit and names HEAD's now ([`holds_commit`]), `None` for anything else.
 fn commit_field(d: &Drift, base: &str, head: &str) -> Option<bool> {
     if d.category == drift::Category::Git
         && matches!(d.path.key(1), Some("git_sha" | "git_short_sha"))
     {
         return Some(false);
     }
-    let is_commit = |s: &str, full: &str| {
-        (7..=full.len()).contains(&s.len())
-            && s.bytes().all(|b| b.is_ascii_hexdigit())
-            && full.starts_with(&s.to_ascii_lowercase())
-    };
     match (&d.before, &d.after) {
         (Some(Value::String(b)), Some(Value::String(a)))
-            if d.category == drift::Category::External
-                && is_commit(b, base)
-                && is_commit(a, head) =>
+            if matches!(
+                d.category,
+                drift::Category::External | drift::Category::Runtime
+            ) && holds_commit(b, base, a, head) =>
         {
             Some(true)
         }
         _ => None,
+    }
+}
+
+/// Whether `s` is (an abbreviation of) the commit `full`.
+fn is_commit(s: &str, full: &str) -> bool {
+    (7..=full.len()).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_hexdigit())
+        && full.starts_with(&s.to_ascii_lowercase())
+}
+
+/// Whether two values are one value that names the commit it was taken at: the same text
+/// with the baseline's commit where the current one has HEAD's — rms-nav's `rms_nav_git_sha`,
+/// a project's own editable install in `pip freeze` (`editable git+file://…@<commit>`) — or,
+/// as rms-nav's envelope writes a dirty tree, `dirty` where HEAD's commit is now.
+fn holds_commit(before: &str, base: &str, after: &str, head: &str) -> bool {
+    if before == "dirty" {
+        return is_commit(after, head);
+    }
+    let hex_runs = |s: &str| -> Vec<(usize, usize)> {
+        let mut runs = Vec::new();
+        let mut start = None;
+        for (i, c) in s.char_indices().chain([(s.len(), ' ')]) {
+            match (c.is_ascii_hexdigit(), start) {
+                (true, None) => start = Some(i),
+                (false, Some(st)) => {
+                    runs.push((st, i));
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        runs
+    };
+    let (rb, ra) = (hex_runs(before), hex_runs(after));
+    if rb.len() != ra.len() {
+        return false;
+    }
+    let (mut moved, mut b_at, mut a_at) = (false, 0, 0);
+    for (&(bs, be), &(as_, ae)) in rb.iter().zip(&ra) {
+        if before[b_at..bs] != after[a_at..as_] {
+            return false;
+        }
+        let (x, y) = (&before[bs..be], &after[as_..ae]);
+        if x != y {
+            if !(is_commit(x, base) && is_commit(y, head)) {
+                return false;
+            }
+            moved = true;
+        }
+        (b_at, a_at) = (be, ae);
+    }
+    moved && before[b_at..] == after[a_at..]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::holds_commit;
+
+    const BASE: &str = "e0e23b3a9c1d4f5e6a7b8c9d0e1f2a3b4c5d6e7f";
+    const HEAD: &str = "5f1a50a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8";
+
+    #[test]
+    fn values_that_name_the_commit_they_were_taken_at() {
+        for (before, after) in [
+            ("e0e23b3", "5f1a50a"),
+            (BASE, HEAD),
+            (
+                "editable git+file:///home/me/nav@e0e23b3a9c1d4f5e6a7b8c9d0e1f2a3b4c5d6e7f",
+                "editable git+file:///home/me/nav@5f1a50a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8",
+            ),
+            ("dirty", "5f1a50a"),
+            ("nav 1.2 (e0e23b3a)", "nav 1.2 (5f1a50a2)"),
+        ] {
+            assert!(holds_commit(before, BASE, after, HEAD), "{before} → {after}");
+        }
+        for (before, after) in [
+            ("e0e23b3", "e0e23b3"),
+            ("1.2.3", "1.2.4"),
+            (
+                "editable git+file:///home/me/nav@e0e23b3a",
+                "editable git+file:///home/me/other@5f1a50a2",
+            ),
+            ("nav 1.2 (e0e23b3a)", "nav 1.3 (5f1a50a2)"),
+            ("abc1234", "5f1a50a"),
+            ("dirty", "clean"),
+            ("e0e23b3", "dirty"),
+        ] {
+            assert!(!holds_commit(before, BASE, after, HEAD), "{before} → {after}");
+        }
     }
 }
 

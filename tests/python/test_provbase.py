@@ -197,6 +197,63 @@ def test_the_api_returns_parsed_documents(project):
     assert provbase.version().count(".") == 2
 
 
+def _git(cwd, *args):
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t.invalid",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t.invalid"}
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, env=env)
+
+
+@pytest.mark.parametrize("remote", [None, "local", "hosted"])
+def test_an_editable_install_of_the_project_is_green_after_accept_and_commit(
+        project, tmp_path, remote):
+    """`pip install -e .` of the project itself, with runtime = ["pip-freeze"]: pip names the
+    checkout (and, with a remote, its commit), which every commit moves; provbase records it as
+    the project's own install, so accept, commit, and the check passes; another commit too."""
+    path = project.path
+    (path / "navpkg").mkdir()
+    (path / "navpkg" / "__init__.py").write_text("")
+    (path / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n'
+        '[project]\nname = "navpkg"\nversion = "0.1"\n[tool.setuptools]\npackages = ["navpkg"]\n')
+    project.makefile(".toml", harness=(
+        '[[run]]\nname = "nav"\nhardware = false\ncode = ["navpkg/**"]\n'
+        'runtime = ["pip-freeze"]\n'))
+    (path / ".gitignore").write_text(".prov/\n*.egg-info/\n")
+    _git(path, "init", "-q", "-b", "main")
+    if remote == "local":
+        _git(path, "remote", "add", "origin", str(path))
+    elif remote == "hosted":
+        _git(path, "remote", "add", "origin", "https://github.com/example/navpkg.git")
+    _git(path, "add", "-A")
+    _git(path, "commit", "-q", "-m", "the pipeline")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "-e", str(path)],
+                   check=True, capture_output=True)
+    env = {**os.environ, "PATH": f"{venv / 'bin'}:{os.environ['PATH']}"}
+    for var in ("CI", "GITHUB_ACTIONS", "GITLAB_CI", "TF_BUILD"):
+        env.pop(var, None)
+
+    def provbase_(*args):
+        return subprocess.run([provbase.binary(), *args], cwd=path, env=env,
+                              capture_output=True, text=True)
+
+    accepted = provbase_("accept")
+    assert accepted.returncode == 0, accepted.stderr
+    baseline = json.loads((path / "baselines" / "nav.json").read_text())
+    own = baseline["runtime"]["pip-freeze"]["packages"]["navpkg"]
+    assert own == "editable (this repository)", own
+    _git(path, "add", "-A")
+    _git(path, "commit", "-q", "-m", "provbase: baselines")
+    for _ in range(2):
+        checked = provbase_("--format", "json", "check")
+        report = json.loads(checked.stdout)
+        assert [r["status"] for r in report["runs"]] == ["pass"], checked.stdout
+        (path / "NOTES.md").write_text(f"{_}\n")
+        _git(path, "add", "-A")
+        _git(path, "commit", "-q", "-m", "an unrelated commit")
+
+
 def test_names_of_a_python_registry(project):
     (project.path / "reg.py").write_text(
         "class LimbFit: pass\nclass StarField: pass\n"
