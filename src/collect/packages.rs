@@ -206,7 +206,6 @@ mod tests {
         );
     }
 
-    #[test]
     /// What pip 24 prints for a project installed with `pip install -e .`: without a remote,
     /// with a local one, with a hosted one.
     #[test]

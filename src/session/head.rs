@@ -67,13 +67,11 @@ impl Session {
         )?;
         // a hashed dependency that changed fails by itself; the commits are then its context
         if matches!(moved, crate::explain::HeadMove::Untouched { .. })
-            && drifts
-                .iter()
-                .any(|d| {
-                    d.policy == Policy::Fail
-                        && d.category != drift::Category::External
-                        && kind(d).is_none()
-                })
+            && drifts.iter().any(|d| {
+                d.policy == Policy::Fail
+                    && d.category != drift::Category::External
+                    && kind(d).is_none()
+            })
         {
             moved = crate::explain::HeadMove::Touched(Vec::new());
         }
@@ -184,6 +182,24 @@ fn holds_commit(before: &str, base: &str, after: &str, head: &str) -> bool {
     moved && before[b_at..] == after[a_at..]
 }
 
+/// What a report says of HEAD's move.
+fn note(moved: crate::explain::HeadMove) -> Option<crate::explain::Note> {
+    match moved {
+        crate::explain::HeadMove::Untouched { commits, from, to } => Some(crate::explain::Note {
+            subject: "HEAD".into(),
+            text: format!(
+                "moved {commits} commit{} since the baseline's commit {from} (now {to}); none touches this run's files",
+                if commits == 1 { "" } else { "s" }
+            ),
+        }),
+        crate::explain::HeadMove::Unknown(why) => Some(crate::explain::Note {
+            subject: "HEAD".into(),
+            text: why,
+        }),
+        crate::explain::HeadMove::Touched(_) => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::holds_commit;
@@ -203,7 +219,10 @@ mod tests {
             ("dirty", "5f1a50a"),
             ("nav 1.2 (e0e23b3a)", "nav 1.2 (5f1a50a2)"),
         ] {
-            assert!(holds_commit(before, BASE, after, HEAD), "{before} → {after}");
+            assert!(
+                holds_commit(before, BASE, after, HEAD),
+                "{before} → {after}"
+            );
         }
         for (before, after) in [
             ("e0e23b3", "e0e23b3"),
@@ -217,25 +236,10 @@ mod tests {
             ("dirty", "clean"),
             ("e0e23b3", "dirty"),
         ] {
-            assert!(!holds_commit(before, BASE, after, HEAD), "{before} → {after}");
+            assert!(
+                !holds_commit(before, BASE, after, HEAD),
+                "{before} → {after}"
+            );
         }
-    }
-}
-
-/// What a report says of HEAD's move.
-fn note(moved: crate::explain::HeadMove) -> Option<crate::explain::Note> {
-    match moved {
-        crate::explain::HeadMove::Untouched { commits, from, to } => Some(crate::explain::Note {
-            subject: "HEAD".into(),
-            text: format!(
-                "moved {commits} commit{} since the baseline's commit {from} (now {to}); none touches this run's files",
-                if commits == 1 { "" } else { "s" }
-            ),
-        }),
-        crate::explain::HeadMove::Unknown(why) => Some(crate::explain::Note {
-            subject: "HEAD".into(),
-            text: why,
-        }),
-        crate::explain::HeadMove::Touched(_) => None,
     }
 }
