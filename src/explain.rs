@@ -296,6 +296,11 @@ pub struct Unhashed {
     /// harness.toml (relative to the project's folder) and the run's name: only that run's
     /// `[[run]]` entry counts, not the rest of the file.
     pub config: Option<(String, String)>,
+    /// The baseline (relative to the project's folder) when it was accepted on a dirty tree:
+    /// its commit is not all it saw, and changes are counted from the commit that brought its
+    /// bytes instead. An edit to a run's entry, accepted, then committed with the baseline, is
+    /// no move; one committed later is.
+    pub accepted_dirty: Option<String>,
 }
 
 /// What [`head_moved`] learns of two commits, kept for the runs that follow: the `[[run]]`
@@ -309,10 +314,13 @@ pub struct HeadMemo {
     runs: std::sync::Mutex<HashMap<(String, PathBuf), RunEntries>>,
     blobs: std::sync::Mutex<HashMap<(String, PathBuf), Blob>>,
     commits: std::sync::Mutex<HashMap<(String, String), usize>>,
+    between: std::sync::Mutex<HashMap<(String, String), Commits>>,
 }
 
 type RunEntries = Option<Arc<HashMap<String, toml::Value>>>;
 type Blob = Option<Arc<Vec<u8>>>;
+/// Commits between two, oldest first.
+type Commits = Option<Arc<Vec<String>>>;
 
 fn memo<K: Eq + std::hash::Hash, V: Clone>(
     map: &std::sync::Mutex<HashMap<K, V>>,
@@ -327,6 +335,57 @@ fn memo<K: Eq + std::hash::Hash, V: Clone>(
         .unwrap_or_else(|e| e.into_inner())
         .insert(key, v.clone());
     v
+}
+
+/// The commit since `base` (up to `head`) that brought a baseline's bytes as they are on disk
+/// now, the oldest such: the commit of an accept made on a dirty tree. `None` when no commit
+/// since holds them.
+fn committed_with(
+    repo: &git2::Repository,
+    seen: &HeadMemo,
+    base: &git2::Commit,
+    head: &git2::Commit,
+    rel: &Path,
+    on_disk: &Path,
+) -> Option<String> {
+    let now = std::fs::read(on_disk).ok()?;
+    let key = (base.id().to_string(), head.id().to_string());
+    let commits = memo(&seen.between, key, || {
+        (|| -> Result<Vec<String>, git2::Error> {
+            let mut walk = repo.revwalk()?;
+            walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)?;
+            walk.push(head.id())?;
+            walk.hide(base.id())?;
+            walk.map(|o| o.map(|o| o.to_string())).collect()
+        })()
+        .ok()
+        .map(Arc::new)
+    })?;
+    commits.iter().find_map(|sha| {
+        let at = memo(&seen.blobs, (sha.clone(), rel.to_owned()), || {
+            let tree = repo
+                .find_commit(git2::Oid::from_str(sha).ok()?)
+                .ok()?
+                .tree()
+                .ok()?;
+            let entry = tree.get_path(rel).ok()?;
+            Some(Arc::new(
+                repo.find_blob(entry.id()).ok()?.content().to_vec(),
+            ))
+        })?;
+        (*at == now).then(|| sha.clone())
+    })
+}
+
+/// Every `[[run]]` entry of a harness.toml's bytes, by name.
+fn run_entries(bytes: &[u8]) -> RunEntries {
+    let table: toml::Table = toml::from_str(std::str::from_utf8(bytes).ok()?).ok()?;
+    let runs = table.get("run")?.as_array()?;
+    Some(Arc::new(
+        runs.iter()
+            .filter_map(|r| Some((r.get("name")?.as_str()?.to_owned(), r.clone())))
+            .collect(),
+    ))
 }
 
 /// Whether HEAD's moving since the baseline's commit touched what the run depends on and its
@@ -369,7 +428,7 @@ pub fn head_moved(
         let prefix = root.canonicalize().ok()?;
         Some(prefix.strip_prefix(&workdir).ok()?.to_owned())
     })?;
-    let (base_tree, head_tree) = (base.tree().ok()?, head.tree().ok()?);
+    let head_tree = head.tree().ok()?;
     let blob = |sha: &str, tree: &git2::Tree, rel: &Path| -> Option<Arc<Vec<u8>>> {
         memo(&seen.blobs, (sha.to_owned(), rel.to_owned()), || {
             let entry = tree.get_path(rel).ok()?;
@@ -378,10 +437,27 @@ pub fn head_moved(
             ))
         })
     };
+    // a baseline accepted on a dirty tree saw more than its commit: what it saw is taken to
+    // be the commit that brought the baseline's bytes as they are now (accept, then commit
+    // them together), when there is one since its commit
+    let since = match &deps.accepted_dirty {
+        Some(baseline) => committed_with(
+            repo,
+            seen,
+            &base,
+            &head,
+            &prefix.join(baseline),
+            &root.join(baseline),
+        )
+        .unwrap_or_else(|| base_sha.to_owned()),
+        None => base_sha.to_owned(),
+    };
+    let since_commit = repo.find_commit(git2::Oid::from_str(&since).ok()?).ok()?;
+    let since_tree = since_commit.tree().ok()?;
     let mut touched = Vec::new();
     for f in &deps.files {
         let rel = prefix.join(f);
-        if let Some(before) = blob(base_sha, &base_tree, &rel)
+        if let Some(before) = blob(&since, &since_tree, &rel)
             && blob(head_sha, &head_tree, &rel).as_deref() != Some(&before)
         {
             touched.push(rel.to_string_lossy().into_owned());
@@ -392,18 +468,11 @@ pub fn head_moved(
         // every run's entry of the file at a commit, parsed once for all the runs
         let entries = |sha: &str, tree: &git2::Tree| -> RunEntries {
             memo(&seen.runs, (sha.to_owned(), rel.clone()), || {
-                let bytes = blob(sha, tree, &rel)?;
-                let table: toml::Table = toml::from_str(std::str::from_utf8(&bytes).ok()?).ok()?;
-                let runs = table.get("run")?.as_array()?;
-                Some(Arc::new(
-                    runs.iter()
-                        .filter_map(|r| Some((r.get("name")?.as_str()?.to_owned(), r.clone())))
-                        .collect(),
-                ))
+                run_entries(&blob(sha, tree, &rel)?)
             })
         };
         let entry = |e: RunEntries| e.and_then(|m| m.get(run).cloned());
-        if let Some(before) = entry(entries(base_sha, &base_tree))
+        if let Some(before) = entry(entries(&since, &since_tree))
             && entry(entries(head_sha, &head_tree)).as_ref() != Some(&before)
         {
             touched.push(format!("{} (the `{run}` entry)", rel.to_string_lossy()));

@@ -480,6 +480,23 @@ pub fn commit_of(doc: &Value) -> Option<String> {
     }
 }
 
+/// Whether a document's tree was dirty (`code.dirty`), read without the rest of it; `None`
+/// when not recorded.
+pub fn dirty_of(doc: &Value) -> Option<bool> {
+    #[derive(Deserialize)]
+    struct Code {
+        dirty: Or<bool>,
+    }
+    #[derive(Deserialize)]
+    struct Doc {
+        code: Code,
+    }
+    match Doc::deserialize(doc).ok()?.code.dirty {
+        Or::Value(d) => Some(d),
+        Or::Unavailable(_) => None,
+    }
+}
+
 /// The paths of the SPICE kernels a document lists, read without the rest of it.
 pub fn kernel_paths(doc: &Value) -> Vec<String> {
     #[derive(Deserialize)]

@@ -30,6 +30,7 @@ impl Session {
         crate::explain::Unhashed {
             files,
             config: Some((self.config.rel(&self.config.path), run.name.clone())),
+            accepted_dirty: None,
         }
     }
 
@@ -62,7 +63,11 @@ impl Session {
             &self.config.root,
             base,
             head,
-            &self.unhashed_dependencies(run),
+            &crate::explain::Unhashed {
+                accepted_dirty: (crate::manifest::types::dirty_of(baseline) == Some(true))
+                    .then(|| self.config.rel(&self.config.baseline_path(&run.name))),
+                ..self.unhashed_dependencies(run)
+            },
             &self.head,
         )?;
         // a hashed dependency that changed fails by itself; the commits are then its context

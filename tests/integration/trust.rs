@@ -709,3 +709,64 @@ fn accept_never_writes_through_a_baseline_that_is_a_link() {
         "ssh-ed25519 AAAA… me\n"
     );
 }
+
+/// An edit to a run's entry that the manifest does not show (its command's timeout), accepted
+/// on the dirty tree and then committed with the baseline, is no move of HEAD: the check is
+/// `ok`, not `warn`. The same edit committed without an accept still warns.
+#[test]
+fn an_entry_edited_accepted_then_committed_is_green() {
+    let p = Project::nav();
+    let harness = |timeout: &str| {
+        format!(
+            "{}command = [\"sh\", \"run.sh\"]\ntimeout = \"{timeout}\"\n",
+            crate::project::HARNESS
+        )
+    };
+    p.file("harness.toml", &harness("30s"))
+        .file("run.sh", "true\n");
+    p.git_init().commit_all("pipeline");
+    assert_eq!(p.run(&["accept"]).0, 0);
+    p.commit_all("baselines");
+    assert!(p.run(&["check"]).1.starts_with("ok"));
+    // edited, accepted on the dirty tree, committed together
+    p.file("harness.toml", &harness("45s"));
+    let (code, out, err) = p.run(&["accept"]);
+    assert_eq!(code, 0, "{out}{err}");
+    p.commit_all("a longer timeout");
+    let (code, out, _) = p.run(&["check"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("ok"), "{out}");
+    // edited and committed without an accept: the commit fields warn
+    p.file("harness.toml", &harness("60s"))
+        .commit_all("longer still");
+    let (code, out, _) = p.run(&["check"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("warn"), "{out}");
+}
+
+/// An external field that holds the commit, and `dirty` when the tree is dirty (rms-nav's
+/// envelope does this): accepted on a dirty tree and committed, `dirty → <HEAD>` is the
+/// commit moving, not drift.
+#[test]
+fn an_envelope_that_says_dirty_then_the_commit_is_green_after_a_commit() {
+    let p = Project::nav();
+    p.file(
+        "harness.toml",
+        &format!(
+            "{}\n[run.external.nav]\ncommand = [\"sh\", \"envelope.sh\"]\n",
+            crate::project::HARNESS
+        ),
+    )
+    .file(
+        "envelope.sh",
+        "if [ -n \"$(git status --porcelain)\" ]; then sha=dirty; else sha=$(git rev-parse --short HEAD); fi\nprintf '{\"rms_nav_git_sha\": \"%s\"}' \"$sha\"\n",
+    );
+    p.git_init().commit_all("pipeline");
+    p.file("cfg/config_220_body_shape.yaml", "tuned: true\n");
+    assert_eq!(p.run(&["accept"]).0, 0);
+    assert!(p.baseline().contains("\"rms_nav_git_sha\": \"dirty\""));
+    p.commit_all("tuned, accepted");
+    let (code, out, _) = p.run(&["check"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("ok"), "{out}");
+}
