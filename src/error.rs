@@ -123,13 +123,15 @@ pub enum CollectError {
         reason: String,
     },
     /// A command exited with a failure status.
-    #[error("`{command}` failed ({status}){}", stderr_suffix(.stderr))]
+    #[error("`{command}` failed ({status}){}{}", output_suffix("stdout", .stdout), output_suffix("stderr", .stderr))]
     Exited {
         /// The command line, secrets redacted.
         command: String,
         /// Its exit status as the system says it.
         status: String,
-        /// The tail of its stderr.
+        /// The tail of its stdout (a pipeline often reports its error there), secrets scrubbed.
+        stdout: String,
+        /// The tail of its stderr, secrets scrubbed.
         stderr: String,
     },
     /// A command ran past its timeout.
@@ -137,7 +139,7 @@ pub enum CollectError {
         "`{command}` timed out after {}{}{}",
         humantime::format_duration(*.after),
         if *.lingering { " (it exited, but a process it started still held its output open)" } else { "" },
-        stderr_suffix(.stderr)
+        output_suffix("stderr", .stderr)
     )]
     TimedOut {
         /// The command line, secrets redacted.
@@ -196,11 +198,11 @@ pub fn at_line(line: usize) -> String {
     }
 }
 
-fn stderr_suffix(stderr: &str) -> String {
-    if stderr.is_empty() {
+fn output_suffix(stream: &str, tail: &str) -> String {
+    if tail.is_empty() {
         String::new()
     } else {
-        format!("; stderr ends with:\n{stderr}")
+        format!("; {stream} ends with:\n{tail}")
     }
 }
 

@@ -145,6 +145,7 @@ pub fn run(argv: &[String], dir: &Path, timeout: Duration) -> Result<Output, Col
         Some(s) if !s.success() => Err(CollectError::Exited {
             command: shown,
             status: s.to_string(),
+            stdout: tail(&stdout),
             stderr,
         }),
         _ if over => Err(CollectError::TooMuchOutput {

@@ -493,3 +493,26 @@ fn shared_globs_are_expanded_once_until_a_command_writes() {
     );
     assert_eq!(files("after"), ["data/a.txt", "data/b.txt"]);
 }
+
+/// A failing pipeline command shows the end of what it printed, on stdout and on stderr,
+/// secrets scrubbed: a Python pipeline often reports its error on stdout.
+#[test]
+fn a_failing_pipeline_command_shows_its_output() {
+    let p = crate::project::Project::new();
+    p.file(
+        "harness.toml",
+        "[[run]]\nname = \"r\"\nhardware = false\ncommand = [\"sh\", \"-c\", \"echo loading cfg.yaml; echo 'ValueError: limb must be > 0'; echo 'token=ghp_R8xQ2kLmN4pV7sT1wY3zA5bC9dE0fG6hJ2kL'; echo 'Traceback (most recent call last)' >&2; exit 1\"]\n",
+    );
+    let (code, out, err) = p.run(&["check"]);
+    assert_eq!(code, 1, "{out}{err}");
+    for shown in [
+        "failed (exit status: 1)",
+        "stdout ends with:",
+        "ValueError: limb must be > 0",
+        "stderr ends with:",
+        "Traceback (most recent call last)",
+    ] {
+        assert!(out.contains(shown), "{shown}: {out}");
+    }
+    assert!(!out.contains("R8xQ2kLmN4"), "{out}");
+}
