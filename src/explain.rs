@@ -58,8 +58,8 @@ pub fn explain(
     baseline: &Value,
     drifts: &[&Drift],
 ) -> Vec<Note> {
-    let mut notes = folder_notes(root, trees, drifts);
-    notes.extend(history_notes(root, baseline, drifts));
+    let (mut notes, folded) = folder_notes(root, trees, drifts);
+    notes.extend(history_notes(root, baseline, drifts, &folded));
     // a note quotes files (a diff of a tracked file) and names: it leaves the process
     for n in &mut notes {
         for t in [&mut n.subject, &mut n.text] {
@@ -77,7 +77,87 @@ pub const MAX_FOLDER_FILES: usize = 10;
 /// For each folder recorded by its digest that drifted: the files that differ, read through
 /// the objects of the folder as the baseline and the check saw it, or where the baseline's
 /// objects can be had when this machine lacks them.
-fn folder_notes(root: &Path, store: &crate::trees::Store, drifts: &[&Drift]) -> Vec<Note> {
+/// A folder's key and the drift's section (`static_data_hashes` or `inputs`), for a drift of
+/// a file set.
+fn set_key(d: &Drift) -> Option<(&str, &str)> {
+    match (d.category, d.path.0.as_slice()) {
+        (Category::StaticData | Category::Inputs, [Segment::Key(section), Segment::Key(key)]) => {
+            Some((section, key))
+        }
+        _ => None,
+    }
+}
+
+/// What a folder recorded by its digest that appeared or went away is: the same files at
+/// another level (another drift of the set lies above or below it), a folder that moved
+/// with its content, or a folder added or removed whole.
+fn appeared_or_gone(
+    drifts: &[&Drift],
+    section: &str,
+    key: &str,
+    tree: &crate::manifest::tree::Tree,
+    added: bool,
+) -> String {
+    use crate::manifest::tree::Tree;
+    let others = drifts.iter().filter_map(|d| {
+        set_key(d)
+            .filter(|(s, k)| *s == section && *k != key)
+            .map(|k| (k.1, d))
+    });
+    let mut renamed = None;
+    for (other, d) in others {
+        if other.starts_with(key) || key.starts_with(other) {
+            return if added {
+                format!(
+                    "recorded by its folder digest now ({} files): the glob's files no longer fit `[harness] max_entries` at the level the baseline records them, so they are recorded a level of folders higher (the drifts of the files or folders below {key} are the same change)",
+                    tree.files
+                )
+            } else {
+                format!(
+                    "no longer recorded as one folder ({} files in the baseline): the glob's files now fit `[harness] max_entries` at a deeper level, or as files",
+                    tree.files
+                )
+            };
+        }
+        let twin = if added { &d.before } else { &d.after };
+        let lone = if added {
+            d.after.is_none()
+        } else {
+            d.before.is_none()
+        };
+        if lone
+            && twin
+                .as_ref()
+                .and_then(|v| Tree::deserialize(v).ok())
+                .is_some_and(|t| t.tree == tree.tree)
+        {
+            renamed = Some(other);
+        }
+    }
+    match (renamed, added) {
+        (Some(from), true) => format!(
+            "renamed folder: {from} → {key}, the same content ({} files, {} bytes)",
+            tree.files, tree.bytes
+        ),
+        (Some(to), false) => format!(
+            "renamed folder: {key} → {to}, the same content ({} files, {} bytes)",
+            tree.files, tree.bytes
+        ),
+        (None, true) => format!("added folder ({} files, {} bytes)", tree.files, tree.bytes),
+        (None, false) => format!(
+            "removed folder ({} files, {} bytes in the baseline)",
+            tree.files, tree.bytes
+        ),
+    }
+}
+
+/// The notes on folders, and the files that changed inside them (for a text diff each, as a
+/// listed file gets).
+fn folder_notes(
+    root: &Path,
+    store: &crate::trees::Store,
+    drifts: &[&Drift],
+) -> (Vec<Note>, Vec<String>) {
     use crate::manifest::tree::{Changes, Tree};
     let tree = |v: &Option<Value>| v.as_ref().and_then(|v| Tree::deserialize(v).ok());
     let dir = store
@@ -86,32 +166,26 @@ fn folder_notes(root: &Path, store: &crate::trees::Store, drifts: &[&Drift]) -> 
         .unwrap_or(store.dir())
         .to_owned();
     let mut notes = Vec::new();
+    let mut changed_files = Vec::new();
     for d in drifts {
-        let (Category::StaticData | Category::Inputs, [_, Segment::Key(key)]) =
-            (d.category, d.path.0.as_slice())
-        else {
+        let Some((section, key)) = set_key(d) else {
             continue;
         };
+        let key = key.to_owned();
+        let key = &key;
         let (before, after) = match (tree(&d.before), tree(&d.after)) {
             (Some(b), Some(a)) => (b, a),
-            // a level that changed: the glob's files are recorded at another depth now
             (None, Some(a)) if d.before.is_none() => {
                 notes.push(Note {
                     subject: key.clone(),
-                    text: format!(
-                        "recorded by its folder digest now ({} files): the glob's files no longer fit `[harness] max_entries` at the level the baseline records them, so they are recorded a level of folders higher (the drifts of the files or folders below {key} are the same change)",
-                        a.files
-                    ),
+                    text: appeared_or_gone(drifts, section, key, &a, true),
                 });
                 continue;
             }
             (Some(b), None) if d.after.is_none() => {
                 notes.push(Note {
                     subject: key.clone(),
-                    text: format!(
-                        "no longer recorded as one folder ({} files in the baseline): the glob's files now fit `[harness] max_entries` at a deeper level, or as files",
-                        b.files
-                    ),
+                    text: appeared_or_gone(drifts, section, key, &b, false),
                 });
                 continue;
             }
@@ -124,6 +198,7 @@ fn folder_notes(root: &Path, store: &crate::trees::Store, drifts: &[&Drift]) -> 
         let mut walk = crate::trees::Walk::new(store);
         let text = match Changes::between(&before.tree, &after.tree, &mut |t| walk.load(t)) {
             Ok(c) => {
+                changed_files.extend(c.changed.iter().map(|(f, _, _)| format!("{key}{f}")));
                 let mut lines = vec![format!(
                     "{} of {} files differ (folder {} → {}):",
                     c.len(),
@@ -185,12 +260,13 @@ fn folder_notes(root: &Path, store: &crate::trees::Store, drifts: &[&Drift]) -> 
             text,
         });
     }
-    notes
+    (notes, changed_files)
 }
 
-/// Explains a run's drifts from git: file diffs since the baseline's commit, and the commits
-/// HEAD moved by.
-fn history_notes(root: &Path, baseline: &Value, drifts: &[&Drift]) -> Vec<Note> {
+/// Explains a run's drifts from git: file diffs since the baseline's commit (of listed files,
+/// and of `folded`, files that changed inside folders recorded by their digests), and the
+/// commits HEAD moved by.
+fn history_notes(root: &Path, baseline: &Value, drifts: &[&Drift], folded: &[String]) -> Vec<Note> {
     let Ok(repo) = git2::Repository::discover(root) else {
         return Vec::new();
     };
@@ -215,13 +291,16 @@ fn history_notes(root: &Path, baseline: &Value, drifts: &[&Drift]) -> Vec<Note> 
     };
     let workdir = repo.workdir().and_then(|w| w.canonicalize().ok());
     let mut files_explained = 0;
-    for d in drifts {
-        if d.before.is_none() || d.after.is_none() {
-            continue;
-        }
-        let Some(rel) = file_of(d, baseline) else {
-            continue;
-        };
+    // the recorded digest of a listed file, none for one inside a folder (its object has it)
+    let listed = drifts
+        .iter()
+        .filter(|d| d.before.is_some() && d.after.is_some())
+        .filter_map(|d| {
+            let rel = file_of(d, baseline)?;
+            Some((rel, d.before.as_ref().and_then(Value::as_str)))
+        });
+    let inside = folded.iter().map(|f| (f.clone(), None));
+    for (rel, recorded) in listed.chain(inside) {
         files_explained += 1;
         if files_explained > 5 {
             continue;
@@ -236,7 +315,7 @@ fn history_notes(root: &Path, baseline: &Value, drifts: &[&Drift]) -> Vec<Note> 
         let abs = root.join(&rel);
         let text = match (abs.canonicalize().ok(), &workdir) {
             (Some(a), Some(w)) => match a.strip_prefix(w) {
-                Ok(in_repo) => file_note(&repo, commit, in_repo, &a, d, short),
+                Ok(in_repo) => file_note(&repo, commit, in_repo, &a, recorded, short),
                 Err(_) => "outside the repository: no history to compare".to_owned(),
             },
             _ => "no longer readable".to_owned(),
@@ -542,7 +621,7 @@ fn file_note(
     commit: &git2::Commit,
     in_repo: &Path,
     abs: &Path,
-    d: &Drift,
+    recorded: Option<&str>,
     short: &str,
 ) -> String {
     let now = match std::fs::read(abs) {
@@ -565,7 +644,7 @@ fn file_note(
         }
     };
     let mut caveat = String::new();
-    if d.before.as_ref().and_then(Value::as_str) != Some(&crate::canonical::sha256_tagged(&old)) {
+    if recorded.is_some_and(|r| r != crate::canonical::sha256_tagged(&old)) {
         caveat = " (the file at that commit differs from what the baseline recorded: it was accepted before being committed)".into();
     }
     if is_binary(&old) || is_binary(&now) {

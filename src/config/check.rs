@@ -181,9 +181,23 @@ pub(super) fn globs(
             Ok(GlobSpec {
                 pattern: pattern.clone(),
                 line: src.line(g.span().start),
+                max_entries: None,
             })
         })
         .collect()
+}
+
+/// A `max_entries` value: a whole number of at least 1.
+pub(super) fn max_entries(src: &Source, n: i64, span: std::ops::Range<usize>) -> Result<usize> {
+    match usize::try_from(n) {
+        Ok(v) if v >= 1 => Ok(v),
+        _ => src.err(
+            span,
+            format!(
+                "`max_entries` = {n}: it must be a whole number of at least 1 (the most entries a file set keeps in a baseline)"
+            ),
+        ),
+    }
 }
 
 pub(super) fn command_spec(

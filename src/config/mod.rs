@@ -27,6 +27,9 @@ pub struct GlobSpec {
     pub pattern: String,
     /// 1-based line in harness.toml.
     pub line: usize,
+    /// `{ glob = "…", max_entries = N }`: the most entries this glob's files keep in a
+    /// baseline, over the run's and the file's own.
+    pub max_entries: Option<usize>,
 }
 
 /// One `[[run]]`: what to collect for one pipeline invocation.
@@ -37,6 +40,8 @@ pub struct RunSpec {
     /// `allow_outside = true`: its globs and files may leave the project's folder (an absolute
     /// path, `..`, a symbolic link to a folder outside). Default false: that is an error.
     pub allow_outside: bool,
+    /// The run's `max_entries`, over `[harness] max_entries`.
+    pub max_entries: Option<usize>,
     /// 1-based line of the run's `name`.
     pub line: usize,
     /// Code the run depends on: drifts only when one of these files changes.
@@ -204,18 +209,7 @@ impl Config {
         };
         let max_entries = match &raw.harness.max_entries {
             None => crate::manifest::tree::DEFAULT_MAX_ENTRIES,
-            Some(n) => match usize::try_from(*n.get_ref()) {
-                Ok(v) if v >= 1 => v,
-                _ => {
-                    return src.err(
-                        n.span(),
-                        format!(
-                            "`max_entries` = {}: it must be a whole number of at least 1 (the most entries a file set keeps in a baseline)",
-                            n.get_ref()
-                        ),
-                    );
-                }
-            },
+            Some(n) => check::max_entries(&src, *n.get_ref(), n.span())?,
         };
         let mut profiles = BTreeMap::new();
         for (name, rp) in &raw.profile {
@@ -372,6 +366,32 @@ fn run_spec(src: &Source, rr: &RawRun) -> Result<RunSpec> {
     }
     let allow_outside = rr.allow_outside.unwrap_or(false);
     let globs = |key: &str, list: &[Spanned<String>]| check::globs(src, key, list, allow_outside);
+    let data_globs = |key: &str, list: &[Spanned<raw::RawDataGlob>]| -> Result<Vec<GlobSpec>> {
+        list.iter()
+            .map(|g| {
+                let (pattern, max) = match g.get_ref() {
+                    raw::RawDataGlob::Plain(p) => (p.clone(), None),
+                    raw::RawDataGlob::Table(t) => (
+                        t.glob.clone(),
+                        t.max_entries
+                            .map(|n| check::max_entries(src, n, g.span()))
+                            .transpose()?,
+                    ),
+                };
+                let spanned = Spanned::new(g.span(), pattern);
+                let mut spec =
+                    check::globs(src, key, std::slice::from_ref(&spanned), allow_outside)?;
+                let mut spec = spec.remove(0);
+                spec.max_entries = max;
+                Ok(spec)
+            })
+            .collect()
+    };
+    let max_entries = rr
+        .max_entries
+        .as_ref()
+        .map(|n| check::max_entries(src, *n.get_ref(), n.span()))
+        .transpose()?;
     let params = match &rr.params {
         None => serde_json::Map::new(),
         Some(t) => match check::toml_to_json(
@@ -396,11 +416,12 @@ fn run_spec(src: &Source, rr: &RawRun) -> Result<RunSpec> {
         outputs_tolerance,
         name: name.clone(),
         allow_outside,
+        max_entries,
         line: src.line(rr.name.span().start),
         code: globs("code", &rr.code)?,
-        static_data: globs("static_data", &rr.static_data)?,
+        static_data: data_globs("static_data", &rr.static_data)?,
         params,
-        inputs: globs("inputs", &rr.inputs)?,
+        inputs: data_globs("inputs", &rr.inputs)?,
         spice: spice_spec(src, rr, allow_outside)?,
         techniques: names("techniques", &rr.techniques)?,
         extractors: names("extractors", &rr.extractors)?,
@@ -458,6 +479,7 @@ fn spice_spec(src: &Source, rr: &RawRun, allow_outside: bool) -> Result<Option<S
     }
     Ok(Some(SpiceSpec {
         metakernel: raw.metakernel.as_ref().map(|m| GlobSpec {
+            max_entries: None,
             pattern: m.get_ref().clone(),
             line: src.line(m.span().start),
         }),

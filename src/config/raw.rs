@@ -45,11 +45,11 @@ pub(super) struct RawRun {
     #[serde(default)]
     pub(super) code: Vec<Spanned<String>>,
     #[serde(default)]
-    pub(super) static_data: Vec<Spanned<String>>,
+    pub(super) static_data: Vec<Spanned<RawDataGlob>>,
     #[serde(default)]
     pub(super) params: Option<Spanned<toml::Table>>,
     #[serde(default)]
-    pub(super) inputs: Vec<Spanned<String>>,
+    pub(super) inputs: Vec<Spanned<RawDataGlob>>,
     pub(super) spice: Option<Spanned<RawSpice>>,
     pub(super) techniques: Option<Spanned<RawNames>>,
     pub(super) extractors: Option<Spanned<RawNames>>,
@@ -67,6 +67,36 @@ pub(super) struct RawRun {
     #[serde(default)]
     pub(super) outputs_tolerance: BTreeMap<String, Spanned<RawTolerance>>,
     pub(super) allow_outside: Option<bool>,
+    pub(super) max_entries: Option<Spanned<i64>>,
+}
+
+/// A glob of `static_data` or `inputs`: a string, or `{ glob = "…", max_entries = N }`.
+pub(super) enum RawDataGlob {
+    Plain(String),
+    Table(RawDataGlobTable),
+}
+
+impl<'de> Deserialize<'de> for RawDataGlob {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        match toml::Value::deserialize(d)? {
+            toml::Value::String(s) => Ok(RawDataGlob::Plain(s)),
+            t @ toml::Value::Table(_) => RawDataGlobTable::deserialize(t)
+                .map(RawDataGlob::Table)
+                .map_err(|e| D::Error::custom(e.message().trim_end())),
+            other => Err(D::Error::custom(format!(
+                "a glob is a string, or {{ glob = \"…\", max_entries = N }}, not {}",
+                other.type_str()
+            ))),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDataGlobTable {
+    pub(super) glob: String,
+    pub(super) max_entries: Option<i64>,
 }
 
 #[derive(Deserialize)]

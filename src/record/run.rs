@@ -155,6 +155,7 @@ fn code_scope(
     let specs: Vec<crate::config::GlobSpec> = globs
         .iter()
         .map(|g| crate::config::GlobSpec {
+            max_entries: None,
             pattern: g.clone(),
             line: 0,
         })

@@ -71,9 +71,9 @@ impl Session {
         key: &str,
         since_ns: i64,
     ) -> Result<BTreeMap<String, Entry>> {
-        let max = self.config.max_entries;
         let mut out = BTreeMap::new();
         for g in globs {
+            let max = self.max_entries(run, g);
             // a folder that holds a baselines folder is walked, so that the baselines are
             // left out as every glob leaves them out
             let baselines = self.config.all_baselines_dirs();
@@ -135,6 +135,14 @@ impl Session {
         Ok(out)
     }
 
+    /// The most entries a glob's files keep in a baseline: the glob's own `max_entries`, else
+    /// the run's, else `[harness] max_entries`.
+    fn max_entries(&self, run: &RunSpec, glob: &crate::config::GlobSpec) -> usize {
+        glob.max_entries
+            .or(run.max_entries)
+            .unwrap_or(self.config.max_entries)
+    }
+
     /// [`Session::file_set`] of a glob that is walked whole: its files listed and hashed, then
     /// folded.
     fn fold_matched(
@@ -153,7 +161,8 @@ impl Session {
         });
         drop(leaves);
         // the objects of the folders a baseline will refer to: those at the level and below
-        if let Some(level) = tree::level_for(&sums, self.config.max_entries) {
+        let max = self.max_entries(run, &glob[0]);
+        if let Some(level) = tree::level_for(&sums, max) {
             let store = self.facts.trees();
             for f in sums.iter().filter(|f| f.depth() >= level) {
                 if let Some(bytes) = objects.get(&f.tree.tree.0) {
@@ -161,7 +170,7 @@ impl Session {
                 }
             }
         }
-        tree::fold(&sums, self.config.max_entries, &mut |f| {
+        tree::fold(&sums, max, &mut |f| {
             Object::parse(objects.get(&f.tree.tree.0).map_or(&[][..], Vec::as_slice))
         })
         .map_err(|e| Self::err(run, format!("the `{key}` files: {e}")))

@@ -440,3 +440,111 @@ fn prune_removes_the_folder_objects_nothing_refers_to() {
     let (_, _, notes) = check(&p);
     assert!(note_of(&notes, "data/set0/").contains("changed  data/set0/part0/f0.bin"));
 }
+
+/// A folder recorded by its digest that went away, appeared or moved says so: removed folder,
+/// added folder, renamed folder (same content); the level note stays for the same files
+/// recorded at another level. A tracked text file changed inside a folder gets its diff since
+/// the baseline's commit, as a listed file does.
+#[test]
+fn folders_removed_added_and_renamed_are_explained_as_such() {
+    let p = Project::new();
+    p.git_init();
+    dataset(&p);
+    assert_eq!(p.run(&["accept"]).0, 0);
+    p.commit_all("baseline");
+    std::fs::remove_dir_all(p.join("data/set2")).unwrap();
+    let (code, _, notes) = check(&p);
+    assert_eq!(code, 1);
+    let text = note_of(&notes, "data/set2/");
+    assert!(text.starts_with("removed folder (20 files"), "{text}");
+    p.git(&["checkout", "--", "data"]);
+    std::fs::rename(p.join("data/set1"), p.join("data/set9")).unwrap();
+    let (_, _, notes) = check(&p);
+    let text = note_of(&notes, "data/set1/");
+    assert!(
+        text.starts_with("renamed folder: data/set1/ → data/set9/, the same content (20 files"),
+        "{text}"
+    );
+    assert!(note_of(&notes, "data/set9/").starts_with("renamed folder: data/set1/ → data/set9/"));
+    std::fs::rename(p.join("data/set9"), p.join("data/set1")).unwrap();
+    for i in 0..4 {
+        p.file(&format!("data/set3/part{i}/new.bin"), &format!("new {i}"));
+    }
+    let (_, _, notes) = check(&p);
+    let text = note_of(&notes, "data/set3/");
+    assert!(text.starts_with("added folder (4 files"), "{text}");
+    std::fs::remove_dir_all(p.join("data/set3")).unwrap();
+    // a tracked text file inside a folder: its lines
+    p.file("data/set0/part1/f2.bin", "0-1-2\na second line\n");
+    p.commit_all("two lines");
+    assert_eq!(p.run(&["accept"]).0, 0);
+    p.commit_all("accepted");
+    p.file(
+        "data/set0/part1/f2.bin",
+        "0-1-2\nthe second line, changed\n",
+    );
+    let (_, _, notes) = check(&p);
+    let text = note_of(&notes, "data/set0/part1/f2.bin");
+    assert!(
+        text.contains("-a second line") && text.contains("+the second line, changed"),
+        "{text}"
+    );
+}
+
+/// `max_entries` per run and per glob: a dataset folds while the configs beside it stay
+/// files; a bad value is named with its line.
+#[test]
+fn max_entries_per_run_and_per_glob() {
+    let p = Project::new();
+    p.file(
+        "harness.toml",
+        "[harness]\nmax_entries = 5\n\n[[run]]\nname = \"data\"\nhardware = false\nmax_entries = 20\nstatic_data = [\"cfg\", { glob = \"data\", max_entries = 4 }]\n",
+    );
+    for i in 0..12 {
+        p.file(&format!("cfg/c{i:02}.yaml"), &format!("k: {i}\n"));
+    }
+    for a in 0..3 {
+        for b in 0..4 {
+            p.file(&format!("data/set{a}/f{b}.bin"), &format!("{a}-{b}"));
+        }
+    }
+    assert_eq!(p.run(&["accept"]).0, 0);
+    let b = baseline(&p);
+    let keys: Vec<&String> = b["static_data_hashes"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(
+        keys.iter().filter(|k| k.starts_with("cfg/")).count(),
+        12,
+        "the run's 20 keeps the configs as files: {keys:?}"
+    );
+    assert!(
+        keys.iter()
+            .filter(|k| k.starts_with("data/"))
+            .all(|k| k.ends_with('/')),
+        "the glob's 4 folds the dataset: {keys:?}"
+    );
+    assert_eq!(b["format_version"], 2);
+    p.file(
+        "harness.toml",
+        "[[run]]\nname = \"data\"\nhardware = false\nstatic_data = [{ glob = \"data\", max_entries = 0 }]\n",
+    );
+    let (code, _, err) = p.run(&["check"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("harness.toml:4") && err.contains("`max_entries` = 0"),
+        "{err}"
+    );
+    p.file(
+        "harness.toml",
+        "[[run]]\nname = \"data\"\nhardware = false\nstatic_data = [{ glob = \"data\", max_entrys = 4 }]\n",
+    );
+    let (code, _, err) = p.run(&["check"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("harness.toml:4: unknown field `max_entrys`"),
+        "{err}"
+    );
+}

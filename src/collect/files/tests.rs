@@ -5,6 +5,7 @@ use super::*;
 
 fn spec(p: &str) -> GlobSpec {
     GlobSpec {
+        max_entries: None,
         pattern: p.into(),
         line: 7,
     }
@@ -323,6 +324,7 @@ mod prefix_walk {
             let got = expand(
                 root,
                 &[GlobSpec {
+                    max_entries: None,
                     pattern: "small/**/*.bin".into(),
                     line: 1,
                 }],
