@@ -42,22 +42,25 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
 
 
 def test_missing_then_accept_then_pass(project):
+    # two runs and the item of baselines no run owns
     r = project.runpytest_subprocess("--provbase")
-    r.assert_outcomes(failed=2)
-    r.stdout.fnmatch_lines(["*no baseline: baselines/nav.json does not exist*",
+    r.assert_outcomes(failed=2, passed=1)
+    r.stdout.fnmatch_lines(["collected 3 items",
+                            "*no baseline: baselines/nav.json does not exist*",
                             "*To create it: provbase accept nav*"])
     r = project.runpytest_subprocess("--provbase", "--provbase-accept")
-    r.assert_outcomes(passed=2)
+    r.assert_outcomes(passed=2, skipped=1)
     assert (project.path / "baselines" / "nav.json").is_file()
     r = project.runpytest_subprocess("--provbase")
-    r.assert_outcomes(passed=2)
+    r.assert_outcomes(passed=3)
 
 
 def test_drift_fails_with_provbase_report(project):
-    project.runpytest_subprocess("--provbase", "--provbase-accept").assert_outcomes(passed=2)
+    project.runpytest_subprocess("--provbase", "--provbase-accept").assert_outcomes(
+        passed=2, skipped=1)
     (project.path / "cfg" / "body.yaml").write_text("limb: 4\n")
     r = project.runpytest_subprocess("--provbase")
-    r.assert_outcomes(passed=1, failed=1)
+    r.assert_outcomes(passed=2, failed=1)
     r.stdout.fnmatch_lines([
         "*FAILED harness.toml::nav*",
     ])
@@ -68,14 +71,21 @@ def test_drift_fails_with_provbase_report(project):
 
 
 def test_k_selects_runs_and_junitxml_carries_them(project):
-    project.runpytest_subprocess("--provbase", "--provbase-accept").assert_outcomes(passed=2)
+    project.runpytest_subprocess("--provbase", "--provbase-accept").assert_outcomes(
+        passed=2, skipped=1)
     (project.path / "cfg" / "body.yaml").write_text("limb: 5\n")
     r = project.runpytest_subprocess("--provbase", "-k", "fit", "--junitxml=report.xml")
-    r.assert_outcomes(passed=1, deselected=1)
-    r = project.runpytest_subprocess("--provbase", "--junitxml=report.xml")
+    r.assert_outcomes(passed=1, deselected=2)
+    r = project.runpytest_subprocess("--provbase", "--junitxml=report.xml",
+                                     "-o", "junit_family=xunit1")
     tree = ET.parse(project.path / "report.xml")
     cases = {c.get("name"): c for c in tree.iter("testcase")}
-    assert set(cases) == {"nav", "fit"}, cases
+    assert set(cases) == {"nav", "fit", "provbase:orphans"}, cases
+    # the file and line of each run's [[run]] (0-based, as pytest writes every location)
+    lines = (project.path / "harness.toml").read_text().splitlines()
+    for run in ("nav", "fit"):
+        assert cases[run].get("file") == "harness.toml", cases[run].attrib
+        assert lines[int(cases[run].get("line"))] == f'name = "{run}"', cases[run].attrib
     failure = cases["nav"].find("failure")
     assert failure is not None and "cfg/body.yaml" in (failure.text or "")
     assert cases["fit"].find("failure") is None
@@ -84,21 +94,102 @@ def test_k_selects_runs_and_junitxml_carries_them(project):
 def test_profile_has_its_own_baselines(project):
     r = project.runpytest_subprocess("--provbase", "--provbase-profile", "nightly",
                                      "--provbase-accept")
-    r.assert_outcomes(passed=2)
+    r.assert_outcomes(passed=2, skipped=1)
     assert (project.path / "baselines" / "nightly" / "nav.json").is_file()
     assert not (project.path / "baselines" / "nav.json").exists()
     project.runpytest_subprocess("--provbase", "--provbase-profile", "nightly").assert_outcomes(
-        passed=2)
+        passed=3)
     # the default profile still has none
-    project.runpytest_subprocess("--provbase").assert_outcomes(failed=2)
+    project.runpytest_subprocess("--provbase").assert_outcomes(failed=2, passed=1)
 
 
 def test_accept_in_ci_leaves_a_candidate(project, monkeypatch):
     monkeypatch.setenv("CI", "true")
     r = project.runpytest_subprocess("--provbase", "--provbase-accept")
-    r.assert_outcomes(passed=2)
+    r.assert_outcomes(passed=2, skipped=1, warnings=2)
     assert not (project.path / "baselines" / "nav.json").exists(), "CI rewrote no baseline"
     assert (project.path / ".prov" / "candidates" / "baselines" / "nav.json").is_file()
+    # and says so, on the item
+    r.stdout.fnmatch_lines(["*harness.toml::nav*", "*a candidate was left instead*"])
+
+
+def test_runs_are_collected_as_pytest_collects_tests(project):
+    r = project.runpytest_subprocess("--provbase", "--co", "-q")
+    r.stdout.fnmatch_lines(["harness.toml::nav", "harness.toml::fit",
+                            "harness.toml::provbase:orphans", "3 tests collected*"])
+    project.runpytest_subprocess("--provbase", "--provbase-accept")
+    (project.path / "cfg" / "body.yaml").write_text("limb: 9\n")
+    project.runpytest_subprocess("--provbase").assert_outcomes(failed=1, passed=2)
+    # --lf runs the failed run again, and its node id does too
+    r = project.runpytest_subprocess("--provbase", "--lf")
+    r.assert_outcomes(failed=1)
+    r.stdout.fnmatch_lines(["*FAILED harness.toml::nav*"])
+    r = project.runpytest_subprocess("--provbase", "harness.toml::fit")
+    r.assert_outcomes(passed=1)
+    # only the baselines: a test suite beside them that cannot even be collected is not
+    (project.path / "tests").mkdir()
+    (project.path / "tests" / "test_broken.py").write_text("import no_such_module_here\n")
+    r = project.runpytest_subprocess("--provbase", "harness.toml")
+    r.assert_outcomes(failed=1, passed=2)
+    assert "no_such_module_here" not in r.stdout.str()
+    # pytest-xdist: each worker's items check their own runs
+    pytest.importorskip("xdist")
+    r = project.runpytest_subprocess("--provbase", "harness.toml", "-n", "2")
+    r.assert_outcomes(failed=1, passed=2)
+    r.stdout.fnmatch_lines(["*FAILED harness.toml::nav*"])
+
+
+def test_one_provbase_check_per_session_and_each_item_reports_its_run(project, tmp_path,
+                                                                      monkeypatch):
+    log = tmp_path / "calls.log"
+    wrapper = tmp_path / "provbase-logged"
+    wrapper.write_text(f'#!/bin/sh\necho "$@" >> {log}\nexec {provbase.binary()} "$@"\n')
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("PROVBASE_BIN", str(wrapper))
+    project.runpytest_subprocess("--provbase", "--provbase-accept")
+    (project.path / "cfg" / "body.yaml").write_text("limb: 9\n")
+    log.write_text("")
+    r = project.runpytest_subprocess("--provbase")
+    r.assert_outcomes(failed=1, passed=2)
+    checks = [line for line in log.read_text().splitlines() if " check" in f" {line}"]
+    assert len(checks) == 1, log.read_text()
+    # the failing item shows its own run's report, and only that
+    out = r.stdout.str()
+    assert "cfg/body.yaml" in out and "To accept: provbase accept nav" in out, out
+    assert "FAIL    fit" not in out and "ok      fit" not in out, out
+
+
+def test_orphans_fail_warnings_go_to_their_item_and_github_gets_one_summary(project,
+                                                                          monkeypatch):
+    project.makefile(".toml", harness=HARNESS.replace(
+        "[[run]]", "[policy]\nparams = \"warn\"\n\n[[run]]", 1))
+    project.runpytest_subprocess("--provbase", "--provbase-accept")
+    # a baseline no run owns
+    (project.path / "baselines" / "gone.json").write_text(
+        (project.path / "baselines" / "fit.json").read_text())
+    r = project.runpytest_subprocess("--provbase")
+    r.assert_outcomes(passed=2, failed=1)
+    r.stdout.fnmatch_lines(["*baselines that no run owns: baselines/gone.json*",
+                            "*FAILED harness.toml::provbase:orphans*"])
+    # selecting some runs says nothing of the others: no orphan verdict
+    project.runpytest_subprocess("--provbase", "-k", "nav").assert_outcomes(passed=1,
+                                                                           deselected=2)
+    (project.path / "baselines" / "gone.json").unlink()
+    # a run that only warns passes, with its warning on its item
+    project.makefile(".toml", harness=HARNESS.replace(
+        "[[run]]", "[policy]\nparams = \"warn\"\n\n[[run]]", 1).replace("seed = 42", "seed = 43"))
+    summary = project.path / "summary.md"
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    (project.path / "cfg" / "body.yaml").write_text("limb: 9\n")
+    project.makefile(".toml", harness=HARNESS.replace("seed = 42", "seed = 43").replace(
+        "[[run]]", "[policy]\nparams = \"warn\"\nstatic_data = \"warn\"\n\n[[run]]", 1))
+    r = project.runpytest_subprocess("--provbase")
+    r.assert_outcomes(passed=3, warnings=1)
+    r.stdout.fnmatch_lines(["*warnings summary*", "harness.toml::nav", "*ProvbaseWarning*"])
+    text = summary.read_text()
+    assert text.count("### provbase") == 1, text
+    assert "::warning file=" in r.stderr.str(), r.stderr.str()
 
 
 def test_a_bad_harness_toml_is_one_clear_error(project):
@@ -195,6 +286,17 @@ def test_the_api_returns_parsed_documents(project):
     with pytest.raises(provbase.ProvbaseError, match="no run named `nope`"):
         provbase.collect("nope")
     assert provbase.version().count(".") == 2
+
+
+def test_python_m_provbase_is_the_command(project):
+    same = [subprocess.run(cmd, cwd=project.path, capture_output=True, text=True)
+            for cmd in ([sys.executable, "-m", "provbase", "--version"],
+                        [provbase.binary(), "--version"])]
+    assert same[0].returncode == 0 and same[0].stdout == same[1].stdout, same
+    # its exit status too: a run with no baseline fails the check
+    r = subprocess.run([sys.executable, "-m", "provbase", "check"], cwd=project.path,
+                       capture_output=True, text=True)
+    assert r.returncode == 1 and "missing" in r.stdout.lower(), r.stdout + r.stderr
 
 
 def _git(cwd, *args):
