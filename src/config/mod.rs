@@ -434,22 +434,67 @@ fn run_spec(src: &Source, rr: &RawRun) -> Result<RunSpec> {
             (t.is_empty() || t.contains(['=', '\0']) || glob::Pattern::new(t).is_err())
                 .then(|| format!("`env`: `{t}` is not a variable name or pattern"))
         })?,
-        external: rr
-            .external
-            .iter()
-            .map(|(ext, cmd)| {
-                let c = cmd.get_ref();
-                let spec = check::command_spec(
-                    src,
-                    &format!("external.{ext}"),
-                    &c.command,
-                    c.timeout.as_ref(),
-                    cmd.span(),
-                )?;
-                Ok((ext.clone(), spec))
-            })
-            .collect::<Result<_>>()?,
+        external: externals(src, rr)?,
     })
+}
+
+/// The probes the wheel ships that a process of their own can run (`python -m provbase.probe
+/// NAME...`); `rng` is read from inside a pipeline only.
+pub const PROBES: &[&str] = &["numpy", "torch", "jax", "spice"];
+
+/// A run's externals: its `[run.external.NAME]` commands, and `probes = [...]` as the
+/// external `probes`, the wheel's `python3 -m provbase.probe` with those names.
+fn externals(src: &Source, rr: &RawRun) -> Result<BTreeMap<String, CommandSpec>> {
+    let mut out: BTreeMap<String, CommandSpec> = rr
+        .external
+        .iter()
+        .map(|(ext, cmd)| {
+            let c = cmd.get_ref();
+            let spec = check::command_spec(
+                src,
+                &format!("external.{ext}"),
+                &c.command,
+                c.timeout.as_ref(),
+                cmd.span(),
+            )?;
+            Ok((ext.clone(), spec))
+        })
+        .collect::<Result<_>>()?;
+    if let Some(probes) = &rr.probes {
+        if out.contains_key("probes") {
+            return src.err(
+                probes.span(),
+                "`probes` and `[run.external.probes]` both name the external `probes`: keep one",
+            );
+        }
+        if let Some(bad) = probes
+            .get_ref()
+            .iter()
+            .find(|p| !PROBES.contains(&p.as_str()))
+        {
+            return src.err(
+                probes.span(),
+                format!(
+                    "`probes`: no probe named `{bad}` (probes: {})",
+                    PROBES.join(", ")
+                ),
+            );
+        }
+        if probes.get_ref().is_empty() {
+            return src.err(
+                probes.span(),
+                "`probes` is empty: name at least one, or leave it out",
+            );
+        }
+        let argv: Vec<String> = ["python3", "-m", "provbase.probe"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .chain(probes.get_ref().iter().cloned())
+            .collect();
+        let spec = check::command_spec(src, "probes", &argv, None, probes.span())?;
+        out.insert("probes".to_owned(), spec);
+    }
+    Ok(out)
 }
 
 /// A list of words, each refused with the message `bad` gives for it.

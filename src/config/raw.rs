@@ -68,6 +68,8 @@ pub(super) struct RawRun {
     pub(super) outputs_tolerance: BTreeMap<String, Spanned<RawTolerance>>,
     pub(super) allow_outside: Option<bool>,
     pub(super) max_entries: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) probes: Option<Spanned<Vec<String>>>,
 }
 
 /// A glob of `static_data` or `inputs`: a string, or `{ glob = "…", max_entries = N }`.

@@ -408,3 +408,102 @@ def test_the_python_workflow_runs_as_written(project, monkeypatch):
     assert code == 0 and "3 passed" in out, out
     report = ET.parse(project.path / "provbase-junit.xml")
     assert {c.get("name") for c in report.iter("testcase")} == {"nav", "fit", "provbase:orphans"}
+
+
+def _installed(module, expr="__version__"):
+    """`module.<expr>` as another process sees it, or a skip when the module is not installed
+    (imported here, numpy could not be imported again after pytester restores sys.modules)."""
+    proc = subprocess.run([sys.executable, "-c", f"import json, {module} as m; "
+                           f"print(json.dumps(m.{expr}))"], capture_output=True, text=True)
+    if proc.returncode != 0:
+        pytest.skip(f"{module} is not installed")
+    return json.loads(proc.stdout)
+
+
+def _probe(cwd, *args):
+    proc = subprocess.run([sys.executable, "-m", "provbase.probe", *args], cwd=cwd,
+                          capture_output=True, text=True)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def test_numpy_and_jax_probes_read_the_installed_packages(project):
+    np_version = _installed("numpy")
+    np_blas = _installed("numpy", 'show_config(mode="dicts")["Build Dependencies"]["blas"]["name"]')
+    code, out, err = _probe(project.path, "numpy", "torch")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert out.strip() == json.dumps(doc, sort_keys=True, separators=(",", ":"),
+                                     ensure_ascii=False), "canonical JSON"
+    assert doc["numpy"]["version"] == np_version
+    assert doc["numpy"]["build"]["blas"]["name"] == np_blas
+    torch_installed = subprocess.run([sys.executable, "-c", "import torch"],
+                                     capture_output=True).returncode == 0
+    if not torch_installed:
+        assert doc["torch"] == {"unavailable": "torch is not installed"}
+    code, _, err = _probe(project.path, "nope")
+    assert code == 2 and "no probe named nope" in err, err
+    code, _, err = _probe(project.path, "rng")
+    assert code == 2 and "from inside" in err, err
+    jax_version = _installed("jax")
+    code, out, err = _probe(project.path, "jax")
+    assert code == 0, err
+    got = json.loads(out)["jax"]
+    assert got["version"] == jax_version and got["backend"] == "cpu", got
+    assert got["devices"] == [{"platform": "cpu", "kind": "cpu"}], got
+
+
+def test_the_spice_probe_lists_what_spice_loaded_and_provbase_agrees(project):
+    spice_version = _installed("spiceypy")
+    root = Path(__file__).resolve().parents[2]
+    kernels = project.path / "examples" / "nav" / "kernels"
+    kernels.mkdir(parents=True)
+    for f in (root / "examples" / "nav" / "kernels").iterdir():
+        (kernels / f.name).write_bytes(f.read_bytes())
+    code, out, err = _probe(project.path, "spice", "--furnsh", "examples/nav/kernels/coiss.tm")
+    assert code == 0, err
+    got = json.loads(out)["spice"]
+    assert got["version"] == spice_version and got["toolkit"].startswith("CSPICE"), got
+    loaded = [(k["file"], k["type"]) for k in got["kernels"]]
+    assert loaded == [("examples/nav/kernels/coiss.tm", "META"),
+                      ("examples/nav/kernels/naif0012.tls", "TEXT"),
+                      ("examples/nav/kernels/pck00010.tpc", "TEXT"),
+                      ("examples/nav/kernels/cas00084.tsc", "TEXT")], loaded
+    # what provbase reads from the metakernel is what SPICE loaded, hash for hash
+    project.makefile(".toml", harness=(
+        '[[run]]\nname = "k"\nhardware = false\n'
+        'spice = { metakernel = "examples/nav/kernels/coiss.tm" }\n'))
+    os.chdir(project.path)
+    manifest = provbase.collect("k")
+    assert [(k["path"], k["sha256"]) for k in manifest["spice_kernels"]] == [
+        (k["file"], k["sha256"]) for k in got["kernels"]]
+    code, _, err = _probe(project.path, "spice", "--furnsh", "examples/nav/kernels/missing.tm")
+    assert code == 1 and "missing.tm" in err and "Traceback" not in err, err
+
+
+def test_probes_as_a_run_key_and_an_envelope_from_inside_a_pipeline(project, monkeypatch):
+    np_version = _installed("numpy")
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    project.makefile(".toml", harness=(
+        '[[run]]\nname = "p"\nhardware = false\nprobes = ["numpy"]\n'
+        'command = ["python3", "pipeline.py"]\n\n'
+        '[run.external.nav]\ncommand = ["cat", "out/envelope.json"]\n'))
+    (project.path / "pipeline.py").write_text(
+        "import random, numpy, provbase.probe\n"
+        "random.seed(7); numpy.random.seed(7)\n"
+        "provbase.probe.write_envelope('out/envelope.json', probes=['rng', 'numpy'], image='N1')\n")
+    os.chdir(project.path)
+    manifest = provbase.collect("p")
+    assert manifest["external"]["probes"]["numpy"]["version"] == np_version
+    envelope = manifest["external"]["nav"]
+    assert envelope["image"] == "N1" and envelope["probes"]["numpy"]["version"] == np_version
+    first = envelope["probes"]["rng"]
+    # the same seeds give the same digests; another seed another
+    assert provbase.collect("p")["external"]["nav"]["probes"]["rng"] == first
+    (project.path / "pipeline.py").write_text(
+        (project.path / "pipeline.py").read_text().replace("seed(7)", "seed(8)"))
+    again = provbase.collect("p")["external"]["nav"]["probes"]["rng"]
+    assert again["python"] != first["python"] and again["numpy"] != first["numpy"]
+    assert again["torch"] == {"unavailable": "torch is not imported"}
+    project.makefile(".toml", harness='[[run]]\nname = "p"\nprobes = ["gpu"]\n')
+    with pytest.raises(provbase.ProvbaseError, match="harness.toml:3.*no probe named `gpu`"):
+        provbase.collect("p")
