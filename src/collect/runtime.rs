@@ -57,26 +57,14 @@ fn own_install_without_commit(
                 .iter()
                 .filter_map(|n| {
                     let remote = repo.find_remote(n.ok()??).ok()?;
-                    Some(crate::redact::sanitize_url(remote.url().ok()?))
+                    Some(place(remote.url().ok()?))
                 })
                 .collect()
         })
         .unwrap_or_default();
     let own = |location: &str| -> bool {
-        let location = location
-            .strip_prefix("git+")
-            .unwrap_or(location)
-            .rsplit_once('@')
-            .filter(|(_, commit)| commit.bytes().all(|b| b.is_ascii_hexdigit()))
-            .map_or(location, |(l, _)| l);
-        let path = location.strip_prefix("file://").unwrap_or(location);
-        let local = Path::new(path)
-            .canonicalize()
-            .is_ok_and(|p| p.starts_with(&top));
-        local
-            || remotes
-                .iter()
-                .any(|r| r.trim_end_matches(".git") == location.trim_end_matches(".git"))
+        let here = place(location);
+        Path::new(&here).starts_with(&top) || remotes.contains(&here)
     };
     for value in packages.values_mut() {
         if let Some(location) = value.strip_prefix("editable ") {
@@ -90,6 +78,62 @@ fn own_install_without_commit(
         }
     }
     packages
+}
+
+/// Where a checkout is, in one form whatever names it: `git+https://u@host/org/r.git@<commit>`,
+/// `git@host:org/r.git` and `https://host/org/r` are `host/org/r`; a local path or a `file://`
+/// URL (percent-decoded) is the folder itself, symbolic links resolved.
+fn place(location: &str) -> String {
+    let s = location.strip_prefix("git+").unwrap_or(location);
+    let s = s
+        .rsplit_once('@')
+        .filter(|(_, c)| c.len() >= 7 && c.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map_or(s, |(l, _)| l);
+    let local = |p: &str| {
+        let decoded = percent_decode(p);
+        std::fs::canonicalize(&decoded).map_or(decoded, |c| c.to_string_lossy().into_owned())
+    };
+    let s = if let Some(path) = s.strip_prefix("file://") {
+        local(path)
+    } else if let Some((_, rest)) = s.split_once("://") {
+        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        format!("{host}{path}")
+    } else if let Some((before, path)) = s.split_once(':')
+        && !before.contains('/')
+        && before.len() > 1
+    {
+        let host = before.rsplit_once('@').map_or(before, |(_, h)| h);
+        format!("{host}/{path}")
+    } else {
+        local(s)
+    };
+    s.trim_end_matches('/').trim_end_matches(".git").to_owned()
+}
+
+/// `%XX` escapes decoded (a `file://` URL pip writes), others kept.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn unavailable(reason: impl Into<String>) -> Tool {
@@ -184,6 +228,28 @@ mod tests {
             "{releases:?}"
         );
         assert!(releases.len() >= 3, "{releases:?}");
+    }
+
+    #[test]
+    fn places_of_a_checkout() {
+        for (a, b) in [
+            (
+                "git+https://github.com/SETI/rms-nav.git@ac566ca7",
+                "https://github.com/SETI/rms-nav",
+            ),
+            (
+                "git+ssh://git@github.com/SETI/rms-nav.git@ac566ca7",
+                "git@github.com:SETI/rms-nav.git",
+            ),
+            ("git+file:///tmp/a%2Bb/repo@ac566ca793dc", "/tmp/a+b/repo"),
+            ("/tmp/a+b/repo/", "file:///tmp/a%2Bb/repo"),
+        ] {
+            assert_eq!(place(a), place(b), "{a} {b}");
+        }
+        assert_ne!(
+            place("git+https://github.com/SETI/rms-nav@ac566ca7"),
+            place("https://github.com/SETI/other")
+        );
     }
 
     #[test]
