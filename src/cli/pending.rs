@@ -15,7 +15,7 @@ pub(super) fn run(cli: &Cli, dir: Option<&std::path::Path>) -> Result<u8> {
         // a candidate that may not write where it says is listed as refused, and its path is
         // never read
         let Ok(target) = session.candidate_target(&file, &c) else {
-            rows.push((file, c, "refused", 0));
+            rows.push((file, c, "refused", (0, 0)));
             continue;
         };
         let now = crate::store::file_digest(&target)?;
@@ -24,10 +24,13 @@ pub(super) fn run(cli: &Cli, dir: Option<&std::path::Path>) -> Result<u8> {
         } else {
             "pending"
         };
-        let drifts = session
-            .candidate_drift(&file, &c)
-            .map(|d| d.len())
-            .unwrap_or(0);
+        // counted as check counts them: failing drifts and warnings, not what is ignored
+        let drifts = session.candidate_drift(&file, &c).unwrap_or_default();
+        let count = |p| drifts.iter().filter(|d| d.policy == p).count();
+        let drifts = (
+            count(crate::drift::Policy::Fail),
+            count(crate::drift::Policy::Warn),
+        );
         rows.push((file, c, state, drifts));
     }
     match cli.format {
@@ -35,7 +38,8 @@ pub(super) fn run(cli: &Cli, dir: Option<&std::path::Path>) -> Result<u8> {
             rows.iter()
                 .map(|(f, c, state, n)| json!({
                     "file": f.display().to_string(), "run": c.run, "baseline": c.baseline,
-                    "stale": *state == "stale", "refused": *state == "refused", "drifts": n,
+                    "stale": *state == "stale", "refused": *state == "refused",
+                    "drifts": n.0 + n.1, "failing": n.0, "warnings": n.1,
                 }))
                 .collect::<Vec<_>>()
         )),
@@ -45,12 +49,11 @@ pub(super) fn run(cli: &Cli, dir: Option<&std::path::Path>) -> Result<u8> {
             }
             for (f, c, state, n) in &rows {
                 outln!(
-                    "{:<9} {:<24} {} ({} drift{}) {}",
+                    "{:<9} {:<24} {} ({}) {}",
                     state,
                     crate::report::inert(&c.run),
                     crate::report::inert(&c.baseline),
-                    n,
-                    if *n == 1 { "" } else { "s" },
+                    crate::report::human::counted(n.0, n.1),
                     f.display()
                 );
             }

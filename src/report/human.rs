@@ -92,6 +92,16 @@ pub fn summary_lines(drifts: &[&Drift]) -> Vec<String> {
         .collect()
 }
 
+/// How many drifts fail and how many warn, as every output says it: `1 failing drift, 7
+/// warnings`.
+pub fn counted(failing: usize, warning: usize) -> String {
+    format!(
+        "{}, {}",
+        count(failing, "failing drift"),
+        count(warning, "warning")
+    )
+}
+
 fn count(n: usize, what: &str) -> String {
     format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
@@ -140,11 +150,10 @@ fn render_raw(r: &RunReport, accept: &str) -> String {
             let warning = shown.len() - failing;
             let _ = writeln!(
                 out,
-                "{} drifted from {}: {}, {}",
+                "{} drifted from {}: {}",
                 r.run,
                 r.baseline,
-                count(failing, "failing drift"),
-                count(warning, "warning")
+                counted(failing, warning)
             );
             for line in summary_lines(&shown) {
                 let _ = writeln!(out, "  {line}");

@@ -645,7 +645,8 @@ fn ci_leaves_candidates_and_a_laptop_applies_them() {
     let (code, out, _) = p.run(&["pending"]);
     assert_eq!(code, 0);
     assert!(
-        out.contains("pending   coiss-N1597846115") && out.contains("(1 drift)"),
+        out.contains("pending   coiss-N1597846115")
+            && out.contains("(1 failing drift, 0 warnings)"),
         "{out}"
     );
     // downloaded as an artifact and applied on a laptop (with the data reverted there)
