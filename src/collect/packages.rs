@@ -172,6 +172,46 @@ pub fn parse_cargo_lock(text: &str) -> Result<BTreeMap<String, String>, String> 
     Ok(out)
 }
 
+/// `uv.lock` and `poetry.lock`: each `[[package]]`'s name (normalized as pip names it) and
+/// version; the project itself (uv's `source = { virtual = "." }` or `editable = "."`) is
+/// `(this project)` plus its version, which a commit does not move.
+pub fn parse_python_lock(text: &str) -> Result<BTreeMap<String, String>, String> {
+    #[derive(serde::Deserialize)]
+    struct Lock {
+        #[serde(default)]
+        package: Vec<Pkg>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Pkg {
+        name: String,
+        version: Option<String>,
+        source: Option<toml::Table>,
+    }
+    let lock: Lock =
+        toml::from_str(text).map_err(|e| format!("not a lock file: {}", e.message()))?;
+    let mut out = BTreeMap::new();
+    for p in lock.package {
+        let own = p.source.as_ref().is_some_and(|s| {
+            ["virtual", "editable"]
+                .iter()
+                .any(|k| s.get(*k).and_then(toml::Value::as_str) == Some("."))
+        });
+        let version = p.version.unwrap_or_else(|| "(no version)".to_owned());
+        let value = if own {
+            format!("{version} (this project)")
+        } else {
+            version
+        };
+        out.entry(normalize(&p.name))
+            .and_modify(|v: &mut String| {
+                v.push_str(", ");
+                v.push_str(&value);
+            })
+            .or_insert(value);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,6 @@
 //! The `runtime` section: provbase's version, and the toolchains and package sets a run lists
-//! (`runtime = ["rustc", "python3", "pip-freeze", "cargo-lock", "nvcc"]`). A tool is recorded
+//! (`runtime = ["rustc", "python3", "pip-freeze", "cargo-lock", "uv-lock", "poetry-lock",
+//! "nvcc"]`). A tool is recorded
 //! as its version; a package list as a digest plus the package → version map, so drift names
 //! the package that moved.
 
@@ -18,6 +19,8 @@ pub const KNOWN: &[&str] = &[
     "pip-freeze",
     "conda-export",
     "cargo-lock",
+    "uv-lock",
+    "poetry-lock",
     "nvcc",
     "python3",
     "rustc",
@@ -194,6 +197,18 @@ pub fn collect(name: &str, root: &Path) -> Tool {
             Ok(text) => packages::parse_cargo_lock(&text).map_or_else(unavailable, package_set),
             Err(e) => unavailable(format!("Cargo.lock: {e}")),
         },
+        "uv-lock" | "poetry-lock" => {
+            let file = if name == "uv-lock" {
+                "uv.lock"
+            } else {
+                "poetry.lock"
+            };
+            match std::fs::read_to_string(root.join(file)) {
+                Ok(text) => packages::parse_python_lock(&text)
+                    .map_or_else(|e| unavailable(format!("{file}: {e}")), package_set),
+                Err(e) => unavailable(format!("{file}: {e}")),
+            }
+        }
         "nvcc" => match command::run(&argv(&["nvcc", "--version"]), root, TIMEOUT) {
             Ok(o) => parse_nvcc(&o.stdout).map_or_else(
                 || unavailable("no release line in `nvcc --version`"),

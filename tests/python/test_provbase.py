@@ -507,3 +507,25 @@ def test_probes_as_a_run_key_and_an_envelope_from_inside_a_pipeline(project, mon
     project.makefile(".toml", harness='[[run]]\nname = "p"\nprobes = ["gpu"]\n')
     with pytest.raises(provbase.ProvbaseError, match="harness.toml:3.*no probe named `gpu`"):
         provbase.collect("p")
+
+
+def test_a_uv_lock_is_a_package_set(project):
+    uv = Path(sys.executable).parent / "uv"
+    if not uv.exists():
+        pytest.skip("uv is not installed in this environment (.ci/run installs it)")
+    pyproject = ('[project]\nname = "navpkg"\nversion = "0.1.0"\nrequires-python = ">=3.9"\n'
+                 'dependencies = ["pyyaml=={}"]\n')
+    (project.path / "pyproject.toml").write_text(pyproject.format("6.0.3"))
+    subprocess.run([str(uv), "lock", "-q"], cwd=project.path, check=True)
+    project.makefile(".toml", harness='[[run]]\nname = "u"\nhardware = false\nruntime = ["uv-lock"]\n')
+    os.chdir(project.path)
+    packages = provbase.collect("u")["runtime"]["uv-lock"]["packages"]
+    assert packages == {"navpkg": "0.1.0 (this project)", "pyyaml": "6.0.3"}, packages
+    subprocess.run([provbase.binary(), "accept"], cwd=project.path, check=True,
+                   capture_output=True)
+    (project.path / "pyproject.toml").write_text(pyproject.format("6.0.2"))
+    subprocess.run([str(uv), "lock", "-q"], cwd=project.path, check=True)
+    report = provbase.check()
+    drifted = [d["path"] for d in report["runs"][0]["drifts"]]
+    assert report["runs"][0]["status"] == "fail" and "runtime.uv-lock.packages.pyyaml" in drifted, \
+        drifted
