@@ -170,6 +170,34 @@ pub(super) fn globs(
 ) -> Result<Vec<GlobSpec>> {
     list.iter()
         .map(|g| {
+            // `!GLOB` leaves files out of a `code` scope, as in .gitignore
+            if let Some(left_out) = g.get_ref().strip_prefix('!') {
+                if key != "code" {
+                    return src.err(
+                        g.span(),
+                        format!(
+                            "`{key}`: `{}`: only `code` globs can leave files out with `!`",
+                            g.get_ref()
+                        ),
+                    );
+                }
+                if let Err(e) = glob::Pattern::new(left_out) {
+                    return src.err(g.span(), format!("`{key}`: bad glob `{left_out}`: {e}"));
+                }
+                if list.iter().all(|x| x.get_ref().starts_with('!')) {
+                    return src.err(
+                        g.span(),
+                        format!(
+                            "`{key}`: `!` leaves files out of the other globs, and there are none"
+                        ),
+                    );
+                }
+                return Ok(GlobSpec {
+                    pattern: g.get_ref().clone(),
+                    line: src.line(g.span().start),
+                    max_entries: None,
+                });
+            }
             inside(src, key, g, allow_outside)?;
             let pattern = g.get_ref();
             if let Err(e) = glob::Pattern::new(pattern) {

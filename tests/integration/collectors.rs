@@ -516,3 +516,35 @@ fn a_failing_pipeline_command_shows_its_output() {
     }
     assert!(!out.contains("R8xQ2kLmN4"), "{out}");
 }
+
+/// `!GLOB` leaves folders or suffixes out of a `code` scope: a change there is no drift.
+#[test]
+fn a_code_scope_leaves_out_what_bang_globs_name() {
+    let p = crate::project::Project::new();
+    p.file(
+        "harness.toml",
+        "[[run]]\nname = \"r\"\nhardware = false\ncode = [\"src/**\", \"!src/**/tests\", \"!**/*.pyc\"]\n",
+    )
+    .file("src/nav/a.py", "A = 1\n")
+    .file("src/nav/tests/test_a.py", "def test(): pass\n")
+    .file("src/nav/a.pyc", "bytes");
+    assert_eq!(p.run(&["accept"]).0, 0);
+    let b: serde_json::Value = serde_json::from_str(&p.baseline_of("r")).unwrap();
+    let scope: Vec<&String> = b["code"]["scope"].as_object().unwrap().keys().collect();
+    assert_eq!(scope, ["src/nav/a.py"]);
+    p.file("src/nav/tests/test_a.py", "def test(): assert True\n")
+        .file("src/nav/a.pyc", "other bytes");
+    assert_eq!(p.run(&["check"]).0, 0, "what is left out does not drift");
+    p.file("src/nav/a.py", "A = 2\n");
+    assert_eq!(p.run(&["check"]).0, 1);
+    p.file(
+        "harness.toml",
+        "[[run]]\nname = \"r\"\nhardware = false\nstatic_data = [\"src/**\", \"!**/*.pyc\"]\n",
+    );
+    let (code, _, err) = p.run(&["check"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("harness.toml:4") && err.contains("only `code` globs"),
+        "{err}"
+    );
+}

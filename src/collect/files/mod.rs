@@ -45,6 +45,26 @@ pub fn expand(
                 .map_err(|e| unreadable(&root.display().to_string(), &e))?,
         )
     };
+    // `!GLOB` entries leave out what the others name: a file whose path, or a folder above it,
+    // matches one
+    let (left_out_globs, globs): (Vec<&GlobSpec>, Vec<&GlobSpec>) =
+        globs.iter().partition(|g| g.pattern.starts_with('!'));
+    let left_out_patterns: Vec<glob::Pattern> = left_out_globs
+        .iter()
+        .filter_map(|g| glob::Pattern::new(&g.pattern[1..]).ok())
+        .collect();
+    let excluded = |rel: &str| {
+        !left_out_patterns.is_empty()
+            && rel
+                .match_indices('/')
+                .map(|(i, _)| &rel[..i])
+                .chain([rel])
+                .any(|prefix| {
+                    left_out_patterns
+                        .iter()
+                        .any(|p| p.matches_with(prefix, MATCH))
+                })
+    };
     let mut out = Vec::new();
     for g in globs {
         // `prefix/**/name`: the prefix folder walked in parallel, as a folder is
@@ -55,7 +75,7 @@ pub fn expand(
         let before = out.len();
         for (file, stamp) in found {
             let rel = rel_of(root, &file);
-            if !left_out(&rel) && !skip(&file) {
+            if !left_out(&rel) && !excluded(&rel) && !skip(&file) {
                 out.push(Matched {
                     rel,
                     abs: file,
