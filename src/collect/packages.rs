@@ -148,66 +148,67 @@ pub fn parse_conda_export(text: &str) -> Result<BTreeMap<String, String>, String
 /// `Cargo.lock`: each `[[package]]`'s name → version (several versions of one crate are
 /// listed together, comma-separated).
 pub fn parse_cargo_lock(text: &str) -> Result<BTreeMap<String, String>, String> {
+    let mut out: BTreeMap<String, String> = BTreeMap::new();
+    for p in lock_packages(text, "Cargo.lock")? {
+        let version = p
+            .version
+            .ok_or_else(|| format!("package `{}` has no version", p.name))?;
+        append(&mut out, p.name, version);
+    }
+    Ok(out)
+}
+
+/// A `[[package]]` of a TOML lock file (Cargo.lock, uv.lock, poetry.lock).
+#[derive(serde::Deserialize)]
+struct LockedPackage {
+    name: String,
+    version: Option<String>,
+    source: Option<toml::Value>,
+}
+
+fn lock_packages(text: &str, what: &str) -> Result<Vec<LockedPackage>, String> {
     #[derive(serde::Deserialize)]
     struct Lock {
         #[serde(default)]
-        package: Vec<Pkg>,
+        package: Vec<LockedPackage>,
     }
-    #[derive(serde::Deserialize)]
-    struct Pkg {
-        name: String,
-        version: String,
-    }
-    let lock: Lock =
-        toml::from_str(text).map_err(|e| format!("not a Cargo.lock: {}", e.message()))?;
-    let mut out: BTreeMap<String, String> = BTreeMap::new();
-    for p in lock.package {
-        out.entry(p.name)
-            .and_modify(|v| {
-                v.push_str(", ");
-                v.push_str(&p.version);
-            })
-            .or_insert(p.version);
-    }
-    Ok(out)
+    toml::from_str::<Lock>(text)
+        .map(|l| l.package)
+        .map_err(|e| format!("not a {what}: {}", e.message()))
+}
+
+/// Adds a version under a name; a name locked more than once lists each version.
+fn append(out: &mut BTreeMap<String, String>, name: String, version: String) {
+    out.entry(name)
+        .and_modify(|v| {
+            v.push_str(", ");
+            v.push_str(&version);
+        })
+        .or_insert(version);
 }
 
 /// `uv.lock` and `poetry.lock`: each `[[package]]`'s name (normalized as pip names it) and
 /// version; the project itself (uv's `source = { virtual = "." }` or `editable = "."`) is
 /// `(this project)` plus its version, which a commit does not move.
 pub fn parse_python_lock(text: &str) -> Result<BTreeMap<String, String>, String> {
-    #[derive(serde::Deserialize)]
-    struct Lock {
-        #[serde(default)]
-        package: Vec<Pkg>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Pkg {
-        name: String,
-        version: Option<String>,
-        source: Option<toml::Table>,
-    }
-    let lock: Lock =
-        toml::from_str(text).map_err(|e| format!("not a lock file: {}", e.message()))?;
     let mut out = BTreeMap::new();
-    for p in lock.package {
-        let own = p.source.as_ref().is_some_and(|s| {
-            ["virtual", "editable"]
-                .iter()
-                .any(|k| s.get(*k).and_then(toml::Value::as_str) == Some("."))
-        });
+    for p in lock_packages(text, "lock file")? {
+        let own = p
+            .source
+            .as_ref()
+            .and_then(toml::Value::as_table)
+            .is_some_and(|s| {
+                ["virtual", "editable"]
+                    .iter()
+                    .any(|k| s.get(*k).and_then(toml::Value::as_str) == Some("."))
+            });
         let version = p.version.unwrap_or_else(|| "(no version)".to_owned());
         let value = if own {
             format!("{version} (this project)")
         } else {
             version
         };
-        out.entry(normalize(&p.name))
-            .and_modify(|v: &mut String| {
-                v.push_str(", ");
-                v.push_str(&value);
-            })
-            .or_insert(value);
+        append(&mut out, normalize(&p.name), value);
     }
     Ok(out)
 }
