@@ -5,18 +5,13 @@
 # disk. Usage: bench/compare.sh   (RUNS=N sets the repetitions, default 5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-REPO=$PWD
-RUNS=${RUNS:-5}
-cargo build --release --quiet
-BIN="$PWD/target/release/provbase"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/provbase-bench.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+source bench/median.sh
+bench_start bench 5
 cd "$WORK"
 export PROVBASE_NO_CACHE=0 GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@provbase.invalid
 export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@provbase.invalid
 
 # median(): wall-clock seconds of a shell command, over $RUNS runs
-source "$REPO/bench/median.sh"
 
 row() { # name, provbase command, peer command, goal
   local ours theirs

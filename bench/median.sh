@@ -1,5 +1,17 @@
-# Sourced by the benchmark scripts: median CMD prints the median wall-clock seconds of a shell
-# command over $RUNS runs after one warm-up (hyperfine where installed; $WORK holds its output).
+# Sourced by the benchmark scripts, from the repository's root: bench_start NAME RUNS builds the
+# release binary ($BIN), makes a scratch folder ($WORK, removed on exit), and sets $REPO and
+# $RUNS (the given default unless RUNS is set); median CMD prints the median wall-clock seconds of
+# a shell command over $RUNS runs after one warm-up (hyperfine where installed; $WORK holds its
+# output).
+bench_start() {
+  REPO=$PWD
+  RUNS=${RUNS:-$2}
+  cargo build --release --quiet
+  BIN="$PWD/target/release/provbase"
+  WORK=$(mktemp -d "${TMPDIR:-/tmp}/provbase-$1.XXXXXX")
+  trap 'rm -rf "$WORK"' EXIT
+}
+
 median() {
   if command -v hyperfine >/dev/null; then
     hyperfine --style none --warmup 1 --runs "$RUNS" --export-json "$WORK/h.json" "$1" >/dev/null 2>&1

@@ -5,14 +5,9 @@
 # target/pyvenv, which .ci/run makes). Goal: within 1.5× of provbase check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-REPO=$PWD
-RUNS=${RUNS:-3}
+source bench/median.sh
+bench_start pytest 3
 VENV=${VENV:-$PWD/target/pyvenv}
-cargo build --release --quiet
-BIN="$PWD/target/release/provbase"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/provbase-pytest.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
-source "$REPO/bench/median.sh"
 cd "$WORK"
 mkdir -p src cfg
 echo "a: 1" > cfg/a.yaml

@@ -5,13 +5,8 @@
 # multiple of the 1,000-run time. Goal: 10,000 runs under 10× the time of 1,000.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-REPO=$PWD
-RUNS=${RUNS:-3}
-cargo build --release --quiet
-BIN="$PWD/target/release/provbase"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/provbase-runs.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
-source "$REPO/bench/median.sh"
+source bench/median.sh
+bench_start runs 3
 echo "| runs | check after a commit | × the 1,000-run time |"
 echo "|---|---|---|"
 base=""

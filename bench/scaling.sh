@@ -5,16 +5,11 @@
 # against a stat pass (`find -printf`), medians of RUNS (default 3). Prints a Markdown table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-REPO=$PWD
-RUNS=${RUNS:-3}
-cargo build --release --quiet
-BIN="$PWD/target/release/provbase"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/provbase-scaling.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+source bench/median.sh
+bench_start scaling 3
 cd "$WORK"
 sizes="10000 100000 300000"
 [ "${BIG:-0}" = 1 ] && sizes="$sizes 1000000"
-source "$REPO/bench/median.sh"
 echo "| files | baseline written by accept | peak memory of check | re-check (warm cache) | stat pass | ratio |"
 echo "|---|---|---|---|---|---|"
 for n in $sizes; do
