@@ -560,6 +560,7 @@ command = ["sh", "-c", "printf '{}' >&2; exit 1"]
     );
     p.file("src/app.py", "API = 'none'\n")
         .file("cfg/db.yaml", "password: hunter1-old\n")
+        .file("cfg/##[error]named-to-command.yaml", "a: 1\n")
         .file(".gitignore", ".prov/\n");
     p.git_init().commit_all("pipeline");
     let env = |cmd: &mut assert_cmd::Command| {
@@ -637,6 +638,7 @@ command = ["sh", "-c", "printf '{}' >&2; exit 1"]
     assert_eq!(go(&["report", "reports"], &[]), 0);
     assert_eq!(go(&["--format", "markdown", "report", "reports"], &[]), 0);
     assert_eq!(go(&["bundle", "bundle", "--run", "r"], &[]), 0);
+    assert_eq!(go(&["collect", "r"], &[]), 0);
     let printed = printed.into_inner();
     assert!(printed.contains("<redacted:"), "{printed}");
     assert!(
