@@ -375,11 +375,20 @@ pub struct Unhashed {
     /// harness.toml (relative to the project's folder) and the run's name: only that run's
     /// `[[run]]` entry counts, not the rest of the file.
     pub config: Option<(String, String)>,
-    /// The baseline (relative to the project's folder) when it was accepted on a dirty tree:
-    /// its commit is not all it saw, and changes are counted from the commit that brought its
-    /// bytes instead. An edit to a run's entry, accepted, then committed with the baseline, is
-    /// no move; one committed later is.
-    pub accepted_dirty: Option<String>,
+    /// The baseline, when it was accepted on a dirty tree: its commit is not all it saw, and
+    /// changes are counted from the commit that brought its bytes instead. An edit to a run's
+    /// entry, accepted, then committed with the baseline, is no move; one committed later is.
+    pub accepted_dirty: Option<AcceptedDirty>,
+}
+
+/// A baseline accepted on a dirty tree: its path (relative to the project's folder) and its
+/// bytes, as the check read them.
+#[derive(Debug, Clone)]
+pub struct AcceptedDirty {
+    /// Relative to the project's folder.
+    pub path: String,
+    /// Its text.
+    pub bytes: String,
 }
 
 /// What [`head_moved`] learns of two commits, kept for the runs that follow: the `[[run]]`
@@ -416,18 +425,32 @@ fn memo<K: Eq + std::hash::Hash, V: Clone>(
     v
 }
 
-/// The commit since `base` (up to `head`) that brought a baseline's bytes as they are on disk
-/// now, the oldest such: the commit of an accept made on a dirty tree. `None` when no commit
-/// since holds them.
+/// A file's bytes at a commit (`rel` from the repository's top), read once per process.
+fn blob_at(repo: &git2::Repository, seen: &HeadMemo, sha: &str, rel: &Path) -> Blob {
+    memo(&seen.blobs, (sha.to_owned(), rel.to_owned()), || {
+        let tree = repo
+            .find_commit(git2::Oid::from_str(sha).ok()?)
+            .ok()?
+            .tree()
+            .ok()?;
+        let entry = tree.get_path(rel).ok()?;
+        Some(Arc::new(
+            repo.find_blob(entry.id()).ok()?.content().to_vec(),
+        ))
+    })
+}
+
+/// The commit since `base` (up to `head`) that brought the baseline's bytes, the oldest such:
+/// the commit of an accept made on a dirty tree. `None` when no commit since holds them.
 fn committed_with(
     repo: &git2::Repository,
     seen: &HeadMemo,
     base: &git2::Commit,
     head: &git2::Commit,
-    rel: &Path,
-    on_disk: &Path,
+    prefix: &Path,
+    accepted: &AcceptedDirty,
 ) -> Option<String> {
-    let now = std::fs::read(on_disk).ok()?;
+    let rel = prefix.join(&accepted.path);
     let key = (base.id().to_string(), head.id().to_string());
     let commits = memo(&seen.between, key, || {
         (|| -> Result<Vec<String>, git2::Error> {
@@ -441,18 +464,8 @@ fn committed_with(
         .map(Arc::new)
     })?;
     commits.iter().find_map(|sha| {
-        let at = memo(&seen.blobs, (sha.clone(), rel.to_owned()), || {
-            let tree = repo
-                .find_commit(git2::Oid::from_str(sha).ok()?)
-                .ok()?
-                .tree()
-                .ok()?;
-            let entry = tree.get_path(rel).ok()?;
-            Some(Arc::new(
-                repo.find_blob(entry.id()).ok()?.content().to_vec(),
-            ))
-        })?;
-        (*at == now).then(|| sha.clone())
+        let at = blob_at(repo, seen, sha, &rel)?;
+        (at.as_slice() == accepted.bytes.as_bytes()).then(|| sha.clone())
     })
 }
 
@@ -507,37 +520,20 @@ pub fn head_moved(
         let prefix = root.canonicalize().ok()?;
         Some(prefix.strip_prefix(&workdir).ok()?.to_owned())
     })?;
-    let head_tree = head.tree().ok()?;
-    let blob = |sha: &str, tree: &git2::Tree, rel: &Path| -> Option<Arc<Vec<u8>>> {
-        memo(&seen.blobs, (sha.to_owned(), rel.to_owned()), || {
-            let entry = tree.get_path(rel).ok()?;
-            Some(Arc::new(
-                repo.find_blob(entry.id()).ok()?.content().to_vec(),
-            ))
-        })
-    };
+    let blob = |sha: &str, rel: &Path| blob_at(repo, seen, sha, rel);
     // a baseline accepted on a dirty tree saw more than its commit: what it saw is taken to
     // be the commit that brought the baseline's bytes as they are now (accept, then commit
     // them together), when there is one since its commit
     let since = match &deps.accepted_dirty {
-        Some(baseline) => committed_with(
-            repo,
-            seen,
-            &base,
-            &head,
-            &prefix.join(baseline),
-            &root.join(baseline),
-        )
-        .unwrap_or_else(|| base_sha.to_owned()),
+        Some(accepted) => committed_with(repo, seen, &base, &head, &prefix, accepted)
+            .unwrap_or_else(|| base_sha.to_owned()),
         None => base_sha.to_owned(),
     };
-    let since_commit = repo.find_commit(git2::Oid::from_str(&since).ok()?).ok()?;
-    let since_tree = since_commit.tree().ok()?;
     let mut touched = Vec::new();
     for f in &deps.files {
         let rel = prefix.join(f);
-        if let Some(before) = blob(&since, &since_tree, &rel)
-            && blob(head_sha, &head_tree, &rel).as_deref() != Some(&before)
+        if let Some(before) = blob(&since, &rel)
+            && blob(head_sha, &rel).as_deref() != Some(&before)
         {
             touched.push(rel.to_string_lossy().into_owned());
         }
@@ -545,14 +541,14 @@ pub fn head_moved(
     if let Some((file, run)) = &deps.config {
         let rel = prefix.join(file);
         // every run's entry of the file at a commit, parsed once for all the runs
-        let entries = |sha: &str, tree: &git2::Tree| -> RunEntries {
+        let entries = |sha: &str| -> RunEntries {
             memo(&seen.runs, (sha.to_owned(), rel.clone()), || {
-                run_entries(&blob(sha, tree, &rel)?)
+                run_entries(&blob(sha, &rel)?)
             })
         };
         let entry = |e: RunEntries| e.and_then(|m| m.get(run).cloned());
-        if let Some(before) = entry(entries(&since, &since_tree))
-            && entry(entries(head_sha, &head_tree)).as_ref() != Some(&before)
+        if let Some(before) = entry(entries(&since))
+            && entry(entries(head_sha)).as_ref() != Some(&before)
         {
             touched.push(format!("{} (the `{run}` entry)", rel.to_string_lossy()));
         }

@@ -43,10 +43,11 @@ impl Session {
     pub(super) fn judge_head(
         &self,
         run: &RunSpec,
-        baseline: &Value,
+        baseline: &crate::store::Stored,
         current: &Value,
         drifts: &mut [Drift],
     ) -> Option<crate::explain::Note> {
+        let (text, baseline) = (&baseline.text, &baseline.value);
         let base = &crate::manifest::types::commit_of(baseline)?;
         let head = &crate::manifest::types::commit_of(current)?;
         if base == head {
@@ -64,8 +65,12 @@ impl Session {
             base,
             head,
             &crate::explain::Unhashed {
-                accepted_dirty: (crate::manifest::types::dirty_of(baseline) == Some(true))
-                    .then(|| self.config.rel(&self.config.baseline_path(&run.name))),
+                accepted_dirty: (crate::manifest::types::dirty_of(baseline) == Some(true)).then(
+                    || crate::explain::AcceptedDirty {
+                        path: self.config.rel(&self.config.baseline_path(&run.name)),
+                        bytes: text.clone(),
+                    },
+                ),
                 ..self.unhashed_dependencies(run)
             },
             &self.head,

@@ -207,6 +207,8 @@ pub struct Session {
     facts: Facts,
     /// What judging a moved HEAD learned, for the runs that follow.
     head: crate::explain::HeadMemo,
+    /// Abandoned temporary files under `.prov/` are looked for once per process.
+    swept: std::sync::Once,
 }
 
 impl Session {
@@ -231,6 +233,7 @@ impl Session {
             config,
             facts,
             head: Default::default(),
+            swept: std::sync::Once::new(),
         }
     }
 
@@ -354,7 +357,7 @@ impl Session {
             self.config.policy(),
             &run.outputs_tolerance,
         );
-        let head = self.judge_head(run, &stored.value, current, &mut drifts);
+        let head = self.judge_head(run, &stored, current, &mut drifts);
         let shown: Vec<&Drift> = drifts
             .iter()
             .filter(|d| d.policy != Policy::Ignore)
@@ -395,15 +398,18 @@ impl Session {
         if let Some(dir) = path.parent() {
             store::remove_stale_temp_files(dir, &lock);
         }
-        // the folders writers share without a lock: what a killed process left long ago
-        let local = |what| crate::disk::local(&self.config.root, what);
-        for dir in [
-            crate::trees::folder(&self.config.root),
-            local(crate::disk::Local::Cache),
-            local(crate::disk::Local::Cache).join("folders"),
-        ] {
-            crate::disk::remove_abandoned_temp_files(&dir);
-        }
+        // the folders writers share without a lock: what a killed process left long ago,
+        // looked for once per process, not once per run
+        self.swept.call_once(|| {
+            let local = |what| crate::disk::local(&self.config.root, what);
+            for dir in [
+                crate::trees::folder(&self.config.root),
+                local(crate::disk::Local::Cache),
+                local(crate::disk::Local::Cache).join("folders"),
+            ] {
+                crate::disk::remove_abandoned_temp_files(&dir);
+            }
+        });
         let now = store::read_if_exists(&path)?;
         if now != before && now.as_deref() != Some(&bytes[..]) {
             return Err(Error::Baseline {
