@@ -113,6 +113,9 @@ pub enum CollectError {
         command: String,
         /// What the system said.
         reason: String,
+        /// Whether the program was not found (a shell's 127), rather than found but not
+        /// runnable (126).
+        not_found: bool,
     },
     /// Waiting for a command failed.
     #[error("`{command}`: {reason}")]

@@ -1,7 +1,7 @@
 //! Every environment variable that changes what provbase does, read once per process into one
 //! typed [`Options`], a bad value rejected with the variable's name: `PROVBASE_*`, `CI` and the
 //! CI systems' own variables, `GITHUB_ACTIONS` and `GITHUB_STEP_SUMMARY`, `NEXTEST` and
-//! `NEXTEST_RUN_ID`, `NO_COLOR`, `CLICOLOR_FORCE` and `TERM`, and `HOME` and `PATH` (where
+//! `NEXTEST_RUN_ID`, `NO_COLOR`, `CLICOLOR`, `CLICOLOR_FORCE` and `TERM`, and `HOME` and `PATH` (where
 //! collectors write paths as `~/…` and look for `nvidia-smi`).
 
 use std::ffi::OsString;
@@ -55,7 +55,7 @@ pub struct Options {
     pub nvml_library: Option<OsString>,
     /// `PROVBASE_REDACT_KEY`.
     pub redact_key: Option<OsString>,
-    /// `NO_COLOR` set and not empty, or `TERM=dumb`: never colour.
+    /// `NO_COLOR` set and not empty, `CLICOLOR=0`, or `TERM=dumb`: never colour.
     pub no_color: bool,
     /// `CLICOLOR_FORCE` set and not `0`: colour even off a terminal.
     pub color_force: bool,
@@ -172,7 +172,11 @@ impl Options {
             hash_threads,
             nvml_library: std::env::var_os("PROVBASE_NVML_LIBRARY"),
             redact_key: nonempty_os("PROVBASE_REDACT_KEY"),
+            // CLICOLOR=0 as clap (anstream) reads it: no colour even on a terminal, unless
+            // CLICOLOR_FORCE says otherwise
             no_color: nonempty_os("NO_COLOR").is_some()
+                || (text("CLICOLOR").is_some_and(|v| v == "0")
+                    && text("CLICOLOR_FORCE").is_none_or(|v| v.is_empty() || v == "0"))
                 || text("TERM").is_some_and(|t| t == "dumb"),
             color_force: text("CLICOLOR_FORCE").is_some_and(|v| !v.is_empty() && v != "0"),
             home: nonempty_os("HOME"),

@@ -22,7 +22,7 @@ pub enum Format {
     Human,
     /// One JSON document for scripts.
     Json,
-    /// Markdown for a pull-request comment or a step summary (check only).
+    /// Markdown for a pull-request comment or a step summary: check and report.
     Markdown,
 }
 
@@ -83,11 +83,15 @@ enum Command {
         /// A folder of candidates [default: .prov/candidates]
         dir: Option<PathBuf>,
     },
-    /// Print shell completions (bash, zsh, fish, elvish, powershell), or the man page (`man`)
+    /// Print shell completions (bash, zsh, fish, elvish, powershell), or the man page (`man`;
+    /// `man --dir DIR` writes provbase.1 and a page per command)
     Completions {
         /// bash, zsh, fish, elvish, powershell, or man
         #[arg(value_parser = ["bash", "zsh", "fish", "elvish", "powershell", "man"])]
         shell: String,
+        /// With `man`: write provbase.1 and provbase-<command>.1 for every command into DIR
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
     },
     /// Fold JSON reports (files, folders, globs) from many runners and nights into one page:
     /// runs × runners, nights per runner, and where each drift was first seen (--format
@@ -301,7 +305,7 @@ pub fn run() -> ExitCode {
         } => accept::run(&cli, runs, *new, *force, from.as_deref()),
         Command::Pending { dir } => pending::run(&cli, dir.as_deref()),
         Command::Report { inputs, html, open } => report::run(&cli, inputs, html.as_deref(), *open),
-        Command::Completions { shell } => completions(shell),
+        Command::Completions { shell, dir } => completions(shell, dir.as_deref()),
         Command::Review { dir } => review::run(&cli, dir.as_deref()),
         Command::Collect { run } => collect::run(&cli, run),
         Command::Diff { a, b } => diff::run(&cli, a.as_deref(), b.as_deref()),
@@ -383,11 +387,22 @@ macro_rules! outln {
 
 mod accept;
 
-/// Shell completions, or the man page, on stdout.
-fn completions(shell: &str) -> Result<u8> {
+/// Shell completions, or the man page, on stdout; the man pages into `dir`.
+fn completions(shell: &str, dir: Option<&std::path::Path>) -> Result<u8> {
     use clap::CommandFactory;
     let mut cmd = Cli::command();
     let mut out = Vec::new();
+    if let Some(dir) = dir {
+        if shell != "man" {
+            return Err(Error::Usage(
+                "--dir writes man pages: `provbase completions man --dir DIR`".into(),
+            ));
+        }
+        for file in man::write_pages(cmd, dir)? {
+            outln!("wrote {}", file.display());
+        }
+        return Ok(0);
+    }
     let sh = match shell {
         "bash" => clap_complete::Shell::Bash,
         "zsh" => clap_complete::Shell::Zsh,
@@ -395,16 +410,37 @@ fn completions(shell: &str) -> Result<u8> {
         "elvish" => clap_complete::Shell::Elvish,
         "powershell" => clap_complete::Shell::PowerShell,
         _ => {
-            clap_mangen::Man::new(cmd)
-                .render(&mut out)
-                .map_err(|e| Error::io("stdout", e))?;
-            outln!("{}", String::from_utf8_lossy(&out).trim_end());
+            let page = man::main_page(cmd)?;
+            outln!("{}", String::from_utf8_lossy(&page).trim_end());
             return Ok(0);
         }
     };
     clap_complete::generate(sh, &mut cmd, "provbase", &mut out);
-    outln!("{}", String::from_utf8_lossy(&out).trim_end());
+    let mut text = String::from_utf8_lossy(&out).into_owned();
+    if sh == clap_complete::Shell::Fish {
+        text = fish_completes_global_values(&cmd, &text);
+    }
+    outln!("{}", text.trim_end());
     Ok(0)
+}
+/// clap_complete's fish script decides whether a command is still to come by parsing the line
+/// with argparse, which fails on a global option still waiting for its value (`provbase
+/// --format <TAB>`), so fish completed files there. The option is dropped before argparse runs.
+fn fish_completes_global_values(cmd: &clap::Command, script: &str) -> String {
+    let valued: Vec<String> = cmd
+        .get_arguments()
+        .filter(|a| a.is_global_set() && a.get_action().takes_values())
+        .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
+        .collect();
+    let at = "    set -e cmd[1]\n    argparse -s (__fish_provbase_global_optspecs)";
+    script.replacen(
+        at,
+        &format!(
+            "    set -e cmd[1]\n    # an option still waiting for its value is not a command\n    if set -q cmd[1]; and contains -- $cmd[-1] {}\n        set -e cmd[-1]\n    end\n    argparse -s (__fish_provbase_global_optspecs)",
+            valued.join(" ")
+        ),
+        1,
+    )
 }
 mod bundle;
 mod check;
@@ -413,6 +449,7 @@ mod diff;
 mod digest;
 mod export;
 mod list;
+mod man;
 mod pending;
 mod prune;
 mod record;
@@ -420,6 +457,19 @@ mod report;
 mod review;
 mod runs;
 mod verify;
+
+/// The folder of candidates a command reads: the one named, which must be a folder (a
+/// mistyped artifact path is a usage error, not "no candidates"), or `.prov/candidates`.
+fn candidates_folder(session: &Session, dir: Option<&std::path::Path>) -> Result<PathBuf> {
+    match dir {
+        None => Ok(crate::store::candidates_dir(&session.config.root)),
+        Some(d) if d.is_dir() => Ok(d.to_owned()),
+        Some(d) => Err(Error::Usage(format!(
+            "{}: no such folder of candidates",
+            d.display()
+        ))),
+    }
+}
 
 /// A JSON document on stdout: its values scrubbed as values (a text scrub could break the
 /// JSON), then made inert for CI runners.

@@ -6,10 +6,7 @@ use serde_json::json;
 
 pub(super) fn run(cli: &Cli, dir: Option<&std::path::Path>) -> Result<u8> {
     let session = cli.session()?;
-    let dir = dir.map_or_else(
-        || crate::store::candidates_dir(&session.config.root),
-        std::path::Path::to_owned,
-    );
+    let dir = super::candidates_folder(&session, dir)?;
     let mut rows = Vec::new();
     for (file, c) in crate::store::candidates_in(&dir)? {
         // a candidate that may not write where it says is listed as refused, and its path is

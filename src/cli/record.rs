@@ -8,11 +8,19 @@ pub(super) fn run(opts: &RecordOptions, result: Option<&std::path::Path>) -> Res
     let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
     let rec = match crate::record::record(&cwd, opts) {
         Ok(r) => r,
+        // as a shell says it: 127 for a command not found, 126 for one found that cannot run
         Err(Error::Command(e))
             if matches!(*e, crate::collect::CollectError::CouldNotStart { .. }) =>
         {
             errln!("provbase: {e}");
-            return Ok(127);
+            let not_found = matches!(
+                *e,
+                crate::collect::CollectError::CouldNotStart {
+                    not_found: true,
+                    ..
+                }
+            );
+            return Ok(if not_found { 127 } else { 126 });
         }
         Err(e) => return Err(e),
     };

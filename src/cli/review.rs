@@ -25,10 +25,7 @@ pub(super) fn run(cli: &Cli, dir: Option<&std::path::Path>) -> Result<u8> {
         ));
     }
     let session = cli.session()?;
-    let dir = dir.map_or_else(
-        || crate::store::candidates_dir(&session.config.root),
-        std::path::Path::to_owned,
-    );
+    let dir = super::candidates_folder(&session, dir)?;
     let candidates = crate::store::candidates_in(&dir)?;
     if candidates.is_empty() {
         outln!("no candidates under {}", dir.display());

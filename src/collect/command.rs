@@ -93,6 +93,7 @@ pub fn run(argv: &[String], dir: &Path, timeout: Duration) -> Result<Output, Col
     let mut child = cmd.spawn().map_err(|e| CollectError::CouldNotStart {
         command: shown.clone(),
         reason: e.to_string(),
+        not_found: e.kind() == std::io::ErrorKind::NotFound,
     })?;
     let out_rx = reader(child.stdout.take().expect("piped stdout"), MAX_STDOUT);
     let err_rx = reader(child.stderr.take().expect("piped stderr"), 1 << 20);

@@ -200,7 +200,7 @@ const RESET: &str = "\x1b[0m";
 
 /// Whether to colour output: `always` and `never` decide; `auto` colours a terminal, or
 /// anything when `CLICOLOR_FORCE` is set, and never when `NO_COLOR` is set to anything
-/// non-empty or `TERM` is `dumb`.
+/// non-empty, `CLICOLOR` is `0` or `TERM` is `dumb`.
 pub fn use_color(choice: &str, is_terminal: bool) -> bool {
     let o = crate::options::get();
     color_decision(choice, is_terminal || o.color_force, o.no_color, false)

@@ -15,6 +15,7 @@ mod layers;
 mod outputs;
 mod project;
 mod record;
+mod release;
 mod snapshots;
 mod trees;
 mod trust;

@@ -23,6 +23,7 @@ pub fn hermetic(cmd: &mut std::process::Command) -> &mut std::process::Command {
         "NEXTEST_RUN_ID",
         "NO_COLOR",
         "CLICOLOR_FORCE",
+        "CLICOLOR",
     ] {
         cmd.env_remove(name);
     }

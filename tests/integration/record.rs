@@ -156,6 +156,11 @@ fn the_commands_exit_status_passes_through() {
     let (code, _, err) = p.run(&["record", "--", "/no/such/program"]);
     assert_eq!(code, 127, "{err}");
     assert!(err.contains("could not start"));
+    // found but not executable: 126, as POSIX shells say it
+    p.file("not-executable.sh", "echo hi\n");
+    let (code, _, err) = p.run(&["record", "--", "./not-executable.sh"]);
+    assert_eq!(code, 126, "{err}");
+    assert!(err.contains("could not start"));
     // --no-exec records without running
     let (code, _, _) = p.run(&["record", "--no-exec", "--", "sh", "-c", "touch ran.txt"]);
     assert_eq!(code, 0);
