@@ -30,7 +30,14 @@ pub fn short_value(v: Option<&Value>) -> String {
         Value::String(s) if s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit()) => {
             return format!("{}…", &s[..10]);
         }
-        Value::String(s) if !s.is_empty() && !s.contains(char::is_whitespace) => s.clone(),
+        Value::String(s)
+            if !s.is_empty() && !s.contains(|c: char| c.is_whitespace() || c.is_control()) =>
+        {
+            s.clone()
+        }
+        // a string with spaces, quoted but as written (JSON would double each backslash);
+        // one with control characters stays JSON, so nothing reaches a terminal raw
+        Value::String(s) if !s.contains(char::is_control) => format!("\"{s}\""),
         other => other.to_string(),
     };
     if text.chars().count() > MAX_VALUE_CHARS {

@@ -11,10 +11,10 @@ use std::fmt::Write;
 /// The most characters a report holds.
 pub const MAX_CHARS: usize = 60_000;
 
-/// Untrusted text (a run name, a value, a command's stderr) as Markdown shows it literally: a
-/// code span, so no link, image, HTML, emphasis or @mention renders. The span's fence is one
-/// backtick longer than any run of backticks inside; a pipe is escaped (`\|`, which GFM's
-/// tables undo inside code spans too); line breaks become spaces.
+/// Untrusted text (a run name, a value, a command's stderr) as Markdown shows it literally in
+/// running text: a code span, so no link, image, HTML, emphasis or @mention renders, and `<`,
+/// `&`, `\` show as they are. The span's fence is one backtick longer than any run of backticks
+/// inside; line breaks become spaces. In a table cell use [`cell`].
 pub fn code(s: &str) -> String {
     let flat = s.replace("\r\n", " ").replace(['\r', '\n'], " ");
     let longest = flat.split(|c| c != '`').map(str::len).max().unwrap_or(0);
@@ -24,10 +24,17 @@ pub fn code(s: &str) -> String {
     } else {
         ""
     };
-    format!("{fence}{pad}{}{pad}{fence}", flat.replace('|', "\\|"))
+    format!("{fence}{pad}{flat}{pad}{fence}")
 }
 
-/// A run's name in Markdown: as it is when it has the shape harness.toml allows (letters,
+/// [`code`] for a table cell: a pipe is escaped (`\|`), which GFM's tables read as the cell's
+/// text even inside a code span. (Outside a table the backslash would show.)
+pub fn cell(s: &str) -> String {
+    let flat = s.replace("\r\n", " ").replace(['\r', '\n'], " ");
+    code(&flat.replace('|', "\\|"))
+}
+
+/// A run's name in a table cell: as it is when it has the shape harness.toml allows (letters,
 /// digits, `.`, `_`, `-`, which no Markdown reads within a word), else a code span (a name
 /// from a report folded from elsewhere, a file in the baselines folder).
 pub fn name(s: &str) -> String {
@@ -35,7 +42,7 @@ pub fn name(s: &str) -> String {
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
         && !s.contains("__");
-    if plain { s.to_owned() } else { code(s) }
+    if plain { s.to_owned() } else { cell(s) }
 }
 
 fn rest_starts(s: &str, i: usize, what: &str) -> bool {
@@ -84,12 +91,16 @@ pub fn document(outcome: &crate::session::Outcome, accept: &dyn Fn(&str) -> Stri
     for o in orphans {
         let _ = writeln!(out, "| {} | ❌ orphan | {} |", name(o), super::ORPHAN_HINT);
     }
-    let mut details = String::new();
+    // one section per run that needs attention, each whole or not at all
+    let mut sections = Vec::new();
     for r in runs.iter().filter(|r| r.status() != Status::Pass) {
+        let mut details = String::new();
+        // the summary is inside an HTML block, where Markdown is not read: HTML-escaped, in
+        // <code> so that no @mention is made of it
         let _ = write!(
             details,
-            "\n<details><summary>{} — {}</summary>\n\n",
-            escape(&r.run),
+            "\n<details><summary><code>{}</code> — {}</summary>\n\n",
+            super::html_escape(&r.run),
             super::status_cell(r.status())
         );
         match r.status() {
@@ -119,9 +130,9 @@ pub fn document(outcome: &crate::session::Outcome, accept: &dyn Fn(&str) -> Stri
                         details,
                         "| {} | {} | {} | {} | {} |",
                         d.category,
-                        code(&subject(d)),
-                        code(&short_value(d.before.as_ref())),
-                        code(&short_value(d.after.as_ref())),
+                        cell(&subject(d)),
+                        cell(&short_value(d.before.as_ref())),
+                        cell(&short_value(d.after.as_ref())),
                         if d.policy == Policy::Fail {
                             "fail"
                         } else {
@@ -131,23 +142,36 @@ pub fn document(outcome: &crate::session::Outcome, accept: &dyn Fn(&str) -> Stri
                 }
             }
         }
-        if r.status() != Status::Warn {
+        // an error is repaired where it happened, not by accepting (which would fail too)
+        if matches!(r.status(), Status::Fail | Status::Missing) {
             let _ = writeln!(details, "\nTo accept: {}", code(&accept(&r.run)));
         }
         details.push_str("\n</details>\n");
+        sections.push(details);
     }
-    if out.len() + details.len() > MAX_CHARS {
-        // cut at a line, and say where the rest is
-        let room = MAX_CHARS.saturating_sub(out.len() + 200);
-        let cut = details[..details.floor_char_boundary(room)]
-            .rfind('\n')
-            .unwrap_or(0);
-        details.truncate(cut);
-        details.push_str(
-            "\n\n… the report is cut here to fit; `provbase --format json check` has all of it\n",
+    // whole sections while they fit (a cut inside one would leave its <details> open and hide
+    // what follows); then say how many are left out and where they are
+    const NOTICE_ROOM: usize = 200;
+    let mut shown = 0;
+    for s in &sections {
+        if out.len() + s.len() + NOTICE_ROOM > MAX_CHARS {
+            break;
+        }
+        out.push_str(s);
+        shown += 1;
+    }
+    if shown < sections.len() {
+        let _ = write!(
+            out,
+            "\n… {} more {} not shown here to fit; `provbase --format json check` has all of it\n",
+            sections.len() - shown,
+            if sections.len() - shown == 1 {
+                "run"
+            } else {
+                "runs"
+            }
         );
     }
-    out.push_str(&details);
     out
 }
 
@@ -218,6 +242,97 @@ pub(crate) mod tests {
         assert!(md.ends_with("has all of it\n"));
     }
 
+    /// The text a reader sees of rendered HTML: tags dropped, entities decoded.
+    fn visible(html: &str) -> String {
+        let mut text = String::new();
+        let mut in_tag = false;
+        for c in html.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' if in_tag => in_tag = false,
+                c if !in_tag => text.push(c),
+                _ => {}
+            }
+        }
+        text.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&amp;", "&")
+    }
+
+    /// 400 drifting runs: whole sections while they fit, every `<details>` closed, and the
+    /// notice of what is left out outside them, where a reader sees it.
+    #[test]
+    fn a_capped_report_closes_every_section_and_shows_its_notice() {
+        let outcome = crate::session::Outcome {
+            reports: (0..400).map(|i| report(&format!("run-{i}"), 8)).collect(),
+            ..Default::default()
+        };
+        let md = document(&outcome, &|r| format!("provbase accept {r}"));
+        assert!(md.chars().count() <= MAX_CHARS, "{}", md.len());
+        assert_eq!(
+            md.matches("<details>").count(),
+            md.matches("</details>").count()
+        );
+        let tail = &md[md.rfind("</details>").unwrap()..];
+        assert!(tail.contains("more runs not shown here"), "{tail}");
+        let html = render(&md);
+        assert_eq!(
+            html.matches("<details>").count(),
+            html.matches("</details>").count()
+        );
+        assert!(
+            html.rsplit("</details>")
+                .next()
+                .unwrap()
+                .contains("more runs not shown")
+        );
+        // the table of runs is whole
+        assert!(md.contains("| run-399 | ❌ fail |"));
+    }
+
+    /// What a reader sees of the rendered report is what the data says, character for
+    /// character: no escape shows, nothing renders as emphasis, a link or HTML; a run that
+    /// could not be checked is not offered an accept that would fail too.
+    #[test]
+    fn the_rendered_report_shows_the_data_as_written() {
+        use crate::drift::Verdict;
+        let hostile = "a<b & c \\d `e` *em* _u_ | f @team";
+        let mut nav = report("coiss_N1597846115", 1);
+        if let crate::session::Checked::Compared(c) = &mut nav.checked {
+            c.drifts[0].before = Some(json!("x_y*z"));
+            c.drifts[0].after = Some(json!(hostile));
+            c.verdict = Verdict::Fail;
+        }
+        let mut broken = report("err_run", 0);
+        broken.checked = crate::session::Checked::Failed(std::sync::Arc::new(
+            crate::error::Error::Usage(format!("cannot read `cfg/*.yaml`: {hostile}")),
+        ));
+        let outcome = crate::session::Outcome {
+            reports: vec![nav, broken],
+            ..Default::default()
+        };
+        let md = document(&outcome, &|r| format!("provbase accept {r}"));
+        let html = render(&md);
+        for bad in ["<em>", "<strong>", "<a ", "<b>"] {
+            assert!(!html.contains(bad), "{bad}: {html}");
+        }
+        let seen = visible(&html);
+        for want in [
+            "coiss_N1597846115 — ❌ fail",
+            "x_y*z",
+            &format!("\"{hostile}\""),
+            &format!("cannot read `cfg/*.yaml`: {hostile}"),
+            "To accept: provbase accept coiss_N1597846115",
+            "err_run — ❌ error",
+        ] {
+            assert!(seen.contains(want), "{want:?} in:\n{seen}\n{md}");
+        }
+        assert!(!seen.contains("provbase accept err_run"), "{seen}");
+        assert!(!seen.contains("\\|") && !seen.contains("\\_"), "{seen}");
+    }
+
     /// Markdown as GitHub renders it (CommonMark with GFM tables and strikethrough), by
     /// pulldown-cmark.
     pub(crate) fn render(md: &str) -> String {
@@ -233,12 +348,13 @@ pub(crate) mod tests {
 
     #[test]
     fn untrusted_text_is_a_code_span_or_escaped() {
-        assert_eq!(code("a|b"), "`a\\|b`");
+        assert_eq!(code("a|b"), "`a|b`");
+        assert_eq!(cell("a|b"), "`a\\|b`");
         assert_eq!(code("x `y` z"), "``x `y` z``");
         assert_eq!(code("`"), "`` ` ``");
         assert_eq!(code("l1\nl2"), "`l1 l2`");
         // in a table cell, as a code span: one cell, shown literally
-        let table = format!("| a | b |\n|---|---|\n| {} | x |\n", code(HOSTILE));
+        let table = format!("| a | b |\n|---|---|\n| {} | x |\n", cell(HOSTILE));
         let html = render(&table);
         assert_eq!(html.matches("<td>").count(), 2, "{html}");
         assert_eq!(html.matches("<code>").count(), 1, "{html}");

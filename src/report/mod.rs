@@ -11,6 +11,23 @@ pub mod page;
 
 pub use human::{render_run, short_value};
 
+/// Text safe inside HTML elements and attribute values (the fleet page; a `<summary>` in a
+/// Markdown report, where Markdown is not read).
+pub fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// A run's status in a table cell, with a sign that reads without colour.
 pub fn status_cell(s: crate::session::Status) -> &'static str {
     use crate::session::Status;

@@ -8,21 +8,7 @@ use super::fold::{Cell, FirstSeen, Folded, Source};
 use crate::session::Status;
 use std::fmt::Write;
 
-/// Text safe inside HTML elements and attribute values.
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use super::html_escape as esc;
 
 /// A value as the page shows it: JSON, shortened.
 fn value(v: Option<&serde_json::Value>) -> String {
@@ -162,11 +148,17 @@ pub fn first_seen_line(line: &FirstSeen, style: Style) -> String {
         Style::Markdown => super::markdown::escape(t),
         Style::Plain => t.to_owned(),
     };
-    let v = |x: Option<&serde_json::Value>| e(&super::human::short_value(x));
     let code = |t: &str| match style {
         Style::Html => format!("<code>{}</code>", esc(t)),
         Style::Markdown => super::markdown::code(t),
         Style::Plain => format!("`{t}`"),
+    };
+    let v = |x: Option<&serde_json::Value>| {
+        let t = super::human::short_value(x);
+        match style {
+            Style::Markdown => code(&t),
+            _ => e(&t),
+        }
     };
     format!(
         "{} · {} · {} {} → {} · on {} · runs {}",
@@ -421,6 +413,30 @@ mod tests {
             "{rendered}"
         );
         assert!(!small.contains("cut here"));
+    }
+
+    /// A first-seen line on a terminal is the data as written (no Markdown or HTML escape);
+    /// in Markdown, rendered, it reads the same.
+    #[test]
+    fn a_first_seen_line_reads_as_written_on_a_terminal_and_rendered() {
+        let mut f = folded(1);
+        f.first_seen[0].after = Some(serde_json::json!("a<b | c \\ `d` *e*"));
+        let plain = first_seen_line(&f.first_seen[0], Style::Plain);
+        assert!(
+            plain.contains(r#"→ "a<b | c \ `d` *e*" · on a100-1"#),
+            "{plain}"
+        );
+        assert!(
+            plain.contains(r#"`static_data_hashes."data/shard-00000.bin" | <b>`"#),
+            "{plain}"
+        );
+        let md = first_seen_line(&f.first_seen[0], Style::Markdown);
+        let html = super::super::markdown::tests::render(&format!("- {md}"));
+        assert!(!html.contains("<em>") && !html.contains("<b>"), "{html}");
+        assert!(
+            html.contains(r#"<code>"a&lt;b | c \ `d` *e*"</code>"#),
+            "{html}"
+        );
     }
 
     #[test]
