@@ -17,18 +17,30 @@ pub(super) struct Source<'a> {
     /// Where each line after the first starts, so that a span's line is a binary search, not
     /// a count from the top (a harness.toml of a thousand runs has thousands of spans).
     newlines: Vec<usize>,
+    text: &'a str,
 }
 
 impl<'a> Source<'a> {
-    pub(super) fn new(path: &'a Path, text: &str) -> Source<'a> {
+    pub(super) fn new(path: &'a Path, text: &'a str) -> Source<'a> {
         Source {
             path,
+            text,
             newlines: text
                 .bytes()
                 .enumerate()
                 .filter(|(_, b)| *b == b'\n')
                 .map(|(i, _)| i)
                 .collect(),
+        }
+    }
+
+    /// The line of the `[[run]]` header above a byte offset in its table (the line of the
+    /// offset itself for a run written inline).
+    pub(super) fn header_line(&self, offset: usize) -> usize {
+        let before = &self.text[..self.text.floor_char_boundary(offset.min(self.text.len()))];
+        match before.rfind("[[") {
+            Some(at) if before[at..].starts_with("[[run]]") => self.line(at),
+            _ => self.line(offset),
         }
     }
 

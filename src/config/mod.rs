@@ -42,7 +42,7 @@ pub struct RunSpec {
     pub allow_outside: bool,
     /// The run's `max_entries`, over `[harness] max_entries`.
     pub max_entries: Option<usize>,
-    /// 1-based line of the run's `name`.
+    /// 1-based line of the run's `[[run]]` header (of its `name` when written inline).
     pub line: usize,
     /// Code the run depends on: drifts only when one of these files changes.
     pub code: Vec<GlobSpec>,
@@ -417,7 +417,7 @@ fn run_spec(src: &Source, rr: &RawRun) -> Result<RunSpec> {
         name: name.clone(),
         allow_outside,
         max_entries,
-        line: src.line(rr.name.span().start),
+        line: src.header_line(rr.name.span().start),
         code: globs("code", &rr.code)?,
         static_data: data_globs("static_data", &rr.static_data)?,
         params,

@@ -40,7 +40,7 @@ params = { image = "N1597846115", seed = 42, big = 9007199254740993, when = 1979
     assert_eq!(cfg.strip.len(), crate::strip::BUILTIN_VOLATILE.len() + 2);
     let run = &cfg.runs[0];
     assert_eq!(run.name, "coiss-N1597846115");
-    assert_eq!(run.line, 16);
+    assert_eq!(run.line, 15, "the [[run]] header's line");
     assert_eq!(run.static_data[1].pattern, "cfg/config_3*.yaml");
     assert_eq!(run.static_data[1].line, 18);
     assert_eq!(run.params["seed"], 42);
@@ -333,7 +333,7 @@ fn a_thousand_runs_keep_their_lines() {
         .collect();
     let cfg = parse(&text).unwrap();
     let last = cfg.run("r1000").unwrap();
-    assert_eq!(last.line, 4 * 999 + 2);
+    assert_eq!(last.line, 4 * 999 + 1);
     assert_eq!(last.static_data[0].line, 4 * 999 + 3);
     let bad = text.replace("cfg/c1000.yaml", "cfg/[");
     assert!(err(&bad).starts_with(&format!("/repo/harness.toml:{}:", 4 * 999 + 3)));

@@ -25,7 +25,8 @@ pub fn enabled() -> bool {
 }
 
 /// One workflow command per run that failed, warned, or has no baseline.
-/// `file` gives each run's baseline relative to the repository's root, where GitHub looks.
+/// `file` gives each run's baseline relative to the repository's root, where GitHub looks (for a
+/// missing or error run, harness.toml and the line of its `[[run]]`).
 /// `orphans`: baseline files no run owns, relative to the repository's root.
 pub fn annotations(
     runs: &[RunReport],
@@ -64,10 +65,12 @@ pub fn annotations(
             Status::Error => format!("provbase: {} could not be checked", r.run),
             _ => format!("provbase: {} drifted", r.run),
         };
+        let (file, line) = file(r);
+        let line = line.map_or_else(String::new, |l| format!(",line={l}"));
         let _ = writeln!(
             out,
-            "::{level} file={},title={}::{}",
-            escape_property(&file(r)),
+            "::{level} file={}{line},title={}::{}",
+            escape_property(&file),
             escape_property(&title),
             escape_data(&body)
         );

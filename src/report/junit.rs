@@ -1,8 +1,15 @@
 //! `--junit PATH` (and `PROVBASE_JUNIT` under cargo): JUnit XML as Jenkins' `junit-10.xsd`
 //! defines it, which GitHub's reporter actions, GitLab and Jenkins all read: one `<testsuite>`
-//! per run, whose `file` is the run's baseline relative to the repository's root, holding one
-//! `<testcase>` with its `time`; a failure's `type` is the category of its first failing drift,
-//! its `message` (one line) names the first drifts, and its body is the whole report.
+//! per run holding one `<testcase>` with its `time`; a failure's `type` is the category of its
+//! first failing drift, its `message` (one line) names the first drifts, and its body is the
+//! whole report.
+//!
+//! Each run's file is where a reader should look: its baseline, relative to the repository's
+//! root; for a missing or error run, which has no baseline to show, harness.toml and the line
+//! of its `[[run]]`. The file is on the `<testsuite>` (junit-10.xsd has it there, and Jenkins
+//! and dorny/test-reporter read it there) and on the `<testcase>` with its `line` (GitLab and
+//! mikepenz/action-junit-report read it only there): the one place the document departs from
+//! junit-10.xsd, whose `<testcase>` has no `file` or `line`, to serve the readers.
 
 use crate::drift::Policy;
 use crate::session::{RunReport, Status};
@@ -11,8 +18,8 @@ use quick_xml::events::BytesText;
 
 use super::ORPHANS_TRIAL as ORPHANS;
 
-/// Where each run's baseline is, relative to the repository's root.
-pub type FileOf<'a> = &'a dyn Fn(&RunReport) -> String;
+/// The file (relative to the repository's root) and line a run's test case points at.
+pub type FileOf<'a> = &'a dyn Fn(&RunReport) -> (String, Option<usize>);
 
 /// Text as XML 1.0 may hold it: control characters other than tab, line feed and carriage
 /// return are not allowed even escaped.
@@ -64,14 +71,16 @@ fn failure_of(r: &RunReport) -> (String, String) {
     }
 }
 
-/// The JUnit document for a check. `accept` gives each run's accept command, `file` each
-/// run's baseline relative to the repository's root, `orphans_file` the baselines folder.
+/// The JUnit document for a check. `orphans` are the outcome's orphan baselines relative to
+/// the repository's root, `accept` gives each run's accept command, `file` each run's file and
+/// line.
 pub fn document(
     outcome: &crate::session::Outcome,
+    orphans: &[String],
     accept: &dyn Fn(&str) -> String,
     file: FileOf,
 ) -> String {
-    write(outcome, accept, file).unwrap_or_default()
+    write(outcome, orphans, accept, file).unwrap_or_default()
 }
 
 /// One run's `<testsuite>` with its one `<testcase>`.
@@ -89,6 +98,8 @@ fn write_run(
         Status::Pass | Status::Warn => (0, 0),
     };
     let time = seconds(r.duration);
+    let (file, line) = file(r);
+    let line = line.map(|l| l.to_string());
     w.create_element("testsuite")
         .with_attribute(("name", r.run.as_str()))
         .with_attribute(("tests", "1"))
@@ -97,13 +108,17 @@ fn write_run(
         .with_attribute(("skipped", "0"))
         .with_attribute(("time", time.as_str()))
         .with_attribute(("timestamp", now))
-        .with_attribute(("file", file(r).as_str()))
+        .with_attribute(("file", file.as_str()))
         .write_inner_content(|w| {
-            let case = w
+            let mut case = w
                 .create_element("testcase")
                 .with_attribute(("name", r.run.as_str()))
                 .with_attribute(("classname", "provbase"))
-                .with_attribute(("time", time.as_str()));
+                .with_attribute(("time", time.as_str()))
+                .with_attribute(("file", file.as_str()));
+            if let Some(l) = &line {
+                case = case.with_attribute(("line", l.as_str()));
+            }
             match r.status() {
                 Status::Pass => {
                     case.write_empty()?;
@@ -136,8 +151,9 @@ fn write_run(
     Ok(())
 }
 
-/// The `<testsuite>` of the baselines no run owns.
+/// The `<testsuite>` of the baselines no run owns; its file is the first of them.
 fn write_orphans(w: &mut Writer<Vec<u8>>, orphans: &[String], now: &str) -> std::io::Result<()> {
+    let first = orphans.first().map_or("", String::as_str);
     let body: String = orphans
         .iter()
         .map(|o| format!("{o}: {}\n", super::ORPHAN_HINT))
@@ -150,10 +166,12 @@ fn write_orphans(w: &mut Writer<Vec<u8>>, orphans: &[String], now: &str) -> std:
         .with_attribute(("errors", "0"))
         .with_attribute(("skipped", "0"))
         .with_attribute(("timestamp", now))
+        .with_attribute(("file", first))
         .write_inner_content(|w| {
             w.create_element("testcase")
                 .with_attribute(("name", ORPHANS))
                 .with_attribute(("classname", "provbase"))
+                .with_attribute(("file", first))
                 .write_inner_content(|w| {
                     w.create_element("failure")
                         .with_attribute(("type", "orphan"))
@@ -168,10 +186,11 @@ fn write_orphans(w: &mut Writer<Vec<u8>>, orphans: &[String], now: &str) -> std:
 
 fn write(
     outcome: &crate::session::Outcome,
+    orphans: &[String],
     accept: &dyn Fn(&str) -> String,
     file: FileOf,
 ) -> std::io::Result<String> {
-    let (runs, orphans) = (&outcome.reports[..], &outcome.orphans[..]);
+    let runs = &outcome.reports[..];
     let now = outcome.taken.time.as_str();
     let failures = runs
         .iter()

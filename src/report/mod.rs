@@ -88,9 +88,25 @@ pub fn publish(
     junit: Option<&std::path::Path>,
     json_report: Option<&std::path::Path>,
 ) -> crate::Result<()> {
-    let file = |r: &crate::session::RunReport| config.repo_rel(&config.root.join(&r.baseline));
+    // a missing or error run has no baseline to show: its [[run]] in harness.toml
+    let file = |r: &crate::session::RunReport| match (
+        r.status(),
+        config
+            .run(&r.run)
+            .filter(|_| !config.path.as_os_str().is_empty()),
+    ) {
+        (crate::session::Status::Missing | crate::session::Status::Error, Some(spec)) => {
+            (config.repo_rel(&config.path), Some(spec.line))
+        }
+        _ => (config.repo_rel(&config.root.join(&r.baseline)), None),
+    };
+    let orphans: Vec<String> = outcome
+        .orphans
+        .iter()
+        .map(|o| config.repo_rel(&config.root.join(o)))
+        .collect();
     if let Some(path) = junit {
-        let xml = junit::document(outcome, accept, &file);
+        let xml = junit::document(outcome, &orphans, accept, &file);
         crate::store::write_fresh(path, crate::outbound::text(&xml).as_bytes())?;
     }
     // the JSON report, for `provbase report` to fold with those of other machines and nights
@@ -100,11 +116,6 @@ pub fn publish(
         crate::store::write_fresh(path, &crate::canonical::pretty_bytes(&doc))?;
     }
     if !outcome.reports.is_empty() || !outcome.orphans.is_empty() {
-        let orphans: Vec<String> = outcome
-            .orphans
-            .iter()
-            .map(|o| config.repo_rel(&config.root.join(o)))
-            .collect();
         github::emit(&outcome.reports, &orphans, accept, &file);
     }
     Ok(())

@@ -436,6 +436,31 @@ fn junit_for_every_consumer() {
         "crates/nav/baselines/coiss-N1597846115.json"
     );
     assert_eq!(
+        drifted["gitlab_file"], drifted["file"],
+        "GitLab reads the case's"
+    );
+    // a run with no baseline, or that could not be checked, points at its [[run]]
+    let harness = repo.read(&format!("{member}/harness.toml"));
+    let run_line = |name: &str| {
+        let lines: Vec<&str> = harness.lines().collect();
+        let at = lines
+            .iter()
+            .position(|l| *l == format!("name = \"{name}\""))
+            .unwrap();
+        assert_eq!(lines[at - 1], "[[run]]");
+        at.to_string()
+    };
+    for name in ["new", "broken"] {
+        let case = by_name(name);
+        assert_eq!(case["gitlab_file"], "crates/nav/harness.toml", "{case}");
+        assert_eq!(case["file"], "crates/nav/harness.toml", "{case}");
+        assert_eq!(case["line"], run_line(name).as_str(), "{case}");
+    }
+    assert_eq!(
+        by_name("provbase::orphans")["gitlab_file"],
+        "crates/nav/baselines/orphan.json"
+    );
+    assert_eq!(
         drifted["message"],
         "drifted: static_data cfg/config_220_body_shape.yaml"
     );
