@@ -1,8 +1,11 @@
 //! `provbase export --in-toto RUN_OR_ID`: an in-toto Statement v1 with a SLSA Provenance v1
-//! predicate on stdout.
+//! predicate on stdout. It describes provenance already written — a configured run's committed
+//! baseline, a recorded run, or a manifest file — and never runs the pipeline: the same file
+//! gives the same Statement, and its subject's digest is that of the file's bytes.
 
 use super::{Cli, print_json};
 use crate::error::{Error, Result};
+use crate::record::export::{Source, statement};
 use crate::record::runs::Resolved;
 
 pub(super) fn run(cli: &Cli, in_toto: bool, reference: &str) -> Result<u8> {
@@ -13,23 +16,47 @@ pub(super) fn run(cli: &Cli, in_toto: bool, reference: &str) -> Result<u8> {
     if let Some(session) = cli.optional_session()?
         && let Some(spec) = session.config.run(reference)
     {
-        let full = session.collect_typed(spec)?;
-        let events = vec![crate::manifest::types::Event {
-            event: "start".into(),
-            time: full.pipeline_run_iso8601.clone(),
-            ..Default::default()
-        }];
-        let mut m = crate::manifest::document(full);
-        crate::strip::strip(&mut m, &session.config.strip)
-            .map_err(|e| Error::Usage(e.to_string()))?;
-        print_json(&crate::record::export::statement(&m, &events));
+        let path = session.config.baseline_path(&spec.name);
+        let rel = session.config.rel(&path);
+        let Some(bytes) = crate::store::read_if_exists(&path)? else {
+            return Err(Error::Usage(format!(
+                "{reference} has no baseline ({rel}): export describes the provenance accept wrote, and runs nothing; write it with `{}`",
+                cli.accept_command(reference)
+            )));
+        };
+        let doc = crate::canonical::parse_strict(&bytes).map_err(|e| Error::Json {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        print_json(&statement(
+            &doc,
+            &[],
+            &Source {
+                name: rel,
+                bytes: &bytes,
+            },
+        ));
         return Ok(0);
     }
     let root = crate::record::run::project_root(&cwd);
-    let (doc, events) = match crate::record::resolve(&root, &cwd, reference)? {
-        Resolved::Run(r) => (r.doc.clone(), r.events.clone()),
-        Resolved::File(_, v) => (v, Vec::new()),
+    let resolved = crate::record::resolve(&root, &cwd, reference)?;
+    let (file, doc, events) = match &resolved {
+        Resolved::Run(r) => (r.dir.join("run.json"), &r.doc, &r.events[..]),
+        Resolved::File(p, v) => (p.clone(), v, &[][..]),
     };
-    print_json(&crate::record::export::statement(&doc, &events));
+    let bytes = crate::disk::read_regular(&file).map_err(|e| Error::io(&file, e))?;
+    let name = file
+        .strip_prefix(&cwd)
+        .unwrap_or(&file)
+        .display()
+        .to_string();
+    print_json(&statement(
+        doc,
+        events,
+        &Source {
+            name,
+            bytes: &bytes,
+        },
+    ));
     Ok(0)
 }

@@ -1,8 +1,10 @@
 //! `provbase export --in-toto`: an in-toto Statement v1 whose predicate is SLSA Provenance v1.
-//! Subjects are the outputs, or the run document itself when there are none (a Statement needs
-//! one); resolved dependencies the inputs, static data, kernels and code; byproducts the
-//! environment and a hardware summary, each with the digest of its canonical JSON. Every
-//! ResourceDescriptor has a digest (or a uri), as the in-toto spec requires.
+//! Subjects are the outputs, or the file the document was read from when there are none (a
+//! Statement needs one), named as it is on disk with the SHA-256 of its bytes, so that a
+//! verifier that hashes the file gets the subject's digest; resolved dependencies the inputs,
+//! static data, kernels and code; byproducts the environment and a hardware summary, each with
+//! the digest of its canonical JSON. Every ResourceDescriptor has a digest (or a uri), as the
+//! in-toto spec requires.
 
 use crate::manifest::types::{Described, Event, FileRecord};
 use serde_json::{Map, Value, json};
@@ -66,22 +68,25 @@ fn dependencies(d: &Described) -> Vec<Value> {
     deps
 }
 
-/// The Statement for a manifest or a recorded run, with its events' times when known.
-pub fn statement(doc: &Value, events: &[Event]) -> Value {
+/// The file a document was read from: its name as a verifier finds it, and its bytes.
+pub struct Source<'a> {
+    /// The file's path, as the Statement names it.
+    pub name: String,
+    /// The file's bytes.
+    pub bytes: &'a [u8],
+}
+
+/// The Statement for a manifest, a baseline or a recorded run read from `source`, with its
+/// events' times when known.
+pub fn statement(doc: &Value, events: &[Event], source: &Source) -> Value {
     let d = Described::of(doc);
     let mut subject = from_map(&d.outputs);
     if subject.is_empty() {
-        // the run document itself: its digest covers everything it records
-        let name = match (&d.id, &d.run) {
-            (Some(id), _) => format!("{}/runs/{id}/run.json", crate::disk::PROV),
-            (None, Some(run)) => format!("provbase run {run}"),
-            _ => "provbase run".to_owned(),
-        };
-        let digest = d
-            .digest
-            .clone()
-            .unwrap_or_else(|| crate::manifest::compute_digest(doc));
-        subject.extend(descriptor(&name, &digest));
+        // the document itself, as the file's bytes: its digest covers everything it records
+        subject.extend(descriptor(
+            &source.name,
+            &crate::canonical::sha256_tagged(source.bytes),
+        ));
     }
     let deps = dependencies(&d);
     let mut external = Map::new();

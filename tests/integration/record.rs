@@ -705,19 +705,46 @@ fn in_toto_statements_validate_with_the_reference_implementation() {
     let p = repo();
     record(&p, &["--tag", "with-outputs", "--", "sh", "train.sh"]);
     assert_eq!(p.run(&["record", "--tag", "no-outputs", "--", "true"]).0, 0);
+    // a configured run whose command writes a file each time it runs
     p.file(
         "harness.toml",
-        "[[run]]\nname = \"cfg\"\nstatic_data = [\"data/*.csv\"]\nparams = { seed = 1 }\n",
+        "[[run]]\nname = \"cfg\"\nstatic_data = [\"data/*.csv\"]\nparams = { seed = 1 }\ncommand = [\"sh\", \"-c\", \"date +%s%N > ran.txt\"]\n",
     );
+    let (code, _, err) = p.run(&["export", "--in-toto", "cfg"]);
+    assert_eq!(code, 2, "no baseline to describe yet");
+    assert!(
+        err.contains("cfg has no baseline (baselines/cfg.json)")
+            && err.contains("provbase accept cfg"),
+        "{err}"
+    );
+    assert_eq!(p.run(&["accept", "cfg"]).0, 0);
+    std::fs::remove_file(p.join("ran.txt")).unwrap();
     let mut files = Vec::new();
     for (name, reference) in [("a", "with-outputs"), ("b", "no-outputs"), ("c", "cfg")] {
         let (code, out, err) = p.run(&["export", "--in-toto", reference]);
         assert_eq!(code, 0, "{err}");
         let s = json(&out);
         assert!(!s["subject"].as_array().unwrap().is_empty(), "{out}");
+        // a subject is a file a verifier finds where it is named, with its bytes' digest
+        for subject in s["subject"].as_array().unwrap() {
+            let bytes = std::fs::read(p.join(subject["name"].as_str().unwrap()))
+                .unwrap_or_else(|e| panic!("{subject}: {e}"));
+            assert_eq!(
+                provbase::canonical::sha256_tagged(&bytes),
+                format!("sha256:{}", subject["digest"]["sha256"].as_str().unwrap()),
+                "{subject}"
+            );
+        }
+        // the same provenance, the same Statement, a second later too
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        assert_eq!(p.run(&["export", "--in-toto", reference]).1, out, "{name}");
         p.file(&format!("{name}.intoto.json"), &out);
         files.push(p.join(&format!("{name}.intoto.json")));
     }
+    assert!(
+        !p.join("ran.txt").exists(),
+        "export ran the pipeline's command"
+    );
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let out = std::process::Command::new("python3")
         .arg(root.join("tests/tools/validate_in_toto.py"))
