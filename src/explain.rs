@@ -18,7 +18,7 @@ pub const MAX_FILE_DIFF_LINES: usize = 40;
 pub const MAX_SUBJECTS: usize = 5;
 
 /// One explanation: what it is about and its text (possibly several lines).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Note {
     /// The file or `HEAD` it explains.
     pub subject: String,

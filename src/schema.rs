@@ -1,11 +1,20 @@
-//! JSON Schemas of the documents provbase writes and reads — the manifest (and so every
-//! baseline) and a recorded run's `run.json` — generated from their types
-//! ([`crate::manifest::types`]), committed under
-//! `schemas/`, and used to validate every such file provbase reads, naming the field that does
-//! not fit.
+//! JSON Schemas (draft 2020-12) of the documents provbase writes and reads — the manifest (and
+//! so every baseline), a recorded run's `run.json` and a candidate — generated from their
+//! types, committed under `schemas/`, and used to validate every such file provbase reads,
+//! naming the field that does not fit. (The reports' schemas, made the same way, are
+//! [`crate::report::listing::Output`]'s.)
+//!
+//! The committed schemas are what any validator takes, ajv's strict mode included: each has
+//! an `$id` and a `title`; a field's category (`x-category` in the types, read by
+//! [`crate::manifest::Category::of`]) is a `$comment`; and the formats schemars writes for
+//! Rust's integers (`uint64`, …), which no JSON Schema vocabulary defines, are left out (their
+//! `minimum` stays).
 
 use serde_json::Value;
 use std::sync::OnceLock;
+
+/// Where the schemas are published; a schema's `$id` is this and its file name.
+pub const ID_BASE: &str = "https://raw.githubusercontent.com/provbase/provbase/main/schemas/";
 
 /// The documents with a schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,44 +23,115 @@ pub enum Doc {
     Manifest,
     /// A recorded run's `run.json`.
     Run,
+    /// A candidate baseline under `.prov/candidates/`.
+    Candidate,
 }
 
 impl Doc {
+    /// Every document with a schema here.
+    pub const ALL: [Doc; 3] = [Doc::Manifest, Doc::Run, Doc::Candidate];
+
     /// The schema's file name under `schemas/`.
     pub fn file_name(self) -> &'static str {
         match self {
             Doc::Manifest => "manifest.schema.json",
             Doc::Run => "run.schema.json",
+            Doc::Candidate => "candidate.schema.json",
         }
     }
 
-    /// The schema, generated from the types.
+    /// The schema as `schemas/` holds it.
     pub fn schema(self) -> Value {
         let s = match self {
             Doc::Manifest => schemars::schema_for!(crate::manifest::Manifest),
             Doc::Run => schemars::schema_for!(crate::manifest::Run),
+            Doc::Candidate => schemars::schema_for!(crate::manifest::types::CandidateDoc),
         };
-        serde_json::to_value(s).unwrap_or(Value::Null)
+        published(self.file_name(), s)
     }
 
     fn validator(self) -> &'static jsonschema::Validator {
-        static MANIFEST: OnceLock<jsonschema::Validator> = OnceLock::new();
-        static RUN: OnceLock<jsonschema::Validator> = OnceLock::new();
-        let cell = match self {
-            Doc::Manifest => &MANIFEST,
-            Doc::Run => &RUN,
-        };
-        cell.get_or_init(|| {
+        static VALIDATORS: [OnceLock<jsonschema::Validator>; 3] = [const { OnceLock::new() }; 3];
+        let at = Doc::ALL.iter().position(|d| *d == self).unwrap_or(0);
+        VALIDATORS[at].get_or_init(|| {
             jsonschema::validator_for(&self.schema()).expect("the generated schema compiles")
         })
+    }
+}
+
+/// A generated schema as `schemas/` holds it: made plain JSON Schema (see the module's
+/// documentation), with its `$id`.
+pub fn published(file_name: &str, schema: schemars::Schema) -> Value {
+    let mut v = serde_json::to_value(schema).unwrap_or(Value::Null);
+    plain(&mut v);
+    if let Value::Object(m) = &mut v {
+        m.insert("$id".into(), Value::String(format!("{ID_BASE}{file_name}")));
+    }
+    v
+}
+
+/// The formats JSON Schema 2020-12 defines; any other (schemars' `uint64`, `double`, …) is
+/// left out of a published schema.
+const FORMATS: &[&str] = &[
+    "date-time",
+    "date",
+    "time",
+    "duration",
+    "email",
+    "idn-email",
+    "hostname",
+    "idn-hostname",
+    "ipv4",
+    "ipv6",
+    "uri",
+    "uri-reference",
+    "iri",
+    "iri-reference",
+    "uuid",
+    "uri-template",
+    "json-pointer",
+    "relative-json-pointer",
+    "regex",
+];
+
+/// `x-category` as a `$comment`, and no format JSON Schema does not define, everywhere in a
+/// schema.
+fn plain(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::String(c)) = m.remove("x-category") {
+                m.insert(
+                    "$comment".into(),
+                    Value::String(format!("provbase category: {c}")),
+                );
+            }
+            if m.get("format")
+                .and_then(Value::as_str)
+                .is_some_and(|f| !FORMATS.contains(&f))
+            {
+                m.remove("format");
+            }
+            m.values_mut().for_each(plain);
+        }
+        Value::Array(a) => a.iter_mut().for_each(plain),
+        _ => {}
     }
 }
 
 /// Checks a document against its schema; the message names the field of the first few
 /// violations.
 pub fn validate(doc: Doc, value: &Value) -> Result<(), String> {
-    let errors: Vec<String> = doc
-        .validator()
+    validate_with(doc.validator(), doc.file_name(), value)
+}
+
+/// Checks a document against a compiled schema (`file_name`'s), naming the fields of the
+/// first few violations.
+pub fn validate_with(
+    validator: &jsonschema::Validator,
+    file_name: &str,
+    value: &Value,
+) -> Result<(), String> {
+    let errors: Vec<String> = validator
         .iter_errors(value)
         .take(3)
         .map(|e| {
@@ -70,37 +150,40 @@ pub fn validate(doc: Doc, value: &Value) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "does not match the {} schema: {}",
-            doc.file_name(),
+            "does not match the {file_name} schema: {}",
             errors.join("; ")
         ))
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::path::PathBuf;
 
-    /// The committed schemas are the generated ones. After changing the types, write them with
+    /// A committed schema is the generated one. After changing the types, write them with
     /// `PROVBASE_WRITE_SCHEMAS=1 cargo test --lib schema`.
+    pub(crate) fn assert_committed(file_name: &str, schema: &Value) {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("schemas")
+            .join(file_name);
+        let generated = crate::canonical::pretty_bytes(schema);
+        if std::env::var_os("PROVBASE_WRITE_SCHEMAS").is_some() {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &generated).unwrap();
+        }
+        let committed = std::fs::read(&path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "{} differs from the schema the types generate: run `PROVBASE_WRITE_SCHEMAS=1 cargo test --lib schema` and commit it",
+            path.display()
+        );
+    }
+
     #[test]
     fn committed_schemas_are_the_generated_ones() {
-        for doc in [Doc::Manifest, Doc::Run] {
-            let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("schemas")
-                .join(doc.file_name());
-            let generated = crate::canonical::pretty_bytes(&doc.schema());
-            if std::env::var_os("PROVBASE_WRITE_SCHEMAS").is_some() {
-                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-                std::fs::write(&path, &generated).unwrap();
-            }
-            let committed = std::fs::read(&path).unwrap_or_default();
-            assert!(
-                committed == generated,
-                "{} differs from the schema the types generate: run `PROVBASE_WRITE_SCHEMAS=1 cargo test --lib schema` and commit it",
-                path.display()
-            );
+        for doc in Doc::ALL {
+            assert_committed(doc.file_name(), &doc.schema());
         }
     }
 

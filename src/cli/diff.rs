@@ -2,13 +2,13 @@
 //! check. Exit 0 when nothing drifted or every drift only warns (as check), 1 when a drift
 //! fails.
 
-use super::{Cli, Format, print_json};
+use super::{Cli, Format, print_json, to_value};
 use crate::drift::{self, PolicySet};
 use crate::error::{Error, Result};
 use crate::record::runs::Resolved;
 use crate::report::human::summary_lines;
 use crate::strip::{builtin_rules, strip};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// Labels and bookkeeping that differ between any two runs by construction.
 const NOT_COMPARED: &[&str] = &["id", "name", "tags", "digest", "kind"];
@@ -66,10 +66,13 @@ pub(super) fn run(cli: &Cli, a: Option<&str>, b: Option<&str>) -> Result<u8> {
         .collect();
     let (la, lb) = (ra.label(), rb.label());
     match cli.format {
-        Format::Json => print_json(&json!({
-            "a": la,
-            "b": lb,
-            "drifts": shown.iter().map(|d| crate::report::json::drift_value(d)).collect::<Vec<_>>(),
+        Format::Json => print_json(&to_value(crate::report::listing::Diff {
+            a: la.clone(),
+            b: lb.clone(),
+            drifts: shown
+                .iter()
+                .map(|d| crate::report::json::DriftEntry::from(*d))
+                .collect(),
         })),
         Format::Human | Format::Markdown => {
             if shown.is_empty() {

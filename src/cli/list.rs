@@ -1,9 +1,8 @@
 //! `provbase list`: every run and whether its baseline exists, then orphan baselines. Collects
 //! nothing.
 
-use super::{Cli, Format, print_json};
+use super::{Cli, Format, print_json, to_value};
 use crate::error::Result;
-use serde_json::json;
 
 pub(super) fn run(cli: &Cli) -> Result<u8> {
     let session = cli.session()?;
@@ -18,9 +17,16 @@ pub(super) fn run(cli: &Cli) -> Result<u8> {
         })
         .collect();
     match cli.format {
-        Format::Json => print_json(&json!({
-            "runs": rows.iter().map(|(n, b, present)| json!({"run": n, "baseline": b, "present": present})).collect::<Vec<_>>(),
-            "orphans": orphans,
+        Format::Json => print_json(&to_value(crate::report::listing::List {
+            runs: rows
+                .iter()
+                .map(|(run, baseline, present)| crate::report::listing::Listed {
+                    run: run.clone(),
+                    baseline: baseline.clone(),
+                    present: *present,
+                })
+                .collect(),
+            orphans,
         })),
         Format::Human | Format::Markdown => {
             let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);

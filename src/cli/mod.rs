@@ -471,6 +471,11 @@ fn candidates_folder(session: &Session, dir: Option<&std::path::Path>) -> Result
     }
 }
 
+/// A document as JSON.
+fn to_value(doc: impl serde::Serialize) -> serde_json::Value {
+    serde_json::to_value(doc).unwrap_or_default()
+}
+
 /// A JSON document on stdout: its values scrubbed as values (a text scrub could break the
 /// JSON), then made inert for CI runners.
 fn print_json(v: &serde_json::Value) {

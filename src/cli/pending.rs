@@ -1,8 +1,7 @@
 //! `provbase pending [DIR]`: the candidates failing checks left (here, or downloaded from CI).
 
-use super::{Cli, Format, print_json};
+use super::{Cli, Format, print_json, to_value};
 use crate::error::Result;
-use serde_json::json;
 
 pub(super) fn run(cli: &Cli, dir: Option<&std::path::Path>) -> Result<u8> {
     let session = cli.session()?;
@@ -31,15 +30,22 @@ pub(super) fn run(cli: &Cli, dir: Option<&std::path::Path>) -> Result<u8> {
         rows.push((file, c, state, drifts));
     }
     match cli.format {
-        Format::Json => print_json(&json!(
+        Format::Json => print_json(&to_value(crate::report::listing::Pending(
             rows.iter()
-                .map(|(f, c, state, n)| json!({
-                    "file": f.display().to_string(), "run": c.run, "baseline": c.baseline,
-                    "stale": *state == "stale", "refused": *state == "refused",
-                    "drifts": n.0 + n.1, "failing": n.0, "warnings": n.1,
-                }))
-                .collect::<Vec<_>>()
-        )),
+                .map(
+                    |(f, c, state, n)| crate::report::listing::PendingCandidate {
+                        file: f.display().to_string(),
+                        run: c.run.clone(),
+                        baseline: c.baseline.clone(),
+                        stale: *state == "stale",
+                        refused: *state == "refused",
+                        drifts: n.0 + n.1,
+                        failing: n.0,
+                        warnings: n.1,
+                    },
+                )
+                .collect(),
+        ))),
         Format::Human | Format::Markdown => {
             if rows.is_empty() {
                 outln!("no candidates under {}", dir.display());

@@ -1,8 +1,7 @@
 //! `provbase runs`: recorded runs, newest first.
 
-use super::{Cli, Format, print_json};
+use super::{Cli, Format, print_json, to_value};
 use crate::error::{Error, Result};
-use serde_json::json;
 
 pub(super) fn run(cli: &Cli) -> Result<u8> {
     let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
@@ -24,11 +23,26 @@ pub(super) fn run(cli: &Cli) -> Result<u8> {
         None => "-".into(),
     };
     match cli.format {
-        Format::Json => print_json(&json!(runs.iter().zip(&described).map(|(r, d)| json!({
-            "id": r.id, "name": d.name, "tags": r.tags(), "first": r.first(), "last": r.last(),
-            "exit_status": d.exit_status, "executions": r.executions(),
-            "dir": r.dir.strip_prefix(&cwd).unwrap_or(&r.dir).display().to_string(),
-        })).collect::<Vec<_>>())),
+        Format::Json => print_json(&to_value(crate::report::listing::Runs(
+            runs.iter()
+                .zip(&described)
+                .map(|(r, d)| crate::report::listing::Recorded {
+                    id: r.id.clone(),
+                    name: d.name.clone(),
+                    tags: r.tags(),
+                    first: r.first().to_owned(),
+                    last: r.last().to_owned(),
+                    exit_status: d.exit_status.clone(),
+                    executions: r.executions(),
+                    dir: r
+                        .dir
+                        .strip_prefix(&cwd)
+                        .unwrap_or(&r.dir)
+                        .display()
+                        .to_string(),
+                })
+                .collect(),
+        ))),
         Format::Human | Format::Markdown => {
             if runs.is_empty() {
                 outln!("no recorded runs (record one with: provbase record -- CMD)");

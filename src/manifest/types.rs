@@ -567,9 +567,11 @@ impl Event {
 
 /// A candidate baseline under `.prov/candidates/`: what accept would write for a run, and the
 /// digest of the baseline it was compared with.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct CandidateDoc {
     /// `provbase.candidate`.
+    #[schemars(extend("const" = "provbase.candidate"))]
     pub kind: String,
     /// The run.
     pub run: String,
@@ -578,6 +580,7 @@ pub struct CandidateDoc {
     /// The digest of the baseline's bytes when the candidate was made (`null`: there was none).
     pub compared_with: Option<String>,
     /// The manifest accept would write.
+    #[schemars(with = "super::Manifest")]
     pub manifest: Value,
 }
 

@@ -171,7 +171,7 @@ fn parse(file: &Path) -> Result<Report> {
 }
 
 /// A folded report, as the page, the summary and scripts read it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Folded {
     /// [`FOLD_VERSION`].
     pub fold_version: u64,
@@ -190,7 +190,7 @@ pub struct Folded {
 }
 
 /// Where and when one report was taken.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Source {
     /// Its file.
     pub file: String,
@@ -211,7 +211,7 @@ pub struct Source {
 }
 
 /// One run on one runner.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Cell {
     /// The run.
     pub run: String,
@@ -232,7 +232,7 @@ pub struct Cell {
 }
 
 /// One runner's nights.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Lane {
     /// The runner.
     pub runner: String,
@@ -241,7 +241,7 @@ pub struct Lane {
 }
 
 /// Consecutive nights of one runner with the same outcome.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Stretch {
     /// The first report (an index into `reports`).
     pub first: usize,
@@ -256,7 +256,7 @@ pub struct Stretch {
 }
 
 /// A drifted field, where it first changed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct FirstSeen {
     /// The field.
     pub path: String,

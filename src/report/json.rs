@@ -14,7 +14,7 @@ use serde_json::Value;
 pub const REPORT_VERSION: u64 = 2;
 
 /// One drift entry as scripts read it: path, category, policy, before, after.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DriftEntry {
     /// The field, as a selector (`static_data_hashes."cfg/a.yaml"`).
     pub path: String,
@@ -41,7 +41,7 @@ impl From<&Drift> for DriftEntry {
 }
 
 /// One run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RunEntry {
     /// The run.
     pub run: String,
@@ -74,7 +74,7 @@ impl From<&RunReport> for RunEntry {
 }
 
 /// How many runs came to each status, and how many orphans there were.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Summary {
     /// Passed.
     pub pass: usize,
@@ -91,7 +91,7 @@ pub struct Summary {
 }
 
 /// The whole report.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Report {
     /// [`REPORT_VERSION`].
     pub report_version: u64,

@@ -5,8 +5,8 @@
 //! whole report.
 //!
 //! Each run's file is where a reader should look: its baseline, relative to the repository's
-//! root; for a missing or error run, which has no baseline to show, harness.toml and the line
-//! of its `[[run]]`. The file is on the `<testsuite>` (junit-10.xsd has it there, and Jenkins
+//! root; for a run whose baseline does not exist (missing, or an error before one was
+//! written), harness.toml and the line of its `[[run]]`. The file is on the `<testsuite>` (junit-10.xsd has it there, and Jenkins
 //! and dorny/test-reporter read it there) and on the `<testcase>` with its `line` (GitLab and
 //! mikepenz/action-junit-report read it only there): the one place the document departs from
 //! junit-10.xsd, whose `<testcase>` has no `file` or `line`, to serve the readers.

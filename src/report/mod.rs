@@ -6,6 +6,7 @@ pub mod github;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod listing;
 pub mod markdown;
 pub mod page;
 
@@ -88,17 +89,17 @@ pub fn publish(
     junit: Option<&std::path::Path>,
     json_report: Option<&std::path::Path>,
 ) -> crate::Result<()> {
-    // a missing or error run has no baseline to show: its [[run]] in harness.toml
-    let file = |r: &crate::session::RunReport| match (
-        r.status(),
-        config
+    // a run whose baseline does not exist (missing, or an error before one was written) has
+    // no file to show but its [[run]] in harness.toml
+    let file = |r: &crate::session::RunReport| {
+        let baseline = config.root.join(&r.baseline);
+        match config
             .run(&r.run)
-            .filter(|_| !config.path.as_os_str().is_empty()),
-    ) {
-        (crate::session::Status::Missing | crate::session::Status::Error, Some(spec)) => {
-            (config.repo_rel(&config.path), Some(spec.line))
+            .filter(|_| !config.path.as_os_str().is_empty() && !baseline.is_file())
+        {
+            Some(spec) => (config.repo_rel(&config.path), Some(spec.line)),
+            None => (config.repo_rel(&baseline), None),
         }
-        _ => (config.repo_rel(&config.root.join(&r.baseline)), None),
     };
     let orphans: Vec<String> = outcome
         .orphans

@@ -16,7 +16,9 @@ use serde_json::Value;
 use std::path::PathBuf;
 
 /// What a check concluded about one run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Nothing reportable drifted.
@@ -152,7 +154,9 @@ pub struct Outcome {
 
 /// Where and when a check was taken: what lets the reports of many machines and nights be
 /// folded into one picture.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct Taken {
     /// When the check began: UTC, whole seconds.
     pub time: String,
@@ -165,7 +169,7 @@ pub struct Taken {
 }
 
 /// A machine's GPUs in one line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct GpuSummary {
     /// The model, with a count when there are several (`4 × NVIDIA A100-SXM4-80GB`).
     pub model: String,

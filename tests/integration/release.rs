@@ -154,3 +154,140 @@ fn a_man_page_per_command_with_exit_statuses() {
     // --dir is for man pages only
     assert_eq!(p.run(&["completions", "fish", "--dir", "x"]).0, 2);
 }
+
+/// ajv's module: `PROVBASE_AJV` or the copy `.ci/run` installs under `target/`.
+fn ajv_module() -> Option<std::path::PathBuf> {
+    let p = std::env::var_os("PROVBASE_AJV")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root().join("target/ajv/node_modules/ajv"));
+    p.join("dist/2020.js").is_file().then_some(p)
+}
+
+/// Every document provbase writes for scripts, produced for real, is valid under its committed
+/// schema: with the `jsonschema` crate here, and with ajv in its default strict mode (which
+/// also compiles every schema) where `.ci/run` installed it.
+#[test]
+fn every_document_validates_under_its_schema_with_two_validators() {
+    use provbase::report::listing::Output;
+    use provbase::schema::Doc;
+    /// A document of either kind.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Kind {
+        Doc(Doc),
+        Output(Output),
+    }
+    impl Kind {
+        fn file_name(self) -> &'static str {
+            match self {
+                Kind::Doc(d) => d.file_name(),
+                Kind::Output(o) => o.file_name(),
+            }
+        }
+        fn validate(self, v: &serde_json::Value) -> Result<(), String> {
+            match self {
+                Kind::Doc(d) => provbase::schema::validate(d, v),
+                Kind::Output(o) => o.validate(v),
+            }
+        }
+    }
+    let p = Project::nav();
+    p.file(".gitignore", ".prov/\nout/\n");
+    p.git_init().commit_all("the pipeline");
+    assert_eq!(p.run(&["accept"]).0, 0);
+    p.commit_all("Accept provenance baselines");
+    p.file("cfg/config_220_body_shape.yaml", "tuned: true\n");
+    p.file("baselines/orphan.json", "{}\n");
+    let mut docs: Vec<(Kind, String)> = Vec::new();
+    let mut keep = |doc: Kind, name: &str, text: String| {
+        p.file(&format!("out/{name}"), &text);
+        docs.push((doc, format!("out/{name}")));
+    };
+    let (code, report, _) = p.run(&["--format", "json", "check"]);
+    assert_eq!(code, 1);
+    keep(Kind::Output(Output::Report), "report.json", report);
+    let (_, fold, _) = p.run(&["--format", "json", "report", "out/report.json"]);
+    keep(Kind::Output(Output::Fold), "fold.json", fold);
+    let (_, list, _) = p.run(&["--format", "json", "list"]);
+    keep(Kind::Output(Output::List), "list.json", list);
+    let (_, pending, _) = p.run(&["--format", "json", "pending"]);
+    keep(Kind::Output(Output::Pending), "pending.json", pending);
+    let candidate = ".prov/candidates/baselines/coiss-N1597846115.json";
+    keep(
+        Kind::Doc(Doc::Candidate),
+        "candidate.json",
+        p.read(candidate),
+    );
+    keep(
+        Kind::Doc(Doc::Manifest),
+        "manifest.json",
+        p.read("baselines/coiss-N1597846115.json"),
+    );
+    for seed in ["1", "2"] {
+        let (code, _, err) = p.run(&["record", "--tag", seed, "--", "sh", "-c", "true"]);
+        assert_eq!(code, 0, "{err}");
+    }
+    let (_, runs, _) = p.run(&["--format", "json", "runs"]);
+    let ids: Vec<String> = serde_json::from_str::<serde_json::Value>(&runs)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect();
+    keep(Kind::Output(Output::Runs), "runs.json", runs);
+    keep(
+        Kind::Doc(Doc::Run),
+        "run.json",
+        p.read(&format!(".prov/runs/{}/run.json", ids[0])),
+    );
+    p.file("params.yaml", "seed: 2\n");
+    let (code, _, err) = p.run(&["record", "--params", "params.yaml", "--", "true"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, diff, err) = p.run(&["--format", "json", "diff", &ids[0], "#1"]);
+    assert_eq!(code, 1, "{err}");
+    keep(Kind::Output(Output::Diff), "diff.json", diff);
+    // every schema document is checked, and none is trivially empty
+    let kinds = Doc::ALL.len() + Output::ALL.len();
+    assert_eq!(docs.len(), kinds);
+    for (doc, file) in &docs {
+        let value: serde_json::Value = serde_json::from_str(&p.read(file))
+            .unwrap_or_else(|e| panic!("{file}: {e}: {}", p.read(file)));
+        assert!(
+            value.as_object().is_some_and(|o| !o.is_empty())
+                || value.as_array().is_some_and(|a| !a.is_empty()),
+            "{file}: {value}"
+        );
+        doc.validate(&value)
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        // what is not such a document does not pass for one
+        assert!(
+            doc.validate(&serde_json::json!({"surprise": 1})).is_err(),
+            "{file}"
+        );
+    }
+    let Some(ajv) = ajv_module() else {
+        assert!(
+            std::env::var_os("PROVBASE_REQUIRE_AJV").is_none(),
+            "ajv is required here (.ci/run installs it under target/ajv)"
+        );
+        return;
+    };
+    let out = Command::new("node")
+        .arg(root().join("tests/tools/ajv_check.cjs"))
+        .arg(&ajv)
+        .arg(root().join("schemas"))
+        .args(
+            docs.iter()
+                .map(|(doc, file)| format!("{}={}", doc.file_name(), p.join(file).display())),
+        )
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(text.matches("\"compiled\":true").count(), kinds, "{text}");
+    assert_eq!(text.matches("\"valid\":true").count(), kinds, "{text}");
+}
