@@ -336,18 +336,20 @@ pub fn fold(mut loaded: Vec<Loaded>) -> Folded {
             }
         })
         .collect();
-    let runners: BTreeSet<String> = reports.iter().map(|s| s.runner.clone()).collect();
-    let runs: BTreeSet<String> = loaded
-        .iter()
-        .flat_map(|l| l.report.runs.iter().map(|r| r.run.clone()))
-        .collect();
+    let runners = natural_order(reports.iter().map(|s| s.runner.clone()).collect());
+    let runs = natural_order(
+        loaded
+            .iter()
+            .flat_map(|l| l.report.runs.iter().map(|r| r.run.clone()))
+            .collect(),
+    );
     Folded {
         fold_version: FOLD_VERSION,
         matrix: matrix(&loaded, &reports),
         timeline: timeline(&loaded, &reports, &runners),
         first_seen: first_seen(&loaded, &reports),
-        runners: runners.into_iter().collect(),
-        runs: runs.into_iter().collect(),
+        runners,
+        runs,
         reports,
     }
 }
@@ -389,7 +391,45 @@ fn matrix(loaded: &[Loaded], reports: &[Source]) -> Vec<Cell> {
 /// What one night came to: each run's status, and what drifted to which values.
 type NightOutcome<'a> = BTreeMap<&'a str, (Status, Vec<(&'a str, String)>)>;
 
-fn timeline(loaded: &[Loaded], reports: &[Source], runners: &BTreeSet<String>) -> Vec<Lane> {
+/// Names in the order people count them: `a100-2` before `a100-10`.
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let (mut a, mut b) = (a, b);
+    loop {
+        let digits = |s: &str| s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+        match (a.chars().next(), b.chars().next()) {
+            (None, None) => return std::cmp::Ordering::Equal,
+            (None, Some(_)) => return std::cmp::Ordering::Less,
+            (Some(_), None) => return std::cmp::Ordering::Greater,
+            (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
+                let (na, nb) = (digits(a), digits(b));
+                let (da, db) = (
+                    a[..na].trim_start_matches('0'),
+                    b[..nb].trim_start_matches('0'),
+                );
+                let by_number = da.len().cmp(&db.len()).then_with(|| da.cmp(db));
+                if by_number != std::cmp::Ordering::Equal {
+                    return by_number;
+                }
+                (a, b) = (&a[na..], &b[nb..]);
+            }
+            (Some(x), Some(y)) => {
+                if x != y {
+                    return x.cmp(&y);
+                }
+                (a, b) = (&a[x.len_utf8()..], &b[y.len_utf8()..]);
+            }
+        }
+    }
+}
+
+/// Distinct names in [`natural_cmp`]'s order (ties, such as `a01` and `a1`, by their text).
+fn natural_order(names: BTreeSet<String>) -> Vec<String> {
+    let mut v: Vec<String> = names.into_iter().collect();
+    v.sort_by(|a, b| natural_cmp(a, b).then_with(|| a.cmp(b)));
+    v
+}
+
+fn timeline(loaded: &[Loaded], reports: &[Source], runners: &[String]) -> Vec<Lane> {
     runners
         .iter()
         .map(|runner| {
@@ -565,6 +605,19 @@ mod tests {
         assert_eq!(
             f.reports[cell.report].time, "2026-11-09T02:00:00Z",
             "the latest"
+        );
+    }
+
+    #[test]
+    fn runners_sort_as_people_count() {
+        let names: BTreeSet<String> =
+            ["a100-10", "a100-2", "a100-1", "b", "a100-02", "a9x", "a10x"]
+                .into_iter()
+                .map(String::from)
+                .collect();
+        assert_eq!(
+            natural_order(names),
+            ["a9x", "a10x", "a100-1", "a100-02", "a100-2", "a100-10", "b"]
         );
     }
 

@@ -51,16 +51,30 @@ fn short_time(t: &str) -> String {
     t.strip_suffix(":00").unwrap_or(t).to_owned()
 }
 
+// The page is as wide as the window: a wide table scrolls inside its own box (`.wide`), and
+// long names and values wrap. In print every `<details>` shows its content (a printed page
+// cannot be clicked), the page turns to landscape, and tables fit its width.
 const STYLE: &str = "
+*{box-sizing:border-box}
 body{font:14px/1.45 system-ui,sans-serif;margin:1.5em;color:#1b1b1b}
+main{max-width:100%}
 h1{font-size:1.3em}h2{font-size:1.1em;margin-top:1.6em}
-table{border-collapse:collapse}th,td{border:1px solid #bbb;padding:.3em .5em;vertical-align:top;text-align:left}
+.wide{max-width:100%;overflow-x:auto}
+table{border-collapse:collapse}th,td{border:1px solid #bbb;padding:.3em .5em;vertical-align:top;text-align:left;overflow-wrap:anywhere}
 .pass{background:#e5f4e5}.warn{background:#fff3cd}.fail,.missing,.error{background:#f8d7da}
-summary{cursor:pointer;white-space:nowrap}#matrix>tbody>tr>th{white-space:nowrap}details.cell[open]{min-width:28em}
-.drifts td,.drifts th{font-size:.9em}code{font-size:.92em}pre{white-space:pre-wrap;font-size:.85em;margin:.3em 0}
+summary{cursor:pointer;white-space:nowrap}#matrix>tbody>tr>th{white-space:nowrap}details.cell[open]{min-width:min(28em,80vw)}
+.drifts td,.drifts th{font-size:.9em}code{font-size:.92em;overflow-wrap:anywhere}pre{white-space:pre-wrap;overflow-wrap:anywhere;font-size:.85em;margin:.3em 0}
 .lane td{white-space:nowrap}.night{display:inline-block;margin:0 .2em .2em 0;padding:.1em .4em;border:1px solid #bbb;border-radius:3px}
 small{color:#555}
-@media print{details>*{display:block}summary{list-style:none}}
+@page{size:landscape;margin:1cm}
+@media print{
+body{margin:0;font-size:9pt}
+details::details-content{content-visibility:visible;display:block}
+details>*{display:block}summary{list-style:none;cursor:auto}
+summary,#matrix>tbody>tr>th,.lane td{white-space:normal}
+.wide{overflow:visible}table{width:100%;table-layout:fixed}details.cell[open]{min-width:0}
+tr{break-inside:avoid}
+}
 ";
 
 /// The page.
@@ -71,8 +85,9 @@ pub fn html(f: &Folded) -> String {
     let _ = write!(
         s,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\
-         <title>provbase: drift across {}</title><style>{STYLE}</style></head><body>\n\
+         <title>provbase: drift across {}</title><style>{STYLE}</style></head><body><main>\n\
          <h1>provbase: {} from {}, {} to {}</h1>\n",
         count(f.runners.len(), "runner"),
         count(f.reports.len(), "report"),
@@ -84,7 +99,7 @@ pub fn html(f: &Folded) -> String {
     matrix_section(&mut s, f);
     timeline_section(&mut s, f);
     sources_section(&mut s, &f.reports);
-    s.push_str("</body></html>\n");
+    s.push_str("</main></body></html>\n");
     s
 }
 
@@ -173,7 +188,7 @@ pub fn first_seen_line(line: &FirstSeen, style: Style) -> String {
 }
 
 fn matrix_section(s: &mut String, f: &Folded) {
-    s.push_str("<h2>Runs × runners (each runner's latest report)</h2>\n<table id=\"matrix\"><tr><th>run</th>");
+    s.push_str("<h2>Runs × runners (each runner's latest report)</h2>\n<div class=\"wide\"><table id=\"matrix\"><tr><th>run</th>");
     for runner in &f.runners {
         let _ = write!(s, "<th>{}</th>", esc(runner));
     }
@@ -192,7 +207,7 @@ fn matrix_section(s: &mut String, f: &Folded) {
         }
         s.push_str("</tr>\n");
     }
-    s.push_str("</table>\n");
+    s.push_str("</table></div>\n");
 }
 
 fn cell(s: &mut String, c: &Cell, source: &Source) {
@@ -243,7 +258,7 @@ fn cell(s: &mut String, c: &Cell, source: &Source) {
 }
 
 fn timeline_section(s: &mut String, f: &Folded) {
-    s.push_str("<h2>Nights per runner</h2>\n<table id=\"timeline\">\n");
+    s.push_str("<h2>Nights per runner</h2>\n<div class=\"wide\"><table id=\"timeline\">\n");
     for lane in &f.timeline {
         let _ = write!(
             s,
@@ -276,13 +291,13 @@ fn timeline_section(s: &mut String, f: &Folded) {
         }
         s.push_str("</td></tr>\n");
     }
-    s.push_str("</table>\n");
+    s.push_str("</table></div>\n");
 }
 
 fn sources_section(s: &mut String, reports: &[Source]) {
     let _ = write!(
         s,
-        "<h2>Reports</h2>\n<details id=\"reports\"><summary>{}</summary><table>\
+        "<h2>Reports</h2>\n<details id=\"reports\"><summary>{}</summary><div class=\"wide\"><table>\
          <tr><th>time</th><th>runner</th><th>status</th><th>profile</th><th>commit</th><th>GPU</th><th>provbase</th><th>file</th></tr>\n",
         count(reports.len(), "report")
     );
@@ -307,7 +322,7 @@ fn sources_section(s: &mut String, reports: &[Source]) {
             esc(&r.file),
         );
     }
-    s.push_str("</table></details>\n");
+    s.push_str("</table></div></details>\n");
 }
 
 /// The Markdown summary of a fold: the first-seen lines and the matrix, capped as

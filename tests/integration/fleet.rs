@@ -287,3 +287,85 @@ fn old_reports_load_and_bad_inputs_are_named() {
     assert_eq!(code, 2);
     assert!(err.contains("matches no file"), "{err}");
 }
+
+/// Ten runners named as fleets name them, one of them drifting: on a 1280-pixel window the page
+/// has a `<main>` and a viewport, is no wider than the window, and lists the runners in the order
+/// people count them; printed (landscape A4), every cell's drifts show and the matrix fits the
+/// page with all ten runners.
+#[test]
+fn ten_runners_read_on_a_laptop_and_print_whole() {
+    let p = Project::nav();
+    let dir = fleet(&p);
+    // the last night of a100-2 (drifted) and of a100-1 (drifted too), as ten runners' reports
+    let report: Value = json(&std::fs::read(dir.join("a100-2/night-5.json")).unwrap());
+    let ten = p.join("ten");
+    std::fs::create_dir_all(&ten).unwrap();
+    for i in 1..=10 {
+        let mut r = report.clone();
+        r["taken"]["runner"] = format!("a100-{i}").into();
+        std::fs::write(
+            ten.join(format!("a100-{i}.json")),
+            serde_json::to_vec(&r).unwrap(),
+        )
+        .unwrap();
+    }
+    let (code, _, err) = p.run(&["report", "ten", "--html", "ten.html"]);
+    assert_eq!(code, 0, "{err}");
+    let page = p.read("ten.html");
+    assert!(page.contains("<main>") && page.contains("name=\"viewport\""));
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let module = root.join("target/playwright/node_modules/playwright-core");
+    let chromium = std::env::var_os("PROVBASE_CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    if !module.is_dir() || !chromium.is_file() {
+        assert!(
+            std::env::var_os("PROVBASE_REQUIRE_BROWSER").is_none(),
+            "PROVBASE_REQUIRE_BROWSER is set, but playwright-core or Chromium is missing"
+        );
+        return;
+    }
+    let shots = root.join("target/test-artifacts");
+    std::fs::create_dir_all(&shots).unwrap();
+    let pdf = shots.join("ten-runners.pdf");
+    let out = std::process::Command::new("node")
+        .arg(root.join("tests/tools/page_layout.cjs"))
+        .arg(p.join("ten.html"))
+        .arg(&pdf)
+        .env("PLAYWRIGHT_CORE", &module)
+        .env("PROVBASE_CHROMIUM", &chromium)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen = json(&out.stdout);
+    let screen = &seen["screen"];
+    assert_eq!(screen["main"], 1, "{seen}");
+    assert_eq!(
+        screen["viewport_meta"],
+        "width=device-width, initial-scale=1"
+    );
+    assert!(
+        screen["page_width"].as_u64() <= screen["window_width"].as_u64(),
+        "the page is wider than the window: {seen}"
+    );
+    let runners: Vec<String> = (1..=10).map(|i| format!("a100-{i}")).collect();
+    assert_eq!(screen["runners"], serde_json::json!(runners));
+    assert_eq!(screen["details_shown"], 0, "closed on screen: {seen}");
+    let printed = &seen["printed"];
+    assert_eq!(printed["details"], 10, "{seen}");
+    assert_eq!(
+        printed["details_shown"], 10,
+        "every cell's drifts print: {seen}"
+    );
+    assert!(printed["drift_rows_shown"].as_u64() >= Some(10), "{seen}");
+    assert!(
+        printed["matrix_right"].as_u64() <= printed["printable"].as_u64(),
+        "the matrix is cut in print: {seen}"
+    );
+    assert_eq!(printed["runner_columns_shown"], 10, "{seen}");
+    assert!(std::fs::metadata(&pdf).unwrap().len() > 10_000);
+}
