@@ -46,6 +46,7 @@ fn github_workflows_pass_actionlint() {
         root().join("ci/github/baselines.yml"),
         root().join("ci/github/nightly-gpu.yml"),
         root().join("ci/github/python-baselines.yml"),
+        root().join(".github/workflows/release.yml"),
     ];
     let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
     if let Some((ok, findings)) = actionlint(&refs) {
@@ -68,8 +69,34 @@ fn actionlint_catches_a_broken_workflow() {
 fn the_workflows_run_the_check_and_keep_the_reports() {
     let read = |p: &str| std::fs::read_to_string(root().join(p)).unwrap();
     let pr = read("ci/github/baselines.yml");
-    assert!(pr.contains("run: cargo test --test baselines") && pr.contains("PROVBASE_JUNIT"));
+    assert!(
+        pr.contains("command: cargo test --test baselines")
+            && pr.contains("junit: target/provbase-junit.xml")
+    );
     assert!(pr.contains("fetch-depth: 0"));
+    // one `uses:` line, at this version; the JUnit reporter may create its check run, and
+    // does not annotate what provbase annotated already
+    for path in [
+        "ci/github/baselines.yml",
+        "ci/github/nightly-gpu.yml",
+        "ci/github/python-baselines.yml",
+    ] {
+        let text = read(path);
+        assert!(
+            text.contains(&format!(
+                "uses: provbase/provbase@v{}",
+                env!("CARGO_PKG_VERSION")
+            )),
+            "{path}"
+        );
+        assert!(text.contains("checks: write"), "{path}");
+        assert_eq!(
+            text.matches("mikepenz/action-junit-report").count(),
+            text.matches("skip_annotations: true").count(),
+            "{path}"
+        );
+        assert!(!text.contains("example.invalid"), "{path}");
+    }
     let nightly = read("ci/github/nightly-gpu.yml");
     assert!(nightly.contains("cron:") && nightly.contains("PROVBASE_PROFILE: nightly"));
     assert!(
@@ -95,6 +122,139 @@ struct Step {
     with: serde_json::Value,
     cond: Option<String>,
     env: Vec<(String, String)>,
+    dir: Option<String>,
+}
+
+fn step_of(s: &serde_json::Value) -> Step {
+    Step {
+        name: s["name"].as_str().unwrap_or("").to_owned(),
+        run: s["run"].as_str().map(str::to_owned),
+        uses: s["uses"].as_str().map(str::to_owned),
+        with: s["with"].clone(),
+        cond: s["if"].as_str().map(str::to_owned),
+        env: env_of(&s["env"]),
+        dir: s["working-directory"].as_str().map(str::to_owned),
+    }
+}
+
+/// Whether a step runs, by its `if:` (the forms the shipped files use: `always()`,
+/// `failure()`, and `inputs.NAME == 'v'` / `!= 'v'` joined by `&&`), as GitHub decides.
+fn runs_if(cond: Option<&str>, failed: bool, inputs: &serde_json::Value) -> bool {
+    let Some(cond) = cond else { return !failed };
+    let mut status = None;
+    let mut rest = true;
+    for term in cond.split("&&").map(str::trim) {
+        match term {
+            "always()" => status = Some(true),
+            "failure()" => status = Some(failed),
+            "success()" => status = Some(!failed),
+            t => {
+                let (name, want, eq) = if let Some((n, v)) = t.split_once(" != ") {
+                    (n, v, false)
+                } else if let Some((n, v)) = t.split_once(" == ") {
+                    (n, v, true)
+                } else {
+                    panic!("a condition this test does not know: {cond}")
+                };
+                let name = name.strip_prefix("inputs.").expect(cond);
+                let have = inputs[name].as_str().unwrap_or("");
+                rest &= (have == want.trim_matches('\'')) == eq;
+            }
+        }
+    }
+    status.unwrap_or(!failed) && rest
+}
+
+/// `${{ inputs.NAME }}` and `${{ github.action_path }}` in a composite action's text.
+fn expand(text: &str, inputs: &serde_json::Value) -> String {
+    let mut out = text.replace("${{ github.action_path }}", root().to_str().unwrap());
+    while let Some(at) = out.find("${{ inputs.") {
+        let end = at + out[at..].find("}}").unwrap() + 2;
+        let name = out[at + 11..end - 2].trim();
+        let value = inputs[name].as_str().unwrap_or("").to_owned();
+        out.replace_range(at..end, &value);
+    }
+    out
+}
+
+/// The steps of the action at the repository's root (action.yml) that a `uses:` of it runs,
+/// with its inputs: the defaults, then the workflow's `with`, then `overrides`.
+fn action_steps(
+    with: &serde_json::Value,
+    overrides: &[(&str, &str)],
+) -> (serde_json::Value, Vec<Step>) {
+    let text = std::fs::read_to_string(root().join("action.yml")).unwrap();
+    let doc: serde_json::Value = serde_yaml_ng::from_str(&text).unwrap();
+    assert_eq!(doc["runs"]["using"], "composite");
+    let mut inputs = serde_json::Map::new();
+    for (k, v) in doc["inputs"].as_object().unwrap() {
+        inputs.insert(k.clone(), v["default"].clone());
+    }
+    for (k, v) in with.as_object().into_iter().flatten() {
+        assert!(inputs.contains_key(k), "the action has no input {k}");
+        inputs.insert(
+            k.clone(),
+            v.as_str()
+                .map_or_else(|| v.to_string(), str::to_owned)
+                .into(),
+        );
+    }
+    for (k, v) in overrides {
+        inputs.insert((*k).to_owned(), (*v).into());
+    }
+    let inputs = serde_json::Value::Object(inputs);
+    let steps = doc["runs"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let mut step = step_of(s);
+            step.run = step.run.map(|r| expand(&r, &inputs));
+            step.env = step
+                .env
+                .into_iter()
+                .map(|(k, v)| (k, expand(&v, &inputs)))
+                .collect();
+            step.dir = step.dir.map(|d| expand(&d, &inputs));
+            if let Some(m) = step.with.as_object_mut() {
+                for v in m.values_mut() {
+                    if let Some(t) = v.as_str() {
+                        *v = expand(t, &inputs).into();
+                    }
+                }
+            }
+            step
+        })
+        .collect();
+    (inputs, steps)
+}
+
+/// A release of provbase as the release workflow lays it out, made of the binary under test:
+/// `<dir>/v<version>/` with this machine's archive (scripts/release/package.sh), the installer
+/// and SHA256SUMS (scripts/release/checksums.sh). Returns the `download-url` that finds it.
+pub(crate) fn local_release(dir: &Path) -> String {
+    let version = env!("CARGO_PKG_VERSION");
+    let out = dir.join(format!("v{version}"));
+    std::fs::create_dir_all(&out).unwrap();
+    let target = format!("{}-unknown-linux-gnu", std::env::consts::ARCH);
+    let run = |cmd: &mut Command| {
+        let o = cmd.output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    run(Command::new("bash")
+        .arg(root().join("scripts/release/package.sh"))
+        .arg(env!("CARGO_BIN_EXE_provbase"))
+        .arg(&target)
+        .arg(&out));
+    std::fs::copy(
+        root().join("ci/action/install.sh"),
+        out.join("provbase-install.sh"),
+    )
+    .unwrap();
+    run(Command::new("bash")
+        .arg(root().join("scripts/release/checksums.sh"))
+        .arg(&out));
+    format!("file://{}", dir.display())
 }
 
 fn env_of(v: &serde_json::Value) -> Vec<(String, String)> {
@@ -128,14 +288,7 @@ fn github_job(path: &str, name: Option<&str>) -> (Vec<(String, String)>, Vec<Ste
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| Step {
-            name: s["name"].as_str().unwrap_or("").to_owned(),
-            run: s["run"].as_str().map(str::to_owned),
-            uses: s["uses"].as_str().map(str::to_owned),
-            with: s["with"].clone(),
-            cond: s["if"].as_str().map(str::to_owned),
-            env: env_of(&s["env"]),
-        })
+        .map(step_of)
         .collect();
     (env_of(&job["env"]), steps)
 }
@@ -173,7 +326,8 @@ fn fixture(drift: bool) -> (crate::project::Project, tempfile::TempDir) {
 
 /// Programs the steps call that this machine cannot have: `cargo test --test baselines` runs
 /// provbase's own prebuilt harness binary (what that command builds and runs in a Rust
-/// project), `provbase` is the binary under test, and `nvidia-smi -L` lists one GPU.
+/// project), and `nvidia-smi -L` lists one GPU. (`provbase` itself is installed by the steps,
+/// from a release made of the binary under test.)
 fn shims(dir: &Path) {
     std::fs::create_dir_all(dir).unwrap();
     let write = |name: &str, text: String| {
@@ -195,21 +349,16 @@ fn shims(dir: &Path) {
         ),
     );
     write(
-        "provbase",
-        format!(
-            "#!/bin/sh\nexec '{}' \"$@\"\n",
-            env!("CARGO_BIN_EXE_provbase")
-        ),
-    );
-    write(
         "nvidia-smi",
         "#!/bin/sh\necho 'GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-00000000-0000-0000-0000-000000000000)'\n".into(),
     );
 }
 
 /// Runs a job's steps in order as GitHub's runner does (bash -e, `if: always()` and
-/// `if: failure()` after a failure, `uses:` steps left to the runner); returns each step's
-/// name and exit code, `None` when it did not run.
+/// `if: failure()` after a failure, each step's PATH with what earlier ones added to
+/// `$GITHUB_PATH`); a `uses:` of provbase's action runs the action's own steps (installing
+/// provbase from [`local_release`]), other `uses:` steps are left to the runner. Returns each
+/// step's name and exit code, `None` when it did not run.
 fn run_github_job(
     path: &str,
     dir: &Path,
@@ -225,43 +374,82 @@ fn run_github_job_named(
     extra_env: &[(&str, &str)],
 ) -> Vec<(String, Option<i32>, Step)> {
     let (job_env, steps) = github_job(path, job);
-    let bin = dir.parent().unwrap().join("shims");
+    let runner = dir.parent().unwrap();
+    let bin = runner.join("shims");
     shims(&bin);
+    let temp = runner.join("runner-temp");
+    std::fs::create_dir_all(&temp).unwrap();
+    let (github_path, github_output) = (runner.join("github-path"), runner.join("github-output"));
+    std::fs::write(&github_path, "").unwrap();
+    let release = local_release(&runner.join("release"));
     let mut failed = false;
     let mut out = Vec::new();
     for step in steps {
-        let runs = match step.cond.as_deref() {
-            None => !failed,
-            Some("always()") => true,
-            Some("failure()") => failed,
-            Some(other) => panic!("a condition this test does not know: {other}"),
-        };
-        let code = match (&step.run, runs) {
-            (Some(script), true) => {
-                let mut cmd = Command::new("bash");
-                cmd.args(["--noprofile", "--norc", "-eo", "pipefail", "-c", script]);
-                crate::project::hermetic(cmd.current_dir(dir));
-                cmd.env(
-                    "PATH",
-                    format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
-                )
-                .env("CI", "true")
-                .env("GITHUB_ACTIONS", "true")
-                .env("GITHUB_STEP_SUMMARY", dir.join("summary.md"));
-                for (k, v) in job_env.iter().chain(&step.env) {
-                    cmd.env(k, v);
+        // provbase's action: its own steps, as the runner runs a composite action
+        let (inputs, expanded) = match step.uses.as_deref() {
+            Some(u) if u.starts_with("provbase/provbase@") => {
+                assert_eq!(
+                    u,
+                    format!("provbase/provbase@v{}", env!("CARGO_PKG_VERSION"))
+                );
+                if !runs_if(step.cond.as_deref(), failed, &serde_json::Value::Null) {
+                    continue;
                 }
-                for (k, v) in extra_env {
-                    cmd.env(k, v);
-                }
-                let o = cmd.output().unwrap();
-                let c = o.status.code().unwrap_or(-1);
-                failed |= c != 0;
-                Some(c)
+                action_steps(&step.with, &[("download-url", &release)])
             }
-            _ => None,
+            _ => (serde_json::Value::Null, vec![step]),
         };
-        out.push((step.name.clone(), code, step));
+        for step in expanded {
+            let runs = runs_if(step.cond.as_deref(), failed, &inputs);
+            let code = match (&step.run, runs) {
+                (Some(script), true) => {
+                    let mut cmd = Command::new("bash");
+                    cmd.args(["--noprofile", "--norc", "-eo", "pipefail", "-c", script]);
+                    let cwd = step
+                        .dir
+                        .as_deref()
+                        .map_or_else(|| dir.to_owned(), |d| dir.join(d));
+                    crate::project::hermetic(cmd.current_dir(cwd));
+                    // what earlier steps added to $GITHUB_PATH comes first, the latest first
+                    let added: Vec<String> = std::fs::read_to_string(&github_path)
+                        .unwrap()
+                        .lines()
+                        .rev()
+                        .map(str::to_owned)
+                        .collect();
+                    let mut path = added;
+                    path.push(bin.display().to_string());
+                    path.push(std::env::var("PATH").unwrap());
+                    cmd.env("PATH", path.join(":"))
+                        .env("CI", "true")
+                        .env("GITHUB_ACTIONS", "true")
+                        .env("GITHUB_STEP_SUMMARY", dir.join("summary.md"))
+                        .env("GITHUB_PATH", &github_path)
+                        .env("GITHUB_OUTPUT", &github_output)
+                        .env("RUNNER_TEMP", &temp);
+                    for (k, v) in job_env.iter().chain(&step.env) {
+                        cmd.env(k, v);
+                    }
+                    for (k, v) in extra_env {
+                        cmd.env(k, v);
+                    }
+                    let o = cmd.output().unwrap();
+                    let c = o.status.code().unwrap_or(-1);
+                    if c != 0 {
+                        eprintln!(
+                            "step {:?} exited {c}:\n{}{}",
+                            step.name,
+                            String::from_utf8_lossy(&o.stdout),
+                            String::from_utf8_lossy(&o.stderr)
+                        );
+                    }
+                    failed |= c != 0;
+                    Some(c)
+                }
+                _ => None,
+            };
+            out.push((step.name.clone(), code, step));
+        }
     }
     out
 }
@@ -345,11 +533,13 @@ fn the_workflows_run_as_written() {
     assert_eq!(
         code("Install provbase"),
         Some(0),
-        "the cached binary is used"
+        "the harness needs no binary: nothing to install"
     );
+    assert_eq!(code("Check provenance baselines"), Some(101));
     assert_eq!(
-        code("Check provenance baselines (nightly profile)"),
-        Some(101)
+        code("Upload the candidate baselines"),
+        None,
+        "the next step uploads them with the reports"
     );
     // the check wrote its JSON report, failing or not
     let report: serde_json::Value =
@@ -387,6 +577,12 @@ fn the_workflows_run_as_written() {
     let _ = std::fs::remove_file(dir.join("summary.md"));
     let ran = run_github_job_named("ci/github/nightly-gpu.yml", Some("fleet"), &dir, &[]);
     let code = |name: &str| ran.iter().find(|(n, ..)| n == name).unwrap().1;
+    assert_eq!(
+        code("Install provbase"),
+        Some(0),
+        "the release's binary, checksum verified"
+    );
+    assert_eq!(code("Check provenance baselines"), None, "only installed");
     assert_eq!(code("Add tonight's reports to the history"), Some(0));
     assert_eq!(code("Fold the history into one page"), Some(0));
     assert_eq!(
@@ -419,12 +615,20 @@ fn the_gitlab_jobs_run_as_written() {
     let dir = clone.path().join("repo");
     let bin = clone.path().join("shims");
     shims(&bin);
+    let release = local_release(&clone.path().join("release"));
+    let tmp = clone.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
     for job in ["provenance-baselines", "nightly-gpu"] {
         let j = &doc[job];
         let vars: Vec<(String, String)> = env_of(&j["variables"])
             .into_iter()
             .map(|(k, v)| {
                 let v = v.replace("$CI_PROJECT_DIR", dir.to_str().unwrap());
+                let v = if k == "PROVBASE_DOWNLOAD" {
+                    release.clone()
+                } else {
+                    v
+                };
                 (k, v.replace("$CI_RUNNER_ID", "7"))
             })
             .collect();
@@ -438,22 +642,30 @@ fn the_gitlab_jobs_run_as_written() {
             )
             .env("CI", "true")
             .env("GITLAB_CI", "true")
-            .env("CI_PROJECT_DIR", &dir);
+            .env("CI_PROJECT_DIR", &dir)
+            .env("TMPDIR", &tmp);
             for (k, v) in &vars {
                 cmd.env(k, v);
             }
             cmd.output().unwrap().status.code()
         };
-        let mut failed = false;
-        for line in j["script"].as_array().unwrap() {
-            if !failed {
-                failed = run(line.as_str().unwrap()) != Some(0);
-            }
-        }
-        assert!(failed, "{job}: the drifted check fails the job");
-        for line in j["after_script"].as_array().into_iter().flatten() {
-            assert_eq!(run(line.as_str().unwrap()), Some(0), "{job}: {line}");
-        }
+        // as GitLab's runner: the script's lines in one shell, stopping at the first that
+        // fails; after_script's in another
+        let lines = |key: &str| -> String {
+            j[key]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|l| l.as_str().unwrap())
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        assert_ne!(
+            run(&lines("script")),
+            Some(0),
+            "{job}: the drifted check fails the job"
+        );
+        assert_eq!(run(&lines("after_script")), Some(0), "{job}");
         for p in j["artifacts"]["paths"].as_array().into_iter().flatten() {
             assert!(
                 dir.join(p.as_str().unwrap()).exists(),
@@ -480,4 +692,82 @@ fn the_gitlab_jobs_run_as_written() {
         page.contains("1 report from 1 runner") && page.contains("gpu-7"),
         "{page}"
     );
+}
+
+/// The GitLab CI/CD component (templates/provbase.yml): its spec's inputs, substituted as GitLab
+/// interpolates `$[[ inputs.NAME ]]`, give a job that installs the release's binary (through the
+/// release's installer, from [`local_release`]), runs the check in one shell as GitLab's runner
+/// does, fails a drifted project, and keeps the JUnit report and the candidates it names.
+#[test]
+fn the_gitlab_component_runs_as_written() {
+    use serde::Deserialize;
+    let text = std::fs::read_to_string(root().join("templates/provbase.yml")).unwrap();
+    let docs: Vec<serde_json::Value> = serde_yaml_ng::Deserializer::from_str(&text)
+        .map(|d| serde_json::Value::deserialize(d).unwrap())
+        .collect();
+    assert_eq!(docs.len(), 2, "a spec, then the job");
+    let inputs = docs[0]["spec"]["inputs"].as_object().unwrap();
+    for (drift, command) in [(false, "provbase check"), (true, "provbase check")] {
+        let (_src, clone) = fixture(drift);
+        let dir = clone.path().join("repo");
+        let release = local_release(&clone.path().join("release"));
+        let tmp = clone.path().join("tmp");
+        std::fs::create_dir_all(&tmp).unwrap();
+        let mut values: Vec<(String, String)> = inputs
+            .iter()
+            .map(|(k, v)| (k.clone(), v["default"].as_str().unwrap_or("").to_owned()))
+            .collect();
+        for (k, v) in &mut values {
+            match k.as_str() {
+                "download-url" => *v = release.clone(),
+                "command" => *v = command.to_owned(),
+                _ => {}
+            }
+        }
+        // GitLab interpolates the text of the job's document
+        let mut job_text = text.split_once("\n---\n").unwrap().1.to_owned();
+        for (k, v) in &values {
+            job_text = job_text.replace(&format!("$[[ inputs.{k} ]]"), v);
+        }
+        assert!(
+            !job_text.contains("$[["),
+            "every input is declared: {job_text}"
+        );
+        let job: serde_json::Value = serde_yaml_ng::from_str(&job_text).unwrap();
+        let (name, j) = job.as_object().unwrap().iter().next().unwrap();
+        assert_eq!(name, "provbase-check");
+        let script: Vec<&str> = j["before_script"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(j["script"].as_array().unwrap())
+            .map(|l| l.as_str().unwrap())
+            .collect();
+        let mut cmd = Command::new("bash");
+        cmd.args(["-e", "-c", &script.join("\n")]);
+        crate::project::hermetic(cmd.current_dir(&dir));
+        cmd.env("CI", "true")
+            .env("GITLAB_CI", "true")
+            .env("CI_PROJECT_DIR", &dir)
+            .env("TMPDIR", &tmp);
+        for (k, v) in env_of(&j["variables"]) {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.success(), !drift, "{err}");
+        assert!(
+            err.contains(&format!("provbase {}", env!("CARGO_PKG_VERSION"))),
+            "the release's binary ran: {err}"
+        );
+        let junit = j["artifacts"]["reports"]["junit"].as_str().unwrap();
+        assert!(dir.join(junit).is_file(), "{junit}");
+        let candidates = j["artifacts"]["paths"][0].as_str().unwrap();
+        assert_eq!(
+            dir.join(candidates)
+                .join("baselines/coiss-N1597846115.json")
+                .is_file(),
+            drift
+        );
+    }
 }

@@ -291,3 +291,251 @@ fn every_document_validates_under_its_schema_with_two_validators() {
     assert_eq!(text.matches("\"compiled\":true").count(), kinds, "{text}");
     assert_eq!(text.matches("\"valid\":true").count(), kinds, "{text}");
 }
+
+/// Runs ci/action/install.sh (the action's install step, and the release's provbase-install.sh)
+/// against the release at `download`; returns its exit status, stdout and stderr.
+fn install(download: &str, version: &str, home: &Path) -> (i32, String, String) {
+    let out = Command::new("bash")
+        .arg(root().join("ci/action/install.sh"))
+        .env("PROVBASE_VERSION", version)
+        .env("PROVBASE_DOWNLOAD", download)
+        .env("RUNNER_TEMP", home.join("temp"))
+        .env("GITHUB_PATH", home.join("github-path"))
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The action's installer takes a release's archive only when its SHA-256 is the one the
+/// release's SHA256SUMS lists, puts the binary on the job's PATH, and runs it; an archive
+/// tampered with after the checksums were written, or one not listed, is refused and nothing is
+/// unpacked.
+#[test]
+fn the_installer_takes_only_a_release_archive_its_checksums_list() {
+    let version = env!("CARGO_PKG_VERSION");
+    let home = tempfile::tempdir().unwrap();
+    let release = home.path().join("release");
+    let url = crate::ci_files::local_release(&release);
+    let (code, out, err) = install(&url, version, home.path());
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains(&format!("provbase {version}")), "{err}");
+    let bin = out.trim();
+    assert_eq!(
+        std::fs::read_to_string(home.path().join("github-path"))
+            .unwrap()
+            .trim(),
+        bin
+    );
+    let run = Command::new(Path::new(bin).join("provbase"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(run.status.success());
+    // `v0.1.0` is the same release
+    assert_eq!(install(&url, &format!("v{version}"), home.path()).0, 0);
+    // an archive changed after its checksum was written
+    let dir = release.join(format!("v{version}"));
+    let archive = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".tar.gz"))
+        .unwrap();
+    let good = std::fs::read(&archive).unwrap();
+    let mut bad = good.clone();
+    bad.extend_from_slice(b"\0");
+    std::fs::write(&archive, &bad).unwrap();
+    let fresh = tempfile::tempdir().unwrap();
+    let (code, out, err) = install(&url, version, fresh.path());
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.contains("does not match its SHA-256 in the release's SHA256SUMS: not installed"),
+        "{err}"
+    );
+    assert!(
+        !fresh.path().join("temp/provbase").exists(),
+        "nothing unpacked"
+    );
+    // an archive SHA256SUMS does not list
+    std::fs::write(&archive, &good).unwrap();
+    let sums = std::fs::read_to_string(dir.join("SHA256SUMS")).unwrap();
+    let name = archive.file_name().unwrap().to_str().unwrap();
+    std::fs::write(
+        dir.join("SHA256SUMS"),
+        sums.lines()
+            .filter(|l| !l.ends_with(name))
+            .map(|l| format!("{l}\n"))
+            .collect::<String>(),
+    )
+    .unwrap();
+    let (code, _, err) = install(&url, version, fresh.path());
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("is not listed in the release's SHA256SUMS"),
+        "{err}"
+    );
+    // a release that does not exist
+    let (code, _, _) = install(&url, "9.9.9", fresh.path());
+    assert_ne!(code, 0);
+    // `none` installs nothing
+    let (code, out, _) = install(&url, "none", fresh.path());
+    assert_eq!((code, out.as_str()), (0, ""));
+}
+
+/// `cargo binstall provbase` reads [package.metadata.binstall]: its URL, expanded for this
+/// machine, names the archive the release workflow's packing step makes, and its `bin-dir`
+/// is where that archive holds the binary.
+#[test]
+fn binstall_metadata_names_the_release_archive_and_its_binary() {
+    let manifest: toml::Value =
+        toml::from_str(&std::fs::read_to_string(root().join("Cargo.toml")).unwrap()).unwrap();
+    let package = &manifest["package"];
+    let binstall = &package["metadata"]["binstall"];
+    let version = package["version"].as_str().unwrap();
+    let repo = package["repository"].as_str().unwrap();
+    let target = format!("{}-unknown-linux-gnu", std::env::consts::ARCH);
+    let expand = |t: &str| {
+        t.replace("{ repo }", repo)
+            .replace("{ version }", version)
+            .replace("{ target }", &target)
+            .replace("{ bin }", "provbase")
+            .replace("{ binary-ext }", "")
+    };
+    let url = expand(binstall["pkg-url"].as_str().unwrap());
+    assert_eq!(binstall["pkg-fmt"].as_str(), Some("tgz"));
+    let dir = tempfile::tempdir().unwrap();
+    crate::ci_files::local_release(dir.path());
+    let archive = format!("provbase-{version}-{target}.tar.gz");
+    assert_eq!(
+        url,
+        format!("{repo}/releases/download/v{version}/{archive}"),
+        "the release's URL of the archive"
+    );
+    let listed = Command::new("tar")
+        .arg("-tzf")
+        .arg(dir.path().join(format!("v{version}")).join(&archive))
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    let bin_dir = expand(binstall["bin-dir"].as_str().unwrap());
+    assert!(
+        listed.lines().any(|l| l == bin_dir),
+        "{bin_dir} in:\n{listed}"
+    );
+    for f in ["README.md", "LICENSE-MIT", "LICENSE-APACHE"] {
+        assert!(listed.contains(f), "{f}");
+    }
+}
+
+/// The release workflow's steps that run on Linux x86_64, run as written from a folder beside
+/// the repository: the binary's build and packing, the wheel, the sdist, and the checksums of
+/// the whole release, which the action's installer then installs from. (Several minutes of
+/// release builds: `.ci/run` sets PROVBASE_RELEASE_STEPS=1 after building the wheel once, so
+/// that only provbase itself is compiled again.)
+#[test]
+fn the_release_workflow_builds_checks_and_serves_a_release() {
+    if std::env::var_os("PROVBASE_RELEASE_STEPS").is_none() {
+        eprintln!(
+            "note: PROVBASE_RELEASE_STEPS=1 runs the release workflow's build steps (.ci/run sets it)"
+        );
+        return;
+    }
+    let text = std::fs::read_to_string(root().join(".github/workflows/release.yml")).unwrap();
+    let doc: serde_json::Value = serde_yaml_ng::from_str(&text).unwrap();
+    let jobs = &doc["jobs"];
+    let target = "x86_64-unknown-linux-gnu";
+    assert!(
+        jobs["binary"]["strategy"]["matrix"]["include"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["target"] == target)
+    );
+    let step = |job: &str, name: &str| -> String {
+        jobs[job]["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap_or_else(|| panic!("{job}: {name}"))["run"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    // a folder with the repository's scripts, as a runner's checkout has them
+    let work = tempfile::tempdir().unwrap();
+    for d in ["scripts", "ci"] {
+        std::os::unix::fs::symlink(root().join(d), work.path().join(d)).unwrap();
+    }
+    let run = |script: &str, env: &[(&str, &str)]| {
+        let mut cmd = Command::new("bash");
+        cmd.args(["--noprofile", "--norc", "-eo", "pipefail", "-c", script])
+            .current_dir(work.path())
+            .env("CARGO_TARGET_DIR", root().join("target"));
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let o = cmd.output().unwrap();
+        assert!(
+            o.status.success(),
+            "{script}\n{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    run(&step("binary", "Build the binary"), &[("TARGET", target)]);
+    run(&step("wheel", "Build the wheel"), &[]);
+    run(&step("sdist", "Build the sdist"), &[]);
+    run(&step("publish", "Write the checksums"), &[]);
+    let dist = work.path().join("dist");
+    let version = env!("CARGO_PKG_VERSION");
+    let mut names: Vec<String> = std::fs::read_dir(&dist)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert!(
+        names.contains(&format!("provbase-{version}-{target}.tar.gz")),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&format!("provbase-{version}.tar.gz")),
+        "{names:?}"
+    );
+    assert!(names.iter().any(|n| n.ends_with(".whl")), "{names:?}");
+    assert!(
+        names.contains(&"provbase-install.sh".to_owned()),
+        "{names:?}"
+    );
+    // SHA256SUMS lists every other file, and holds
+    let sums = std::fs::read_to_string(dist.join("SHA256SUMS")).unwrap();
+    assert_eq!(sums.lines().count(), names.len() - 1, "{sums}");
+    let check = Command::new("sha256sum")
+        .args(["--check", "--strict", "SHA256SUMS"])
+        .current_dir(&dist)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    // the release serves the action's installer, which runs the release build
+    let served = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(&dist, served.path().join(format!("v{version}"))).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let (code, out, err) = install(
+        &format!("file://{}", served.path().display()),
+        version,
+        home.path(),
+    );
+    assert_eq!(code, 0, "{err}");
+    let help = Command::new(Path::new(out.trim()).join("provbase"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&help.stdout).contains("Regression baselines"));
+}

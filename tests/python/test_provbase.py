@@ -382,9 +382,36 @@ def test_names_of_a_python_registry(project):
         del os.environ["PYTHONPATH"]
 
 
+def _action_steps(root, with_):
+    """The steps of provbase's action (action.yml) a `uses:` of it runs, its inputs (defaults,
+    then `with`) substituted as GitHub substitutes `${{ inputs.NAME }}`."""
+    yaml = pytest.importorskip("yaml")
+    action = yaml.safe_load((root / "action.yml").read_text())
+    inputs = {k: str(v.get("default", "")) for k, v in action["inputs"].items()}
+    assert set(with_) <= set(inputs), with_
+    inputs.update({k: str(v) for k, v in with_.items()})
+
+    def expand(text):
+        text = text.replace("${{ github.action_path }}", str(root))
+        for k, v in inputs.items():
+            text = text.replace("${{ inputs.%s }}" % k, v)
+        return text
+
+    steps = []
+    for step in action["runs"]["steps"]:
+        cond = step.get("if", "")
+        if cond == "inputs.command != ''" and not inputs["command"]:
+            continue
+        if "run" in step:
+            steps.append({"name": step["name"], "run": expand(step["run"]),
+                          "env": {k: expand(str(v)) for k, v in step.get("env", {}).items()}})
+    return steps
+
+
 def test_the_python_workflow_runs_as_written(project, monkeypatch):
-    """ci/github/python-baselines.yml, its `run` steps in order as GitHub's runner runs them, on
-    the wheel this suite was installed from (PROVBASE_WHEEL, set by .ci/run)."""
+    """ci/github/python-baselines.yml, its `run` steps in order as GitHub's runner runs them
+    (and those of provbase's action where it `uses:` it), on the wheel this suite was installed
+    from (PROVBASE_WHEEL, set by .ci/run), which pip finds as `provbase==<version>`."""
     yaml = pytest.importorskip("yaml")
     wheel = os.environ.get("PROVBASE_WHEEL")
     if not wheel:
@@ -394,16 +421,26 @@ def test_the_python_workflow_runs_as_written(project, monkeypatch):
     job = workflow["jobs"]["baselines"]
     project.runpytest_subprocess("--provbase", "--provbase-accept").assert_outcomes(
         passed=2, skipped=1)
-    env = {**os.environ, **job["env"], "PROVBASE_WHEEL": wheel, "CI": "true",
+    env = {**os.environ, **job.get("env", {}), "CI": "true",
+           "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(Path(wheel).parent),
+           "GITHUB_PATH": str(project.path / ".github-path"),
+           "GITHUB_OUTPUT": str(project.path / ".github-output"),
            "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     ran = {}
     for step in job["steps"]:
-        if "run" not in step:
+        if step.get("uses", "").startswith("provbase/provbase@"):
+            steps = _action_steps(root, step.get("with", {}))
+        elif "run" in step:
+            steps = [step]
+        else:
             continue
-        proc = subprocess.run(["bash", "-eo", "pipefail", "-c", step["run"]], cwd=project.path,
-                              env=env, capture_output=True, text=True)
-        ran[step["name"]] = (proc.returncode, proc.stdout + proc.stderr)
+        for s in steps:
+            proc = subprocess.run(["bash", "-eo", "pipefail", "-c", s["run"]],
+                                  cwd=project.path, env={**env, **s.get("env", {})},
+                                  capture_output=True, text=True)
+            ran[s["name"]] = (proc.returncode, proc.stdout + proc.stderr)
     assert ran["Install provbase and pytest"][0] == 0, ran
+    assert ran["Install provbase"][0] == 0, ran
     code, out = ran["Check provenance baselines"]
     assert code == 0 and "3 passed" in out, out
     report = ET.parse(project.path / "provbase-junit.xml")

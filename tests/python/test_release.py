@@ -67,3 +67,55 @@ def test_twine_accepts_both_strictly():
                           str(sdist)], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
     assert out.stdout.count("PASSED") == 2, out.stdout
+
+
+def test_the_pre_commit_hook_is_valid_and_stops_a_drifted_commit(tmp_path):
+    """.pre-commit-hooks.yaml passes pre-commit's own manifest check, and its hook, run by
+    pre-commit in a repository (as a local hook with the same entry: the `rust` language only
+    adds pre-commit's cargo build of provbase, which the wheel's binary stands for here),
+    passes a clean tree and stops a commit whose static data drifted."""
+    yaml = pytest.importorskip("yaml")
+    root = Path(__file__).resolve().parents[2]
+    pre_commit = Path(sys.executable).parent / "pre-commit"
+    if not pre_commit.exists():
+        if os.environ.get("PROVBASE_REQUIRE_PRE_COMMIT"):
+            pytest.fail("pre-commit is required here (.ci/run installs it)")
+        pytest.skip("pre-commit is not installed")
+    manifest = root / ".pre-commit-hooks.yaml"
+    out = subprocess.run([str(pre_commit), "validate-manifest", str(manifest)],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    (hook,) = yaml.safe_load(manifest.read_text())
+    assert hook["id"] == "provbase-check" and hook["language"] == "rust"
+    assert hook["pass_filenames"] is False and hook["always_run"] is True
+    local = {k: hook[k] for k in ("id", "name", "entry", "pass_filenames", "always_run")}
+    local["language"] = "system"
+    (tmp_path / ".pre-commit-config.yaml").write_text(
+        yaml.safe_dump({"repos": [{"repo": "local", "hooks": [local]}]}))
+    (tmp_path / "harness.toml").write_text(
+        '[[run]]\nname = "nav"\nhardware = false\nstatic_data = ["cfg/*.yaml"]\n')
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "cfg" / "body.yaml").write_text("limb: 3\n")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+           "PRE_COMMIT_HOME": str(tmp_path / ".cache"), "GIT_AUTHOR_NAME": "t",
+           "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.org"}
+    for var in ("CI", "GITHUB_ACTIONS", "GITLAB_CI", "PROVBASE_PROFILE"):
+        env.pop(var, None)
+
+    def run(*args):
+        return subprocess.run(list(args), cwd=tmp_path, env=env, capture_output=True, text=True)
+
+    assert run("git", "init", "-q").returncode == 0
+    (tmp_path / ".gitignore").write_text(".cache/\n.prov/\n")
+    assert run("provbase", "accept").returncode == 0
+    run("git", "add", "-A")
+    ran = run(str(pre_commit), "run", "provbase-check", "--all-files")
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "Passed" in ran.stdout
+    (tmp_path / "cfg" / "body.yaml").write_text("limb: 4\n")
+    run("git", "add", "-A")
+    ran = run(str(pre_commit), "run", "provbase-check", "--all-files")
+    assert ran.returncode == 1, ran.stdout + ran.stderr
+    assert "Failed" in ran.stdout and "cfg/body.yaml" in ran.stdout, ran.stdout
+    assert "provbase accept nav" in ran.stdout, ran.stdout
