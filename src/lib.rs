@@ -79,31 +79,51 @@
 //! [`session`] is the one path the two front doors, [`harness`] and [`cli`], share: anything
 //! new is built there or below, and the doors only parse arguments and print.
 
-#![warn(missing_docs)]
+//!
+//! ## The API
+//!
+//! What this crate promises between releases is what it exposes: the harness ([`harness`]),
+//! the command line ([`cli::run`]), the configuration ([`Config`]), a check and its outcome
+//! ([`Session`], [`session`]), drift ([`drift`], [`policy`], [`path`]), the documents as
+//! types with their schemas ([`manifest`], [`schema`], [`report`]'s JSON report, fold and
+//! listings), their canonical bytes and digests ([`canonical`]), and [`Error`]. The other
+//! modules — collectors, stores, caches, the writers of human, Markdown, JUnit and HTML
+//! output — are internal; provbase's own tests reach them through the `internals` feature,
+//! which is not part of the API.
 
-pub mod cache;
+#![warn(missing_docs)]
+#![cfg_attr(not(feature = "internals"), allow(dead_code))]
+
+/// Modules internal to provbase: private, or public and hidden from the documentation under the
+/// `internals` feature (provbase's own tests, benchmarks and fuzz targets).
+macro_rules! internal {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[cfg(feature = "internals")]
+            #[doc(hidden)]
+            pub mod $name;
+            #[cfg(not(feature = "internals"))]
+            pub(crate) mod $name;
+        )*
+    };
+}
+
 pub mod canonical;
 pub mod cli;
-pub mod collect;
 pub mod config;
-pub mod disk;
 pub mod drift;
 pub mod error;
-pub mod explain;
 pub mod harness;
 pub mod manifest;
-pub mod options;
-pub mod outbound;
 pub mod path;
 pub mod policy;
-pub mod record;
-pub mod redact;
 pub mod report;
 pub mod schema;
 pub mod session;
-pub mod store;
-pub mod strip;
-pub mod trees;
+
+internal!(
+    cache, collect, disk, explain, options, outbound, record, redact, store, strip, trees
+);
 
 pub use config::Config;
 pub use drift::{Category, Drift, Policy};

@@ -7,7 +7,6 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub use crate::config::DEFAULT_TIMEOUT;
 
 /// Bytes of stderr kept for messages.
 const STDERR_TAIL: usize = 2000;
@@ -164,6 +163,7 @@ pub fn run(argv: &[String], dir: &Path, timeout: Duration) -> Result<Output, Col
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::DEFAULT_TIMEOUT;
     use crate::redact::redact_args;
 
     fn s(v: &[&str]) -> Vec<String> {

@@ -5,7 +5,7 @@
 //! file above that level as today (`path → "sha256:…"`), each folder at it as a [`Tree`] keyed
 //! `path/` (a Merkle digest, with its file count and total bytes). A changed file then drifts
 //! as the smallest recorded folder that holds it, and the folders' objects (kept outside git,
-//! see [`crate::trees`]) name the file.
+//! see the `trees` store) name the file.
 //!
 //! A folder's object lists its entries in git's tree order (names compared as bytes, a
 //! folder's name as if it ended in `/`), each written `file <hex> <size> <name>\0` or

@@ -2,7 +2,7 @@
 //! drift: a matrix of runs × runners (each runner's latest report), a timeline of nights per
 //! runner with unchanged stretches collapsed, and, for each drifted field, the first report in
 //! which it changed and the runners it changed on. `provbase report` writes it as a page
-//! ([`super::page`]), as Markdown and as JSON.
+//! (the fleet page), as Markdown and as JSON.
 
 use super::json::{DriftEntry, REPORT_VERSION, Report, RunEntry};
 use crate::error::{Error, Result};

@@ -2,13 +2,10 @@
 //! document for scripts.
 
 pub mod fold;
-pub mod github;
-pub mod human;
 pub mod json;
-pub mod junit;
 pub mod listing;
-pub mod markdown;
-pub mod page;
+
+internal!(github, human, junit, markdown, page);
 
 pub use human::{render_run, short_value};
 

@@ -160,7 +160,7 @@ pub struct Outcome {
 pub struct Taken {
     /// When the check began: UTC, whole seconds.
     pub time: String,
-    /// The machine ([`crate::collect::Host::runner_id`]): stable, and not its host name.
+    /// The machine (`PROVBASE_RUNNER`, else a hash of its host name): stable, and not its host name.
     pub runner: String,
     /// The commit checked out, when in git.
     pub commit: Option<String>,
@@ -498,7 +498,7 @@ impl Session {
 
     /// The folder objects under `.prov/trees/` that no baseline (of any profile) and no
     /// candidate refers to, with their sizes: what `prune` removes; and how many such objects
-    /// are kept because they were written or used within [`crate::disk::ABANDONED_AFTER`]: an
+    /// are kept because they were written or used within the last 15 minutes: an
     /// accept collecting now may be about to write a baseline that refers to them.
     pub fn unreferenced_trees(&self) -> Result<(Vec<(PathBuf, u64)>, usize)> {
         let mut roots = Vec::new();
