@@ -3,7 +3,7 @@
 # as two runners over five nights, where runner cpu-2 starts setting OMP_NUM_THREADS on night 3
 # (an environment drift the baseline catches). Writes target/sample-fleet/index.html (kept out
 # of git) and, where Chromium and playwright-core are installed (as `.ci/run` installs them),
-# the screenshot docs/fleet-page.png that the README shows.
+# the screenshot docs/fleet-page.png that the guide shows (docs/guide/fleet.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet

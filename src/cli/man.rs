@@ -5,7 +5,8 @@ use crate::error::{Error, Result};
 use roff::{Roff, bold, roman};
 use std::path::Path;
 
-/// Each command's exit statuses, as the README's table of commands states them.
+/// Each command's exit statuses, as the guide's table of commands states them
+/// (docs/guide/commands.md).
 fn exit_statuses(command: &str) -> &'static [(&'static str, &'static str)] {
     const USAGE: (&str, &str) = ("2", "a usage or configuration error");
     match command {

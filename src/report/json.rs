@@ -1,6 +1,6 @@
 //! The `--format json` report: one document with every run's status and drift entries, for
 //! scripts, as types that serialize to it and read it back. Its shape is documented in the
-//! README; `report_version` says which shape a document has.
+//! guide (docs/guide/commands.md); `report_version` says which shape a document has.
 
 use crate::drift::Drift;
 use crate::explain::Note;

@@ -4,7 +4,7 @@
 //! tests collect the project again on a pinned host (clock, environment, hardware and version)
 //! and require the same bytes, and read every v1 document with zero drift.
 //!
-//! The rule (README, "Formats"): a change to what these documents hold is a `format_version`
+//! The rule (docs/guide/manifest.md, "Formats are frozen"): a change to what these documents hold is a `format_version`
 //! bump with a new fixture set beside this one and a reader for the old version, never an
 //! accident of a refactor. Nothing here rewrites a v1 document: `PROVBASE_FREEZE_FORMATS=1`
 //! writes only documents that are missing (a new version's set).
@@ -139,7 +139,7 @@ fn frozen_in(n: u32, rel: &str, produced: &[u8]) {
         .header(&format!("v{n} fixture"), "written now")
         .to_string();
         panic!(
-            "{rel} is not byte-identical to its frozen v{n} document: a format change needs a format_version bump (README, \"Formats\"){}\n{diff}",
+            "{rel} is not byte-identical to its frozen v{n} document: a format change needs a format_version bump (docs/guide/manifest.md, \"Formats are frozen\"){}\n{diff}",
             if std::env::var_os("PROVBASE_REDACT_KEY").is_some() {
                 " — PROVBASE_REDACT_KEY is set, which changes every redacted value"
             } else {

@@ -5,6 +5,7 @@ mod cache;
 mod ci_files;
 mod cli;
 mod collectors;
+mod docs;
 mod explain;
 mod faults;
 mod fleet;
