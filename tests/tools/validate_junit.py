@@ -13,6 +13,9 @@ provbase puts `file` and `line` on <testcase>, which junit-10.xsd does not defin
 GitLab and mikepenz/action-junit-report read them only there: the schema is checked on a copy
 without those two attributes, so that any other departure from it still fails.
 
+Where the `junitparser` package is installed (`.ci/run` installs it), each file is also read
+with it, and every case must agree with the reading above: name, result, type and message.
+
 Prints one JSON line per test case, or the first problem; exits 1 on any problem.
 """
 
@@ -46,6 +49,24 @@ def cases(path):
             }
 
 
+def by_junitparser(path):
+    """`{(suite, case): (result, type, message)}` as junitparser reads the file, or None."""
+    try:
+        from junitparser import JUnitXml
+    except ImportError:
+        return None
+    seen = {}
+    for suite in JUnitXml.fromfile(path):
+        for case in suite:
+            bad = [r for r in case.result if r._tag in ("failure", "error")]
+            seen[(suite.name, case.name)] = (
+                "failed" if bad else "passed",
+                bad[0].type if bad else None,
+                (bad[0].message or (bad[0].text or "").strip()) if bad else None,
+            )
+    return seen
+
+
 def main():
     schema = xmlschema.XMLSchema(sys.argv[1])
     failed = False
@@ -56,7 +77,14 @@ def main():
                 case.attrib.pop("file", None)
                 case.attrib.pop("line", None)
             schema.validate(ET.tostring(tree.getroot(), encoding="unicode"))
+            other = by_junitparser(path)
             for c in cases(path):
+                if other is not None:
+                    want = (c["result"], c["type"], c["message"])
+                    got = other.get((c["suite"], c["name"]))
+                    if got != want:
+                        raise ValueError(f"junitparser reads {c['name']} as {got}, not {want}")
+                    c["junitparser"] = True
                 print(json.dumps(c))
         except Exception as e:  # noqa: BLE001 - every problem is reported the same way
             print(f"INVALID {path}: {e}")
