@@ -97,6 +97,15 @@ fn the_workflows_run_the_check_and_keep_the_reports() {
         );
         assert!(!text.contains("example.invalid"), "{path}");
     }
+    // what installs a release names this version: the action's and the component's defaults,
+    // and the GitLab template's nightly job
+    let version = env!("CARGO_PKG_VERSION");
+    let action: serde_json::Value = serde_yaml_ng::from_str(&read("action.yml")).unwrap();
+    assert_eq!(action["inputs"]["version"]["default"], version);
+    let component = read("templates/provbase.yml");
+    let spec: serde_json::Value =
+        serde_yaml_ng::from_str(component.split_once("\n---\n").unwrap().0).unwrap();
+    assert_eq!(spec["spec"]["inputs"]["version"]["default"], version);
     let nightly = read("ci/github/nightly-gpu.yml");
     assert!(nightly.contains("cron:") && nightly.contains("PROVBASE_PROFILE: nightly"));
     assert!(
@@ -112,6 +121,7 @@ fn the_workflows_run_the_check_and_keep_the_reports() {
     ] {
         assert!(gitlab.contains(needle), "{needle}");
     }
+    assert!(gitlab.contains(&format!("PROVBASE_VERSION: \"{version}\"")));
 }
 
 /// One step of a workflow, as the runner would run it.
