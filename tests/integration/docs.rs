@@ -10,7 +10,11 @@ fn root() -> PathBuf {
 }
 
 fn pages() -> Vec<PathBuf> {
-    let mut pages = vec![root().join("README.md"), root().join("ci/README.md")];
+    let mut pages = vec![
+        root().join("README.md"),
+        root().join("ci/README.md"),
+        root().join("ARCHITECTURE.md"),
+    ];
     let mut guide: Vec<PathBuf> = std::fs::read_dir(root().join("docs/guide"))
         .unwrap()
         .map(|e| e.unwrap().path())

@@ -20,9 +20,26 @@ fn layers() -> BTreeMap<String, usize> {
         .expect("lib.rs draws the layers");
     let block = section.split("//! ```text").nth(1).unwrap();
     let block = block.split("//! ```").next().unwrap();
+    layers_of(block, "//!")
+}
+
+/// The layers as ARCHITECTURE.md draws them: the ```text block under "## Layers".
+fn architecture_layers() -> BTreeMap<String, usize> {
+    let text = std::fs::read_to_string(src().join("../ARCHITECTURE.md")).unwrap();
+    let section = text
+        .split("\n## Layers\n")
+        .nth(1)
+        .expect("ARCHITECTURE.md draws the layers");
+    let block = section.split("```text").nth(1).unwrap();
+    layers_of(block.split("```").next().unwrap(), "")
+}
+
+/// Module names by layer from a drawn table: each line `a, b   what they are`, the first line
+/// the highest.
+fn layers_of(block: &str, prefix: &str) -> BTreeMap<String, usize> {
     let lines: Vec<&str> = block
         .lines()
-        .map(|l| l.trim_start_matches("//!").trim())
+        .map(|l| l.trim_start_matches(prefix).trim())
         .filter(|l| !l.is_empty())
         .collect();
     let mut out = BTreeMap::new();
@@ -223,5 +240,34 @@ fn the_reader_sees_imports_and_groups() {
     let r = referenced("p::q", code);
     for want in ["a::b", "a::c::d", "p::f::g", "h::i"] {
         assert!(r.iter().any(|x| x == want), "{want} in {r:?}");
+    }
+}
+
+/// ARCHITECTURE.md and the crate guide draw the same layers, and every top-level module of
+/// `src/` has its layer there.
+#[test]
+fn architecture_md_draws_the_layers_the_code_keeps() {
+    let drawn = architecture_layers();
+    assert_eq!(drawn, layers(), "ARCHITECTURE.md and src/lib.rs differ");
+    let top: BTreeSet<String> = files()
+        .into_iter()
+        .map(|(m, _)| m.split("::").next().unwrap().to_owned())
+        .collect();
+    for m in &top {
+        assert!(drawn.contains_key(m), "{m} has no layer in ARCHITECTURE.md");
+    }
+    for m in drawn.keys() {
+        assert!(
+            top.contains(m),
+            "ARCHITECTURE.md draws {m}, which src/ does not have"
+        );
+    }
+    // and it names each top-level module in its list of modules
+    let text = std::fs::read_to_string(src().join("../ARCHITECTURE.md")).unwrap();
+    for m in &top {
+        assert!(
+            text.contains(&format!("`{m}.rs`")) || text.contains(&format!("`{m}/`")),
+            "ARCHITECTURE.md does not describe {m}"
+        );
     }
 }
