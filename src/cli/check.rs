@@ -33,13 +33,14 @@ pub(super) fn run(cli: &Cli, names: &[String]) -> Result<u8> {
             crate::report::markdown::document(&outcome, &accept).trim_end()
         ),
         Format::Human => {
-            let color = human::use_color(&cli.color, std::io::stdout().is_terminal());
+            let color = human::use_color(cli.color, std::io::stdout().is_terminal());
             for r in reports {
                 outln!("{} {}", human::label(r.status(), color), r.run);
-                let mut report = render_run(r, &accept(&r.run));
-                if color {
-                    report = human::colorize(&report);
-                }
+                let report = if color {
+                    human::render_run_colored(r, &accept(&r.run))
+                } else {
+                    render_run(r, &accept(&r.run))
+                };
                 let mut text = String::new();
                 for line in report.lines() {
                     text.push_str(&format!("        {line}\n"));

@@ -39,9 +39,9 @@ pub struct Cli {
     /// Output format
     #[arg(long, global = true, value_enum, default_value = "human")]
     format: Format,
-    /// Colour: auto (only on a terminal, not with NO_COLOR), always, never
-    #[arg(long, global = true, default_value = "auto", value_parser = ["auto", "always", "never"])]
-    color: String,
+    /// Colour
+    #[arg(long, global = true, value_enum, default_value_t)]
+    color: crate::report::human::ColorChoice,
     /// Read every file again instead of trusting the stat cache (also PROVBASE_NO_CACHE=1)
     #[arg(long, global = true)]
     no_cache: bool,

@@ -1,7 +1,7 @@
 //! The human report of one run: one line per drifted field grouped by category, then a unified
 //! diff of the baseline against what accept would write, then the command that accepts it.
 
-use crate::drift::{Category, Drift, Policy};
+use crate::drift::{Drift, Policy};
 use crate::session::{RunReport, Status};
 use serde::Deserialize;
 use serde_json::Value;
@@ -72,7 +72,12 @@ pub fn volatile_line(run: &str, d: &Drift) -> String {
 
 /// One line per drift, grouped by category in report order.
 pub fn summary_lines(drifts: &[&Drift]) -> Vec<String> {
-    let mut sorted: Vec<&&Drift> = drifts.iter().collect();
+    summary(drifts).into_iter().map(|(_, l)| l).collect()
+}
+
+/// [`summary_lines`], each with its drift.
+fn summary<'a>(drifts: &[&'a Drift]) -> Vec<(&'a Drift, String)> {
+    let mut sorted: Vec<&'a Drift> = drifts.to_vec();
     sorted.sort_by_key(|d| (d.category, d.path.clone()));
     let width = sorted
         .iter()
@@ -88,13 +93,14 @@ pub fn summary_lines(drifts: &[&Drift]) -> Vec<String> {
             } else {
                 ""
             };
-            format!(
+            let line = format!(
                 "{:<12} {:<width$}  {} → {}{mark}",
                 d.category.name(),
                 subject(d),
                 short_value(d.before.as_ref()),
                 short_value(d.after.as_ref()),
-            )
+            );
+            (*d, line)
         })
         .collect()
 }
@@ -113,30 +119,116 @@ fn count(n: usize, what: &str) -> String {
     format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
-/// The full text of one run's report. `accept` is the command that accepts this run.
-pub fn render_run(r: &RunReport, accept: &str) -> String {
-    super::inert(&render_raw(r, accept)).into_owned()
+/// How a piece of a report shows on a terminal, chosen by the code that writes the piece.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// As it is.
+    Plain,
+    /// A failing drift, a removed diff line: red.
+    Fail,
+    /// A drift that only warns: yellow.
+    Warn,
+    /// A diff's file names, "Why:", the accept command: bold.
+    Heading,
+    /// An added diff line: green.
+    Added,
+    /// A diff hunk's header: cyan.
+    Hunk,
 }
 
-fn render_raw(r: &RunReport, accept: &str) -> String {
-    let mut out = String::new();
+impl Style {
+    fn code(self) -> &'static str {
+        match self {
+            Style::Plain => "",
+            Style::Fail => RED,
+            Style::Warn => YELLOW,
+            Style::Heading => BOLD,
+            Style::Added => GREEN,
+            Style::Hunk => CYAN,
+        }
+    }
+
+    /// The style of a line of a unified diff, which the caller knows it is writing.
+    fn of_diff_line(line: &str) -> Style {
+        if line.starts_with("--- ") || line.starts_with("+++ ") {
+            Style::Heading
+        } else if line.starts_with("@@") {
+            Style::Hunk
+        } else if line.starts_with('-') {
+            Style::Fail
+        } else if line.starts_with('+') {
+            Style::Added
+        } else {
+            Style::Plain
+        }
+    }
+}
+
+/// A report being written: each line with the style its writer gave it, coloured only when
+/// asked, and made inert for CI runners first.
+struct Styled {
+    out: String,
+    color: bool,
+}
+
+impl Styled {
+    fn line(&mut self, style: Style, text: &str) {
+        let text = super::inert(text);
+        if self.color && style != Style::Plain {
+            let _ = writeln!(self.out, "{}{text}{RESET}", style.code());
+        } else {
+            let _ = writeln!(self.out, "{text}");
+        }
+    }
+
+    fn blank(&mut self) {
+        self.out.push('\n');
+    }
+
+    /// Lines of a unified diff (or of a note that may hold one), each styled by its kind.
+    fn diff(&mut self, indent: &str, text: &str) {
+        for l in text.lines() {
+            self.line(Style::of_diff_line(l), &format!("{indent}{l}"));
+        }
+    }
+}
+
+/// The full text of one run's report. `accept` is the command that accepts this run.
+pub fn render_run(r: &RunReport, accept: &str) -> String {
+    render(r, accept, false)
+}
+
+/// [`render_run`] for a terminal that shows colour: failing drifts red, warnings yellow, diff
+/// lines red and green, hunk headers cyan, headings bold.
+pub fn render_run_colored(r: &RunReport, accept: &str) -> String {
+    render(r, accept, true)
+}
+
+fn render(r: &RunReport, accept: &str, color: bool) -> String {
+    let mut w = Styled {
+        out: String::new(),
+        color,
+    };
     match r.status() {
         Status::Error => {
-            let _ = writeln!(
-                out,
-                "error: {}",
-                r.error()
-                    .map_or_else(|| "unknown error".to_owned(), ToString::to_string)
-            );
+            let error = r
+                .error()
+                .map_or_else(|| "unknown error".to_owned(), ToString::to_string);
+            w.line(Style::Plain, &format!("error: {error}"));
             if r.error().is_some_and(crate::Error::accept_repairs) {
-                let _ = writeln!(out, "\nTo regenerate it: {accept}");
+                w.blank();
+                w.line(Style::Heading, &format!("To regenerate it: {accept}"));
             }
         }
         Status::Missing => {
-            let _ = writeln!(out, "no baseline: {} does not exist", r.baseline);
-            let _ = writeln!(out, "\nTo create it: {accept}");
+            w.line(
+                Style::Plain,
+                &format!("no baseline: {} does not exist", r.baseline),
+            );
+            w.blank();
+            w.line(Style::Heading, &format!("To create it: {accept}"));
             if let Some(c) = &r.candidate {
-                let _ = writeln!(out, "What it would hold: {c}");
+                w.line(Style::Plain, &format!("What it would hold: {c}"));
             }
         }
         Status::Pass | Status::Warn | Status::Fail => {
@@ -144,58 +236,71 @@ fn render_raw(r: &RunReport, accept: &str) -> String {
             if shown.is_empty() {
                 // nothing drifted: notes such as how far HEAD moved, one line each
                 for note in r.explanation() {
-                    let _ = writeln!(
-                        out,
-                        "{}: {}",
-                        note.subject,
-                        note.text.lines().next().unwrap_or("")
-                    );
+                    let first = note.text.lines().next().unwrap_or("");
+                    w.line(Style::Plain, &format!("{}: {first}", note.subject));
                 }
-                return out;
+                return w.out;
             }
             let failing = shown.iter().filter(|d| d.policy == Policy::Fail).count();
             let warning = shown.len() - failing;
-            let _ = writeln!(
-                out,
-                "{} drifted from {}: {}",
-                r.run,
-                r.baseline,
-                counted(failing, warning)
+            w.line(
+                Style::Plain,
+                &format!(
+                    "{} drifted from {}: {}",
+                    r.run,
+                    r.baseline,
+                    counted(failing, warning)
+                ),
             );
-            for line in summary_lines(&shown) {
-                let _ = writeln!(out, "  {line}");
+            for (d, line) in summary(&shown) {
+                let style = if d.policy == Policy::Warn {
+                    Style::Warn
+                } else {
+                    Style::Fail
+                };
+                w.line(style, &format!("  {line}"));
             }
             if !r.explanation().is_empty() {
-                let _ = writeln!(out, "\nWhy:");
+                w.blank();
+                w.line(Style::Heading, "Why:");
                 for note in r.explanation() {
                     let mut lines = note.text.lines();
-                    let _ = writeln!(out, "  {}: {}", note.subject, lines.next().unwrap_or(""));
-                    for l in lines {
-                        let _ = writeln!(out, "    {l}");
-                    }
+                    w.line(
+                        Style::Plain,
+                        &format!("  {}: {}", note.subject, lines.next().unwrap_or("")),
+                    );
+                    // the rest of a note is a unified diff of the file, or plain lines
+                    w.diff("    ", &lines.collect::<Vec<_>>().join("\n"));
                 }
             }
             // warnings alone get their summary lines; the diff is for what fails
             if let (true, Some(old), Some(new)) = (failing > 0, &r.baseline_text(), &r.current_text)
             {
-                let _ = writeln!(out);
-                out.push_str(&crate::explain::unified_diff(
-                    old,
-                    new,
-                    &format!("{} (baseline)", r.baseline),
-                    &format!("{} (current)", r.run),
-                    MAX_DIFF_LINES,
-                ));
+                w.blank();
+                w.diff(
+                    "",
+                    &crate::explain::unified_diff(
+                        old,
+                        new,
+                        &format!("{} (baseline)", r.baseline),
+                        &format!("{} (current)", r.run),
+                        MAX_DIFF_LINES,
+                    ),
+                );
             }
             if failing > 0 {
-                let _ = writeln!(out, "\nTo accept: {accept}");
+                w.blank();
+                w.line(Style::Heading, &format!("To accept: {accept}"));
                 if let Some(c) = &r.candidate {
-                    let _ = writeln!(out, "Candidate: {c} (provbase accept --from applies it)");
+                    w.line(
+                        Style::Plain,
+                        &format!("Candidate: {c} (provbase accept --from applies it)"),
+                    );
                 }
             }
         }
     }
-    out
+    w.out
 }
 
 const RED: &str = "\x1b[31m";
@@ -205,58 +310,33 @@ const CYAN: &str = "\x1b[36m";
 const BOLD: &str = "\x1b[1m";
 const RESET: &str = "\x1b[0m";
 
+/// `--color`: whether output is coloured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// Only on a terminal, and not when `NO_COLOR` is set, `CLICOLOR` is `0` or `TERM` is
+    /// `dumb`; anywhere when `CLICOLOR_FORCE` is set.
+    #[default]
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
 /// Whether to colour output: `always` and `never` decide; `auto` colours a terminal, or
 /// anything when `CLICOLOR_FORCE` is set, and never when `NO_COLOR` is set to anything
 /// non-empty, `CLICOLOR` is `0` or `TERM` is `dumb`.
-pub fn use_color(choice: &str, is_terminal: bool) -> bool {
+pub fn use_color(choice: ColorChoice, is_terminal: bool) -> bool {
     let o = crate::options::get();
     color_decision(choice, is_terminal || o.color_force, o.no_color, false)
 }
 
-fn color_decision(choice: &str, is_terminal: bool, no_color: bool, dumb: bool) -> bool {
+fn color_decision(choice: ColorChoice, is_terminal: bool, no_color: bool, dumb: bool) -> bool {
     match choice {
-        "always" => true,
-        "never" => false,
-        _ => is_terminal && !no_color && !dumb,
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => is_terminal && !no_color && !dumb,
     }
-}
-
-/// Paints a rendered report for a terminal: failing drift lines red, warnings yellow, diff
-/// lines red and green, hunk headers cyan.
-pub fn colorize(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 64);
-    for line in text.lines() {
-        let t = line.trim_start();
-        let is_summary = line.starts_with("  ")
-            && !line.starts_with("   ")
-            && Category::ALL
-                .iter()
-                .any(|c| t.starts_with(&format!("{} ", c.name())));
-        let color = if t.starts_with("--- ")
-            || t.starts_with("+++ ")
-            || t.starts_with("To accept")
-            || t.starts_with("Why:")
-        {
-            BOLD
-        } else if t.starts_with("@@") {
-            CYAN
-        } else if is_summary && t.ends_with("(warn)") {
-            YELLOW
-        } else if is_summary || t.starts_with('-') {
-            RED
-        } else if t.starts_with('+') {
-            GREEN
-        } else {
-            ""
-        };
-        if color.is_empty() {
-            out.push_str(line);
-        } else {
-            let _ = write!(out, "{color}{line}{RESET}");
-        }
-        out.push('\n');
-    }
-    out
 }
 
 /// A status label, coloured when asked.
@@ -279,6 +359,7 @@ pub fn label(status: crate::session::Status, color: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::drift::Category;
     use crate::path::{JsonPath, Segment};
     use serde_json::json;
 
@@ -343,23 +424,70 @@ mod tests {
     #[test]
     fn colour_decisions() {
         // (choice, terminal, NO_COLOR set, TERM=dumb) → colour
+        use ColorChoice::{Always, Auto, Never};
         let cases = [
-            ("auto", true, false, false, true),
-            ("auto", false, false, false, false),
-            ("auto", true, true, false, false),
-            ("auto", true, false, true, false),
-            ("always", false, true, false, true),
-            ("never", true, false, false, false),
+            (Auto, true, false, false, true),
+            (Auto, false, false, false, false),
+            (Auto, true, true, false, false),
+            (Auto, true, false, true, false),
+            (Always, false, true, false, true),
+            (Never, true, false, false, false),
         ];
         for (choice, tty, no_color, dumb, want) in cases {
             assert_eq!(
                 color_decision(choice, tty, no_color, dumb),
                 want,
-                "{choice} {tty} {no_color} {dumb}"
+                "{choice:?} {tty} {no_color} {dumb}"
             );
         }
-        assert!(!colorize("plain\n").contains('\x1b'));
-        assert_eq!(colorize("-a\n"), "\x1b[31m-a\x1b[0m\n");
+    }
+
+    /// Each piece is styled by what it is, not by how its text looks: a warning is yellow even
+    /// when its value starts with `-`, a failing drift red, the accept command bold; the plain
+    /// rendering is the same text without a single escape.
+    #[test]
+    fn colour_follows_what_is_written() {
+        let report = crate::session::RunReport {
+            run: "nav".into(),
+            baseline: "baselines/nav.json".into(),
+            checked: crate::session::Checked::Compared(crate::session::Comparison {
+                verdict: crate::drift::Verdict::Fail,
+                drifts: vec![
+                    drift(&["params", "seed"], Category::Params, Policy::Fail, json!(1), json!(2)),
+                    drift(
+                        &["environment", "OFFSET"],
+                        Category::Environment,
+                        Policy::Warn,
+                        json!("-1"),
+                        json!("-2"),
+                    ),
+                ],
+                explanation: Vec::new(),
+                baseline_text: "{\n  \"seed\": 1\n}\n".into(),
+            }),
+            current_text: Some("{\n  \"seed\": 2\n}\n".into()),
+            candidate: None,
+            duration: std::time::Duration::ZERO,
+        };
+        let plain = render_run(&report, "provbase accept nav");
+        let colored = render_run_colored(&report, "provbase accept nav");
+        assert!(!plain.contains('\x1b'), "{plain}");
+        let line = |needle: &str| colored.lines().find(|l| l.contains(needle)).unwrap().to_owned();
+        assert!(line("OFFSET").starts_with(YELLOW), "{colored}");
+        assert!(line("seed ").starts_with(RED), "{colored}");
+        assert!(line("To accept: provbase accept nav").starts_with(BOLD));
+        assert!(line("-  \"seed\": 1").starts_with(RED));
+        assert!(line("+  \"seed\": 2").starts_with(GREEN));
+        assert!(line("@@").starts_with(CYAN));
+        // the same text, escapes aside
+        let stripped: String = colored
+            .replace(RED, "")
+            .replace(YELLOW, "")
+            .replace(GREEN, "")
+            .replace(CYAN, "")
+            .replace(BOLD, "")
+            .replace(RESET, "");
+        assert_eq!(stripped, plain);
     }
 
     #[test]
