@@ -5,7 +5,6 @@
 use super::{Cli, Format, print_json};
 use crate::error::Result;
 use crate::report::{human, json, render_run};
-use serde_json::json;
 use std::io::IsTerminal;
 
 pub(super) fn run(cli: &Cli, names: &[String]) -> Result<u8> {
@@ -71,15 +70,18 @@ pub(super) fn run(cli: &Cli, names: &[String]) -> Result<u8> {
 pub(super) fn twice(cli: &Cli, names: &[String]) -> Result<u8> {
     let volatile = cli.session()?.volatile(names)?;
     match cli.format {
-        Format::Json => print_json(&json!({
-            "volatile": volatile.iter().map(|(run, d)| json!({
-                "run": run,
-                "path": d.path.to_string(),
-                "selector": d.path.to_selector(),
-                "first": d.before,
-                "second": d.after,
-            })).collect::<Vec<_>>(),
-        })),
+        Format::Json => print_json(&super::to_value(crate::report::listing::Volatile::new(
+            volatile
+                .iter()
+                .map(|(run, d)| crate::report::listing::VolatileField {
+                    run: run.clone(),
+                    path: d.path.to_string(),
+                    selector: d.path.to_selector(),
+                    first: d.before.clone(),
+                    second: d.after.clone(),
+                })
+                .collect(),
+        ))),
         Format::Human | Format::Markdown => {
             if volatile.is_empty() {
                 outln!("no volatile field: two collections in a row agree");

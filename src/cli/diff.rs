@@ -66,14 +66,14 @@ pub(super) fn run(cli: &Cli, a: Option<&str>, b: Option<&str>) -> Result<u8> {
         .collect();
     let (la, lb) = (ra.label(), rb.label());
     match cli.format {
-        Format::Json => print_json(&to_value(crate::report::listing::Diff {
-            a: la.clone(),
-            b: lb.clone(),
-            drifts: shown
+        Format::Json => print_json(&to_value(crate::report::listing::Diff::new(
+            la.clone(),
+            lb.clone(),
+            shown
                 .iter()
                 .map(|d| crate::report::json::DriftEntry::from(*d))
                 .collect(),
-        })),
+        ))),
         Format::Human | Format::Markdown => {
             if shown.is_empty() {
                 outln!("no drift between {la} and {lb}");

@@ -17,9 +17,8 @@ pub(super) fn run(cli: &Cli) -> Result<u8> {
         })
         .collect();
     match cli.format {
-        Format::Json => print_json(&to_value(crate::report::listing::List {
-            runs: rows
-                .iter()
+        Format::Json => print_json(&to_value(crate::report::listing::List::new(
+            rows.iter()
                 .map(|(run, baseline, present)| crate::report::listing::Listed {
                     run: run.clone(),
                     baseline: baseline.clone(),
@@ -27,7 +26,7 @@ pub(super) fn run(cli: &Cli) -> Result<u8> {
                 })
                 .collect(),
             orphans,
-        })),
+        ))),
         Format::Human | Format::Markdown => {
             let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
             for (name, baseline, present) in &rows {

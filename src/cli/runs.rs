@@ -23,7 +23,7 @@ pub(super) fn run(cli: &Cli) -> Result<u8> {
         None => "-".into(),
     };
     match cli.format {
-        Format::Json => print_json(&to_value(crate::report::listing::Runs(
+        Format::Json => print_json(&to_value(crate::report::listing::Runs::new(
             runs.iter()
                 .zip(&described)
                 .map(|(r, d)| crate::report::listing::Recorded {

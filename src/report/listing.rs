@@ -1,6 +1,7 @@
-//! The JSON documents of `provbase list`, `runs`, `pending` and `diff` (`--format json`), as
-//! types: the commands print them, and `schemas/` holds the schemas they generate, with those
-//! of the JSON report and the fold ([`Output`]).
+//! The JSON documents of `provbase list`, `runs`, `pending`, `diff` and `check --twice`
+//! (`--format json`), as types: each says what it is (`kind`) and the version of its shape
+//! (`version`), the commands print them, and `schemas/` holds the schemas they generate, with
+//! those of the JSON report and the fold ([`Output`]).
 
 use super::json::DriftEntry;
 use crate::manifest::types::Or;
@@ -24,17 +25,20 @@ pub enum Output {
     Pending,
     /// `provbase diff --format json`.
     Diff,
+    /// `provbase check --twice --format json`.
+    Volatile,
 }
 
 impl Output {
     /// Every one.
-    pub const ALL: [Output; 6] = [
+    pub const ALL: [Output; 7] = [
         Output::Report,
         Output::Fold,
         Output::List,
         Output::Runs,
         Output::Pending,
         Output::Diff,
+        Output::Volatile,
     ];
 
     /// The schema's file name under `schemas/`.
@@ -46,6 +50,7 @@ impl Output {
             Output::Runs => "runs.schema.json",
             Output::Pending => "pending.schema.json",
             Output::Diff => "diff.schema.json",
+            Output::Volatile => "volatile.schema.json",
         }
     }
 
@@ -58,13 +63,14 @@ impl Output {
             Output::Runs => schemars::schema_for!(Runs),
             Output::Pending => schemars::schema_for!(Pending),
             Output::Diff => schemars::schema_for!(Diff),
+            Output::Volatile => schemars::schema_for!(Volatile),
         };
         crate::schema::published(self.file_name(), s)
     }
 
     /// Checks a document against the schema; the message names the fields that do not fit.
     pub fn validate(self, value: &Value) -> Result<(), String> {
-        static VALIDATORS: [OnceLock<jsonschema::Validator>; 6] = [const { OnceLock::new() }; 6];
+        static VALIDATORS: [OnceLock<jsonschema::Validator>; 7] = [const { OnceLock::new() }; 7];
         let at = Output::ALL.iter().position(|d| *d == self).unwrap_or(0);
         let validator = VALIDATORS[at].get_or_init(|| {
             jsonschema::validator_for(&self.schema()).expect("the generated schema compiles")
@@ -73,14 +79,51 @@ impl Output {
     }
 }
 
+/// The version of the listings' shapes (`list`, `runs`, `pending`, `diff`, `check --twice`),
+/// bumped on any change a script could notice.
+pub const LISTING_VERSION: u32 = 1;
+
+/// A listing's header: what it is, and the version of its shape.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Head {
+    /// `provbase.list`, `provbase.runs`, `provbase.pending`, `provbase.diff` or
+    /// `provbase.volatile`.
+    pub kind: String,
+    /// [`LISTING_VERSION`].
+    pub version: u32,
+}
+
+impl Head {
+    fn of(kind: &str) -> Head {
+        Head {
+            kind: format!("provbase.{kind}"),
+            version: LISTING_VERSION,
+        }
+    }
+}
+
 /// `provbase list --format json`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct List {
+    /// `provbase.list`, version 1.
+    #[serde(flatten)]
+    pub head: Head,
     /// Every configured run.
     pub runs: Vec<Listed>,
     /// Baseline files no run owns, relative to the project.
     pub orphans: Vec<String>,
+}
+
+impl List {
+    /// The listing of these runs and orphans.
+    pub fn new(runs: Vec<Listed>, orphans: Vec<String>) -> List {
+        List {
+            head: Head::of("list"),
+            runs,
+            orphans,
+        }
+    }
 }
 
 /// One configured run in [`List`].
@@ -97,8 +140,24 @@ pub struct Listed {
 
 /// `provbase runs --format json`: recorded runs, newest first.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-#[serde(transparent)]
-pub struct Runs(pub Vec<Recorded>);
+#[schemars(deny_unknown_fields)]
+pub struct Runs {
+    /// `provbase.runs`, version 1.
+    #[serde(flatten)]
+    pub head: Head,
+    /// The runs.
+    pub runs: Vec<Recorded>,
+}
+
+impl Runs {
+    /// The listing of these recorded runs.
+    pub fn new(runs: Vec<Recorded>) -> Runs {
+        Runs {
+            head: Head::of("runs"),
+            runs,
+        }
+    }
+}
 
 /// One recorded run in [`Runs`].
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -124,8 +183,27 @@ pub struct Recorded {
 
 /// `provbase pending --format json`: the candidates under a folder.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-#[serde(transparent)]
-pub struct Pending(pub Vec<PendingCandidate>);
+#[schemars(deny_unknown_fields)]
+pub struct Pending {
+    /// `provbase.pending`, version 1.
+    #[serde(flatten)]
+    pub head: Head,
+    /// The folder of candidates.
+    pub dir: String,
+    /// The candidates, by file.
+    pub candidates: Vec<PendingCandidate>,
+}
+
+impl Pending {
+    /// The listing of the candidates under `dir`.
+    pub fn new(dir: String, candidates: Vec<PendingCandidate>) -> Pending {
+        Pending {
+            head: Head::of("pending"),
+            dir,
+            candidates,
+        }
+    }
+}
 
 /// One candidate in [`Pending`].
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -153,12 +231,65 @@ pub struct PendingCandidate {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct Diff {
+    /// `provbase.diff`, version 1.
+    #[serde(flatten)]
+    pub head: Head,
     /// The earlier document, as named.
     pub a: String,
     /// The later one.
     pub b: String,
     /// The drifts the project's policy does not ignore.
     pub drifts: Vec<DriftEntry>,
+}
+
+impl Diff {
+    /// The drifts between `a` and `b`.
+    pub fn new(a: String, b: String, drifts: Vec<DriftEntry>) -> Diff {
+        Diff {
+            head: Head::of("diff"),
+            a,
+            b,
+            drifts,
+        }
+    }
+}
+
+/// `provbase check --twice --format json`: the fields whose value differs between two
+/// collections of a run in a row.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Volatile {
+    /// `provbase.volatile`, version 1.
+    #[serde(flatten)]
+    pub head: Head,
+    /// Each field that differed.
+    pub volatile: Vec<VolatileField>,
+}
+
+impl Volatile {
+    /// The listing of these fields.
+    pub fn new(volatile: Vec<VolatileField>) -> Volatile {
+        Volatile {
+            head: Head::of("volatile"),
+            volatile,
+        }
+    }
+}
+
+/// One field in [`Volatile`].
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct VolatileField {
+    /// The run.
+    pub run: String,
+    /// The field, as a path.
+    pub path: String,
+    /// The strip selector that removes it (`[harness] strip`).
+    pub selector: String,
+    /// The first collection's value (`null`: absent).
+    pub first: Option<Value>,
+    /// The second's.
+    pub second: Option<Value>,
 }
 
 #[cfg(test)]

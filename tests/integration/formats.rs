@@ -443,3 +443,77 @@ fn a_baseline_written_under_narrower_redaction_reads_with_zero_drift() {
     assert_eq!(r.status(), Status::Pass, "{:?} {:?}", r.error(), r.drifts());
     assert!(r.drifts().is_empty(), "{:?}", r.drifts());
 }
+
+/// The `--format json` listings (`list`, `runs`, `pending`, `diff`, `check --twice`) of the v1
+/// project, its frozen baselines and recorded run: each says its `kind` and `version`, and is
+/// byte-identical to its frozen example (a change is a `version` bump, as for every format).
+#[test]
+fn the_listings_are_byte_identical() {
+    use provbase::report::listing::{Volatile, VolatileField};
+    let dir = project();
+    let root = dir.path();
+    copy_tree(&v1().join("docs/baselines"), &{
+        let b = root.join("baselines");
+        std::fs::create_dir_all(&b).unwrap();
+        b
+    });
+    let runs = root.join(".prov/runs/978a4829ba48");
+    std::fs::create_dir_all(&runs).unwrap();
+    copy_tree(&v1().join("docs/runs/978a4829ba48"), &runs);
+    // a candidate: the nav baseline with one parameter changed, compared with the baseline
+    let baseline = std::fs::read(root.join("baselines/nav.json")).unwrap();
+    let mut manifest: serde_json::Value = serde_json::from_slice(&baseline).unwrap();
+    manifest["params"]["seed"] = 43.into();
+    let candidate = serde_json::json!({
+        "kind": "provbase.candidate",
+        "run": "nav",
+        "baseline": "baselines/nav.json",
+        "compared_with": provbase::canonical::sha256_tagged(&baseline),
+        "manifest": manifest,
+    });
+    std::fs::create_dir_all(root.join("ci-artifact/baselines")).unwrap();
+    std::fs::write(
+        root.join("ci-artifact/baselines/nav.json"),
+        provbase::canonical::pretty_bytes(&candidate),
+    )
+    .unwrap();
+    let cli = |args: &[&str]| -> Vec<u8> {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_provbase"));
+        cmd.args(["--format", "json"]).args(args);
+        let out = crate::project::hermetic(cmd.current_dir(root))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.code().is_some_and(|c| c <= 1),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    for (name, out) in [
+        ("list", cli(&["list"])),
+        ("runs", cli(&["runs"])),
+        ("pending", cli(&["pending", "ci-artifact"])),
+        (
+            "diff",
+            cli(&["diff", "baselines/nav.json", "baselines/fit.json"]),
+        ),
+    ] {
+        let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(doc["kind"], format!("provbase.{name}"), "{name}");
+        assert_eq!(doc["version"], 1, "{name}");
+        frozen(&format!("listings/{name}.json"), &out);
+    }
+    // `check --twice` from its type: what it finds is the clock's, so its shape is frozen
+    let volatile = Volatile::new(vec![VolatileField {
+        run: "fit".into(),
+        path: "external.train.started_ns".into(),
+        selector: "external.train.started_ns".into(),
+        first: Some("1796040000000000001".into()),
+        second: Some("1796040000000000002".into()),
+    }]);
+    frozen(
+        "listings/volatile.json",
+        &provbase::canonical::pretty_bytes(&serde_json::to_value(volatile).unwrap()),
+    );
+}
