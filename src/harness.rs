@@ -129,16 +129,7 @@ impl Harness {
         let program = args.first().cloned().unwrap_or_default();
         let parsed = Arguments::from_iter(args);
 
-        let path = match &self.config {
-            Some(p) => p.clone(),
-            None => match crate::options::get().config.clone() {
-                Some(p) => p,
-                None => {
-                    let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
-                    Config::discover(&cwd)?
-                }
-            },
-        };
+        let path = Config::locate(self.config.as_deref())?;
         let mut config = Config::load(&path)?;
         let profile = self
             .profile

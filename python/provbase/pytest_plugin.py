@@ -51,15 +51,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="the harness.toml to use instead of the nearest one")
 
 
+_LOCATED = pytest.StashKey[Optional[Path]]()
+_NOT_LOCATED = pytest.StashKey[str]()
+
+
 def _harness(config: pytest.Config) -> Optional[Path]:
+    """The harness.toml of the session: the one given, else the one `provbase locate` finds
+    (PROVBASE_CONFIG, else the nearest from where pytest was started up), as every other door
+    finds it; None when there is none (why: `_NOT_LOCATED`). Asked once per session."""
     given = config.getoption("provbase_config")
     if given:
         return Path(given).resolve()
-    start = Path(config.invocation_params.dir).resolve()
-    for folder in (start, *start.parents):
-        if (folder / "harness.toml").is_file():
-            return folder / "harness.toml"
-    return None
+    if _LOCATED not in config.stash:
+        try:
+            proc = run(["locate"], cwd=config.invocation_params.dir, check_codes=(0, 2))
+        except ProvbaseError as e:
+            config.stash[_LOCATED] = None
+            config.stash[_NOT_LOCATED] = f"--provbase: {e}"
+        else:
+            found = proc.returncode == 0
+            config.stash[_LOCATED] = Path(proc.stdout.strip()) if found else None
+            config.stash[_NOT_LOCATED] = (
+                f"--provbase: no harness.toml in {config.invocation_params.dir} or any folder "
+                "above it (give --provbase-config PATH)")
+    return config.stash[_LOCATED]
 
 
 def _common(config: pytest.Config, harness: Path) -> List[str]:
@@ -91,9 +106,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         return
     harness = _harness(config)
     if harness is None:
-        raise pytest.UsageError(
-            f"--provbase: no harness.toml in {config.invocation_params.dir} or any folder above "
-            "it (give --provbase-config PATH)")
+        raise pytest.UsageError(config.stash[_NOT_LOCATED])
     if config.args and any(a.split("::")[0].endswith("harness.toml") for a in config.args):
         return  # asked for by path and selected away: nothing to add
     node = HarnessFile.from_parent(session, path=harness)

@@ -48,11 +48,7 @@ fn apply(
     dir: &std::path::Path,
     force: bool,
 ) -> Result<u8> {
-    if crate::options::in_ci() && !force {
-        return Err(Error::Usage(
-            "accept --from writes committed baselines: in CI it needs --force (or PROVBASE_ACCEPT=force)".into(),
-        ));
-    }
+    session.may_apply_candidates("accept --from", force)?;
     let candidates = crate::store::candidates_in(dir)?;
     if candidates.is_empty() {
         return Err(Error::Usage(format!(

@@ -58,6 +58,7 @@ fn exit_statuses(command: &str) -> &'static [(&'static str, &'static str)] {
             ),
         ],
         "runs" => &[("0", "done")],
+        "locate" => &[("0", "printed"), ("2", "no harness.toml here or above")],
         "" => &[
             ("0", "success"),
             (

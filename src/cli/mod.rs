@@ -192,6 +192,9 @@ enum Command {
     },
     /// List every run and whether its baseline exists
     List,
+    /// Print the path of the harness.toml provbase uses here (--config, PROVBASE_CONFIG, else
+    /// the nearest from the current folder up), without reading it
+    Locate,
     /// List baselines no run owns, and folder objects no baseline refers to; delete them with --yes
     Prune {
         /// Delete them
@@ -207,13 +210,7 @@ enum Command {
 
 impl Cli {
     fn config_path(&self) -> Result<PathBuf> {
-        match &self.config {
-            Some(p) => Ok(p.clone()),
-            None => {
-                let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
-                Config::discover(&cwd)
-            }
-        }
+        Config::locate(self.config.as_deref())
     }
 
     /// The session when there is a harness.toml, `None` when there is none.
@@ -343,6 +340,7 @@ pub fn run() -> ExitCode {
         Command::Verify { files } => verify::run(files),
         Command::Export { in_toto, run } => export::run(&cli, *in_toto, run),
         Command::List => list::run(&cli),
+        Command::Locate => locate(&cli),
         Command::Prune { yes } => prune::run(&cli, *yes),
         Command::Digest { file } => digest::run(file),
     };
@@ -457,6 +455,14 @@ mod report;
 mod review;
 mod runs;
 mod verify;
+
+/// `provbase locate`: the absolute path of the harness.toml the doors would use here.
+fn locate(cli: &Cli) -> Result<u8> {
+    let path = cli.config_path()?;
+    let abs = std::path::absolute(&path).map_err(|e| Error::io(&path, e))?;
+    outln!("{}", abs.display());
+    Ok(0)
+}
 
 /// The folder of candidates a command reads: the one named, which must be a folder (a
 /// mistyped artifact path is a usage error, not "no candidates"), or `.prov/candidates`.

@@ -19,12 +19,8 @@ pub(super) fn run(cli: &Cli, dir: Option<&std::path::Path>) -> Result<u8> {
             "review asks on a terminal: elsewhere use `provbase pending` and `provbase accept --from DIR`".into(),
         ));
     }
-    if crate::options::in_ci() {
-        return Err(Error::Usage(
-            "review writes committed baselines: not in CI".into(),
-        ));
-    }
     let session = cli.session()?;
+    session.may_apply_candidates("review", false)?;
     let dir = super::candidates_folder(&session, dir)?;
     let candidates = crate::store::candidates_in(&dir)?;
     if candidates.is_empty() {
@@ -71,14 +67,12 @@ pub(super) fn run(cli: &Cli, dir: Option<&std::path::Path>) -> Result<u8> {
             }
         };
         match answer {
-            Answer::Accept => match session.apply_candidate(&file, &c)? {
+            Answer::Accept => match session.accept_reviewed(&file, &c)? {
                 Applied::Written(_) => {
-                    std::fs::remove_file(&file).map_err(|e| Error::io(&file, e))?;
                     outln!("wrote     {}", c.baseline);
                     accepted += 1;
                 }
                 Applied::Unchanged => {
-                    std::fs::remove_file(&file).map_err(|e| Error::io(&file, e))?;
                     outln!("unchanged {}", c.baseline);
                     accepted += 1;
                 }
@@ -91,7 +85,7 @@ pub(super) fn run(cli: &Cli, dir: Option<&std::path::Path>) -> Result<u8> {
                 }
             },
             Answer::Reject => {
-                std::fs::remove_file(&file).map_err(|e| Error::io(&file, e))?;
+                session.reject_reviewed(&file)?;
                 outln!("rejected  {}", file.display());
                 rejected += 1;
             }

@@ -158,6 +158,17 @@ pub fn valid_run_name(name: &str) -> bool {
 }
 
 impl Config {
+    /// The harness.toml every door uses: the one given (`--config`), else `PROVBASE_CONFIG`,
+    /// else the nearest from the current folder up ([`Config::discover`]). The one place a
+    /// door's configuration is found (the Python package asks `provbase locate`).
+    pub fn locate(given: Option<&Path>) -> Result<PathBuf> {
+        if let Some(p) = given.or(crate::options::get().config.as_deref()) {
+            return Ok(p.to_owned());
+        }
+        let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
+        Config::discover(&cwd)
+    }
+
     /// Finds `harness.toml` in `start` or the nearest folder above it.
     pub fn discover(start: &Path) -> Result<PathBuf> {
         let mut dir = Some(start);

@@ -4,6 +4,7 @@
 //! hashes; `export` writes an in-toto Statement.
 
 pub mod bundle;
+pub mod diff;
 pub mod export;
 pub mod run;
 pub mod runs;

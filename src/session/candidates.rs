@@ -174,4 +174,38 @@ impl Session {
             Applied::Unchanged
         })
     }
+
+    /// Refuses to write committed baselines from candidates in CI unless `force` (or
+    /// `PROVBASE_ACCEPT=force`): what `accept --from` and `review` ask before anything else.
+    /// `what` names the command in the refusal.
+    pub fn may_apply_candidates(&self, what: &str, force: bool) -> Result<()> {
+        if crate::options::in_ci() && !force && !crate::options::accept_from_env().1 {
+            return Err(crate::Error::Usage(format!(
+                "{what} writes committed baselines: in CI it needs --force (or PROVBASE_ACCEPT=force)"
+            )));
+        }
+        Ok(())
+    }
+
+    /// A reviewed candidate accepted: applied as [`Session::apply_candidate`] does, then its
+    /// file removed once its baseline holds it (as `cargo insta review` removes a `.snap.new`).
+    /// A stale candidate is kept.
+    pub fn accept_reviewed(&self, file: &std::path::Path, c: &store::Candidate) -> Result<Applied> {
+        let applied = self.apply_candidate(file, c)?;
+        if !matches!(applied, Applied::Stale { .. }) {
+            remove_candidate(file)?;
+        }
+        Ok(applied)
+    }
+
+    /// A reviewed candidate rejected: its file removed; the baseline stays as it is. Only a
+    /// candidate provbase can read is removed, so a mistyped path deletes nothing else.
+    pub fn reject_reviewed(&self, file: &std::path::Path) -> Result<()> {
+        store::Candidate::load(file)?;
+        remove_candidate(file)
+    }
+}
+
+fn remove_candidate(file: &std::path::Path) -> Result<()> {
+    std::fs::remove_file(file).map_err(|e| crate::Error::io(file, e))
 }

@@ -571,3 +571,38 @@ fn shell_completions_and_a_man_page() {
     );
     assert_eq!(p.run(&["completions", "tcsh"]).0, 2);
 }
+
+/// `provbase locate`: the harness.toml every door uses (the Python plugin asks it): the
+/// nearest from the current folder up, or PROVBASE_CONFIG, or `--config`; none is a usage
+/// error.
+#[test]
+fn locate_names_the_harness_toml_the_doors_use() {
+    let p = Project::nav();
+    let below = p.join("cfg");
+    let run = |dir: &std::path::Path, env: &[(&str, &str)], args: &[&str]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_provbase"));
+        cmd.args(args).arg("locate");
+        crate::project::hermetic(cmd.current_dir(dir));
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+        )
+    };
+    let own = p.join("harness.toml").display().to_string();
+    assert_eq!(run(&below, &[], &[]), (Some(0), own.clone()));
+    let other = tempfile::tempdir().unwrap();
+    std::fs::write(other.path().join("harness.toml"), "broken [").unwrap();
+    let theirs = other.path().join("harness.toml").display().to_string();
+    // found, not read: a broken file is still where the doors look
+    assert_eq!(
+        run(&below, &[("PROVBASE_CONFIG", &theirs)], &[]),
+        (Some(0), theirs.clone())
+    );
+    assert_eq!(run(&below, &[], &["--config", &theirs]), (Some(0), theirs));
+    let nowhere = tempfile::tempdir().unwrap();
+    assert_eq!(run(nowhere.path(), &[], &[]).0, Some(2));
+}

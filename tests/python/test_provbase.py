@@ -566,3 +566,23 @@ def test_a_uv_lock_is_a_package_set(project):
     drifted = [d["path"] for d in report["runs"][0]["drifts"]]
     assert report["runs"][0]["status"] == "fail" and "runtime.uv-lock.packages.pyyaml" in drifted, \
         drifted
+
+
+def test_the_plugin_finds_harness_toml_as_every_door_does(project, monkeypatch, tmp_path):
+    """The plugin asks `provbase locate`, so PROVBASE_CONFIG, and the nearest harness.toml
+    from where pytest started, mean what they mean to the CLI and the cargo harness."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "harness.toml").write_text(
+        '[[run]]\nname = "far"\nhardware = false\nparams = { seed = 1 }\n')
+    monkeypatch.setenv("PROVBASE_CONFIG", str(elsewhere / "harness.toml"))
+    r = project.runpytest_subprocess("--provbase", "--provbase-accept", "-v")
+    out = r.stdout.str()
+    assert "far" in out and "::nav" not in out, out
+    assert (elsewhere / "baselines" / "far.json").is_file()
+    # from a folder below the project, without PROVBASE_CONFIG: the project's own
+    monkeypatch.delenv("PROVBASE_CONFIG")
+    sub = project.path / "cfg"
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--provbase",
+                           "--co", "-q"], cwd=sub, capture_output=True, text=True)
+    assert "harness.toml::nav" in proc.stdout, proc.stdout + proc.stderr
