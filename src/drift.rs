@@ -2,6 +2,7 @@
 //! category, baseline value and current value; a [`PolicySet`] decides whether it fails, warns or
 //! is ignored.
 
+use crate::manifest::types::keys;
 use crate::path::{JsonPath, Segment};
 use crate::policy::Tolerance;
 pub use crate::policy::{Category, Policy, PolicySet};
@@ -69,7 +70,9 @@ pub fn compare_within(
     );
     out.retain(|(p, a, b)| !within(p, a.as_deref(), b.as_deref(), tolerance));
     out.retain(|(_, a, b)| !newly_redacted(a.as_deref(), b.as_deref()));
-    out.retain(|(p, _, _)| !matches!(p.key(0), Some("digest" | "format_version")) || p.0.len() > 1);
+    out.retain(|(p, _, _)| {
+        !matches!(p.key(0), Some(keys::DIGEST | keys::FORMAT_VERSION)) || p.0.len() > 1
+    });
     out.into_iter()
         .map(|(path, before, after)| {
             let category = Category::of(&path);
@@ -87,7 +90,7 @@ pub fn compare_within(
 type Raw<'a> = (JsonPath, Option<Cow<'a, Value>>, Option<Cow<'a, Value>>);
 
 fn within(path: &JsonPath, a: Option<&Value>, b: Option<&Value>, tolerance: &[Tolerance]) -> bool {
-    if path.key(0) != Some("outputs") {
+    if path.key(0) != Some(keys::OUTPUTS) {
         return false;
     }
     // an integer beyond 2^53 is kept as the string of its digits: a tolerance compares it as
@@ -121,7 +124,7 @@ fn within(path: &JsonPath, a: Option<&Value>, b: Option<&Value>, tolerance: &[To
 /// one drift, its digest, count and bytes together.
 fn is_folder(path: &JsonPath) -> bool {
     matches!(path.0.as_slice(), [Segment::Key(set), Segment::Key(k)]
-        if k.ends_with('/') && matches!(set.as_str(), "static_data_hashes" | "inputs"))
+        if k.ends_with('/') && matches!(set.as_str(), keys::STATIC_DATA | keys::INPUTS))
 }
 
 fn walk<'a>(here: &JsonPath, a: Option<&'a Value>, b: Option<&'a Value>, out: &mut Vec<Raw<'a>>) {
@@ -160,7 +163,7 @@ fn walk<'a>(here: &JsonPath, a: Option<&'a Value>, b: Option<&'a Value>, out: &m
 fn by_path(v: &[Value]) -> Option<Vec<&str>> {
     let paths: Vec<&str> = v
         .iter()
-        .map(|e| e.get("path").and_then(Value::as_str))
+        .map(|e| e.get(keys::KERNEL_PATH).and_then(Value::as_str))
         .collect::<Option<_>>()?;
     let mut sorted = paths.clone();
     sorted.sort_unstable();
@@ -222,7 +225,7 @@ fn walk_by_path<'a>(here: &JsonPath, x: &'a [Value], y: &'a [Value], out: &mut V
 /// objects naming the same `path` (a SPICE kernel whose content changed is still that kernel);
 /// matched elements are then compared field by field.
 fn walk_aligned<'a>(here: &JsonPath, x: &'a [Value], y: &'a [Value], out: &mut Vec<Raw<'a>>) {
-    let identity = |v: &Value| match v.get("path") {
+    let identity = |v: &Value| match v.get(keys::KERNEL_PATH) {
         Some(Value::String(p)) => format!("path {p}"),
         _ => v.to_string(),
     };

@@ -4,6 +4,7 @@
 //! objects; for a moved HEAD, the commits between. In a shallow clone that lacks the
 //! baseline's commit, it says so and suggests `git fetch --unshallow`; it is never an error.
 
+use crate::manifest::types::keys;
 use crate::drift::{Category, Drift};
 use crate::path::Segment;
 use serde::Deserialize;
@@ -36,7 +37,7 @@ fn file_of(d: &Drift, baseline: &Value) -> Option<String> {
         (Category::Code, [_, _, Segment::Key(k)]) => Some(k.clone()),
         // kernels are named by their path in drift paths
         (Category::Spice, [Segment::Key(s), Segment::Key(path), Segment::Key(f)])
-            if s == "spice_kernels" && f == "sha256" =>
+            if s == keys::SPICE_KERNELS && f == keys::KERNEL_SHA256 =>
         {
             crate::manifest::types::kernel_paths(baseline)
                 .contains(path)
@@ -333,7 +334,7 @@ fn history_notes(root: &Path, baseline: &Value, drifts: &[&Drift], folded: &[Str
     }
     if drifts
         .iter()
-        .any(|d| d.path.key(0) == Some("code") && d.path.key(1) == Some("git_sha"))
+        .any(|d| d.path.key(0) == Some(keys::CODE) && d.path.key(1) == Some(keys::code::GIT_SHA))
     {
         let text = match &base {
             None => shallow_hint(),

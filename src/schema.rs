@@ -5,10 +5,9 @@
 //! [`crate::report::listing::Output`]'s.)
 //!
 //! The committed schemas are what any validator takes, ajv's strict mode included: each has
-//! an `$id` and a `title`; a field's category (`x-category` in the types, read by
-//! [`crate::manifest::Category::of`]) is a `$comment`; and the formats schemars writes for
-//! Rust's integers (`uint64`, …), which no JSON Schema vocabulary defines, are left out (their
-//! `minimum` stays).
+//! an `$id` and a `title`; a member's category ([`crate::manifest::category::DECLARED`]) is a
+//! `$comment`; and the formats schemars writes for Rust's integers (`uint64`, …), which no
+//! JSON Schema vocabulary defines, are left out (their `minimum` stays).
 
 use serde_json::Value;
 use std::sync::OnceLock;
@@ -40,14 +39,28 @@ impl Doc {
         }
     }
 
-    /// The schema as `schemas/` holds it.
+    /// The schema as `schemas/` holds it: a manifest's and a run's members carry their
+    /// category ([`crate::manifest::category::DECLARED`]) as a `$comment`.
     pub fn schema(self) -> Value {
-        let s = match self {
-            Doc::Manifest => schemars::schema_for!(crate::manifest::Manifest),
-            Doc::Run => schemars::schema_for!(crate::manifest::Run),
-            Doc::Candidate => schemars::schema_for!(crate::manifest::types::CandidateDoc),
+        // where the manifest's (or run's) members are: the document itself, or its definition
+        let (s, owner) = match self {
+            Doc::Manifest => (schemars::schema_for!(crate::manifest::Manifest), None),
+            Doc::Run => (schemars::schema_for!(crate::manifest::Run), None),
+            Doc::Candidate => (
+                schemars::schema_for!(crate::manifest::types::CandidateDoc),
+                Some("Manifest"),
+            ),
         };
-        published(self.file_name(), s)
+        let mut v = published(self.file_name(), s);
+        for (section, member, category) in crate::manifest::category::DECLARED {
+            if let Some(p) = declared_member(&mut v, owner, section, *member) {
+                p.insert(
+                    "$comment".into(),
+                    Value::String(format!("provbase category: {category}")),
+                );
+            }
+        }
+        v
     }
 
     fn validator(self) -> &'static jsonschema::Validator {
@@ -57,6 +70,42 @@ impl Doc {
             jsonschema::validator_for(&self.schema()).expect("the generated schema compiles")
         })
     }
+}
+
+/// The schema of a document's member `section` (and of its `member`, through the section's
+/// `$ref`), when the document has it. `owner` is the definition holding the members (`None`:
+/// the schema's own).
+fn declared_member<'a>(
+    schema: &'a mut Value,
+    owner: Option<&str>,
+    section: &str,
+    member: Option<&str>,
+) -> Option<&'a mut serde_json::Map<String, Value>> {
+    fn members<'b>(schema: &'b Value, owner: Option<&str>) -> Option<&'b Value> {
+        match owner {
+            None => schema.get("properties"),
+            Some(o) => schema.get("$defs")?.get(o)?.get("properties"),
+        }
+    }
+    let Some(member) = member else {
+        let props = match owner {
+            None => schema.get_mut("properties")?,
+            Some(o) => schema.get_mut("$defs")?.get_mut(o)?.get_mut("properties")?,
+        };
+        return props.get_mut(section)?.as_object_mut();
+    };
+    let def = members(schema, owner)?
+        .get(section)?
+        .get("$ref")?
+        .as_str()?
+        .strip_prefix("#/$defs/")?
+        .to_owned();
+    schema
+        .get_mut("$defs")?
+        .get_mut(&def)?
+        .get_mut("properties")?
+        .get_mut(member)?
+        .as_object_mut()
 }
 
 /// A generated schema as `schemas/` holds it: made plain JSON Schema (see the module's
@@ -94,17 +143,10 @@ const FORMATS: &[&str] = &[
     "regex",
 ];
 
-/// `x-category` as a `$comment`, and no format JSON Schema does not define, everywhere in a
-/// schema.
+/// No format JSON Schema does not define, anywhere in a schema.
 fn plain(v: &mut Value) {
     match v {
         Value::Object(m) => {
-            if let Some(Value::String(c)) = m.remove("x-category") {
-                m.insert(
-                    "$comment".into(),
-                    Value::String(format!("provbase category: {c}")),
-                );
-            }
             if m.get("format")
                 .and_then(Value::as_str)
                 .is_some_and(|f| !FORMATS.contains(&f))
@@ -210,5 +252,21 @@ pub(crate) mod tests {
                 .unwrap_err()
                 .contains("surprise")
         );
+    }
+
+    /// Every entry of the table of categories names a member the manifest's or the run's types
+    /// have: renaming a field without the table fails here.
+    #[test]
+    fn every_declared_category_names_a_member_of_the_types() {
+        let mut manifest =
+            serde_json::to_value(schemars::schema_for!(crate::manifest::Manifest)).unwrap();
+        let mut run = serde_json::to_value(schemars::schema_for!(crate::manifest::Run)).unwrap();
+        for (section, member, _) in crate::manifest::category::DECLARED {
+            assert!(
+                declared_member(&mut manifest, None, section, *member).is_some()
+                    || declared_member(&mut run, None, section, *member).is_some(),
+                "{section}.{member:?} is not a member of the types"
+            );
+        }
     }
 }

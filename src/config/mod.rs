@@ -74,6 +74,37 @@ pub struct RunSpec {
     pub outputs_tolerance: Vec<Tolerance>,
 }
 
+/// The keys of a `[[run]]` that name files by globs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FileSetKey {
+    /// `code`: the code the run depends on (never what git ignores).
+    Code,
+    /// `static_data`.
+    StaticData,
+    /// `inputs`.
+    Inputs,
+    /// `outputs`: what the run's command writes, expanded anew every time.
+    Outputs,
+}
+
+impl FileSetKey {
+    /// The key as harness.toml spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            FileSetKey::Code => "code",
+            FileSetKey::StaticData => "static_data",
+            FileSetKey::Inputs => "inputs",
+            FileSetKey::Outputs => "outputs",
+        }
+    }
+}
+
+impl std::fmt::Display for FileSetKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// A command from the configuration.
 #[derive(Debug, Clone)]
 pub struct CommandSpec {

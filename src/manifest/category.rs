@@ -1,6 +1,6 @@
-//! Categories: what kind of thing a field of a manifest is. Each section of the types declares
-//! its category (`x-category` in the schemas); reports, policies and explanations group drift
-//! by it.
+//! Categories: what kind of thing a field of a manifest is. One table ([`DECLARED`]) gives each
+//! section of the types its category (a `$comment` in the schemas); reports, policies and
+//! explanations group drift by it.
 
 use crate::path::JsonPath;
 use serde::Serialize;
@@ -95,9 +95,9 @@ impl Category {
         Category::ALL.into_iter().find(|c| c.name() == name)
     }
 
-    /// The category of a path in a manifest or a recorded run: the `x-category` its section
-    /// declares in the types ([`super::types`]), the deepest one along the path; a member the
-    /// types do not know (a future section, another tool's field) is `external`.
+    /// The category of a path in a manifest or a recorded run: the one [`DECLARED`] gives its
+    /// section, the deepest one along the path; a member the types do not know (a future
+    /// section, another tool's field) is `external`.
     pub fn of(path: &JsonPath) -> Category {
         let table = declared();
         let (Some(k0), k1) = (path.key(0), path.key(1)) else {
@@ -112,9 +112,10 @@ impl Category {
     /// How many leading path segments the category's section takes, so that a report can name
     /// `cfg/a.yaml` rather than `static_data_hashes."cfg/a.yaml"`.
     pub fn prefix_len(self, path: &JsonPath) -> usize {
+        use super::types::keys;
         let section = matches!(
             path.key(0),
-            Some("params" | "inputs" | "outputs" | "static_data_hashes")
+            Some(keys::PARAMS | keys::INPUTS | keys::OUTPUTS | keys::STATIC_DATA)
         );
         let n = match self {
             Category::Code => 2,
@@ -137,48 +138,45 @@ impl fmt::Display for Category {
     }
 }
 
-/// `(section, member)` → category, as the types declare it: top-level members of the manifest
-/// and of a recorded run, and members of the sections they refer to (`code.scope`).
+/// Each section's category: `(member of a manifest or a recorded run, member of that section
+/// or None for the whole member, category)`. This table is the one place categories are
+/// declared; the schemas carry it as a `$comment` on each member ([`crate::schema`]), and a
+/// test holds every entry to a member the types have.
+pub const DECLARED: &[(&str, Option<&str>, Category)] = &[
+    ("code", Some("branch"), Category::Git),
+    ("code", Some("detached"), Category::Git),
+    ("code", Some("dirty"), Category::Git),
+    ("code", Some("git_sha"), Category::Git),
+    ("code", Some("git_short_sha"), Category::Git),
+    ("code", Some("remote"), Category::Git),
+    ("code", Some("scope"), Category::Code),
+    ("code", Some("status"), Category::Git),
+    ("code", Some("untracked"), Category::Git),
+    ("command", None, Category::Params),
+    ("environment", None, Category::Environment),
+    ("exit_status", None, Category::Outputs),
+    ("external", None, Category::External),
+    ("extractor_names", None, Category::Pipeline),
+    ("hardware", None, Category::Hardware),
+    ("inputs", None, Category::Inputs),
+    ("inputs_changed", None, Category::Inputs),
+    ("outputs", None, Category::Outputs),
+    ("params", None, Category::Params),
+    ("runtime", None, Category::Runtime),
+    ("spice_kernel_count", None, Category::Spice),
+    ("spice_kernels", None, Category::Spice),
+    ("static_data_hashes", None, Category::StaticData),
+    ("technique_names", None, Category::Pipeline),
+];
+
+/// `(section, member)` → category, from [`DECLARED`].
 fn declared() -> &'static HashMap<(String, Option<String>), Category> {
     static TABLE: OnceLock<HashMap<(String, Option<String>), Category>> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let mut table = HashMap::new();
-        for schema in [
-            schemars::schema_for!(super::Manifest),
-            schemars::schema_for!(super::Run),
-        ] {
-            let schema = schema.as_value();
-            let category = |v: &serde_json::Value| {
-                v.get("x-category")
-                    .and_then(serde_json::Value::as_str)
-                    .and_then(Category::parse)
-            };
-            let properties = |v: &serde_json::Value| {
-                v.get("properties")
-                    .and_then(serde_json::Value::as_object)
-                    .cloned()
-                    .unwrap_or_default()
-            };
-            for (k0, p) in properties(schema) {
-                if let Some(c) = category(&p) {
-                    table.insert((k0.clone(), None), c);
-                }
-                let Some(def) = p
-                    .get("$ref")
-                    .and_then(serde_json::Value::as_str)
-                    .and_then(|r| r.strip_prefix("#/$defs/"))
-                    .and_then(|name| schema.get("$defs")?.get(name))
-                else {
-                    continue;
-                };
-                for (k1, q) in properties(def) {
-                    if let Some(c) = category(&q) {
-                        table.insert((k0.clone(), Some(k1)), c);
-                    }
-                }
-            }
-        }
-        table
+        DECLARED
+            .iter()
+            .map(|(k0, k1, c)| (((*k0).to_owned(), k1.map(str::to_owned)), *c))
+            .collect()
     })
 }
 

@@ -8,7 +8,7 @@ pub mod tree;
 pub mod types;
 
 pub use category::Category;
-pub use types::{Code, Manifest, Or, Run, Sha256};
+pub use types::{Code, Manifest, Or, Run, Sha256, keys};
 
 use crate::canonical::{digest_of, is_sha256_tagged};
 use serde_json::Value;
@@ -35,7 +35,7 @@ pub fn version_needed(m: &Manifest) -> u64 {
 
 /// Whether a manifest document records a folder by its digest (which version 1 cannot).
 fn has_trees(doc: &serde_json::Map<String, Value>) -> bool {
-    ["static_data_hashes", "inputs"].iter().any(|k| {
+    [keys::STATIC_DATA, keys::INPUTS].iter().any(|k| {
         doc.get(*k)
             .and_then(Value::as_object)
             .is_some_and(|m| m.values().any(Value::is_object))
@@ -52,13 +52,13 @@ pub const BUNDLE_KIND: &str = "provbase.bundle";
 pub const CANDIDATE_KIND: &str = "provbase.candidate";
 
 /// The fields every manifest must keep: no strip selector may remove them.
-pub const OWN_FIELDS: &[&str] = &["format_version", "run", "digest"];
+pub const OWN_FIELDS: &[&str] = &[keys::FORMAT_VERSION, "run", keys::DIGEST];
 
 /// The digest a manifest should carry: `"sha256:"` + SHA-256 of the RFC 8785 form of the
 /// document without its `digest` member.
 pub fn compute_digest(manifest: &Value) -> String {
     match manifest {
-        Value::Object(m) => crate::canonical::digest_of_object_without(m, "digest"),
+        Value::Object(m) => crate::canonical::digest_of_object_without(m, keys::DIGEST),
         other => digest_of(other),
     }
 }
@@ -98,12 +98,12 @@ pub fn document(mut m: Manifest) -> Value {
     let inputs = m.inputs.take().map(entries);
     let mut v = serde_json::to_value(&m).unwrap_or(Value::Null);
     if let Value::Object(doc) = &mut v {
-        doc.insert("static_data_hashes".into(), static_data);
+        doc.insert(keys::STATIC_DATA.into(), static_data);
         if let Some(i) = inputs {
-            doc.insert("inputs".into(), i);
+            doc.insert(keys::INPUTS.into(), i);
         }
-        if let (Some(s), Some(Value::Object(code))) = (scope, doc.get_mut("code")) {
-            code.insert("scope".into(), s);
+        if let (Some(s), Some(Value::Object(code))) = (scope, doc.get_mut(keys::CODE)) {
+            code.insert(keys::code::SCOPE.into(), s);
         }
     }
     crate::canonical::stringify_big_integers(&mut v);
@@ -113,14 +113,14 @@ pub fn document(mut m: Manifest) -> Value {
 
 /// A document's `format_version`, when it has a whole number there.
 pub fn format_version(doc: &Value) -> Option<u64> {
-    doc.get("format_version").and_then(Value::as_u64)
+    doc.get(keys::FORMAT_VERSION).and_then(Value::as_u64)
 }
 
 /// Sets (or replaces) the manifest's `digest`.
 pub fn seal(manifest: &mut Value) {
     let d = compute_digest(manifest);
     if let Value::Object(m) = manifest {
-        m.insert("digest".into(), Value::String(d));
+        m.insert(keys::DIGEST.into(), Value::String(d));
     }
 }
 
@@ -130,7 +130,7 @@ pub fn validate(manifest: &Value) -> Result<(), String> {
     let Value::Object(m) = manifest else {
         return Err("not a JSON object".into());
     };
-    match m.get("format_version") {
+    match m.get(keys::FORMAT_VERSION) {
         Some(v) if v.as_u64() == Some(1) && has_trees(m) => {
             return Err(
                 "a folder digest in a format_version 1 document (folder digests need version 2): the file was edited by hand"
@@ -148,7 +148,7 @@ pub fn validate(manifest: &Value) -> Result<(), String> {
         }
         None => return Err("no `format_version`".into()),
     }
-    match m.get("digest") {
+    match m.get(keys::DIGEST) {
         Some(Value::String(d)) if is_sha256_tagged(d) => {
             let want = compute_digest(manifest);
             if *d != want {

@@ -1,7 +1,7 @@
 //! The documents as Rust types: a run's manifest (and so every baseline) and a recorded run's
 //! `run.json`. Collectors build them, readers deserialize them, and `schemas/` is generated
-//! from them; nothing else names their keys. Each section says its drift category
-//! (`x-category`), so categories come from here ([`super::Category::of`]).
+//! from them. Each section's drift category is declared beside them, in
+//! [`super::category::DECLARED`].
 //!
 //! Four members hold documents provbase does not own, and stay open JSON: `params` (the
 //! project's), `external` (what a command printed), an output compared within a tolerance, and
@@ -65,35 +65,26 @@ impl<T> From<Result<T, String>> for Or<T> {
 #[serde(deny_unknown_fields)]
 pub struct Code {
     /// The commit HEAD names (40 hex digits).
-    #[schemars(extend("x-category" = "git"))]
     pub git_sha: Or<String>,
     /// Its abbreviation, as git prints it.
-    #[schemars(extend("x-category" = "git"))]
     pub git_short_sha: Or<String>,
     /// Absent or unavailable when HEAD is detached.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-category" = "git"))]
     pub branch: Option<Or<String>>,
     /// Whether HEAD is detached.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-category" = "git"))]
     pub detached: Option<Or<bool>>,
     /// Whether tracked files differ from HEAD (the baselines folders and `.prov/` aside).
-    #[schemars(extend("x-category" = "git"))]
     pub dirty: Or<bool>,
     /// How many untracked files git does not ignore.
-    #[schemars(extend("x-category" = "git"))]
     pub untracked: Or<u64>,
     /// Without user, password or query.
-    #[schemars(extend("x-category" = "git"))]
     pub remote: Or<String>,
     /// Repo-relative path → hash (in run.json with `--code`, or a configured run's globs).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-category" = "code"))]
     pub scope: Option<BTreeMap<String, Sha256>>,
     /// The tree's status as `git status --porcelain` lists it (run.json only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-category" = "git"))]
     pub status: Option<Or<Vec<String>>>,
 }
 
@@ -249,48 +240,36 @@ pub struct Manifest {
     /// Git state and the content of the code the run depends on.
     pub code: Code,
     /// Static data file → hash (or folder → digest).
-    #[schemars(extend("x-category" = "static_data"))]
     pub static_data_hashes: BTreeMap<String, super::tree::Entry>,
     /// The run's parameters as harness.toml writes them (secrets redacted).
-    #[schemars(extend("x-category" = "params"))]
     pub params: Map<String, Value>,
     /// Input file → hash (or folder → digest).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-category" = "inputs"))]
     pub inputs: Option<BTreeMap<String, super::tree::Entry>>,
     /// Output file → hash, or its parsed JSON under a tolerance.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-category" = "outputs"))]
     pub outputs: Option<BTreeMap<String, Output>>,
     /// The kernels a metakernel loads, in load order.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-category" = "spice"))]
     pub spice_kernels: Option<Vec<Kernel>>,
     /// How many.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-category" = "spice"))]
     pub spice_kernel_count: Option<u64>,
     /// The pipeline's registered techniques, sorted.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-category" = "pipeline"))]
     pub technique_names: Option<Vec<String>>,
     /// The pipeline's registered extractors, sorted.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-category" = "pipeline"))]
     pub extractor_names: Option<Vec<String>>,
     /// CPU, memory, operating system and GPUs.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-category" = "hardware"))]
     pub hardware: Option<Hardware>,
     /// Toolchains and package sets.
-    #[schemars(extend("x-category" = "runtime"))]
     pub runtime: Runtime,
     /// The variables the run names, and the built-in set.
-    #[schemars(extend("x-category" = "environment"))]
     pub environment: BTreeMap<String, EnvValue>,
     /// What each external command printed (a JSON object).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-category" = "external"))]
     pub external: Option<BTreeMap<String, Map<String, Value>>>,
     /// `"sha256:"` + SHA-256 of the RFC 8785 form of the document without `digest`.
     pub digest: Sha256,
@@ -338,35 +317,26 @@ pub struct Run {
     /// Labels given with `--tag`, sorted.
     pub tags: Vec<String>,
     /// The command line, secrets redacted.
-    #[schemars(extend("x-category" = "params"))]
     pub command: Vec<String>,
     /// The command's exit status (128 + the signal when killed).
-    #[schemars(extend("x-category" = "outputs"))]
     pub exit_status: Or<i64>,
     /// Input file → hash and size, as before the command ran.
-    #[schemars(extend("x-category" = "inputs"))]
     pub inputs: BTreeMap<String, Or<FileEntry>>,
     /// Output file → hash and size.
-    #[schemars(extend("x-category" = "outputs"))]
     pub outputs: BTreeMap<String, Or<FileEntry>>,
     /// The parameters file.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-category" = "params"))]
     pub params: Option<Params>,
     /// Inputs whose content the command changed: recorded as they were before it ran.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-category" = "inputs"))]
     pub inputs_changed: Option<Vec<String>>,
     /// Git state, the tree status, and the code the `--code` globs name.
     pub code: Code,
     /// Toolchains and package sets.
-    #[schemars(extend("x-category" = "runtime"))]
     pub runtime: Runtime,
     /// The built-in variables.
-    #[schemars(extend("x-category" = "environment"))]
     pub environment: BTreeMap<String, EnvValue>,
     /// CPU, memory, operating system and GPUs.
-    #[schemars(extend("x-category" = "hardware"))]
     pub hardware: Hardware,
     /// `"sha256:"` + SHA-256 of the RFC 8785 form of the document without `digest`.
     pub digest: Sha256,
@@ -625,5 +595,115 @@ impl DocKind {
             }
             _ => return None,
         })
+    }
+}
+
+/// The members' names, for the code that reads a document as a JSON value (comparing, sealing,
+/// explaining, judging a moved HEAD) rather than through the types above: each is the serde
+/// name of a field here, and a test holds every one to the generated schema, so a renamed
+/// field fails until its name here follows.
+pub mod keys {
+    /// [`super::Manifest::format_version`], [`super::Run::format_version`].
+    pub const FORMAT_VERSION: &str = "format_version";
+    /// [`super::Manifest::digest`], [`super::Run::digest`].
+    pub const DIGEST: &str = "digest";
+    /// [`super::Manifest::code`].
+    pub const CODE: &str = "code";
+    /// [`super::Manifest::static_data_hashes`].
+    pub const STATIC_DATA: &str = "static_data_hashes";
+    /// [`super::Manifest::params`].
+    pub const PARAMS: &str = "params";
+    /// [`super::Manifest::inputs`].
+    pub const INPUTS: &str = "inputs";
+    /// [`super::Manifest::outputs`].
+    pub const OUTPUTS: &str = "outputs";
+    /// [`super::Manifest::spice_kernels`].
+    pub const SPICE_KERNELS: &str = "spice_kernels";
+    /// [`super::Kernel::path`].
+    pub const KERNEL_PATH: &str = "path";
+    /// [`super::Kernel::sha256`].
+    pub const KERNEL_SHA256: &str = "sha256";
+    /// A recorded run's labels, which differ between any two runs by construction and are not
+    /// part of what names it: [`super::Run::id`], [`super::Run::name`], [`super::Run::tags`].
+    pub const RUN_LABELS: &[&str] = &["id", "name", "tags"];
+    /// [`super::Run::kind`].
+    pub const KIND: &str = "kind";
+
+    /// The members of [`super::Code`].
+    pub mod code {
+        /// The commit.
+        pub const GIT_SHA: &str = "git_sha";
+        /// Its short form.
+        pub const GIT_SHORT_SHA: &str = "git_short_sha";
+        /// The branch.
+        pub const BRANCH: &str = "branch";
+        /// A detached HEAD.
+        pub const DETACHED: &str = "detached";
+        /// Uncommitted changes.
+        pub const DIRTY: &str = "dirty";
+        /// Untracked files.
+        pub const UNTRACKED: &str = "untracked";
+        /// The remote's URL.
+        pub const REMOTE: &str = "remote";
+        /// The content of the code the run depends on.
+        pub const SCOPE: &str = "scope";
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use serde_json::Value;
+
+        fn properties(schema: &Value, def: Option<&str>) -> Vec<String> {
+            let owner = match def {
+                None => schema,
+                Some(d) => &schema["$defs"][d],
+            };
+            owner["properties"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect()
+        }
+
+        #[test]
+        fn every_key_is_a_member_of_the_types() {
+            let manifest =
+                serde_json::to_value(schemars::schema_for!(super::super::Manifest)).unwrap();
+            let run = serde_json::to_value(schemars::schema_for!(super::super::Run)).unwrap();
+            let (m, r) = (properties(&manifest, None), properties(&run, None));
+            for k in [
+                super::FORMAT_VERSION,
+                super::DIGEST,
+                super::CODE,
+                super::STATIC_DATA,
+                super::PARAMS,
+                super::INPUTS,
+                super::OUTPUTS,
+                super::SPICE_KERNELS,
+            ] {
+                assert!(m.iter().any(|p| p == k), "{k}: not a member of Manifest");
+            }
+            for k in super::RUN_LABELS.iter().chain([&super::KIND]) {
+                assert!(r.iter().any(|p| p == k), "{k}: not a member of Run");
+            }
+            let code = properties(&manifest, Some("Code"));
+            for k in [
+                super::code::GIT_SHA,
+                super::code::GIT_SHORT_SHA,
+                super::code::BRANCH,
+                super::code::DETACHED,
+                super::code::DIRTY,
+                super::code::UNTRACKED,
+                super::code::REMOTE,
+                super::code::SCOPE,
+            ] {
+                assert!(code.iter().any(|p| p == k), "{k}: not a member of Code");
+            }
+            let kernel = properties(&manifest, Some("Kernel"));
+            for k in [super::KERNEL_PATH, super::KERNEL_SHA256] {
+                assert!(kernel.iter().any(|p| p == k), "{k}: not a member of Kernel");
+            }
+        }
     }
 }

@@ -11,8 +11,7 @@ use std::path::Path;
 
 use super::runs::Resolved;
 
-/// Labels and bookkeeping that differ between any two runs by construction.
-const NOT_COMPARED: &[&str] = &["id", "name", "tags", "digest", "kind"];
+use crate::manifest::types::keys;
 
 /// Two documents compared: how each was named, and every drift (ignored ones included).
 #[derive(Debug)]
@@ -77,8 +76,9 @@ pub fn diff(
     };
     let prepare = |r: &Resolved| -> Result<Value> {
         let mut v = r.doc().clone();
+        // labels and the seal differ between any two runs by construction
         if let Value::Object(m) = &mut v {
-            for k in NOT_COMPARED {
+            for k in keys::RUN_LABELS.iter().chain([&keys::DIGEST, &keys::KIND]) {
                 m.remove(*k);
             }
         }

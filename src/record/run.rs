@@ -209,8 +209,11 @@ pub fn params_of(root: &Path, path: &Path) -> Result<Params> {
 /// The digest of the time-free content that names a run: everything but its labels.
 pub fn id_of(doc: &Value) -> String {
     let mut m = doc.as_object().cloned().unwrap_or_default();
-    for k in ["id", "name", "tags", "digest"] {
-        m.remove(k);
+    for k in crate::manifest::keys::RUN_LABELS
+        .iter()
+        .chain([&crate::manifest::keys::DIGEST])
+    {
+        m.remove(*k);
     }
     let d = crate::canonical::digest_of(&Value::Object(m));
     d[7..7 + ID_LEN].to_owned()

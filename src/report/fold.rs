@@ -156,7 +156,7 @@ fn parse(file: &Path) -> Result<Report> {
         message,
     };
     match value
-        .get("report_version")
+        .get(super::json::REPORT_VERSION_KEY)
         .and_then(serde_json::Value::as_u64)
     {
         Some(v) if (1..=REPORT_VERSION).contains(&v) => {}

@@ -13,6 +13,10 @@ use serde_json::Value;
 /// `taken`; a version 1 report reads with `taken` absent.
 pub const REPORT_VERSION: u64 = 2;
 
+/// The member that holds [`Report::report_version`], read before a document is parsed as a
+/// report.
+pub const REPORT_VERSION_KEY: &str = "report_version";
+
 /// One drift entry as scripts read it: path, category, policy, before, after.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DriftEntry {

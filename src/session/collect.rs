@@ -6,6 +6,7 @@ use crate::collect::CollectError;
 use crate::collect::facts::NameKind;
 use crate::collect::files;
 use crate::collect::files::scan::Stop;
+use crate::config::FileSetKey;
 use crate::config::{NamesSpec, RunSpec};
 use crate::error::Result;
 use crate::manifest::tree::{self, Entry, Leaf, Object};
@@ -68,7 +69,7 @@ impl Session {
         &self,
         run: &RunSpec,
         globs: &[crate::config::GlobSpec],
-        key: &str,
+        key: FileSetKey,
         since_ns: i64,
     ) -> Result<BTreeMap<String, Entry>> {
         let mut out = BTreeMap::new();
@@ -89,7 +90,7 @@ impl Session {
                     return Err(Self::err(
                         run,
                         CollectError::NoMatch {
-                            key: key.to_owned(),
+                            key: key.name().to_owned(),
                             pattern: g.pattern.clone(),
                             line: g.line,
                         },
@@ -149,7 +150,7 @@ impl Session {
         &self,
         run: &RunSpec,
         glob: &[crate::config::GlobSpec],
-        key: &str,
+        key: FileSetKey,
         since_ns: i64,
     ) -> Result<BTreeMap<String, Entry>> {
         let matched = self.expand(run, glob, key)?;
@@ -181,12 +182,12 @@ impl Session {
         &self,
         run: &RunSpec,
         globs: &[crate::config::GlobSpec],
-        key: &str,
+        key: FileSetKey,
     ) -> Result<std::sync::Arc<[files::Matched]>> {
         // runs that share a glob (a code glob, say) expand it once per process; outputs are
         // what a run's command has just written, so they are expanded every time
-        let memo = (key != "outputs").then(|| crate::collect::facts::ExpansionKey {
-            key: key.to_owned(),
+        let memo = (key != FileSetKey::Outputs).then(|| crate::collect::facts::ExpansionKey {
+            key: key.name().to_owned(),
             patterns: globs.iter().map(|g| g.pattern.clone()).collect(),
             outside: run.allow_outside,
         });
@@ -198,12 +199,12 @@ impl Session {
         let baselines = self.config.all_baselines_dirs();
         let ignored = |p: &std::path::Path| {
             baselines.iter().any(|b| p.starts_with(b))
-                || (key == "code" && self.facts.git_ignores(p))
+                || (key == FileSetKey::Code && self.facts.git_ignores(p))
         };
         let matched: std::sync::Arc<[files::Matched]> = files::expand(
             &self.config.root,
             globs,
-            key,
+            key.name(),
             &ignored,
             self.facts.cache_enabled(),
             run.allow_outside,
@@ -240,8 +241,13 @@ impl Session {
             })?;
         }
         let mut code = self.facts.git().clone();
-        code.scope = Some(self.hashes(run, &self.expand(run, &run.code, "code")?, since_ns)?);
-        let static_data_hashes = self.file_set(run, &run.static_data, "static_data", since_ns)?;
+        code.scope = Some(self.hashes(
+            run,
+            &self.expand(run, &run.code, FileSetKey::Code)?,
+            since_ns,
+        )?);
+        let static_data_hashes =
+            self.file_set(run, &run.static_data, FileSetKey::StaticData, since_ns)?;
         let mut params = Value::Object(run.params.clone());
         crate::redact::scrub_json(&mut params);
         let outputs = if run.outputs.is_empty() {
@@ -252,7 +258,7 @@ impl Session {
         let inputs = if run.inputs.is_empty() {
             None
         } else {
-            Some(self.file_set(run, &run.inputs, "inputs", since_ns)?)
+            Some(self.file_set(run, &run.inputs, FileSetKey::Inputs, since_ns)?)
         };
         let spice_kernels = match &run.spice {
             Some(spice) => Some(
@@ -323,7 +329,7 @@ impl Session {
     /// Each output's hash; with `outputs_tolerance`, a JSON output's parsed value instead, so
     /// that its numbers can be compared within the tolerance.
     pub(super) fn outputs(&self, run: &RunSpec) -> Result<BTreeMap<String, Output>> {
-        let matched = self.expand(run, &run.outputs, "outputs")?;
+        let matched = self.expand(run, &run.outputs, FileSetKey::Outputs)?;
         let mut out = BTreeMap::new();
         for m in matched.iter() {
             let v = if !run.outputs_tolerance.is_empty() && m.rel.ends_with(".json") {

@@ -4,6 +4,7 @@
 use super::Session;
 use crate::config::{NamesSpec, RunSpec};
 use crate::drift::{self, Drift, Policy};
+use crate::manifest::types::keys;
 use serde_json::{Value, json};
 
 impl Session {
@@ -87,8 +88,8 @@ impl Session {
         }
         let git_policy = self.config.policy().for_path(
             &crate::path::JsonPath(vec![
-                crate::path::Segment::Key("code".into()),
-                crate::path::Segment::Key("git_sha".into()),
+                crate::path::Segment::Key(keys::CODE.into()),
+                crate::path::Segment::Key(keys::code::GIT_SHA.into()),
             ]),
             drift::Category::Git,
         );
@@ -109,13 +110,19 @@ impl Session {
 /// depends on: a clone in CI, a pull request's detached HEAD.
 fn is_checkout(d: &Drift) -> bool {
     d.category == drift::Category::Git
-        && matches!(d.path.key(1), Some("remote" | "branch" | "detached"))
+        && matches!(
+            d.path.key(1),
+            Some(keys::code::REMOTE | keys::code::BRANCH | keys::code::DETACHED)
+        )
 }
 
 /// The tree that became clean by committing: what it held is hashed where it matters.
 fn is_cleaned(d: &Drift) -> bool {
     d.category == drift::Category::Git
-        && matches!(d.path.key(1), Some("dirty" | "untracked"))
+        && matches!(
+            d.path.key(1),
+            Some(keys::code::DIRTY | keys::code::UNTRACKED)
+        )
         && (d.after == Some(json!(false)) || d.after == Some(json!(0)))
 }
 
@@ -124,7 +131,10 @@ fn is_cleaned(d: &Drift) -> bool {
 /// commit and names HEAD's now ([`holds_commit`]), `None` for anything else.
 fn commit_field(d: &Drift, base: &str, head: &str) -> Option<bool> {
     if d.category == drift::Category::Git
-        && matches!(d.path.key(1), Some("git_sha" | "git_short_sha"))
+        && matches!(
+            d.path.key(1),
+            Some(keys::code::GIT_SHA | keys::code::GIT_SHORT_SHA)
+        )
     {
         return Some(false);
     }
