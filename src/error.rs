@@ -1,6 +1,25 @@
 //! Error types of the library. Each carries the file, line or key it is about; the CLI maps
 //! them to exit codes (see [`Error::exit_code`]).
 
+/// The exit statuses of both doors, in one place (the guide's table of commands, and each
+/// command's man page, say which a command uses).
+pub mod exit {
+    /// Nothing failed.
+    pub const OK: u8 = 0;
+    /// A failing drift, a missing or orphan baseline, a run that could not be checked.
+    pub const FAILED: u8 = 1;
+    /// A usage or configuration error.
+    pub const USAGE: u8 = 2;
+    /// The cargo harness when a trial failed, as libtest.
+    pub const TRIAL_FAILED: u8 = 101;
+    /// `record`: the command was found but cannot run, as a shell says it.
+    pub const CANNOT_RUN: u8 = 126;
+    /// `record`: the command was not found, as a shell says it.
+    pub const NOT_FOUND: u8 = 127;
+    /// Output to a closed pipe (`provbase check | head`): the status of a process SIGPIPE ends.
+    pub const BROKEN_PIPE: u8 = 141;
+}
+
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -79,10 +98,12 @@ impl Error {
     /// 1 for a run that could not be checked.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Config { .. } | Error::ConfigNotFound { .. } | Error::Usage(_) => 2,
-            Error::Json { .. } | Error::Io { .. } => 2,
-            Error::Baseline { .. } | Error::Conflicted { .. } | Error::Collect { .. } => 1,
-            Error::Command(_) => 1,
+            Error::Config { .. } | Error::ConfigNotFound { .. } | Error::Usage(_) => exit::USAGE,
+            Error::Json { .. } | Error::Io { .. } => exit::USAGE,
+            Error::Baseline { .. } | Error::Conflicted { .. } | Error::Collect { .. } => {
+                exit::FAILED
+            }
+            Error::Command(_) => exit::FAILED,
         }
     }
 

@@ -98,11 +98,11 @@ impl Harness {
         T: Into<OsString>,
     {
         match self.run(args) {
-            Ok(c) if c.has_failed() => 101,
-            Ok(_) => 0,
+            Ok(c) if c.has_failed() => crate::error::exit::TRIAL_FAILED,
+            Ok(_) => crate::error::exit::OK,
             Err(e) => {
                 eprintln!("error: {}", crate::outbound::text(&e.to_string()));
-                e.exit_code().max(2)
+                e.exit_code().max(crate::error::exit::USAGE)
             }
         }
     }

@@ -2,7 +2,7 @@
 //! maps errors to the documented exit codes.
 
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, exit};
 use crate::session::Session;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -234,6 +234,35 @@ impl Cli {
         Ok(session)
     }
 
+    /// A global flag given to a command it means nothing to: refused, not ignored. (The flags
+    /// are global so that `provbase --format json check` reads as users write it, so clap
+    /// cannot tell which commands take them.)
+    fn flag_that_does_nothing(&self) -> Option<&'static str> {
+        let command = &self.command;
+        let check = matches!(command, Command::Check { twice: false, .. });
+        let formats = matches!(
+            command,
+            Command::Check { .. }
+                | Command::List
+                | Command::Runs
+                | Command::Diff { .. }
+                | Command::Pending { .. }
+                | Command::Report { .. }
+        );
+        match self.format {
+            Format::Markdown if !check && !matches!(command, Command::Report { .. }) => {
+                return Some("--format markdown is a report of `check` and `report`");
+            }
+            Format::Json | Format::Markdown if !formats => {
+                return Some(
+                    "--format applies to check, list, runs, diff, pending and report; this command prints one form",
+                );
+            }
+            _ => {}
+        }
+        (self.junit.is_some() && !check).then_some("--junit is a report of `check`")
+    }
+
     /// The command that accepts a run, as the user would type it.
     fn accept_command(&self, run: &str) -> String {
         let mut cmd = String::from("provbase");
@@ -253,43 +282,22 @@ pub fn run() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
             let _ = e.print();
             return ExitCode::from(code);
         }
     };
     if let Err(bad) = crate::options::check() {
         errln!("error: {bad}");
-        return ExitCode::from(2);
+        return ExitCode::from(exit::USAGE);
     }
-    // a flag that would do nothing is refused, not ignored
-    if matches!(cli.format, Format::Markdown)
-        && !matches!(
-            cli.command,
-            Command::Check { twice: false, .. } | Command::Report { .. }
-        )
-    {
-        errln!("error: --format markdown is a report of `check` and `report`");
-        return ExitCode::from(2);
-    }
-    let formats = matches!(
-        cli.command,
-        Command::Check { .. }
-            | Command::List
-            | Command::Runs
-            | Command::Diff { .. }
-            | Command::Pending { .. }
-            | Command::Report { .. }
-    );
-    if !matches!(cli.format, Format::Human) && !formats {
-        errln!(
-            "error: --format applies to check, list, runs, diff, pending and report; this command prints one form"
-        );
-        return ExitCode::from(2);
-    }
-    if cli.junit.is_some() && !matches!(cli.command, Command::Check { twice: false, .. }) {
-        errln!("error: --junit is a report of `check`");
-        return ExitCode::from(2);
+    if let Some(refused) = cli.flag_that_does_nothing() {
+        errln!("error: {refused}");
+        return ExitCode::from(exit::USAGE);
     }
     let result = match &cli.command {
         Command::Check { runs, twice: false } => check::run(&cli, runs),
@@ -348,7 +356,7 @@ pub fn run() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             errln!("error: {e}");
-            ExitCode::from(e.exit_code().max(1))
+            ExitCode::from(e.exit_code().max(exit::FAILED))
         }
     }
 }
@@ -370,10 +378,10 @@ fn write_raw(line: &str) {
         .and_then(|()| out.write_all(b"\n"))
     {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(141);
+            std::process::exit(exit::BROKEN_PIPE.into());
         }
         errln!("error: cannot write to stdout: {e}");
-        std::process::exit(2);
+        std::process::exit(exit::USAGE.into());
     }
 }
 

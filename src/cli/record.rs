@@ -20,7 +20,11 @@ pub(super) fn run(opts: &RecordOptions, result: Option<&std::path::Path>) -> Res
                     ..
                 }
             );
-            return Ok(if not_found { 127 } else { 126 });
+            return Ok(if not_found {
+                crate::error::exit::NOT_FOUND
+            } else {
+                crate::error::exit::CANNOT_RUN
+            });
         }
         Err(e) => return Err(e),
     };
