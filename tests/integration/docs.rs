@@ -222,3 +222,60 @@ fn slugs_are_githubs() {
     );
     let _ = Path::new("");
 }
+
+/// Every test the guide's table of guarantees names exists: `module::test` in
+/// `tests/integration/<module>.rs`, or in the file named beside it (`(src/…)`).
+#[test]
+fn the_guarantees_name_tests_that_exist() {
+    let text = std::fs::read_to_string(root().join("docs/guide/guarantees.md")).unwrap();
+    let mut checked = 0;
+    let mut missing = Vec::new();
+    for row in text
+        .lines()
+        .filter(|l| l.starts_with("| ") && l.ends_with(" |"))
+    {
+        let Some(tests) = row.trim_end_matches(" |").rsplit(" | ").next() else {
+            continue;
+        };
+        // each `module::test`, with the file in parentheses after it when it is not an
+        // integration test
+        let mut rest = tests;
+        while let Some(open) = rest.find('`') {
+            let after = &rest[open + 1..];
+            let Some(close) = after.find('`') else { break };
+            let name = &after[..close];
+            rest = &after[close + 1..];
+            let file = rest
+                .strip_prefix(" (")
+                .and_then(|r| r.split_once(')'))
+                .map(|(f, _)| f.split(',').next().unwrap_or(f))
+                .filter(|f| f.starts_with("src/") || f.starts_with("tests/"));
+            let parts: Vec<&str> = name.split("::").collect();
+            if parts.len() < 2
+                || !parts
+                    .iter()
+                    .all(|p| p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+            {
+                continue;
+            }
+            let path = match file {
+                Some(f) => root().join(f),
+                None => root().join(format!("tests/integration/{}.rs", parts[0])),
+            };
+            let Ok(code) = std::fs::read_to_string(&path) else {
+                missing.push(format!("{name}: no file {}", path.display()));
+                continue;
+            };
+            let last = parts[parts.len() - 1];
+            if last != "tests" && !code.contains(&format!("fn {last}(")) {
+                missing.push(format!("{name}: no such test in {}", path.display()));
+            }
+            checked += 1;
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
+    assert!(
+        checked > 30,
+        "{checked} tests named: the reader missed them"
+    );
+}
