@@ -103,7 +103,9 @@ def record(
                    check_codes=range(0, 256))
         if not result.is_file():
             said = proc.stderr.strip() or proc.stdout.strip() or f"exit status {proc.returncode}"
-            raise ProvbaseError(said.splitlines()[-1].removeprefix("error: ").removeprefix("provbase: "))
+            raise ProvbaseError(
+                said.splitlines()[-1].removeprefix("error: ").removeprefix("provbase: "),
+                exit_code=proc.returncode)
         with open(result, encoding="utf-8") as f:
             recorded = json.load(f)
     with open(base / recorded["dir"] / "run.json", encoding="utf-8") as f:

@@ -13,7 +13,21 @@ from typing import Any, Optional, Sequence
 
 class ProvbaseError(Exception):
     """provbase could not do what it was asked: a bad harness.toml, a run that does not exist, a
-    binary that is missing. The message is provbase's own, naming the file, line or key."""
+    binary that is missing. The message is provbase's own, naming the file, line or key.
+
+    `exit_code` is the binary's exit status (None when it never ran), and `kind` what that
+    status means, as the binary's man pages say it: "usage" (2: a usage or configuration
+    error), "failed" (1: a run could not be collected or checked), "not-found" (127) and
+    "cannot-run" (126) for a recorded command, "binary" when the binary itself could not run,
+    "timeout" when it did not finish."""
+
+    KINDS = {1: "failed", 2: "usage", 126: "cannot-run", 127: "not-found"}
+
+    def __init__(self, message: str, exit_code: Optional[int] = None,
+                 kind: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+        self.kind = kind or self.KINDS.get(exit_code if exit_code is not None else -1, "binary")
 
 
 def binary() -> str:
@@ -81,13 +95,13 @@ def run(
     except subprocess.TimeoutExpired:
         raise ProvbaseError(
             f"`provbase {' '.join(args)}` did not finish within {limit:g} s "
-            "(PROVBASE_PYTHON_TIMEOUT sets the limit)"
+            "(PROVBASE_PYTHON_TIMEOUT sets the limit)", kind="timeout"
         ) from None
     except OSError as e:
         raise ProvbaseError(f"{exe}: cannot start: {e.strerror or e}") from None
     if proc.returncode not in check_codes:
         said = (proc.stderr.strip() or proc.stdout.strip() or f"exit status {proc.returncode}")
-        raise ProvbaseError(said.removeprefix("error: "))
+        raise ProvbaseError(said.removeprefix("error: "), exit_code=proc.returncode)
     return proc
 
 

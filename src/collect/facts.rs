@@ -17,9 +17,10 @@ impl Drop for Facts {
     }
 }
 
-/// The most files a batch may hold for all of them (cache hits too) to be remembered for the
-/// rest of the process.
-const REMEMBERED_BATCH: usize = 10_000;
+/// The most files a process remembers for the rest of its life from one batch of hashes (cache
+/// hits too) or one expansion of globs: what several runs share (a code glob) is small, and a
+/// dataset that is large would stay in memory.
+pub const MAX_REMEMBERED: usize = 10_000;
 
 /// Lazily collected facts about one project root.
 pub struct Facts {
@@ -381,7 +382,7 @@ impl Facts {
         let cache_on = cache.enabled();
         // a batch of a shared glob's size is remembered whole, so that the runs that follow
         // neither stat it again nor start threads for it; a dataset's is not kept
-        let remember_all = paths.len() <= REMEMBERED_BATCH;
+        let remember_all = paths.len() <= MAX_REMEMBERED;
         for (i, (r, stamp)) in todo.into_iter().zip(results) {
             if let Ok((d, len)) = &r {
                 // a file the stat cache vouched for stays a hit for the rest of the process;

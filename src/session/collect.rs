@@ -16,8 +16,7 @@ use crate::manifest::{self, FORMAT_VERSION, Manifest, Sha256};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
-/// The most files an expansion may hold to be remembered for the runs that follow.
-const MAX_REMEMBERED: usize = 10_000;
+use crate::collect::facts::MAX_REMEMBERED;
 
 impl Session {
     pub(super) fn hashes(

@@ -368,6 +368,60 @@ fn leaf_mut<'a>(v: &'a mut Value, path: &[String]) -> &'a mut Value {
     })
 }
 
+/// The stored types round-trip: a baseline that the schema accepts (leaves of a real one
+/// changed at random, sealed again), read as the typed manifest and written back as a document,
+/// gives the same bytes, and so no drift — as nextest's records are held to theirs.
+#[test]
+fn a_stored_manifest_round_trips_through_its_types() {
+    use proptest::prelude::*;
+    let p = Project::nav();
+    p.git_init().commit_all("pipeline");
+    assert_eq!(p.run(&["accept"]).0, 0);
+    let path = p.join(&format!("baselines/{RUN}.json"));
+    let good: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut paths = Vec::new();
+    leaves(&good, &mut Vec::new(), &mut paths);
+    paths.retain(|p| p[0] != "digest" && p[0] != "format_version");
+    let change = (0..paths.len(), "[ -~é]{0,24}", any::<u32>());
+    let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config {
+        cases: 128,
+        failure_persistence: None,
+        ..Default::default()
+    });
+    let kept = std::cell::Cell::new(0);
+    runner
+        .run(&proptest::collection::vec(change, 0..5), |changes| {
+            let mut b = good.clone();
+            for (i, s, n) in &changes {
+                let leaf = leaf_mut(&mut b, &paths[*i]);
+                *leaf = match &*leaf {
+                    Value::String(_) => Value::String(s.clone()),
+                    Value::Number(_) => Value::from(*n),
+                    Value::Bool(x) => Value::Bool(!*x),
+                    other => other.clone(),
+                };
+            }
+            provbase::manifest::seal(&mut b);
+            let bytes = provbase::canonical::pretty_bytes(&b);
+            if provbase::store::parse(&path, bytes.clone()).is_err() {
+                return Ok(());
+            }
+            let typed: provbase::manifest::Manifest = serde_json::from_value(b.clone())
+                .map_err(|e| TestCaseError::fail(format!("schema-valid, yet not the type: {e}")))?;
+            let back = provbase::manifest::document(typed);
+            prop_assert_eq!(
+                String::from_utf8_lossy(&provbase::canonical::pretty_bytes(&back)).into_owned(),
+                String::from_utf8_lossy(&bytes).into_owned()
+            );
+            let drifts = provbase::drift::compare(&b, &back, &Default::default());
+            prop_assert!(drifts.is_empty(), "{drifts:?}");
+            kept.set(kept.get() + 1);
+            Ok(())
+        })
+        .unwrap();
+    assert!(kept.get() >= 32, "{} round-tripped", kept.get());
+}
+
 /// `check` never panics on a baseline that the schema accepts: leaves of a real baseline (with
 /// git, SPICE kernels and a folder digest) replaced by arbitrary text and numbers of the same
 /// type, sealed again, then checked in a session of the process (96 cases, about half of

@@ -249,8 +249,9 @@ def test_a_hanging_binary_times_out(project, monkeypatch, tmp_path):
     monkeypatch.setenv("PROVBASE_BIN", str(script))
     monkeypatch.setenv("PROVBASE_PYTHON_TIMEOUT", "1")
     os.chdir(project.path)
-    with pytest.raises(provbase.ProvbaseError, match="did not finish within 1 s"):
+    with pytest.raises(provbase.ProvbaseError, match="did not finish within 1 s") as e:
         provbase.check()
+    assert (e.value.kind, e.value.exit_code) == ("timeout", None)
 
 
 def test_record_raises_on_provbases_own_failures(project):
@@ -258,10 +259,13 @@ def test_record_raises_on_provbases_own_failures(project):
     ok = provbase.record([sys.executable, "-c", "print(1)"], name="first")
     assert ok["name"] == "first"
     # a params file that is missing, a command that cannot start: an error, not the run above
-    with pytest.raises(provbase.ProvbaseError, match="missing.yaml"):
+    with pytest.raises(provbase.ProvbaseError, match="missing.yaml") as e:
         provbase.record([sys.executable, "-c", "print(2)"], params="missing.yaml")
-    with pytest.raises(provbase.ProvbaseError, match="no-such-command"):
+    assert (e.value.kind, e.value.exit_code) == ("usage", 2)
+    # the binary's own exit status, and what it means, not text cut from stderr
+    with pytest.raises(provbase.ProvbaseError, match="no-such-command") as e:
         provbase.record(["no-such-command-xyz"])
+    assert (e.value.kind, e.value.exit_code) == ("not-found", 127)
     with pytest.raises(provbase.ProvbaseError):
         provbase.record([sys.executable, "-c", "print(3)"], tags=["--not-a-tag"], name="--bad")
     # the command's own failure is a recorded run with its exit status
@@ -283,8 +287,9 @@ def test_the_api_returns_parsed_documents(project):
     assert run["kind"] == "provbase.run" and run["name"] == "by-hand"
     assert run["exit_status"] == 0 and list(run["outputs"]) == ["out.txt"]
     assert run["tags"] == ["t1"]
-    with pytest.raises(provbase.ProvbaseError, match="no run named `nope`"):
+    with pytest.raises(provbase.ProvbaseError, match="no run named `nope`") as e:
         provbase.collect("nope")
+    assert (e.value.kind, e.value.exit_code) == ("usage", 2)
     assert provbase.version().count(".") == 2
 
 
