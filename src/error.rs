@@ -128,23 +128,22 @@ pub enum CollectError {
     #[error("empty command")]
     EmptyCommand,
     /// A command could not be started (not installed, not executable).
-    #[error("`{command}` could not start: {reason}")]
+    #[error("`{command}` could not start: {source}")]
     CouldNotStart {
         /// The command line, secrets redacted.
         command: String,
-        /// What the system said.
-        reason: String,
-        /// Whether the program was not found (a shell's 127), rather than found but not
-        /// runnable (126).
-        not_found: bool,
+        /// What the system said ([`IoSource::kind`]: `NotFound` for a program not found).
+        #[source]
+        source: IoSource,
     },
     /// Waiting for a command failed.
-    #[error("`{command}`: {reason}")]
+    #[error("`{command}`: {source}")]
     Wait {
         /// The command line, secrets redacted.
         command: String,
         /// What the system said.
-        reason: String,
+        #[source]
+        source: IoSource,
     },
     /// A command exited with a failure status.
     #[error("`{command}` failed ({status}){}{}", output_suffix("stdout", .stdout), output_suffix("stderr", .stderr))]
@@ -190,12 +189,13 @@ pub enum CollectError {
         command: String,
     },
     /// A file could not be read.
-    #[error("cannot read {path}: {reason}")]
+    #[error("cannot read {path}: {source}")]
     Unreadable {
         /// The file, as the project names it.
         path: String,
         /// What the system said.
-        reason: String,
+        #[source]
+        source: IoSource,
     },
     /// A glob matched no file.
     #[error("no file matches `{key}` glob `{pattern}`{}", at_line(*.line))]
@@ -213,6 +213,52 @@ pub enum CollectError {
     Invalid(String),
 }
 
+impl CollectError {
+    /// Whether a command could not start because its program was not found (a shell's 127),
+    /// rather than found but not runnable (126).
+    pub fn not_found(&self) -> bool {
+        matches!(self, CollectError::CouldNotStart { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
+    }
+}
+
+/// An I/O error kept whole — its kind and its message — inside errors that are cloned (a fact
+/// collected once is shared by every run) and compared.
+#[derive(Debug, Clone)]
+pub struct IoSource(pub std::sync::Arc<std::io::Error>);
+
+impl IoSource {
+    /// What kind of failure it was.
+    pub fn kind(&self) -> std::io::ErrorKind {
+        self.0.kind()
+    }
+}
+
+impl From<std::io::Error> for IoSource {
+    fn from(e: std::io::Error) -> IoSource {
+        IoSource(std::sync::Arc::new(e))
+    }
+}
+
+impl PartialEq for IoSource {
+    fn eq(&self, other: &IoSource) -> bool {
+        self.0.kind() == other.0.kind() && self.0.to_string() == other.0.to_string()
+    }
+}
+
+impl Eq for IoSource {}
+
+impl std::fmt::Display for IoSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for IoSource {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
+    }
+}
+
 /// ` (harness.toml line N)`, or nothing for a glob given on the command line (line 0).
 pub fn at_line(line: usize) -> String {
     if line == 0 {
@@ -227,12 +273,6 @@ fn output_suffix(stream: &str, tail: &str) -> String {
         String::new()
     } else {
         format!("; {stream} ends with:\n{tail}")
-    }
-}
-
-impl From<String> for CollectError {
-    fn from(message: String) -> CollectError {
-        CollectError::Invalid(message)
     }
 }
 

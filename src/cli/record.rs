@@ -13,14 +13,7 @@ pub(super) fn run(opts: &RecordOptions, result: Option<&std::path::Path>) -> Res
             if matches!(*e, crate::collect::CollectError::CouldNotStart { .. }) =>
         {
             errln!("provbase: {e}");
-            let not_found = matches!(
-                *e,
-                crate::collect::CollectError::CouldNotStart {
-                    not_found: true,
-                    ..
-                }
-            );
-            return Ok(if not_found {
+            return Ok(if e.not_found() {
                 crate::error::exit::NOT_FOUND
             } else {
                 crate::error::exit::CANNOT_RUN

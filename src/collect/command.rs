@@ -91,8 +91,7 @@ pub fn run(argv: &[String], dir: &Path, timeout: Duration) -> Result<Output, Col
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     let mut child = cmd.spawn().map_err(|e| CollectError::CouldNotStart {
         command: shown.clone(),
-        reason: e.to_string(),
-        not_found: e.kind() == std::io::ErrorKind::NotFound,
+        source: e.into(),
     })?;
     let out_rx = reader(child.stdout.take().expect("piped stdout"), MAX_STDOUT);
     let err_rx = reader(child.stderr.take().expect("piped stderr"), 1 << 20);
@@ -107,7 +106,7 @@ pub fn run(argv: &[String], dir: &Path, timeout: Duration) -> Result<Output, Col
                     kill_group(&mut child);
                     return Err(CollectError::Wait {
                         command: shown,
-                        reason: e.to_string(),
+                        source: e.into(),
                     });
                 }
             }
@@ -257,10 +256,20 @@ mod tests {
     fn errors_are_told_apart_by_their_type() {
         let dir = std::env::temp_dir();
         let short = Duration::from_millis(200);
-        assert!(matches!(
-            run(&s(&["no-such-program-provbase"]), &dir, short),
-            Err(CollectError::CouldNotStart { .. })
-        ));
+        let missing = run(&s(&["no-such-program-provbase"]), &dir, short).unwrap_err();
+        assert!(matches!(missing, CollectError::CouldNotStart { .. }));
+        // the system's error is kept whole, its kind with it: the source, not its text
+        assert!(missing.not_found());
+        let source = std::error::Error::source(&missing)
+            .and_then(|s| s.source())
+            .and_then(|s| s.downcast_ref::<std::io::Error>())
+            .expect("the io::Error is the source");
+        assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
+        let dir_not_program = run(&s(&["/"]), &dir, short).unwrap_err();
+        assert!(
+            matches!(dir_not_program, CollectError::CouldNotStart { .. }) && !dir_not_program.not_found(),
+            "{dir_not_program:?}"
+        );
         assert!(matches!(
             run(&s(&["sh", "-c", "exit 4"]), &dir, short),
             Err(CollectError::Exited { status, .. }) if status.contains('4')

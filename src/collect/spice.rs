@@ -342,8 +342,11 @@ pub fn collect(
     hash: &dyn Fn(&Path) -> std::io::Result<String>,
 ) -> Result<Vec<Kernel>, CollectError> {
     let mut out = Vec::new();
-    let entry = |path: &str, abs: &Path| -> Result<Kernel, String> {
-        let h = hash(abs).map_err(|e| format!("cannot read kernel `{path}`: {e}"))?;
+    let entry = |path: &str, abs: &Path| -> Result<Kernel, CollectError> {
+        let h = hash(abs).map_err(|e| CollectError::Unreadable {
+            path: format!("kernel `{path}`"),
+            source: e.into(),
+        })?;
         Ok(Kernel {
             path: path.to_owned(),
             sha256: crate::manifest::Sha256(h),
@@ -356,11 +359,11 @@ pub fn collect(
                 "metakernel `{}` (harness.toml line {})",
                 mk.pattern, mk.line
             ),
-            reason: e.to_string(),
+            source: e.into(),
         })?;
         let text = String::from_utf8_lossy(&bytes);
-        let kernels =
-            parse_metakernel(&text).map_err(|e| format!("metakernel `{}` {e}", mk.pattern))?;
+        let kernels = parse_metakernel(&text)
+            .map_err(|e| CollectError::Invalid(format!("metakernel `{}` {e}", mk.pattern)))?;
         out.push(entry(&mk.pattern, &abs)?);
         for k in kernels {
             let kabs = if Path::new(&k.path).is_absolute() {

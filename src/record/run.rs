@@ -266,8 +266,7 @@ fn execute(cwd: &Path, opts: &RecordOptions, host: &crate::collect::Host) -> Res
             .map_err(|e| {
                 Error::Command(Box::new(crate::collect::CollectError::CouldNotStart {
                     command: command::display(&opts.command),
-                    reason: e.to_string(),
-                    not_found: e.kind() == std::io::ErrorKind::NotFound,
+                    source: e.into(),
                 }))
             })?;
         Some(exit_code_of(status))

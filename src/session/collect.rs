@@ -107,7 +107,7 @@ impl Session {
                         None => store.load(&f.tree.tree),
                     })
                     .map_err(|e| {
-                        Self::err(run, format!("the `{key}` glob `{}`: {e}", g.pattern))
+                        Self::invalid(run, format!("the `{key}` glob `{}`: {e}", g.pattern))
                     })?;
                     // the objects of folders above the recorded level: nothing refers to them,
                     // and those this scan made are removed
@@ -173,7 +173,7 @@ impl Session {
         tree::fold(&sums, max, &mut |f| {
             Object::parse(objects.get(&f.tree.tree.0).map_or(&[][..], Vec::as_slice))
         })
-        .map_err(|e| Self::err(run, format!("the `{key}` files: {e}")))
+        .map_err(|e| Self::invalid(run, format!("the `{key}` files: {e}")))
     }
 
     /// The files a run's globs of one key name (`code`, `static_data`, …).
@@ -334,13 +334,13 @@ impl Session {
             let v = if !run.outputs_tolerance.is_empty() && m.rel.ends_with(".json") {
                 let bytes = std::fs::read(&m.abs).map_err(|e| Self::unreadable(run, &m.rel, &e))?;
                 let mut v = crate::canonical::parse_strict(&bytes).map_err(|e| {
-                    Self::err(run, format!("output {} is not valid JSON: {e}", m.rel))
+                    Self::invalid(run, format!("output {} is not valid JSON: {e}", m.rel))
                 })?;
                 crate::canonical::stringify_big_integers(&mut v);
                 Output::Json { json: v }
             } else {
                 Output::Hash(Sha256(self.facts.hash(&m.abs).map_err(|e| {
-                    Self::err(run, format!("cannot read {}: {e}", m.rel))
+                    Self::invalid(run, format!("cannot read {}: {e}", m.rel))
                 })?))
             };
             out.insert(m.rel.clone(), v);

@@ -246,11 +246,16 @@ impl Session {
         &self.facts
     }
 
-    fn err(run: &RunSpec, source: impl Into<CollectError>) -> Error {
+    /// What a run's files or commands gave is not what its section needs.
+    fn invalid(run: &RunSpec, message: String) -> Error {
+        Self::err(run, CollectError::Invalid(message))
+    }
+
+    fn err(run: &RunSpec, source: CollectError) -> Error {
         Error::Collect {
             run: run.name.clone(),
             context: None,
-            source: Box::new(source.into()),
+            source: Box::new(source),
         }
     }
 
@@ -267,7 +272,7 @@ impl Session {
             run,
             CollectError::Unreadable {
                 path: rel.to_owned(),
-                reason: e.to_string(),
+                source: std::io::Error::new(e.kind(), e.to_string()).into(),
             },
         )
     }
@@ -275,7 +280,7 @@ impl Session {
     /// A run's document with the configuration's strip rules applied, sealed again.
     pub fn strip_document(&self, run: &RunSpec, mut m: Value) -> Result<Value> {
         crate::strip::strip(&mut m, &self.config.strip)
-            .map_err(|e| Self::err(run, e.to_string()))?;
+            .map_err(|e| Self::err(run, CollectError::Invalid(e.to_string())))?;
         manifest::seal(&mut m);
         Ok(m)
     }
@@ -287,7 +292,7 @@ impl Session {
         crate::schema::validate(crate::schema::Doc::Manifest, &m)
             .and_then(|()| manifest::validate(&m))
             .map_err(|p| {
-                Self::err(
+                Self::invalid(
                     run,
                     format!(
                         "the stripped manifest is not a valid baseline ({p}): does a `strip` selector in harness.toml remove a required field?"

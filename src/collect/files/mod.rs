@@ -42,7 +42,7 @@ pub fn expand(
     } else {
         Some(
             root.canonicalize()
-                .map_err(|e| unreadable(&root.display().to_string(), &e))?,
+                .map_err(|e| unreadable(&root.display().to_string(), e))?,
         )
     };
     // `!GLOB` entries leave out what the others name: a file whose path, or a folder above it,
@@ -138,12 +138,15 @@ fn glob_walk(
     };
     let mut found = Vec::new();
     for entry in glob::glob_with(&full, MATCH).map_err(|e| bad(&e))? {
-        let path = entry.map_err(|e| unreadable(&e.path().display().to_string(), e.error()))?;
+        let path = entry.map_err(|e| {
+            let at = e.path().display().to_string();
+            unreadable(&at, e.into())
+        })?;
         if let Some(b) = boundary {
             check_inside(&path, b).map_err(|e| bad(&e))?;
         }
         walk_with(&path, &mut found, stamps, boundary)
-            .map_err(|e| unreadable(&rel_of(root, &path), &e))?;
+            .map_err(|e| unreadable(&rel_of(root, &path), e))?;
     }
     Ok(found)
 }
@@ -177,10 +180,10 @@ fn prefix_walk(
     Some(all)
 }
 
-fn unreadable(path: &str, e: &dyn std::fmt::Display) -> CollectError {
+fn unreadable(path: &str, e: std::io::Error) -> CollectError {
     CollectError::Unreadable {
         path: path.to_owned(),
-        reason: e.to_string(),
+        source: e.into(),
     }
 }
 

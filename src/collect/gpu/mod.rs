@@ -123,7 +123,7 @@ pub fn collect(dir: &Path) -> Value {
         if on_path("nvidia-smi") {
             let argv = vec!["nvidia-smi".to_owned(), "-q".into(), "-x".into()];
             match super::command::run(&argv, dir, timeout)
-                .and_then(|o| nvidia_smi::parse(&o.stdout).map_err(super::CollectError::from))
+                .and_then(|o| nvidia_smi::parse(&o.stdout).map_err(super::CollectError::Invalid))
             {
                 Ok(v) => nvidia = Some(v),
                 Err(e) => reasons.push(format!("nvidia-smi: {e}")),
@@ -147,7 +147,7 @@ pub fn collect(dir: &Path) -> Value {
         .map(|s| s.to_string())
         .collect();
         match super::command::run(&argv, dir, timeout)
-            .and_then(|o| rocm::parse(&o.stdout).map_err(super::CollectError::from))
+            .and_then(|o| rocm::parse(&o.stdout).map_err(super::CollectError::Invalid))
         {
             Ok(v) => Some(v),
             Err(e) => {
