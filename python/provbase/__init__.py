@@ -53,7 +53,9 @@ def check(
     `summary`, and per run its `status` (`pass`, `warn`, `fail`, `missing`, `error`), `drifts`
     and `explanation`. Drift is a result, not an exception; a configuration that cannot be read
     raises ProvbaseError."""
-    return run_json([*_common(profile, config), "check", *runs], cwd=cwd, check_codes=(0, 1))
+    report: Dict[str, Any] = run_json([*_common(profile, config), "check", *runs], cwd=cwd,
+                                      check_codes=(0, 1))
+    return report
 
 
 def collect(
@@ -65,7 +67,8 @@ def collect(
 ) -> Dict[str, Any]:
     """The full manifest of a run as it is now, time fields included."""
     proc = run([*_common(profile, config), "collect", run_name], cwd=cwd)
-    return json.loads(proc.stdout)
+    manifest: Dict[str, Any] = json.loads(proc.stdout)
+    return manifest
 
 
 def record(
@@ -109,4 +112,5 @@ def record(
         with open(result, encoding="utf-8") as f:
             recorded = json.load(f)
     with open(base / recorded["dir"] / "run.json", encoding="utf-8") as f:
-        return json.load(f)
+        document: Dict[str, Any] = json.load(f)
+    return document

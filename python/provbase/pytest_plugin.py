@@ -234,12 +234,14 @@ class ProvbaseItem(pytest.Item):
         super().__init__(**kwargs)
         self.line = line
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Optional[str] = None) -> str:
+    def repr_failure(
+        self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None,
+    ) -> Any:
         if isinstance(excinfo.value, (DriftFailure, ProvbaseError)):
             return str(excinfo.value)
         return super().repr_failure(excinfo, style=style)
 
-    def reportinfo(self):  # type: ignore[override]
+    def reportinfo(self) -> Any:
         # the file and line of the run's [[run]]: what pytest's JUnit and its summary name
         return self.path, (self.line - 1 if self.line else None), f"provbase run {self.name}"
 

@@ -119,3 +119,17 @@ def test_the_pre_commit_hook_is_valid_and_stops_a_drifted_commit(tmp_path):
     assert ran.returncode == 1, ran.stdout + ran.stderr
     assert "Failed" in ran.stdout and "cfg/body.yaml" in ran.stdout, ran.stdout
     assert "provbase accept nav" in ran.stdout, ran.stdout
+
+
+def test_the_package_passes_mypy_strict():
+    """The package's annotations hold under `mypy --strict` (py.typed promises them)."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        import mypy  # noqa: F401
+    except ImportError:
+        if os.environ.get("PROVBASE_REQUIRE_MYPY"):
+            pytest.fail("mypy is required here (.ci/run installs it)")
+        pytest.skip("mypy is not installed")
+    out = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental",
+                          str(root / "python" / "provbase")], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
