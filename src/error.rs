@@ -91,6 +91,16 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// A typed strip rule (`[harness] strip`, or a built-in one) found a value of another
+    /// shape: the same failure wherever a document is stripped (a check, a record, a diff).
+    #[error("{context}: {source}")]
+    Strip {
+        /// The run or document.
+        context: String,
+        /// The rule and the value ([`crate::strip::StripError`]).
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 impl Error {
@@ -103,7 +113,7 @@ impl Error {
             Error::Baseline { .. } | Error::Conflicted { .. } | Error::Collect { .. } => {
                 exit::FAILED
             }
-            Error::Command(_) => exit::FAILED,
+            Error::Command(_) | Error::Strip { .. } => exit::FAILED,
         }
     }
 

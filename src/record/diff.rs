@@ -82,7 +82,10 @@ pub fn diff(
                 m.remove(*k);
             }
         }
-        strip(&mut v, &rules).map_err(|e| Error::Usage(format!("{}: {e}", r.label())))?;
+        strip(&mut v, &rules).map_err(|e| Error::Strip {
+            context: r.label(),
+            source: Box::new(e),
+        })?;
         Ok(v)
     };
     let (va, vb) = (prepare(&ra)?, prepare(&rb)?);

@@ -284,8 +284,10 @@ fn execute(cwd: &Path, opts: &RecordOptions, host: &crate::collect::Host) -> Res
 /// ones) and writes its `run.json`. Returns the id and whether it was recorded before.
 fn label_and_write(root: &Path, run: &Run, opts: &RecordOptions) -> Result<(String, bool)> {
     let mut doc = serde_json::to_value(run).map_err(|e| Error::Usage(e.to_string()))?;
-    crate::strip::strip(&mut doc, &crate::strip::builtin_rules())
-        .map_err(|e| Error::Usage(e.to_string()))?;
+    crate::strip::strip(&mut doc, &crate::strip::builtin_rules()).map_err(|e| Error::Strip {
+        context: "the recorded run".into(),
+        source: Box::new(e),
+    })?;
     let id = id_of(&doc);
     let run_path = runs_dir(root).join(&id).join("run.json");
     let previous: Option<Run> = crate::store::load_json(&run_path)

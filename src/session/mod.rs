@@ -279,8 +279,10 @@ impl Session {
 
     /// A run's document with the configuration's strip rules applied, sealed again.
     pub fn strip_document(&self, run: &RunSpec, mut m: Value) -> Result<Value> {
-        crate::strip::strip(&mut m, &self.config.strip)
-            .map_err(|e| Self::err(run, CollectError::Invalid(e.to_string())))?;
+        crate::strip::strip(&mut m, &self.config.strip).map_err(|e| Error::Strip {
+            context: format!("run `{}`", run.name),
+            source: Box::new(e),
+        })?;
         manifest::seal(&mut m);
         Ok(m)
     }

@@ -606,3 +606,32 @@ fn locate_names_the_harness_toml_the_doors_use() {
     let nowhere = tempfile::tempdir().unwrap();
     assert_eq!(run(nowhere.path(), &[], &[]).0, Some(2));
 }
+
+/// A typed strip rule that finds a value of another shape is one kind of failure wherever a
+/// document is stripped: `diff` exits 1 as `check` does, naming the document and the rule.
+#[test]
+fn a_broken_typed_value_fails_diff_as_it_fails_check() {
+    let p = Project::nav();
+    p.file(
+        "harness.toml",
+        &crate::project::HARNESS.replace(
+            "baselines = \"baselines\"",
+            "baselines = \"baselines\"\nstrip = [{ path = \"**.started\", expect = \"rfc3339\" }]",
+        ),
+    );
+    let (_, a, _) = p.run(&["collect", RUN]);
+    let with = |started: &str| {
+        let mut m: serde_json::Value = serde_json::from_str(&a).unwrap();
+        m["external"] = serde_json::json!({ "job": { "started": started } });
+        provbase::manifest::seal(&mut m);
+        String::from_utf8(provbase::canonical::pretty_bytes(&m)).unwrap()
+    };
+    p.file("a.json", &with("2026-01-01T00:00:00Z"))
+        .file("b.json", &with("yesterday"));
+    let (code, _, err) = p.run(&["diff", "a.json", "b.json"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("b.json") && err.contains("external.job.started") && err.contains("yesterday"),
+        "{err}"
+    );
+}
