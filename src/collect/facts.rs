@@ -1,6 +1,7 @@
-//! Facts: what is the same for every run of a process (git state, for now), collected once and
-//! only when a run first needs it, never while listing. Hashes of files are memoised too, so a
-//! file named by several runs is read once.
+//! Facts: what is the same for every run of a process — the git state and the repository, the
+//! hardware, runtimes and registered names, the expansions of shared globs, the stat cache and
+//! the folder objects — collected once and only when a run first needs it, never while
+//! listing. Hashes of files are memoised too, so a file named by several runs is read once.
 
 use crate::manifest::types::{Hardware, Tool};
 use std::collections::HashMap;
