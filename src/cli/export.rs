@@ -45,8 +45,10 @@ pub(super) fn run(cli: &Cli, in_toto: bool, reference: &str) -> Result<u8> {
         Resolved::File(p, v) => (p.clone(), v, &[][..]),
     };
     let bytes = crate::disk::read_regular(&file).map_err(|e| Error::io(&file, e))?;
+    // named from the project's folder, as a configured run's baseline is: the Statement travels,
+    // and the same file gets the same name from any folder of the project
     let name = file
-        .strip_prefix(&cwd)
+        .strip_prefix(&root)
         .unwrap_or(&file)
         .display()
         .to_string();

@@ -59,7 +59,9 @@ pub fn diff(
             ));
         }
         (None, _) => {
-            let mut runs = super::list(root)?.into_iter();
+            let runs = super::list(root)?;
+            let count = runs.len();
+            let mut runs = runs.into_iter();
             match (runs.next(), runs.next()) {
                 (Some(newest), Some(older)) => (
                     Resolved::Run(Box::new(older)),
@@ -67,8 +69,7 @@ pub fn diff(
                 ),
                 _ => {
                     return Err(Error::Usage(format!(
-                        "diff with no arguments compares the two newest recorded runs; there are {}",
-                        super::list(root)?.len()
+                        "diff with no arguments compares the two newest recorded runs; there are {count}"
                     )));
                 }
             }

@@ -1,6 +1,6 @@
 //! `provbase export --in-toto`: an in-toto Statement v1 whose predicate is SLSA Provenance v1.
 //! Subjects are the outputs, or the file the document was read from when there are none (a
-//! Statement needs one), named as it is on disk with the SHA-256 of its bytes, so that a
+//! Statement needs one), named from the project's folder with the SHA-256 of its bytes, so that a
 //! verifier that hashes the file gets the subject's digest; resolved dependencies the inputs,
 //! static data, kernels and code; byproducts the environment and a hardware summary, each with
 //! the digest of its canonical JSON. Every ResourceDescriptor has a digest (or a uri), as the

@@ -49,7 +49,7 @@ impl Session {
             .iter()
             .zip(resolved)
             .map(|(m, r)| {
-                let (digest, size) = r.map_err(|e| Self::unreadable(run, &m.rel, &e))?;
+                let (digest, size) = r.map_err(|e| Self::unreadable(run, &m.rel, e))?;
                 Ok(Leaf {
                     rel: m.rel.clone(),
                     digest,
@@ -123,7 +123,7 @@ impl Session {
                     }
                     entries
                 }
-                Some(Err(Stop::Unreadable(rel, e))) => return Err(Self::unreadable(run, &rel, &e)),
+                Some(Err(Stop::Unreadable(rel, e))) => return Err(Self::unreadable(run, &rel, e)),
                 Some(Err(Stop::NotPlain)) | None => {
                     self.fold_matched(run, std::slice::from_ref(g), key, since_ns)?
                 }
@@ -332,7 +332,7 @@ impl Session {
         let mut out = BTreeMap::new();
         for m in matched.iter() {
             let v = if !run.outputs_tolerance.is_empty() && m.rel.ends_with(".json") {
-                let bytes = std::fs::read(&m.abs).map_err(|e| Self::unreadable(run, &m.rel, &e))?;
+                let bytes = std::fs::read(&m.abs).map_err(|e| Self::unreadable(run, &m.rel, e))?;
                 let mut v = crate::canonical::parse_strict(&bytes).map_err(|e| {
                     Self::invalid(run, format!("output {} is not valid JSON: {e}", m.rel))
                 })?;

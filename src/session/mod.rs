@@ -267,12 +267,12 @@ impl Session {
         }
     }
 
-    fn unreadable(run: &RunSpec, rel: &str, e: &std::io::Error) -> Error {
+    fn unreadable(run: &RunSpec, rel: &str, e: std::io::Error) -> Error {
         Self::err(
             run,
             CollectError::Unreadable {
                 path: rel.to_owned(),
-                source: std::io::Error::new(e.kind(), e.to_string()).into(),
+                source: e.into(),
             },
         )
     }

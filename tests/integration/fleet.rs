@@ -122,7 +122,11 @@ fn reports_of_runners_and_nights_fold_into_one_picture() {
 /// Loads the page in headless Chromium and checks what a reader sees; keeps a screenshot under
 /// `target/test-artifacts/`. Skipped (saying so) where Chromium or playwright-core is missing,
 /// unless `PROVBASE_REQUIRE_BROWSER` is set (as `.ci/run` sets it).
-fn check_in_a_browser(page: &Path, name: &str) {
+/// Runs a script of `tests/tools` on a page in headless Chromium through playwright-core,
+/// writing its artifact (a screenshot, a PDF) as `target/test-artifacts/<artifact>`; returns
+/// what it printed and the artifact's path, or `None` where this machine has no browser
+/// (`.ci/run` installs one and sets PROVBASE_REQUIRE_BROWSER).
+fn in_a_browser(script: &str, page: &Path, artifact: &str) -> Option<(Value, PathBuf)> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let module = root.join("target/playwright/node_modules/playwright-core");
     let chromium = std::env::var_os("PROVBASE_CHROMIUM")
@@ -136,15 +140,15 @@ fn check_in_a_browser(page: &Path, name: &str) {
             chromium.display()
         );
         eprintln!("skipped the browser check: no Chromium or playwright-core here");
-        return;
+        return None;
     }
     let shots = root.join("target/test-artifacts");
     std::fs::create_dir_all(&shots).unwrap();
-    let shot = shots.join(format!("{name}.png"));
+    let out_file = shots.join(artifact);
     let out = std::process::Command::new("node")
-        .arg(root.join("tests/tools/page_check.cjs"))
+        .arg(root.join("tests/tools").join(script))
         .arg(page)
-        .arg(&shot)
+        .arg(&out_file)
         .env("PLAYWRIGHT_CORE", &module)
         .env("PROVBASE_CHROMIUM", &chromium)
         .output()
@@ -154,7 +158,13 @@ fn check_in_a_browser(page: &Path, name: &str) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let seen = json(&out.stdout);
+    Some((json(&out.stdout), out_file))
+}
+
+fn check_in_a_browser(page: &Path, name: &str) {
+    let Some((seen, shot)) = in_a_browser("page_check.cjs", page, &format!("{name}.png")) else {
+        return;
+    };
     assert_eq!(
         seen["requests"],
         serde_json::json!([]),
@@ -313,35 +323,10 @@ fn ten_runners_read_on_a_laptop_and_print_whole() {
     assert_eq!(code, 0, "{err}");
     let page = p.read("ten.html");
     assert!(page.contains("<main>") && page.contains("name=\"viewport\""));
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let module = root.join("target/playwright/node_modules/playwright-core");
-    let chromium = std::env::var_os("PROVBASE_CHROMIUM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-    if !module.is_dir() || !chromium.is_file() {
-        assert!(
-            std::env::var_os("PROVBASE_REQUIRE_BROWSER").is_none(),
-            "PROVBASE_REQUIRE_BROWSER is set, but playwright-core or Chromium is missing"
-        );
+    let Some((seen, pdf)) = in_a_browser("page_layout.cjs", &p.join("ten.html"), "ten-runners.pdf")
+    else {
         return;
-    }
-    let shots = root.join("target/test-artifacts");
-    std::fs::create_dir_all(&shots).unwrap();
-    let pdf = shots.join("ten-runners.pdf");
-    let out = std::process::Command::new("node")
-        .arg(root.join("tests/tools/page_layout.cjs"))
-        .arg(p.join("ten.html"))
-        .arg(&pdf)
-        .env("PLAYWRIGHT_CORE", &module)
-        .env("PROVBASE_CHROMIUM", &chromium)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let seen = json(&out.stdout);
+    };
     let screen = &seen["screen"];
     assert_eq!(screen["main"], 1, "{seen}");
     assert_eq!(

@@ -738,6 +738,13 @@ fn in_toto_statements_validate_with_the_reference_implementation() {
         // the same provenance, the same Statement, a second later too
         std::thread::sleep(std::time::Duration::from_millis(1100));
         assert_eq!(p.run(&["export", "--in-toto", reference]).1, out, "{name}");
+        // and from another folder of the project
+        let below = p
+            .provbase(&["export", "--in-toto", reference])
+            .current_dir(p.join("data"))
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&below.stdout), out, "{name}");
         p.file(&format!("{name}.intoto.json"), &out);
         files.push(p.join(&format!("{name}.intoto.json")));
     }
