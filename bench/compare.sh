@@ -2,11 +2,15 @@
 # Measures provbase against its peers side by side, in one run, on data generated in a
 # temporary folder, and prints each target's ratio (provbase time / peer time, medians).
 # Uses hyperfine where installed, a timing loop otherwise. Takes a few minutes and ~2 GB of
-# disk. Usage: bench/compare.sh   (RUNS=N sets the repetitions, default 5)
+# disk. Usage: bench/compare.sh   (RUNS=N sets the repetitions, default 5; BIN=path measures
+# another build). Ends with bench/globs.sh (every glob shape against the folder form) at
+# 100,000 and 300,000 files (GLOBS=0 leaves it out).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/median.sh
+BIN_GIVEN=${BIN:-}
 bench_start bench 5
+BIN=${BIN_GIVEN:-$BIN}   # BIN=path measures another build (a commit before a change)
 cd "$WORK"
 export PROVBASE_NO_CACHE=0 GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@provbase.invalid
 export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@provbase.invalid
@@ -132,4 +136,10 @@ if [ "${DVC:-0}" = 1 ]; then
   row "re-check unchanged 100k vs dvc status" "cd dvcrepo && $BIN check" "cd dvcrepo && $DVC_BIN status -q tree.dvc" 1
   echo "changed" >> dvcrepo/tree/d050/f0500.bin
   row "re-check after one file changed vs dvc status" "cd dvcrepo && { $BIN check || true; }" "cd dvcrepo && { $DVC_BIN status -q tree.dvc || true; }" 1
+fi
+
+if [ "${GLOBS:-1}" = 1 ]; then
+  for n in 100000 300000; do
+    BIN="$BIN" RUNS="$RUNS" bash "$REPO/bench/globs.sh" "$n" | tail -n +2
+  done
 fi

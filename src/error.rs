@@ -91,6 +91,16 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// A document provbase made could not be turned into JSON or back (a value JSON cannot
+    /// hold): a fault of provbase or of the data, never of the command line.
+    #[error("{what}: {source}")]
+    Serialize {
+        /// The document.
+        what: String,
+        /// Why.
+        #[source]
+        source: serde_json::Error,
+    },
     /// A typed strip rule (`[harness] strip`, or a built-in one) found a value of another
     /// shape: the same failure wherever a document is stripped (a check, a record, a diff).
     #[error("{context}: {source}")]
@@ -113,13 +123,21 @@ impl Error {
             Error::Baseline { .. } | Error::Conflicted { .. } | Error::Collect { .. } => {
                 exit::FAILED
             }
-            Error::Command(_) | Error::Strip { .. } => exit::FAILED,
+            Error::Command(_) | Error::Strip { .. } | Error::Serialize { .. } => exit::FAILED,
         }
     }
 
     /// Whether accepting the run again repairs what is wrong (a conflicted baseline).
     pub fn accept_repairs(&self) -> bool {
         matches!(self, Error::Conflicted { .. })
+    }
+
+    /// A serialization error of a document provbase made.
+    pub fn serialize(what: &str, source: serde_json::Error) -> Self {
+        Error::Serialize {
+            what: what.to_owned(),
+            source,
+        }
     }
 
     /// Wraps an I/O error with the path it is about.

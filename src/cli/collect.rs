@@ -10,10 +10,8 @@ pub(super) fn run(cli: &Cli, name: &str) -> Result<u8> {
     let manifest = session.collect(run)?;
     // its values were scrubbed when collected; the text is made inert for CI runners (a file
     // or a value may hold `##[`), as every output is
-    let text = serde_json::to_string_pretty(&manifest).map_err(|e| Error::Json {
-        path: "<stdout>".into(),
-        message: e.to_string(),
-    })?;
+    let text = serde_json::to_string_pretty(&manifest)
+        .map_err(|e| Error::serialize(&format!("run `{name}`'s manifest"), e))?;
     let mut out = std::io::stdout().lock();
     out.write_all(crate::outbound::inert(&text).as_bytes())
         .and_then(|()| out.write_all(b"\n"))

@@ -115,29 +115,31 @@ impl Facts {
         }
     }
 
-    /// Scans a dataset folder a folder at a time (see [`super::files::scan`]): its folders'
-    /// summaries, each folder's object kept, its files found in their folders' stat cache
-    /// shards or read.
+    /// Scans a glob's files a folder at a time from its literal folder `base` (relative to
+    /// the project as `rel`; see [`super::files::scan`]): its folders' summaries, each
+    /// folder's object kept, its files found in their folders' stat cache shards or read.
     pub fn scan_folder(
         &self,
-        what: &super::files::Scannable,
+        walk: &super::files::Walk,
+        glob: &super::files::Glob,
+        (base, rel): (&Path, &str),
         since_ns: i64,
         max_entries: usize,
-    ) -> Result<super::files::scan::Scanned, super::files::scan::Stop> {
+    ) -> Result<super::files::scan::Scanned, super::files::WalkError> {
         let progress = super::hashing::Progress::default();
+        let now = || self.host.now_ns();
         let scan = super::files::scan::Scan {
             root: &self.root,
             store: &self.trees,
             cache: self.caching(),
-            racy: self.host.racy_window,
+            settle: super::hashing::Settle::of(&self.host, &now),
             since_ns: since_ns.min(self.host.now_ns()),
             progress: &progress,
-            threads: super::hashing::thread_count().min(8),
-            name: what.name.as_ref(),
+            walk,
+            glob,
             keep_up_to: max_entries,
         };
-        let r =
-            super::progress::while_hashing(None, &progress, || scan.folder(&what.abs, &what.rel));
+        let r = super::progress::while_hashing(None, &progress, || scan.folder(base, rel));
         self.files_read.fetch_add(
             progress.read.load(std::sync::atomic::Ordering::Relaxed),
             std::sync::atomic::Ordering::Relaxed,
@@ -372,7 +374,16 @@ impl Facts {
             super::progress::while_hashing(Some(to_resolve.len()), &progress, || {
                 // stat data comes from a folder walk, which lists regular files only
                 let regular = stamped.is_some();
-                super::hashing::resolve_many(&to_resolve, to_stamps, known, regular, &progress)
+                let now = || self.host.now_ns();
+                let settle = super::hashing::Settle::of(&self.host, &now);
+                super::hashing::resolve_many(
+                    &to_resolve,
+                    to_stamps,
+                    known,
+                    regular,
+                    &progress,
+                    settle,
+                )
             })
         };
         let mut out: Vec<std::io::Result<([u8; 32], u64)>> = memo_hits

@@ -283,7 +283,7 @@ fn execute(cwd: &Path, opts: &RecordOptions, host: &crate::collect::Host) -> Res
 /// Labels a run (its id from its time-free content; the tags and name it had, and the new
 /// ones) and writes its `run.json`. Returns the id and whether it was recorded before.
 fn label_and_write(root: &Path, run: &Run, opts: &RecordOptions) -> Result<(String, bool)> {
-    let mut doc = serde_json::to_value(run).map_err(|e| Error::Usage(e.to_string()))?;
+    let mut doc = serde_json::to_value(run).map_err(|e| Error::serialize("the recorded run", e))?;
     crate::strip::strip(&mut doc, &crate::strip::builtin_rules()).map_err(|e| Error::Strip {
         context: "the recorded run".into(),
         source: Box::new(e),
@@ -303,11 +303,13 @@ fn label_and_write(root: &Path, run: &Run, opts: &RecordOptions) -> Result<(Stri
     tags.sort();
     tags.dedup();
     // the stripped document as its type again, labelled
-    let mut run: Run = serde_json::from_value(doc).map_err(|e| Error::Usage(e.to_string()))?;
+    let mut run: Run =
+        serde_json::from_value(doc).map_err(|e| Error::serialize("the recorded run", e))?;
     run.id = id.clone();
     run.tags = tags;
     run.name = opts.name.clone().or(old_name);
-    let mut doc = serde_json::to_value(&run).map_err(|e| Error::Usage(e.to_string()))?;
+    let mut doc =
+        serde_json::to_value(&run).map_err(|e| Error::serialize("the recorded run", e))?;
     crate::manifest::seal(&mut doc);
     crate::store::write_if_changed(&run_path, &crate::canonical::pretty_bytes(&doc))?;
     Ok((id, repeated))

@@ -5,7 +5,6 @@ use super::Session;
 use crate::collect::CollectError;
 use crate::collect::facts::NameKind;
 use crate::collect::files;
-use crate::collect::files::scan::Stop;
 use crate::config::FileSetKey;
 use crate::config::{NamesSpec, RunSpec};
 use crate::error::Result;
@@ -72,67 +71,94 @@ impl Session {
         since_ns: i64,
     ) -> Result<BTreeMap<String, Entry>> {
         let mut out = BTreeMap::new();
+        // the baselines (of every profile) are provbase's output, never a run's input
+        let baselines = self.config.all_baselines_dirs();
+        let skip = |p: &std::path::Path| baselines.iter().any(|b| p.starts_with(b));
+        let boundary = if run.allow_outside {
+            None
+        } else {
+            self.config.root.canonicalize().ok()
+        };
+        let walk = files::Walk {
+            root: &self.config.root,
+            leave_out_prov: true,
+            boundary: boundary.as_deref(),
+            skip: &skip,
+            stamps: true,
+            threads: crate::collect::hashing::thread_count(),
+        };
         for g in globs {
             let max = self.max_entries(run, g);
-            // a folder that holds a baselines folder is walked, so that the baselines are
-            // left out as every glob leaves them out
-            let baselines = self.config.all_baselines_dirs();
-            let scanned = files::scannable(&self.config.root, &g.pattern, run.allow_outside)
-                .filter(|what| {
-                    !baselines
-                        .iter()
-                        .any(|b| b.starts_with(&what.abs) || what.abs.starts_with(b))
-                })
-                .map(|what| self.facts.scan_folder(&what, since_ns, max));
-            let entries = match scanned {
-                Some(Ok(found)) if found.folders.is_empty() => {
-                    return Err(Self::err(
-                        run,
-                        CollectError::NoMatch {
-                            key: key.name().to_owned(),
-                            pattern: g.pattern.clone(),
-                            line: g.line,
-                        },
-                    ));
-                }
-                Some(Ok(found)) => {
-                    let store = self.facts.trees();
-                    // the files above the level come from the scan's memory, not from objects
-                    // (another process may be removing those it made of the same folders)
-                    let entries = tree::fold(&found.folders, max, &mut |f| match found
-                        .direct
-                        .get(&f.rel)
-                    {
-                        Some(o) => Ok(o.clone()),
-                        None => store.load(&f.tree.tree),
-                    })
-                    .map_err(|e| {
-                        Self::invalid(run, format!("the `{key}` glob `{}`: {e}", g.pattern))
-                    })?;
-                    // the objects of folders above the recorded level: nothing refers to them,
-                    // and those this scan made are removed
-                    let level = tree::level_for(&found.folders, max);
-                    let new: std::collections::HashSet<&str> =
-                        found.written.iter().map(|t| t.0.as_str()).collect();
-                    for f in &found.folders {
-                        if level.is_none_or(|l| f.depth() < l)
-                            && new.contains(f.tree.tree.0.as_str())
-                        {
-                            store.remove(&f.tree.tree);
-                        }
+            // a glob below a folder of the project is scanned a folder at a time; a file
+            // named as it is, a glob that starts outside the project and a `!` glob are listed
+            let glob = files::Glob::new(&g.pattern)
+                .ok()
+                .filter(|glob| scans(&glob.base) && !g.pattern.starts_with('!'));
+            let start = match &glob {
+                Some(glob) => walk
+                    .start(glob)
+                    .map_err(|e| Self::err(run, files::walk_error(&self.config.root, e)))?,
+                None => files::walk::Start::Nothing,
+            };
+            let entries = match (glob, start) {
+                (Some(glob), files::walk::Start::Folder(base)) => {
+                    let found = self
+                        .facts
+                        .scan_folder(&walk, &glob, (&base, &glob.base), since_ns, max)
+                        .map_err(|e| Self::err(run, files::walk_error(&self.config.root, e)))?;
+                    if found.folders.is_empty() {
+                        return Err(Self::err(
+                            run,
+                            CollectError::NoMatch {
+                                key: key.name().to_owned(),
+                                pattern: g.pattern.clone(),
+                                line: g.line,
+                            },
+                        ));
                     }
-                    entries
+                    self.fold_scanned(run, key, g, &found, max)?
                 }
-                Some(Err(Stop::Unreadable(rel, e))) => return Err(Self::unreadable(run, &rel, e)),
-                Some(Err(Stop::NotPlain)) | None => {
-                    self.fold_matched(run, std::slice::from_ref(g), key, since_ns)?
-                }
+                _ => self.fold_matched(run, std::slice::from_ref(g), key, since_ns)?,
             };
             for (k, v) in entries {
                 out.entry(k).or_insert(v);
             }
         }
         Ok(out)
+    }
+
+    /// A scan's folders as a baseline records them (see [`tree::fold`]); the objects of
+    /// folders above the recorded level, which nothing refers to, are removed when the scan
+    /// made them.
+    fn fold_scanned(
+        &self,
+        run: &RunSpec,
+        key: FileSetKey,
+        g: &crate::config::GlobSpec,
+        found: &files::scan::Scanned,
+        max: usize,
+    ) -> Result<BTreeMap<String, Entry>> {
+        let store = self.facts.trees();
+        // the files above the level come from the scan's memory, not from objects (another
+        // process may be removing those it made of the same folders)
+        let entries = tree::fold(
+            &found.folders,
+            max,
+            &mut |f| match found.direct.get(&f.rel) {
+                Some(o) => Ok(o.clone()),
+                None => store.load(&f.tree.tree),
+            },
+        )
+        .map_err(|e| Self::invalid(run, format!("the `{key}` glob `{}`: {e}", g.pattern)))?;
+        let level = tree::level_for(&found.folders, max);
+        let new: std::collections::HashSet<&str> =
+            found.written.iter().map(|t| t.0.as_str()).collect();
+        for f in &found.folders {
+            if level.is_none_or(|l| f.depth() < l) && new.contains(f.tree.tree.0.as_str()) {
+                store.remove(&f.tree.tree);
+            }
+        }
+        Ok(entries)
     }
 
     /// The most entries a glob's files keep in a baseline: the glob's own `max_entries`, else
@@ -394,5 +420,79 @@ impl Session {
     pub fn register(&mut self, kind: NameKind, f: crate::collect::facts::NamesFn) -> &mut Self {
         self.facts.register(kind, f);
         self
+    }
+}
+
+/// Whether a glob's literal folder is one a scan records by paths relative to the project:
+/// inside it as written (no `..`, not absolute) and not provbase's or git's own.
+fn scans(base: &str) -> bool {
+    !base.starts_with('/')
+        && !base.split('/').any(|c| c == ".." || c == ".git")
+        && !files::left_out(base)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The scan (a folder at a time, from the glob's literal folder) and the list of the same
+    /// glob's files, hashed and folded, record the same entries: as files within
+    /// `max_entries`, as folder digests past it, with a symbolic link in the tree or not.
+    #[test]
+    fn a_scanned_glob_and_its_files_listed_and_folded_agree() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for a in 0..3 {
+            for b in 0..4 {
+                for c in 0..5 {
+                    let p = root.join(format!("data/set{a}/part{b}/f{c}.bin"));
+                    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+                    std::fs::write(p, format!("{a}-{b}-{c}")).unwrap();
+                }
+            }
+        }
+        let globs = [
+            "data",
+            "data/*/*/*.bin",
+            "data/**/f0.bin",
+            "data/**/part1",
+            "data/set0/part0",
+            "**/f[01].bin",
+            "data/set?/part[0-2]/*",
+        ];
+        let mut text = String::new();
+        for (i, g) in globs.iter().enumerate() {
+            text.push_str(&format!(
+                "[[run]]\nname = \"r{i}\"\nhardware = false\nstatic_data = [\"{g}\"]\n"
+            ));
+        }
+        let harness = root.join("harness.toml");
+        let check = |max: usize| {
+            let config = crate::config::Config::parse(
+                &format!("[harness]\nmax_entries = {max}\n{text}"),
+                &harness,
+            )
+            .unwrap();
+            let s = Session::new(config);
+            for (i, g) in globs.iter().enumerate() {
+                let run = s.config.run(&format!("r{i}")).unwrap();
+                let scanned = s
+                    .file_set(run, &run.static_data, FileSetKey::StaticData, 0)
+                    .unwrap();
+                let listed = s
+                    .fold_matched(run, &run.static_data, FileSetKey::StaticData, 0)
+                    .unwrap();
+                assert_eq!(scanned, listed, "{g} with max_entries {max}");
+                assert!(!scanned.is_empty(), "{g}");
+            }
+        };
+        check(10);
+        check(10_000);
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink("f0.bin", root.join("data/set1/part1/link.bin")).unwrap();
+            check(10);
+            check(10_000);
+        }
     }
 }

@@ -461,15 +461,15 @@ fn shared_globs_are_expanded_once_until_a_command_writes() {
     let p = Project::new();
     p.file("data/a.txt", "a\n").file(
         "harness.toml",
-        "[[run]]\nname = \"first\"\nhardware = false\nstatic_data = [\"data/*.txt\"]\n\n\
+        "[[run]]\nname = \"first\"\nhardware = false\ncode = [\"data/*.txt\"]\n\n\
          [[run]]\nname = \"writer\"\nhardware = false\ncommand = [\"sh\", \"-c\", \"echo b > data/b.txt\"]\n\n\
-         [[run]]\nname = \"after\"\nhardware = false\nstatic_data = [\"data/*.txt\"]\n",
+         [[run]]\nname = \"after\"\nhardware = false\ncode = [\"data/*.txt\"]\n",
     );
     let config = provbase::Config::load(&p.join("harness.toml")).unwrap();
     let s = provbase::Session::new(config);
     let files = |run: &str| -> Vec<String> {
         let m = s.collect(s.config.run(run).unwrap()).unwrap();
-        m["static_data_hashes"]
+        m["code"]["scope"]
             .as_object()
             .unwrap()
             .keys()
@@ -478,7 +478,7 @@ fn shared_globs_are_expanded_once_until_a_command_writes() {
     };
     assert_eq!(files("first"), ["data/a.txt"]);
     let key = provbase::collect::facts::ExpansionKey {
-        key: "static_data".into(),
+        key: "code".into(),
         patterns: vec!["data/*.txt".into()],
         outside: false,
     };

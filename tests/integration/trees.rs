@@ -297,8 +297,8 @@ fn entries_of(p: &Project, run: &str) -> Value {
 fn scanned_folders_and_the_same_files_walked_by_a_glob_agree() {
     let p = Project::new();
     dataset(&p);
-    // each pair: a glob scanned a folder at a time, and a glob the glob crate walks whole (then
-    // folded) that names the same files
+    // each pair: a folder (or a glob with `**`), and a glob of another shape (wildcards in
+    // folder parts) that names the same files; the walk enters different folders for each
     let pairs = [
         ("data", "data/*/*/*.bin"),
         ("data/**/f0.bin", "data/*/*/f0.bin"),
@@ -346,7 +346,7 @@ fn scanned_folders_and_the_same_files_walked_by_a_glob_agree() {
             "data/set0/part0/f4.bin"
         ]
     );
-    // a tree holding a symbolic link is walked whole by both, and still agrees
+    // a tree holding a symbolic link is followed by both, and still agrees
     #[cfg(unix)]
     {
         std::os::unix::fs::symlink("f0.bin", p.join("data/set1/part1/link.bin")).unwrap();

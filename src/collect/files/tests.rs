@@ -164,19 +164,18 @@ fn names_that_are_not_utf8_keep_their_bytes() {
     }
 }
 
-/// A project in a folder whose name is not UTF-8 is told so, not "no file matches".
+/// A project in a folder whose name is not UTF-8 has its files named relative to it.
 #[cfg(unix)]
 #[test]
-fn a_root_that_is_not_utf8_is_named() {
+fn a_root_that_is_not_utf8_works() {
     use std::os::unix::ffi::OsStrExt;
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join(std::ffi::OsStr::from_bytes(b"proj\xff"));
     std::fs::create_dir_all(root.join("cfg")).unwrap();
     std::fs::write(root.join("cfg/a.yaml"), "a").unwrap();
-    let err = expand(&root, &[spec("cfg")], "code", &|_| false, true, false)
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("is not UTF-8"), "{err}");
+    let got = expand(&root, &[spec("cfg")], "code", &|_| false, true, false).unwrap();
+    let rels: Vec<&str> = got.iter().map(|m| m.rel.as_str()).collect();
+    assert_eq!(rels, ["cfg/a.yaml"]);
 }
 
 /// A symbolic link out of the project, matched or met inside a folder, is an error unless
@@ -218,43 +217,77 @@ fn links_out_of_the_project_need_allow_outside() {
     );
 }
 
-mod prefix_walk {
+mod one_walk {
 
     use super::*;
 
+    /// Every file at or under `p`, links followed, by plain recursion: the oracle's walk.
+    fn all_under(p: &Path, out: &mut Vec<PathBuf>) {
+        let meta = std::fs::metadata(p).unwrap();
+        if meta.is_file() {
+            out.push(p.to_owned());
+        } else if meta.is_dir() && p.file_name().is_none_or(|n| n != ".git") {
+            for e in std::fs::read_dir(p).unwrap() {
+                all_under(&e.unwrap().path(), out);
+            }
+        }
+    }
+
     /// What the glob crate answers for a pattern: each path it yields, walked.
     fn by_glob(root: &Path, pattern: &str) -> Vec<PathBuf> {
-        let opts = glob::MatchOptions {
-            case_sensitive: true,
-            require_literal_separator: true,
-            require_literal_leading_dot: false,
-        };
         let full = format!(
             "{}/{pattern}",
             glob::Pattern::escape(root.to_str().unwrap())
         );
+        let full = full.strip_suffix("/**").unwrap_or(&full);
         let mut out = Vec::new();
-        for p in glob::glob_with(&full, opts).unwrap() {
-            let mut found = Vec::new();
-            walk_with(&p.unwrap(), &mut found, false, None).unwrap();
-            out.extend(found.into_iter().map(|(f, _)| f));
+        for p in glob::glob_with(full, MATCH).unwrap() {
+            let p = p.unwrap();
+            if p.components().any(|c| c.as_os_str() == ".git") {
+                continue;
+            }
+            all_under(&p, &mut out);
         }
         out.sort();
         out.dedup();
         out
     }
 
-    fn by_prefix_walk(root: &Path, pattern: &str) -> Option<Vec<PathBuf>> {
-        let mut out: Vec<PathBuf> = prefix_walk(root, pattern, true, None)?
+    fn by_walk(root: &Path, pattern: &str) -> Vec<PathBuf> {
+        let canonical = root.canonicalize().unwrap();
+        let walk = Walk {
+            root,
+            leave_out_prov: true,
+            boundary: Some(&canonical),
+            skip: &|_| false,
+            stamps: true,
+            threads: 4,
+        };
+        let mut out: Vec<PathBuf> = walk
+            .files(&Glob::new(pattern).unwrap())
+            .unwrap()
             .into_iter()
-            .map(|(f, _)| f)
+            .map(|(f, stamp)| {
+                // the stamp is the file's (its link's target's)
+                assert_eq!(
+                    stamp.unwrap(),
+                    crate::cache::Stamp::of(&std::fs::metadata(&f).unwrap()),
+                    "{}",
+                    f.display()
+                );
+                f
+            })
             .collect();
         out.sort();
-        Some(out)
+        out
     }
 
+    /// Every glob shape (literal folders, `**` anywhere, wildcards and character classes in
+    /// folder parts, a folder the name part matches, links to files and folders inside the
+    /// tree) names what the glob crate names.
+    #[cfg(unix)]
     #[test]
-    fn the_parallel_walk_answers_what_the_glob_crate_does() {
+    fn the_walk_answers_what_the_glob_crate_does() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         for f in [
@@ -269,72 +302,107 @@ mod prefix_walk {
             "small/pack.bin/more/inner2.dat",
             "other/z.bin",
             "small.bin",
+            "data/s1/images/a.png",
+            "data/s1/images/b.jpg",
+            "data/s1/labels/a.txt",
+            "data/s2/images/c.png",
+            "data/s2/images/sub/d.png",
+            "data/t3/images/e.png",
+            "data/s1/.git/HEAD",
         ] {
             let p = root.join(f);
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(p, f).unwrap();
         }
+        std::os::unix::fs::symlink(root.join("small/d1"), root.join("data/s1/images/linked"))
+            .unwrap();
+        std::os::unix::fs::symlink(root.join("small/a.bin"), root.join("data/s2/images/f.png"))
+            .unwrap();
         for pattern in [
             "small/**/*.bin",
             "small/**/*.txt",
             "small/**/c.*",
             "small/d1/**/*.bin",
             "small/**/[cd]*.bin",
-            "small/**/*.none",
-        ] {
-            let fast = by_prefix_walk(root, pattern).expect("a plain tree takes the parallel walk");
-            assert_eq!(fast, by_glob(root, pattern), "{pattern}");
-        }
-        // not of the shape: the glob crate answers
-        for pattern in [
             "small/*.bin",
             "sm*/**/*.bin",
             "small/**/d1/*.bin",
             "**/*.bin",
+            "**/*.png",
+            "*.bin",
+            "small",
+            "small/**",
+            "small/d1",
+            "data/*/images/*.png",
+            "data/s[12]/images/*",
+            "data/?1/*/*.txt",
+            "data/*/images/**/*.png",
+            "data/*/images",
+            "data/**/images/*.bin",
+            "**/images/**",
+            "data/s1/images/linked/**/*.bin",
+            "data/s*/images/a*",
+            "small/**/c*.bin*",
+            "small/*.b*",
+            "data/*/*/*g",
+            "*/*/images/*.png",
+            "small/**/*.none",
+            "nothing/**",
         ] {
-            assert!(by_prefix_walk(root, pattern).is_none(), "{pattern}");
+            assert_eq!(by_walk(root, pattern), by_glob(root, pattern), "{pattern}");
         }
     }
 
+    /// Links inside a dataset, special files the glob does not name, and `.git` folders are
+    /// walked as the glob crate would walk them; a link to a folder above it is an error.
     #[cfg(unix)]
     #[test]
-    fn links_special_files_and_git_folders_take_the_general_path() {
+    fn links_special_files_and_loops() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         std::fs::create_dir_all(root.join("small/d")).unwrap();
         std::fs::write(root.join("small/d/a.bin"), "a").unwrap();
-        assert!(by_prefix_walk(root, "small/**/*.bin").is_some());
         std::os::unix::fs::symlink(root.join("small/d"), root.join("small/link")).unwrap();
-        assert!(
-            by_prefix_walk(root, "small/**/*.bin").is_none(),
-            "a symbolic link"
-        );
-        std::fs::remove_file(root.join("small/link")).unwrap();
-        std::fs::create_dir_all(root.join("small/.git")).unwrap();
-        assert!(
-            by_prefix_walk(root, "small/**/*.bin").is_none(),
-            "a .git folder"
-        );
-        std::fs::remove_dir(root.join("small/.git")).unwrap();
+        assert_eq!(by_walk(root, "small/**/*.bin").len(), 2);
         let fifo = root.join("small/queue.txt");
         let made = std::process::Command::new("mkfifo").arg(&fifo).status();
         if made.is_ok_and(|s| s.success()) {
-            assert!(by_prefix_walk(root, "small/**/*.bin").is_none(), "a FIFO");
-            // and the general path leaves a FIFO the glob does not name alone, as before
-            let got = expand(
-                root,
-                &[GlobSpec {
-                    max_entries: None,
-                    pattern: "small/**/*.bin".into(),
-                    line: 1,
-                }],
-                "static_data",
-                &|_| false,
-                true,
-                false,
-            )
-            .unwrap();
-            assert_eq!(got.len(), 1);
+            // a FIFO the glob does not name is left alone; one it names is an error
+            assert_eq!(by_walk(root, "small/**/*.bin").len(), 2);
+            let err = expand(root, &[spec("small")], "static_data", &|_| false, true, false)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("queue.txt: a FIFO, not a regular file"), "{err}");
+            std::fs::remove_file(&fifo).unwrap();
         }
+        std::os::unix::fs::symlink(root.join("small"), root.join("small/d/up")).unwrap();
+        let err = expand(root, &[spec("small/**/*.bin")], "static_data", &|_| false, true, false)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("a folder above it"), "{err}");
+    }
+
+    /// A folder `skip` names is never entered: its files are never stat-ed or passed to `skip`.
+    #[test]
+    fn skipped_folders_are_not_entered() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for f in ["src/a.rs", "target/debug/b.rs", "target/c.rs"] {
+            let p = root.join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, f).unwrap();
+        }
+        let asked = std::sync::Mutex::new(Vec::new());
+        let target = root.join("target");
+        let skip = |p: &Path| {
+            asked.lock().unwrap().push(p.to_owned());
+            p == target
+        };
+        let got = expand(root, &[spec("**/*.rs")], "code", &skip, true, false).unwrap();
+        let rels: Vec<&str> = got.iter().map(|m| m.rel.as_str()).collect();
+        assert_eq!(rels, ["src/a.rs"]);
+        let asked = asked.into_inner().unwrap();
+        assert!(asked.contains(&target));
+        assert!(!asked.iter().any(|p| p.starts_with(&target) && *p != target), "{asked:?}");
     }
 }

@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The read buffer's size.
 pub const BUF_LEN: usize = 1 << 20;
@@ -19,12 +19,46 @@ pub const MAX_THREADS: usize = 16;
 /// The buffer a small file is read into; a file that fills it continues in the large one.
 const SMALL_LEN: usize = 64 << 10;
 
-/// Batches smaller than this many files per thread stay on fewer threads.
+/// A thread of the pool takes at least this many files of a batch at a time.
 pub const FILES_PER_THREAD: usize = 8;
 
 /// How many files are hashed at once: `PROVBASE_HASH_THREADS`, else [`MAX_THREADS`].
 pub fn thread_count() -> usize {
     crate::options::get().hash_threads.unwrap_or(MAX_THREADS)
+}
+
+/// The pool of `threads` threads that walks folders ([`crate::collect::files::walk`]) and
+/// hashes files: the one pool of provbase. Disk latency, not the
+/// core count, sets how many (see [`MAX_THREADS`]); one pool per size
+/// is made in a process, and only when first needed.
+pub fn pool(threads: usize) -> std::sync::Arc<rayon::ThreadPool> {
+    type Pools = std::sync::Mutex<Vec<(usize, std::sync::Arc<rayon::ThreadPool>)>>;
+    static POOLS: std::sync::OnceLock<Pools> = std::sync::OnceLock::new();
+    let threads = threads.max(1);
+    let mut pools = POOLS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some((_, p)) = pools.iter().find(|(n, _)| *n == threads) {
+        return p.clone();
+    }
+    let made = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("provbase-{i}"))
+        .build()
+        .map(std::sync::Arc::new)
+        .unwrap_or_else(|_| {
+            // no thread could be started: everything runs on the caller's thread
+            std::sync::Arc::new(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(1)
+                    .use_current_thread()
+                    .build()
+                    .expect("a pool on the current thread needs no new thread"),
+            )
+        });
+    pools.push((threads, made.clone()));
+    made
 }
 
 thread_local! {
@@ -88,6 +122,35 @@ fn pump(
     }
 }
 
+/// What decides whether a file listed without stat data was left alone while it was read: a
+/// clock and the racy window (see [`hash_open_file`]). The session's comes from its host, so a
+/// test that pins the host's clock pins this one too.
+#[derive(Clone, Copy)]
+pub struct Settle<'a> {
+    /// Nanoseconds since the Unix epoch, now.
+    pub now: &'a (dyn Fn() -> i64 + Sync),
+    /// How long after its last change a file counts as settled.
+    pub window_ns: i64,
+}
+
+impl Settle<'static> {
+    /// The system's clock and the stat cache's window ([`crate::cache::RACY_NS`]).
+    pub const SYSTEM: Settle<'static> = Settle {
+        now: &crate::cache::now_ns,
+        window_ns: crate::cache::RACY_NS,
+    };
+}
+
+impl<'a> Settle<'a> {
+    /// A host's clock and racy window.
+    pub fn of(host: &'a crate::collect::Host, now: &'a (dyn Fn() -> i64 + Sync)) -> Settle<'a> {
+        Settle {
+            now,
+            window_ns: host.racy_window.as_nanos().min(i64::MAX as u128) as i64,
+        }
+    }
+}
+
 /// Files at least this large are read on a second thread while this one hashes.
 pub const PIPELINE_FROM: u64 = 8 << 20;
 
@@ -96,8 +159,12 @@ pub const PIPELINE_FROM: u64 = 8 << 20;
 /// next buffers while this thread hashes (copying out of the page cache then costs no hashing
 /// time).
 pub fn sha256_file_raw(path: &Path) -> Hashed {
-    let (digest, len, _) =
-        hash_open_file(open_nonblocking(path)?, None, false, &AtomicU64::new(0))?;
+    let (digest, len, _) = hash_open_file(
+        open_nonblocking(path)?,
+        (None, false),
+        Settle::SYSTEM,
+        &AtomicU64::new(0),
+    )?;
     Ok((digest, len))
 }
 
@@ -185,15 +252,15 @@ pub fn special_kind(t: std::fs::FileType) -> &'static str {
 /// that returns 0) only when the bytes read equal the size that was stat-ed.
 ///
 /// A walked file without a stamp is stat-ed once, after its read: if that size is what was
-/// read and its mtime and ctime are older than the read by more than the timestamp
-/// granularity (git's racy-clean rule), nothing wrote to it during the read. Otherwise it is
-/// read again against that stamp.
+/// read and its mtime and ctime are older than the read (by `settle`'s clock) by more than its
+/// window (git's racy-clean rule), nothing wrote to it during the read. Otherwise it is read
+/// again against that stamp.
 ///
 /// `live` counts bytes as they are read, for a progress bar that moves within one large file.
 fn hash_open_file(
     mut file: std::fs::File,
-    listed: Option<crate::cache::Stamp>,
-    walked: bool,
+    (listed, walked): (Option<crate::cache::Stamp>, bool),
+    settle: Settle,
     live: &AtomicU64,
 ) -> std::io::Result<([u8; 32], u64, crate::cache::Stamp)> {
     use std::io::Seek;
@@ -203,7 +270,7 @@ fn hash_open_file(
             format!("{}, not a regular file", special_kind(m.file_type())),
         )
     };
-    let started_ns = crate::cache::now_ns();
+    let started_ns = (settle.now)();
     let mut before = match listed {
         Some(s) => Some(s),
         None if walked => None,
@@ -245,8 +312,8 @@ fn hash_open_file(
         }
         let after = crate::cache::Stamp::of(&m);
         let settled = |s: &crate::cache::Stamp| {
-            s.mtime_ns.saturating_add(crate::cache::RACY_NS) < started_ns
-                && s.ctime_ns.saturating_add(crate::cache::RACY_NS) < started_ns
+            s.mtime_ns.saturating_add(settle.window_ns) < started_ns
+                && s.ctime_ns.saturating_add(settle.window_ns) < started_ns
         };
         let consistent = match before {
             Some(b) => after == b && len == b.size,
@@ -331,8 +398,16 @@ pub fn resolve_many<P: AsRef<Path> + Sync>(
     known: Option<Known>,
     regular: bool,
     progress: &Progress,
+    settle: Settle,
 ) -> Vec<(Hashed, Option<crate::cache::Stamp>)> {
-    resolve_many_on(paths, stamps, known, regular, progress, thread_count())
+    resolve_many_on(
+        paths,
+        stamps,
+        known,
+        (regular, settle),
+        progress,
+        thread_count(),
+    )
 }
 
 /// [`resolve_many`] on at most `threads` threads (a caller that is itself one of several
@@ -341,7 +416,7 @@ pub fn resolve_many_on<P: AsRef<Path> + Sync>(
     paths: &[P],
     stamps: Option<&[Option<crate::cache::Stamp>]>,
     known: Option<Known>,
-    regular: bool,
+    (regular, settle): (bool, Settle),
     progress: &Progress,
     threads: usize,
 ) -> Vec<(Hashed, Option<crate::cache::Stamp>)> {
@@ -353,7 +428,7 @@ pub fn resolve_many_on<P: AsRef<Path> + Sync>(
             .filter(|_| regular);
         let read = |folders: &mut Folders, listed: Option<crate::cache::Stamp>| match folders
             .open(p)
-            .and_then(|f| hash_open_file(f, listed, regular, &progress.bytes))
+            .and_then(|f| hash_open_file(f, (listed, regular), settle, &progress.bytes))
         {
             Ok((digest, len, stamp)) => (record(Ok((digest, len)), progress), Some(stamp)),
             Err(e) => (Err(e), None),
@@ -376,9 +451,8 @@ pub fn resolve_many_on<P: AsRef<Path> + Sync>(
         // a stamp that did not come from a folder walk may be a FIFO's: look at the open file
         read(folders, Some(stamp).filter(|_| regular))
     };
-    // a thread per few files at most: starting threads costs more than a handful of stats
-    let threads = (paths.len() / FILES_PER_THREAD).clamp(1, threads.max(1));
-    if threads == 1 {
+    // a handful of files costs less to stat and read here than to hand to other threads
+    if threads <= 1 || paths.len() <= FILES_PER_THREAD {
         let mut folders = Folders::default();
         return paths
             .iter()
@@ -386,36 +460,15 @@ pub fn resolve_many_on<P: AsRef<Path> + Sync>(
             .map(|(i, p)| one(i, p, &mut folders))
             .collect();
     }
-    let next = AtomicUsize::new(0);
-    let mut results: Vec<Option<(Hashed, Option<crate::cache::Stamp>)>> =
-        (0..paths.len()).map(|_| None).collect();
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut done = Vec::new();
-                    let mut folders = Folders::default();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(p) = paths.get(i) else { break };
-                        done.push((i, one(i, p, &mut folders)));
-                    }
-                    done
-                })
-            })
-            .collect();
-        for h in handles {
-            for (i, r) in h.join().unwrap_or_default() {
-                results[i] = Some(r);
-            }
-        }
-    });
-    results
-        .into_iter()
-        .map(|r| {
-            r.unwrap_or_else(|| (Err(std::io::Error::other("a hashing thread stopped")), None))
-        })
-        .collect()
+    use rayon::prelude::*;
+    pool(threads).install(|| {
+        paths
+            .par_iter()
+            .enumerate()
+            .with_min_len(FILES_PER_THREAD)
+            .map_init(Folders::default, |folders, (i, p)| one(i, p, folders))
+            .collect()
+    })
 }
 
 /// A file's raw SHA-256 and length, or why it could not be read.
@@ -434,7 +487,7 @@ pub struct Progress {
 
 /// Hashes many files at once; results come back in the order of `paths`.
 pub fn hash_many(paths: &[PathBuf], progress: &Progress) -> Vec<Hashed> {
-    resolve_many(paths, None, None, false, progress)
+    resolve_many(paths, None, None, false, progress, Settle::SYSTEM)
         .into_iter()
         .map(|(h, _)| h)
         .collect()

@@ -98,7 +98,7 @@ fn digest_of(bytes: &[u8]) -> String {
 }
 
 fn resolved(paths: &[PathBuf], regular: bool) -> Vec<String> {
-    resolve_many(paths, None, None, regular, &Progress::default())
+    resolve_many(paths, None, None, regular, &Progress::default(), Settle::SYSTEM)
         .into_iter()
         .map(|(h, _)| crate::canonical::tag_digest(&h.unwrap().0))
         .collect()
@@ -160,7 +160,7 @@ fn a_fifo_is_an_error_not_a_wait() {
     let e = sha256_file_raw(&fifo).unwrap_err();
     assert!(e.to_string().contains("a FIFO"), "{e}");
     for regular in [true, false] {
-        let r = resolve_many(&[&fifo], None, None, regular, &Progress::default());
+        let r = resolve_many(&[&fifo], None, None, regular, &Progress::default(), Settle::SYSTEM);
         let e = r[0].0.as_ref().unwrap_err();
         assert!(e.to_string().contains("a FIFO"), "{e}");
     }
@@ -202,7 +202,7 @@ fn a_file_rewritten_while_hashed_gives_one_of_its_states() {
                     sha256_file_raw(&path)
                 } else {
                     let progress = Progress::default();
-                    resolve_many(&[&path], None, None, true, &progress)
+                    resolve_many(&[&path], None, None, true, &progress, Settle::SYSTEM)
                         .pop()
                         .unwrap()
                         .0
@@ -244,4 +244,27 @@ fn a_replaced_folder_is_read_anew() {
         let now = std::fs::read(p).unwrap();
         assert_eq!(*b, digest_of(&now));
     }
+}
+
+/// The clock that decides whether a file listed without stat data was left alone while it was
+/// read is the caller's (the session passes its host's): by a clock long after the file's last
+/// change it is read once; by a clock pinned before it, it is read again against its stamp.
+#[test]
+fn the_racy_check_runs_on_the_callers_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("a.bin");
+    std::fs::write(&p, vec![7u8; 1000]).unwrap();
+    let read_with = |now: i64| {
+        let clock = move || now;
+        let progress = Progress::default();
+        let settle = Settle {
+            now: &clock,
+            window_ns: 0,
+        };
+        let r = resolve_many_on(&[&p], None, None, (true, settle), &progress, 1);
+        assert!(r[0].0.is_ok());
+        progress.bytes.load(Ordering::Relaxed)
+    };
+    assert_eq!(read_with(i64::MAX / 2), 1000, "settled: read once");
+    assert_eq!(read_with(0), 2000, "not settled by this clock: read again");
 }
