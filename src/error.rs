@@ -235,10 +235,64 @@ pub enum CollectError {
         /// Its line.
         line: usize,
     },
+    /// What a tool printed or a lock file holds is not in its format.
+    #[error(transparent)]
+    Parse(#[from] ParseError),
     /// What a file or a command gave is not what the section needs (a malformed metakernel,
     /// JSON that is not an object, a name that is not a name, a path outside the project, …).
     #[error("{0}")]
     Invalid(String),
+}
+
+/// Why a tool's output (`pip freeze`, `nvidia-smi`, `rocm-smi`, NVML) or a lock file
+/// (`Cargo.lock`, `uv.lock`, `conda env export`) could not be read as what it should be. Where
+/// it is recorded (a runtime or GPU section's `unavailable` reason) it is its message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    /// It is not the format at all.
+    #[error("not {format}: {reason}")]
+    NotFormat {
+        /// The format, as a message names it (`a Cargo.lock`, `valid nvidia-smi XML`).
+        format: &'static str,
+        /// What the format's parser said.
+        reason: String,
+    },
+    /// One line of it is not an entry.
+    #[error("line {line}: {problem}: `{text}`")]
+    Line {
+        /// 1-based.
+        line: usize,
+        /// What is wrong with it.
+        problem: &'static str,
+        /// The line, trimmed.
+        text: String,
+    },
+    /// A part the format requires is not there or not of its shape.
+    #[error("{what}: expected {expected}")]
+    Shape {
+        /// The document or entry (`rocm-smi JSON`, "package `serde`").
+        what: String,
+        /// What it should have held.
+        expected: &'static str,
+    },
+    /// More devices than provbase records.
+    #[error("{tool} reports {count} devices, more than the {max} provbase accepts")]
+    TooManyDevices {
+        /// The tool (`nvidia-smi`, `NVML (MIG)`).
+        tool: &'static str,
+        /// How many it reported.
+        count: u64,
+        /// The most provbase records.
+        max: usize,
+    },
+    /// A library the collector needs could not be used (`cannot load NVML (no NVIDIA driver)`).
+    #[error("cannot {action} ({reason})")]
+    Library {
+        /// What failed (`load NVML`, `query NVML`).
+        action: &'static str,
+        /// Why, stable across machines where it can be.
+        reason: String,
+    },
 }
 
 impl CollectError {

@@ -1,6 +1,7 @@
 //! Package-list parsers, so that runtime drift names the package that moved: `pip freeze`,
 //! `conda env export`, and `Cargo.lock`.
 
+use crate::error::ParseError;
 use std::collections::BTreeMap;
 
 /// A package name in PEP 503 normal form: lowercase, runs of `-`, `_`, `.` as one `-`.
@@ -23,7 +24,7 @@ pub fn normalize(name: &str) -> String {
 
 /// `pip freeze` output: `name==version`, `name @ url` (the URL without credentials; a wheel
 /// hash kept), `-e git+…#egg=name`; comments, blank lines and trailing spaces ignored.
-pub fn parse_pip_freeze(text: &str) -> Result<BTreeMap<String, String>, String> {
+pub fn parse_pip_freeze(text: &str) -> Result<BTreeMap<String, String>, ParseError> {
     let mut out = BTreeMap::new();
     // pip names an editable install that is a plain folder in a comment before it:
     // `# Editable Git install with no remote (navpkg==0.1)` then `-e /home/me/nav`
@@ -62,11 +63,10 @@ pub fn parse_pip_freeze(text: &str) -> Result<BTreeMap<String, String>, String> 
             let egg = rest
                 .rsplit_once("#egg=")
                 .map(|(_, e)| e.trim())
-                .ok_or_else(|| {
-                    format!(
-                        "line {}: an editable install without #egg=: `{line}`",
-                        i + 1
-                    )
+                .ok_or_else(|| ParseError::Line {
+                    line: i + 1,
+                    problem: "an editable install without #egg=",
+                    text: line.to_owned(),
                 })?;
             (
                 egg,
@@ -78,10 +78,18 @@ pub fn parse_pip_freeze(text: &str) -> Result<BTreeMap<String, String>, String> 
         } else if let Some((n, v)) = line.split_once("===") {
             (n.trim(), v.trim().to_owned())
         } else {
-            return Err(format!("line {}: not a pip freeze entry: `{line}`", i + 1));
+            return Err(ParseError::Line {
+                line: i + 1,
+                problem: "not a pip freeze entry",
+                text: line.to_owned(),
+            });
         };
         if name.is_empty() {
-            return Err(format!("line {}: no package name: `{line}`", i + 1));
+            return Err(ParseError::Line {
+                line: i + 1,
+                problem: "no package name",
+                text: line.to_owned(),
+            });
         }
         out.insert(normalize(name), version);
     }
@@ -90,7 +98,7 @@ pub fn parse_pip_freeze(text: &str) -> Result<BTreeMap<String, String>, String> 
 
 /// `conda env export` YAML: `- name=version=build` entries under `dependencies:`, and
 /// `- name==version` under its `- pip:` list (prefixed `pip:`).
-pub fn parse_conda_export(text: &str) -> Result<BTreeMap<String, String>, String> {
+pub fn parse_conda_export(text: &str) -> Result<BTreeMap<String, String>, ParseError> {
     let mut out = BTreeMap::new();
     let mut in_deps = false;
     let mut pip_indent: Option<usize> = None;
@@ -109,11 +117,11 @@ pub fn parse_conda_export(text: &str) -> Result<BTreeMap<String, String>, String
             continue;
         }
         let Some(item) = line.trim_start().strip_prefix("- ") else {
-            return Err(format!(
-                "line {}: expected `- package` under dependencies: `{}`",
-                i + 1,
-                line.trim()
-            ));
+            return Err(ParseError::Line {
+                line: i + 1,
+                problem: "expected `- package` under dependencies",
+                text: line.trim().to_owned(),
+            });
         };
         let item = item.trim();
         if let Some(pi) = pip_indent {
@@ -140,19 +148,25 @@ pub fn parse_conda_export(text: &str) -> Result<BTreeMap<String, String>, String
         out.insert(name.to_owned(), v);
     }
     if !in_deps && out.is_empty() && !text.contains("dependencies:") {
-        return Err("no `dependencies:` list".into());
+        return Err(ParseError::Shape {
+            what: "conda env export".into(),
+            expected: "a `dependencies:` list",
+        });
     }
     Ok(out)
 }
 
 /// `Cargo.lock`: each `[[package]]`'s name → version (several versions of one crate are
 /// listed together, comma-separated).
-pub fn parse_cargo_lock(text: &str) -> Result<BTreeMap<String, String>, String> {
+pub fn parse_cargo_lock(text: &str) -> Result<BTreeMap<String, String>, ParseError> {
     let mut out: BTreeMap<String, String> = BTreeMap::new();
-    for p in lock_packages(text, "Cargo.lock")? {
+    for p in lock_packages(text, "a Cargo.lock")? {
         let version = p
             .version
-            .ok_or_else(|| format!("package `{}` has no version", p.name))?;
+            .ok_or_else(|| ParseError::Shape {
+                what: format!("package `{}`", p.name),
+                expected: "a version",
+            })?;
         append(&mut out, p.name, version);
     }
     Ok(out)
@@ -166,7 +180,7 @@ struct LockedPackage {
     source: Option<toml::Value>,
 }
 
-fn lock_packages(text: &str, what: &str) -> Result<Vec<LockedPackage>, String> {
+fn lock_packages(text: &str, what: &'static str) -> Result<Vec<LockedPackage>, ParseError> {
     #[derive(serde::Deserialize)]
     struct Lock {
         #[serde(default)]
@@ -174,7 +188,10 @@ fn lock_packages(text: &str, what: &str) -> Result<Vec<LockedPackage>, String> {
     }
     toml::from_str::<Lock>(text)
         .map(|l| l.package)
-        .map_err(|e| format!("not a {what}: {}", e.message()))
+        .map_err(|e| ParseError::NotFormat {
+            format: what,
+            reason: e.message().to_owned(),
+        })
 }
 
 /// Adds a version under a name; a name locked more than once lists each version.
@@ -190,9 +207,9 @@ fn append(out: &mut BTreeMap<String, String>, name: String, version: String) {
 /// `uv.lock` and `poetry.lock`: each `[[package]]`'s name (normalized as pip names it) and
 /// version; the project itself (uv's `source = { virtual = "." }` or `editable = "."`) is
 /// `(this project)` plus its version, which a commit does not move.
-pub fn parse_python_lock(text: &str) -> Result<BTreeMap<String, String>, String> {
+pub fn parse_python_lock(text: &str) -> Result<BTreeMap<String, String>, ParseError> {
     let mut out = BTreeMap::new();
-    for p in lock_packages(text, "lock file")? {
+    for p in lock_packages(text, "a lock file")? {
         let own = p
             .source
             .as_ref()
@@ -273,10 +290,13 @@ mod tests {
         assert_eq!(p["numpy"], "1.26.4");
         assert_eq!(p["my-pkg"], "https://host/p.whl");
         assert_eq!(p["local-pkg"], "editable git+https://h/r.git@abc");
-        assert!(
-            parse_pip_freeze("just words here\n")
-                .unwrap_err()
-                .contains("line 1")
+        assert_eq!(
+            parse_pip_freeze("just words here\n").unwrap_err(),
+            ParseError::Line {
+                line: 1,
+                problem: "not a pip freeze entry",
+                text: "just words here".into()
+            }
         );
     }
 

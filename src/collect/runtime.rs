@@ -182,19 +182,21 @@ pub fn collect(name: &str, root: &Path) -> Tool {
     match name {
         "pip-freeze" => {
             match command::run(&argv(&["python3", "-m", "pip", "freeze"]), root, TIMEOUT) {
-                Ok(o) => packages::parse_pip_freeze(&o.stdout).map_or_else(unavailable, |p| {
+                Ok(o) => packages::parse_pip_freeze(&o.stdout).map_or_else(|e| unavailable(e.to_string()), |p| {
                     package_set(own_install_without_commit(p, root))
                 }),
                 Err(e) => unavailable(e.to_string()),
             }
         }
         "conda-export" => match command::run(&argv(&["conda", "env", "export"]), root, TIMEOUT) {
-            Ok(o) => packages::parse_conda_export(&o.stdout).map_or_else(unavailable, package_set),
+            Ok(o) => packages::parse_conda_export(&o.stdout)
+                .map_or_else(|e| unavailable(e.to_string()), package_set),
             Err(CollectError::CouldNotStart { .. }) => unavailable("`conda` is not installed"),
             Err(e) => unavailable(e.to_string()),
         },
         "cargo-lock" => match std::fs::read_to_string(root.join("Cargo.lock")) {
-            Ok(text) => packages::parse_cargo_lock(&text).map_or_else(unavailable, package_set),
+            Ok(text) => packages::parse_cargo_lock(&text)
+                .map_or_else(|e| unavailable(e.to_string()), package_set),
             Err(e) => unavailable(format!("Cargo.lock: {e}")),
         },
         "uv-lock" | "poetry-lock" => {

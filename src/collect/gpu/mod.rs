@@ -10,8 +10,12 @@ pub mod rocm;
 pub const MAX_DEVICES: usize = 64;
 
 /// The error for a device count past [`MAX_DEVICES`].
-pub fn too_many(source: &str, count: impl std::fmt::Display) -> String {
-    format!("{source} reports {count} devices, more than the {MAX_DEVICES} provbase accepts")
+pub fn too_many(tool: &'static str, count: impl Into<u64>) -> crate::error::ParseError {
+    crate::error::ParseError::TooManyDevices {
+        tool,
+        count: count.into(),
+        max: MAX_DEVICES,
+    }
 }
 
 use crate::manifest::unavailable;
@@ -123,7 +127,7 @@ pub fn collect(dir: &Path) -> Value {
         if on_path("nvidia-smi") {
             let argv = vec!["nvidia-smi".to_owned(), "-q".into(), "-x".into()];
             match super::command::run(&argv, dir, timeout)
-                .and_then(|o| nvidia_smi::parse(&o.stdout).map_err(super::CollectError::Invalid))
+                .and_then(|o| nvidia_smi::parse(&o.stdout).map_err(super::CollectError::from))
             {
                 Ok(v) => nvidia = Some(v),
                 Err(e) => reasons.push(format!("nvidia-smi: {e}")),
@@ -147,7 +151,7 @@ pub fn collect(dir: &Path) -> Value {
         .map(|s| s.to_string())
         .collect();
         match super::command::run(&argv, dir, timeout)
-            .and_then(|o| rocm::parse(&o.stdout).map_err(super::CollectError::Invalid))
+            .and_then(|o| rocm::parse(&o.stdout).map_err(super::CollectError::from))
         {
             Ok(v) => Some(v),
             Err(e) => {
@@ -223,7 +227,16 @@ mod tests {
                     std::env::var_os("PROVBASE_EXPECT_NVML").is_none(),
                     "PROVBASE_EXPECT_NVML is set, but {why}"
                 );
-                assert!(why.starts_with("cannot load NVML"), "{why}");
+                assert!(
+                    matches!(
+                        why,
+                        crate::error::ParseError::Library {
+                            action: "load NVML",
+                            ..
+                        }
+                    ),
+                    "{why}"
+                );
             }
             Ok(from_nvml) => {
                 let argv = vec!["nvidia-smi".to_owned(), "-q".into(), "-x".into()];

@@ -19,23 +19,26 @@ fn text<'a>(n: Node<'a, 'a>, path: &[&str]) -> Option<&'a str> {
 }
 
 /// Parses the XML into the `hardware.gpus` section.
-pub fn parse(xml: &str) -> Result<Value, String> {
+pub fn parse(xml: &str) -> Result<Value, crate::error::ParseError> {
     let opts = ParsingOptions {
         allow_dtd: true,
         ..ParsingOptions::default()
     };
     let doc = Document::parse_with_options(xml, opts)
-        .map_err(|e| format!("not valid nvidia-smi XML: {e}"))?;
+        .map_err(|e| crate::error::ParseError::NotFormat {
+            format: "valid nvidia-smi XML",
+            reason: e.to_string(),
+        })?;
     let root = doc.root_element();
     if !root.has_tag_name("nvidia_smi_log") {
-        return Err(format!(
-            "expected <nvidia_smi_log>, found <{}>",
-            root.tag_name().name()
-        ));
+        return Err(crate::error::ParseError::Shape {
+            what: format!("<{}>", root.tag_name().name()),
+            expected: "<nvidia_smi_log>",
+        });
     }
     let count = root.children().filter(|c| c.has_tag_name("gpu")).count();
     if count > super::MAX_DEVICES {
-        return Err(super::too_many("nvidia-smi", count));
+        return Err(super::too_many("nvidia-smi", count as u64));
     }
     let devices: Vec<Value> = root
         .children()
@@ -152,7 +155,13 @@ mod tests {
     #[test]
     fn garbage_is_an_error() {
         assert!(parse("not xml").is_err());
-        assert!(parse("<other/>").unwrap_err().contains("nvidia_smi_log"));
+        assert_eq!(
+            parse("<other/>").unwrap_err(),
+            crate::error::ParseError::Shape {
+                what: "<other>".into(),
+                expected: "<nvidia_smi_log>"
+            }
+        );
     }
 
     /// A log listing more GPUs than any machine has is refused at once, not read for seconds.
@@ -162,9 +171,9 @@ mod tests {
         let xml =
             format!("<nvidia_smi_log><driver_version>1</driver_version>{gpus}</nvidia_smi_log>");
         let e = parse(&xml).unwrap_err();
-        assert!(
-            e.contains("reports 200000 devices, more than the 64"),
-            "{e}"
+        assert_eq!(
+            e.to_string(),
+            "nvidia-smi reports 200000 devices, more than the 64 provbase accepts"
         );
         let ok = "<gpu id=\"0\"><product_name>X</product_name></gpu>".repeat(8);
         let xml = format!("<nvidia_smi_log>{ok}</nvidia_smi_log>");

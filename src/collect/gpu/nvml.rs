@@ -17,7 +17,7 @@ fn or_unavailable<T>(r: Result<T, NvmlError>, f: impl FnOnce(T) -> Value) -> Val
 }
 
 /// Collects the `hardware.gpus` section through NVML, or says why it cannot.
-pub fn collect() -> Result<Value, String> {
+pub fn collect() -> Result<Value, crate::error::ParseError> {
     // the loader's own message names paths that differ between machines: keep the reason
     // stable so that two CPU-only runners agree
     let library = crate::options::get().nvml_library.clone();
@@ -25,19 +25,28 @@ pub fn collect() -> Result<Value, String> {
     if let Some(path) = &library {
         builder.lib_path(path);
     }
-    let nvml = builder.init().map_err(|e| match e {
-        NvmlError::LibloadingError(_) | NvmlError::DriverNotLoaded | NvmlError::LibraryNotFound => {
-            "cannot load NVML (no NVIDIA driver)".to_owned()
-        }
-        other => format!("cannot load NVML ({other})"),
-    })?;
-    let count = nvml.device_count().map_err(|e| e.to_string())?;
+    let nvml = builder
+        .init()
+        .map_err(|e| crate::error::ParseError::Library {
+            action: "load NVML",
+            reason: match e {
+                NvmlError::LibloadingError(_)
+                | NvmlError::DriverNotLoaded
+                | NvmlError::LibraryNotFound => "no NVIDIA driver".to_owned(),
+                other => other.to_string(),
+            },
+        })?;
+    let query = |e: NvmlError| crate::error::ParseError::Library {
+        action: "query NVML",
+        reason: e.to_string(),
+    };
+    let count = nvml.device_count().map_err(query)?;
     if count as usize > super::MAX_DEVICES {
         return Err(super::too_many("NVML", count));
     }
     let mut devices = Vec::new();
     for i in 0..count {
-        let d = nvml.device_by_index(i).map_err(|e| e.to_string())?;
+        let d = nvml.device_by_index(i).map_err(query)?;
         let mig = d.mig_mode();
         let mig_enabled = matches!(&mig, Ok(m) if m.current == 1);
         let mut mig_devices = Vec::new();

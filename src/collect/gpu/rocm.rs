@@ -15,17 +15,24 @@ fn get<'a>(card: &'a Map<String, Value>, names: &[&str]) -> Option<&'a str> {
 }
 
 /// Parses the JSON into the `hardware.gpus` section.
-pub fn parse(text: &str) -> Result<Value, String> {
-    let doc: Value =
-        serde_json::from_str(text).map_err(|e| format!("not valid rocm-smi JSON: {e}"))?;
-    let top = doc.as_object().ok_or("rocm-smi JSON is not an object")?;
+pub fn parse(text: &str) -> Result<Value, crate::error::ParseError> {
+    let doc: Value = serde_json::from_str(text).map_err(|e| crate::error::ParseError::NotFormat {
+        format: "valid rocm-smi JSON",
+        reason: e.to_string(),
+    })?;
+    let top = doc
+        .as_object()
+        .ok_or_else(|| crate::error::ParseError::Shape {
+            what: "rocm-smi JSON".into(),
+            expected: "an object",
+        })?;
     let mut cards: Vec<(&String, &Map<String, Value>)> = top
         .iter()
         .filter(|(k, _)| k.starts_with("card"))
         .filter_map(|(k, v)| Some((k, v.as_object()?)))
         .collect();
     if cards.len() > super::MAX_DEVICES {
-        return Err(super::too_many("rocm-smi", cards.len()));
+        return Err(super::too_many("rocm-smi", cards.len() as u64));
     }
     cards.sort_by_key(|(k, _)| k[4..].parse::<u32>().unwrap_or(u32::MAX));
     let devices: Vec<Value> = cards
@@ -125,6 +132,16 @@ mod tests {
             .map(|i| format!("\"card{i}\": {{\"Card series\": \"X\"}}"))
             .collect();
         let e = parse(&format!("{{{}}}", cards.join(","))).unwrap_err();
-        assert!(e.contains("rocm-smi reports 65 devices"), "{e}");
+        assert!(
+            matches!(
+                e,
+                crate::error::ParseError::TooManyDevices {
+                    tool: "rocm-smi",
+                    count: 65,
+                    max: 64
+                }
+            ),
+            "{e}"
+        );
     }
 }
