@@ -111,7 +111,7 @@ impl Facts {
     fn caching(&self) -> bool {
         match &*self.cache.lock().unwrap_or_else(|e| e.into_inner()) {
             Some(c) => c.enabled(),
-            None => !crate::options::get().no_cache,
+            None => self.host.cache,
         }
     }
 
@@ -283,9 +283,9 @@ impl Facts {
         self.files_read.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// The stat cache, loaded on first use (`PROVBASE_NO_CACHE=1`: one that remembers nothing).
+    /// The stat cache, loaded on first use (a host without caches: one that remembers nothing).
     fn load_cache(&self) -> crate::cache::StatCache {
-        if crate::options::get().no_cache {
+        if !self.host.cache {
             crate::cache::StatCache::disabled()
         } else {
             crate::cache::StatCache::open(&self.root).with_racy_window(self.host.racy_window)
@@ -376,13 +376,13 @@ impl Facts {
                 let regular = stamped.is_some();
                 let now = || self.host.now_ns();
                 let settle = super::hashing::Settle::of(&self.host, &now);
-                super::hashing::resolve_many(
+                super::hashing::resolve_many_on(
                     &to_resolve,
                     to_stamps,
                     known,
-                    regular,
+                    (regular, settle),
                     &progress,
-                    settle,
+                    self.host.threads,
                 )
             })
         };

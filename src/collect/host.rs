@@ -51,6 +51,13 @@ pub struct Host {
     pub racy_window: std::time::Duration,
     /// The name reports give this machine: `PROVBASE_RUNNER`; `None`, a hash of the host name.
     pub runner: Option<String>,
+    /// How many files are read at once (`PROVBASE_HASH_THREADS`, else
+    /// [`crate::collect::hashing::MAX_THREADS`]): the size of the pool a session walks and
+    /// hashes on.
+    pub threads: usize,
+    /// Whether stat caches are used (`PROVBASE_NO_CACHE=1` says no; `--no-cache` also switches
+    /// them off for one session).
+    pub cache: bool,
 }
 
 impl Default for Host {
@@ -79,6 +86,8 @@ impl Host {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             racy_window: std::time::Duration::from_nanos(crate::cache::RACY_NS as u64),
             runner: crate::options::get().runner.clone(),
+            threads: crate::collect::hashing::thread_count(),
+            cache: !crate::options::get().no_cache,
         }
     }
 
@@ -142,6 +151,8 @@ mod tests {
             version: "9.9.9".into(),
             racy_window: std::time::Duration::ZERO,
             runner: Some("a100-1".into()),
+            threads: 2,
+            cache: false,
         };
         assert_eq!(h.runner_id(), "a100-1");
         let hashed = Host::this_machine().runner_id();

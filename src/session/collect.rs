@@ -85,7 +85,7 @@ impl Session {
             boundary: boundary.as_deref(),
             skip: &skip,
             stamps: true,
-            threads: crate::collect::hashing::thread_count(),
+            threads: self.facts.host().threads,
         };
         for g in globs {
             let max = self.max_entries(run, g);

@@ -100,6 +100,37 @@ fn two_thousand_same_size_rewrites_within_one_tick_are_all_detected() {
     );
 }
 
+/// Whether a session uses stat caches, and how many threads it reads on, are its host's: a host
+/// without caches reads every file every time, whatever the process's options say, and the
+/// pool's size changes no result.
+#[test]
+fn the_host_says_whether_caches_are_used_and_its_threads_change_no_result() {
+    let p = Project::new();
+    p.file("harness.toml", CONFIG);
+    many_files(&p, 50, "a");
+    let config = Config::load(&p.join("harness.toml")).unwrap();
+    let run = config.run("data").unwrap().clone();
+    let collect = |cache: bool, threads: usize| {
+        let host = Host {
+            clock: std::sync::Arc::new(AnHourAhead),
+            cache,
+            threads,
+            ..Host::this_machine()
+        };
+        let s = Session::on_host(config.clone(), Vec::new(), host);
+        let m = s.stripped(&run).unwrap();
+        (m, s.facts().files_read())
+    };
+    let (first, read) = collect(true, 1);
+    assert_eq!(read, 50);
+    assert_eq!(collect(true, 3), (first.clone(), 0), "from the cache");
+    assert_eq!(
+        collect(false, 2),
+        (first, 50),
+        "a host without caches reads all"
+    );
+}
+
 #[test]
 fn unchanged_files_are_not_read_again_and_the_cache_changes_no_result() {
     let p = Project::new();
