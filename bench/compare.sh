@@ -8,21 +8,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/median.sh
-BIN_GIVEN=${BIN:-}
 bench_start bench 5
-BIN=${BIN_GIVEN:-$BIN}   # BIN=path measures another build (a commit before a change)
 cd "$WORK"
 export PROVBASE_NO_CACHE=0 GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@provbase.invalid
 export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@provbase.invalid
-
-# median(): wall-clock seconds of a shell command, over $RUNS runs
-
-row() { # name, provbase command, peer command, goal
-  local ours theirs
-  ours=$(median "$2")
-  theirs=$(median "$3")
-  python3 -c "r=$ours/$theirs; print(f'{\"$1\":<44} {$ours:8.3f} s  {$theirs:8.3f} s  {r:6.2f}x  (goal <= $4x)  {\"ok\" if r <= $4 else \"MISSED\"}')"
-}
 
 echo "generating data in $WORK ..." >&2
 head -c 1G /dev/urandom > big.bin

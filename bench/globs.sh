@@ -10,19 +10,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/median.sh
 FILES=${1:-100000}
-BIN_GIVEN=${BIN:-}
 bench_start globs 5
-BIN=${BIN_GIVEN:-$BIN}
+ROW_WIDTH=52
 cd "$WORK"
 export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@provbase.invalid
 export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@provbase.invalid
 
-row() { # name, provbase command, peer command, goal
-  local ours theirs
-  ours=$(median "$2")
-  theirs=$(median "$3")
-  python3 -c "r=$ours/$theirs; print(f'{\"$1\":<52} {$ours:8.3f} s  {$theirs:8.3f} s  {r:6.2f}x  (goal <= $4x)  {\"ok\" if r <= $4 else \"MISSED\"}')"
-}
 peak() { # KiB of the largest resident set of a command
   /usr/bin/time -f %M sh -c "$1" 2>&1 >/dev/null | tail -1
 }

@@ -82,10 +82,9 @@ struct Entry {
     hashed_at_ns: i64,
 }
 
-/// Nanoseconds since the epoch now.
-pub fn now_ns() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
+/// Nanoseconds since the epoch at `t` (0 before it), as stamps count them.
+pub fn ns_since_epoch(t: std::time::SystemTime) -> i64 {
+    t.duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as i64)
 }
 

@@ -107,7 +107,7 @@ pub enum Error {
     Strip {
         /// The run or document.
         context: String,
-        /// The rule and the value ([`crate::strip::StripError`]).
+        /// The rule and the value (`strip::StripError`).
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },

@@ -127,12 +127,11 @@ impl Facts {
         max_entries: usize,
     ) -> Result<super::files::scan::Scanned, super::files::WalkError> {
         let progress = super::hashing::Progress::default();
-        let now = || self.host.now_ns();
         let scan = super::files::scan::Scan {
             root: &self.root,
             store: &self.trees,
             cache: self.caching(),
-            settle: super::hashing::Settle::of(&self.host, &now),
+            settle: self.host.settle(),
             since_ns: since_ns.min(self.host.now_ns()),
             progress: &progress,
             walk,
@@ -374,8 +373,7 @@ impl Facts {
             super::progress::while_hashing(Some(to_resolve.len()), &progress, || {
                 // stat data comes from a folder walk, which lists regular files only
                 let regular = stamped.is_some();
-                let now = || self.host.now_ns();
-                let settle = super::hashing::Settle::of(&self.host, &now);
+                let settle = self.host.settle();
                 super::hashing::resolve_many_on(
                     &to_resolve,
                     to_stamps,

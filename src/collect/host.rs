@@ -8,31 +8,7 @@ use std::ffi::OsString;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-/// A source of the time of day.
-pub trait Clock: Send + Sync {
-    /// Now.
-    fn now(&self) -> SystemTime;
-}
-
-/// The system's clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> SystemTime {
-        SystemTime::now()
-    }
-}
-
-/// A clock that always says the same time.
-#[derive(Debug, Clone, Copy)]
-pub struct FixedClock(pub SystemTime);
-
-impl Clock for FixedClock {
-    fn now(&self) -> SystemTime {
-        self.0
-    }
-}
+pub use super::clock::{Clock, FixedClock, SystemClock};
 
 /// The machine as collectors see it.
 #[derive(Clone)]
@@ -100,12 +76,17 @@ impl Host {
         })
     }
 
+    /// This host's clock and racy window, as hashing reads them.
+    pub fn settle(&self) -> crate::collect::hashing::Settle<'_> {
+        crate::collect::hashing::Settle {
+            clock: &*self.clock,
+            window: self.racy_window,
+        }
+    }
+
     /// Nanoseconds since the Unix epoch, by this host's clock.
     pub fn now_ns(&self) -> i64 {
-        self.clock
-            .now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as i64)
+        crate::cache::ns_since_epoch(self.clock.now())
     }
 
     /// Now, as `pipeline_run_iso8601` records it: UTC, whole seconds, `Z`.

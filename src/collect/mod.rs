@@ -8,6 +8,7 @@ pub mod git;
 pub use crate::error::CollectError;
 pub use facts::Facts;
 pub use host::Host;
+pub mod clock;
 pub mod command;
 pub mod environment;
 pub mod external;

@@ -165,9 +165,7 @@ impl Scan<'_> {
             return Ok(Vec::new());
         }
         let mut shard = if self.cache {
-            StatCache::open_shard(self.root, dir).with_racy_window(std::time::Duration::from_nanos(
-                self.settle.window_ns.max(0) as u64,
-            ))
+            StatCache::open_shard(self.root, dir).with_racy_window(self.settle.window)
         } else {
             StatCache::disabled()
         };
@@ -215,7 +213,7 @@ impl Scan<'_> {
             .map(|(f, h)| {
                 let (digest, size) = h.unwrap_or_default();
                 (
-                    super::escape_name(f.name.as_encoded_bytes()),
+                    super::escape_name(f.path.file_name().unwrap_or_default().as_encoded_bytes()),
                     Item::File { digest, size },
                 )
             })

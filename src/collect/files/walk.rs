@@ -192,9 +192,7 @@ impl Glob {
 /// A file a walk found.
 #[derive(Debug)]
 pub struct Found {
-    /// Its name in its folder.
-    pub name: OsString,
-    /// Its path (from the walk's start).
+    /// Its path (from the walk's start; its last part is its name in its folder).
     pub path: PathBuf,
     /// Its stat data (its link's target's, for a link), when the walk takes them.
     pub stamp: Option<Stamp>,
@@ -410,10 +408,12 @@ impl Walk<'_> {
                     if stamp.is_none() && self.stamps {
                         stamp = e.metadata().ok().map(|m| Stamp::of(&m));
                     }
-                    files.push(Found { name, path, stamp });
+                    files.push(Found { path, stamp });
                 }
             } else if t.is_dir() {
-                if (self.leave_out_prov && path == self.root.join(crate::disk::PROV)) || (self.skip)(&path) {
+                // the project's `.prov/`: named so, directly in the project's folder
+                let prov = self.leave_out_prov && name == crate::disk::PROV && job.path == self.root;
+                if prov || (self.skip)(&path) {
                     continue;
                 }
                 subdirs.push(Job {

@@ -27,7 +27,7 @@ pub fn thread_count() -> usize {
     crate::options::get().hash_threads.unwrap_or(MAX_THREADS)
 }
 
-/// The pool of `threads` threads that walks folders ([`crate::collect::files::walk`]) and
+/// The pool of `threads` threads that walks folders (`collect::files::walk`) and
 /// hashes files: the one pool of provbase. Disk latency, not the
 /// core count, sets how many (see [`MAX_THREADS`]); one pool per size
 /// is made in a process, and only when first needed.
@@ -123,31 +123,31 @@ fn pump(
 }
 
 /// What decides whether a file listed without stat data was left alone while it was read: a
-/// clock and the racy window (see [`hash_open_file`]). The session's comes from its host, so a
-/// test that pins the host's clock pins this one too.
+/// clock and the racy window (see `hash_open_file`). The session's comes from its host
+/// ([`crate::collect::Host::settle`]), so a test that pins the host's clock pins this one too.
 #[derive(Clone, Copy)]
 pub struct Settle<'a> {
-    /// Nanoseconds since the Unix epoch, now.
-    pub now: &'a (dyn Fn() -> i64 + Sync),
+    /// The clock.
+    pub clock: &'a dyn crate::collect::clock::Clock,
     /// How long after its last change a file counts as settled.
-    pub window_ns: i64,
+    pub window: std::time::Duration,
 }
 
 impl Settle<'static> {
     /// The system's clock and the stat cache's window ([`crate::cache::RACY_NS`]).
     pub const SYSTEM: Settle<'static> = Settle {
-        now: &crate::cache::now_ns,
-        window_ns: crate::cache::RACY_NS,
+        clock: &crate::collect::clock::SystemClock,
+        window: std::time::Duration::from_nanos(crate::cache::RACY_NS as u64),
     };
 }
 
-impl<'a> Settle<'a> {
-    /// A host's clock and racy window.
-    pub fn of(host: &'a crate::collect::Host, now: &'a (dyn Fn() -> i64 + Sync)) -> Settle<'a> {
-        Settle {
-            now,
-            window_ns: host.racy_window.as_nanos().min(i64::MAX as u128) as i64,
-        }
+impl Settle<'_> {
+    fn now_ns(&self) -> i64 {
+        crate::cache::ns_since_epoch(self.clock.now())
+    }
+
+    fn window_ns(&self) -> i64 {
+        self.window.as_nanos().min(i64::MAX as u128) as i64
     }
 }
 
@@ -270,7 +270,7 @@ fn hash_open_file(
             format!("{}, not a regular file", special_kind(m.file_type())),
         )
     };
-    let started_ns = (settle.now)();
+    let started_ns = settle.now_ns();
     let mut before = match listed {
         Some(s) => Some(s),
         None if walked => None,
@@ -312,8 +312,8 @@ fn hash_open_file(
         }
         let after = crate::cache::Stamp::of(&m);
         let settled = |s: &crate::cache::Stamp| {
-            s.mtime_ns.saturating_add(settle.window_ns) < started_ns
-                && s.ctime_ns.saturating_add(settle.window_ns) < started_ns
+            s.mtime_ns.saturating_add(settle.window_ns()) < started_ns
+                && s.ctime_ns.saturating_add(settle.window_ns()) < started_ns
         };
         let consistent = match before {
             Some(b) => after == b && len == b.size,

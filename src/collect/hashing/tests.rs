@@ -254,17 +254,22 @@ fn the_racy_check_runs_on_the_callers_clock() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("a.bin");
     std::fs::write(&p, vec![7u8; 1000]).unwrap();
-    let read_with = |now: i64| {
-        let clock = move || now;
+    let read_with = |now: std::time::SystemTime| {
+        let clock = crate::collect::host::FixedClock(now);
         let progress = Progress::default();
         let settle = Settle {
-            now: &clock,
-            window_ns: 0,
+            clock: &clock,
+            window: std::time::Duration::ZERO,
         };
         let r = resolve_many_on(&[&p], None, None, (true, settle), &progress, 1);
         assert!(r[0].0.is_ok());
         progress.bytes.load(Ordering::Relaxed)
     };
-    assert_eq!(read_with(i64::MAX / 2), 1000, "settled: read once");
-    assert_eq!(read_with(0), 2000, "not settled by this clock: read again");
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(3600);
+    assert_eq!(read_with(later), 1000, "settled: read once");
+    assert_eq!(
+        read_with(std::time::UNIX_EPOCH),
+        2000,
+        "not settled by this clock: read again"
+    );
 }
