@@ -8,7 +8,7 @@ use std::ffi::OsString;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-pub use super::clock::{Clock, FixedClock, SystemClock};
+pub use super::clock::{Clock, SystemClock};
 
 /// The machine as collectors see it.
 #[derive(Clone)]
@@ -126,7 +126,7 @@ mod tests {
     fn a_pinned_host_says_what_it_was_told() {
         let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
         let h = Host {
-            clock: Arc::new(FixedClock(t)),
+            clock: Arc::new(crate::collect::clock::FixedClock(t)),
             env: Some(vec![("A".into(), "1".into())]),
             hardware: None,
             version: "9.9.9".into(),

@@ -11,7 +11,7 @@
 
 use crate::project::copy_tree;
 use provbase::collect::Host;
-use provbase::collect::host::FixedClock;
+use provbase::collect::clock::FixedClock;
 use provbase::session::{Outcome, Status};
 use provbase::{Config, Session};
 use std::path::{Path, PathBuf};

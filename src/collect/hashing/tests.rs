@@ -255,7 +255,7 @@ fn the_racy_check_runs_on_the_callers_clock() {
     let p = dir.path().join("a.bin");
     std::fs::write(&p, vec![7u8; 1000]).unwrap();
     let read_with = |now: std::time::SystemTime| {
-        let clock = crate::collect::host::FixedClock(now);
+        let clock = crate::collect::clock::FixedClock(now);
         let progress = Progress::default();
         let settle = Settle {
             clock: &clock,
