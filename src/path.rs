@@ -22,6 +22,11 @@ pub enum Segment {
 pub struct JsonPath(pub Vec<Segment>);
 
 impl JsonPath {
+    /// The path of nested keys: `of(&["code", "git_sha"])` is `code.git_sha`.
+    pub fn of(keys: &[&str]) -> JsonPath {
+        JsonPath(keys.iter().map(|k| Segment::Key((*k).to_owned())).collect())
+    }
+
     /// The path one step further down.
     pub fn child(&self, seg: Segment) -> JsonPath {
         let mut v = self.0.clone();

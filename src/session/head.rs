@@ -3,8 +3,9 @@
 
 use super::Session;
 use crate::config::{NamesSpec, RunSpec};
-use crate::drift::{self, Drift, Policy};
+use crate::drift::{self, Drift};
 use crate::manifest::types::keys;
+use crate::policy::{CommitRole, HeadMoved};
 use serde_json::{Value, json};
 
 impl Session {
@@ -51,58 +52,56 @@ impl Session {
         let (text, baseline) = (&baseline.text, &baseline.value);
         let base = &crate::manifest::types::commit_of(baseline)?;
         let head = &crate::manifest::types::commit_of(current)?;
-        if base == head {
-            for d in drifts.iter_mut().filter(|d| is_checkout(d)) {
-                d.policy = Policy::Ignore;
-            }
-            return None;
-        }
-        let kind = |d: &Drift| commit_field(d, base, head);
-        if !drifts.iter().any(|d| kind(d).is_some()) {
-            return None;
-        }
-        let mut moved = crate::explain::head_moved(
-            &self.config.root,
-            base,
-            head,
-            &crate::explain::Unhashed {
-                accepted_dirty: (crate::manifest::types::dirty_of(baseline) == Some(true)).then(
-                    || crate::explain::AcceptedDirty {
-                        path: self.config.rel(&self.config.baseline_path(&run.name)),
-                        bytes: text.clone(),
-                    },
-                ),
-                ..self.unhashed_dependencies(run)
-            },
-            &self.head,
-        )?;
-        // a hashed dependency that changed fails by itself; the commits are then its context
-        if matches!(moved, crate::explain::HeadMove::Untouched { .. })
-            && drifts.iter().any(|d| {
-                d.policy == Policy::Fail
-                    && d.category != drift::Category::External
-                    && kind(d).is_none()
-            })
+        let roles: Vec<CommitRole> = drifts.iter().map(|d| role(d, base, head)).collect();
+        let moved = if base == head {
+            None
+        } else if !roles
+            .iter()
+            .any(|r| matches!(r, CommitRole::Commit | CommitRole::HoldsCommit))
         {
-            moved = crate::explain::HeadMove::Touched(Vec::new());
+            return None;
+        } else {
+            Some(crate::explain::head_moved(
+                &self.config.root,
+                base,
+                head,
+                &crate::explain::Unhashed {
+                    accepted_dirty: (crate::manifest::types::dirty_of(baseline) == Some(true))
+                        .then(|| crate::explain::AcceptedDirty {
+                            path: self.config.rel(&self.config.baseline_path(&run.name)),
+                            bytes: text.clone(),
+                        }),
+                    ..self.unhashed_dependencies(run)
+                },
+                &self.head,
+            )?)
+        };
+        let counted = match &moved {
+            None => HeadMoved::No,
+            Some(crate::explain::HeadMove::Untouched { .. }) => HeadMoved::Untouched,
+            Some(_) => HeadMoved::Touched,
+        };
+        let mut judged: Vec<_> = drifts
+            .iter_mut()
+            .zip(roles)
+            .map(|(d, role)| (&mut d.policy, d.category, role))
+            .collect();
+        match self.config.policy().judge_head(&mut judged, counted) {
+            // a hashed dependency that changed fails by itself; the commits are its context
+            HeadMoved::Touched if counted == HeadMoved::Untouched => None,
+            _ => note(moved?),
         }
-        let git_policy = self.config.policy().for_path(
-            &crate::path::JsonPath(vec![
-                crate::path::Segment::Key(keys::CODE.into()),
-                crate::path::Segment::Key(keys::code::GIT_SHA.into()),
-            ]),
-            drift::Category::Git,
-        );
-        for d in drifts.iter_mut() {
-            let untouched = matches!(moved, crate::explain::HeadMove::Untouched { .. });
-            match kind(d) {
-                Some(_) if untouched => d.policy = Policy::Ignore,
-                Some(true) => d.policy = git_policy,
-                None if untouched && (is_cleaned(d) || is_checkout(d)) => d.policy = Policy::Ignore,
-                _ => {}
-            }
-        }
-        note(moved)
+    }
+}
+
+/// What a drift is to HEAD's move from `base` to `head`.
+fn role(d: &Drift, base: &str, head: &str) -> CommitRole {
+    match commit_field(d, base, head) {
+        Some(false) => CommitRole::Commit,
+        Some(true) => CommitRole::HoldsCommit,
+        None if is_checkout(d) => CommitRole::Checkout,
+        None if is_cleaned(d) => CommitRole::Cleaned,
+        None => CommitRole::Other,
     }
 }
 
