@@ -13,8 +13,8 @@ pub(super) fn run(cli: &Cli, names: &[String]) -> Result<u8> {
     let failed = outcome.failed();
     let accept = |run: &str| cli.accept_command(run);
     let junit = cli
-        .junit
-        .clone()
+        .junit()
+        .map(std::path::Path::to_path_buf)
         .or_else(|| crate::options::get().junit.clone());
     let json_report = crate::options::get().json_report.clone();
     crate::report::publish(
@@ -25,7 +25,7 @@ pub(super) fn run(cli: &Cli, names: &[String]) -> Result<u8> {
         json_report.as_deref(),
     )?;
     let (reports, orphans) = (&outcome.reports, &outcome.orphans);
-    match cli.format {
+    match cli.format() {
         Format::Json => print_json(&json::document(&outcome, session.config.profile.as_deref())),
         Format::Markdown => outln!(
             "{}",
@@ -68,8 +68,13 @@ pub(super) fn run(cli: &Cli, names: &[String]) -> Result<u8> {
 /// Collects each run twice, each time with fresh facts, and reports every field whose value
 /// differs between the two: a flaky baseline caught before anyone commits it.
 pub(super) fn twice(cli: &Cli, names: &[String]) -> Result<u8> {
+    if cli.format() == Format::Markdown {
+        return Err(crate::error::Error::Usage(
+            "`check --twice` prints --format human or json; markdown is a report of a check".into(),
+        ));
+    }
     let volatile = cli.session()?.volatile(names)?;
-    match cli.format {
+    match cli.format() {
         Format::Json => print_json(&super::to_value(crate::report::listing::Volatile::new(
             volatile
                 .iter()
@@ -82,7 +87,7 @@ pub(super) fn twice(cli: &Cli, names: &[String]) -> Result<u8> {
                 })
                 .collect(),
         ))),
-        Format::Human | Format::Markdown => {
+        _ => {
             if volatile.is_empty() {
                 outln!("no volatile field: two collections in a row agree");
             }

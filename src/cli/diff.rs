@@ -13,7 +13,7 @@ pub(super) fn run(cli: &Cli, a: Option<&str>, b: Option<&str>) -> Result<u8> {
     let diffed = crate::record::diff::diff(&root, &cwd, a, b, session.as_ref().map(|s| &s.config))?;
     let shown = diffed.shown();
     let (la, lb) = (&diffed.a, &diffed.b);
-    match cli.format {
+    match cli.format() {
         Format::Json => print_json(&to_value(crate::report::listing::Diff::new(
             la.clone(),
             lb.clone(),

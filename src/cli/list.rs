@@ -16,7 +16,7 @@ pub(super) fn run(cli: &Cli) -> Result<u8> {
             (r.name.clone(), c.rel(&p), p.is_file())
         })
         .collect();
-    match cli.format {
+    match cli.format() {
         Format::Json => print_json(&to_value(crate::report::listing::List::new(
             rows.iter()
                 .map(|(run, baseline, present)| crate::report::listing::Listed {

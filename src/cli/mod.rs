@@ -26,6 +26,24 @@ pub enum Format {
     Markdown,
 }
 
+/// `--format` of a command that prints data: for people or for scripts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum DataFormat {
+    /// Text for people.
+    Human,
+    /// One JSON document for scripts.
+    Json,
+}
+
+impl From<DataFormat> for Format {
+    fn from(f: DataFormat) -> Format {
+        match f {
+            DataFormat::Human => Format::Human,
+            DataFormat::Json => Format::Json,
+        }
+    }
+}
+
 /// Regression baselines of a run's provenance.
 #[derive(Parser, Debug)]
 #[command(name = "provbase", version, about, long_about = None)]
@@ -36,18 +54,12 @@ pub struct Cli {
     /// A profile of harness.toml to apply (e.g. nightly)
     #[arg(long, global = true, env = "PROVBASE_PROFILE", value_name = "NAME")]
     profile: Option<String>,
-    /// Output format
-    #[arg(long, global = true, value_enum, default_value = "human")]
-    format: Format,
     /// Colour
     #[arg(long, global = true, value_enum, default_value_t)]
     color: crate::report::human::ColorChoice,
     /// Read every file again instead of trusting the stat cache (also PROVBASE_NO_CACHE=1)
     #[arg(long, global = true)]
     no_cache: bool,
-    /// Also write a JUnit XML report of the check to PATH (check only; also PROVBASE_JUNIT)
-    #[arg(long, global = true, value_name = "PATH")]
-    junit: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -59,8 +71,14 @@ enum Command {
         /// Runs to check [default: all]
         runs: Vec<String>,
         /// Collect every run twice and report the fields that differ (volatile fields to strip)
-        #[arg(long)]
+        #[arg(long, conflicts_with = "junit")]
         twice: bool,
+        /// Output format (markdown: for a pull-request comment or a step summary)
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+        /// Also write a JUnit XML report of the check to PATH (also PROVBASE_JUNIT)
+        #[arg(long, value_name = "PATH")]
+        junit: Option<PathBuf>,
     },
     /// Write the baselines of runs whose stripped manifest changed
     Accept {
@@ -106,11 +124,17 @@ enum Command {
         /// Open the page in the default browser
         #[arg(long)]
         open: bool,
+        /// Output format
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
     },
     /// List the candidate baselines failing checks left (in DIR, default .prov/candidates)
     Pending {
         /// A folder of candidates, such as a downloaded CI artifact
         dir: Option<PathBuf>,
+        /// Output format
+        #[arg(long, value_enum, default_value = "human")]
+        format: DataFormat,
     },
     /// Print a run's full manifest, time fields included
     Collect {
@@ -124,6 +148,9 @@ enum Command {
         a: Option<String>,
         /// The later one
         b: Option<String>,
+        /// Output format
+        #[arg(long, value_enum, default_value = "human")]
+        format: DataFormat,
     },
     /// Run a command and record its provenance under .prov/runs/<id>/
     Record {
@@ -162,7 +189,11 @@ enum Command {
         command: Vec<String>,
     },
     /// List recorded runs
-    Runs,
+    Runs {
+        /// Output format
+        #[arg(long, value_enum, default_value = "human")]
+        format: DataFormat,
+    },
     /// Write DIR/provenance/: repro.json, git.diff, env.txt, events.jsonl, RUN.md, fingerprints
     Bundle {
         /// The folder to write provenance/ into
@@ -191,7 +222,11 @@ enum Command {
         run: String,
     },
     /// List every run and whether its baseline exists
-    List,
+    List {
+        /// Output format
+        #[arg(long, value_enum, default_value = "human")]
+        format: DataFormat,
+    },
     /// Print the path of the harness.toml provbase uses here (--config, PROVBASE_CONFIG, else
     /// the nearest from the current folder up), without reading it
     Locate,
@@ -234,33 +269,24 @@ impl Cli {
         Ok(session)
     }
 
-    /// A global flag given to a command it means nothing to: refused, not ignored. (The flags
-    /// are global so that `provbase --format json check` reads as users write it, so clap
-    /// cannot tell which commands take them.)
-    fn flag_that_does_nothing(&self) -> Option<&'static str> {
-        let command = &self.command;
-        let check = matches!(command, Command::Check { twice: false, .. });
-        let formats = matches!(
-            command,
-            Command::Check { .. }
-                | Command::List
-                | Command::Runs
-                | Command::Diff { .. }
-                | Command::Pending { .. }
-                | Command::Report { .. }
-        );
-        match self.format {
-            Format::Markdown if !check && !matches!(command, Command::Report { .. }) => {
-                return Some("--format markdown is a report of `check` and `report`");
-            }
-            Format::Json | Format::Markdown if !formats => {
-                return Some(
-                    "--format applies to check, list, runs, diff, pending and report; this command prints one form",
-                );
-            }
-            _ => {}
+    /// The output format of the command (human for a command that prints one form).
+    fn format(&self) -> Format {
+        match &self.command {
+            Command::Check { format, .. } | Command::Report { format, .. } => *format,
+            Command::List { format }
+            | Command::Runs { format }
+            | Command::Diff { format, .. }
+            | Command::Pending { format, .. } => (*format).into(),
+            _ => Format::Human,
         }
-        (self.junit.is_some() && !check).then_some("--junit is a report of `check`")
+    }
+
+    /// Where `check --junit` writes its report.
+    fn junit(&self) -> Option<&std::path::Path> {
+        match &self.command {
+            Command::Check { junit, .. } => junit.as_deref(),
+            _ => None,
+        }
     }
 
     /// The command that accepts a run, as the user would type it.
@@ -279,7 +305,7 @@ impl Cli {
 /// Parses the process's arguments, runs the command, and returns its exit code:
 /// 0 success, 1 drift or a run that could not be checked, 2 usage or configuration error.
 pub fn run() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(command_flags_after_command(std::env::args_os())) {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() {
@@ -295,25 +321,27 @@ pub fn run() -> ExitCode {
         errln!("error: {bad}");
         return ExitCode::from(exit::USAGE);
     }
-    if let Some(refused) = cli.flag_that_does_nothing() {
-        errln!("error: {refused}");
-        return ExitCode::from(exit::USAGE);
-    }
     let result = match &cli.command {
-        Command::Check { runs, twice: false } => check::run(&cli, runs),
-        Command::Check { runs, twice: true } => check::twice(&cli, runs),
+        Command::Check {
+            runs, twice: false, ..
+        } => check::run(&cli, runs),
+        Command::Check {
+            runs, twice: true, ..
+        } => check::twice(&cli, runs),
         Command::Accept {
             runs,
             new,
             force,
             from,
         } => accept::run(&cli, runs, *new, *force, from.as_deref()),
-        Command::Pending { dir } => pending::run(&cli, dir.as_deref()),
-        Command::Report { inputs, html, open } => report::run(&cli, inputs, html.as_deref(), *open),
+        Command::Pending { dir, .. } => pending::run(&cli, dir.as_deref()),
+        Command::Report {
+            inputs, html, open, ..
+        } => report::run(&cli, inputs, html.as_deref(), *open),
         Command::Completions { shell, dir } => completions(shell, dir.as_deref()),
         Command::Review { dir } => review::run(&cli, dir.as_deref()),
         Command::Collect { run } => collect::run(&cli, run),
-        Command::Diff { a, b } => diff::run(&cli, a.as_deref(), b.as_deref()),
+        Command::Diff { a, b, .. } => diff::run(&cli, a.as_deref(), b.as_deref()),
         Command::Record {
             name,
             inputs,
@@ -339,7 +367,7 @@ pub fn run() -> ExitCode {
             },
             result.as_deref(),
         ),
-        Command::Runs => runs::run(&cli),
+        Command::Runs { .. } => runs::run(&cli),
         Command::Bundle {
             dir,
             run,
@@ -347,7 +375,7 @@ pub fn run() -> ExitCode {
         } => bundle::run(&cli, dir, run.as_deref(), *untracked_contents),
         Command::Verify { files } => verify::run(files),
         Command::Export { in_toto, run } => export::run(&cli, *in_toto, run),
-        Command::List => list::run(&cli),
+        Command::List { .. } => list::run(&cli),
         Command::Locate => locate(&cli),
         Command::Prune { yes } => prune::run(&cli, *yes),
         Command::Digest { file } => digest::run(file),
@@ -359,6 +387,42 @@ pub fn run() -> ExitCode {
             ExitCode::from(e.exit_code().max(exit::FAILED))
         }
     }
+}
+
+/// The flags a command takes (`--format`, `--junit`), moved from before the command's name to
+/// just after it: `provbase --format json check` reads as `provbase check --format json`, as
+/// users write it, and clap then refuses either flag where the command does not take it.
+fn command_flags_after_command(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Vec<std::ffi::OsString> {
+    const MOVED: [&str; 2] = ["--format", "--junit"];
+    const GLOBAL_WITH_VALUE: [&str; 3] = ["--config", "--profile", "--color"];
+    let mut args: Vec<std::ffi::OsString> = args.into_iter().collect();
+    let (mut moved, mut i) = (Vec::new(), 1);
+    while i < args.len() {
+        let Some(arg) = args[i].to_str() else { break };
+        let name = arg.split_once('=').map_or(arg, |(n, _)| n);
+        let takes_next = !arg.contains('=');
+        if MOVED.contains(&name) {
+            let n = if takes_next { 2 } else { 1 }.min(args.len() - i);
+            moved.extend(args.drain(i..i + n));
+        } else if arg == "--" || !arg.starts_with('-') {
+            break;
+        } else {
+            i += if GLOBAL_WITH_VALUE.contains(&name) && takes_next {
+                2
+            } else {
+                1
+            };
+        }
+    }
+    if i < args.len() && !moved.is_empty() {
+        args.splice(i + 1..i + 1, moved);
+    } else {
+        // no command: clap says what is missing, with the flags where they were
+        args.splice(i.min(args.len())..i.min(args.len()), moved);
+    }
+    args
 }
 
 /// Writes a line to stdout. When stdout is a closed pipe (`provbase check | head`), provbase

@@ -29,7 +29,7 @@ pub(super) fn run(cli: &Cli, dir: Option<&std::path::Path>) -> Result<u8> {
         );
         rows.push((file, c, state, drifts));
     }
-    match cli.format {
+    match cli.format() {
         Format::Json => print_json(&to_value(crate::report::listing::Pending::new(
             dir.display().to_string(),
             rows.iter()

@@ -16,7 +16,7 @@ pub(super) fn run(cli: &Cli, inputs: &[String], html: Option<&Path>, open: bool)
     }
     let folded = crate::report::fold::fold(loaded);
     // the page: always for the human form, and wherever --html names it
-    let page: Option<PathBuf> = match (html, cli.format) {
+    let page: Option<PathBuf> = match (html, cli.format()) {
         (Some(p), _) => Some(p.to_owned()),
         (None, Format::Human) => Some(PathBuf::from(DEFAULT_PAGE)),
         (None, _) => None,
@@ -25,7 +25,7 @@ pub(super) fn run(cli: &Cli, inputs: &[String], html: Option<&Path>, open: bool)
         let text = crate::report::page::html(&folded);
         crate::store::write_fresh(&cwd.join(p), text.as_bytes())?;
     }
-    match cli.format {
+    match cli.format() {
         Format::Json => print_json(&serde_json::to_value(&folded).unwrap_or_default()),
         Format::Markdown => outln!("{}", crate::report::page::markdown(&folded).trim_end()),
         Format::Human => {

@@ -22,7 +22,7 @@ pub(super) fn run(cli: &Cli) -> Result<u8> {
         Some(c) => c.to_string(),
         None => "-".into(),
     };
-    match cli.format {
+    match cli.format() {
         Format::Json => print_json(&to_value(crate::report::listing::Runs::new(
             runs.iter()
                 .zip(&described)

@@ -331,9 +331,54 @@ fn markdown_report_of_a_check() {
     let (code, _, err) = p.run(&["--format", "markdown", "list"]);
     assert_eq!(code, 2);
     assert!(
-        err.contains("--format markdown is a report of `check`"),
+        err.contains("invalid value 'markdown' for '--format <FORMAT>'")
+            && err.contains("[possible values: human, json]"),
         "{err}"
     );
+    let (code, _, err) = p.run(&["check", "--twice", "--format", "markdown"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("`check --twice` prints --format human or json"),
+        "{err}"
+    );
+}
+
+/// A command's own flags read the same before its name as after it, with the global flags
+/// around them in any order; clap says which command takes which.
+#[test]
+fn command_flags_before_or_after_the_command() {
+    let p = drifted();
+    let (code, after, _) = p.run(&["list", "--format", "json"]);
+    assert_eq!(code, 0);
+    assert!(after.contains("\"kind\": \"provbase.list\""), "{after}");
+    for args in [
+        &["--format", "json", "list"][..],
+        &["--format=json", "list"],
+        &["--config", "harness.toml", "--format", "json", "list"],
+        &["--format", "json", "--color", "never", "list"],
+        &["--no-cache", "--format", "json", "--profile", "", "list"],
+    ] {
+        let (code, out, err) = p.run(args);
+        assert_eq!((code, &out), (0, &after), "{args:?}: {err}");
+    }
+    // the check's report and JUnit file, either way
+    let (code, _, _) = p.run(&["--junit", "a.xml", "--format", "markdown", "check"]);
+    assert_eq!(code, 1);
+    let (code, _, _) = p.run(&["check", "--junit", "b.xml", "--format", "markdown"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        std::fs::read_to_string(p.join("a.xml"))
+            .unwrap()
+            .lines()
+            .count(),
+        std::fs::read_to_string(p.join("b.xml"))
+            .unwrap()
+            .lines()
+            .count()
+    );
+    // a command's arguments are never taken for flags: `--format` after `--` is the command's
+    let (code, out, err) = p.run(&["record", "--no-exec", "--", "echo", "--format", "json"]);
+    assert_eq!(code, 0, "{out}{err}");
 }
 
 /// JUnit for every consumer: valid against Jenkins' junit-10.xsd (with the `xmlschema`

@@ -68,7 +68,8 @@ fn clicolor_zero_turns_the_reports_colour_off() {
 }
 
 /// fish, given the script `provbase completions fish` prints, completes the values of
-/// `--format` before and after the command (`complete -C` asks fish what TAB would offer).
+/// `--format` each command takes (markdown only where it is a report), after the global flags
+/// (`complete -C` asks fish what TAB would offer).
 /// Runs where fish is installed; `.ci/run` installs it and sets PROVBASE_REQUIRE_FISH.
 #[test]
 fn fish_completes_format_values() {
@@ -83,35 +84,39 @@ fn fish_completes_format_values() {
     let (code, script, _) = p.run(&["completions", "fish"]);
     assert_eq!(code, 0);
     p.file("provbase.fish", &script);
-    for line in [
-        "provbase --format ",
-        "provbase check --format ",
-        "provbase --profile nightly --format ",
-    ] {
+    let offered = |line: &str| -> Vec<String> {
         let out = Command::new("fish")
             .args(["--no-config", "-c"])
             .arg(format!("source provbase.fish; complete -C '{line}'"))
             .current_dir(p.path())
             .output()
             .unwrap();
-        let offered = String::from_utf8_lossy(&out.stdout);
-        let values: Vec<&str> = offered
+        String::from_utf8_lossy(&out.stdout)
             .lines()
-            .map(|l| l.split('\t').next().unwrap())
-            .collect();
-        assert_eq!(values, ["human", "json", "markdown"], "{line}: {offered}");
+            .map(|l| l.split('\t').next().unwrap().to_owned())
+            .collect()
+    };
+    for (line, values) in [
+        (
+            "provbase check --format ",
+            &["human", "json", "markdown"][..],
+        ),
+        (
+            "provbase --profile nightly check --format ",
+            &["human", "json", "markdown"],
+        ),
+        ("provbase report --format ", &["human", "json", "markdown"]),
+        ("provbase list --format ", &["human", "json"]),
+        ("provbase --color never diff --format ", &["human", "json"]),
+    ] {
+        assert_eq!(offered(line), values, "{line}");
     }
-    // after a value, fish offers the commands
-    let out = Command::new("fish")
-        .args(["--no-config", "-c"])
-        .arg("source provbase.fish; complete -C 'provbase --format json '")
-        .current_dir(p.path())
-        .output()
-        .unwrap();
-    let offered = String::from_utf8_lossy(&out.stdout);
+    // after a global flag's value, fish offers the commands
     assert!(
-        offered.lines().any(|l| l.starts_with("check\t")),
-        "{offered}"
+        offered("provbase --color never ")
+            .iter()
+            .any(|c| c == "check"),
+        "commands after a global flag"
     );
 }
 
