@@ -59,7 +59,7 @@ pub(super) fn run(cli: &Cli, names: &[String]) -> Result<u8> {
             );
         }
     }
-    session.facts().save_cache();
+    session.facts().files().save_cache();
     // the process ends now: the operating system reclaims large maps faster than freeing them
     std::mem::forget(session);
     Ok(u8::from(failed))

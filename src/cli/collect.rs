@@ -17,7 +17,7 @@ pub(super) fn run(cli: &Cli, name: &str) -> Result<u8> {
         .and_then(|()| out.write_all(b"\n"))
         .and_then(|()| out.flush())
         .map_err(|e| Error::io("<stdout>", e))?;
-    session.facts().save_cache();
+    session.facts().files().save_cache();
     // a manifest of many files leaves large maps: the process ends now, and the operating
     // system reclaims them faster than freeing them one by one
     std::mem::forget(session);

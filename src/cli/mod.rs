@@ -264,7 +264,7 @@ impl Cli {
         }
         let session = Session::new(config);
         if self.no_cache {
-            session.facts().disable_cache();
+            session.facts().files().disable_cache();
         }
         Ok(session)
     }

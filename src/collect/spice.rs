@@ -339,8 +339,9 @@ const MAX_KERNEL_PATH: usize = 4096;
 pub fn collect(
     root: &Path,
     spec: &crate::config::SpiceSpec,
-    hash: &dyn Fn(&Path) -> std::io::Result<String>,
+    facts: &super::Facts,
 ) -> Result<Vec<Kernel>, CollectError> {
+    let hash = |p: &Path| facts.files().hash(p);
     let mut out = Vec::new();
     let entry = |path: &str, abs: &Path| -> Result<Kernel, CollectError> {
         let h = hash(abs).map_err(|e| CollectError::Unreadable {
@@ -386,8 +387,8 @@ pub fn collect(
             &spec.kernels,
             "spice.kernels",
             &|_| false,
-            false,
-            spec.allow_outside,
+            (false, spec.allow_outside),
+            facts.host().threads,
         )? {
             out.push(entry(&m.rel, &m.abs)?);
         }

@@ -104,7 +104,7 @@ pub fn file_set(root: &Path, facts: &Facts, paths: &[PathBuf]) -> Result<FileSet
         let mut found = Vec::new();
         files::walk(p, &mut found).map_err(|e| Error::io(p, e))?;
         // hashed together: in parallel, and through the stat cache
-        for (f, sha) in found.iter().zip(facts.hash_all(&found)) {
+        for (f, sha) in found.iter().zip(facts.files().hash_all(&found)) {
             let sha = sha.map_err(|e| Error::io(f, e))?;
             let size = std::fs::metadata(f).map_err(|e| Error::io(f, e))?.len();
             out.insert(
@@ -164,14 +164,14 @@ fn code_scope(
         root,
         &specs,
         "--code",
-        &|p| facts.git_ignores(p),
-        false,
-        false,
+        &|p| facts.repo().ignores(p),
+        (false, false),
+        facts.host().threads,
     )
     .map_err(|m| Error::Usage(m.to_string()))?;
     let paths: Vec<PathBuf> = matched.iter().map(|m| m.abs.clone()).collect();
     let mut out = BTreeMap::new();
-    for (m, h) in matched.iter().zip(facts.hash_all(&paths)) {
+    for (m, h) in matched.iter().zip(facts.files().hash_all(&paths)) {
         out.insert(m.rel.clone(), Sha256(h.map_err(|e| Error::io(&m.abs, e))?));
     }
     Ok(Some(out))
@@ -437,7 +437,7 @@ pub fn record_on(cwd: &Path, opts: &RecordOptions, host: crate::collect::Host) -
             inputs_changed.join(", ")
         );
     }
-    let mut code = facts.git().clone();
+    let mut code = facts.repo().code().clone();
     code.scope = scope;
     code.status = Some(super::tree::porcelain(&root));
     let run = Run {

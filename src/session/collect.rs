@@ -43,6 +43,7 @@ impl Session {
         let stamps: Vec<Option<crate::cache::Stamp>> = matched.iter().map(|m| m.stamp).collect();
         let resolved = self
             .facts
+            .files()
             .resolve_all_stamped(&paths, Some((&stamps, since_ns)));
         matched
             .iter()
@@ -104,6 +105,7 @@ impl Session {
                 (Some(glob), files::walk::Start::Folder(base)) => {
                     let found = self
                         .facts
+                        .files()
                         .scan_folder(&walk, &glob, (&base, &glob.base), since_ns, max)
                         .map_err(|e| Self::err(run, files::walk_error(&self.config.root, e)))?;
                     if found.folders.is_empty() {
@@ -216,7 +218,7 @@ impl Session {
             patterns: globs.iter().map(|g| g.pattern.clone()).collect(),
             outside: run.allow_outside,
         });
-        if let Some(found) = memo.as_ref().and_then(|k| self.facts.expansion(k)) {
+        if let Some(found) = memo.as_ref().and_then(|k| self.facts.files().expansion(k)) {
             return Ok(found);
         }
         // the baselines (of every profile) are provbase's output, never a run's input: a run
@@ -224,22 +226,22 @@ impl Session {
         let baselines = self.config.all_baselines_dirs();
         let ignored = |p: &std::path::Path| {
             baselines.iter().any(|b| p.starts_with(b))
-                || (key == FileSetKey::Code && self.facts.git_ignores(p))
+                || (key == FileSetKey::Code && self.facts.repo().ignores(p))
         };
         let matched: std::sync::Arc<[files::Matched]> = files::expand(
             &self.config.root,
             globs,
             key.name(),
             &ignored,
-            self.facts.cache_enabled(),
-            run.allow_outside,
+            (self.facts.files().cache_enabled(), run.allow_outside),
+            self.facts.host().threads,
         )
         .map_err(|m| Self::err(run, m))?
         .into();
         // a shared code glob is small; a dataset is large, seldom shared, and would stay in
         // memory for the rest of the process
         if let Some(k) = memo.filter(|_| matched.len() <= MAX_REMEMBERED) {
-            self.facts.remember_expansion(k, matched.clone());
+            self.facts.files().remember_expansion(k, matched.clone());
         }
         Ok(matched)
     }
@@ -256,7 +258,7 @@ impl Session {
         let since_ns = self.facts.host().now_ns();
         if let Some(cmd) = &run.command {
             // what the command writes may match other runs' globs: expand them again
-            self.facts.forget_expansions();
+            self.facts.files().forget();
             crate::collect::command::run(&cmd.argv, root, cmd.timeout).map_err(|e| {
                 Self::err_in(
                     run,
@@ -265,7 +267,7 @@ impl Session {
                 )
             })?;
         }
-        let mut code = self.facts.git().clone();
+        let mut code = self.facts.repo().code().clone();
         code.scope = Some(self.hashes(
             run,
             &self.expand(run, &run.code, FileSetKey::Code)?,
@@ -287,7 +289,7 @@ impl Session {
         };
         let spice_kernels = match &run.spice {
             Some(spice) => Some(
-                crate::collect::spice::collect(root, spice, &|p| self.facts.hash(p))
+                crate::collect::spice::collect(root, spice, &self.facts)
                     .map_err(|e| Self::err(run, e))?,
             ),
             None => None,
@@ -365,7 +367,7 @@ impl Session {
                 crate::canonical::stringify_big_integers(&mut v);
                 Output::Json { json: v }
             } else {
-                Output::Hash(Sha256(self.facts.hash(&m.abs).map_err(|e| {
+                Output::Hash(Sha256(self.facts.files().hash(&m.abs).map_err(|e| {
                     Self::invalid(run, format!("cannot read {}: {e}", m.rel))
                 })?))
             };
@@ -395,12 +397,13 @@ impl Session {
         let configured = match spec {
             None => None,
             Some(NamesSpec::List(l)) => Some(l.clone()),
-            Some(NamesSpec::Command(c)) => Some(self.facts.names_from(c).map_err(|e| {
+            Some(NamesSpec::Command(c)) => Some(self.facts.names().printed_by(c).map_err(|e| {
                 Self::err_in(run, format!("{key} (harness.toml line {})", c.line), e)
             })?),
         };
         let registered = self
             .facts
+            .names()
             .registered(kind)
             .transpose()
             .map_err(|e| Self::err_in(run, key.to_owned(), CollectError::Invalid(e)))?;
@@ -418,7 +421,7 @@ impl Session {
     /// Registers a function that returns names for every run (see
     /// [`crate::harness::Harness::techniques`]).
     pub fn register(&mut self, kind: NameKind, f: crate::collect::facts::NamesFn) -> &mut Self {
-        self.facts.register(kind, f);
+        self.facts.names_mut().register(kind, f);
         self
     }
 }

@@ -440,8 +440,8 @@ impl Session {
     /// second collection keeps this session's cache setting (`--no-cache` included).
     pub fn volatile(&self, names: &[String]) -> Result<Vec<(String, Drift)>> {
         let second = Session::on_host(self.config.clone(), Vec::new(), self.facts.host().clone());
-        if !self.facts.cache_enabled() {
-            second.facts.disable_cache();
+        if !self.facts.files().cache_enabled() {
+            second.facts.files().disable_cache();
         }
         let mut out = Vec::new();
         for run in self.select(names)? {
@@ -492,7 +492,7 @@ impl Session {
         Taken {
             time,
             runner: self.facts.host().runner_id(),
-            commit: self.facts.git().git_sha.value().cloned(),
+            commit: self.facts.repo().code().git_sha.value().cloned(),
             gpu,
         }
     }

@@ -119,7 +119,7 @@ fn the_host_says_whether_caches_are_used_and_its_threads_change_no_result() {
         };
         let s = Session::on_host(config.clone(), Vec::new(), host);
         let m = s.stripped(&run).unwrap();
-        (m, s.facts().files_read())
+        (m, s.facts().files().files_read())
     };
     let (first, read) = collect(true, 1);
     assert_eq!(read, 50);
@@ -141,10 +141,10 @@ fn unchanged_files_are_not_read_again_and_the_cache_changes_no_result() {
     let collect = |disable: bool| {
         let s = session(&p);
         if disable {
-            s.facts().disable_cache();
+            s.facts().files().disable_cache();
         }
         let m = s.stripped(&run).unwrap();
-        (m, s.facts().files_read())
+        (m, s.facts().files().files_read())
     };
     let (first, read) = collect(false);
     assert_eq!(read, 50);

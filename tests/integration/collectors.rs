@@ -483,12 +483,12 @@ fn shared_globs_are_expanded_once_until_a_command_writes() {
         outside: false,
     };
     assert!(
-        s.facts().expansion(&key).is_some(),
+        s.facts().files().expansion(&key).is_some(),
         "remembered for the next run"
     );
     s.collect(s.config.run("writer").unwrap()).unwrap();
     assert!(
-        s.facts().expansion(&key).is_none(),
+        s.facts().files().expansion(&key).is_none(),
         "forgotten once a command ran"
     );
     assert_eq!(files("after"), ["data/a.txt", "data/b.txt"]);

@@ -24,13 +24,14 @@ pub struct Matched {
 ///
 /// Unless `outside` allows it, every file must stay inside `root`: a glob match or a symbolic
 /// link (the match itself, or one met while walking a folder) that leads out of it is an error.
+/// The folders are read on the pool of `threads` threads (the host's).
 pub fn expand(
     root: &Path,
     globs: &[GlobSpec],
     key: &str,
     skip: &(dyn Fn(&Path) -> bool + Sync),
-    stamps: bool,
-    outside: bool,
+    (stamps, outside): (bool, bool),
+    threads: usize,
 ) -> Result<Vec<Matched>, CollectError> {
     let boundary = if outside {
         None
@@ -66,7 +67,7 @@ pub fn expand(
         boundary: boundary.as_deref(),
         skip,
         stamps,
-        threads: super::hashing::thread_count(),
+        threads,
     };
     let mut out = Vec::new();
     for g in globs {

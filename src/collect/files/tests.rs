@@ -29,8 +29,7 @@ fn star_does_not_cross_slashes_and_prefixes_select() {
         &[spec("cfg/config_220_*.yaml"), spec("cfg/config_[34]*.yaml")],
         "static_data",
         &|_| false,
-        true,
-        false,
+        (true, false), 4,
     )
     .unwrap();
     let rels: Vec<&str> = got.iter().map(|m| m.rel.as_str()).collect();
@@ -40,14 +39,13 @@ fn star_does_not_cross_slashes_and_prefixes_select() {
         &[spec("cfg/**/*.yaml")],
         "code",
         &|_| false,
-        true,
-        false,
+        (true, false), 4,
     )
     .unwrap();
     assert_eq!(deep.len(), 4);
     // a folder, or `folder/**`, stands for every file under it
     for pattern in ["cfg/**", "cfg", "cfg/sub"] {
-        let got = expand(root, &[spec(pattern)], "code", &|_| false, true, false).unwrap();
+        let got = expand(root, &[spec(pattern)], "code", &|_| false, (true, false), 4,).unwrap();
         assert_eq!(
             got.len(),
             if pattern == "cfg/sub" { 1 } else { 4 },
@@ -59,8 +57,8 @@ fn star_does_not_cross_slashes_and_prefixes_select() {
         &[spec("cfg/**")],
         "code",
         &|p| p.ends_with("config_400_a.yaml"),
-        false,
-        false,
+        (false, false),
+        4,
     )
     .unwrap();
     assert_eq!(skipped.len(), 3);
@@ -75,8 +73,7 @@ fn an_empty_match_is_an_error_naming_the_glob_and_line() {
         &[spec("cfg/*.yaml")],
         "static_data",
         &|_| false,
-        true,
-        false,
+        (true, false), 4,
     )
     .unwrap_err()
     .to_string();
@@ -85,7 +82,7 @@ fn an_empty_match_is_an_error_naming_the_glob_and_line() {
         "no file matches `static_data` glob `cfg/*.yaml` (harness.toml line 7)"
     );
     // an empty folder is not a match
-    let err = expand(dir.path(), &[spec("cfg")], "code", &|_| false, true, false)
+    let err = expand(dir.path(), &[spec("cfg")], "code", &|_| false, (true, false), 4,)
         .unwrap_err()
         .to_string();
     assert!(err.contains("no file matches"));
@@ -101,8 +98,7 @@ fn a_broken_link_is_an_error_naming_it() {
         &[spec("*.yaml")],
         "static_data",
         &|_| false,
-        true,
-        false,
+        (true, false), 4,
     )
     .unwrap_err()
     .to_string();
@@ -143,8 +139,7 @@ fn names_that_are_not_utf8_keep_their_bytes() {
         &[spec("data")],
         "static_data",
         &|_| false,
-        true,
-        false,
+        (true, false), 4,
     )
     .unwrap();
     let keys: std::collections::BTreeSet<&str> = got.iter().map(|m| m.rel.as_str()).collect();
@@ -173,7 +168,7 @@ fn a_root_that_is_not_utf8_works() {
     let root = dir.path().join(std::ffi::OsStr::from_bytes(b"proj\xff"));
     std::fs::create_dir_all(root.join("cfg")).unwrap();
     std::fs::write(root.join("cfg/a.yaml"), "a").unwrap();
-    let got = expand(&root, &[spec("cfg")], "code", &|_| false, true, false).unwrap();
+    let got = expand(&root, &[spec("cfg")], "code", &|_| false, (true, false), 4,).unwrap();
     let rels: Vec<&str> = got.iter().map(|m| m.rel.as_str()).collect();
     assert_eq!(rels, ["cfg/a.yaml"]);
 }
@@ -192,14 +187,14 @@ fn links_out_of_the_project_need_allow_outside() {
     std::os::unix::fs::symlink(outside.path(), root.join("data/ext")).unwrap();
     std::os::unix::fs::symlink(outside.path().join("secret.txt"), root.join("top.txt")).unwrap();
     for pattern in ["data", "top.txt", "data/ext/*.txt"] {
-        let err = expand(root, &[spec(pattern)], "inputs", &|_| false, true, false)
+        let err = expand(root, &[spec(pattern)], "inputs", &|_| false, (true, false), 4,)
             .unwrap_err()
             .to_string();
         assert!(
             err.contains("outside the project's folder"),
             "{pattern}: {err}"
         );
-        let ok = expand(root, &[spec(pattern)], "inputs", &|_| false, true, true).unwrap();
+        let ok = expand(root, &[spec(pattern)], "inputs", &|_| false, (true, true), 4,).unwrap();
         assert!(!ok.is_empty());
     }
     // a link that stays inside is fine
@@ -210,8 +205,7 @@ fn links_out_of_the_project_need_allow_outside() {
             &[spec("inner.txt")],
             "inputs",
             &|_| false,
-            true,
-            false
+            (true, false), 4,
         )
         .is_ok()
     );
@@ -369,14 +363,14 @@ mod one_walk {
         if made.is_ok_and(|s| s.success()) {
             // a FIFO the glob does not name is left alone; one it names is an error
             assert_eq!(by_walk(root, "small/**/*.bin").len(), 2);
-            let err = expand(root, &[spec("small")], "static_data", &|_| false, true, false)
+            let err = expand(root, &[spec("small")], "static_data", &|_| false, (true, false), 4,)
                 .unwrap_err()
                 .to_string();
             assert!(err.contains("queue.txt: a FIFO, not a regular file"), "{err}");
             std::fs::remove_file(&fifo).unwrap();
         }
         std::os::unix::fs::symlink(root.join("small"), root.join("small/d/up")).unwrap();
-        let err = expand(root, &[spec("small/**/*.bin")], "static_data", &|_| false, true, false)
+        let err = expand(root, &[spec("small/**/*.bin")], "static_data", &|_| false, (true, false), 4,)
             .unwrap_err()
             .to_string();
         assert!(err.contains("a folder above it"), "{err}");
@@ -398,7 +392,7 @@ mod one_walk {
             asked.lock().unwrap().push(p.to_owned());
             p == target
         };
-        let got = expand(root, &[spec("**/*.rs")], "code", &skip, true, false).unwrap();
+        let got = expand(root, &[spec("**/*.rs")], "code", &skip, (true, false), 4).unwrap();
         let rels: Vec<&str> = got.iter().map(|m| m.rel.as_str()).collect();
         assert_eq!(rels, ["src/a.rs"]);
         let asked = asked.into_inner().unwrap();
