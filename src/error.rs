@@ -64,6 +64,23 @@ pub enum Error {
         /// What is wrong with it.
         problem: String,
     },
+    /// A baseline that is not what provbase wrote (its schema, version or digest says so); it
+    /// is left exactly as it was.
+    #[error("{}: {source}", path.display())]
+    Stored {
+        /// The baseline file.
+        path: PathBuf,
+        /// What is wrong with it.
+        source: DocumentError,
+    },
+    /// A document given on the command line that is not what provbase wrote.
+    #[error("{}: {source}", path.display())]
+    Document {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        source: DocumentError,
+    },
     /// A baseline holds merge-conflict markers; accept regenerates it.
     #[error("{}: conflicted: the file holds merge-conflict markers; re-run accept to regenerate it", path.display())]
     Conflicted {
@@ -119,10 +136,11 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Config { .. } | Error::ConfigNotFound { .. } | Error::Usage(_) => exit::USAGE,
-            Error::Json { .. } | Error::Io { .. } => exit::USAGE,
-            Error::Baseline { .. } | Error::Conflicted { .. } | Error::Collect { .. } => {
-                exit::FAILED
-            }
+            Error::Json { .. } | Error::Document { .. } | Error::Io { .. } => exit::USAGE,
+            Error::Baseline { .. }
+            | Error::Stored { .. }
+            | Error::Conflicted { .. }
+            | Error::Collect { .. } => exit::FAILED,
             Error::Command(_) | Error::Strip { .. } | Error::Serialize { .. } => exit::FAILED,
         }
     }
@@ -155,6 +173,16 @@ pub enum CollectError {
     /// A command to run was empty.
     #[error("empty command")]
     EmptyCommand,
+    /// Registered names that break their rule: printed by a command (`` `cmd` ``), or returned
+    /// by a function registered in code (`a registered name`).
+    #[error("{from} {source}")]
+    Names {
+        /// Where they came from.
+        from: String,
+        /// What is wrong with them.
+        #[source]
+        source: NamesError,
+    },
     /// A command could not be started (not installed, not executable).
     #[error("`{command}` could not start: {source}")]
     CouldNotStart {
@@ -360,3 +388,124 @@ fn output_suffix(stream: &str, tail: &str) -> String {
 
 /// The result type of the library.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A stored document that is not what provbase wrote: its schema, its `format_version` or its
+/// `digest` says so.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DocumentError {
+    /// Fields that do not fit the schema (the first few, each at its JSON pointer).
+    #[error("does not match the {schema} schema: {}", .violations.join("; "))]
+    Schema {
+        /// The schema's file name (`manifest.schema.json`).
+        schema: String,
+        /// `<pointer>: <what is wrong>`, at most three.
+        violations: Vec<String>,
+    },
+    /// Not an object.
+    #[error("not a JSON object")]
+    NotObject,
+    /// A folder digest in a version that has none.
+    #[error(
+        "a folder digest in a format_version 1 document (folder digests need version 2): the file was edited by hand"
+    )]
+    FolderDigestInVersion1,
+    /// A `format_version` this build does not read.
+    #[error("unknown format_version {found} (this provbase {} reads 1 to {reads})", env!("CARGO_PKG_VERSION"))]
+    UnknownVersion {
+        /// The value found, as JSON.
+        found: String,
+        /// The newest version this build reads.
+        reads: u64,
+    },
+    /// No `format_version`.
+    #[error("no `format_version`")]
+    NoVersion,
+    /// A `digest` that is not the content's.
+    #[error(
+        "`digest` does not match the content (it says {says}, the content gives {gives}): the file was edited by hand"
+    )]
+    DigestMismatch {
+        /// The digest the document holds.
+        says: String,
+        /// The digest of its content.
+        gives: String,
+    },
+    /// A `digest` that is not a digest.
+    #[error("`digest` is not of the form sha256:<64 lowercase hex>")]
+    DigestShape,
+    /// No `digest`.
+    #[error("no `digest`")]
+    NoDigest,
+}
+
+/// A folder object's bytes that are not an object's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ObjectError {
+    /// Not UTF-8.
+    #[error("not UTF-8 text")]
+    NotText,
+    /// The last entry has no terminating NUL.
+    #[error("its last entry is not ended")]
+    Unended,
+    /// An entry that is not of either form.
+    #[error("entry {entry}: not `file <hex> <size> <name>` or `tree <hex> <files> <bytes> <name>`")]
+    Entry {
+        /// 1-based.
+        entry: usize,
+    },
+}
+
+/// A list of registered names (techniques, extractors) that breaks their rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NamesError {
+    /// More names than a list may hold.
+    #[error("{count} names, more than the {max} allowed")]
+    TooMany {
+        /// How many.
+        count: usize,
+        /// The most allowed.
+        max: usize,
+    },
+    /// A name longer than allowed.
+    #[error("a name of {len} bytes (`{start}…`), more than the {max} allowed")]
+    TooLong {
+        /// Its length in bytes.
+        len: usize,
+        /// Its first 40 characters, escaped.
+        start: String,
+        /// The most allowed.
+        max: usize,
+    },
+    /// Empty, or holding blanks or control characters (escaped here).
+    #[error("`{0}` is not a name")]
+    NotAName(String),
+    /// A command printed JSON that does not parse.
+    #[error("printed JSON that does not parse: {0}")]
+    Json(String),
+    /// A command printed JSON that is not an array.
+    #[error("printed JSON that is not an array of names")]
+    NotArray,
+    /// A command printed an array holding something else than a string.
+    #[error("printed a non-string entry {0}")]
+    NotString(String),
+    /// A command printed lines that break the rule.
+    #[error("printed {0} (expected a JSON array of strings or one name per line)")]
+    Printed(Box<NamesError>),
+}
+
+/// What git could not tell.
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    /// No repository holds the folder.
+    #[error("not a git repository")]
+    NotRepository(#[source] git2::Error),
+    /// The repository has no work tree.
+    #[error("bare repository")]
+    Bare,
+    /// `git status` gave no answer where only it was asked.
+    #[error("the git command did not answer")]
+    CommandSilent,
+    /// libgit2 failed.
+    #[error("{}", .0.message())]
+    Libgit2(#[from] git2::Error),
+}

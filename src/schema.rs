@@ -162,7 +162,7 @@ fn plain(v: &mut Value) {
 
 /// Checks a document against its schema; the message names the field of the first few
 /// violations.
-pub fn validate(doc: Doc, value: &Value) -> Result<(), String> {
+pub fn validate(doc: Doc, value: &Value) -> Result<(), crate::error::DocumentError> {
     validate_with(doc.validator(), doc.file_name(), value)
 }
 
@@ -172,8 +172,8 @@ pub fn validate_with(
     validator: &jsonschema::Validator,
     file_name: &str,
     value: &Value,
-) -> Result<(), String> {
-    let errors: Vec<String> = validator
+) -> Result<(), crate::error::DocumentError> {
+    let violations: Vec<String> = validator
         .iter_errors(value)
         .take(3)
         .map(|e| {
@@ -188,13 +188,13 @@ pub fn validate_with(
             )
         })
         .collect();
-    if errors.is_empty() {
+    if violations.is_empty() {
         Ok(())
     } else {
-        Err(format!(
-            "does not match the {file_name} schema: {}",
-            errors.join("; ")
-        ))
+        Err(crate::error::DocumentError::Schema {
+            schema: file_name.to_owned(),
+            violations,
+        })
     }
 }
 
@@ -239,7 +239,11 @@ pub(crate) mod tests {
             "digest": "sha256:0000000000000000000000000000000000000000000000000000000000000000",
         });
         let err = validate(Doc::Manifest, &m).unwrap_err();
-        assert!(err.contains("/static_data_hashes/a"), "{err}");
+        assert!(
+            matches!(&err, crate::error::DocumentError::Schema { violations, .. }
+                if violations[0].starts_with("/static_data_hashes/a")),
+            "{err}"
+        );
         m["static_data_hashes"]["a"] = serde_json::json!(format!("sha256:{}", "0".repeat(64)));
         assert!(
             validate(Doc::Manifest, &m).is_ok(),
@@ -250,6 +254,7 @@ pub(crate) mod tests {
         assert!(
             validate(Doc::Manifest, &m)
                 .unwrap_err()
+                .to_string()
                 .contains("surprise")
         );
     }

@@ -27,6 +27,13 @@ fn problem(path: &Path, problem: impl Into<String>) -> Error {
     }
 }
 
+fn stored(path: &Path, source: crate::error::DocumentError) -> Error {
+    Error::Stored {
+        path: path.to_owned(),
+        source,
+    }
+}
+
 /// Whether a text holds git merge-conflict markers.
 pub fn has_conflict_markers(text: &str) -> bool {
     let mut start = false;
@@ -62,10 +69,9 @@ pub fn parse(path: &Path, bytes: Vec<u8>) -> Result<Stored> {
     if crate::manifest::format_version(&value)
         .is_some_and(|v| (1..=crate::manifest::FORMAT_VERSION).contains(&v))
     {
-        crate::schema::validate(crate::schema::Doc::Manifest, &value)
-            .map_err(|p| problem(path, p))?;
+        crate::schema::validate(crate::schema::Doc::Manifest, &value).map_err(|e| stored(path, e))?;
     }
-    crate::manifest::validate(&value).map_err(|p| problem(path, p))?;
+    crate::manifest::validate(&value).map_err(|e| stored(path, e))?;
     Ok(Stored { value, text })
 }
 
@@ -91,9 +97,9 @@ pub fn validate_known(path: &Path, v: &Value) -> Result<()> {
         Some(DocKind::Manifest) => crate::schema::Doc::Manifest,
         _ => return Ok(()),
     };
-    crate::schema::validate(doc, v).map_err(|m| Error::Json {
+    crate::schema::validate(doc, v).map_err(|source| Error::Document {
         path: path.to_owned(),
-        message: m,
+        source,
     })
 }
 

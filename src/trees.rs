@@ -31,12 +31,37 @@ pub fn file_name(tree: &Sha256) -> &str {
 }
 
 /// Why an object could not be had.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Missing {
     /// No file by its name.
     Absent(PathBuf),
     /// A file that is not the object it is named as.
-    Bad(PathBuf, String),
+    Bad(PathBuf, Damage),
+}
+
+/// What is wrong with an object's file.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Damage {
+    /// The name asked for is not a digest.
+    #[error("not a digest of 64 hex digits")]
+    NotADigest,
+    /// The file could not be read.
+    #[error("{0}")]
+    Unreadable(#[source] std::sync::Arc<std::io::Error>),
+    /// Its bytes are not the ones its name is the digest of (it was removed).
+    #[error("its bytes do not give the digest it is named by: changed or cut short")]
+    WrongDigest,
+    /// Its bytes are not an object's.
+    #[error(transparent)]
+    NotAnObject(#[from] crate::error::ObjectError),
+    /// Objects nested deeper than any folder.
+    #[error("nested deeper than any folder: a forged chain of objects")]
+    TooDeep,
+    /// Objects that name more entries than a walk follows.
+    #[error(
+        "its folders' objects reach more than {0} entries: objects that repeat each other's subfolders (forged?) are not followed further"
+    )]
+    TooManyEntries(usize),
 }
 
 impl std::fmt::Display for Missing {
@@ -150,10 +175,7 @@ impl Store {
         }
         let name = file_name(tree);
         if !is_object_name(name) {
-            return Err(Missing::Bad(
-                self.dir.join("<invalid>"),
-                "not a digest of 64 hex digits".into(),
-            ));
+            return Err(Missing::Bad(self.dir.join("<invalid>"), Damage::NotADigest));
         }
         let path = self.dir.join(name);
         let bytes = match read_capped(&path) {
@@ -161,16 +183,13 @@ impl Store {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(Missing::Absent(path));
             }
-            Err(e) => return Err(Missing::Bad(path, e.to_string())),
+            Err(e) => return Err(Missing::Bad(path, Damage::Unreadable(e.into()))),
         };
         if crate::canonical::tag_digest(&sha2::Sha256::digest(&bytes)) != tree.0 {
             if !self.foreign {
                 let _ = std::fs::remove_file(&path);
             }
-            return Err(Missing::Bad(
-                path,
-                "its bytes do not give the digest it is named by: changed or cut short".into(),
-            ));
+            return Err(Missing::Bad(path, Damage::WrongDigest));
         }
         Ok(bytes)
     }
@@ -178,7 +197,7 @@ impl Store {
     /// A folder's object, checked against its name.
     pub fn load(&self, tree: &Sha256) -> Result<Object, Missing> {
         let bytes = self.bytes(tree)?;
-        Object::parse(&bytes).map_err(|e| Missing::Bad(self.dir.join(file_name(tree)), e))
+        Object::parse(&bytes).map_err(|e| Missing::Bad(self.dir.join(file_name(tree)), e.into()))
     }
 
     /// Copies the objects of `trees` and every folder under them into `to` (hard-linked where
@@ -198,14 +217,11 @@ impl Store {
             return Ok(());
         }
         if depth > crate::manifest::tree::MAX_DEPTH {
-            return Err(Missing::Bad(
-                self.dir.join(file_name(t)),
-                "nested deeper than any folder: a forged chain of objects".into(),
-            ));
+            return Err(Missing::Bad(self.dir.join(file_name(t)), Damage::TooDeep));
         }
         let bytes = self.bytes(t)?;
         let object =
-            Object::parse(&bytes).map_err(|e| Missing::Bad(self.dir.join(file_name(t)), e))?;
+            Object::parse(&bytes).map_err(|e| Missing::Bad(self.dir.join(file_name(t)), e.into()))?;
         for (_, item) in object.items {
             if let crate::manifest::tree::Item::Tree { digest, .. } = item {
                 self.copy_one(
@@ -361,9 +377,7 @@ impl<'a> Walk<'a> {
         if self.entries > MAX_WALK_ENTRIES {
             return Err(Missing::Bad(
                 self.store.dir.join(file_name(tree)),
-                format!(
-                    "its folders' objects reach more than {MAX_WALK_ENTRIES} entries: objects that repeat each other's subfolders (forged?) are not followed further"
-                ),
+                Damage::TooManyEntries(MAX_WALK_ENTRIES),
             ));
         }
         Ok(object)
@@ -394,17 +408,14 @@ mod tests {
         let (t, bytes) = object(3);
         assert!(store.put(&t, &bytes));
         assert!(!store.put(&t, &bytes), "kept once");
-        assert_eq!(store.bytes(&t), Ok(bytes.clone()));
+        assert_eq!(store.bytes(&t).ok(), Some(bytes.clone()));
         assert!(dir.path().join(".prov/.gitignore").is_file());
         // named as another folder's object: refused, with the path, and removed
         let (other, _) = object(4);
         let wrong = folder(dir.path()).join(file_name(&other));
         std::fs::write(&wrong, &bytes).expect("write");
         match store.load(&other) {
-            Err(Missing::Bad(p, why)) => {
-                assert_eq!(p, wrong);
-                assert!(why.contains("changed or cut short"), "{why}");
-            }
+            Err(Missing::Bad(p, Damage::WrongDigest)) => assert_eq!(p, wrong),
             r => panic!("{r:?}"),
         }
         assert!(!wrong.exists());
@@ -415,7 +426,7 @@ mod tests {
         let _ = theirs_store.put(&theirs, &theirs_bytes);
         std::fs::write(elsewhere.path().join(file_name(&other)), b"junk").expect("write");
         assert_eq!(store.take_from(elsewhere.path()), 1);
-        assert_eq!(store.bytes(&theirs), Ok(theirs_bytes));
+        assert_eq!(store.bytes(&theirs).ok(), Some(theirs_bytes));
         assert!(matches!(store.load(&object(6).0), Err(Missing::Absent(_))));
     }
 
@@ -460,7 +471,7 @@ mod tests {
         let store = Store::at(&blocked.join("trees"));
         let (t, bytes) = object(3);
         let _ = store.put(&t, &bytes);
-        assert_eq!(store.bytes(&t), Ok(bytes));
+        assert_eq!(store.bytes(&t).ok(), Some(bytes));
         store.remove(&t);
         assert!(store.bytes(&t).is_err());
     }

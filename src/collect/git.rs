@@ -1,6 +1,7 @@
 //! The `code` section's git fields: commit, branch or detached HEAD, dirtiness, untracked
 //! files, and the remote URL with its credentials removed.
 
+use crate::error::GitError;
 use crate::manifest::{Code, Or};
 use std::path::{Path, PathBuf};
 
@@ -45,7 +46,10 @@ pub fn collect(root: &Path, exclude: &[PathBuf]) -> Code {
     };
     let (dirty, untracked) = match status(&repo, &excluded_prefixes(&repo, exclude), Via::Auto) {
         Ok((dirty, untracked)) => (Or::Value(dirty), Or::Value(untracked)),
-        Err(reason) => (Or::unavailable(reason.clone()), Or::unavailable(reason)),
+        Err(e) => {
+            let reason = e.to_string();
+            (Or::unavailable(reason.clone()), Or::unavailable(reason))
+        }
     };
     Code {
         git_sha: Or::Value(commit.id().to_string()),
@@ -94,8 +98,12 @@ pub enum Via {
 /// files it has, leaving out files under `exclude`. `git status` walks the tree on every core
 /// and uses the index's stat data; libgit2's walk is single-threaded and several times slower
 /// on large trees, so the command is asked first. Both give the same answer.
-pub fn worktree_status(root: &Path, exclude: &[PathBuf], via: Via) -> Result<(bool, u64), String> {
-    let repo = git2::Repository::discover(root).map_err(|e| e.message().to_owned())?;
+pub fn worktree_status(
+    root: &Path,
+    exclude: &[PathBuf],
+    via: Via,
+) -> Result<(bool, u64), GitError> {
+    let repo = git2::Repository::discover(root)?;
     status(&repo, &excluded_prefixes(&repo, exclude), via)
 }
 
@@ -118,14 +126,14 @@ fn is_excluded(path: &str, excluded: &[String]) -> bool {
         .any(|e| path.starts_with(e.as_str()) || format!("{path}/") == *e)
 }
 
-fn status(repo: &git2::Repository, excluded: &[String], via: Via) -> Result<(bool, u64), String> {
+fn status(repo: &git2::Repository, excluded: &[String], via: Via) -> Result<(bool, u64), GitError> {
     if repo.is_bare() {
-        return Err("bare repository".into());
+        return Err(GitError::Bare);
     }
     if via != Via::Libgit2 {
         match (status_cli(repo, excluded), via) {
             (Some(r), _) => return Ok(r),
-            (None, Via::Cli) => return Err("the git command did not answer".into()),
+            (None, Via::Cli) => return Err(GitError::CommandSilent),
             (None, _) => {}
         }
     }
@@ -180,15 +188,16 @@ fn status_cli(repo: &git2::Repository, excluded: &[String]) -> Option<(bool, u64
     Some((dirty, untracked))
 }
 
-fn status_libgit2(repo: &git2::Repository, excluded: &[String]) -> Result<(bool, u64), String> {
+fn status_libgit2(
+    repo: &git2::Repository,
+    excluded: &[String],
+) -> Result<(bool, u64), GitError> {
     let mut opts = git2::StatusOptions::new();
     opts.include_untracked(true)
         .recurse_untracked_dirs(true)
         .include_ignored(false)
         .exclude_submodules(true);
-    let statuses = repo
-        .statuses(Some(&mut opts))
-        .map_err(|e| e.message().to_owned())?;
+    let statuses = repo.statuses(Some(&mut opts))?;
     let mut dirty = false;
     let mut untracked = 0;
     for entry in statuses.iter() {

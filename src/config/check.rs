@@ -107,7 +107,7 @@ pub(super) fn checked_folder(src: &Source, b: &Spanned<String>) -> Result<String
 /// `.git/` and `.prov/`: a baselines folder that is a link to another project's folder would let
 /// accept write there and prune delete there. The part of the path that does not exist yet is
 /// taken as written (it is made as a plain folder). `Err` says where it leads.
-pub(crate) fn resolved_inside(root: &Path, rel: &Path) -> std::result::Result<(), String> {
+pub(crate) fn resolved_inside(root: &Path, rel: &Path) -> std::result::Result<(), Escape> {
     let Ok(real_root) = std::fs::canonicalize(root) else {
         return Ok(());
     };
@@ -127,22 +127,40 @@ pub(crate) fn resolved_inside(root: &Path, rel: &Path) -> std::result::Result<()
     };
     let real = rest.iter().rev().fold(real, |p, n| p.join(n));
     let Ok(under) = real.strip_prefix(&real_root) else {
-        return Err(format!(
-            "resolves to {}, outside the project's folder (a symbolic link?): keep baselines inside it",
-            real.display()
-        ));
+        return Err(Escape::Outside(real));
     };
     match under.components().next() {
-        None => Err("resolves to the project's folder itself".into()),
+        None => Err(Escape::Root),
         Some(std::path::Component::Normal(n)) if n == ".git" || n == crate::disk::PROV => {
-            Err(format!(
-                "resolves to {}, inside `{}`: keep baselines in a folder of their own",
-                real.display(),
-                n.to_string_lossy()
-            ))
+            Err(Escape::Into {
+                folder: n.to_string_lossy().into_owned(),
+                real,
+            })
         }
         _ => Ok(()),
     }
+}
+
+/// Where a baselines folder leads that it must not.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum Escape {
+    /// Out of the project's folder.
+    #[error(
+        "resolves to {}, outside the project's folder (a symbolic link?): keep baselines inside it",
+        .0.display()
+    )]
+    Outside(std::path::PathBuf),
+    /// The project's folder itself.
+    #[error("resolves to the project's folder itself")]
+    Root,
+    /// Into `.git/` or `.prov/`.
+    #[error("resolves to {}, inside `{folder}`: keep baselines in a folder of their own", .real.display())]
+    Into {
+        /// `.git` or `.prov`.
+        folder: String,
+        /// Where it leads.
+        real: std::path::PathBuf,
+    },
 }
 
 /// How many folders deep a relative path stays inside the folder it starts from, or `None`

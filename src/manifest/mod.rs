@@ -11,6 +11,7 @@ pub use category::Category;
 pub use types::{Code, Manifest, Or, Run, Sha256, keys};
 
 use crate::canonical::{digest_of, is_sha256_tagged};
+use crate::error::DocumentError;
 use serde_json::Value;
 
 /// The newest manifest format this provbase writes and reads. Version 2 adds folder digests
@@ -126,40 +127,38 @@ pub fn seal(manifest: &mut Value) {
 
 /// Checks what a stored manifest must hold before it is compared: an object, a known
 /// `format_version`, and a `digest` that matches the content. The message says what is wrong.
-pub fn validate(manifest: &Value) -> Result<(), String> {
+pub fn validate(manifest: &Value) -> Result<(), DocumentError> {
     let Value::Object(m) = manifest else {
-        return Err("not a JSON object".into());
+        return Err(DocumentError::NotObject);
     };
     match m.get(keys::FORMAT_VERSION) {
         Some(v) if v.as_u64() == Some(1) && has_trees(m) => {
-            return Err(
-                "a folder digest in a format_version 1 document (folder digests need version 2): the file was edited by hand"
-                    .into(),
-            );
+            return Err(DocumentError::FolderDigestInVersion1);
         }
         Some(v)
             if v.as_u64()
                 .is_some_and(|v| (1..=FORMAT_VERSION).contains(&v)) => {}
         Some(v) => {
-            return Err(format!(
-                "unknown format_version {v} (this provbase {} reads 1 to {FORMAT_VERSION})",
-                env!("CARGO_PKG_VERSION")
-            ));
+            return Err(DocumentError::UnknownVersion {
+                found: v.to_string(),
+                reads: FORMAT_VERSION,
+            });
         }
-        None => return Err("no `format_version`".into()),
+        None => return Err(DocumentError::NoVersion),
     }
     match m.get(keys::DIGEST) {
         Some(Value::String(d)) if is_sha256_tagged(d) => {
-            let want = compute_digest(manifest);
-            if *d != want {
-                return Err(format!(
-                    "`digest` does not match the content (it says {d}, the content gives {want}): the file was edited by hand"
-                ));
+            let gives = compute_digest(manifest);
+            if *d != gives {
+                return Err(DocumentError::DigestMismatch {
+                    says: d.clone(),
+                    gives,
+                });
             }
             Ok(())
         }
-        Some(_) => Err("`digest` is not of the form sha256:<64 lowercase hex>".into()),
-        None => Err("no `digest`".into()),
+        Some(_) => Err(DocumentError::DigestShape),
+        None => Err(DocumentError::NoDigest),
     }
 }
 
@@ -173,8 +172,10 @@ mod tests {
         let tree = json!({"tree": format!("sha256:{}", "0".repeat(64)), "files": 2, "bytes": 3});
         let mut m = json!({"format_version": 1, "run": "r", "inputs": {"d/": tree}});
         seal(&mut m);
-        let err = validate(&m).unwrap_err();
-        assert!(err.contains("need version 2"), "{err}");
+        assert_eq!(
+            validate(&m).unwrap_err(),
+            DocumentError::FolderDigestInVersion1
+        );
         m["format_version"] = json!(2);
         seal(&mut m);
         assert!(validate(&m).is_ok());
@@ -187,19 +188,19 @@ mod tests {
         assert!(validate(&m).is_ok());
         m["params"]["seed"] = json!(2);
         let err = validate(&m).unwrap_err();
-        assert!(err.contains("edited by hand"), "{err}");
+        assert!(matches!(err, DocumentError::DigestMismatch { .. }), "{err}");
+        assert!(err.to_string().contains("edited by hand"), "{err}");
         seal(&mut m);
         m["format_version"] = json!(3);
+        let err = validate(&m).unwrap_err();
         assert!(
-            validate(&m)
-                .unwrap_err()
-                .contains("unknown format_version 3")
+            err.to_string().contains("unknown format_version 3"),
+            "{err}"
         );
-        assert!(validate(&json!([1])).is_err());
-        assert!(
-            validate(&json!({"format_version": 1}))
-                .unwrap_err()
-                .contains("no `digest`")
+        assert_eq!(validate(&json!([1])).unwrap_err(), DocumentError::NotObject);
+        assert_eq!(
+            validate(&json!({"format_version": 1})).unwrap_err(),
+            DocumentError::NoDigest
         );
     }
 

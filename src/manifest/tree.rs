@@ -15,6 +15,7 @@
 //! the same files (by name, content and place) have the same digest wherever they are.
 
 use super::Sha256;
+use crate::error::ObjectError;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
@@ -169,19 +170,14 @@ impl Object {
     }
 
     /// Reads an object's bytes; the message says which entry is not an object's.
-    pub fn parse(bytes: &[u8]) -> Result<Object, String> {
-        let text = std::str::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_owned())?;
+    pub fn parse(bytes: &[u8]) -> Result<Object, ObjectError> {
+        let text = std::str::from_utf8(bytes).map_err(|_| ObjectError::NotText)?;
         let Some(body) = text.strip_suffix('\0').or(text.is_empty().then_some("")) else {
-            return Err("its last entry is not ended".into());
+            return Err(ObjectError::Unended);
         };
         let mut items = Vec::new();
         for (i, line) in body.split('\0').enumerate().filter(|_| !body.is_empty()) {
-            let bad = || {
-                format!(
-                    "entry {}: not `file <hex> <size> <name>` or `tree <hex> <files> <bytes> <name>`",
-                    i + 1
-                )
-            };
+            let bad = || ObjectError::Entry { entry: i + 1 };
             let (kind, rest) = line.split_once(' ').ok_or_else(bad)?;
             let (hex, rest) = rest.split_once(' ').ok_or_else(bad)?;
             let digest = unhex(hex).ok_or_else(bad)?;

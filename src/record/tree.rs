@@ -73,10 +73,10 @@ pub fn git_diff(
     root: &Path,
     exclude: &[PathBuf],
     untracked_contents: bool,
-) -> std::result::Result<(String, Vec<(String, String)>), String> {
-    let repo = git2::Repository::discover(root).map_err(|_| "not a git repository".to_owned())?;
+) -> std::result::Result<(String, Vec<(String, String)>), crate::error::GitError> {
+    let repo = git2::Repository::discover(root).map_err(crate::error::GitError::NotRepository)?;
     if repo.is_bare() {
-        return Err("a bare repository".into());
+        return Err(crate::error::GitError::Bare);
     }
     let skip = crate::collect::git::excluded_prefixes(&repo, exclude);
     let head = repo.head().ok().and_then(|h| h.peel_to_tree().ok());
@@ -86,9 +86,7 @@ pub fn git_diff(
         .recurse_untracked_dirs(true)
         .show_untracked_content(untracked_contents)
         .show_binary(true);
-    let diff = repo
-        .diff_tree_to_workdir_with_index(head.as_ref(), Some(&mut opts))
-        .map_err(|e| e.message().to_owned())?;
+    let diff = repo.diff_tree_to_workdir_with_index(head.as_ref(), Some(&mut opts))?;
     let path_of = |delta: &git2::DiffDelta| {
         delta
             .new_file()
@@ -125,8 +123,7 @@ pub fn git_diff(
             Err(_) => out.extend_from_slice(line.content()),
         }
         true
-    })
-    .map_err(|e| e.message().to_owned())?;
+    })?;
     Ok((String::from_utf8_lossy(&out).into_owned(), untracked))
 }
 

@@ -69,7 +69,7 @@ impl Output {
     }
 
     /// Checks a document against the schema; the message names the fields that do not fit.
-    pub fn validate(self, value: &Value) -> Result<(), String> {
+    pub fn validate(self, value: &Value) -> Result<(), crate::error::DocumentError> {
         static VALIDATORS: [OnceLock<jsonschema::Validator>; 7] = [const { OnceLock::new() }; 7];
         let at = Output::ALL.iter().position(|d| *d == self).unwrap_or(0);
         let validator = VALIDATORS[at].get_or_init(|| {

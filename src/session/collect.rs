@@ -406,7 +406,10 @@ impl Session {
             .names()
             .registered(kind)
             .transpose()
-            .map_err(|e| Self::err_in(run, key.to_owned(), CollectError::Invalid(e)))?;
+            .map_err(|source| {
+                let from = "a registered name".to_owned();
+                Self::err_in(run, key.to_owned(), CollectError::Names { from, source })
+            })?;
         Ok(match (configured, registered) {
             (None, None) => None,
             (a, b) => {

@@ -9,8 +9,8 @@ type Step<'a> = (&'static str, Box<dyn Fn() + 'a>);
 
 fn both(p: &Project, exclude: &[PathBuf]) -> (Status, Status) {
     (
-        worktree_status(p.path(), exclude, Via::Cli),
-        worktree_status(p.path(), exclude, Via::Libgit2),
+        worktree_status(p.path(), exclude, Via::Cli).map_err(|e| e.to_string()),
+        worktree_status(p.path(), exclude, Via::Libgit2).map_err(|e| e.to_string()),
     )
 }
 
@@ -92,8 +92,11 @@ fn the_git_command_and_libgit2_agree() {
     );
     // outside a repository both say so
     let q = Project::new();
-    assert!(
-        worktree_status(q.path(), &[], Via::Cli).is_err()
-            && worktree_status(q.path(), &[], Via::Libgit2).is_err()
-    );
+    for via in [Via::Cli, Via::Libgit2] {
+        let e = worktree_status(q.path(), &[], via).unwrap_err();
+        let provbase::error::GitError::Libgit2(e) = e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(e.code(), git2::ErrorCode::NotFound, "{e}");
+    }
 }

@@ -188,7 +188,7 @@ fn every_document_validates_under_its_schema_with_two_validators() {
                 Kind::Output(o) => o.file_name(),
             }
         }
-        fn validate(self, v: &serde_json::Value) -> Result<(), String> {
+        fn validate(self, v: &serde_json::Value) -> Result<(), provbase::error::DocumentError> {
             match self {
                 Kind::Doc(d) => provbase::schema::validate(d, v),
                 Kind::Output(o) => o.validate(v),

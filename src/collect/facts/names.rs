@@ -1,6 +1,7 @@
 //! The names a run registers (techniques, extractors): printed by a command, run once per
 //! process, or returned by a function a Rust project registers, called once.
 
+use crate::error::NamesError;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -23,7 +24,7 @@ pub enum NameKind {
 #[derive(Default)]
 struct Registered {
     f: Option<NamesFn>,
-    value: OnceLock<Result<Vec<String>, String>>,
+    value: OnceLock<Result<Vec<String>, NamesError>>,
 }
 
 /// The names runs register, as far as this process has asked.
@@ -54,8 +55,12 @@ impl Names {
         }
         let shown = crate::collect::command::display(&spec.argv);
         let v = crate::collect::command::run(&spec.argv, &self.root, spec.timeout).and_then(|o| {
-            let names = crate::collect::names::parse(&o.stdout)
-                .map_err(|e| crate::collect::CollectError::Invalid(format!("`{shown}` {e}")))?;
+            let names = crate::collect::names::parse(&o.stdout).map_err(|source| {
+                crate::collect::CollectError::Names {
+                    from: format!("`{shown}`"),
+                    source,
+                }
+            })?;
             if names.is_empty() && !spec.allow_empty {
                 return Err(crate::collect::CollectError::Invalid(format!(
                     "`{shown}` printed no names: a registry that lists nothing is more likely broken than empty (set `allow_empty = true` beside `command` if it may be empty)"
@@ -79,14 +84,13 @@ impl Names {
     }
 
     /// The registered names of a kind, if a function was registered.
-    pub fn registered(&self, kind: NameKind) -> Option<Result<Vec<String>, String>> {
+    pub fn registered(&self, kind: NameKind) -> Option<Result<Vec<String>, NamesError>> {
         let r = &self.registered[kind as usize];
         let f = r.f.as_ref()?;
         Some(
             r.value
                 .get_or_init(|| {
                     crate::manifest::names::normalize(f())
-                        .map_err(|e| format!("a registered name {e}"))
                 })
                 .clone(),
         )

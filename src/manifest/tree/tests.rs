@@ -33,7 +33,7 @@ fn loader(
 ) -> impl FnMut(&Sha256) -> Result<Object, String> + '_ {
     move |t: &Sha256| {
         let b = objects.get(&t.0).ok_or_else(|| format!("no {}", t.0))?;
-        Object::parse(b)
+        Object::parse(b).map_err(|e| e.to_string())
     }
 }
 
@@ -101,7 +101,7 @@ fn objects_refuse_what_is_not_an_object() {
             "entry 1",
         ),
     ] {
-        let e = Object::parse(bad).expect_err("bad");
+        let e = Object::parse(bad).expect_err("bad").to_string();
         assert!(e.contains(why), "{e}");
     }
     assert_eq!(Object::parse(b"").expect("empty").items.len(), 0);
