@@ -409,9 +409,11 @@ pub enum DocumentError {
         "a folder digest in a format_version 1 document (folder digests need version 2): the file was edited by hand"
     )]
     FolderDigestInVersion1,
-    /// A `format_version` this build does not read.
-    #[error("unknown format_version {found} (this provbase {} reads 1 to {reads})", env!("CARGO_PKG_VERSION"))]
+    /// A version (`format_version`, a bundle document's `version`) this build does not read.
+    #[error("unknown {member} {found} (this provbase {} reads 1 to {reads})", env!("CARGO_PKG_VERSION"))]
     UnknownVersion {
+        /// The member holding it.
+        member: &'static str,
         /// The value found, as JSON.
         found: String,
         /// The newest version this build reads.

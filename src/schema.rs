@@ -24,11 +24,41 @@ pub enum Doc {
     Run,
     /// A candidate baseline under `.prov/candidates/`.
     Candidate,
+    /// A bundle's `bundle.json`.
+    BundleList,
+    /// A bundle's `env_fingerprint.json`.
+    EnvFingerprint,
+    /// A bundle's `env_snapshot.json`.
+    EnvSnapshot,
+    /// A bundle's (or a recorded run's) `codebase_fingerprint.json`.
+    CodebaseFingerprint,
 }
 
 impl Doc {
     /// Every document with a schema here.
-    pub const ALL: [Doc; 3] = [Doc::Manifest, Doc::Run, Doc::Candidate];
+    pub const ALL: [Doc; 7] = [
+        Doc::Manifest,
+        Doc::Run,
+        Doc::Candidate,
+        Doc::BundleList,
+        Doc::EnvFingerprint,
+        Doc::EnvSnapshot,
+        Doc::CodebaseFingerprint,
+    ];
+
+    /// The document a bundle's document is, from its `kind` (`None`: not one, or one of
+    /// version 1, which has no schema).
+    pub fn of_bundle(doc: &Value) -> Option<Doc> {
+        use crate::manifest as b;
+        doc.get("version")?;
+        Some(match doc.get("kind")?.as_str()? {
+            crate::manifest::BUNDLE_KIND => Doc::BundleList,
+            b::ENV_FINGERPRINT_KIND => Doc::EnvFingerprint,
+            b::ENV_SNAPSHOT_KIND => Doc::EnvSnapshot,
+            b::CODEBASE_FINGERPRINT_KIND => Doc::CodebaseFingerprint,
+            _ => return None,
+        })
+    }
 
     /// The schema's file name under `schemas/`.
     pub fn file_name(self) -> &'static str {
@@ -36,6 +66,10 @@ impl Doc {
             Doc::Manifest => "manifest.schema.json",
             Doc::Run => "run.schema.json",
             Doc::Candidate => "candidate.schema.json",
+            Doc::BundleList => "bundle.schema.json",
+            Doc::EnvFingerprint => "env_fingerprint.schema.json",
+            Doc::EnvSnapshot => "env_snapshot.schema.json",
+            Doc::CodebaseFingerprint => "codebase_fingerprint.schema.json",
         }
     }
 
@@ -50,9 +84,29 @@ impl Doc {
                 schemars::schema_for!(crate::manifest::types::CandidateDoc),
                 Some("Manifest"),
             ),
+            Doc::BundleList => (
+                schemars::schema_for!(crate::manifest::bundle::BundleList),
+                None,
+            ),
+            Doc::EnvFingerprint => (
+                schemars::schema_for!(crate::manifest::bundle::EnvFingerprint),
+                None,
+            ),
+            Doc::EnvSnapshot => (
+                schemars::schema_for!(crate::manifest::bundle::EnvSnapshot),
+                None,
+            ),
+            Doc::CodebaseFingerprint => (
+                schemars::schema_for!(crate::manifest::bundle::CodebaseFingerprint),
+                None,
+            ),
         };
         let mut v = published(self.file_name(), s);
-        for (section, member, category) in crate::manifest::category::DECLARED {
+        let categorized = matches!(self, Doc::Manifest | Doc::Run | Doc::Candidate);
+        for (section, member, category) in crate::manifest::category::DECLARED
+            .iter()
+            .filter(|_| categorized)
+        {
             if let Some(p) = declared_member(&mut v, owner, section, *member) {
                 p.insert(
                     "$comment".into(),
@@ -64,7 +118,7 @@ impl Doc {
     }
 
     fn validator(self) -> &'static jsonschema::Validator {
-        static VALIDATORS: [OnceLock<jsonschema::Validator>; 3] = [const { OnceLock::new() }; 3];
+        static VALIDATORS: [OnceLock<jsonschema::Validator>; 7] = [const { OnceLock::new() }; 7];
         let at = Doc::ALL.iter().position(|d| *d == self).unwrap_or(0);
         VALIDATORS[at].get_or_init(|| {
             jsonschema::validator_for(&self.schema()).expect("the generated schema compiles")

@@ -2,6 +2,7 @@
 //! file set is recorded by folder digests), its `digest`, and the checks a stored manifest
 //! must pass before it is trusted.
 
+pub mod bundle;
 pub mod category;
 pub mod names;
 pub mod tree;
@@ -48,6 +49,15 @@ pub const RUN_KIND: &str = "provbase.run";
 
 /// The `kind` of a bundle's `bundle.json`.
 pub const BUNDLE_KIND: &str = "provbase.bundle";
+
+/// The `kind` of a bundle's `env_fingerprint.json`.
+pub const ENV_FINGERPRINT_KIND: &str = "provbase.env_fingerprint";
+
+/// The `kind` of a bundle's `env_snapshot.json`.
+pub const ENV_SNAPSHOT_KIND: &str = "provbase.env_snapshot";
+
+/// The `kind` of a bundle's (or a recorded run's) `codebase_fingerprint.json`.
+pub const CODEBASE_FINGERPRINT_KIND: &str = "provbase.codebase_fingerprint";
 
 /// The `kind` of a candidate baseline under `.prov/candidates/`.
 pub const CANDIDATE_KIND: &str = "provbase.candidate";
@@ -140,6 +150,7 @@ pub fn validate(manifest: &Value) -> Result<(), DocumentError> {
                 .is_some_and(|v| (1..=FORMAT_VERSION).contains(&v)) => {}
         Some(v) => {
             return Err(DocumentError::UnknownVersion {
+                member: keys::FORMAT_VERSION,
                 found: v.to_string(),
                 reads: FORMAT_VERSION,
             });

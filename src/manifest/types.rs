@@ -588,7 +588,10 @@ impl DocKind {
             Some(super::RUN_KIND) => DocKind::Run,
             Some(super::BUNDLE_KIND) => DocKind::BundleList,
             Some(super::CANDIDATE_KIND) => DocKind::Candidate,
+            Some(super::ENV_FINGERPRINT_KIND | super::ENV_SNAPSHOT_KIND) => DocKind::EnvFingerprint,
+            Some(super::CODEBASE_FINGERPRINT_KIND) => DocKind::CodebaseFingerprint,
             _ if m.format_version.is_some() && m.run.is_some() => DocKind::Manifest,
+            // version 1 of a bundle's documents, without `kind`
             _ if m.provbase.as_ref().is_some_and(Value::is_string) => DocKind::EnvFingerprint,
             _ if m.files.as_ref().is_some_and(Value::is_object) && m.digest.is_some() => {
                 DocKind::CodebaseFingerprint

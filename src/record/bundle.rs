@@ -5,7 +5,7 @@
 use crate::error::{Error, Result};
 use crate::manifest::types::{Described, Event, ParamsRecord};
 use crate::redact::secret_variable as looks_secret;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -55,7 +55,8 @@ pub fn env_txt(host: &crate::collect::Host) -> String {
 /// Python interpreter, the working folder, CPUs, memory, disk, the GPUs as `nvidia-smi` lists
 /// them, and git's HEAD. Paths under the home folder are written `~/…`.
 fn env_snapshot(root: &Path, m: &Described, host: &crate::collect::Host) -> Value {
-    use crate::manifest::unavailable;
+    use crate::manifest::Or;
+    use crate::manifest::bundle::{Disk, EnvSnapshot};
     use crate::redact::home_relative;
     let run = |argv: &[&str]| {
         let argv: Vec<String> = argv.iter().map(|a| (*a).to_owned()).collect();
@@ -63,8 +64,8 @@ fn env_snapshot(root: &Path, m: &Described, host: &crate::collect::Host) -> Valu
             .map(|o| crate::redact::scrub_str(o.stdout.trim()).into_owned())
     };
     let python = run(&["python3", "-c", "import sys; print(sys.executable)"]).map_or_else(
-        |_| unavailable("python3 is not installed"),
-        |p| json!(home_relative(&p)),
+        |_| Or::unavailable("python3 is not installed"),
+        |p| Or::Value(home_relative(&p)),
     );
     let gpus = run(&[
         "nvidia-smi",
@@ -72,42 +73,52 @@ fn env_snapshot(root: &Path, m: &Described, host: &crate::collect::Host) -> Valu
         "--format=csv,noheader",
     ])
     .map_or_else(
-        |_| unavailable("nvidia-smi is not installed or found no GPU"),
-        |t| json!(t.lines().map(str::trim).collect::<Vec<_>>()),
+        |_| Or::unavailable("nvidia-smi is not installed or found no GPU"),
+        |t| Or::Value(t.lines().map(|l| l.trim().to_owned()).collect()),
     );
     #[cfg(unix)]
     let disk = rustix::fs::statvfs(root).map_or_else(
-        |e| unavailable(e.to_string()),
+        |e| Or::unavailable(e.to_string()),
         |s| {
             let gib = |blocks: u64| (blocks.saturating_mul(s.f_frsize) >> 30) as f64;
-            json!({ "total_gib": gib(s.f_blocks), "free_gib": gib(s.f_bavail) })
+            Or::Value(Disk {
+                total_gib: gib(s.f_blocks),
+                free_gib: gib(s.f_bavail),
+            })
         },
     );
     #[cfg(not(unix))]
-    let disk = unavailable("not measured on this platform");
-    let cwd = std::env::current_dir()
-        .map(|d| home_relative(&d.to_string_lossy()))
-        .map_or_else(|e| unavailable(e.to_string()), |d| json!(d));
+    let disk = Or::unavailable("not measured on this platform");
+    let cwd = std::env::current_dir().map_or_else(
+        |e| Or::unavailable(e.to_string()),
+        |d| Or::Value(home_relative(&d.to_string_lossy())),
+    );
     let head = git2::Repository::discover(root)
         .ok()
         .and_then(|r| r.head().ok()?.target())
         .map_or_else(
-            || unavailable("not a git repository"),
-            |o| json!(o.to_string()),
+            || Or::unavailable("not a git repository"),
+            |o| Or::Value(o.to_string()),
         );
-    let mut snap = json!({
-        "provbase": host.version,
-        "python_executable": python,
-        "cwd": cwd,
-        "cpu_count": std::thread::available_parallelism().map_or(Value::Null, |n| json!(n.get())),
-        "cpu": m.hardware.as_ref().map(|h| &h.cpu),
-        "memory_gib": m.hardware.as_ref().map(|h| &h.memory_gib),
-        "disk": disk,
-        "nvidia_smi": gpus,
-        "git_head": head,
-    });
-    crate::manifest::seal(&mut snap);
-    snap
+    EnvSnapshot {
+        head: crate::manifest::bundle::Head {
+            kind: String::new(),
+            version: 0,
+        },
+        provbase: host.version.clone(),
+        python_executable: python,
+        cwd,
+        cpu_count: std::thread::available_parallelism()
+            .ok()
+            .map(|n| n.get() as u64),
+        cpu: m.hardware.as_ref().map(|h| h.cpu.clone()),
+        memory_gib: m.hardware.as_ref().map(|h| h.memory_gib.clone()),
+        disk,
+        nvidia_smi: gpus,
+        git_head: head,
+        digest: crate::manifest::Sha256(String::new()),
+    }
+    .seal()
 }
 
 fn env_fingerprint(m: &Described, host: &crate::collect::Host) -> Value {
@@ -122,19 +133,15 @@ fn env_fingerprint(m: &Described, host: &crate::collect::Host) -> Value {
                 .collect()
         })
         .unwrap_or_default();
-    let cpu = h.and_then(|h| h.cpu.value());
-    let mut fp = json!({
-        "provbase": host.version,
-        "os": h.map(|h| &h.os),
-        "arch": cpu.map(|c| &c.arch),
-        "cpu": cpu.map(|c| &c.brand),
-        "memory_gib": h.map(|h| &h.memory_gib),
-        "gpus": names,
-        "gpu_driver": gpus.and_then(|g| g.get("driver_version")),
-        "runtime": m.runtime,
-    });
-    crate::manifest::seal(&mut fp);
-    fp
+    crate::manifest::bundle::EnvFingerprint::sealed(
+        &host.version,
+        h.map(|h| h.os.clone()),
+        h.and_then(|h| h.cpu.value()),
+        h.map(|h| h.memory_gib.clone()),
+        names,
+        gpus.and_then(|g| g.get("driver_version")).cloned(),
+        m.runtime.clone(),
+    )
 }
 
 /// A command line as a POSIX shell reads it back.
@@ -342,8 +349,17 @@ fn recorded_tree(r: &super::RecordedRun, untracked_contents: bool) -> Result<Tre
     Ok(Tree {
         diff: String::from_utf8_lossy(&kept(super::tree::TREE_DIFF)?).into_owned(),
         untracked: String::from_utf8_lossy(&kept(super::tree::TREE_UNTRACKED)?).into_owned(),
-        fingerprint: crate::canonical::parse_strict(&kept(super::tree::TREE_FINGERPRINT)?)
-            .unwrap_or(Value::Null),
+        fingerprint: {
+            let path = r.dir.join(super::tree::TREE_FINGERPRINT);
+            let kept = crate::canonical::parse_strict(&kept(super::tree::TREE_FINGERPRINT)?)
+                .map_err(|e| Error::Json {
+                    path: path.clone(),
+                    message: format!("not valid JSON: {e}"),
+                })?;
+            let read = crate::manifest::bundle::CodebaseFingerprint::read(&kept)
+                .map_err(|source| Error::Document { path, source })?;
+            serde_json::to_value(read).map_err(|e| Error::serialize("codebase_fingerprint.json", e))?
+        },
     })
 }
 
@@ -440,15 +456,14 @@ pub fn bundle(
         written.push(write(&dir, name, bytes)?);
     }
     // the digest of every file written, so that an edit to any of them is caught by verify
-    let mut listed = serde_json::Map::new();
-    for (name, bytes) in &files {
-        listed.insert(
-            (*name).to_owned(),
-            Value::String(crate::canonical::sha256_tagged(bytes)),
-        );
-    }
-    let mut list = json!({ "kind": crate::manifest::BUNDLE_KIND, "files": listed });
-    crate::manifest::seal(&mut list);
+    let listed = files
+        .iter()
+        .map(|(name, bytes)| {
+            let digest = crate::manifest::Sha256(crate::canonical::sha256_tagged(bytes));
+            ((*name).to_owned(), digest)
+        })
+        .collect();
+    let list = crate::manifest::bundle::BundleList::sealed(listed);
     written.push(write(&dir, super::verify::BUNDLE_LIST, &pretty(&list))?);
     Ok(written)
 }

@@ -1,7 +1,7 @@
 //! The state of a working tree, as a recorded run keeps it and a bundle carries it: the
 //! status, the patch against HEAD, the untracked files, and a fingerprint of every tracked file.
 
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 /// The files a recorded run keeps of the tree it ran on, for a later bundle.
@@ -129,24 +129,24 @@ pub fn git_diff(
 
 /// Tracked files with the hash of their working-tree content, and one digest over them.
 pub fn codebase_fingerprint(root: &Path) -> Value {
-    let Ok(repo) = git2::Repository::discover(root) else {
-        return json!({ "unavailable": "not a git repository" });
-    };
-    let (Some(workdir), Ok(index)) = (repo.workdir().map(Path::to_owned), repo.index()) else {
-        return json!({ "unavailable": "no work tree" });
-    };
-    let mut files = Map::new();
-    for entry in index.iter() {
-        let rel = String::from_utf8_lossy(&entry.path).into_owned();
-        let h = crate::collect::files::sha256_file(&workdir.join(&rel))
-            .map_or_else(|e| json!({ "unavailable": e.to_string() }), Value::from);
-        files.insert(rel, h);
-    }
-    let files = Value::Object(files);
-    json!({
-        "git_sha": repo.head().ok().and_then(|h| h.target()).map(|o| o.to_string()),
-        "file_count": files.as_object().map_or(0, Map::len),
-        "files": files.clone(),
-        "digest": crate::canonical::digest_of(&files),
-    })
+    use crate::manifest::bundle::CodebaseFingerprint;
+    use crate::manifest::{Or, Sha256};
+    let fingerprint = (|| {
+        let Ok(repo) = git2::Repository::discover(root) else {
+            return CodebaseFingerprint::unavailable("not a git repository");
+        };
+        let (Some(workdir), Ok(index)) = (repo.workdir().map(Path::to_owned), repo.index()) else {
+            return CodebaseFingerprint::unavailable("no work tree");
+        };
+        let mut files = std::collections::BTreeMap::new();
+        for entry in index.iter() {
+            let rel = String::from_utf8_lossy(&entry.path).into_owned();
+            let h = crate::collect::files::sha256_file(&workdir.join(&rel))
+                .map_or_else(|e| Or::unavailable(e.to_string()), |h| Or::Value(Sha256(h)));
+            files.insert(rel, h);
+        }
+        let head = repo.head().ok().and_then(|h| h.target()).map(|o| o.to_string());
+        CodebaseFingerprint::new(head, files)
+    })();
+    serde_json::to_value(fingerprint).unwrap_or(Value::Null)
 }

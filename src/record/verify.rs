@@ -135,6 +135,19 @@ pub fn verify_file(file: &Path, cwd: &Path) -> Result<Verified> {
         file: file.to_owned(),
         ..Verified::default()
     };
+    // a bundle's document of a version this build reads, and of its version's shape
+    if matches!(
+        kind,
+        DocKind::BundleList | DocKind::EnvFingerprint | DocKind::CodebaseFingerprint
+    ) {
+        let fits = crate::manifest::bundle::version_of(&doc).and_then(|_| {
+            crate::schema::Doc::of_bundle(&doc).map_or(Ok(()), |s| crate::schema::validate(s, &doc))
+        });
+        if let Err(e) = fits {
+            v.mismatches.push(format!("refused: {e}"));
+            return Ok(v);
+        }
+    }
     // the document read once as its view: its digest here, its listed files below
     let described = Described::of(&doc);
     let Some(d) = described.digest.clone() else {

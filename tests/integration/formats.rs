@@ -149,11 +149,8 @@ fn frozen_in(n: u32, rel: &str, produced: &[u8]) {
     }
 }
 
-/// A v1 document's bytes (with `PROVBASE_FREEZE_FORMATS=1`: `produced`, written when missing).
-fn fixture(rel: &str, produced: &[u8]) -> Vec<u8> {
-    fixture_in(1, rel, produced)
-}
-
+/// A document's bytes in the fixture set of format version `n` (with
+/// `PROVBASE_FREEZE_FORMATS=1`: `produced`, written when missing).
 fn fixture_in(n: u32, rel: &str, produced: &[u8]) -> Vec<u8> {
     let path = version(n).join("docs").join(rel);
     if !path.exists() && std::env::var_os("PROVBASE_FREEZE_FORMATS").is_some() {
@@ -323,11 +320,43 @@ fn a_recorded_run_and_a_bundle_are_byte_identical_and_verify() {
                     k
                 };
                 let produced = read(w);
-                let want = fixture(&format!("provenance/{name}"), &produced);
+                let want = fixture_in(2, &format!("provenance/{name}"), &produced);
                 assert_eq!(keys(&produced), keys(&want), "{name}");
+            }
+            // a bundle's JSON documents say what they are since version 2 of their shapes;
+            // its other files are as version 1 froze them
+            "env_fingerprint.json" | "codebase_fingerprint.json" => {
+                frozen_in(2, &format!("provenance/{name}"), &read(w))
             }
             _ => frozen(&format!("provenance/{name}"), &read(w)),
         }
+    }
+    // what version 2 added, and only that: each document holds its version 1 members, and
+    // says what it is (`kind`) and the version of its shape
+    for name in [
+        "bundle.json",
+        "env_fingerprint.json",
+        "env_snapshot.json",
+        "codebase_fingerprint.json",
+    ] {
+        let doc = |n: u32| -> serde_json::Value {
+            serde_json::from_slice(&read(&version(n).join("docs/provenance").join(name))).unwrap()
+        };
+        let members = |v: &serde_json::Value| -> Vec<String> {
+            let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+            k.retain(|k| k != "kind" && k != "version");
+            k
+        };
+        let (v1, v2) = (doc(1), doc(2));
+        assert_eq!(members(&v2), members(&v1), "{name}");
+        assert!(v1.get("version").is_none(), "{name}");
+        assert_eq!(v2["version"], 2, "{name}");
+        assert!(
+            v2["kind"]
+                .as_str()
+                .is_some_and(|k| k.starts_with("provbase.")),
+            "{name}"
+        );
     }
     let verified = provbase::record::verify::verify(&out.join("provenance"), dir.path()).unwrap();
     assert!(

@@ -422,6 +422,70 @@ fn verify_vouches_only_for_what_it_can() {
     assert_eq!(code, 1, "{out}");
 }
 
+/// A bundle's JSON documents say what they are and the version of their shape: verify reads
+/// versions 1 and 2, refuses a newer one and a version 2 document that lost a member, and a
+/// run recorded with a version 1 code fingerprint bundles it as version 2 with its digest.
+#[test]
+fn bundle_documents_carry_kind_and_version() {
+    let p = repo();
+    record(&p, &["--", "sh", "train.sh"]);
+    let id = run_ids(&p).remove(0);
+    // as a run recorded before version 2 kept it
+    let kept = format!(".prov/runs/{id}/codebase_fingerprint.json");
+    let mut v1: serde_json::Value = json(&p.read(&kept));
+    let digest = v1["digest"].clone();
+    let obj = v1.as_object_mut().unwrap();
+    assert_eq!(obj.remove("kind").unwrap(), "provbase.codebase_fingerprint");
+    assert_eq!(obj.remove("version").unwrap(), 2);
+    p.file(&kept, &serde_json::to_string_pretty(&v1).unwrap());
+    let (code, _, err) = p.run(&["bundle", "b", "--run", &id]);
+    assert_eq!(code, 0, "{err}");
+    let fp = json(&p.read("b/provenance/codebase_fingerprint.json"));
+    assert_eq!(
+        (&fp["kind"], &fp["version"], &fp["digest"]),
+        (
+            &serde_json::json!("provbase.codebase_fingerprint"),
+            &serde_json::json!(2),
+            &digest
+        )
+    );
+    for (name, kind) in [
+        ("bundle.json", "provbase.bundle"),
+        ("env_fingerprint.json", "provbase.env_fingerprint"),
+        ("env_snapshot.json", "provbase.env_snapshot"),
+    ] {
+        let doc = json(&p.read(&format!("b/provenance/{name}")));
+        assert_eq!(
+            (doc["kind"].as_str(), doc["version"].as_u64()),
+            (Some(kind), Some(2))
+        );
+    }
+    assert_eq!(p.run(&["verify", "b"]).0, 0);
+    // a newer version, sealed as provbase would seal it, is not vouched for
+    let reseal = |mut doc: serde_json::Value| {
+        doc.as_object_mut().unwrap().remove("digest");
+        let d = provbase::canonical::digest_of(&doc);
+        doc["digest"] = serde_json::json!(d);
+        serde_json::to_string_pretty(&doc).unwrap()
+    };
+    let mut newer = json(&p.read("b/provenance/env_fingerprint.json"));
+    newer["version"] = serde_json::json!(3);
+    p.file("newer.json", &reseal(newer));
+    let (code, out, _) = p.run(&["verify", "newer.json"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("refused: unknown version 3"), "{out}");
+    // a version 2 document without a member its version has
+    let mut lost = json(&p.read("b/provenance/env_snapshot.json"));
+    lost.as_object_mut().unwrap().remove("git_head");
+    p.file("lost.json", &reseal(lost));
+    let (code, out, _) = p.run(&["verify", "lost.json"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("refused: does not match the env_snapshot.schema.json schema"),
+        "{out}"
+    );
+}
+
 #[test]
 fn export_in_toto_slsa() {
     let p = repo();

@@ -266,6 +266,17 @@ fn every_document_validates_under_its_schema_with_two_validators() {
     assert_eq!(code, 1, "{err}");
     assert!(twice.contains("external.train.started_ns"), "{twice}");
     keep(Kind::Output(Output::Volatile), "volatile.json", twice);
+    // a bundle of a recorded run (its code fingerprint kept since it was recorded)
+    let (code, _, err) = p.run(&["bundle", "out/bundle", "--run", &ids[0]]);
+    assert_eq!(code, 0, "{err}");
+    for (doc, name) in [
+        (Doc::BundleList, "bundle.json"),
+        (Doc::EnvFingerprint, "env_fingerprint.json"),
+        (Doc::EnvSnapshot, "env_snapshot.json"),
+        (Doc::CodebaseFingerprint, "codebase_fingerprint.json"),
+    ] {
+        docs.push((Kind::Doc(doc), format!("out/bundle/provenance/{name}")));
+    }
     // every schema document is checked, and none is trivially empty
     let kinds = Doc::ALL.len() + Output::ALL.len();
     assert_eq!(docs.len(), kinds);
