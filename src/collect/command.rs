@@ -75,12 +75,26 @@ fn kill_group(child: &mut std::process::Child) {
 /// went wrong — could not start, exit status, timeout, too much output — with the tail of
 /// stderr, and never shows a secret argument.
 pub fn run(argv: &[String], dir: &Path, timeout: Duration) -> Result<Output, CollectError> {
+    run_found(None, argv, dir, timeout)
+}
+
+/// [`run`], with the program at `found` (a tool found on a `PATH` other than the process's)
+/// while messages name it as `argv` does.
+pub fn run_found(
+    found: Option<&Path>,
+    argv: &[String],
+    dir: &Path,
+    timeout: Duration,
+) -> Result<Output, CollectError> {
     let shown = display(argv);
     let Some((program, args)) = argv.split_first() else {
         return Err(CollectError::EmptyCommand);
     };
     let timeout = timeout.min(MAX_TIMEOUT);
-    let mut cmd = Command::new(program);
+    let mut cmd = match found {
+        Some(path) => Command::new(path),
+        None => Command::new(program),
+    };
     cmd.args(args)
         .current_dir(dir)
         .stdin(Stdio::null())

@@ -57,9 +57,9 @@ pub fn host() -> Hardware {
 }
 
 /// The whole `hardware` section.
-pub fn collect(dir: &Path) -> Hardware {
+pub fn collect(dir: &Path, on: &super::Host) -> Hardware {
     let mut h = host();
-    h.gpus = match super::gpu::collect(dir) {
+    h.gpus = match super::gpu::collect(dir, on) {
         Value::Object(m) => m,
         other => Map::from_iter([("unavailable".to_owned(), other)]),
     };

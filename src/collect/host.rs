@@ -34,6 +34,10 @@ pub struct Host {
     /// Whether stat caches are used (`PROVBASE_NO_CACHE=1` says no; `--no-cache` also switches
     /// them off for one session).
     pub cache: bool,
+    /// Where the GPU probe finds the vendors' tools (`nvidia-smi`, `rocm-smi`): `PATH`.
+    pub tools_path: Option<OsString>,
+    /// The NVML library the GPU probe loads (`PROVBASE_NVML_LIBRARY`; `None`: the system's).
+    pub nvml_library: Option<OsString>,
 }
 
 impl Default for Host {
@@ -64,6 +68,8 @@ impl Host {
             runner: crate::options::get().runner.clone(),
             threads: crate::collect::hashing::thread_count(),
             cache: !crate::options::get().no_cache,
+            tools_path: crate::options::get().path.clone(),
+            nvml_library: crate::options::get().nvml_library.clone(),
         }
     }
 
@@ -134,6 +140,8 @@ mod tests {
             runner: Some("a100-1".into()),
             threads: 2,
             cache: false,
+            tools_path: None,
+            nvml_library: None,
         };
         assert_eq!(h.runner_id(), "a100-1");
         let hashed = Host::this_machine().runner_id();

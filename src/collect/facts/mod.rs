@@ -98,7 +98,7 @@ impl Facts {
     pub fn hardware(&self) -> &Hardware {
         self.hardware.get_or_init(|| match &self.host.hardware {
             Some(h) => h.clone(),
-            None => super::hardware::collect(&self.root),
+            None => super::hardware::collect(&self.root, &self.host),
         })
     }
 

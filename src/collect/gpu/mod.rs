@@ -79,11 +79,11 @@ pub fn hashed_id(raw: Option<&str>) -> Value {
     }
 }
 
-fn on_path(tool: &str) -> bool {
-    crate::options::get()
-        .path
-        .as_ref()
-        .is_some_and(|paths| std::env::split_paths(paths).any(|p| p.join(tool).is_file()))
+/// Where `tool` is on `path`, if it is.
+fn on_path(tool: &str, path: Option<&std::ffi::OsStr>) -> Option<std::path::PathBuf> {
+    std::env::split_paths(path?)
+        .map(|p| p.join(tool))
+        .find(|p| p.is_file())
 }
 
 /// The GPUs of a `hardware.gpus` section in one line: the model (with a count when there are
@@ -112,11 +112,13 @@ pub fn summary(gpus: &serde_json::Map<String, Value>) -> Option<(String, Option<
     Some((model, driver))
 }
 
-/// Collects the `hardware.gpus` section.
-pub fn collect(dir: &Path) -> Value {
+/// Collects the `hardware.gpus` section, with the host's NVML library and the vendors' tools
+/// on its `PATH`.
+pub fn collect(dir: &Path, host: &super::Host) -> Value {
     let timeout = Duration::from_secs(30);
     let mut reasons = Vec::new();
-    let mut nvidia = match nvml::collect() {
+    let path = host.tools_path.as_deref();
+    let mut nvidia = match nvml::collect(host.nvml_library.as_deref()) {
         Ok(v) => Some(v),
         Err(why) => {
             reasons.push(format!("NVML: {why}"));
@@ -124,9 +126,9 @@ pub fn collect(dir: &Path) -> Value {
         }
     };
     if nvidia.is_none() {
-        if on_path("nvidia-smi") {
+        if let Some(found) = on_path("nvidia-smi", path) {
             let argv = vec!["nvidia-smi".to_owned(), "-q".into(), "-x".into()];
-            match super::command::run(&argv, dir, timeout)
+            match super::command::run_found(Some(&found), &argv, dir, timeout)
                 .and_then(|o| nvidia_smi::parse(&o.stdout).map_err(super::CollectError::from))
             {
                 Ok(v) => nvidia = Some(v),
@@ -136,7 +138,7 @@ pub fn collect(dir: &Path) -> Value {
             reasons.push("no nvidia-smi on PATH".into());
         }
     }
-    let amd = if on_path("rocm-smi") {
+    let amd = if let Some(found) = on_path("rocm-smi", path) {
         let argv: Vec<String> = [
             "rocm-smi",
             "--showproductname",
@@ -150,7 +152,7 @@ pub fn collect(dir: &Path) -> Value {
         .iter()
         .map(|s| s.to_string())
         .collect();
-        match super::command::run(&argv, dir, timeout)
+        match super::command::run_found(Some(&found), &argv, dir, timeout)
             .and_then(|o| rocm::parse(&o.stdout).map_err(super::CollectError::from))
         {
             Ok(v) => Some(v),
@@ -216,12 +218,45 @@ mod tests {
         out
     }
 
+    /// The probe looks where its host says, not at the process: a host whose tools' PATH
+    /// holds a stand-in `nvidia-smi` (printing a captured A100's XML) and whose NVML library
+    /// does not exist gets that GPU; a host with no tools gets the reasons.
+    #[cfg(unix)]
+    #[test]
+    fn the_gpu_probe_reads_its_hosts_tools() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let capture = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/gpu/nvidia-smi-xml/telegraf_a100-sxm4-v12.xml"
+        );
+        let smi = dir.path().join("nvidia-smi");
+        std::fs::write(&smi, format!("#!/bin/sh\nexec /bin/cat '{capture}'\n")).unwrap();
+        std::fs::set_permissions(&smi, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let host = |tools: &Path| super::super::Host {
+            tools_path: Some(tools.as_os_str().to_owned()),
+            nvml_library: Some(dir.path().join("no-libnvidia-ml.so.1").into_os_string()),
+            ..super::super::Host::this_machine()
+        };
+        let v = collect(dir.path(), &host(dir.path()));
+        assert_eq!(v["source"], "nvidia-smi", "{v}");
+        assert_eq!(v["driver_version"], "535.54.03", "{v}");
+        let none = dir.path().join("none");
+        std::fs::create_dir_all(&none).unwrap();
+        let v = collect(dir.path(), &host(&none));
+        let why = v["unavailable"].as_str().unwrap_or_default();
+        assert!(
+            why.contains("NVML: cannot load NVML") && why.contains("no nvidia-smi on PATH"),
+            "{v}"
+        );
+    }
+
     /// On a machine with an NVIDIA driver, NVML and nvidia-smi describe the same GPUs.
     /// `PROVBASE_EXPECT_NVML=1` (set where a GPU is known to be present) makes a driver that
     /// fails to load a failure instead of the CPU-only path.
     #[test]
     fn nvml_and_nvidia_smi_agree_on_this_machine() {
-        match nvml::collect() {
+        match nvml::collect(crate::options::get().nvml_library.as_deref()) {
             Err(why) => {
                 assert!(
                     std::env::var_os("PROVBASE_EXPECT_NVML").is_none(),

@@ -16,13 +16,13 @@ fn or_unavailable<T>(r: Result<T, NvmlError>, f: impl FnOnce(T) -> Value) -> Val
     }
 }
 
-/// Collects the `hardware.gpus` section through NVML, or says why it cannot.
-pub fn collect() -> Result<Value, crate::error::ParseError> {
+/// Collects the `hardware.gpus` section through NVML (`library`, else the system's), or says
+/// why it cannot.
+pub fn collect(library: Option<&std::ffi::OsStr>) -> Result<Value, crate::error::ParseError> {
     // the loader's own message names paths that differ between machines: keep the reason
     // stable so that two CPU-only runners agree
-    let library = crate::options::get().nvml_library.clone();
     let mut builder = Nvml::builder();
-    if let Some(path) = &library {
+    if let Some(path) = library {
         builder.lib_path(path);
     }
     let nvml = builder
