@@ -7,9 +7,11 @@ pub mod category;
 pub mod names;
 pub mod tree;
 pub mod types;
+pub mod value;
 
 pub use category::Category;
-pub use types::{Code, Manifest, Or, Run, Sha256, keys};
+pub use types::{Code, Manifest, Run, keys};
+pub use value::{Or, Sha256};
 
 use crate::canonical::{digest_of, is_sha256_tagged};
 use crate::error::DocumentError;

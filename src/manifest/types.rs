@@ -12,53 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
-/// `"sha256:<64 lowercase hex>"`.
-#[derive(
-    Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(transparent)]
-pub struct Sha256(#[schemars(regex(pattern = r"^sha256:[0-9a-f]{64}$"))] pub String);
-
-/// A value that could not be collected, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Unavailable {
-    /// Why.
-    pub unavailable: String,
-}
-
-/// A value, or why it could not be collected.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(untagged)]
-pub enum Or<T> {
-    /// The value.
-    Value(T),
-    /// Why there is none.
-    Unavailable(Unavailable),
-}
-
-impl<T> Or<T> {
-    /// No value, for this reason.
-    pub fn unavailable(reason: impl Into<String>) -> Or<T> {
-        Or::Unavailable(Unavailable {
-            unavailable: reason.into(),
-        })
-    }
-
-    /// The value, if there is one.
-    pub fn value(&self) -> Option<&T> {
-        match self {
-            Or::Value(v) => Some(v),
-            Or::Unavailable(_) => None,
-        }
-    }
-}
-
-impl<T> From<Result<T, String>> for Or<T> {
-    fn from(r: Result<T, String>) -> Or<T> {
-        r.map_or_else(Or::unavailable, Or::Value)
-    }
-}
+pub use super::value::{Or, Sha256, Unavailable};
 
 /// The `code` section: git state and the content of the files the run's `code` globs name.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

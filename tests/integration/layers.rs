@@ -154,14 +154,85 @@ fn module_of<'a>(path: &str, modules: &'a BTreeSet<String>) -> Option<&'a String
         .find_map(|n| modules.get(&parts[..n].join("::")))
 }
 
+/// What each module re-exports: `(module, name)` → the path the name stands for, from its
+/// `pub use` items (`pub use host::{Clock, SystemClock}` in `collect` gives `(collect, Clock)`
+/// → `collect::host::Clock`).
+fn reexports(files: &[(String, String)]) -> BTreeMap<(String, String), String> {
+    let mut out = BTreeMap::new();
+    for (m, code) in files {
+        for stmt in code.split(';') {
+            let Some(rest) = stmt.trim().strip_prefix("pub use ") else {
+                continue;
+            };
+            let rest: String = rest.split_whitespace().collect::<Vec<_>>().join(" ");
+            let (base, rest): (Vec<&str>, &str) = if let Some(r) = rest.strip_prefix("crate::") {
+                (Vec::new(), r)
+            } else if let Some(r) = rest.strip_prefix("super::") {
+                let mut p: Vec<&str> = m.split("::").collect();
+                p.pop();
+                (p, r)
+            } else {
+                (
+                    m.split("::").collect(),
+                    rest.strip_prefix("self::").unwrap_or(&rest),
+                )
+            };
+            let (prefix, items): (&str, Vec<&str>) = match rest.find('{') {
+                Some(i) => (
+                    rest[..i].trim_end_matches(':'),
+                    rest[i + 1..].trim_end_matches('}').split(',').collect(),
+                ),
+                None => ("", vec![rest]),
+            };
+            for item in items.iter().map(|i| i.trim()).filter(|i| !i.is_empty()) {
+                let (path, alias) = match item.split_once(" as ") {
+                    Some((p, a)) => (p.trim(), a.trim()),
+                    None => (item, item.rsplit("::").next().unwrap()),
+                };
+                let full: Vec<&str> = base
+                    .iter()
+                    .copied()
+                    .chain(prefix.split("::").filter(|s| !s.is_empty()))
+                    .chain(path.split("::"))
+                    .collect();
+                out.insert((m.clone(), alias.to_owned()), full.join("::"));
+            }
+        }
+    }
+    out
+}
+
+/// The module a path names, through the re-exports it passes (`collect::Host` → `collect::host`).
+fn resolved<'a>(
+    path: &str,
+    modules: &'a BTreeSet<String>,
+    reexports: &BTreeMap<(String, String), String>,
+) -> Option<&'a String> {
+    let mut path = path.to_owned();
+    for _ in 0..8 {
+        let t = module_of(&path, modules)?;
+        let rest = path[t.len()..].trim_start_matches(':');
+        let name = rest.split("::").next().unwrap_or("");
+        match reexports.get(&(t.clone(), name.to_owned())) {
+            Some(target) if !name.is_empty() => {
+                let tail = &rest[name.len()..];
+                path = format!("{target}{tail}");
+            }
+            _ => return Some(t),
+        }
+    }
+    module_of(&path, modules)
+}
+
 fn graph() -> BTreeMap<String, BTreeSet<String>> {
     let files = files();
     let modules: BTreeSet<String> = files.iter().map(|(m, _)| m.clone()).collect();
+    let reexports = reexports(&files);
     let mut g: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (m, code) in &files {
         let edges = g.entry(m.clone()).or_default();
         for r in referenced(m, code) {
-            if let Some(t) = module_of(&r, &modules) {
+            if let Some(t) = resolved(&r, &modules, &reexports) {
                 let related =
                     t == m || t.starts_with(&format!("{m}::")) || m.starts_with(&format!("{t}::"));
                 if !related {
@@ -241,6 +312,28 @@ fn the_reader_sees_imports_and_groups() {
     for want in ["a::b", "a::c::d", "p::f::g", "h::i"] {
         assert!(r.iter().any(|x| x == want), "{want} in {r:?}");
     }
+}
+
+/// A name a module re-exports leads to the file that defines it, so that an import through a
+/// re-export (`crate::collect::Host`) is an edge to `collect::host`, as it is to the compiler.
+#[test]
+fn the_reader_follows_re_exports() {
+    let files = vec![
+        (
+            "a".to_owned(),
+            "pub use b::{C, D as E};\npub use crate::f::G;".to_owned(),
+        ),
+        ("a::b".to_owned(), String::new()),
+        ("f".to_owned(), String::new()),
+    ];
+    let r = reexports(&files);
+    assert_eq!(r[&("a".into(), "C".into())], "a::b::C");
+    assert_eq!(r[&("a".into(), "E".into())], "a::b::D");
+    assert_eq!(r[&("a".into(), "G".into())], "f::G");
+    let modules: BTreeSet<String> = files.iter().map(|(m, _)| m.clone()).collect();
+    assert_eq!(resolved("a::E::new", &modules, &r).unwrap(), "a::b");
+    assert_eq!(resolved("a::G", &modules, &r).unwrap(), "f");
+    assert_eq!(resolved("a::other", &modules, &r).unwrap(), "a");
 }
 
 /// ARCHITECTURE.md and the crate guide draw the same layers, and every top-level module of
