@@ -21,6 +21,8 @@ pub enum Local {
     Cache,
     /// The accept locks.
     Locks,
+    /// Content digests of objects in stores, by the object's identity.
+    Stores,
 }
 
 /// Where a local folder of the project at `root` is.
@@ -32,6 +34,7 @@ pub fn local(root: &Path, what: Local) -> PathBuf {
         Local::Candidates => prov.join("candidates"),
         Local::Cache => prov.join("cache"),
         Local::Locks => prov.join("locks"),
+        Local::Stores => prov.join("stores"),
     }
 }
 

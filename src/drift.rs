@@ -120,16 +120,16 @@ fn within(path: &JsonPath, a: Option<&Value>, b: Option<&Value>, tolerance: &[To
         .any(|t| (x - y).abs() <= t.abs + t.rel * x.abs().max(y.abs()))
 }
 
-/// Whether a path is a folder a file set records by its digest (`static_data_hashes."d/"`):
-/// one drift, its digest, count and bytes together.
-fn is_folder(path: &JsonPath) -> bool {
-    matches!(path.0.as_slice(), [Segment::Key(set), Segment::Key(k)]
-        if k.ends_with('/') && matches!(set.as_str(), keys::STATIC_DATA | keys::INPUTS))
+/// Whether a path is an entry of a file set (`static_data_hashes."d/"`, `inputs."s3://b/k"`):
+/// one drift, a folder's digest, count and bytes or an object's ETag, size and time together.
+fn is_entry(path: &JsonPath) -> bool {
+    matches!(path.0.as_slice(), [Segment::Key(set), Segment::Key(_)]
+        if matches!(set.as_str(), keys::STATIC_DATA | keys::INPUTS))
 }
 
 fn walk<'a>(here: &JsonPath, a: Option<&'a Value>, b: Option<&'a Value>, out: &mut Vec<Raw<'a>>) {
     match (a, b) {
-        (Some(Value::Object(x)), Some(Value::Object(y))) if !is_folder(here) => {
+        (Some(Value::Object(x)), Some(Value::Object(y))) if !is_entry(here) => {
             let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
             keys.sort();
             keys.dedup();

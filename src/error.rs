@@ -266,10 +266,97 @@ pub enum CollectError {
     /// What a tool printed or a lock file holds is not in its format.
     #[error(transparent)]
     Parse(#[from] ParseError),
+    /// A store could not be read (listed, asked, or its objects read).
+    #[error(transparent)]
+    Store(#[from] StoreError),
     /// What a file or a command gave is not what the section needs (a malformed metakernel,
     /// JSON that is not an object, a name that is not a name, a path outside the project, …).
     #[error("{0}")]
     Invalid(String),
+}
+
+/// Why a remote location (`s3://`, `gs://`, `az://`, `https://`) could not be recorded. The
+/// messages hold the location as harness.toml writes it (which holds no credential) and what
+/// the store said, with anything secret scrubbed; never a partial listing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// This build leaves object stores out (the `stores` cargo feature).
+    #[error("`{location}`: this provbase was built without object stores (the `stores` feature)")]
+    NotBuilt {
+        /// The location.
+        location: String,
+    },
+    /// The store's client could not be made from the location and its settings.
+    #[error("`{location}`: cannot use the store: {reason}")]
+    Setup {
+        /// The location.
+        location: String,
+        /// What the client said.
+        reason: String,
+    },
+    /// A request failed after its retries.
+    #[error("`{location}`: cannot {action}: {failure}: {reason}")]
+    Request {
+        /// The location.
+        location: String,
+        /// `list the objects`, `read s3://b/k`, …
+        action: String,
+        /// What kind of failure.
+        failure: StoreFailure,
+        /// What the store or the network said.
+        reason: String,
+    },
+    /// The location's deadline passed before it was recorded.
+    #[error("`{location}`: not recorded within {}: the store is slow or unreachable (retries stopped); nothing of it was recorded", humantime::format_duration(*.after))]
+    Deadline {
+        /// The location.
+        location: String,
+        /// The deadline.
+        after: Duration,
+    },
+    /// Nothing at the location.
+    #[error("no object matches `{key}` location `{location}`{}", at_line(*.line))]
+    NoMatch {
+        /// The harness.toml key.
+        key: String,
+        /// The location.
+        location: String,
+        /// Its line.
+        line: usize,
+    },
+    /// An object changed while it was read for its content digest.
+    #[error("`{url}` changed while it was read (ETag {before} → {after}): check again")]
+    Changed {
+        /// The object.
+        url: String,
+        /// The ETag listed.
+        before: String,
+        /// The ETag read.
+        after: String,
+    },
+}
+
+/// What kind of failure a store's request met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreFailure {
+    /// No such bucket or object.
+    NotFound,
+    /// The credentials were refused or lack a permission.
+    Denied,
+    /// Anything else: the network, the server, a malformed answer.
+    Failed,
+}
+
+impl std::fmt::Display for StoreFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            StoreFailure::NotFound => "not found",
+            StoreFailure::Denied => {
+                "access denied (the CI job needs list and read permissions on it)"
+            }
+            StoreFailure::Failed => "failed",
+        })
+    }
 }
 
 /// Why a tool's output (`pip freeze`, `nvidia-smi`, `rocm-smi`, NVML) or a lock file
@@ -404,11 +491,18 @@ pub enum DocumentError {
     /// Not an object.
     #[error("not a JSON object")]
     NotObject,
-    /// A folder digest in a version that has none.
+    /// An entry the document's `format_version` cannot hold: a folder digest before version 2,
+    /// an object in a store before version 3. provbase never writes one.
     #[error(
-        "a folder digest in a format_version 1 document (folder digests need version 2): the file was edited by hand"
+        "an entry of format_version {needs} in a format_version {found} document ({}): the file was edited by hand",
+        if *.needs == 2 { "folder digests need version 2" } else { "objects in stores need version 3" }
     )]
-    FolderDigestInVersion1,
+    EntryNeedsVersion {
+        /// The document's version.
+        found: u64,
+        /// The version its entries need.
+        needs: u64,
+    },
     /// A version (`format_version`, a bundle document's `version`) this build does not read.
     #[error("unknown {member} {found} (this provbase {} reads 1 to {reads})", env!("CARGO_PKG_VERSION"))]
     UnknownVersion {

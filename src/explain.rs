@@ -6,6 +6,7 @@
 
 use crate::manifest::types::keys;
 use crate::drift::{Category, Drift};
+use crate::config::location::Location;
 use crate::path::Segment;
 use serde::Deserialize;
 use serde_json::Value;
@@ -31,7 +32,10 @@ pub struct Note {
 fn file_of(d: &Drift, baseline: &Value) -> Option<String> {
     match (d.category, d.path.0.as_slice()) {
         // a folder recorded by its digest is explained by its objects (see `folder_notes`)
-        (Category::StaticData | Category::Inputs, [_, Segment::Key(k)]) if !k.ends_with('/') => {
+        // an object in a store is explained by what its store says (see `object_notes`)
+        (Category::StaticData | Category::Inputs, [_, Segment::Key(k)])
+            if !k.ends_with('/') && !Location::looks_remote(k) =>
+        {
             Some(k.clone())
         }
         (Category::Code, [_, _, Segment::Key(k)]) => Some(k.clone()),
@@ -59,7 +63,9 @@ pub fn explain(
     baseline: &Value,
     drifts: &[&Drift],
 ) -> Vec<Note> {
-    let (mut notes, folded) = folder_notes(root, trees, drifts);
+    let (mut notes, mut folded) = folder_notes(root, trees, drifts);
+    folded.retain(|f| !Location::looks_remote(f));
+    notes.extend(object_notes(drifts));
     notes.extend(history_notes(root, baseline, drifts, &folded));
     // a note quotes files (a diff of a tracked file) and names: it leaves the process
     for n in &mut notes {
@@ -70,6 +76,31 @@ pub fn explain(
         }
     }
     notes
+}
+
+/// For each object in a store that drifted: what its store says changed (`ETag a → b, 1.2 GB →
+/// 1.2 GB, modified 2026-12-03 02:11 UTC`), or that it was added or removed.
+fn object_notes(drifts: &[&Drift]) -> Vec<Note> {
+    use crate::manifest::object::StoreObject;
+    let object = |v: &Option<Value>| v.as_ref().and_then(|v| StoreObject::deserialize(v).ok());
+    drifts
+        .iter()
+        .filter_map(|d| {
+            let (_, key) = set_key(d)?;
+            let text = match (object(&d.before), object(&d.after)) {
+                (Some(b), Some(a)) => StoreObject::change(&b, &a),
+                (None, Some(a)) if d.before.is_none() => format!("added object ({})", a.describe()),
+                (Some(b), None) if d.after.is_none() => {
+                    format!("removed object ({} in the baseline)", b.describe())
+                }
+                _ => return None,
+            };
+            Some(Note {
+                subject: key.to_owned(),
+                text,
+            })
+        })
+        .collect()
 }
 
 /// Files named in a folder's note before "… and N more".

@@ -21,3 +21,4 @@ pub mod packages;
 pub mod progress;
 pub mod runtime;
 pub mod spice;
+pub mod stores;

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 
 mod check;
+pub mod location;
 mod raw;
 use check::Source;
 pub(crate) use check::resolved_inside;
@@ -32,6 +33,28 @@ pub struct GlobSpec {
     pub max_entries: Option<usize>,
 }
 
+/// A remote location of `static_data` or `inputs`.
+#[derive(Debug, Clone)]
+pub struct RemoteSpec {
+    /// Which key names it.
+    pub key: FileSetKey,
+    /// Where.
+    pub location: location::Location,
+    /// 1-based line in harness.toml.
+    pub line: usize,
+    /// `{ glob = "…", max_entries = N }`.
+    pub max_entries: Option<usize>,
+    /// `{ glob = "…", sha256 = true }`: the objects are read and their SHA-256 recorded.
+    pub sha256: bool,
+    /// `{ glob = "…", timeout = "…" }`: how long the location may take to record, retries
+    /// included ([`DEFAULT_STORE_TIMEOUT`] unless it says).
+    pub deadline: std::time::Duration,
+}
+
+/// How long a remote location may take to record, retries with backoff included, unless it
+/// says (`timeout = "…"`).
+pub const DEFAULT_STORE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// One `[[run]]`: what to collect for one pipeline invocation.
 #[derive(Debug, Clone)]
 pub struct RunSpec {
@@ -48,6 +71,9 @@ pub struct RunSpec {
     pub code: Vec<GlobSpec>,
     /// Static data files, recorded by hash.
     pub static_data: Vec<GlobSpec>,
+    /// Objects in stores (`s3://…`, `gs://…`, `az://…`, `https://…`) named by `static_data`
+    /// and `inputs`, recorded by what the store says of them.
+    pub remote: Vec<RemoteSpec>,
     /// Parameters as written.
     pub params: serde_json::Map<String, Value>,
     /// Input files, recorded by hash under `inputs`.
@@ -408,27 +434,76 @@ fn run_spec(src: &Source, rr: &RawRun) -> Result<RunSpec> {
     }
     let allow_outside = rr.allow_outside.unwrap_or(false);
     let globs = |key: &str, list: &[Spanned<String>]| check::globs(src, key, list, allow_outside);
-    let data_globs = |key: &str, list: &[Spanned<raw::RawDataGlob>]| -> Result<Vec<GlobSpec>> {
-        list.iter()
-            .map(|g| {
-                let (pattern, max) = match g.get_ref() {
-                    raw::RawDataGlob::Plain(p) => (p.clone(), None),
-                    raw::RawDataGlob::Table(t) => (
-                        t.glob.clone(),
-                        t.max_entries
-                            .map(|n| check::max_entries(src, n, g.span()))
-                            .transpose()?,
+    let mut remote = Vec::new();
+    let mut data_globs = |key: FileSetKey,
+                          list: &[Spanned<raw::RawDataGlob>]|
+     -> Result<Vec<GlobSpec>> {
+        let mut out = Vec::new();
+        for g in list {
+            let (pattern, max, sha256, timeout) = match g.get_ref() {
+                raw::RawDataGlob::Plain(p) => (p.clone(), None, None, None),
+                raw::RawDataGlob::Table(t) => (
+                    t.glob.clone(),
+                    t.max_entries
+                        .map(|n| check::max_entries(src, n, g.span()))
+                        .transpose()?,
+                    t.sha256,
+                    t.timeout.clone(),
+                ),
+            };
+            if location::Location::looks_remote(&pattern) {
+                let location = location::Location::parse(&pattern)
+                    .or_else(|why| src.err(g.span(), format!("`{key}`: `{pattern}`: {why}")))?;
+                remote.push(RemoteSpec {
+                    key,
+                    location,
+                    line: src.line(g.span().start),
+                    max_entries: max,
+                    sha256: sha256.unwrap_or(false),
+                    deadline: match &timeout {
+                        None => DEFAULT_STORE_TIMEOUT,
+                        Some(t) => match humantime::parse_duration(t) {
+                            Ok(d) if !d.is_zero() && d <= MAX_TIMEOUT => d,
+                            _ => {
+                                return src.err(
+                                    g.span(),
+                                    format!(
+                                        "`{key}`: `{pattern}`: timeout `{t}` is not a duration such as \"5m\" of at most {}",
+                                        humantime::format_duration(MAX_TIMEOUT)
+                                    ),
+                                );
+                            }
+                        },
+                    },
+                });
+                continue;
+            }
+            if let Some(option) = [("sha256", sha256.is_some()), ("timeout", timeout.is_some())]
+                .iter()
+                .find_map(|(o, given)| given.then_some(o))
+            {
+                return src.err(
+                    g.span(),
+                    format!(
+                        "`{key}`: `{option}` is an option of a remote location (s3://, gs://, az://, https://); files of the project are always read and hashed"
                     ),
-                };
-                let spanned = Spanned::new(g.span(), pattern);
-                let mut spec =
-                    check::globs(src, key, std::slice::from_ref(&spanned), allow_outside)?;
-                let mut spec = spec.remove(0);
-                spec.max_entries = max;
-                Ok(spec)
-            })
-            .collect()
+                );
+            }
+            let spanned = Spanned::new(g.span(), pattern);
+            let mut spec = check::globs(
+                src,
+                key.name(),
+                std::slice::from_ref(&spanned),
+                allow_outside,
+            )?;
+            let mut spec = spec.remove(0);
+            spec.max_entries = max;
+            out.push(spec);
+        }
+        Ok(out)
     };
+    let static_data = data_globs(FileSetKey::StaticData, &rr.static_data)?;
+    let inputs = data_globs(FileSetKey::Inputs, &rr.inputs)?;
     let max_entries = rr
         .max_entries
         .as_ref()
@@ -461,9 +536,10 @@ fn run_spec(src: &Source, rr: &RawRun) -> Result<RunSpec> {
         max_entries,
         line: src.header_line(rr.name.span().start),
         code: globs("code", &rr.code)?,
-        static_data: data_globs("static_data", &rr.static_data)?,
+        static_data,
+        remote,
         params,
-        inputs: data_globs("inputs", &rr.inputs)?,
+        inputs,
         spice: spice_spec(src, rr, allow_outside)?,
         techniques: names("techniques", &rr.techniques)?,
         extractors: names("extractors", &rr.extractors)?,

@@ -87,7 +87,7 @@ impl<'de> Deserialize<'de> for RawDataGlob {
                 .map(RawDataGlob::Table)
                 .map_err(|e| D::Error::custom(e.message().trim_end())),
             other => Err(D::Error::custom(format!(
-                "a glob is a string, or {{ glob = \"…\", max_entries = N }}, not {}",
+                "a glob is a string, or {{ glob = \"…\", max_entries = N, sha256 = true }}, not {}",
                 other.type_str()
             ))),
         }
@@ -99,6 +99,8 @@ impl<'de> Deserialize<'de> for RawDataGlob {
 pub(super) struct RawDataGlobTable {
     pub(super) glob: String,
     pub(super) max_entries: Option<i64>,
+    pub(super) sha256: Option<bool>,
+    pub(super) timeout: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -1,10 +1,11 @@
-//! The manifest: the provenance of one run as a JSON document (`format_version` 1, or 2 when a
-//! file set is recorded by folder digests), its `digest`, and the checks a stored manifest
-//! must pass before it is trusted.
+//! The manifest: the provenance of one run as a JSON document (`format_version` 1; 2 when a
+//! file set is recorded by folder digests; 3 when it records objects in stores), its `digest`,
+//! and the checks a stored manifest must pass before it is trusted.
 
 pub mod bundle;
 pub mod category;
 pub mod names;
+pub mod object;
 pub mod tree;
 pub mod types;
 pub mod value;
@@ -18,32 +19,39 @@ use crate::error::DocumentError;
 use serde_json::Value;
 
 /// The newest manifest format this provbase writes and reads. Version 2 adds folder digests
-/// to `static_data_hashes` and `inputs` ([`tree`]); a manifest without one is written as
-/// version 1, byte for byte as before, so that the baselines of small file sets never churn.
-pub const FORMAT_VERSION: u64 = 2;
+/// to `static_data_hashes` and `inputs` ([`tree`]); version 3 adds objects in stores
+/// ([`object`]). A manifest is written at the lowest version that holds it, byte for byte as
+/// before, so that no baseline churns when provbase learns a new kind of entry.
+pub const FORMAT_VERSION: u64 = 3;
 
 /// The format of a recorded run's `run.json`.
 pub const RUN_FORMAT_VERSION: u64 = 1;
 
-/// The version a manifest needs: 2 when it records a folder by its digest, else 1.
+/// The version a manifest needs: 3 when it records an object in a store, 2 when it records a
+/// folder by its digest, else 1.
 pub fn version_needed(m: &Manifest) -> u64 {
-    let trees = |map: &std::collections::BTreeMap<String, tree::Entry>| {
-        map.values().any(|e| e.tree().is_some())
-    };
-    if trees(&m.static_data_hashes) || m.inputs.as_ref().is_some_and(trees) {
+    let sets = || std::iter::once(&m.static_data_hashes).chain(m.inputs.as_ref());
+    if sets().any(|s| s.values().any(|e| e.object().is_some())) {
+        3
+    } else if sets().any(|s| s.values().any(|e| e.tree().is_some())) {
         2
     } else {
         1
     }
 }
 
-/// Whether a manifest document records a folder by its digest (which version 1 cannot).
-fn has_trees(doc: &serde_json::Map<String, Value>) -> bool {
-    [keys::STATIC_DATA, keys::INPUTS].iter().any(|k| {
-        doc.get(*k)
-            .and_then(Value::as_object)
-            .is_some_and(|m| m.values().any(Value::is_object))
-    })
+/// The version a manifest document's entries need (see [`version_needed`]): an entry that is
+/// an object is a folder (`tree`) or an object in a store.
+fn entries_need(doc: &serde_json::Map<String, Value>) -> u64 {
+    let entries = [keys::STATIC_DATA, keys::INPUTS]
+        .into_iter()
+        .filter_map(|k| doc.get(k).and_then(Value::as_object))
+        .flat_map(|m| m.values());
+    entries
+        .filter_map(Value::as_object)
+        .map(|e| if e.contains_key("tree") { 2 } else { 3 })
+        .max()
+        .unwrap_or(1)
 }
 
 /// The `kind` of a recorded run's `run.json`.
@@ -100,6 +108,7 @@ pub fn document(mut m: Manifest) -> Value {
                     let v = match v {
                         tree::Entry::File(h) => Value::String(h.0),
                         tree::Entry::Tree(t) => serde_json::to_value(t).unwrap_or(Value::Null),
+                        tree::Entry::Object(o) => serde_json::to_value(o).unwrap_or(Value::Null),
                     };
                     (k, v)
                 })
@@ -144,8 +153,14 @@ pub fn validate(manifest: &Value) -> Result<(), DocumentError> {
         return Err(DocumentError::NotObject);
     };
     match m.get(keys::FORMAT_VERSION) {
-        Some(v) if v.as_u64() == Some(1) && has_trees(m) => {
-            return Err(DocumentError::FolderDigestInVersion1);
+        Some(v)
+            if v.as_u64()
+                .is_some_and(|v| v < entries_need(m) && v <= FORMAT_VERSION) =>
+        {
+            return Err(DocumentError::EntryNeedsVersion {
+                found: v.as_u64().unwrap_or_default(),
+                needs: entries_need(m),
+            });
         }
         Some(v)
             if v.as_u64()
@@ -187,9 +202,21 @@ mod tests {
         seal(&mut m);
         assert_eq!(
             validate(&m).unwrap_err(),
-            DocumentError::FolderDigestInVersion1
+            DocumentError::EntryNeedsVersion { found: 1, needs: 2 }
         );
         m["format_version"] = json!(2);
+        seal(&mut m);
+        assert!(validate(&m).is_ok());
+        let object = json!({"size": 1, "etag": "e", "modified": "2026-12-03T02:11:09Z"});
+        m["inputs"]["s3://b/k"] = object;
+        seal(&mut m);
+        let err = validate(&m).unwrap_err();
+        assert_eq!(err, DocumentError::EntryNeedsVersion { found: 2, needs: 3 });
+        assert!(
+            err.to_string().contains("objects in stores need version 3"),
+            "{err}"
+        );
+        m["format_version"] = json!(3);
         seal(&mut m);
         assert!(validate(&m).is_ok());
     }
@@ -204,10 +231,10 @@ mod tests {
         assert!(matches!(err, DocumentError::DigestMismatch { .. }), "{err}");
         assert!(err.to_string().contains("edited by hand"), "{err}");
         seal(&mut m);
-        m["format_version"] = json!(3);
+        m["format_version"] = json!(4);
         let err = validate(&m).unwrap_err();
         assert!(
-            err.to_string().contains("unknown format_version 3"),
+            err.to_string().contains("unknown format_version 4"),
             "{err}"
         );
         assert_eq!(validate(&json!([1])).unwrap_err(), DocumentError::NotObject);

@@ -36,8 +36,9 @@ pub struct Tree {
     pub bytes: u64,
 }
 
-/// An entry of `static_data_hashes` or `inputs`: a file's hash, or a folder's digest (keyed
-/// with a trailing `/`; `format_version` 2).
+/// An entry of `static_data_hashes` or `inputs`: a file's hash, a folder's digest (keyed
+/// with a trailing `/`; `format_version` 2), or an object in a store (keyed by its URL;
+/// `format_version` 3).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Entry {
@@ -45,6 +46,8 @@ pub enum Entry {
     File(Sha256),
     /// A folder.
     Tree(Tree),
+    /// An object in a store.
+    Object(super::object::StoreObject),
 }
 
 impl Entry {
@@ -52,7 +55,15 @@ impl Entry {
     pub fn tree(&self) -> Option<&Tree> {
         match self {
             Entry::Tree(t) => Some(t),
-            Entry::File(_) => None,
+            Entry::File(_) | Entry::Object(_) => None,
+        }
+    }
+
+    /// The object in a store, when it is one.
+    pub fn object(&self) -> Option<&super::object::StoreObject> {
+        match self {
+            Entry::Object(o) => Some(o),
+            Entry::File(_) | Entry::Tree(_) => None,
         }
     }
 }
@@ -229,7 +240,7 @@ fn unhex(h: &str) -> Option<[u8; 32]> {
 
 /// A digest's raw bytes (`sha256:<hex>`).
 pub fn raw(d: &Sha256) -> Option<[u8; 32]> {
-    unhex(d.0.strip_prefix("sha256:")?)
+    d.raw()
 }
 
 /// What a walk of a glob's files learned of one folder: enough to choose the level a baseline

@@ -182,8 +182,9 @@ pub struct Runtime {
 #[serde(deny_unknown_fields)]
 #[schemars(title = "provbase manifest")]
 pub struct Manifest {
-    /// The format: 1, or 2 when a file set is recorded by folder digests.
-    #[schemars(range(min = 1, max = 2))]
+    /// The format: 1; 2 when a file set is recorded by folder digests; 3 when it records
+    /// objects in stores.
+    #[schemars(range(min = 1, max = 3))]
     pub format_version: u64,
     /// The run's name in harness.toml.
     #[schemars(regex(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"))]
@@ -193,11 +194,11 @@ pub struct Manifest {
     pub pipeline_run_iso8601: Option<String>,
     /// Git state and the content of the code the run depends on.
     pub code: Code,
-    /// Static data file → hash (or folder → digest).
+    /// Static data file → hash (or folder → digest, or object URL → what the store says).
     pub static_data_hashes: BTreeMap<String, super::tree::Entry>,
     /// The run's parameters as harness.toml writes them (secrets redacted).
     pub params: Map<String, Value>,
-    /// Input file → hash (or folder → digest).
+    /// Input file → hash (or folder → digest, or object URL → what the store says).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inputs: Option<BTreeMap<String, super::tree::Entry>>,
     /// Output file → hash, or its parsed JSON under a tolerance.

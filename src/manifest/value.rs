@@ -11,6 +11,21 @@ use serde::{Deserialize, Serialize};
 #[serde(transparent)]
 pub struct Sha256(#[schemars(regex(pattern = r"^sha256:[0-9a-f]{64}$"))] pub String);
 
+impl Sha256 {
+    /// The digest's raw bytes; `None` when it is not `sha256:` and 64 hex digits.
+    pub fn raw(&self) -> Option<[u8; 32]> {
+        let h = self.0.strip_prefix("sha256:")?;
+        if h.len() != 64 {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        for (i, b) in out.iter_mut().enumerate() {
+            *b = u8::from_str_radix(h.get(2 * i..2 * i + 2)?, 16).ok()?;
+        }
+        Some(out)
+    }
+}
+
 /// A value that could not be collected, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -183,13 +183,25 @@ impl Session {
         let matched = self.expand(run, glob, key)?;
         let leaves = self.leaves(run, &matched, since_ns)?;
         drop(matched);
+        let max = self.max_entries(run, &glob[0]);
+        self.fold_leaves(run, &format!("the `{key}` files"), &leaves, "", max)
+    }
+
+    /// Files (sorted by path) as a baseline records them: each file when they fit in `max`
+    /// entries, else the folders at the deepest level that fits, whose objects are kept.
+    fn fold_leaves(
+        &self,
+        run: &RunSpec,
+        what: &str,
+        leaves: &[Leaf],
+        prefix: &str,
+        max: usize,
+    ) -> Result<BTreeMap<String, Entry>> {
         let mut objects = std::collections::HashMap::new();
-        let sums = tree::objects_of(&leaves, "", &mut |sum, bytes| {
+        let sums = tree::objects_of(leaves, prefix, &mut |sum, bytes| {
             objects.insert(sum.tree.tree.0.clone(), bytes.to_vec());
         });
-        drop(leaves);
         // the objects of the folders a baseline will refer to: those at the level and below
-        let max = self.max_entries(run, &glob[0]);
         if let Some(level) = tree::level_for(&sums, max) {
             let store = self.facts.trees();
             for f in sums.iter().filter(|f| f.depth() >= level) {
@@ -201,7 +213,62 @@ impl Session {
         tree::fold(&sums, max, &mut |f| {
             Object::parse(objects.get(&f.tree.tree.0).map_or(&[][..], Vec::as_slice))
         })
-        .map_err(|e| Self::invalid(run, format!("the `{key}` files: {e}")))
+        .map_err(|e| Self::invalid(run, format!("{what}: {e}")))
+    }
+
+    /// A run's remote locations of one key (`s3://…`, `gs://…`, `az://…`, `https://…`): each
+    /// object by what its store says of it (and its SHA-256 when the location asks), or, for
+    /// a location naming more than `max_entries` objects, by the digests of their folders as
+    /// local files are. A location that cannot be listed whole is an error of the run.
+    pub(super) fn remote_set(
+        &self,
+        run: &RunSpec,
+        key: FileSetKey,
+    ) -> Result<BTreeMap<String, Entry>> {
+        let mut out = BTreeMap::new();
+        for r in run.remote.iter().filter(|r| r.key == key) {
+            let ask = crate::collect::stores::Ask {
+                location: &r.location,
+                sha256: r.sha256,
+                deadline: r.deadline,
+                key: key.name(),
+                line: r.line,
+            };
+            let found = self
+                .facts
+                .stores()
+                .list(&ask)
+                .map_err(|e| Self::err(run, CollectError::Store(e)))?;
+            // folders are named as the URL's path names them: `bucket/train/` under `s3://`
+            let (scheme, _) = r.location.base.split_once("://").unwrap_or_default();
+            let scheme = format!("{scheme}://");
+            let host = &r.location.base[scheme.len()..];
+            let leaves: Vec<Leaf> = found
+                .iter()
+                .map(|f| Leaf {
+                    rel: format!("{host}/{}", f.key),
+                    digest: f.object.identity(),
+                    size: f.object.size,
+                })
+                .collect();
+            let max = r
+                .max_entries
+                .or(run.max_entries)
+                .unwrap_or(self.config.max_entries);
+            let what = format!("the `{key}` location `{}`", r.location.url);
+            let mut objects: BTreeMap<String, crate::manifest::object::StoreObject> = found
+                .into_iter()
+                .map(|f| (format!("{host}/{}", f.key), f.object))
+                .collect();
+            for (k, v) in self.fold_leaves(run, &what, &leaves, "", max)? {
+                let entry = match v {
+                    Entry::File(_) => objects.remove(&k).map_or(v, Entry::Object),
+                    other => other,
+                };
+                out.entry(format!("{scheme}{k}")).or_insert(entry);
+            }
+        }
+        Ok(out)
     }
 
     /// The files a run's globs of one key name (`code`, `static_data`, …).
@@ -273,8 +340,9 @@ impl Session {
             &self.expand(run, &run.code, FileSetKey::Code)?,
             since_ns,
         )?);
-        let static_data_hashes =
+        let mut static_data_hashes =
             self.file_set(run, &run.static_data, FileSetKey::StaticData, since_ns)?;
+        static_data_hashes.extend(self.remote_set(run, FileSetKey::StaticData)?);
         let mut params = Value::Object(run.params.clone());
         crate::redact::scrub_json(&mut params);
         let outputs = if run.outputs.is_empty() {
@@ -282,11 +350,14 @@ impl Session {
         } else {
             Some(self.outputs(run)?)
         };
-        let inputs = if run.inputs.is_empty() {
-            None
-        } else {
-            Some(self.file_set(run, &run.inputs, FileSetKey::Inputs, since_ns)?)
-        };
+        let inputs =
+            if run.inputs.is_empty() && !run.remote.iter().any(|r| r.key == FileSetKey::Inputs) {
+                None
+            } else {
+                let mut inputs = self.file_set(run, &run.inputs, FileSetKey::Inputs, since_ns)?;
+                inputs.extend(self.remote_set(run, FileSetKey::Inputs)?);
+                Some(inputs)
+            };
         let spice_kernels = match &run.spice {
             Some(spice) => Some(
                 crate::collect::spice::collect(root, spice, &self.facts)

@@ -23,6 +23,7 @@ pub struct Facts {
     repo: repo::Repo,
     files: files::Files,
     names: names::Names,
+    stores: super::stores::Stores,
     hardware: OnceLock<Hardware>,
     runtime: Mutex<HashMap<String, Tool>>,
 }
@@ -53,6 +54,7 @@ impl Facts {
             repo: repo::Repo::new(root, exclude),
             files: files::Files::new(root, host.clone()),
             names: names::Names::new(root),
+            stores: super::stores::Stores::new(root, host.clone()),
             host,
             hardware: OnceLock::new(),
             runtime: Mutex::new(HashMap::new()),
@@ -82,6 +84,11 @@ impl Facts {
     /// The names runs register, to register a function.
     pub fn names_mut(&mut self) -> &mut names::Names {
         &mut self.names
+    }
+
+    /// The object stores runs name (one client per bucket, made on first use).
+    pub fn stores(&self) -> &super::stores::Stores {
+        &self.stores
     }
 
     /// The objects of folders recorded by their digests.

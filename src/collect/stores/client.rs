@@ -1,0 +1,406 @@
+//! The stores' clients (`object_store`), on one tokio runtime made on first use.
+
+use super::{Ask, Found};
+use crate::config::location::{Location, Scheme};
+use crate::error::{StoreError, StoreFailure};
+use crate::manifest::object::StoreObject;
+use futures::{StreamExt, TryStreamExt};
+use object_store::path::Path as Key;
+use object_store::{ClientOptions, ObjectMeta, ObjectStore, ObjectStoreExt, RetryConfig};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// How many objects are read at once for their content digests.
+const READS_AT_ONCE: usize = 8;
+
+/// The runtime and a client per bucket.
+#[derive(Default)]
+pub(super) struct Clients {
+    runtime: OnceLock<Result<tokio::runtime::Runtime, String>>,
+    clients: Mutex<HashMap<String, Arc<dyn ObjectStore>>>,
+}
+
+impl Clients {
+    pub(super) fn list(
+        &self,
+        host: &crate::collect::Host,
+        cache: &std::path::Path,
+        ask: &Ask,
+    ) -> Result<Vec<Found>, StoreError> {
+        let location = ask.location;
+        let runtime = self
+            .runtime
+            .get_or_init(|| {
+                tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(host.threads.clamp(2, 16))
+                    .enable_all()
+                    .build()
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|reason| StoreError::Setup {
+                location: location.url.clone(),
+                reason: reason.clone(),
+            })?;
+        let store = self.client(host, location, ask.deadline)?;
+        let secrets = Secrets::of(host);
+        let started = Instant::now();
+        let work = async {
+            let mut found = listed(&*store, location, &secrets).await?;
+            if ask.sha256 {
+                digests(&store, location, &mut found, cache, &secrets).await?;
+            }
+            Ok(found)
+        };
+        runtime.block_on(async {
+            match tokio::time::timeout(ask.deadline, work).await {
+                Ok(r) => r,
+                Err(_) => Err(StoreError::Deadline {
+                    location: location.url.clone(),
+                    after: ask.deadline,
+                }),
+            }
+        })
+        .map_err(|e| match e {
+            // a request that gave up because the location's time ran out says so
+            StoreError::Request { .. } if started.elapsed() >= ask.deadline => {
+                StoreError::Deadline {
+                    location: location.url.clone(),
+                    after: ask.deadline,
+                }
+            }
+            e => e,
+        })
+    }
+
+    /// The bucket's client, made once from the host's settings for that store.
+    fn client(
+        &self,
+        host: &crate::collect::Host,
+        location: &Location,
+        deadline: Duration,
+    ) -> Result<Arc<dyn ObjectStore>, StoreError> {
+        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        let id = format!("{}\0{}", location.base, deadline.as_millis());
+        if let Some(c) = clients.get(&id) {
+            return Ok(c.clone());
+        }
+        let vars: Vec<(String, String)> = host
+            .vars()
+            .into_iter()
+            .filter_map(|(k, v)| Some((k, v.into_string().ok()?)))
+            .collect();
+        let setting = |prefix: &'static str| {
+            vars.iter()
+                .filter(move |(k, _)| k.starts_with(prefix))
+                .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+        };
+        // each request gives up within the location's deadline; a refused connection or a
+        // server error is retried with backoff until then
+        let options = ClientOptions::new()
+            .with_timeout(deadline.min(Duration::from_secs(120)))
+            .with_connect_timeout(deadline.min(Duration::from_secs(10)));
+        let retry = RetryConfig {
+            retry_timeout: deadline,
+            max_retries: 10,
+            ..RetryConfig::default()
+        };
+        let plain_http = |endpoint: Option<&String>| endpoint.is_some_and(|e| e.starts_with("http://"));
+        let setup = |e: object_store::Error| StoreError::Setup {
+            location: location.url.clone(),
+            reason: Secrets::of(host).scrub(&e.to_string()),
+        };
+        let store: Arc<dyn ObjectStore> = match location.scheme {
+            Scheme::S3 => {
+                use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
+                let mut b = AmazonS3Builder::new()
+                    .with_client_options(options)
+                    .with_retry(retry);
+                let mut endpoint = None;
+                for (k, v) in setting("AWS_") {
+                    if let Ok(key) = k.parse::<AmazonS3ConfigKey>() {
+                        if key == AmazonS3ConfigKey::Endpoint {
+                            endpoint = Some(v.clone());
+                        }
+                        b = b.with_config(key, v);
+                    }
+                }
+                if plain_http(endpoint.as_ref()) {
+                    b = b.with_allow_http(true);
+                }
+                Arc::new(b.with_url(&location.base).build().map_err(setup)?)
+            }
+            Scheme::Gcs => {
+                use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
+                let mut b = GoogleCloudStorageBuilder::new()
+                    .with_client_options(options)
+                    .with_retry(retry);
+                let mut endpoint = None;
+                for (k, v) in setting("GOOGLE_") {
+                    if let Ok(key) = k.parse::<GoogleConfigKey>() {
+                        if key == GoogleConfigKey::BaseUrl {
+                            endpoint = Some(v.clone());
+                        }
+                        b = b.with_config(key, v);
+                    }
+                }
+                if plain_http(endpoint.as_ref()) {
+                    b = b.with_client_options(
+                        ClientOptions::new()
+                            .with_timeout(deadline.min(Duration::from_secs(120)))
+                            .with_allow_http(true),
+                    );
+                }
+                Arc::new(b.with_url(&location.base).build().map_err(setup)?)
+            }
+            Scheme::Azure => {
+                use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
+                let mut b = MicrosoftAzureBuilder::new()
+                    .with_client_options(options)
+                    .with_retry(retry);
+                for (k, v) in setting("AZURE_") {
+                    if let Ok(key) = k.parse::<AzureConfigKey>() {
+                        b = b.with_config(key, v);
+                    }
+                }
+                Arc::new(b.with_url(&location.base).build().map_err(setup)?)
+            }
+            Scheme::Http => {
+                let options = options.with_allow_http(location.base.starts_with("http://"));
+                Arc::new(
+                    object_store::http::HttpBuilder::new()
+                        .with_client_options(options)
+                        .with_retry(retry)
+                        .with_url(&location.base)
+                        .build()
+                        .map_err(setup)?,
+                )
+            }
+        };
+        clients.insert(id, store.clone());
+        Ok(store)
+    }
+}
+
+/// The values of the host's store settings that are secrets, to be cut from any message a
+/// store's client gives (they would otherwise only be scrubbed by shape).
+struct Secrets(Vec<String>);
+
+impl Secrets {
+    fn of(host: &crate::collect::Host) -> Secrets {
+        Secrets(
+            host.vars()
+                .into_iter()
+                .filter(|(k, _)| {
+                    ["AWS_", "GOOGLE_", "AZURE_", "SERVICE_ACCOUNT"]
+                        .iter()
+                        .any(|p| k.starts_with(p))
+                        && crate::redact::secret_variable(k)
+                })
+                .filter_map(|(_, v)| v.into_string().ok())
+                .filter(|v| v.len() >= 4)
+                .collect(),
+        )
+    }
+
+    fn scrub(&self, text: &str) -> String {
+        let mut out = crate::redact::scrub_text(text).into_owned();
+        for s in &self.0 {
+            out = out.replace(s.as_str(), "<redacted>");
+        }
+        out
+    }
+}
+
+fn failed(location: &Location, action: String, e: &object_store::Error, secrets: &Secrets) -> StoreError {
+    use object_store::Error as E;
+    let failure = match e {
+        E::NotFound { .. } => StoreFailure::NotFound,
+        E::PermissionDenied { .. } | E::Unauthenticated { .. } => StoreFailure::Denied,
+        _ => StoreFailure::Failed,
+    };
+    StoreError::Request {
+        location: location.url.clone(),
+        action,
+        failure,
+        reason: secrets.scrub(&e.to_string()),
+    }
+}
+
+fn record(meta: &ObjectMeta) -> StoreObject {
+    StoreObject {
+        size: meta.size,
+        etag: meta.e_tag.as_deref().map(super::bare_etag),
+        modified: super::iso8601(meta.last_modified.timestamp()),
+        version: meta.version.clone(),
+        sha256: None,
+    }
+}
+
+/// The objects a location names, sorted by key: the one object a key names (found by HEAD,
+/// which also gives its version), else every object under the prefix that the location
+/// matches. The listing is read to its end or not at all.
+async fn listed(
+    store: &dyn ObjectStore,
+    location: &Location,
+    secrets: &Secrets,
+) -> Result<Vec<Found>, StoreError> {
+    if location.is_object() {
+        let key = Key::from(location.path.as_str());
+        match store.head(&key).await {
+            Ok(meta) => {
+                return Ok(vec![Found {
+                    key: location.path.clone(),
+                    object: record(&meta),
+                }]);
+            }
+            // `s3://bucket/models` may name a folder, as `aws s3 ls` reads it
+            Err(object_store::Error::NotFound { .. }) if location.scheme.lists() => {}
+            Err(e) => return Err(failed(location, format!("read {}", location.url), &e, secrets)),
+        }
+    }
+    if !location.scheme.lists() {
+        return Ok(Vec::new());
+    }
+    let prefix = location.prefix().trim_end_matches('/');
+    let prefix = (!prefix.is_empty()).then(|| Key::from(prefix));
+    let folder = location.is_object().then(|| format!("{}/", location.path));
+    let mut out = Vec::new();
+    let mut listing = store.list(prefix.as_ref());
+    while let Some(meta) = listing.next().await {
+        let meta = meta.map_err(|e| failed(location, "list the objects".to_owned(), &e, secrets))?;
+        let key = meta.location.as_ref();
+        let named = match &folder {
+            Some(f) => key.starts_with(f.as_str()),
+            None => location.matches(key),
+        };
+        if named {
+            out.push(Found {
+                key: key.to_owned(),
+                object: record(&meta),
+            });
+        }
+    }
+    out.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(out)
+}
+
+/// Reads each object (at most [`READS_AT_ONCE`] at a time, each in its own task) for its
+/// SHA-256, unless the digest of this very object (URL, ETag, version, size) is kept under
+/// `.prov/stores/`. An object whose ETag changed since it was listed is an error.
+async fn digests(
+    store: &Arc<dyn ObjectStore>,
+    location: &Location,
+    found: &mut [Found],
+    cache: &std::path::Path,
+    secrets: &Secrets,
+) -> Result<(), StoreError> {
+    let asks: Vec<_> = found
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let url = location.object_url(&f.key);
+            let kept = kept_digest(cache, &url, &f.object);
+            (i, url, kept, Key::from(f.key.as_str()), f.object.etag.clone())
+        })
+        .collect();
+    let jobs = asks.into_iter().map(|(i, url, kept, key, etag)| {
+        let store = store.clone();
+        async move {
+            if let Some(d) = kept {
+                return Ok((i, d, None));
+            }
+            let task = tokio::spawn(async move { read_digest(&*store, &key, etag).await });
+            match task.await {
+                Ok(Ok(d)) => Ok((i, d, Some(url))),
+                Ok(Err(e)) => Err((url, e)),
+                Err(join) => Err((url, object_store::Error::JoinError { source: join })),
+            }
+        }
+    });
+    let mut results = futures::stream::iter(jobs).buffer_unordered(READS_AT_ONCE);
+    while let Some(r) = results.next().await {
+        match r {
+            Ok((i, digest, read)) => {
+                if let Some(url) = read {
+                    keep_digest(cache, &url, &found[i].object, &digest);
+                }
+                found[i].object.sha256 = Some(crate::manifest::Sha256(
+                    crate::canonical::tag_digest(&digest),
+                ));
+            }
+            Err((url, object_store::Error::Precondition { .. })) => {
+                let i = found
+                    .iter()
+                    .position(|f| location.object_url(&f.key) == url)
+                    .unwrap_or_default();
+                return Err(StoreError::Changed {
+                    url,
+                    before: found[i].object.etag.clone().unwrap_or_default(),
+                    after: "another".to_owned(),
+                });
+            }
+            Err((url, e)) => return Err(failed(location, format!("read {url}"), &e, secrets)),
+        }
+    }
+    Ok(())
+}
+
+/// An object's SHA-256, streamed; with `if_match`, so that an object overwritten while it is
+/// read fails rather than mixing two versions.
+async fn read_digest(
+    store: &dyn ObjectStore,
+    key: &Key,
+    etag: Option<String>,
+) -> object_store::Result<[u8; 32]> {
+    use sha2::Digest;
+    let mut options = object_store::GetOptions::default();
+    options.if_match = etag.map(|e| format!("\"{e}\""));
+    let got = store.get_opts(key, options).await?;
+    let mut hasher = sha2::Sha256::new();
+    let mut stream = got.into_stream();
+    while let Some(chunk) = stream.try_next().await? {
+        hasher.update(&chunk);
+    }
+    Ok(hasher.finalize().into())
+}
+
+/// Where the digest of one state of an object is kept: named by the SHA-256 of its identity.
+fn digest_file(cache: &std::path::Path, url: &str, o: &StoreObject) -> Option<std::path::PathBuf> {
+    let etag = o.etag.as_deref()?;
+    let id = format!(
+        "{url}\0{etag}\0{}\0{}",
+        o.version.as_deref().unwrap_or(""),
+        o.size
+    );
+    let name = crate::canonical::sha256_tagged(id.as_bytes());
+    Some(cache.join(name.trim_start_matches("sha256:")))
+}
+
+/// A kept digest, trusted only when its seal (a keyed hash of the digest and the identity)
+/// holds.
+fn kept_digest(cache: &std::path::Path, url: &str, o: &StoreObject) -> Option<[u8; 32]> {
+    let path = digest_file(cache, url, o)?;
+    let text = std::fs::read_to_string(&path).ok()?;
+    let (hex, seal) = text.trim_end().split_once(' ')?;
+    let digest = crate::manifest::tree::raw(&crate::manifest::Sha256(format!("sha256:{hex}")))?;
+    (seal == seal_of(&path, hex)).then_some(digest)
+}
+
+fn seal_of(path: &std::path::Path, hex: &str) -> String {
+    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    crate::redact::keyed_hex(format!("{name}\0{hex}").as_bytes())
+}
+
+/// Keeps a digest; only an optimisation, so a failure to write is ignored.
+fn keep_digest(cache: &std::path::Path, url: &str, o: &StoreObject, digest: &[u8; 32]) {
+    let Some(path) = digest_file(cache, url, o) else {
+        return;
+    };
+    let hex = crate::canonical::hex(digest);
+    let line = format!("{hex} {}\n", seal_of(&path, &hex));
+    let _ = crate::disk::write_atomic(&path, crate::disk::Mode::Cache, |f| {
+        std::io::Write::write_all(f, line.as_bytes())
+    });
+}
