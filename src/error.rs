@@ -307,12 +307,18 @@ pub enum StoreError {
         reason: String,
     },
     /// The location's deadline passed before it was recorded.
-    #[error("`{location}`: not recorded within {}: the store is slow or unreachable (retries stopped); nothing of it was recorded", humantime::format_duration(*.after))]
+    #[error(
+        "`{location}`: not recorded within {} (its `timeout`): the store is slow or unreachable, and nothing of it was recorded{}",
+        humantime::format_duration(*.after),
+        .last.as_ref().map(|l| format!("; the last request: {l}")).unwrap_or_default()
+    )]
     Deadline {
         /// The location.
         location: String,
         /// The deadline.
         after: Duration,
+        /// What the last request met, when one failed.
+        last: Option<String>,
     },
     /// Nothing at the location.
     #[error("no object matches `{key}` location `{location}`{}", at_line(*.line))]

@@ -452,8 +452,11 @@ fn run_spec(src: &Source, rr: &RawRun) -> Result<RunSpec> {
                 ),
             };
             if location::Location::looks_remote(&pattern) {
-                let location = location::Location::parse(&pattern)
-                    .or_else(|why| src.err(g.span(), format!("`{key}`: `{pattern}`: {why}")))?;
+                let location = location::Location::parse(&pattern).or_else(|why| {
+                    // the message never repeats a credential the location held
+                    let shown = crate::redact::sanitize_url(&pattern);
+                    src.err(g.span(), format!("`{key}`: `{shown}`: {why}"))
+                })?;
                 remote.push(RemoteSpec {
                     key,
                     location,

@@ -546,3 +546,61 @@ fn the_listings_are_byte_identical() {
         &provbase::canonical::pretty_bytes(&serde_json::to_value(volatile).unwrap()),
     );
 }
+
+/// Objects in stores (`format_version` 3): the v2 project's manifest with one object of each
+/// shape a store gives (ETag only; a version; a content digest; no ETag) written as a
+/// baseline is byte for byte the frozen v3 document, which loads strictly (schema, version,
+/// digest) and reads back as the same types. (A store's own times cannot be pinned, so the
+/// objects are set here rather than listed.)
+#[test]
+fn objects_in_stores_are_byte_identical_at_version_3() {
+    use provbase::manifest::object::StoreObject;
+    use provbase::manifest::tree::Entry;
+    let dir = project_v2();
+    let s = session(dir.path(), None);
+    let mut m = s.collect_typed(s.config.run("train").unwrap()).unwrap();
+    m.pipeline_run_iso8601 = None;
+    let object = |etag: Option<&str>, version: Option<&str>, sha256: Option<&str>| {
+        Entry::Object(StoreObject {
+            size: 1_200_000_000,
+            etag: etag.map(str::to_owned),
+            modified: "2026-12-03T02:11:09Z".to_owned(),
+            version: version.map(str::to_owned),
+            sha256: sha256.map(|s| provbase::manifest::Sha256(s.to_owned())),
+        })
+    };
+    let data = &mut m.static_data_hashes;
+    data.insert(
+        "s3://train/shards/shard-0042.tar".into(),
+        object(Some("5d41402abc4b2a76b9719d911017c592-3"), None, None),
+    );
+    data.insert(
+        "gs://models/ckpt/model.pt".into(),
+        object(Some("CJjq0Y2w"), Some("1733192869123456"), None),
+    );
+    data.insert(
+        "az://kernels/naif0012.tls".into(),
+        object(
+            Some("0x8DD13A1F2C3B4A5"),
+            None,
+            Some("sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"),
+        ),
+    );
+    data.insert(
+        "https://example.org/pck00011.tpc".into(),
+        object(None, None, None),
+    );
+    let doc = provbase::manifest::document(m.clone());
+    let bytes = provbase::canonical::pretty_bytes(&doc);
+    frozen_in(3, "baselines/train.json", &bytes);
+    let path = version(3).join("docs/baselines/train.json");
+    let stored = provbase::store::parse(&path, read(&path)).unwrap();
+    let back: provbase::manifest::Manifest = serde_json::from_value(stored.value.clone()).unwrap();
+    assert_eq!(back.format_version, 3);
+    m.format_version = 3;
+    m.digest = back.digest.clone();
+    assert_eq!(
+        back, m,
+        "the frozen v3 document reads back as the types that wrote it"
+    );
+}

@@ -18,5 +18,6 @@ mod project;
 mod record;
 mod release;
 mod snapshots;
+mod stores;
 mod trees;
 mod trust;

@@ -43,6 +43,12 @@ impl Clients {
                 location: location.url.clone(),
                 reason: reason.clone(),
             })?;
+        // TLS on ring, installed once for the process (a library user may have installed
+        // another provider already, which then stays). rustls deprecates ring's provider for
+        // its lack of post-quantum key exchange; aws-lc-rs has it, at the cost of a C build
+        // longer than the rest of provbase's. Revisit when ring gains it.
+        #[allow(deprecated)]
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let store = self.client(host, location, ask.deadline)?;
         let secrets = Secrets::of(host);
         let started = Instant::now();
@@ -53,25 +59,33 @@ impl Clients {
             }
             Ok(found)
         };
-        runtime.block_on(async {
-            match tokio::time::timeout(ask.deadline, work).await {
-                Ok(r) => r,
-                Err(_) => Err(StoreError::Deadline {
-                    location: location.url.clone(),
-                    after: ask.deadline,
-                }),
-            }
-        })
-        .map_err(|e| match e {
-            // a request that gave up because the location's time ran out says so
-            StoreError::Request { .. } if started.elapsed() >= ask.deadline => {
-                StoreError::Deadline {
-                    location: location.url.clone(),
-                    after: ask.deadline,
+        // the client's own retries stop at the deadline and say what they met; this timer,
+        // a little later, is the backstop for anything that would wait past it
+        let backstop = ask.deadline + ask.deadline / 4 + Duration::from_secs(1);
+        runtime
+            .block_on(async {
+                match tokio::time::timeout(backstop, work).await {
+                    Ok(r) => r,
+                    Err(_) => Err(StoreError::Deadline {
+                        location: location.url.clone(),
+                        after: ask.deadline,
+                        last: None,
+                    }),
                 }
-            }
-            e => e,
-        })
+            })
+            .map_err(|e| match e {
+                // a request that gave up because the location's time ran out says so
+                StoreError::Request { reason, .. }
+                    if started.elapsed() >= ask.deadline.mul_f64(0.9) =>
+                {
+                    StoreError::Deadline {
+                        location: location.url.clone(),
+                        after: ask.deadline,
+                        last: Some(reason),
+                    }
+                }
+                e => e,
+            })
     }
 
     /// The bucket's client, made once from the host's settings for that store.
@@ -137,6 +151,9 @@ impl Clients {
                     .with_client_options(options)
                     .with_retry(retry);
                 let mut endpoint = None;
+                if let Some((_, path)) = vars.iter().find(|(k, _)| k == "SERVICE_ACCOUNT") {
+                    b = b.with_config(GoogleConfigKey::ServiceAccount, path.clone());
+                }
                 for (k, v) in setting("GOOGLE_") {
                     if let Ok(key) = k.parse::<GoogleConfigKey>() {
                         if key == GoogleConfigKey::BaseUrl {
@@ -163,6 +180,9 @@ impl Clients {
                     if let Ok(key) = k.parse::<AzureConfigKey>() {
                         b = b.with_config(key, v);
                     }
+                }
+                if let Some((_, endpoint)) = vars.iter().find(|(k, _)| k == "MSI_ENDPOINT") {
+                    b = b.with_msi_endpoint(endpoint.clone());
                 }
                 Arc::new(b.with_url(&location.base).build().map_err(setup)?)
             }
@@ -355,8 +375,10 @@ async fn read_digest(
     etag: Option<String>,
 ) -> object_store::Result<[u8; 32]> {
     use sha2::Digest;
-    let mut options = object_store::GetOptions::default();
-    options.if_match = etag.map(|e| format!("\"{e}\""));
+    let options = object_store::GetOptions {
+        if_match: etag.map(|e| format!("\"{e}\"")),
+        ..Default::default()
+    };
     let got = store.get_opts(key, options).await?;
     let mut hasher = sha2::Sha256::new();
     let mut stream = got.into_stream();

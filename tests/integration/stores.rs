@@ -1,0 +1,477 @@
+//! Remote locations against a real S3 API server: moto's server mode (from PyPI), started on
+//! 127.0.0.1 by each test, its buckets seeded and changed with boto3 (`tests/tools/s3.py`), and
+//! servers that fail or say nothing, for the faults. Skipped with a note where moto is not
+//! installed, unless `PROVBASE_REQUIRE_MOTO` is set (as `.ci/run` sets it).
+
+use crate::project::Project;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Credentials planted in the environment of every run: none may reach any output.
+const KEY_ID: &str = "AKIAPROVBASEPLANTED7";
+const SECRET: &str = "pLaNtEd/SecretKey+provbase/0123456789abcdEF";
+
+fn tools() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/tools")
+}
+
+/// A moto S3 server on a free port of 127.0.0.1, killed when dropped; its request log is kept.
+struct Moto {
+    child: Child,
+    endpoint: String,
+    log: tempfile::NamedTempFile,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Moto {
+    /// A running server, or `None` (with a note) where moto is not installed.
+    fn start() -> Option<Moto> {
+        let have = Command::new("python3")
+            .args(["-c", "import moto.server, boto3, flask"])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !have {
+            assert!(
+                std::env::var_os("PROVBASE_REQUIRE_MOTO").is_none(),
+                "PROVBASE_REQUIRE_MOTO is set, but moto[server] or boto3 is not installed"
+            );
+            eprintln!("note: moto is not installed; `.ci/run` installs it and tests object stores");
+            return None;
+        }
+        let port = free_port();
+        let log = tempfile::NamedTempFile::new().unwrap();
+        let child = Command::new("python3")
+            .args([
+                "-m",
+                "moto.server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(log.reopen().unwrap())
+            .spawn()
+            .unwrap();
+        let moto = Moto {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+            log,
+        };
+        let until = Instant::now() + Duration::from_secs(60);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < until, "moto did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Some(moto)
+    }
+
+    /// `tests/tools/s3.py ENDPOINT ARGS`; its output.
+    fn s3(&self, args: &[&str]) -> String {
+        let out = Command::new("python3")
+            .arg(tools().join("s3.py"))
+            .arg(&self.endpoint)
+            .args(args)
+            .env("AWS_ACCESS_KEY_ID", KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", SECRET)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "s3.py {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// The requests the server has logged so far.
+    fn requests(&self) -> String {
+        std::fs::read_to_string(self.log.path()).unwrap()
+    }
+}
+
+/// A project whose runs name remote locations, and `provbase` run there with the store's
+/// settings (endpoint, region, the planted credentials) in its environment.
+fn project(harness: &str) -> Project {
+    let p = Project::new();
+    p.file("harness.toml", harness)
+        .git_init()
+        .commit_all("init");
+    p
+}
+
+fn run(p: &Project, endpoint: &str, args: &[&str]) -> (i32, String, String) {
+    let mut cmd = p.provbase(args);
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("AWS_") {
+            cmd.env_remove(k);
+        }
+    }
+    let out = cmd
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Every file under the project's folder (git's own aside), as text.
+fn every_file(p: &Project) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![p.path().to_owned()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let e = e.unwrap();
+            if e.file_name() == ".git" {
+                continue;
+            }
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else {
+                let bytes = std::fs::read(e.path()).unwrap();
+                out.push((e.path(), String::from_utf8_lossy(&bytes).into_owned()));
+            }
+        }
+    }
+    out
+}
+
+fn assert_no_credentials(p: &Project, outputs: &[&str]) {
+    for text in outputs {
+        assert!(!text.contains(SECRET) && !text.contains(KEY_ID), "{text}");
+    }
+    for (path, text) in every_file(p) {
+        assert!(
+            !text.contains(SECRET) && !text.contains(KEY_ID),
+            "{} holds a credential",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn an_overwritten_removed_or_added_object_fails_the_check_and_says_which() {
+    let Some(s3) = Moto::start() else { return };
+    s3.s3(&["bucket", "train"]);
+    for i in 0..4 {
+        s3.s3(&[
+            "put",
+            "train",
+            &format!("shards/shard-{i:04}.tar"),
+            &format!("shard {i}"),
+        ]);
+    }
+    s3.s3(&["put", "train", "shards/README", "not a shard"]);
+    let p = project(
+        "[[run]]\nname = \"train\"\nhardware = false\nstatic_data = [\"s3://train/shards/*.tar\"]\n",
+    );
+    let (code, out, err) = run(&p, &s3.endpoint, &["accept"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let baseline: serde_json::Value = serde_json::from_str(&p.baseline_of("train")).unwrap();
+    assert_eq!(baseline["format_version"], 3);
+    let data = baseline["static_data_hashes"].as_object().unwrap();
+    assert_eq!(
+        data.keys().collect::<Vec<_>>(),
+        (0..4)
+            .map(|i| format!("s3://train/shards/shard-{i:04}.tar"))
+            .collect::<Vec<_>>()
+            .iter()
+            .collect::<Vec<_>>(),
+        "the glob names the shards and not the README"
+    );
+    let first = &data["s3://train/shards/shard-0001.tar"];
+    // the ETag as the SDK reads it, without its quotes
+    assert_eq!(
+        first["etag"].as_str(),
+        Some(s3.s3(&["head", "train", "shards/shard-0001.tar"]).trim())
+    );
+    assert_eq!(first["size"], 7);
+    assert!(
+        first["modified"].as_str().unwrap().ends_with('Z'),
+        "{first}"
+    );
+    let (code, out, err) = run(&p, &s3.endpoint, &["check"]);
+    assert_eq!(code, 0, "an unchanged bucket passes: {out}{err}");
+
+    // the same size, other bytes; one gone; one new
+    s3.s3(&["put", "train", "shards/shard-0001.tar", "SHARD 1"]);
+    s3.s3(&["delete", "train", "shards/shard-0002.tar"]);
+    s3.s3(&["put", "train", "shards/shard-0042.tar", "shard 42"]);
+    let (code, out, err) = run(&p, &s3.endpoint, &["check"]);
+    assert_eq!(code, 1, "{out}{err}");
+    let before = first["etag"].as_str().unwrap();
+    assert!(
+        out.contains(&format!(
+            "s3://train/shards/shard-0001.tar: ETag {before} → "
+        )),
+        "{out}"
+    );
+    assert!(out.contains("7 B → 7 B, modified "), "{out}");
+    assert!(
+        out.contains("s3://train/shards/shard-0002.tar: removed object (ETag "),
+        "{out}"
+    );
+    assert!(
+        out.contains("s3://train/shards/shard-0042.tar: added object (ETag "),
+        "{out}"
+    );
+    // the candidate a failing check leaves is what accept --from applies
+    let (code, out, err) = run(&p, &s3.endpoint, &["accept", "--from", ".prov/candidates"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = run(&p, &s3.endpoint, &["check"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_no_credentials(&p, &[&out, &err]);
+}
+
+#[test]
+fn a_versioned_object_records_its_version_and_a_same_bytes_upload_drifts() {
+    let Some(s3) = Moto::start() else { return };
+    s3.s3(&["bucket", "models", "versioned"]);
+    s3.s3(&["put", "models", "ckpt/model.pt", "weights v1"]);
+    let p = project(
+        "[[run]]\nname = \"eval\"\nhardware = false\ninputs = [\"s3://models/ckpt/model.pt\"]\n",
+    );
+    let (code, out, err) = run(&p, &s3.endpoint, &["accept"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let baseline: serde_json::Value = serde_json::from_str(&p.baseline_of("eval")).unwrap();
+    let entry = &baseline["inputs"]["s3://models/ckpt/model.pt"];
+    let versions = s3.s3(&["versions", "models", "ckpt/model.pt"]);
+    assert_eq!(
+        entry["version"].as_str(),
+        versions.lines().next(),
+        "{entry}"
+    );
+    // re-uploaded under the same name with the same bytes: the ETag stays, the version moves
+    std::thread::sleep(Duration::from_millis(1100));
+    s3.s3(&["put", "models", "ckpt/model.pt", "weights v1"]);
+    let (code, out, err) = run(&p, &s3.endpoint, &["check"]);
+    assert_eq!(code, 1, "{out}{err}");
+    let newest = s3.s3(&["versions", "models", "ckpt/model.pt"]);
+    let newest = newest.lines().next().unwrap();
+    assert!(
+        out.contains(&format!(
+            "version {} → {newest}",
+            entry["version"].as_str().unwrap()
+        )),
+        "{out}"
+    );
+    assert!(!out.contains("ETag"), "the ETag did not change: {out}");
+}
+
+#[test]
+fn a_listing_of_many_pages_folds_into_folder_digests_that_name_the_changed_object() {
+    let Some(s3) = Moto::start() else { return };
+    s3.s3(&["bucket", "cal"]);
+    // more than one page of ListObjectsV2 (1,000 keys), in three folders
+    s3.s3(&["put-many", "cal", "images/", "1050", "3"]);
+    let p = project(
+        "[[run]]\nname = \"cal\"\nhardware = false\nstatic_data = [{ glob = \"s3://cal/images/\", max_entries = 100 }]\n",
+    );
+    let (code, out, err) = run(&p, &s3.endpoint, &["accept"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let baseline: serde_json::Value = serde_json::from_str(&p.baseline_of("cal")).unwrap();
+    let data = baseline["static_data_hashes"].as_object().unwrap();
+    assert_eq!(
+        data.keys().collect::<Vec<_>>(),
+        [
+            "s3://cal/images/f0/",
+            "s3://cal/images/f1/",
+            "s3://cal/images/f2/"
+        ],
+        "{data:?}"
+    );
+    let files: u64 = data.values().map(|t| t["files"].as_u64().unwrap()).sum();
+    assert_eq!(files, 1050, "every object of every page is counted");
+    s3.s3(&["put", "cal", "images/f1/obj-00004.bin", "object X\n"]);
+    let (code, out, err) = run(&p, &s3.endpoint, &["check"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("s3://cal/images/f1/"), "{out}");
+    assert!(
+        out.contains("changed  s3://cal/images/f1/obj-00004.bin (9 → 9 bytes)"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("s3://cal/images/f0/"),
+        "one folder drifted: {out}"
+    );
+}
+
+#[test]
+fn content_digests_match_a_local_copy_and_an_unchanged_object_is_read_once() {
+    let Some(s3) = Moto::start() else { return };
+    s3.s3(&["bucket", "data"]);
+    let text = "the same bytes in the bucket and on disk\n";
+    s3.s3(&["put", "data", "kernels/naif0012.tls", text]);
+    let p = Project::new();
+    p.file("local/naif0012.tls", text);
+    p.file(
+        "harness.toml",
+        "[[run]]\nname = \"k\"\nhardware = false\nstatic_data = [\"local/naif0012.tls\"]\ninputs = [{ glob = \"s3://data/kernels/\", sha256 = true }]\n",
+    )
+    .git_init()
+    .commit_all("init");
+    let (code, out, err) = run(&p, &s3.endpoint, &["accept"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let baseline: serde_json::Value = serde_json::from_str(&p.baseline_of("k")).unwrap();
+    let local = &baseline["static_data_hashes"]["local/naif0012.tls"];
+    let remote = &baseline["inputs"]["s3://data/kernels/naif0012.tls"]["sha256"];
+    assert_eq!(local, remote, "{baseline}");
+    let gets = |log: &str| log.matches("\"GET /data/kernels/naif0012.tls").count();
+    let read_before = gets(&s3.requests());
+    assert_eq!(read_before, 1, "{}", s3.requests());
+    let (code, out, err) = run(&p, &s3.endpoint, &["check"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        gets(&s3.requests()),
+        1,
+        "an unchanged object (same key, ETag and size) is not read again"
+    );
+    s3.s3(&["put", "data", "kernels/naif0012.tls", "other bytes\n"]);
+    let (code, out, _) = run(&p, &s3.endpoint, &["check"]);
+    assert_eq!(code, 1);
+    assert_eq!(gets(&s3.requests()), 2, "a changed object is read again");
+    assert!(out.contains("content sha256:"), "{out}");
+}
+
+/// A server that answers every request with `500 Internal Server Error`, or with nothing.
+fn bad_server(silent: bool) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = seen.clone();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut buf = [0u8; 4096];
+            let _ = conn.read(&mut buf);
+            if silent {
+                held.push(conn);
+            } else {
+                let _ = conn.write_all(
+                    b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                );
+            }
+        }
+    });
+    (endpoint, seen)
+}
+
+#[test]
+fn a_failing_or_silent_server_is_an_error_of_the_run_never_a_pass() {
+    for silent in [false, true] {
+        let (endpoint, seen) = bad_server(silent);
+        let p = project(
+            "[[run]]\nname = \"r\"\nhardware = false\nstatic_data = [{ glob = \"s3://train/shards/\", timeout = \"3s\" }]\n",
+        );
+        let started = Instant::now();
+        let (code, out, err) = run(&p, &endpoint, &["accept"]);
+        assert_eq!(code, 1, "silent={silent}: {out}{err}");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the location's deadline bounds the retries"
+        );
+        assert!(err.contains("`s3://train/shards/`"), "{err}");
+        if silent {
+            assert!(err.contains("not recorded within 3s"), "{err}");
+        } else {
+            // it gave up after its retries, or when the deadline passed: either way it says
+            // what the server answered
+            assert!(err.contains("500 Internal Server Error"), "{err}");
+            assert!(
+                seen.load(std::sync::atomic::Ordering::SeqCst) > 1,
+                "a server error is retried"
+            );
+        }
+        assert!(
+            !p.join("baselines/r.json").exists(),
+            "nothing is written of a location that could not be listed"
+        );
+        assert_no_credentials(&p, &[&out, &err]);
+    }
+}
+
+#[test]
+fn planted_credentials_reach_no_baseline_report_or_message() {
+    let Some(s3) = Moto::start() else { return };
+    s3.s3(&["bucket", "bkt"]);
+    s3.s3(&["put", "bkt", "x/one.csv", "1,2\n"]);
+    let p = project(
+        "[[run]]\nname = \"r\"\nhardware = false\nenv = [\"AWS_*\"]\nstatic_data = [{ glob = \"s3://bkt/x/\", sha256 = true }]\ninputs = [\"s3://bkt/missing/\"]\n",
+    );
+    // a location that names nothing is an error naming it
+    let (code, out, err) = run(&p, &s3.endpoint, &["check"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        format!("{out}{err}").contains("no object matches `inputs` location `s3://bkt/missing/`"),
+        "{out}{err}"
+    );
+    p.file(
+        "harness.toml",
+        "[[run]]\nname = \"r\"\nhardware = false\nenv = [\"AWS_*\"]\nstatic_data = [{ glob = \"s3://bkt/x/\", sha256 = true }]\n",
+    );
+    let (code, out, err) = run(&p, &s3.endpoint, &["accept"]);
+    assert_eq!(code, 0, "{out}{err}");
+    s3.s3(&["put", "bkt", "x/one.csv", "1,3\n"]);
+    let (code, out, err) = run(
+        &p,
+        &s3.endpoint,
+        &["check", "--format", "json", "--junit", "junit.xml"],
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    let baseline = p.baseline_of("r");
+    assert!(
+        baseline.contains("AWS_SECRET_ACCESS_KEY"),
+        "the variable is named: {baseline}"
+    );
+    assert_no_credentials(&p, &[&out, &err]);
+}
+
+#[test]
+fn a_location_with_a_credential_is_refused_without_repeating_it() {
+    let p = project(
+        "[[run]]\nname = \"r\"\nstatic_data = [\"s3://AKIAINLINE:inline-secret-value@b/x/\"]\n",
+    );
+    let (code, out, err) = p.run(&["list"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("harness.toml:3:"), "{err}");
+    assert!(err.contains("no user name or secret"), "{err}");
+    assert!(
+        !err.contains("inline-secret-value") && !err.contains("AKIAINLINE"),
+        "{err}"
+    );
+    p.file(
+        "harness.toml",
+        "[[run]]\nname = \"r\"\nstatic_data = [{ glob = \"data/*.csv\", sha256 = true }]\n",
+    );
+    let (code, _, err) = p.run(&["list"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("`sha256` is an option of a remote location"),
+        "{err}"
+    );
+}

@@ -1,0 +1,60 @@
+"""Seeds and changes an S3 server's buckets with boto3, the AWS SDK for Python, as a team's
+own upload scripts would, for provbase's tests of remote locations.
+
+    s3.py ENDPOINT bucket NAME [versioned]
+    s3.py ENDPOINT put BUCKET KEY TEXT
+    s3.py ENDPOINT put-many BUCKET PREFIX COUNT FOLDERS
+    s3.py ENDPOINT delete BUCKET KEY
+    s3.py ENDPOINT head BUCKET KEY          (prints the ETag)
+    s3.py ENDPOINT versions BUCKET KEY      (prints the version ids, newest first)
+
+Credentials come from the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY).
+"""
+
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import boto3
+
+
+def main(argv):
+    endpoint, command, *rest = argv
+    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+    if command == "bucket":
+        s3.create_bucket(Bucket=rest[0])
+        if rest[1:] == ["versioned"]:
+            s3.put_bucket_versioning(
+                Bucket=rest[0], VersioningConfiguration={"Status": "Enabled"}
+            )
+    elif command == "put":
+        bucket, key, text = rest
+        s3.put_object(Bucket=bucket, Key=key, Body=text.encode())
+    elif command == "put-many":
+        bucket, prefix, count, folders = rest[0], rest[1], int(rest[2]), int(rest[3])
+
+        def put(i):
+            key = f"{prefix}f{i % folders}/obj-{i:05}.bin"
+            s3.put_object(Bucket=bucket, Key=key, Body=f"object {i}\n".encode())
+
+        with ThreadPoolExecutor(16) as pool:
+            list(pool.map(put, range(count)))
+    elif command == "delete":
+        bucket, key = rest
+        s3.delete_object(Bucket=bucket, Key=key)
+    elif command == "head":
+        bucket, key = rest
+        print(s3.head_object(Bucket=bucket, Key=key)["ETag"].strip('"'))
+    elif command == "versions":
+        bucket, key = rest
+        listed = s3.list_object_versions(Bucket=bucket, Prefix=key)
+        for v in sorted(
+            listed.get("Versions", []), key=lambda v: v["LastModified"], reverse=True
+        ):
+            if v["Key"] == key:
+                print(v["VersionId"])
+    else:
+        sys.exit(f"unknown command {command}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
