@@ -265,7 +265,20 @@ impl Session {
                     Entry::File(_) => objects.remove(&k).map_or(v, Entry::Object),
                     other => other,
                 };
-                out.entry(format!("{scheme}{k}")).or_insert(entry);
+                // an object two locations name is recorded once, with its content digest when
+                // either asks for it
+                match out.entry(format!("{scheme}{k}")) {
+                    std::collections::btree_map::Entry::Vacant(v) => {
+                        v.insert(entry);
+                    }
+                    std::collections::btree_map::Entry::Occupied(mut o) => {
+                        if entry.object().is_some_and(|n| n.sha256.is_some())
+                            && o.get().object().is_some_and(|n| n.sha256.is_none())
+                        {
+                            o.insert(entry);
+                        }
+                    }
+                }
             }
         }
         Ok(out)

@@ -475,3 +475,150 @@ fn a_location_with_a_credential_is_refused_without_repeating_it() {
         "{err}"
     );
 }
+
+/// nginx (Debian's) serving a folder on a free port of 127.0.0.1, in the foreground as one
+/// process, stopped when dropped; `None` (with a note) where it is not installed.
+struct Nginx {
+    child: Child,
+    url: String,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Nginx {
+    fn start() -> Option<Nginx> {
+        let bin = ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"]
+            .into_iter()
+            .map(PathBuf::from)
+            .find(|p| p.is_file());
+        let Some(bin) = bin else {
+            assert!(
+                std::env::var_os("PROVBASE_REQUIRE_NGINX").is_none(),
+                "PROVBASE_REQUIRE_NGINX is set, but nginx is not installed"
+            );
+            eprintln!(
+                "note: nginx is not installed; `.ci/run` installs it and tests https:// locations"
+            );
+            return None;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display();
+        let port = free_port();
+        std::fs::create_dir_all(dir.path().join("www")).unwrap();
+        std::fs::write(
+            dir.path().join("nginx.conf"),
+            format!(
+                "daemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{}}\nhttp {{\n  access_log {d}/access.log;\n  client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n  fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n  server {{ listen 127.0.0.1:{port}; root {d}/www; }}\n}}\n"
+            ),
+        )
+        .unwrap();
+        let child = Command::new(bin)
+            .arg("-c")
+            .arg(dir.path().join("nginx.conf"))
+            .arg("-p")
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let until = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < until, "nginx did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(Nginx {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            dir,
+        })
+    }
+
+    fn serve(&self, rel: &str, bytes: &[u8], mtime: std::time::SystemTime) {
+        let p = self.dir.path().join("www").join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, bytes).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
+    }
+}
+
+#[test]
+fn a_kernel_on_a_web_server_is_recorded_by_its_etag_and_its_bytes_match_a_local_copy() {
+    let Some(web) = Nginx::start() else { return };
+    let kernel = std::fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/nav/kernels/naif0012.tls"),
+    )
+    .unwrap();
+    let then = std::time::UNIX_EPOCH + Duration::from_secs(1_764_728_469);
+    web.serve("pub/naif0012.tls", &kernel, then);
+    let url = format!("{}/pub/naif0012.tls", web.url);
+    let p = Project::new();
+    p.file(
+        "kernels/naif0012.tls",
+        std::str::from_utf8(&kernel).unwrap(),
+    );
+    p.file(
+        "harness.toml",
+        &format!(
+            "[[run]]\nname = \"k\"\nhardware = false\nstatic_data = [\"kernels/naif0012.tls\", \"{url}\"]\ninputs = [{{ glob = \"{url}\", sha256 = true }}]\n"
+        ),
+    )
+    .git_init()
+    .commit_all("init");
+    let (code, out, err) = p.run(&["accept"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let baseline: serde_json::Value = serde_json::from_str(&p.baseline_of("k")).unwrap();
+    let entry = &baseline["static_data_hashes"][url.as_str()];
+    // nginx's ETag is the file's time and size in hex
+    assert_eq!(
+        entry["etag"],
+        format!("{:x}-{:x}", 1_764_728_469, kernel.len()),
+        "{entry}"
+    );
+    assert_eq!(entry["size"], kernel.len());
+    assert_eq!(entry["modified"], "2025-12-03T02:21:09Z");
+    assert_eq!(
+        baseline["inputs"][url.as_str()]["sha256"],
+        baseline["static_data_hashes"]["kernels/naif0012.tls"],
+        "the served kernel and the local copy hold the same bytes"
+    );
+    // the same size, one byte changed, a day later
+    let mut changed = kernel.clone();
+    let at = changed.iter().position(|b| *b == b'3').unwrap();
+    changed[at] = b'4';
+    web.serve(
+        "pub/naif0012.tls",
+        &changed,
+        then + Duration::from_secs(86_400),
+    );
+    let (code, out, err) = p.run(&["check"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains(&format!(
+            "{url}: ETag {:x}-{:x} → {:x}-{:x}, 5.3 kB → 5.3 kB",
+            1_764_728_469,
+            kernel.len(),
+            1_764_728_469 + 86_400,
+            kernel.len()
+        )),
+        "{out}"
+    );
+    assert!(out.contains("modified 2025-12-04 02:21 UTC"), "{out}");
+    std::fs::remove_file(web.dir.path().join("www/pub/naif0012.tls")).unwrap();
+    let (code, out, err) = p.run(&["check"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        format!("{out}{err}").contains(&format!("`{url}`: cannot read {url}: not found")),
+        "a file gone from the server is an error naming it: {out}{err}"
+    );
+}
