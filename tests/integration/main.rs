@@ -6,6 +6,7 @@ mod ci_files;
 mod cli;
 mod collectors;
 mod docs;
+mod emulators;
 mod explain;
 mod faults;
 mod fleet;

@@ -32,7 +32,7 @@ impl Drop for Moto {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -139,7 +139,7 @@ fn run(p: &Project, endpoint: &str, args: &[&str]) -> (i32, String, String) {
 }
 
 /// Every file under the project's folder (git's own aside), as text.
-fn every_file(p: &Project) -> Vec<(PathBuf, String)> {
+pub(crate) fn every_file(p: &Project) -> Vec<(PathBuf, String)> {
     let mut out = Vec::new();
     let mut stack = vec![p.path().to_owned()];
     while let Some(dir) = stack.pop() {

@@ -120,7 +120,11 @@ impl Clients {
             max_retries: 10,
             ..RetryConfig::default()
         };
-        let plain_http = |endpoint: Option<&String>| endpoint.is_some_and(|e| e.starts_with("http://"));
+        // an endpoint the settings name as plain HTTP (a local server, an emulator) is allowed
+        let plain_http = |names: &[&str]| {
+            vars.iter()
+                .any(|(k, v)| names.contains(&k.as_str()) && v.starts_with("http://"))
+        };
         let setup = |e: object_store::Error| StoreError::Setup {
             location: location.url.clone(),
             reason: Secrets::of(host).scrub(&e.to_string()),
@@ -128,46 +132,30 @@ impl Clients {
         let store: Arc<dyn ObjectStore> = match location.scheme {
             Scheme::S3 => {
                 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
+                let plain = plain_http(&["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_ENDPOINT"]);
                 let mut b = AmazonS3Builder::new()
-                    .with_client_options(options)
+                    .with_client_options(options.with_allow_http(plain))
                     .with_retry(retry);
-                let mut endpoint = None;
                 for (k, v) in setting("AWS_") {
                     if let Ok(key) = k.parse::<AmazonS3ConfigKey>() {
-                        if key == AmazonS3ConfigKey::Endpoint {
-                            endpoint = Some(v.clone());
-                        }
                         b = b.with_config(key, v);
                     }
-                }
-                if plain_http(endpoint.as_ref()) {
-                    b = b.with_allow_http(true);
                 }
                 Arc::new(b.with_url(&location.base).build().map_err(setup)?)
             }
             Scheme::Gcs => {
                 use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
+                let plain = plain_http(&["GOOGLE_BASE_URL"]);
                 let mut b = GoogleCloudStorageBuilder::new()
-                    .with_client_options(options)
+                    .with_client_options(options.with_allow_http(plain))
                     .with_retry(retry);
-                let mut endpoint = None;
                 if let Some((_, path)) = vars.iter().find(|(k, _)| k == "SERVICE_ACCOUNT") {
                     b = b.with_config(GoogleConfigKey::ServiceAccount, path.clone());
                 }
                 for (k, v) in setting("GOOGLE_") {
                     if let Ok(key) = k.parse::<GoogleConfigKey>() {
-                        if key == GoogleConfigKey::BaseUrl {
-                            endpoint = Some(v.clone());
-                        }
                         b = b.with_config(key, v);
                     }
-                }
-                if plain_http(endpoint.as_ref()) {
-                    b = b.with_client_options(
-                        ClientOptions::new()
-                            .with_timeout(deadline.min(Duration::from_secs(120)))
-                            .with_allow_http(true),
-                    );
                 }
                 Arc::new(b.with_url(&location.base).build().map_err(setup)?)
             }
