@@ -21,6 +21,8 @@ pub struct Ask<'a> {
     pub location: &'a Location,
     /// Read each object for its SHA-256.
     pub sha256: bool,
+    /// Keep content digests under `.prov/stores/` and trust those kept (not with `--no-cache`).
+    pub keep: bool,
     /// How long it may take, retries included.
     pub deadline: Duration,
     /// The harness.toml key and line that name it, for messages.

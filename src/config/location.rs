@@ -120,6 +120,13 @@ impl Location {
         }
     }
 
+    /// Whether the keys the location names may lie in folders below its prefix: not for a
+    /// glob whose wildcards stay in the last part (`train/*.tar`).
+    pub fn descends(&self) -> bool {
+        let rest = &self.path[self.prefix().len()..];
+        !is_glob(&self.path) || rest.contains('/') || rest.contains("**")
+    }
+
     /// Whether the location names one object (no wildcard, no trailing `/`, not the bucket).
     pub fn is_object(&self) -> bool {
         !self.path.is_empty() && !self.path.ends_with('/') && !is_glob(&self.path)
@@ -163,6 +170,10 @@ mod tests {
         assert!(l.matches("train/a/shard-0042.tar"));
         assert!(!l.matches("train/a/b/shard-0042.tar"));
         assert!(!l.matches("train/a/shard-0042.txt"));
+        assert!(l.descends());
+        assert!(!Location::parse("s3://b/train/*.tar").unwrap().descends());
+        assert!(Location::parse("s3://b/train/**").unwrap().descends());
+        assert!(Location::parse("s3://b/train/").unwrap().descends());
         assert_eq!(
             l.object_url("train/a/shard-1.tar"),
             "s3://bucket/train/a/shard-1.tar"

@@ -230,6 +230,7 @@ impl Session {
             let ask = crate::collect::stores::Ask {
                 location: &r.location,
                 sha256: r.sha256,
+                keep: self.facts.files().cache_enabled(),
                 deadline: r.deadline,
                 key: key.name(),
                 line: r.line,

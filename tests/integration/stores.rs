@@ -285,8 +285,9 @@ fn a_versioned_object_records_its_version_and_a_same_bytes_upload_drifts() {
 fn a_listing_of_many_pages_folds_into_folder_digests_that_name_the_changed_object() {
     let Some(s3) = Moto::start() else { return };
     s3.s3(&["bucket", "cal"]);
-    // more than one page of ListObjectsV2 (1,000 keys), in three folders
-    s3.s3(&["put-many", "cal", "images/", "1050", "3"]);
+    // two folders (listed at once) of more than one page of ListObjectsV2 (1,000 keys) each
+    s3.s3(&["put-many", "cal", "images/", "2100", "2"]);
+    s3.s3(&["put", "cal", "images/index.csv", "f0,f1\n"]);
     let p = project(
         "[[run]]\nname = \"cal\"\nhardware = false\nstatic_data = [{ glob = \"s3://cal/images/\", max_entries = 100 }]\n",
     );
@@ -299,18 +300,19 @@ fn a_listing_of_many_pages_folds_into_folder_digests_that_name_the_changed_objec
         [
             "s3://cal/images/f0/",
             "s3://cal/images/f1/",
-            "s3://cal/images/f2/"
+            "s3://cal/images/index.csv"
         ],
         "{data:?}"
     );
-    let files: u64 = data.values().map(|t| t["files"].as_u64().unwrap()).sum();
-    assert_eq!(files, 1050, "every object of every page is counted");
-    s3.s3(&["put", "cal", "images/f1/obj-00004.bin", "object X\n"]);
+    assert!(data["s3://cal/images/index.csv"]["etag"].is_string());
+    let files: Vec<u64> = data.values().filter_map(|t| t["files"].as_u64()).collect();
+    assert_eq!(files, [1050, 1050], "every object of every page is counted");
+    s3.s3(&["put", "cal", "images/f1/obj-00005.bin", "object X\n"]);
     let (code, out, err) = run(&p, &s3.endpoint, &["check"]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("s3://cal/images/f1/"), "{out}");
     assert!(
-        out.contains("changed  s3://cal/images/f1/obj-00004.bin (9 → 9 bytes)"),
+        out.contains("changed  s3://cal/images/f1/obj-00005.bin (9 → 9 bytes)"),
         "{out}"
     );
     assert!(

@@ -11,6 +11,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+/// How many folders of a location are listed at once.
+const LISTS_AT_ONCE: usize = 8;
+
 /// How many objects are read at once for their content digests.
 const READS_AT_ONCE: usize = 8;
 
@@ -55,7 +58,7 @@ impl Clients {
         let work = async {
             let mut found = listed(&*store, location, &secrets).await?;
             if ask.sha256 {
-                digests(&store, location, &mut found, cache, &secrets).await?;
+                digests(&store, location, &mut found, ask.keep.then_some(cache), &secrets).await?;
             }
             Ok(found)
         };
@@ -274,21 +277,44 @@ async fn listed(
     let prefix = location.prefix().trim_end_matches('/');
     let prefix = (!prefix.is_empty()).then(|| Key::from(prefix));
     let folder = location.is_object().then(|| format!("{}/", location.path));
-    let mut out = Vec::new();
-    let mut listing = store.list(prefix.as_ref());
-    while let Some(meta) = listing.next().await {
-        let meta = meta.map_err(|e| failed(location, "list the objects".to_owned(), &e, secrets))?;
+    let named = |meta: &ObjectMeta| {
         let key = meta.location.as_ref();
-        let named = match &folder {
+        match &folder {
             Some(f) => key.starts_with(f.as_str()),
             None => location.matches(key),
-        };
-        if named {
-            out.push(Found {
-                key: key.to_owned(),
-                object: record(&meta),
-            });
         }
+    };
+    let keep = |metas: Vec<ObjectMeta>| -> Vec<Found> {
+        metas
+            .iter()
+            .filter(|m| named(m))
+            .map(|m| Found {
+                key: m.location.as_ref().to_owned(),
+                object: record(m),
+            })
+            .collect()
+    };
+    let failed_listing = |e: object_store::Error| failed(location, "list the objects".to_owned(), &e, secrets);
+    // the top level first, then each folder under it listed whole, several at once: a store's
+    // pages follow one another within a listing, but listings of disjoint prefixes need not
+    let top = store
+        .list_with_delimiter(prefix.as_ref())
+        .await
+        .map_err(failed_listing)?;
+    let mut out = keep(top.objects);
+    let below = if location.descends() {
+        top.common_prefixes
+    } else {
+        Vec::new()
+    };
+    let mut folders = futures::stream::iter(
+        below
+            .into_iter()
+            .map(|p| async move { store.list(Some(&p)).try_collect::<Vec<_>>().await }),
+    )
+    .buffer_unordered(LISTS_AT_ONCE);
+    while let Some(listed) = folders.next().await {
+        out.extend(keep(listed.map_err(failed_listing)?));
     }
     out.sort_by(|a, b| a.key.cmp(&b.key));
     Ok(out)
@@ -301,7 +327,7 @@ async fn digests(
     store: &Arc<dyn ObjectStore>,
     location: &Location,
     found: &mut [Found],
-    cache: &std::path::Path,
+    cache: Option<&std::path::Path>,
     secrets: &Secrets,
 ) -> Result<(), StoreError> {
     let asks: Vec<_> = found
@@ -309,7 +335,7 @@ async fn digests(
         .enumerate()
         .map(|(i, f)| {
             let url = location.object_url(&f.key);
-            let kept = kept_digest(cache, &url, &f.object);
+            let kept = cache.and_then(|c| kept_digest(c, &url, &f.object));
             (i, url, kept, Key::from(f.key.as_str()), f.object.etag.clone())
         })
         .collect();
@@ -331,7 +357,7 @@ async fn digests(
     while let Some(r) = results.next().await {
         match r {
             Ok((i, digest, read)) => {
-                if let Some(url) = read {
+                if let (Some(url), Some(cache)) = (read, cache) {
                     keep_digest(cache, &url, &found[i].object, &digest);
                 }
                 found[i].object.sha256 = Some(crate::manifest::Sha256(
