@@ -12,12 +12,20 @@ pub(super) fn run(files: &[PathBuf]) -> Result<u8> {
             let name = v.file.display();
             if v.mismatches.is_empty() {
                 outln!(
-                    "ok        {name} ({} checked{})",
+                    "ok        {name} ({} checked{}{})",
                     v.matched,
                     if v.missing.is_empty() {
                         String::new()
                     } else {
                         format!(", {} listed files no longer exist", v.missing.len())
+                    },
+                    if v.remote == 0 {
+                        String::new()
+                    } else {
+                        format!(
+                            ", {} entries in object stores not read: `provbase check` compares them with their stores",
+                            v.remote
+                        )
                     }
                 );
             } else {

@@ -308,6 +308,8 @@ pub enum FileRecord {
     Entry(FileEntry),
     /// A manifest's folder recorded by its digest (`format_version` 2).
     Tree(super::tree::Tree),
+    /// A manifest's object in a store (`format_version` 3).
+    Object(super::object::StoreObject),
     /// An output compared within a tolerance.
     Json {
         /// Its parsed content.
@@ -322,7 +324,10 @@ impl FileRecord {
     pub fn hash(&self) -> Option<&str> {
         match self {
             FileRecord::Hash(h) | FileRecord::Entry(FileEntry { sha256: h, .. }) => Some(&h.0),
-            FileRecord::Json { .. } | FileRecord::Unavailable(_) | FileRecord::Tree(_) => None,
+            FileRecord::Json { .. }
+            | FileRecord::Unavailable(_)
+            | FileRecord::Tree(_)
+            | FileRecord::Object(_) => None,
         }
     }
 }

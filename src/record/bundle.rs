@@ -293,6 +293,9 @@ fn md_inputs(s: &mut String, m: &Described) {
                             t.tree.0, t.files, t.bytes
                         );
                     }
+                    crate::manifest::types::FileRecord::Object(o) => {
+                        let _ = writeln!(s, "- `{path}` (in a store: {})", o.describe());
+                    }
                     f => {
                         let _ = writeln!(s, "- `{path}` {}", f.hash().unwrap_or("(unavailable)"));
                     }

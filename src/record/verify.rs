@@ -19,6 +19,9 @@ pub struct Verified {
     pub missing: Vec<String>,
     /// What no longer matches.
     pub mismatches: Vec<String>,
+    /// Objects in stores (and folders of them) the document records: not read here, where
+    /// only local files are; `provbase check` compares them with their store.
+    pub remote: usize,
 }
 
 /// The folder a document's relative paths are relative to: the nearest folder above it with
@@ -54,6 +57,7 @@ fn listed(
     d: Described,
     root: &Path,
     unlisted: &mut Vec<(String, crate::manifest::tree::Tree, String)>,
+    remote: &mut usize,
 ) -> Vec<(String, String)> {
     let files = Listing::deserialize(doc).ok().and_then(|l| l.files);
     let mut out = Vec::new();
@@ -66,6 +70,10 @@ fn listed(
         .flatten()
     {
         for (p, f) in map {
+            if crate::config::location::Location::looks_remote(p) {
+                *remote += 1;
+                continue;
+            }
             if let Some(h) = f.hash() {
                 out.push((p.clone(), h.to_owned()));
             }
@@ -195,7 +203,7 @@ pub fn verify_file(file: &Path, cwd: &Path) -> Result<Verified> {
         root_for(file, cwd)
     };
     let mut unlisted = Vec::new();
-    let files = listed(&doc, described, &root, &mut unlisted);
+    let files = listed(&doc, described, &root, &mut unlisted, &mut v.remote);
     // a folder without its objects: every file under it on disk, folded; when that gives the
     // recorded digest, its files are as recorded
     for (rel, tree, missing) in unlisted {

@@ -215,6 +215,13 @@ fn an_overwritten_removed_or_added_object_fails_the_check_and_says_which() {
     );
     let (code, out, err) = run(&p, &s3.endpoint, &["check"]);
     assert_eq!(code, 0, "an unchanged bucket passes: {out}{err}");
+    // verify vouches for the document's digest and reads no object (it reads local files)
+    let (code, out, err) = p.run(&["verify", "baselines/train.json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("(1 checked, 4 entries in object stores not read"),
+        "{out}"
+    );
 
     // the same size, other bytes; one gone; one new
     s3.s3(&["put", "train", "shards/shard-0001.tar", "SHARD 1"]);
