@@ -424,6 +424,69 @@ fn a_failing_or_silent_server_is_an_error_of_the_run_never_a_pass() {
     }
 }
 
+/// A server that answers each request with what `answer` makes of its first line.
+fn scripted_server(answer: fn(&str) -> String) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut buf = [0u8; 8192];
+            let n = conn.read(&mut buf).unwrap_or(0);
+            let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+            let first = text.lines().next().unwrap_or("").to_owned();
+            let _ = conn.write_all(answer(&first).as_bytes());
+        }
+    });
+    endpoint
+}
+
+fn http(status: &str, body: &str) -> String {
+    format!(
+        "HTTP/1.1 {status}\r\ncontent-type: application/xml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+#[test]
+fn a_denied_or_truncated_listing_is_an_error_never_a_partial_baseline() {
+    // every request refused, as S3 refuses a key without s3:ListBucket
+    let denied = scripted_server(|_| {
+        http(
+            "403 Forbidden",
+            "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>",
+        )
+    });
+    // the first page says more follow; the next page never comes
+    let truncated = scripted_server(|line| {
+        if line.contains("continuation-token") {
+            http("503 Slow Down", "<Error><Code>SlowDown</Code></Error>")
+        } else {
+            http(
+                "200 OK",
+                "<ListBucketResult><Name>train</Name><Prefix>shards/</Prefix><KeyCount>1</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>true</IsTruncated><NextContinuationToken>page-2</NextContinuationToken><Contents><Key>shards/a.tar</Key><LastModified>2026-12-03T02:11:09.000Z</LastModified><ETag>&quot;9b2c&quot;</ETag><Size>7</Size><StorageClass>STANDARD</StorageClass></Contents></ListBucketResult>",
+            )
+        }
+    });
+    for (endpoint, says) in [
+        (denied, "access denied"),
+        (truncated, "503 Service Unavailable"),
+    ] {
+        let p = project(
+            "[[run]]\nname = \"r\"\nhardware = false\nstatic_data = [{ glob = \"s3://train/shards/\", timeout = \"3s\" }]\n",
+        );
+        let (code, out, err) = run(&p, &endpoint, &["accept"]);
+        assert_eq!(code, 1, "{out}{err}");
+        assert!(
+            err.contains("`s3://train/shards/`") && err.contains(says),
+            "{err}"
+        );
+        assert!(!p.join("baselines/r.json").exists(), "{out}{err}");
+        assert!(!p.join(".prov/candidates").exists(), "{out}{err}");
+        assert_no_credentials(&p, &[&out, &err]);
+    }
+}
+
 #[test]
 fn planted_credentials_reach_no_baseline_report_or_message() {
     let Some(s3) = Moto::start() else { return };

@@ -229,7 +229,23 @@ fn failed(location: &Location, action: String, e: &object_store::Error, secrets:
     let failure = match e {
         E::NotFound { .. } => StoreFailure::NotFound,
         E::PermissionDenied { .. } | E::Unauthenticated { .. } => StoreFailure::Denied,
-        _ => StoreFailure::Failed,
+        // a failed listing comes back as a generic error whose HTTP status is only in its
+        // sources' text (the client's own error type is private)
+        other => {
+            let mut text = String::new();
+            let mut source: Option<&dyn std::error::Error> = Some(other);
+            while let Some(s) = source {
+                text.push_str(&s.to_string());
+                source = s.source();
+            }
+            if text.contains("403 Forbidden") || text.contains("401 Unauthorized") {
+                StoreFailure::Denied
+            } else if text.contains("404 Not Found") {
+                StoreFailure::NotFound
+            } else {
+                StoreFailure::Failed
+            }
+        }
     };
     StoreError::Request {
         location: location.url.clone(),
