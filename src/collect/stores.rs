@@ -116,3 +116,148 @@ mod tests {
         assert_eq!(super::bare_etag("0x8DC"), "0x8DC");
     }
 }
+
+/// What an AWS profile gives (`~/.aws/credentials` and `~/.aws/config`, or the files
+/// `AWS_SHARED_CREDENTIALS_FILE` and `AWS_CONFIG_FILE` name), as the AWS CLI reads them:
+/// `AWS_PROFILE` (else `AWS_DEFAULT_PROFILE`, else `default`). Only static keys, a session
+/// token, a region and an endpoint are read; a profile that gets its credentials another way
+/// (SSO, a `credential_process`, a role) says so.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct AwsProfile {
+    /// The profile's name.
+    pub name: String,
+    /// `(config key, value)`, as `object_store` names its settings (`aws_access_key_id`, …).
+    pub settings: Vec<(&'static str, String)>,
+    /// A way of getting credentials provbase does not follow (`sso_session`, …).
+    pub unsupported: Option<String>,
+}
+
+impl AwsProfile {
+    /// The profile the host's environment names, from its files; `None` when neither file has
+    /// it.
+    pub fn of(vars: &[(String, String)]) -> Option<AwsProfile> {
+        let var = |k: &str| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let home = var("HOME").unwrap_or_default();
+        let name = var("AWS_PROFILE")
+            .or_else(|| var("AWS_DEFAULT_PROFILE"))
+            .unwrap_or_else(|| "default".to_owned());
+        let credentials = var("AWS_SHARED_CREDENTIALS_FILE")
+            .unwrap_or_else(|| format!("{home}/.aws/credentials"));
+        let config = var("AWS_CONFIG_FILE").unwrap_or_else(|| format!("{home}/.aws/config"));
+        let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
+        let mut found = false;
+        let mut values: Vec<(String, String)> = Vec::new();
+        // the config file names a profile `[profile NAME]` (but `[default]`); the credentials
+        // file `[NAME]`; the credentials file wins
+        let config_section = if name == "default" {
+            "default".to_owned()
+        } else {
+            format!("profile {name}")
+        };
+        for (text, section) in [(read(&config), config_section), (read(&credentials), name.clone())] {
+            if let Some(pairs) = ini_section(&text, &section) {
+                found = true;
+                for (k, v) in pairs {
+                    values.retain(|(x, _)| *x != k);
+                    values.push((k, v));
+                }
+            }
+        }
+        if !found {
+            return None;
+        }
+        let mut profile = AwsProfile {
+            name,
+            ..AwsProfile::default()
+        };
+        for (k, v) in values {
+            let key = match k.as_str() {
+                "aws_access_key_id" => "aws_access_key_id",
+                "aws_secret_access_key" => "aws_secret_access_key",
+                "aws_session_token" => "aws_session_token",
+                "region" => "aws_region",
+                "endpoint_url" => "aws_endpoint_url",
+                "sso_session" | "sso_start_url" | "credential_process" | "role_arn"
+                | "web_identity_token_file" => {
+                    profile.unsupported.get_or_insert(k);
+                    continue;
+                }
+                _ => continue,
+            };
+            profile.settings.push((key, v));
+        }
+        if profile.settings.iter().any(|(k, _)| *k == "aws_access_key_id") {
+            profile.unsupported = None;
+        }
+        Some(profile)
+    }
+}
+
+/// The `key = value` pairs of one `[section]` of an INI file (keys lower-cased, values
+/// trimmed); `None` when it has no such section.
+fn ini_section(text: &str, section: &str) -> Option<Vec<(String, String)>> {
+    let mut inside = false;
+    let mut found = false;
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with(['#', ';']) {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            inside = name.trim() == section;
+            found |= inside;
+            continue;
+        }
+        if inside && let Some((k, v)) = line.split_once('=') {
+            out.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
+        }
+    }
+    found.then_some(out)
+}
+
+#[cfg(test)]
+mod profile_tests {
+    use super::AwsProfile;
+
+    #[test]
+    fn a_profile_is_read_as_the_aws_cli_reads_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let aws = dir.path().join(".aws");
+        std::fs::create_dir(&aws).unwrap();
+        std::fs::write(
+            aws.join("credentials"),
+            "[default]\naws_access_key_id = AKIADEFAULT\naws_secret_access_key = d\n\n[ci]\naws_access_key_id=AKIACI\naws_secret_access_key = s\n",
+        )
+        .unwrap();
+        std::fs::write(
+            aws.join("config"),
+            "[default]\nregion = eu-west-1\n[profile ci]\n# the CI account\nregion = us-west-2\nendpoint_url = http://127.0.0.1:9000\n[profile sso]\nsso_session = corp\n",
+        )
+        .unwrap();
+        let home = dir.path().to_string_lossy().into_owned();
+        let vars = |profile: Option<&str>| {
+            let mut v = vec![("HOME".to_owned(), home.clone())];
+            if let Some(p) = profile {
+                v.push(("AWS_PROFILE".to_owned(), p.to_owned()));
+            }
+            v
+        };
+        let ci = AwsProfile::of(&vars(Some("ci"))).unwrap();
+        assert_eq!(
+            ci.settings,
+            [
+                ("aws_region", "us-west-2".to_owned()),
+                ("aws_endpoint_url", "http://127.0.0.1:9000".to_owned()),
+                ("aws_access_key_id", "AKIACI".to_owned()),
+                ("aws_secret_access_key", "s".to_owned()),
+            ]
+        );
+        let default = AwsProfile::of(&vars(None)).unwrap();
+        assert!(default.settings.contains(&("aws_region", "eu-west-1".to_owned())));
+        assert!(default.settings.contains(&("aws_access_key_id", "AKIADEFAULT".to_owned())));
+        let sso = AwsProfile::of(&vars(Some("sso"))).unwrap();
+        assert_eq!(sso.unsupported.as_deref(), Some("sso_session"));
+        assert_eq!(AwsProfile::of(&vars(Some("nowhere"))), None);
+    }
+}

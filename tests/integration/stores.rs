@@ -694,3 +694,71 @@ fn a_kernel_on_a_web_server_is_recorded_by_its_etag_and_its_bytes_match_a_local_
         "a file gone from the server is an error naming it: {out}{err}"
     );
 }
+
+#[test]
+fn an_aws_profile_gives_the_keys_region_and_endpoint_and_an_sso_profile_says_what_to_do() {
+    // a server that lists one object and keeps each request's head
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let keep = seen.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut buf = [0u8; 8192];
+            let n = conn.read(&mut buf).unwrap_or(0);
+            keep.lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&buf[..n]).into_owned());
+            let _ = conn.write_all(http("200 OK", "<ListBucketResult><Name>train</Name><Prefix>shards/</Prefix><KeyCount>1</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated><Contents><Key>shards/a.tar</Key><LastModified>2026-12-03T02:11:09.000Z</LastModified><ETag>&quot;9b2c&quot;</ETag><Size>7</Size><StorageClass>STANDARD</StorageClass></Contents></ListBucketResult>").as_bytes());
+        }
+    });
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir(home.path().join(".aws")).unwrap();
+    std::fs::write(
+        home.path().join(".aws/credentials"),
+        format!("[ci]\naws_access_key_id = {KEY_ID}\naws_secret_access_key = {SECRET}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        home.path().join(".aws/config"),
+        format!("[profile ci]\nregion = eu-north-1\nendpoint_url = {endpoint}\n[profile corp]\nsso_session = corp\n"),
+    )
+    .unwrap();
+    let p = project(
+        "[[run]]\nname = \"r\"\nhardware = false\nstatic_data = [{ glob = \"s3://train/shards/\", timeout = \"5s\" }]\n",
+    );
+    let run_as = |profile: &str| {
+        let mut cmd = p.provbase(&["accept"]);
+        for (k, _) in std::env::vars_os() {
+            if k.to_string_lossy().starts_with("AWS_") {
+                cmd.env_remove(k);
+            }
+        }
+        let out = cmd
+            .env("HOME", home.path())
+            .env("AWS_PROFILE", profile)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = run_as("ci");
+    assert_eq!(code, 0, "{out}{err}");
+    let requests = seen.lock().unwrap().join("\n");
+    assert!(
+        requests.contains(&format!("Credential={KEY_ID}/")) && requests.contains("/eu-north-1/s3/"),
+        "the profile's key and region sign the requests: {requests}"
+    );
+    assert_no_credentials(&p, &[&out, &err]);
+    let (code, out, err) = run_as("corp");
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.contains("the AWS profile `corp` gets its credentials by `sso_session`")
+            && err.contains("aws configure export-credentials --profile corp --format env"),
+        "{err}"
+    );
+}

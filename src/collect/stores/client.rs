@@ -135,11 +135,43 @@ impl Clients {
         let store: Arc<dyn ObjectStore> = match location.scheme {
             Scheme::S3 => {
                 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
-                let plain = plain_http(&["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_ENDPOINT"]);
+                // the profile's settings first, the environment's over them, as the AWS CLI
+                let mut settings: Vec<(String, String)> = Vec::new();
+                let keys_in_env = vars.iter().any(|(k, _)| k == "AWS_ACCESS_KEY_ID");
+                if let Some(profile) = super::AwsProfile::of(&vars) {
+                    if let Some(how) = profile.unsupported.as_ref().filter(|_| !keys_in_env) {
+                        return Err(StoreError::Setup {
+                            location: location.url.clone(),
+                            reason: format!(
+                                "the AWS profile `{}` gets its credentials by `{how}`, which provbase does not follow: give them in the environment (`aws configure export-credentials --profile {} --format env`)",
+                                profile.name, profile.name
+                            ),
+                        });
+                    }
+                    settings.extend(
+                        profile
+                            .settings
+                            .into_iter()
+                            .filter(|(k, _)| {
+                                // keys from the environment are never mixed with a profile's
+                                !keys_in_env
+                                    || !matches!(
+                                        *k,
+                                        "aws_access_key_id" | "aws_secret_access_key" | "aws_session_token"
+                                    )
+                            })
+                            .map(|(k, v)| (k.to_owned(), v)),
+                    );
+                }
+                settings.extend(setting("AWS_"));
+                let plain = settings.iter().any(|(k, v)| {
+                    matches!(k.as_str(), "aws_endpoint_url_s3" | "aws_endpoint_url" | "aws_endpoint")
+                        && v.starts_with("http://")
+                });
                 let mut b = AmazonS3Builder::new()
                     .with_client_options(options.with_allow_http(plain))
                     .with_retry(retry);
-                for (k, v) in setting("AWS_") {
+                for (k, v) in settings {
                     if let Ok(key) = k.parse::<AmazonS3ConfigKey>() {
                         b = b.with_config(key, v);
                     }
@@ -200,19 +232,27 @@ struct Secrets(Vec<String>);
 
 impl Secrets {
     fn of(host: &crate::collect::Host) -> Secrets {
-        Secrets(
-            host.vars()
-                .into_iter()
-                .filter(|(k, _)| {
-                    ["AWS_", "GOOGLE_", "AZURE_", "SERVICE_ACCOUNT"]
-                        .iter()
-                        .any(|p| k.starts_with(p))
-                        && crate::redact::secret_variable(k)
-                })
-                .filter_map(|(_, v)| v.into_string().ok())
-                .filter(|v| v.len() >= 4)
-                .collect(),
-        )
+        let vars: Vec<(String, String)> = host
+            .vars()
+            .into_iter()
+            .filter_map(|(k, v)| Some((k, v.into_string().ok()?)))
+            .collect();
+        let profile = super::AwsProfile::of(&vars)
+            .map(|p| p.settings)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(k, _)| crate::redact::secret_variable(k))
+            .map(|(_, v)| v);
+        let env = vars
+            .iter()
+            .filter(|(k, _)| {
+                ["AWS_", "GOOGLE_", "AZURE_", "SERVICE_ACCOUNT"]
+                    .iter()
+                    .any(|p| k.starts_with(p))
+                    && crate::redact::secret_variable(k)
+            })
+            .map(|(_, v)| v.clone());
+        Secrets(env.chain(profile).filter(|v| v.len() >= 4).collect())
     }
 
     fn scrub(&self, text: &str) -> String {
