@@ -60,23 +60,33 @@ impl Stores {
         }
     }
 
-    /// Every object the location names, sorted by key; an error when it names none.
-    pub fn list(&self, ask: &Ask) -> Result<Vec<Found>, StoreError> {
+    /// Every object the location names, handed to `each` in batches in key order; how many.
+    /// An error when it names none, and whenever the listing could not be read to its end
+    /// (what `each` was given is then to be dropped).
+    pub fn list(
+        &self,
+        ask: &Ask,
+        each: &mut dyn FnMut(Vec<Found>) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError> {
         #[cfg(feature = "stores")]
         {
-            let found = self.inner.list(&self.host, &self.cache, ask)?;
-            if found.is_empty() {
+            let mut count = 0u64;
+            self.inner.list(&self.host, &self.cache, ask, &mut |batch| {
+                count += batch.len() as u64;
+                each(batch)
+            })?;
+            if count == 0 {
                 return Err(StoreError::NoMatch {
                     key: ask.key.to_owned(),
                     location: ask.location.url.clone(),
                     line: ask.line,
                 });
             }
-            Ok(found)
+            Ok(count)
         }
         #[cfg(not(feature = "stores"))]
         {
-            let _ = (&self.host, &self.cache);
+            let _ = (&self.host, &self.cache, each);
             Err(StoreError::NotBuilt {
                 location: ask.location.url.clone(),
             })

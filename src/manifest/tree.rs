@@ -270,67 +270,11 @@ pub fn objects_of(
     prefix: &str,
     sink: &mut dyn FnMut(&FolderSum, &[u8]),
 ) -> Vec<FolderSum> {
-    struct Level {
-        rel: String,
-        items: Vec<(String, Item)>,
-        direct: u64,
-    }
-    let mut stack = vec![Level {
-        rel: prefix.to_owned(),
-        items: Vec::new(),
-        direct: 0,
-    }];
-    let mut sums = Vec::new();
-    let mut close = |stack: &mut Vec<Level>, sums: &mut Vec<FolderSum>| {
-        let Some(done) = stack.pop() else { return };
-        let (tree, bytes) = Object::new(done.items).seal();
-        let sum = FolderSum {
-            rel: done.rel,
-            tree,
-            direct: done.direct,
-        };
-        sink(&sum, &bytes);
-        if let Some(parent) = stack.last_mut() {
-            let name = sum.rel[parent.rel.len()..].trim_end_matches('/').to_owned();
-            parent.items.push((
-                name,
-                Item::Tree {
-                    digest: raw(&sum.tree.tree).unwrap_or_default(),
-                    files: sum.tree.files,
-                    bytes: sum.tree.bytes,
-                },
-            ));
-        }
-        sums.push(sum);
-    };
+    let mut folding = folding::Folding::new(prefix);
     for f in files {
-        while stack.len() > 1 && !f.rel.starts_with(&stack[stack.len() - 1].rel) {
-            close(&mut stack, &mut sums);
-        }
-        let mut at = stack[stack.len() - 1].rel.len();
-        while let Some(slash) = f.rel[at..].find('/') {
-            let rel = f.rel[..at + slash + 1].to_owned();
-            at = rel.len();
-            stack.push(Level {
-                rel,
-                items: Vec::new(),
-                direct: 0,
-            });
-        }
-        let top = stack.len() - 1;
-        stack[top].items.push((
-            f.rel[at..].to_owned(),
-            Item::File {
-                digest: f.digest,
-                size: f.size,
-            },
-        ));
-        stack[top].direct += 1;
+        folding.push(f, sink);
     }
-    while !stack.is_empty() {
-        close(&mut stack, &mut sums);
-    }
-    sums
+    folding.finish(sink)
 }
 
 /// The level of folders at which the files the summaries describe fit in `max` entries:
@@ -612,6 +556,8 @@ fn diff<E>(
     }
     Ok(())
 }
+
+pub mod folding;
 
 #[cfg(test)]
 mod tests;

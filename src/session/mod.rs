@@ -4,6 +4,7 @@
 mod candidates;
 mod collect;
 mod head;
+mod remote;
 
 use crate::collect::{CollectError, Facts};
 use crate::config::{Config, RunSpec};

@@ -30,7 +30,8 @@ impl Clients {
         host: &crate::collect::Host,
         cache: &std::path::Path,
         ask: &Ask,
-    ) -> Result<Vec<Found>, StoreError> {
+        each: &mut dyn FnMut(Vec<Found>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
         let location = ask.location;
         let runtime = self
             .runtime
@@ -55,13 +56,13 @@ impl Clients {
         let store = self.client(host, location, ask.deadline)?;
         let secrets = Secrets::of(host);
         let started = Instant::now();
-        let work = async {
-            let mut found = listed(&*store, location, &secrets).await?;
-            if ask.sha256 {
-                digests(&store, location, &mut found, ask.keep.then_some(cache), &secrets).await?;
-            }
-            Ok(found)
+        let reads = Reads {
+            store: store.clone(),
+            location,
+            secrets: &secrets,
+            digests: ask.sha256.then_some(ask.keep.then_some(cache)),
         };
+        let work = listed(&reads, each);
         // the client's own retries stop at the deadline and say what they met; this timer,
         // a little later, is the backstop for anything that would wait past it
         let backstop = ask.deadline + ask.deadline / 4 + Duration::from_secs(1);
@@ -305,22 +306,51 @@ fn record(meta: &ObjectMeta) -> StoreObject {
     }
 }
 
-/// The objects a location names, sorted by key: the one object a key names (found by HEAD,
-/// which also gives its version), else every object under the prefix that the location
-/// matches. The listing is read to its end or not at all.
+/// What a listing needs: the bucket's client, the location, what to scrub from messages, and
+/// whether to read the objects for their digests (and where digests are kept, if they are).
+struct Reads<'a> {
+    store: Arc<dyn ObjectStore>,
+    location: &'a Location,
+    secrets: &'a Secrets,
+    digests: Option<Option<&'a std::path::Path>>,
+}
+
+impl Reads<'_> {
+    /// Hands a batch of objects (sorted) on, with their digests when asked.
+    async fn hand(
+        &self,
+        mut batch: Vec<Found>,
+        each: &mut dyn FnMut(Vec<Found>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        if let Some(cache) = self.digests {
+            digests(&self.store, self.location, &mut batch, cache, self.secrets).await?;
+        }
+        each(batch)
+    }
+}
+
+/// The objects a location names, handed on in batches in key order: the one object a key names
+/// (found by HEAD, which also gives its version), else every object under the prefix that the
+/// location matches. The top level is listed with a delimiter, then each folder under it whole,
+/// several at once but handed on in order, so that memory holds a few folders' listings, not
+/// the bucket's. The listing is read to its end or the run fails.
 async fn listed(
-    store: &dyn ObjectStore,
-    location: &Location,
-    secrets: &Secrets,
-) -> Result<Vec<Found>, StoreError> {
+    reads: &Reads<'_>,
+    each: &mut dyn FnMut(Vec<Found>) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let (store, location, secrets) = (&*reads.store, reads.location, reads.secrets);
     if location.is_object() {
         let key = Key::from(location.path.as_str());
         match store.head(&key).await {
             Ok(meta) => {
-                return Ok(vec![Found {
+                let one = vec![Found {
                     key: location.path.clone(),
                     object: record(&meta),
-                }]);
+                }];
+                return reads.hand(one, each).await;
             }
             // `s3://bucket/models` may name a folder, as `aws s3 ls` reads it
             Err(object_store::Error::NotFound { .. }) if location.scheme.lists() => {}
@@ -328,7 +358,7 @@ async fn listed(
         }
     }
     if !location.scheme.lists() {
-        return Ok(Vec::new());
+        return Ok(());
     }
     let prefix = location.prefix().trim_end_matches('/');
     let prefix = (!prefix.is_empty()).then(|| Key::from(prefix));
@@ -341,39 +371,46 @@ async fn listed(
         }
     };
     let keep = |metas: Vec<ObjectMeta>| -> Vec<Found> {
-        metas
+        let mut out: Vec<Found> = metas
             .iter()
             .filter(|m| named(m))
             .map(|m| Found {
                 key: m.location.as_ref().to_owned(),
                 object: record(m),
             })
-            .collect()
+            .collect();
+        out.sort_by(|a, b| a.key.cmp(&b.key));
+        out
     };
-    let failed_listing = |e: object_store::Error| failed(location, "list the objects".to_owned(), &e, secrets);
-    // the top level first, then each folder under it listed whole, several at once: a store's
-    // pages follow one another within a listing, but listings of disjoint prefixes need not
+    let failed_listing =
+        |e: object_store::Error| failed(location, "list the objects".to_owned(), &e, secrets);
     let top = store
         .list_with_delimiter(prefix.as_ref())
         .await
         .map_err(failed_listing)?;
-    let mut out = keep(top.objects);
-    let below = if location.descends() {
+    let mut below = if location.descends() {
         top.common_prefixes
     } else {
         Vec::new()
     };
-    let mut folders = futures::stream::iter(
-        below
-            .into_iter()
-            .map(|p| async move { store.list(Some(&p)).try_collect::<Vec<_>>().await }),
-    )
-    .buffer_unordered(LISTS_AT_ONCE);
-    while let Some(listed) = folders.next().await {
-        out.extend(keep(listed.map_err(failed_listing)?));
+    below.sort_by(|a, b| a.as_ref().cmp(b.as_ref()));
+    let mut direct = keep(top.objects).into_iter().peekable();
+    let mut folders = futures::stream::iter(below.into_iter().map(|p| async move {
+        let listed = store.list(Some(&p)).try_collect::<Vec<_>>().await;
+        (format!("{}/", p.as_ref()), listed)
+    }))
+    .buffered(LISTS_AT_ONCE);
+    // a folder's keys sort together: the objects of the top level that sort before the folder
+    // go first
+    while let Some((folder, listed)) = folders.next().await {
+        let mut before = Vec::new();
+        while let Some(d) = direct.next_if(|d| d.key.as_str() < folder.as_str()) {
+            before.push(d);
+        }
+        reads.hand(before, each).await?;
+        reads.hand(keep(listed.map_err(failed_listing)?), each).await?;
     }
-    out.sort_by(|a, b| a.key.cmp(&b.key));
-    Ok(out)
+    reads.hand(direct.collect(), each).await
 }
 
 /// Reads each object (at most [`READS_AT_ONCE`] at a time, each in its own task) for its

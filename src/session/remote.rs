@@ -1,0 +1,154 @@
+//! Collecting a run's remote locations (`s3://…`, `gs://…`, `az://…`, `https://…`): each
+//! object by what its store says of it (and its SHA-256 when the location asks), folded into
+//! folder digests as a local dataset is when a location names more than `max_entries` objects.
+//! The listing is folded as it arrives, in key order, so memory holds one summary per folder
+//! and the records of at most `max_entries` objects, not the listing.
+
+use super::Session;
+use crate::collect::CollectError;
+use crate::collect::stores::{Ask, Found};
+use crate::config::{FileSetKey, RemoteSpec, RunSpec};
+use crate::error::Result;
+use crate::manifest::object::StoreObject;
+use crate::manifest::tree::{self, Entry, Leaf};
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
+
+impl Session {
+    /// A run's remote locations of one key; a location that cannot be listed whole is an
+    /// error of the run, and leaves nothing behind.
+    pub(super) fn remote_set(
+        &self,
+        run: &RunSpec,
+        key: FileSetKey,
+    ) -> Result<BTreeMap<String, Entry>> {
+        let mut out = BTreeMap::new();
+        for r in run.remote.iter().filter(|r| r.key == key) {
+            for (k, entry) in self.location(run, r)? {
+                // an object two locations name is recorded once, with its content digest when
+                // either asks for it
+                match out.entry(k) {
+                    std::collections::btree_map::Entry::Vacant(v) => {
+                        v.insert(entry);
+                    }
+                    std::collections::btree_map::Entry::Occupied(mut o) => {
+                        if entry.object().is_some_and(|n| n.sha256.is_some())
+                            && o.get().object().is_some_and(|n| n.sha256.is_none())
+                        {
+                            o.insert(entry);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// One location's entries, keyed by URL (`s3://bucket/key`, or `s3://bucket/folder/` for a
+    /// folder recorded by its digest).
+    fn location(&self, run: &RunSpec, r: &RemoteSpec) -> Result<BTreeMap<String, Entry>> {
+        let ask = Ask {
+            location: &r.location,
+            sha256: r.sha256,
+            keep: self.facts.files().cache_enabled(),
+            deadline: r.deadline,
+            key: r.key.name(),
+            line: r.line,
+        };
+        let max = r
+            .max_entries
+            .or(run.max_entries)
+            .unwrap_or(self.config.max_entries);
+        // folders are named as the URL's path names them: `bucket/train/` under `s3://`
+        let (scheme, host) = r.location.base.split_once("://").unwrap_or_default();
+        let store = self.facts.trees();
+        let mut folding = tree::folding::Folding::new("");
+        let mut written = Vec::new();
+        let mut kept = Shallowest::new(max);
+        let mut sink = |sum: &tree::FolderSum, bytes: &[u8]| {
+            if store.put(&sum.tree.tree, bytes) {
+                written.push(sum.tree.tree.clone());
+            }
+        };
+        let listed = self.facts.stores().list(&ask, &mut |batch: Vec<Found>| {
+            for f in batch {
+                let leaf = Leaf {
+                    rel: format!("{host}/{}", f.key),
+                    digest: f.object.identity(),
+                    size: f.object.size,
+                };
+                folding.push(&leaf, &mut sink);
+                kept.offer(leaf.rel, f.object);
+            }
+            Ok(())
+        });
+        let sums = folding.finish(&mut sink);
+        let forget = |trees: &[crate::manifest::Sha256]| trees.iter().for_each(|t| store.remove(t));
+        if let Err(e) = listed {
+            forget(&written);
+            return Err(Self::err(run, CollectError::Store(e)));
+        }
+        let what = format!("the `{}` location `{}`", r.key, r.location.url);
+        let entries = tree::fold(&sums, max, &mut |f| store.load(&f.tree.tree))
+            .map_err(|e| Self::invalid(run, format!("{what}: {e}")))?;
+        // the objects of folders above the recorded level, which nothing refers to
+        let level = tree::level_for(&sums, max);
+        let above: std::collections::HashSet<&str> = sums
+            .iter()
+            .filter(|f| level.is_none_or(|l| f.depth() < l))
+            .map(|f| f.tree.tree.0.as_str())
+            .collect();
+        forget(
+            &written
+                .iter()
+                .filter(|t| above.contains(t.0.as_str()))
+                .cloned()
+                .collect::<Vec<_>>(),
+        );
+        let mut records = kept.into_map();
+        Ok(entries
+            .into_iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    Entry::File(_) => records.remove(&k).map_or(v, Entry::Object),
+                    other => other,
+                };
+                (format!("{scheme}://{k}"), v)
+            })
+            .collect())
+    }
+}
+
+/// The records of the `max` shallowest objects of a listing (by folder depth). A baseline
+/// records as objects only those above the level its folders are recorded at, and there are
+/// never more than `max` of them, all shallower than any object of a recorded folder: so
+/// they are always among these.
+struct Shallowest {
+    max: usize,
+    order: BinaryHeap<(usize, String)>,
+    records: HashMap<String, StoreObject>,
+}
+
+impl Shallowest {
+    fn new(max: usize) -> Shallowest {
+        Shallowest {
+            max,
+            order: BinaryHeap::new(),
+            records: HashMap::new(),
+        }
+    }
+
+    fn offer(&mut self, rel: String, object: StoreObject) {
+        let depth = rel.bytes().filter(|b| *b == b'/').count();
+        self.order.push((depth, rel.clone()));
+        self.records.insert(rel, object);
+        if self.order.len() > self.max
+            && let Some((_, deepest)) = self.order.pop()
+        {
+            self.records.remove(&deepest);
+        }
+    }
+
+    fn into_map(self) -> HashMap<String, StoreObject> {
+        self.records
+    }
+}
