@@ -546,6 +546,17 @@ fn a_location_with_a_credential_is_refused_without_repeating_it() {
         err.contains("`sha256` is an option of a remote location"),
         "{err}"
     );
+    p.file(
+        "harness.toml",
+        "[[run]]\nname = \"r\"\noutputs = [\"s3://bkt/results/\"]\n",
+    );
+    let (code, _, err) = p.run(&["list"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("harness.toml:3:")
+            && err.contains("only `static_data` and `inputs` name locations in stores"),
+        "{err}"
+    );
 }
 
 /// nginx (Debian's) serving a folder on a free port of 127.0.0.1, in the foreground as one
