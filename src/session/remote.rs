@@ -152,3 +152,44 @@ impl Shallowest {
         self.records
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(n: u64) -> StoreObject {
+        StoreObject {
+            size: n,
+            etag: Some(format!("e{n}")),
+            modified: "2026-12-03T02:11:09Z".to_owned(),
+            version: None,
+            sha256: None,
+        }
+    }
+
+    #[test]
+    fn the_shallowest_records_are_kept_whatever_the_order() {
+        let mut kept = Shallowest::new(3);
+        let rels = [
+            "b/x/y/1",
+            "b/top-a",
+            "b/x/2",
+            "b/x/y/z/3",
+            "b/top-b",
+            "b/x/y/4",
+            "b/top-c",
+        ];
+        for (i, rel) in rels.iter().enumerate() {
+            kept.offer((*rel).to_owned(), object(i as u64));
+        }
+        let mut names: Vec<String> = kept.into_map().into_keys().collect();
+        names.sort();
+        assert_eq!(names, ["b/top-a", "b/top-b", "b/top-c"]);
+        // fewer than `max`: every record stays
+        let mut all = Shallowest::new(10);
+        for (i, rel) in rels.iter().enumerate() {
+            all.offer((*rel).to_owned(), object(i as u64));
+        }
+        assert_eq!(all.into_map().len(), rels.len());
+    }
+}
