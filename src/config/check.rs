@@ -419,3 +419,71 @@ pub(super) fn toml_to_json(
         ),
     })
 }
+
+/// The options of a `static_data` or `inputs` entry written as a table.
+#[derive(Default)]
+pub(super) struct DataOptions {
+    pub(super) max: Option<usize>,
+    pub(super) sha256: Option<bool>,
+    pub(super) versions: Option<bool>,
+    pub(super) timeout: Option<String>,
+}
+
+impl DataOptions {
+    /// The first option given that only a remote location takes.
+    pub(super) fn remote_only(&self) -> Option<&'static str> {
+        [
+            ("sha256", self.sha256.is_some()),
+            ("versions", self.versions.is_some()),
+            ("timeout", self.timeout.is_some()),
+        ]
+        .into_iter()
+        .find_map(|(o, given)| given.then_some(o))
+    }
+}
+
+/// A remote location of `static_data` or `inputs`, checked: its shape, and its options.
+pub(super) fn remote_spec(
+    src: &Source,
+    key: super::FileSetKey,
+    span: std::ops::Range<usize>,
+    pattern: &str,
+    o: &DataOptions,
+) -> Result<super::RemoteSpec> {
+    use super::location::{Location, Scheme};
+    let location = Location::parse(pattern).or_else(|why| {
+        // the message never repeats a credential the location held
+        let shown = crate::redact::sanitize_url(pattern);
+        src.err(span.clone(), format!("`{key}`: `{shown}`: {why}"))
+    })?;
+    if o.versions == Some(true) && location.scheme == Scheme::Http {
+        return src.err(
+            span,
+            format!("`{key}`: `{pattern}`: a web server keeps no versions (`versions` is for s3://, gs:// and az://)"),
+        );
+    }
+    let deadline = match &o.timeout {
+        None => super::DEFAULT_STORE_TIMEOUT,
+        Some(t) => match humantime::parse_duration(t) {
+            Ok(d) if !d.is_zero() && d <= MAX_TIMEOUT => d,
+            _ => {
+                return src.err(
+                    span,
+                    format!(
+                        "`{key}`: `{pattern}`: timeout `{t}` is not a duration such as \"5m\" of at most {}",
+                        humantime::format_duration(MAX_TIMEOUT)
+                    ),
+                );
+            }
+        },
+    };
+    Ok(super::RemoteSpec {
+        key,
+        line: src.line(span.start),
+        location,
+        max_entries: o.max,
+        sha256: o.sha256.unwrap_or(false),
+        versions: o.versions.unwrap_or(false),
+        deadline,
+    })
+}

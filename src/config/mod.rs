@@ -46,6 +46,9 @@ pub struct RemoteSpec {
     pub max_entries: Option<usize>,
     /// `{ glob = "…", sha256 = true }`: the objects are read and their SHA-256 recorded.
     pub sha256: bool,
+    /// `{ glob = "…", versions = true }`: each listed object is asked for its version id
+    /// (a HEAD each; a location naming one object always is).
+    pub versions: bool,
     /// `{ glob = "…", timeout = "…" }`: how long the location may take to record, retries
     /// included ([`DEFAULT_STORE_TIMEOUT`] unless it says).
     pub deadline: std::time::Duration,
@@ -440,51 +443,26 @@ fn run_spec(src: &Source, rr: &RawRun) -> Result<RunSpec> {
      -> Result<Vec<GlobSpec>> {
         let mut out = Vec::new();
         for g in list {
-            let (pattern, max, sha256, timeout) = match g.get_ref() {
-                raw::RawDataGlob::Plain(p) => (p.clone(), None, None, None),
+            let (pattern, options) = match g.get_ref() {
+                raw::RawDataGlob::Plain(p) => (p.clone(), check::DataOptions::default()),
                 raw::RawDataGlob::Table(t) => (
                     t.glob.clone(),
-                    t.max_entries
-                        .map(|n| check::max_entries(src, n, g.span()))
-                        .transpose()?,
-                    t.sha256,
-                    t.timeout.clone(),
+                    check::DataOptions {
+                        max: t
+                            .max_entries
+                            .map(|n| check::max_entries(src, n, g.span()))
+                            .transpose()?,
+                        sha256: t.sha256,
+                        versions: t.versions,
+                        timeout: t.timeout.clone(),
+                    },
                 ),
             };
             if location::Location::looks_remote(&pattern) {
-                let location = location::Location::parse(&pattern).or_else(|why| {
-                    // the message never repeats a credential the location held
-                    let shown = crate::redact::sanitize_url(&pattern);
-                    src.err(g.span(), format!("`{key}`: `{shown}`: {why}"))
-                })?;
-                remote.push(RemoteSpec {
-                    key,
-                    location,
-                    line: src.line(g.span().start),
-                    max_entries: max,
-                    sha256: sha256.unwrap_or(false),
-                    deadline: match &timeout {
-                        None => DEFAULT_STORE_TIMEOUT,
-                        Some(t) => match humantime::parse_duration(t) {
-                            Ok(d) if !d.is_zero() && d <= MAX_TIMEOUT => d,
-                            _ => {
-                                return src.err(
-                                    g.span(),
-                                    format!(
-                                        "`{key}`: `{pattern}`: timeout `{t}` is not a duration such as \"5m\" of at most {}",
-                                        humantime::format_duration(MAX_TIMEOUT)
-                                    ),
-                                );
-                            }
-                        },
-                    },
-                });
+                remote.push(check::remote_spec(src, key, g.span(), &pattern, &options)?);
                 continue;
             }
-            if let Some(option) = [("sha256", sha256.is_some()), ("timeout", timeout.is_some())]
-                .iter()
-                .find_map(|(o, given)| given.then_some(o))
-            {
+            if let Some(option) = options.remote_only() {
                 return src.err(
                     g.span(),
                     format!(
@@ -492,6 +470,7 @@ fn run_spec(src: &Source, rr: &RawRun) -> Result<RunSpec> {
                     ),
                 );
             }
+            let max = options.max;
             let spanned = Spanned::new(g.span(), pattern);
             let mut spec = check::globs(
                 src,

@@ -49,6 +49,7 @@ impl Session {
         let ask = Ask {
             location: &r.location,
             sha256: r.sha256,
+            versions: r.versions,
             keep: self.facts.files().cache_enabled(),
             deadline: r.deadline,
             key: r.key.name(),

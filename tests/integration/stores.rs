@@ -258,8 +258,11 @@ fn a_versioned_object_records_its_version_and_a_same_bytes_upload_drifts() {
     let Some(s3) = Moto::start() else { return };
     s3.s3(&["bucket", "models", "versioned"]);
     s3.s3(&["put", "models", "ckpt/model.pt", "weights v1"]);
+    s3.s3(&["put", "models", "ckpt/tokenizer.json", "{}"]);
+    // one object named (HEAD gives its version), a listing asked for versions, and a listing
+    // that is not (a listing carries none)
     let p = project(
-        "[[run]]\nname = \"eval\"\nhardware = false\ninputs = [\"s3://models/ckpt/model.pt\"]\n",
+        "[[run]]\nname = \"eval\"\nhardware = false\ninputs = [\"s3://models/ckpt/model.pt\", \"s3://models/ckpt/*.json\"]\nstatic_data = [{ glob = \"s3://models/ckpt/\", versions = true }]\n",
     );
     let (code, out, err) = run(&p, &s3.endpoint, &["accept"]);
     assert_eq!(code, 0, "{out}{err}");
@@ -270,6 +273,21 @@ fn a_versioned_object_records_its_version_and_a_same_bytes_upload_drifts() {
         entry["version"].as_str(),
         versions.lines().next(),
         "{entry}"
+    );
+    let listed = &baseline["static_data_hashes"];
+    for key in ["ckpt/model.pt", "ckpt/tokenizer.json"] {
+        let newest = s3.s3(&["versions", "models", key]);
+        assert_eq!(
+            listed[format!("s3://models/{key}")]["version"].as_str(),
+            newest.lines().next(),
+            "{listed}"
+        );
+    }
+    assert!(
+        baseline["inputs"]["s3://models/ckpt/tokenizer.json"]
+            .get("version")
+            .is_none(),
+        "{baseline}"
     );
     // re-uploaded under the same name with the same bytes: the ETag stays, the version moves
     std::thread::sleep(Duration::from_millis(1100));
@@ -546,6 +564,13 @@ fn a_location_with_a_credential_is_refused_without_repeating_it() {
         err.contains("`sha256` is an option of a remote location"),
         "{err}"
     );
+    p.file(
+        "harness.toml",
+        "[[run]]\nname = \"r\"\ninputs = [{ glob = \"https://example.org/naif0012.tls\", versions = true }]\n",
+    );
+    let (code, _, err) = p.run(&["list"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("a web server keeps no versions"), "{err}");
     p.file(
         "harness.toml",
         "[[run]]\nname = \"r\"\noutputs = [\"s3://bkt/results/\"]\n",

@@ -61,6 +61,7 @@ impl Clients {
             location,
             secrets: &secrets,
             digests: ask.sha256.then_some(ask.keep.then_some(cache)),
+            versions: ask.versions,
         };
         let work = listed(&reads, each);
         // the client's own retries stop at the deadline and say what they met; this timer,
@@ -313,6 +314,7 @@ struct Reads<'a> {
     location: &'a Location,
     secrets: &'a Secrets,
     digests: Option<Option<&'a std::path::Path>>,
+    versions: bool,
 }
 
 impl Reads<'_> {
@@ -325,10 +327,39 @@ impl Reads<'_> {
         if batch.is_empty() {
             return Ok(());
         }
+        if self.versions {
+            self.heads(&mut batch).await?;
+        }
         if let Some(cache) = self.digests {
             digests(&self.store, self.location, &mut batch, cache, self.secrets).await?;
         }
         each(batch)
+    }
+}
+
+impl Reads<'_> {
+    /// Asks each object of a batch that has no version id for it (HEAD, several at once); an
+    /// object changed since it was listed is recorded as HEAD found it.
+    async fn heads(&self, batch: &mut [Found]) -> Result<(), StoreError> {
+        let store = &*self.store;
+        let asks: Vec<(usize, Key)> = batch
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.object.version.is_none())
+            .map(|(i, f)| (i, Key::from(f.key.as_str())))
+            .collect();
+        let mut heads = futures::stream::iter(
+            asks.into_iter()
+                .map(|(i, key)| async move { (i, store.head(&key).await) }),
+        )
+        .buffer_unordered(READS_AT_ONCE);
+        while let Some((i, meta)) = heads.next().await {
+            let url = self.location.object_url(&batch[i].key);
+            let meta =
+                meta.map_err(|e| failed(self.location, format!("read {url}"), &e, self.secrets))?;
+            batch[i].object = record(&meta);
+        }
+        Ok(())
     }
 }
 
