@@ -601,6 +601,11 @@ impl Drop for Nginx {
 
 impl Nginx {
     fn start() -> Option<Nginx> {
+        Nginx::start_with(None)
+    }
+
+    /// nginx serving HTTPS with `cert` and `key` (PEM files).
+    fn start_with(tls: Option<(&std::path::Path, &std::path::Path)>) -> Option<Nginx> {
         let bin = ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"]
             .into_iter()
             .map(PathBuf::from)
@@ -622,7 +627,15 @@ impl Nginx {
         std::fs::write(
             dir.path().join("nginx.conf"),
             format!(
-                "daemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{}}\nhttp {{\n  access_log {d}/access.log;\n  client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n  fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n  server {{ listen 127.0.0.1:{port}; root {d}/www; }}\n}}\n"
+                "daemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{}}\nhttp {{\n  access_log {d}/access.log;\n  client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n  fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n  server {{ listen 127.0.0.1:{port}{ssl}; root {d}/www; }}\n}}\n",
+                ssl = match tls {
+                    Some((cert, key)) => format!(
+                        " ssl; ssl_certificate {}; ssl_certificate_key {}",
+                        cert.display(),
+                        key.display()
+                    ),
+                    None => String::new(),
+                }
             ),
         )
         .unwrap();
@@ -642,7 +655,10 @@ impl Nginx {
         }
         Some(Nginx {
             child,
-            url: format!("http://127.0.0.1:{port}"),
+            url: format!(
+                "{}://127.0.0.1:{port}",
+                if tls.is_some() { "https" } else { "http" }
+            ),
             dir,
         })
     }
@@ -797,4 +813,111 @@ fn an_aws_profile_gives_the_keys_region_and_endpoint_and_an_sso_profile_says_wha
             && err.contains("aws configure export-credentials --profile corp --format env"),
         "{err}"
     );
+}
+
+/// openssl's CLI makes a CA and a certificate it signs for 127.0.0.1.
+fn test_ca(dir: &std::path::Path) -> Option<()> {
+    let openssl = |args: &[&str]| {
+        Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    std::fs::write(
+        dir.join("leaf.cnf"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    let ok = openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=provbase test CA",
+    ]) && openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "leaf.key",
+        "-out",
+        "leaf.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]) && openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "leaf.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "leaf.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "leaf.cnf",
+    ]);
+    ok.then_some(())
+}
+
+#[test]
+fn https_is_trusted_through_the_systems_certificates_and_an_unknown_issuer_is_refused() {
+    let certs = tempfile::tempdir().unwrap();
+    if test_ca(certs.path()).is_none() {
+        assert!(
+            std::env::var_os("PROVBASE_REQUIRE_NGINX").is_none(),
+            "PROVBASE_REQUIRE_NGINX is set, but openssl could not make a test certificate"
+        );
+        eprintln!("note: openssl is not installed; `.ci/run` tests https:// with it");
+        return;
+    }
+    let Some(web) = Nginx::start_with(Some((
+        &certs.path().join("leaf.pem"),
+        &certs.path().join("leaf.key"),
+    ))) else {
+        return;
+    };
+    web.serve("k/naif0012.tls", b"KPL/LSK\n", std::time::SystemTime::now());
+    let url = format!("{}/k/naif0012.tls", web.url);
+    let p = project(&format!(
+        "[[run]]\nname = \"k\"\nhardware = false\nstatic_data = [{{ glob = \"{url}\", timeout = \"5s\" }}]\n"
+    ));
+    let accept = |ca: Option<&std::path::Path>| {
+        let mut cmd = p.provbase(&["accept"]);
+        cmd.env_remove("SSL_CERT_FILE").env_remove("SSL_CERT_DIR");
+        if let Some(ca) = ca {
+            cmd.env("SSL_CERT_FILE", ca);
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // a server whose issuer the system does not trust is an error that says why
+    let (code, out, err) = accept(None);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("invalid peer certificate"), "{err}");
+    assert!(!p.join("baselines/k.json").exists());
+    // trusted through the system's certificate settings (`SSL_CERT_FILE`), TLS on ring
+    let (code, out, err) = accept(Some(&certs.path().join("ca.pem")));
+    assert_eq!(code, 0, "{out}{err}");
+    let baseline: serde_json::Value = serde_json::from_str(&p.baseline_of("k")).unwrap();
+    assert_eq!(baseline["static_data_hashes"][url.as_str()]["size"], 8);
 }

@@ -274,12 +274,7 @@ fn failed(location: &Location, action: String, e: &object_store::Error, secrets:
         // a failed listing comes back as a generic error whose HTTP status is only in its
         // sources' text (the client's own error type is private)
         other => {
-            let mut text = String::new();
-            let mut source: Option<&dyn std::error::Error> = Some(other);
-            while let Some(s) = source {
-                text.push_str(&s.to_string());
-                source = s.source();
-            }
+            let text = chain(other);
             if text.contains("403 Forbidden") || text.contains("401 Unauthorized") {
                 StoreFailure::Denied
             } else if text.contains("404 Not Found") {
@@ -293,8 +288,23 @@ fn failed(location: &Location, action: String, e: &object_store::Error, secrets:
         location: location.url.clone(),
         action,
         failure,
-        reason: secrets.scrub(&e.to_string()),
+        reason: secrets.scrub(&chain(e)),
     }
+}
+
+/// An error and its sources, each once (`error sending request: … : invalid peer certificate`).
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let more = s.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = s.source();
+    }
+    text
 }
 
 fn record(meta: &ObjectMeta) -> StoreObject {
