@@ -331,14 +331,12 @@ pub enum StoreError {
         line: usize,
     },
     /// An object changed while it was read for its content digest.
-    #[error("`{url}` changed while it was read (ETag {before} → {after}): check again")]
+    #[error("`{url}` changed while it was read (its ETag is no longer {before}): check again")]
     Changed {
         /// The object.
         url: String,
-        /// The ETag listed.
+        /// The ETag it was listed with.
         before: String,
-        /// The ETag read.
-        after: String,
     },
 }
 

@@ -22,3 +22,4 @@ mod snapshots;
 mod stores;
 mod trees;
 mod trust;
+mod web;

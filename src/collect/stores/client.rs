@@ -506,7 +506,6 @@ async fn digests(
                 return Err(StoreError::Changed {
                     url,
                     before: found[i].object.etag.clone().unwrap_or_default(),
-                    after: "another".to_owned(),
                 });
             }
             Err((url, e)) => return Err(failed(location, format!("read {url}"), &e, secrets)),
