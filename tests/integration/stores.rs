@@ -442,7 +442,7 @@ fn a_failing_or_silent_server_is_an_error_of_the_run_never_a_pass() {
     }
 }
 
-/// A server that answers each request with what `answer` makes of its first line.
+/// A server that answers each request with what `answer` makes of it (its head).
 fn scripted_server(answer: fn(&str) -> String) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
@@ -452,8 +452,7 @@ fn scripted_server(answer: fn(&str) -> String) -> String {
             let mut buf = [0u8; 8192];
             let n = conn.read(&mut buf).unwrap_or(0);
             let text = String::from_utf8_lossy(&buf[..n]).into_owned();
-            let first = text.lines().next().unwrap_or("").to_owned();
-            let _ = conn.write_all(answer(&first).as_bytes());
+            let _ = conn.write_all(answer(&text).as_bytes());
         }
     });
     endpoint
@@ -503,6 +502,42 @@ fn a_denied_or_truncated_listing_is_an_error_never_a_partial_baseline() {
         assert!(!p.join(".prov/candidates").exists(), "{out}{err}");
         assert_no_credentials(&p, &[&out, &err]);
     }
+}
+
+#[test]
+fn an_object_overwritten_while_it_is_read_for_its_digest_is_an_error() {
+    // the listing says ETag 9b2c; by the time the object is read, it is another (412 to the
+    // read's If-Match)
+    let endpoint = scripted_server(|request| {
+        if request.starts_with("GET /train/shards/a.tar") {
+            if request.to_ascii_lowercase().contains("if-match: \"9b2c\"") {
+                http(
+                    "412 Precondition Failed",
+                    "<Error><Code>PreconditionFailed</Code></Error>",
+                )
+            } else {
+                // a read without If-Match would take these bytes for the listed object's
+                http("200 OK", "another")
+            }
+        } else {
+            http(
+                "200 OK",
+                "<ListBucketResult><Name>train</Name><Prefix>shards/</Prefix><KeyCount>1</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated><Contents><Key>shards/a.tar</Key><LastModified>2026-12-03T02:11:09.000Z</LastModified><ETag>&quot;9b2c&quot;</ETag><Size>7</Size><StorageClass>STANDARD</StorageClass></Contents></ListBucketResult>",
+            )
+        }
+    });
+    let p = project(
+        "[[run]]\nname = \"r\"\nhardware = false\nstatic_data = [{ glob = \"s3://train/shards/\", sha256 = true, timeout = \"5s\" }]\n",
+    );
+    let (code, out, err) = run(&p, &endpoint, &["accept"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.contains(
+            "`s3://train/shards/a.tar` changed while it was read (its ETag is no longer 9b2c)"
+        ),
+        "{err}"
+    );
+    assert!(!p.join("baselines/r.json").exists());
 }
 
 #[test]
