@@ -23,8 +23,8 @@ pub struct Ask<'a> {
     pub sha256: bool,
     /// Keep content digests under `.prov/stores/` and trust those kept (not with `--no-cache`).
     pub keep: bool,
-    /// Ask each listed object for its version id (a HEAD each).
-    pub versions: bool,
+    /// Ask each listed object for its version id and the store's checksums (a HEAD each).
+    pub head: bool,
     /// How long it may take, retries included.
     pub deadline: Duration,
     /// The harness.toml key and line that name it, for messages.

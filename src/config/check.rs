@@ -426,6 +426,7 @@ pub(super) struct DataOptions {
     pub(super) max: Option<usize>,
     pub(super) sha256: Option<bool>,
     pub(super) versions: Option<bool>,
+    pub(super) checksums: Option<bool>,
     pub(super) timeout: Option<String>,
 }
 
@@ -435,6 +436,7 @@ impl DataOptions {
         [
             ("sha256", self.sha256.is_some()),
             ("versions", self.versions.is_some()),
+            ("checksums", self.checksums.is_some()),
             ("timeout", self.timeout.is_some()),
         ]
         .into_iter()
@@ -484,6 +486,7 @@ pub(super) fn remote_spec(
         max_entries: o.max,
         sha256: o.sha256.unwrap_or(false),
         versions: o.versions.unwrap_or(false),
+        checksums: o.checksums.unwrap_or(false),
         deadline,
     })
 }

@@ -49,6 +49,9 @@ pub struct RemoteSpec {
     /// `{ glob = "…", versions = true }`: each listed object is asked for its version id
     /// (a HEAD each; a location naming one object always is).
     pub versions: bool,
+    /// `{ glob = "…", checksums = true }`: each listed object is asked for the checksums its
+    /// store keeps (the same HEAD).
+    pub checksums: bool,
     /// `{ glob = "…", timeout = "…" }`: how long the location may take to record, retries
     /// included ([`DEFAULT_STORE_TIMEOUT`] unless it says).
     pub deadline: std::time::Duration,
@@ -454,6 +457,7 @@ fn run_spec(src: &Source, rr: &RawRun) -> Result<RunSpec> {
                             .transpose()?,
                         sha256: t.sha256,
                         versions: t.versions,
+                        checksums: t.checksums,
                         timeout: t.timeout.clone(),
                     },
                 ),

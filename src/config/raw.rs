@@ -87,7 +87,7 @@ impl<'de> Deserialize<'de> for RawDataGlob {
                 .map(RawDataGlob::Table)
                 .map_err(|e| D::Error::custom(e.message().trim_end())),
             other => Err(D::Error::custom(format!(
-                "a glob is a string, or {{ glob = \"…\", max_entries = N, sha256 = true, versions = true, timeout = \"5m\" }}, not {}",
+                "a glob is a string, or {{ glob = \"…\", max_entries = N, sha256 = true, versions = true, checksums = true, timeout = \"5m\" }}, not {}",
                 other.type_str()
             ))),
         }
@@ -101,6 +101,7 @@ pub(super) struct RawDataGlobTable {
     pub(super) max_entries: Option<i64>,
     pub(super) sha256: Option<bool>,
     pub(super) versions: Option<bool>,
+    pub(super) checksums: Option<bool>,
     pub(super) timeout: Option<String>,
 }
 

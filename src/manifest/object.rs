@@ -22,6 +22,11 @@ pub struct StoreObject {
     /// The SHA-256 of its content, when the location asks for it (`sha256 = true`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sha256: Option<Sha256>,
+    /// The checksums the store keeps of its content, as it gives them on HEAD (`md5`,
+    /// `crc32c`, `crc64`, `sha256`, …: base64, as the store encodes them), where a HEAD was
+    /// made (a location naming one object, `versions` or `checksums`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checksums: Option<std::collections::BTreeMap<String, String>>,
 }
 
 impl StoreObject {
@@ -80,6 +85,15 @@ impl StoreObject {
                 tag(&after.version)
             ));
         }
+        if before.checksums != after.checksums
+            && let (Some(b), Some(a)) = (&before.checksums, &after.checksums)
+        {
+            for (name, was) in b {
+                if let Some(now) = a.get(name).filter(|now| *now != was) {
+                    parts.push(format!("{name} {was} → {now}"));
+                }
+            }
+        }
         if before.sha256 != after.sha256 {
             let d = |s: &Option<Sha256>| s.as_ref().map_or("none".to_owned(), |s| s.0.clone());
             parts.push(format!(
@@ -130,6 +144,7 @@ mod tests {
             modified: modified.to_owned(),
             version: None,
             sha256: None,
+            checksums: None,
         }
     }
 

@@ -49,7 +49,7 @@ impl Session {
         let ask = Ask {
             location: &r.location,
             sha256: r.sha256,
-            versions: r.versions,
+            head: r.versions || r.checksums,
             keep: self.facts.files().cache_enabled(),
             deadline: r.deadline,
             key: r.key.name(),
@@ -165,6 +165,7 @@ mod tests {
             modified: "2026-12-03T02:11:09Z".to_owned(),
             version: None,
             sha256: None,
+            checksums: None,
         }
     }
 

@@ -209,7 +209,7 @@ fn cycle(store: &Store, create: &str, etag_of: &dyn Fn(&str) -> String) {
     p.file(
         "harness.toml",
         &format!(
-            "[[run]]\nname = \"cal\"\nhardware = false\nstatic_data = [\"{s}://cal/images/*.fits\"]\ninputs = [{{ glob = \"{s}://cal/images/\", sha256 = true }}]\n"
+            "[[run]]\nname = \"cal\"\nhardware = false\nstatic_data = [{{ glob = \"{s}://cal/images/*.fits\", checksums = true }}]\ninputs = [{{ glob = \"{s}://cal/images/\", sha256 = true }}]\n"
         ),
     )
     .git_init()
@@ -224,6 +224,18 @@ fn cycle(store: &Store, create: &str, etag_of: &dyn Fn(&str) -> String) {
     let etag = etag_of("images/b.fits");
     assert_eq!(b["etag"].as_str(), Some(etag.as_str()), "{b}");
     assert_eq!(b["size"], 7);
+    // the MD5 the store keeps, as it gives it on HEAD (base64), without reading the object
+    assert_eq!(
+        b["checksums"]["md5"].as_str(),
+        Some(md5_base64("image b").as_str()),
+        "{b}"
+    );
+    assert!(
+        inputs_of(&baseline)[&format!("{s}://cal/images/b.fits")]
+            .get("checksums")
+            .is_none(),
+        "a listing without `checksums` makes no HEAD"
+    );
     let inputs = baseline["inputs"].as_object().unwrap();
     assert_eq!(inputs.len(), 4, "the prefix names every object: {inputs:?}");
     assert_eq!(
@@ -246,6 +258,14 @@ fn cycle(store: &Store, create: &str, etag_of: &dyn Fn(&str) -> String) {
         "{out}"
     );
     assert!(
+        out.contains(&format!(
+            "md5 {} → {}",
+            md5_base64("image b"),
+            md5_base64("IMAGE b")
+        )),
+        "the store's checksum names the change too: {out}"
+    );
+    assert!(
         out.contains(&format!("{s}://cal/images/c.fits: removed object")),
         "{out}"
     );
@@ -261,6 +281,23 @@ fn cycle(store: &Store, create: &str, etag_of: &dyn Fn(&str) -> String) {
         );
     }
     assert!(!out.contains(KEY) && !err.contains(KEY));
+}
+
+fn inputs_of(baseline: &serde_json::Value) -> &serde_json::Map<String, serde_json::Value> {
+    baseline["inputs"].as_object().unwrap()
+}
+
+/// The base64 MD5 of a text, by Python's hashlib.
+fn md5_base64(text: &str) -> String {
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import base64, hashlib, sys; print(base64.b64encode(hashlib.md5(sys.argv[1].encode()).digest()).decode())",
+            text,
+        ])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
 #[test]

@@ -567,6 +567,7 @@ fn objects_in_stores_are_byte_identical_at_version_3() {
             modified: "2026-12-03T02:11:09Z".to_owned(),
             version: version.map(str::to_owned),
             sha256: sha256.map(|s| provbase::manifest::Sha256(s.to_owned())),
+            checksums: None,
         })
     };
     let data = &mut m.static_data_hashes;

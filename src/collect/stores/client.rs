@@ -6,7 +6,7 @@ use crate::error::{StoreError, StoreFailure};
 use crate::manifest::object::StoreObject;
 use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path as Key;
-use object_store::{ClientOptions, ObjectMeta, ObjectStore, ObjectStoreExt, RetryConfig};
+use object_store::{ClientOptions, ObjectMeta, ObjectStore, RetryConfig};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -61,7 +61,7 @@ impl Clients {
             location,
             secrets: &secrets,
             digests: ask.sha256.then_some(ask.keep.then_some(cache)),
-            versions: ask.versions,
+            head: ask.head,
         };
         let work = listed(&reads, each);
         // the client's own retries stop at the deadline and say what they met; this timer,
@@ -172,6 +172,7 @@ impl Clients {
                 });
                 let mut b = AmazonS3Builder::new()
                     .with_client_options(options.with_allow_http(plain))
+                    .with_http_connector(Checksums)
                     .with_retry(retry);
                 for (k, v) in settings {
                     if let Ok(key) = k.parse::<AmazonS3ConfigKey>() {
@@ -185,6 +186,7 @@ impl Clients {
                 let plain = plain_http(&["GOOGLE_BASE_URL"]);
                 let mut b = GoogleCloudStorageBuilder::new()
                     .with_client_options(options.with_allow_http(plain))
+                    .with_http_connector(Checksums)
                     .with_retry(retry);
                 if let Some((_, path)) = vars.iter().find(|(k, _)| k == "SERVICE_ACCOUNT") {
                     b = b.with_config(GoogleConfigKey::ServiceAccount, path.clone());
@@ -200,6 +202,7 @@ impl Clients {
                 use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
                 let mut b = MicrosoftAzureBuilder::new()
                     .with_client_options(options)
+                    .with_http_connector(Checksums)
                     .with_retry(retry);
                 for (k, v) in setting("AZURE_") {
                     if let Ok(key) = k.parse::<AzureConfigKey>() {
@@ -216,6 +219,7 @@ impl Clients {
                 Arc::new(
                     object_store::http::HttpBuilder::new()
                         .with_client_options(options)
+                        .with_http_connector(Checksums)
                         .with_retry(retry)
                         .with_url(&location.base)
                         .build()
@@ -314,7 +318,83 @@ fn record(meta: &ObjectMeta) -> StoreObject {
         modified: super::iso8601(meta.last_modified.timestamp()),
         version: meta.version.clone(),
         sha256: None,
+        checksums: None,
     }
+}
+
+/// The checksums a store's response carried (see [`Checksums`]).
+#[derive(Debug, Clone, Default)]
+struct Kept(std::collections::BTreeMap<String, String>);
+
+/// The client's HTTP connection, which copies the checksums a store sends with an object
+/// (`Content-MD5`, GCS's `x-goog-hash`, Azure's `x-ms-content-crc64`, S3's
+/// `x-amz-checksum-*`) into the response, where a HEAD's result carries them: the client reads
+/// size, ETag, time and version, and no checksum.
+#[derive(Debug, Default)]
+struct Checksums;
+
+impl object_store::client::HttpConnector for Checksums {
+    fn connect(&self, options: &ClientOptions) -> object_store::Result<object_store::client::HttpClient> {
+        let inner = object_store::client::ReqwestConnector::default().connect(options)?;
+        Ok(object_store::client::HttpClient::new(Keeping(inner)))
+    }
+}
+
+#[derive(Debug)]
+struct Keeping(object_store::client::HttpClient);
+
+#[async_trait::async_trait]
+impl object_store::client::HttpService for Keeping {
+    async fn call(
+        &self,
+        request: object_store::client::HttpRequest,
+    ) -> Result<object_store::client::HttpResponse, object_store::client::HttpError> {
+        let mut response = self.0.execute(request).await?;
+        let mut kept = std::collections::BTreeMap::new();
+        for (name, value) in response.headers() {
+            let (name, Ok(value)) = (name.as_str(), value.to_str()) else {
+                continue;
+            };
+            match name {
+                "content-md5" => {
+                    kept.insert("md5".to_owned(), value.to_owned());
+                }
+                "x-ms-content-crc64" => {
+                    kept.insert("crc64".to_owned(), value.to_owned());
+                }
+                // `crc32c=…,md5=…`
+                "x-goog-hash" => {
+                    for part in value.split(',') {
+                        if let Some((algorithm, sum)) = part.trim().split_once('=') {
+                            kept.insert(algorithm.to_owned(), sum.to_owned());
+                        }
+                    }
+                }
+                _ => {
+                    if let Some(algorithm) = name.strip_prefix("x-amz-checksum-")
+                        && algorithm != "type"
+                        && algorithm != "mode"
+                    {
+                        kept.insert(algorithm.to_owned(), value.to_owned());
+                    }
+                }
+            }
+        }
+        if !kept.is_empty() {
+            response.extensions_mut().insert(Kept(kept));
+        }
+        Ok(response)
+    }
+}
+
+/// An object's record as HEAD gives it: size, ETag, time, version, and the store's checksums.
+async fn head(store: &dyn ObjectStore, key: &Key) -> object_store::Result<StoreObject> {
+    let got = store
+        .get_opts(key, object_store::GetOptions::new().with_head(true))
+        .await?;
+    let mut object = record(&got.meta);
+    object.checksums = got.extensions.get::<Kept>().map(|k| k.0.clone());
+    Ok(object)
 }
 
 /// What a listing needs: the bucket's client, the location, what to scrub from messages, and
@@ -324,7 +404,7 @@ struct Reads<'a> {
     location: &'a Location,
     secrets: &'a Secrets,
     digests: Option<Option<&'a std::path::Path>>,
-    versions: bool,
+    head: bool,
 }
 
 impl Reads<'_> {
@@ -337,7 +417,7 @@ impl Reads<'_> {
         if batch.is_empty() {
             return Ok(());
         }
-        if self.versions {
+        if self.head {
             self.heads(&mut batch).await?;
         }
         if let Some(cache) = self.digests {
@@ -348,26 +428,24 @@ impl Reads<'_> {
 }
 
 impl Reads<'_> {
-    /// Asks each object of a batch that has no version id for it (HEAD, several at once); an
-    /// object changed since it was listed is recorded as HEAD found it.
+    /// Asks each object of a batch (HEAD, several at once) for its version id and the store's
+    /// checksums; an object changed since it was listed is recorded as HEAD found it.
     async fn heads(&self, batch: &mut [Found]) -> Result<(), StoreError> {
         let store = &*self.store;
         let asks: Vec<(usize, Key)> = batch
             .iter()
             .enumerate()
-            .filter(|(_, f)| f.object.version.is_none())
             .map(|(i, f)| (i, Key::from(f.key.as_str())))
             .collect();
         let mut heads = futures::stream::iter(
             asks.into_iter()
-                .map(|(i, key)| async move { (i, store.head(&key).await) }),
+                .map(|(i, key)| async move { (i, head(store, &key).await) }),
         )
         .buffer_unordered(READS_AT_ONCE);
-        while let Some((i, meta)) = heads.next().await {
+        while let Some((i, object)) = heads.next().await {
             let url = self.location.object_url(&batch[i].key);
-            let meta =
-                meta.map_err(|e| failed(self.location, format!("read {url}"), &e, self.secrets))?;
-            batch[i].object = record(&meta);
+            batch[i].object = object
+                .map_err(|e| failed(self.location, format!("read {url}"), &e, self.secrets))?;
         }
         Ok(())
     }
@@ -385,11 +463,11 @@ async fn listed(
     let (store, location, secrets) = (&*reads.store, reads.location, reads.secrets);
     if location.is_object() {
         let key = Key::from(location.path.as_str());
-        match store.head(&key).await {
-            Ok(meta) => {
+        match head(store, &key).await {
+            Ok(object) => {
                 let one = vec![Found {
                     key: location.path.clone(),
-                    object: record(&meta),
+                    object,
                 }];
                 return reads.hand(one, each).await;
             }
