@@ -237,15 +237,6 @@ pub(super) fn globs(
                     ),
                 );
             }
-            if super::location::Location::looks_remote(g.get_ref()) {
-                return src.err(
-                    g.span(),
-                    format!(
-                        "`{key}`: `{}`: only `static_data` and `inputs` name locations in stores",
-                        crate::redact::sanitize_url(g.get_ref())
-                    ),
-                );
-            }
             inside(src, key, g, allow_outside)?;
             let pattern = g.get_ref();
             if let Err(e) = glob::Pattern::new(pattern) {

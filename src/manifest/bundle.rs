@@ -5,6 +5,7 @@
 //! a `version` is of version 1, as bundles were written before, and reads as it was written.
 
 use super::types::{Cpu, Os, Runtime};
+use super::value::Head;
 use super::{CODEBASE_FINGERPRINT_KIND, ENV_FINGERPRINT_KIND, ENV_SNAPSHOT_KIND, Or, Sha256};
 use crate::error::DocumentError;
 use schemars::JsonSchema;
@@ -16,23 +17,9 @@ use std::collections::BTreeMap;
 /// Version 1 had no `kind` (but `bundle.json`'s) and no `version`.
 pub const BUNDLE_VERSION: u32 = 2;
 
-/// What a bundle document is, and the version of its shape.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct Head {
-    /// `provbase.bundle`, `provbase.env_fingerprint`, `provbase.env_snapshot` or
-    /// `provbase.codebase_fingerprint`.
-    pub kind: String,
-    /// [`BUNDLE_VERSION`].
-    pub version: u32,
-}
-
-impl Head {
-    fn of(kind: &str) -> Head {
-        Head {
-            kind: kind.to_owned(),
-            version: BUNDLE_VERSION,
-        }
-    }
+/// A bundle document's head: its kind, at [`BUNDLE_VERSION`].
+fn head(kind: &str) -> Head {
+    Head::new(kind, BUNDLE_VERSION)
 }
 
 /// The version of a bundle document's shape: its `version`, 1 without one; a version this
@@ -68,7 +55,7 @@ impl BundleList {
     /// The list of these files, sealed.
     pub fn sealed(files: BTreeMap<String, Sha256>) -> Value {
         seal(&BundleList {
-            head: Head::of(super::BUNDLE_KIND),
+            head: head(super::BUNDLE_KIND),
             files,
             digest: Sha256(String::new()),
         })
@@ -114,7 +101,7 @@ impl EnvFingerprint {
         runtime: Option<Runtime>,
     ) -> Value {
         seal(&EnvFingerprint {
-            head: Head::of(ENV_FINGERPRINT_KIND),
+            head: head(ENV_FINGERPRINT_KIND),
             provbase: provbase.to_owned(),
             os,
             arch: cpu.map(|c| c.arch.clone()),
@@ -170,7 +157,7 @@ pub struct EnvSnapshot {
 impl EnvSnapshot {
     /// The snapshot, sealed (its `head` and `digest` are set here).
     pub fn seal(mut self) -> Value {
-        self.head = Head::of(ENV_SNAPSHOT_KIND);
+        self.head = head(ENV_SNAPSHOT_KIND);
         seal(&self)
     }
 }
@@ -203,7 +190,7 @@ impl CodebaseFingerprint {
             &serde_json::to_value(&files).unwrap_or(Value::Null),
         ));
         CodebaseFingerprint {
-            head: Head::of(CODEBASE_FINGERPRINT_KIND),
+            head: head(CODEBASE_FINGERPRINT_KIND),
             git_sha,
             file_count: files.len() as u64,
             files,

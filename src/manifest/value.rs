@@ -26,6 +26,27 @@ impl Sha256 {
     }
 }
 
+/// What a document is and the version of its shape: the head of a bundle's JSON documents
+/// (`provbase.bundle`, `provbase.env_fingerprint`, …) and of the listings (`provbase.list`,
+/// `provbase.runs`, …), flattened into the document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Head {
+    /// What the document is (`provbase.bundle`, `provbase.list`, …).
+    pub kind: String,
+    /// The version of its shape.
+    pub version: u32,
+}
+
+impl Head {
+    /// A head of this kind and version.
+    pub fn new(kind: impl Into<String>, version: u32) -> Head {
+        Head {
+            kind: kind.into(),
+            version,
+        }
+    }
+}
+
 /// A value that could not be collected, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -101,7 +101,7 @@ fn env_snapshot(root: &Path, m: &Described, host: &crate::collect::Host) -> Valu
             |o| Or::Value(o.to_string()),
         );
     EnvSnapshot {
-        head: crate::manifest::bundle::Head {
+        head: crate::manifest::value::Head {
             kind: String::new(),
             version: 0,
         },

@@ -5,6 +5,7 @@
 
 use super::json::DriftEntry;
 use crate::manifest::types::Or;
+use crate::manifest::value::Head;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
@@ -83,23 +84,9 @@ impl Output {
 /// bumped on any change a script could notice.
 pub const LISTING_VERSION: u32 = 1;
 
-/// A listing's header: what it is, and the version of its shape.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
-pub struct Head {
-    /// `provbase.list`, `provbase.runs`, `provbase.pending`, `provbase.diff` or
-    /// `provbase.volatile`.
-    pub kind: String,
-    /// [`LISTING_VERSION`].
-    pub version: u32,
-}
-
-impl Head {
-    fn of(kind: &str) -> Head {
-        Head {
-            kind: format!("provbase.{kind}"),
-            version: LISTING_VERSION,
-        }
-    }
+/// A listing's head: `provbase.` and its kind, at [`LISTING_VERSION`].
+fn head(kind: &str) -> Head {
+    Head::new(format!("provbase.{kind}"), LISTING_VERSION)
 }
 
 /// `provbase list --format json`.
@@ -119,7 +106,7 @@ impl List {
     /// The listing of these runs and orphans.
     pub fn new(runs: Vec<Listed>, orphans: Vec<String>) -> List {
         List {
-            head: Head::of("list"),
+            head: head("list"),
             runs,
             orphans,
         }
@@ -153,7 +140,7 @@ impl Runs {
     /// The listing of these recorded runs.
     pub fn new(runs: Vec<Recorded>) -> Runs {
         Runs {
-            head: Head::of("runs"),
+            head: head("runs"),
             runs,
         }
     }
@@ -198,7 +185,7 @@ impl Pending {
     /// The listing of the candidates under `dir`.
     pub fn new(dir: String, candidates: Vec<PendingCandidate>) -> Pending {
         Pending {
-            head: Head::of("pending"),
+            head: head("pending"),
             dir,
             candidates,
         }
@@ -246,7 +233,7 @@ impl Diff {
     /// The drifts between `a` and `b`.
     pub fn new(a: String, b: String, drifts: Vec<DriftEntry>) -> Diff {
         Diff {
-            head: Head::of("diff"),
+            head: head("diff"),
             a,
             b,
             drifts,
@@ -270,7 +257,7 @@ impl Volatile {
     /// The listing of these fields.
     pub fn new(volatile: Vec<VolatileField>) -> Volatile {
         Volatile {
-            head: Head::of("volatile"),
+            head: head("volatile"),
             volatile,
         }
     }

@@ -61,15 +61,10 @@ impl Session {
             .unwrap_or(self.config.max_entries);
         // folders are named as the URL's path names them: `bucket/train/` under `s3://`
         let (scheme, host) = r.location.base.split_once("://").unwrap_or_default();
-        let store = self.facts.trees();
         let mut folding = tree::folding::Folding::new("");
-        let mut written = Vec::new();
+        let mut objects = Objects::new(self.facts.trees());
         let mut kept = Shallowest::new(max);
-        let mut sink = |sum: &tree::FolderSum, bytes: &[u8]| {
-            if store.put(&sum.tree.tree, bytes) {
-                written.push(sum.tree.tree.clone());
-            }
-        };
+        let mut count = 0usize;
         let listed = self.facts.stores().list(&ask, &mut |batch: Vec<Found>| {
             for f in batch {
                 let leaf = Leaf {
@@ -77,19 +72,23 @@ impl Session {
                     digest: f.object.identity(),
                     size: f.object.size,
                 };
-                folding.push(&leaf, &mut sink);
+                count += 1;
+                if count > max {
+                    // folders will be recorded by their digests: their objects are kept
+                    objects.spill();
+                }
+                folding.push(&leaf, &mut |sum, bytes| objects.keep(sum, bytes));
                 kept.offer(leaf.rel, f.object);
             }
             Ok(())
         });
-        let sums = folding.finish(&mut sink);
-        let forget = |trees: &[crate::manifest::Sha256]| trees.iter().for_each(|t| store.remove(t));
+        let sums = folding.finish(&mut |sum, bytes| objects.keep(sum, bytes));
         if let Err(e) = listed {
-            forget(&written);
+            objects.forget(|_| true);
             return Err(Self::err(run, CollectError::Store(e)));
         }
         let what = format!("the `{}` location `{}`", r.key, r.location.url);
-        let entries = tree::fold(&sums, max, &mut |f| store.load(&f.tree.tree))
+        let entries = tree::fold(&sums, max, &mut |f| objects.load(&f.tree.tree))
             .map_err(|e| Self::invalid(run, format!("{what}: {e}")))?;
         // the objects of folders above the recorded level, which nothing refers to
         let level = tree::level_for(&sums, max);
@@ -98,13 +97,7 @@ impl Session {
             .filter(|f| level.is_none_or(|l| f.depth() < l))
             .map(|f| f.tree.tree.0.as_str())
             .collect();
-        forget(
-            &written
-                .iter()
-                .filter(|t| above.contains(t.0.as_str()))
-                .cloned()
-                .collect::<Vec<_>>(),
-        );
+        objects.forget(|t| above.contains(t.0.as_str()));
         let mut records = kept.into_map();
         Ok(entries
             .into_iter()
@@ -116,6 +109,72 @@ impl Session {
                 (format!("{scheme}://{k}"), v)
             })
             .collect())
+    }
+}
+
+/// The folders' objects of one listing: held in memory while the listing fits in `max_entries`
+/// (a baseline then records its objects, and no folder object is needed after the run), kept
+/// under `.prov/trees/` from the moment it does not.
+struct Objects<'a> {
+    store: &'a crate::trees::Store,
+    held: Option<HashMap<String, Vec<u8>>>,
+    written: Vec<crate::manifest::Sha256>,
+}
+
+impl<'a> Objects<'a> {
+    fn new(store: &'a crate::trees::Store) -> Objects<'a> {
+        Objects {
+            store,
+            held: Some(HashMap::new()),
+            written: Vec::new(),
+        }
+    }
+
+    fn keep(&mut self, sum: &tree::FolderSum, bytes: &[u8]) {
+        match &mut self.held {
+            Some(held) => {
+                held.insert(sum.tree.tree.0.clone(), bytes.to_vec());
+            }
+            None => self.put(&sum.tree.tree, bytes),
+        }
+    }
+
+    fn put(&mut self, tree: &crate::manifest::Sha256, bytes: &[u8]) {
+        if self.store.put(tree, bytes) {
+            self.written.push(tree.clone());
+        }
+    }
+
+    /// From now on every object goes to the store, those held first.
+    fn spill(&mut self) {
+        if let Some(held) = self.held.take() {
+            for (tree, bytes) in held {
+                self.put(&crate::manifest::Sha256(tree), &bytes);
+            }
+        }
+    }
+
+    fn load(
+        &self,
+        tree: &crate::manifest::Sha256,
+    ) -> std::result::Result<tree::Object, crate::trees::Missing> {
+        match self.held.as_ref().and_then(|h| h.get(&tree.0)) {
+            Some(bytes) => tree::Object::parse(bytes).map_err(|e| {
+                crate::trees::Missing::Bad(
+                    self.store.dir().join(crate::trees::file_name(tree)),
+                    e.into(),
+                )
+            }),
+            None => self.store.load(tree),
+        }
+    }
+
+    /// Removes the objects this listing wrote that `which` names.
+    fn forget(&self, which: impl Fn(&crate::manifest::Sha256) -> bool) {
+        self.written
+            .iter()
+            .filter(|t| which(t))
+            .for_each(|t| self.store.remove(t));
     }
 }
 

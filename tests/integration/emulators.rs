@@ -4,7 +4,7 @@
 //! installed, unless `PROVBASE_REQUIRE_GCS` or `PROVBASE_REQUIRE_AZURITE` is set (as `.ci/run`
 //! sets them).
 
-use crate::project::Project;
+use crate::project::{Project, outcome};
 use crate::stores::{every_file, free_port};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -82,14 +82,10 @@ impl Store {
                 cmd.env_remove(&*k);
             }
         }
-        let out = cmd
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .output()
-            .unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
+        outcome(
+            cmd.envs(self.env.iter().map(|(k, v)| (k, v)))
+                .output()
+                .unwrap(),
         )
     }
 }

@@ -60,6 +60,15 @@ pub fn abandon(path: &Path) {
         .unwrap();
 }
 
+/// A finished command's exit code (-1 when killed), stdout and stderr.
+pub fn outcome(out: std::process::Output) -> (i32, String, String) {
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 pub struct Project {
     dir: tempfile::TempDir,
 }
@@ -172,12 +181,7 @@ impl Project {
 
     /// Runs provbase and returns (exit code, stdout, stderr).
     pub fn run(&self, args: &[&str]) -> (i32, String, String) {
-        let out = self.provbase(args).output().unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        outcome(self.provbase(args).output().unwrap())
     }
 
     pub fn baseline_of(&self, run: &str) -> String {

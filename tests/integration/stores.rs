@@ -3,7 +3,7 @@
 //! servers that fail or say nothing, for the faults. Skipped with a note where moto is not
 //! installed, unless `PROVBASE_REQUIRE_MOTO` is set (as `.ci/run` sets it).
 
-use crate::project::Project;
+use crate::project::{Project, outcome};
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -109,7 +109,7 @@ impl Moto {
 
 /// A project whose runs name remote locations, and `provbase` run there with the store's
 /// settings (endpoint, region, the planted credentials) in its environment.
-fn project(harness: &str) -> Project {
+pub(crate) fn project(harness: &str) -> Project {
     let p = Project::new();
     p.file("harness.toml", harness)
         .git_init()
@@ -118,24 +118,25 @@ fn project(harness: &str) -> Project {
 }
 
 fn run(p: &Project, endpoint: &str, args: &[&str]) -> (i32, String, String) {
-    let mut cmd = p.provbase(args);
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("AWS_") {
-            cmd.env_remove(k);
-        }
-    }
-    let out = cmd
+    let out = without_aws(p, args)
         .env("AWS_ENDPOINT_URL", endpoint)
         .env("AWS_REGION", "us-east-1")
         .env("AWS_ACCESS_KEY_ID", KEY_ID)
         .env("AWS_SECRET_ACCESS_KEY", SECRET)
         .output()
         .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    outcome(out)
+}
+
+/// `provbase ARGS` in the project, with no `AWS_` setting of the outside environment.
+fn without_aws(p: &Project, args: &[&str]) -> assert_cmd::Command {
+    let mut cmd = p.provbase(args);
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("AWS_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd
 }
 
 /// Every file under the project's folder (git's own aside), as text.
@@ -192,6 +193,11 @@ fn an_overwritten_removed_or_added_object_fails_the_check_and_says_which() {
     assert_eq!(code, 0, "{out}{err}");
     let baseline: serde_json::Value = serde_json::from_str(&p.baseline_of("train")).unwrap();
     assert_eq!(baseline["format_version"], 3);
+    let trees = p.join(".prov/trees");
+    assert!(
+        !trees.exists() || std::fs::read_dir(&trees).unwrap().next().is_none(),
+        "a listing recorded object by object leaves no folder objects behind"
+    );
     let data = baseline["static_data_hashes"].as_object().unwrap();
     assert_eq!(
         data.keys().collect::<Vec<_>>(),
@@ -442,6 +448,9 @@ fn a_failing_or_silent_server_is_an_error_of_the_run_never_a_pass() {
     }
 }
 
+/// S3's listing of one object, `shards/a.tar` (ETag `9b2c`) in bucket `train`.
+const ONE_OBJECT: &str = "<ListBucketResult><Name>train</Name><Prefix>shards/</Prefix><KeyCount>1</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated><Contents><Key>shards/a.tar</Key><LastModified>2026-12-03T02:11:09.000Z</LastModified><ETag>&quot;9b2c&quot;</ETag><Size>7</Size><StorageClass>STANDARD</StorageClass></Contents></ListBucketResult>";
+
 /// A server that answers each request with what `answer` makes of it (its head).
 fn scripted_server(answer: fn(&str) -> String) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -520,10 +529,7 @@ fn an_object_overwritten_while_it_is_read_for_its_digest_is_an_error() {
                 http("200 OK", "another")
             }
         } else {
-            http(
-                "200 OK",
-                "<ListBucketResult><Name>train</Name><Prefix>shards/</Prefix><KeyCount>1</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated><Contents><Key>shards/a.tar</Key><LastModified>2026-12-03T02:11:09.000Z</LastModified><ETag>&quot;9b2c&quot;</ETag><Size>7</Size><StorageClass>STANDARD</StorageClass></Contents></ListBucketResult>",
-            )
+            http("200 OK", ONE_OBJECT)
         }
     });
     let p = project(
@@ -634,7 +640,7 @@ fn an_aws_profile_gives_the_keys_region_and_endpoint_and_an_sso_profile_says_wha
             keep.lock()
                 .unwrap()
                 .push(String::from_utf8_lossy(&buf[..n]).into_owned());
-            let _ = conn.write_all(http("200 OK", "<ListBucketResult><Name>train</Name><Prefix>shards/</Prefix><KeyCount>1</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated><Contents><Key>shards/a.tar</Key><LastModified>2026-12-03T02:11:09.000Z</LastModified><ETag>&quot;9b2c&quot;</ETag><Size>7</Size><StorageClass>STANDARD</StorageClass></Contents></ListBucketResult>").as_bytes());
+            let _ = conn.write_all(http("200 OK", ONE_OBJECT).as_bytes());
         }
     });
     let home = tempfile::tempdir().unwrap();
@@ -653,22 +659,12 @@ fn an_aws_profile_gives_the_keys_region_and_endpoint_and_an_sso_profile_says_wha
         "[[run]]\nname = \"r\"\nhardware = false\nstatic_data = [{ glob = \"s3://train/shards/\", timeout = \"5s\" }]\n",
     );
     let run_as = |profile: &str| {
-        let mut cmd = p.provbase(&["accept"]);
-        for (k, _) in std::env::vars_os() {
-            if k.to_string_lossy().starts_with("AWS_") {
-                cmd.env_remove(k);
-            }
-        }
-        let out = cmd
+        let out = without_aws(&p, &["accept"])
             .env("HOME", home.path())
             .env("AWS_PROFILE", profile)
             .output()
             .unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        outcome(out)
     };
     let (code, out, err) = run_as("ci");
     assert_eq!(code, 0, "{out}{err}");

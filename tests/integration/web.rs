@@ -3,19 +3,11 @@
 //! signs). Skipped with a note where nginx is not installed, unless `PROVBASE_REQUIRE_NGINX`
 //! is set (as `.ci/run` sets it).
 
-use crate::project::Project;
-use crate::stores::free_port;
+use crate::project::{Project, outcome};
+use crate::stores::{free_port, project};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn project(harness: &str) -> Project {
-    let p = Project::new();
-    p.file("harness.toml", harness)
-        .git_init()
-        .commit_all("init");
-    p
-}
 
 /// nginx (Debian's) serving a folder on a free port of 127.0.0.1, in the foreground as one
 /// process, stopped when dropped; `None` (with a note) where it is not installed.
@@ -268,12 +260,7 @@ fn https_is_trusted_through_the_systems_certificates_and_an_unknown_issuer_is_re
         if let Some(ca) = ca {
             cmd.env("SSL_CERT_FILE", ca);
         }
-        let out = cmd.output().unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        outcome(cmd.output().unwrap())
     };
     // a server whose issuer the system does not trust is an error that says why
     let (code, out, err) = accept(None);
