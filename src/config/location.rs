@@ -90,6 +90,9 @@ impl Location {
         if authority.contains(['*', '?', '[', '{']) {
             return Err("a bucket is named, not matched: globs belong in the keys".to_owned());
         }
+        if text.chars().any(char::is_control) {
+            return Err("a location holds no control characters".to_owned());
+        }
         if path.split('/').any(|p| p == ".." || p == ".") {
             return Err("keys have no `.` or `..` parts".to_owned());
         }
@@ -202,6 +205,7 @@ mod tests {
             ("https://example.org/data/", "cannot list"),
             ("https://example.org/*.csv", "cannot list"),
             ("s3://b/a/../x", "no `.` or `..`"),
+            ("s3://b/a\0b/x", "no control characters"),
         ] {
             let e = Location::parse(url).unwrap_err();
             assert!(e.contains(says), "{url}: {e}");
