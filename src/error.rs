@@ -330,6 +330,15 @@ pub enum StoreError {
         /// Its line.
         line: usize,
     },
+    /// The store listed what provbase does not record: a key out of order, a name or a value
+    /// past its bound.
+    #[error("`{location}`: the store's listing is refused: {reason}")]
+    Refused {
+        /// The location.
+        location: String,
+        /// What was refused.
+        reason: String,
+    },
     /// An object changed while it was read for its content digest.
     #[error("`{url}` changed while it was read (its ETag is no longer {before}): check again")]
     Changed {

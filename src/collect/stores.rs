@@ -25,6 +25,8 @@ pub struct Ask<'a> {
     pub keep: bool,
     /// Ask each listed object for its version id and the store's checksums (a HEAD each).
     pub head: bool,
+    /// Ask S3 for the checksums it keeps (with `head`: S3 sends them only when asked).
+    pub checksums: bool,
     /// How long it may take, retries included.
     pub deadline: Duration,
     /// The harness.toml key and line that name it, for messages.
@@ -105,6 +107,65 @@ fn iso8601(seconds: i64) -> String {
         std::time::UNIX_EPOCH
     };
     super::host::iso8601(t)
+}
+
+/// The longest key the stores allow (S3, GCS and Azure: 1,024 bytes).
+const KEY_BOUND: usize = 1024;
+
+/// The longest ETag, version id or checksum recorded; the stores' are under 100 bytes.
+const VALUE_BOUND: usize = 256;
+
+/// How many checksums one object may carry.
+const CHECKSUMS_BOUND: usize = 8;
+
+/// Refuses what a store lists that no store makes and a hostile server might: a key longer
+/// than the stores allow or holding a control character (it would reach reports and
+/// terminals as it is), an ETag, version or checksum past [`VALUE_BOUND`], a checksum named
+/// other than by letters and digits.
+fn bounded(location: &Location, f: &Found) -> Result<(), StoreError> {
+    let refuse = |reason: String| {
+        Err(StoreError::Refused {
+            location: location.url.clone(),
+            reason,
+        })
+    };
+    let shown = |s: &str| {
+        let cut: String = s.chars().take(60).collect();
+        format!("{cut:?}{}", if cut.len() < s.len() { "…" } else { "" })
+    };
+    if f.key.len() > KEY_BOUND {
+        return refuse(format!(
+            "a key of {} bytes (the stores allow {KEY_BOUND}): {}",
+            f.key.len(),
+            shown(&f.key)
+        ));
+    }
+    if f.key.chars().any(char::is_control) {
+        return refuse(format!("a key holding a control character: {}", shown(&f.key)));
+    }
+    let o = &f.object;
+    let values = [("ETag", &o.etag), ("version id", &o.version)];
+    for (what, value) in values {
+        if let Some(v) = value
+            && (v.len() > VALUE_BOUND || v.chars().any(char::is_control))
+        {
+            return refuse(format!("`{}` has an {what} of {} bytes: {}", f.key, v.len(), shown(v)));
+        }
+    }
+    if let Some(sums) = &o.checksums {
+        if sums.len() > CHECKSUMS_BOUND {
+            return refuse(format!("`{}` carries {} checksums", f.key, sums.len()));
+        }
+        for (name, sum) in sums {
+            let plain = !name.is_empty()
+                && name.len() <= 32
+                && name.bytes().all(|b| b.is_ascii_alphanumeric());
+            if !plain || sum.len() > VALUE_BOUND || sum.chars().any(char::is_control) {
+                return refuse(format!("`{}` carries a checksum {}: {}", f.key, shown(name), shown(sum)));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// An ETag without its quotes (and without a weak validator's `W/`).

@@ -50,6 +50,7 @@ impl Session {
             location: &r.location,
             sha256: r.sha256,
             head: r.versions || r.checksums,
+            checksums: r.checksums,
             keep: self.facts.files().cache_enabled(),
             deadline: r.deadline,
             key: r.key.name(),

@@ -23,6 +23,8 @@ struct Moto {
     child: Child,
     endpoint: String,
     log: tempfile::NamedTempFile,
+    /// The credentials its clients sign with.
+    keys: (String, String),
 }
 
 impl Drop for Moto {
@@ -43,6 +45,20 @@ pub(crate) fn free_port() -> u16 {
 impl Moto {
     /// A running server, or `None` (with a note) where moto is not installed.
     fn start() -> Option<Moto> {
+        Moto::launch(false)
+    }
+
+    /// A server that checks every request's signature as S3 does (moto's IAM mode), and the
+    /// keys of a user it made (its first three requests, to IAM, go unchecked).
+    fn start_checking() -> Option<Moto> {
+        let mut moto = Moto::launch(true)?;
+        let keys = moto.s3(&["iam-keys"]);
+        let (id, secret) = keys.trim().split_once(' ').unwrap();
+        moto.keys = (id.to_owned(), secret.to_owned());
+        Some(moto)
+    }
+
+    fn launch(checking: bool) -> Option<Moto> {
         let have = Command::new("python3")
             .args(["-c", "import moto.server, boto3, flask"])
             .status()
@@ -57,7 +73,13 @@ impl Moto {
         }
         let port = free_port();
         let log = tempfile::NamedTempFile::new().unwrap();
-        let child = Command::new("python3")
+        let mut command = Command::new("python3");
+        if checking {
+            command.env("INITIAL_NO_AUTH_ACTION_COUNT", "3");
+        } else {
+            command.env_remove("INITIAL_NO_AUTH_ACTION_COUNT");
+        }
+        let child = command
             .args([
                 "-m",
                 "moto.server",
@@ -74,6 +96,7 @@ impl Moto {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),
             log,
+            keys: (KEY_ID.to_owned(), SECRET.to_owned()),
         };
         let until = Instant::now() + Duration::from_secs(60);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -89,8 +112,8 @@ impl Moto {
             .arg(tools().join("s3.py"))
             .arg(&self.endpoint)
             .args(args)
-            .env("AWS_ACCESS_KEY_ID", KEY_ID)
-            .env("AWS_SECRET_ACCESS_KEY", SECRET)
+            .env("AWS_ACCESS_KEY_ID", &self.keys.0)
+            .env("AWS_SECRET_ACCESS_KEY", &self.keys.1)
             .output()
             .unwrap();
         assert!(
@@ -99,6 +122,18 @@ impl Moto {
             String::from_utf8_lossy(&out.stderr)
         );
         String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// `provbase ARGS` in the project, signing with this server's keys.
+    fn run(&self, p: &Project, args: &[&str]) -> (i32, String, String) {
+        let out = without_aws(p, args)
+            .env("AWS_ENDPOINT_URL", &self.endpoint)
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", &self.keys.0)
+            .env("AWS_SECRET_ACCESS_KEY", &self.keys.1)
+            .output()
+            .unwrap();
+        outcome(out)
     }
 
     /// The requests the server has logged so far.
@@ -518,7 +553,10 @@ fn an_object_overwritten_while_it_is_read_for_its_digest_is_an_error() {
     // the listing says ETag 9b2c; by the time the object is read, it is another (412 to the
     // read's If-Match)
     let endpoint = scripted_server(|request| {
-        if request.starts_with("GET /train/shards/a.tar") {
+        if request.starts_with("HEAD /train/shards/a.tar") {
+            // still the listed object when asked (S3 keeps no checksum of it)
+            "HTTP/1.1 200 OK\r\netag: \"9b2c\"\r\ncontent-length: 7\r\nlast-modified: Thu, 03 Dec 2026 02:11:09 GMT\r\nconnection: close\r\n\r\n".to_owned()
+        } else if request.starts_with("GET /train/shards/a.tar") {
             if request.to_ascii_lowercase().contains("if-match: \"9b2c\"") {
                 http(
                     "412 Precondition Failed",
@@ -681,4 +719,159 @@ fn an_aws_profile_gives_the_keys_region_and_endpoint_and_an_sso_profile_says_wha
             && err.contains("aws configure export-credentials --profile corp --format env"),
         "{err}"
     );
+}
+
+#[test]
+fn s3_checksums_are_asked_for_signed_and_a_whole_object_sha256_spares_the_read() {
+    use base64::Engine;
+    use sha2::Digest;
+    // a server that checks each request's signature, as S3 does
+    let Some(s3) = Moto::start_checking() else {
+        return;
+    };
+    s3.s3(&["bucket", "data"]);
+    let text = "the same bytes in the bucket and on disk\n";
+    s3.s3(&["put-sha256", "data", "kernels/a.tls", text]);
+    // boto3 has S3 keep a CRC32 of what it uploads, unless told another algorithm
+    s3.s3(&["put", "data", "kernels/b.tls", "no SHA-256 kept\n"]);
+    let p = Project::new();
+    p.file("local/a.tls", text);
+    // each object named (moto's signature check refuses any listing with a delimiter, boto3's
+    // own included; a listing's HEADs are the same requests)
+    p.file(
+        "harness.toml",
+        "[[run]]\nname = \"k\"\nhardware = false\nstatic_data = [\"local/a.tls\"]\ninputs = [\n  { glob = \"s3://data/kernels/a.tls\", checksums = true, sha256 = true },\n  { glob = \"s3://data/kernels/b.tls\", checksums = true, sha256 = true },\n]\n",
+    )
+    .git_init()
+    .commit_all("init");
+    let (code, out, err) = s3.run(&p, &["accept"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let baseline: serde_json::Value = serde_json::from_str(&p.baseline_of("k")).unwrap();
+    let a = &baseline["inputs"]["s3://data/kernels/a.tls"];
+    let b = &baseline["inputs"]["s3://data/kernels/b.tls"];
+    let sum = sha2::Sha256::digest(text.as_bytes());
+    assert_eq!(
+        a["checksums"]["sha256"],
+        base64::engine::general_purpose::STANDARD.encode(sum),
+        "{baseline}"
+    );
+    assert!(b["checksums"]["crc32"].is_string(), "{baseline}");
+    // the checksum S3 kept stands for the content digest: it equals the local copy's, and the
+    // object is not read
+    assert_eq!(
+        a["sha256"], baseline["static_data_hashes"]["local/a.tls"],
+        "{baseline}"
+    );
+    let gets = |key: &str| {
+        s3.requests()
+            .matches(&format!("\"GET /data/kernels/{key}"))
+            .count()
+    };
+    assert_eq!(gets("a.tls"), 0, "{}", s3.requests());
+    assert_eq!(
+        gets("b.tls"),
+        1,
+        "an object without a SHA-256 checksum is read"
+    );
+    let (code, out, err) = s3.run(&p, &["check"]);
+    assert_eq!(code, 0, "{out}{err}");
+    // the same bytes uploaded again keep the checksum and change nothing but the time
+    s3.s3(&["put-sha256", "data", "kernels/a.tls", "other bytes\n"]);
+    let (code, out, _) = s3.run(&p, &["check"]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("s3://data/kernels/a.tls") && out.contains("content sha256:"),
+        "{out}"
+    );
+    assert_eq!(gets("a.tls"), 0, "{}", s3.requests());
+}
+
+#[test]
+fn the_checksum_mode_header_is_among_the_signed_headers() {
+    // answers a HEAD with S3's checksum only when `x-amz-checksum-mode` is present and signed,
+    // and refuses it (as S3 refuses an unsigned `x-amz-*` header) when it is present unsigned
+    let endpoint = scripted_server(|request| {
+        let lower = request.to_ascii_lowercase();
+        if !request.starts_with("HEAD ") {
+            return http("200 OK", ONE_OBJECT);
+        }
+        let signed = lower
+            .lines()
+            .find(|l| l.starts_with("authorization:"))
+            .and_then(|l| l.split("signedheaders=").nth(1))
+            .is_some_and(|h| {
+                h.split([',', ' '])
+                    .next()
+                    .unwrap_or("")
+                    .split(';')
+                    .any(|h| h == "x-amz-checksum-mode")
+            });
+        match (lower.contains("x-amz-checksum-mode: enabled"), signed) {
+            (true, true) => "HTTP/1.1 200 OK\r\netag: \"9b2c\"\r\ncontent-length: 7\r\nlast-modified: Thu, 03 Dec 2026 02:11:09 GMT\r\nx-amz-checksum-crc32c: yZRlqg==\r\nx-amz-checksum-type: FULL_OBJECT\r\nconnection: close\r\n\r\n".to_owned(),
+            (true, false) => http("403 Forbidden", "<Error><Code>AccessDenied</Code><Message>There were headers present in the request which were not signed</Message></Error>"),
+            (false, _) => "HTTP/1.1 200 OK\r\netag: \"9b2c\"\r\ncontent-length: 7\r\nlast-modified: Thu, 03 Dec 2026 02:11:09 GMT\r\nconnection: close\r\n\r\n".to_owned(),
+        }
+    });
+    let p = project(
+        "[[run]]\nname = \"r\"\nhardware = false\nstatic_data = [{ glob = \"s3://train/shards/\", checksums = true, timeout = \"5s\" }]\n",
+    );
+    let (code, out, err) = run(&p, &endpoint, &["accept"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let baseline: serde_json::Value = serde_json::from_str(&p.baseline_of("r")).unwrap();
+    assert_eq!(
+        baseline["static_data_hashes"]["s3://train/shards/a.tar"]["checksums"],
+        serde_json::json!({"crc32c": "yZRlqg=="}),
+        "{baseline}"
+    );
+}
+
+#[test]
+fn a_listing_out_of_order_or_past_the_stores_bounds_is_refused() {
+    // two pages, the second's key sorting before the first's
+    let unordered = scripted_server(|request| {
+        let (token, key) = if request.contains("continuation-token") {
+            ("", "shards/a.tar")
+        } else {
+            (
+                "<NextContinuationToken>page-2</NextContinuationToken>",
+                "shards/b.tar",
+            )
+        };
+        http(
+            "200 OK",
+            &format!(
+                "<ListBucketResult><Name>train</Name><Prefix>shards/</Prefix><KeyCount>1</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>{}</IsTruncated>{token}<Contents><Key>{key}</Key><LastModified>2026-12-03T02:11:09.000Z</LastModified><ETag>&quot;9b2c&quot;</ETag><Size>7</Size><StorageClass>STANDARD</StorageClass></Contents></ListBucketResult>",
+                !token.is_empty()
+            ),
+        )
+    });
+    // a key longer than any store allows
+    let long = scripted_server(|_| {
+        http(
+            "200 OK",
+            &ONE_OBJECT.replace("shards/a.tar", &format!("shards/{}", "a".repeat(1100))),
+        )
+    });
+    // an ETag of 300 bytes
+    let etag = scripted_server(|_| http("200 OK", &ONE_OBJECT.replace("9b2c", &"e".repeat(300))));
+    for (endpoint, says) in [
+        (
+            unordered,
+            "it listed `s3://train/shards/a.tar` after `shards/b.tar`, out of key order",
+        ),
+        (long, "a key of 1107 bytes (the stores allow 1024)"),
+        (etag, "`shards/a.tar` has an ETag of 300 bytes"),
+    ] {
+        let p = project(
+            "[[run]]\nname = \"r\"\nhardware = false\nstatic_data = [{ glob = \"s3://train/shards/\", timeout = \"5s\" }]\n",
+        );
+        let (code, out, err) = run(&p, &endpoint, &["accept"]);
+        assert_eq!(code, 1, "{out}{err}");
+        assert!(
+            err.contains("`s3://train/shards/`: the store's listing is refused")
+                && err.contains(says),
+            "{err}"
+        );
+        assert!(!p.join("baselines/r.json").exists(), "{out}{err}");
+    }
 }

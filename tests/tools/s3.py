@@ -3,10 +3,13 @@ own upload scripts would, for provbase's tests of remote locations.
 
     s3.py ENDPOINT bucket NAME [versioned]
     s3.py ENDPOINT put BUCKET KEY TEXT
+    s3.py ENDPOINT put-sha256 BUCKET KEY TEXT   (S3 keeps the content's SHA-256)
     s3.py ENDPOINT put-many BUCKET PREFIX COUNT FOLDERS
     s3.py ENDPOINT delete BUCKET KEY
     s3.py ENDPOINT head BUCKET KEY          (prints the ETag)
     s3.py ENDPOINT versions BUCKET KEY      (prints the version ids, newest first)
+    s3.py ENDPOINT iam-keys                 (a user allowed everything; prints its key id
+                                             and secret)
 
 Credentials come from the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY).
 """
@@ -29,6 +32,16 @@ def main(argv):
     elif command == "put":
         bucket, key, text = rest
         s3.put_object(Bucket=bucket, Key=key, Body=text.encode())
+    elif command == "put-sha256":
+        bucket, key, text = rest
+        s3.put_object(Bucket=bucket, Key=key, Body=text.encode(), ChecksumAlgorithm="SHA256")
+    elif command == "iam-keys":
+        iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1")
+        iam.create_user(UserName="ci")
+        policy = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}'
+        iam.put_user_policy(UserName="ci", PolicyName="all", PolicyDocument=policy)
+        key = iam.create_access_key(UserName="ci")["AccessKey"]
+        print(key["AccessKeyId"], key["SecretAccessKey"])
     elif command == "put-many":
         bucket, prefix, count, folders = rest[0], rest[1], int(rest[2]), int(rest[3])
 

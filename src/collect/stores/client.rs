@@ -5,6 +5,7 @@ use crate::config::location::{Location, Scheme};
 use crate::error::{StoreError, StoreFailure};
 use crate::manifest::object::StoreObject;
 use futures::{StreamExt, TryStreamExt};
+use object_store::list::PaginatedListStore;
 use object_store::path::Path as Key;
 use object_store::{ClientOptions, ObjectMeta, ObjectStore, RetryConfig};
 use std::collections::HashMap;
@@ -21,7 +22,17 @@ const READS_AT_ONCE: usize = 8;
 #[derive(Default)]
 pub(super) struct Clients {
     runtime: OnceLock<Result<tokio::runtime::Runtime, String>>,
-    clients: Mutex<HashMap<String, Arc<dyn ObjectStore>>>,
+    clients: Mutex<HashMap<String, Client>>,
+}
+
+/// One bucket's client, as each of its uses needs it.
+#[derive(Clone)]
+struct Client {
+    store: Arc<dyn ObjectStore>,
+    /// Listing page by page, with a delimiter (not for a web server).
+    pages: Option<Arc<dyn PaginatedListStore>>,
+    /// An S3 bucket's client and region, to ask for the checksums S3 keeps.
+    s3: Option<(Arc<object_store::aws::AmazonS3>, Arc<str>)>,
 }
 
 impl Clients {
@@ -53,15 +64,16 @@ impl Clients {
         // longer than the rest of provbase's. Revisit when ring gains it.
         #[allow(deprecated)]
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let store = self.client(host, location, ask.deadline)?;
+        let client = self.client(host, location, ask.deadline)?;
         let secrets = Secrets::of(host);
         let started = Instant::now();
         let reads = Reads {
-            store: store.clone(),
+            client,
             location,
             secrets: &secrets,
             digests: ask.sha256.then_some(ask.keep.then_some(cache)),
             head: ask.head,
+            checksums: ask.checksums,
         };
         let work = listed(&reads, each);
         // the client's own retries stop at the deadline and say what they met; this timer,
@@ -99,7 +111,7 @@ impl Clients {
         host: &crate::collect::Host,
         location: &Location,
         deadline: Duration,
-    ) -> Result<Arc<dyn ObjectStore>, StoreError> {
+    ) -> Result<Client, StoreError> {
         let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
         let id = format!("{}\0{}", location.base, deadline.as_millis());
         if let Some(c) = clients.get(&id) {
@@ -134,7 +146,7 @@ impl Clients {
             location: location.url.clone(),
             reason: Secrets::of(host).scrub(&e.to_string()),
         };
-        let store: Arc<dyn ObjectStore> = match location.scheme {
+        let client = match location.scheme {
             Scheme::S3 => {
                 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
                 // the profile's settings first, the environment's over them, as the AWS CLI
@@ -179,7 +191,17 @@ impl Clients {
                         b = b.with_config(key, v);
                     }
                 }
-                Arc::new(b.with_url(&location.base).build().map_err(setup)?)
+                let b = b.with_url(&location.base);
+                let region: Arc<str> = b
+                    .get_config_value(&AmazonS3ConfigKey::Region)
+                    .unwrap_or_else(|| "us-east-1".to_owned())
+                    .into();
+                let s3 = Arc::new(b.build().map_err(setup)?);
+                Client {
+                    store: s3.clone(),
+                    pages: Some(s3.clone()),
+                    s3: Some((s3, region)),
+                }
             }
             Scheme::Gcs => {
                 use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
@@ -196,7 +218,12 @@ impl Clients {
                         b = b.with_config(key, v);
                     }
                 }
-                Arc::new(b.with_url(&location.base).build().map_err(setup)?)
+                let gcs = Arc::new(b.with_url(&location.base).build().map_err(setup)?);
+                Client {
+                    store: gcs.clone(),
+                    pages: Some(gcs),
+                    s3: None,
+                }
             }
             Scheme::Azure => {
                 use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
@@ -212,23 +239,31 @@ impl Clients {
                 if let Some((_, endpoint)) = vars.iter().find(|(k, _)| k == "MSI_ENDPOINT") {
                     b = b.with_msi_endpoint(endpoint.clone());
                 }
-                Arc::new(b.with_url(&location.base).build().map_err(setup)?)
+                let azure = Arc::new(b.with_url(&location.base).build().map_err(setup)?);
+                Client {
+                    store: azure.clone(),
+                    pages: Some(azure),
+                    s3: None,
+                }
             }
             Scheme::Http => {
                 let options = options.with_allow_http(location.base.starts_with("http://"));
-                Arc::new(
-                    object_store::http::HttpBuilder::new()
-                        .with_client_options(options)
-                        .with_http_connector(Checksums)
-                        .with_retry(retry)
-                        .with_url(&location.base)
-                        .build()
-                        .map_err(setup)?,
-                )
+                let web = object_store::http::HttpBuilder::new()
+                    .with_client_options(options)
+                    .with_http_connector(Checksums)
+                    .with_retry(retry)
+                    .with_url(&location.base)
+                    .build()
+                    .map_err(setup)?;
+                Client {
+                    store: Arc::new(web),
+                    pages: None,
+                    s3: None,
+                }
             }
         };
-        clients.insert(id, store.clone());
-        Ok(store)
+        clients.insert(id, client.clone());
+        Ok(client)
     }
 }
 
@@ -322,14 +357,42 @@ fn record(meta: &ObjectMeta) -> StoreObject {
     }
 }
 
-/// The checksums a store's response carried (see [`Checksums`]).
+/// The checksums a store's response carried (see [`Checksums`]), and whether S3 said they are
+/// composite (a multipart upload's checksum of its parts' checksums, not of the content).
 #[derive(Debug, Clone, Default)]
-struct Kept(std::collections::BTreeMap<String, String>);
+struct Kept {
+    sums: std::collections::BTreeMap<String, String>,
+    composite: bool,
+}
+
+impl Kept {
+    /// The SHA-256 of the whole content, where the store's checksum is one: S3's
+    /// `x-amz-checksum-sha256` of an object uploaded in one part (S3 checked it on upload).
+    fn content_sha256(&self) -> Option<[u8; 32]> {
+        use base64::Engine;
+        if self.composite {
+            return None;
+        }
+        let sum = self.sums.get("sha256")?;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(sum).ok()?;
+        bytes.try_into().ok()
+    }
+}
+
+/// Marks an S3 HEAD that asks for the object's checksums. S3 sends `x-amz-checksum-*` only
+/// to a request carrying `x-amz-checksum-mode: ENABLED` among its signed headers, which the
+/// client does not send: the connection adds it and signs the request again, with the
+/// credential and region the client signed it with.
+#[derive(Clone)]
+struct ChecksumMode {
+    credential: Arc<object_store::aws::AwsCredential>,
+    region: Arc<str>,
+}
 
 /// The client's HTTP connection, which copies the checksums a store sends with an object
 /// (`Content-MD5`, GCS's `x-goog-hash`, Azure's `x-ms-content-crc64`, S3's
 /// `x-amz-checksum-*`) into the response, where a HEAD's result carries them: the client reads
-/// size, ETag, time and version, and no checksum.
+/// size, ETag, time and version, and no checksum. It asks S3 for them (see [`ChecksumMode`]).
 #[derive(Debug, Default)]
 struct Checksums;
 
@@ -347,10 +410,28 @@ struct Keeping(object_store::client::HttpClient);
 impl object_store::client::HttpService for Keeping {
     async fn call(
         &self,
-        request: object_store::client::HttpRequest,
+        mut request: object_store::client::HttpRequest,
     ) -> Result<object_store::client::HttpResponse, object_store::client::HttpError> {
+        if let Some(mode) = request.extensions().get::<ChecksumMode>().cloned() {
+            use reqwest::header::{AUTHORIZATION, HeaderValue};
+            request
+                .headers_mut()
+                .insert("x-amz-checksum-mode", HeaderValue::from_static("ENABLED"));
+            // an unsigned request (a public bucket) stays unsigned
+            if request.headers().contains_key(AUTHORIZATION) {
+                object_store::aws::AwsAuthorizer::new(&mode.credential, "s3", &mode.region)
+                    .try_authorize(&mut request, None)
+                    .map_err(|e| {
+                        object_store::client::HttpError::new(
+                            object_store::client::HttpErrorKind::Unknown,
+                            e,
+                        )
+                    })?;
+            }
+        }
         let mut response = self.0.execute(request).await?;
         let mut kept = std::collections::BTreeMap::new();
+        let mut composite = false;
         for (name, value) in response.headers() {
             let (name, Ok(value)) = (name.as_str(), value.to_str()) else {
                 continue;
@@ -370,6 +451,7 @@ impl object_store::client::HttpService for Keeping {
                         }
                     }
                 }
+                "x-amz-checksum-type" => composite = value.eq_ignore_ascii_case("COMPOSITE"),
                 _ => {
                     if let Some(algorithm) = name.strip_prefix("x-amz-checksum-")
                         && algorithm != "type"
@@ -381,30 +463,46 @@ impl object_store::client::HttpService for Keeping {
             }
         }
         if !kept.is_empty() {
-            response.extensions_mut().insert(Kept(kept));
+            response.extensions_mut().insert(Kept {
+                sums: kept,
+                composite,
+            });
         }
         Ok(response)
     }
 }
 
-/// An object's record as HEAD gives it: size, ETag, time, version, and the store's checksums.
-async fn head(store: &dyn ObjectStore, key: &Key) -> object_store::Result<StoreObject> {
-    let got = store
-        .get_opts(key, object_store::GetOptions::new().with_head(true))
-        .await?;
+/// An object's record as HEAD gives it: size, ETag, time, version, and the checksums the
+/// store sends (asked of S3 when `checksums`; see [`ChecksumMode`]).
+async fn head(
+    client: &Client,
+    key: &Key,
+    checksums: bool,
+) -> object_store::Result<(StoreObject, Option<Kept>)> {
+    let mut options = object_store::GetOptions::new().with_head(true);
+    if checksums && let Some((s3, region)) = &client.s3 {
+        let credential = s3.credentials().get_credential().await?;
+        options.extensions.insert(ChecksumMode {
+            credential,
+            region: region.clone(),
+        });
+    }
+    let got = client.store.get_opts(key, options).await?;
+    let kept = got.extensions.get::<Kept>().cloned();
     let mut object = record(&got.meta);
-    object.checksums = got.extensions.get::<Kept>().map(|k| k.0.clone());
-    Ok(object)
+    object.checksums = kept.as_ref().map(|k| k.sums.clone());
+    Ok((object, kept))
 }
 
 /// What a listing needs: the bucket's client, the location, what to scrub from messages, and
 /// whether to read the objects for their digests (and where digests are kept, if they are).
 struct Reads<'a> {
-    store: Arc<dyn ObjectStore>,
+    client: Client,
     location: &'a Location,
     secrets: &'a Secrets,
     digests: Option<Option<&'a std::path::Path>>,
     head: bool,
+    checksums: bool,
 }
 
 impl Reads<'_> {
@@ -417,179 +515,350 @@ impl Reads<'_> {
         if batch.is_empty() {
             return Ok(());
         }
+        for f in &batch {
+            super::bounded(self.location, f)?;
+        }
         if self.head {
             self.heads(&mut batch).await?;
         }
         if let Some(cache) = self.digests {
-            digests(&self.store, self.location, &mut batch, cache, self.secrets).await?;
+            self.digests(&mut batch, cache).await?;
         }
         each(batch)
     }
-}
 
-impl Reads<'_> {
+    fn failed(&self, action: String, e: &object_store::Error) -> StoreError {
+        failed(self.location, action, e, self.secrets)
+    }
+
     /// Asks each object of a batch (HEAD, several at once) for its version id and the store's
-    /// checksums; an object changed since it was listed is recorded as HEAD found it.
+    /// checksums; an object changed since it was listed is recorded as HEAD found it. A
+    /// checksum that is the content's SHA-256 (S3's, of an object uploaded whole) stands for
+    /// its content digest.
     async fn heads(&self, batch: &mut [Found]) -> Result<(), StoreError> {
-        let store = &*self.store;
         let asks: Vec<(usize, Key)> = batch
             .iter()
             .enumerate()
             .map(|(i, f)| (i, Key::from(f.key.as_str())))
             .collect();
+        let (client, checksums) = (&self.client, self.checksums || self.digests.is_some());
         let mut heads = futures::stream::iter(
             asks.into_iter()
-                .map(|(i, key)| async move { (i, head(store, &key).await) }),
+                .map(|(i, key)| async move { (i, head(client, &key, checksums).await) }),
         )
         .buffer_unordered(READS_AT_ONCE);
-        while let Some((i, object)) = heads.next().await {
+        while let Some((i, got)) = heads.next().await {
             let url = self.location.object_url(&batch[i].key);
-            batch[i].object = object
-                .map_err(|e| failed(self.location, format!("read {url}"), &e, self.secrets))?;
+            let (mut object, kept) = got.map_err(|e| self.failed(format!("read {url}"), &e))?;
+            if self.digests.is_some() {
+                object.sha256 = kept.and_then(|k| k.content_sha256()).map(tagged);
+            }
+            let found = Found {
+                key: std::mem::take(&mut batch[i].key),
+                object,
+            };
+            super::bounded(self.location, &found)?;
+            batch[i] = found;
+        }
+        Ok(())
+    }
+
+    /// Each object's SHA-256: kept under `.prov/stores/` for this very object (URL, ETag,
+    /// version, size), else the store's own where it keeps one (S3's checksum, asked by HEAD),
+    /// else read (at most [`READS_AT_ONCE`] at a time, each in its own task). An object whose
+    /// ETag changed since it was listed is an error.
+    async fn digests(
+        &self,
+        found: &mut [Found],
+        cache: Option<&std::path::Path>,
+    ) -> Result<(), StoreError> {
+        let location = self.location;
+        let asks: Vec<_> = found
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.object.sha256.is_none())
+            .map(|(i, f)| {
+                let url = location.object_url(&f.key);
+                let kept = cache.and_then(|c| kept_digest(c, &url, &f.object));
+                (i, url, kept, Key::from(f.key.as_str()), f.object.clone())
+            })
+            .collect();
+        let jobs = asks.into_iter().map(|(i, url, kept, key, listed)| {
+            let client = self.client.clone();
+            async move {
+                if let Some(d) = kept {
+                    return Ok((i, d, false));
+                }
+                let task = tokio::spawn(async move { content_digest(&client, &key, &listed).await });
+                match task.await {
+                    Ok(Ok(d)) => Ok((i, d, true)),
+                    Ok(Err(e)) => Err((url, e)),
+                    Err(join) => Err((url, object_store::Error::JoinError { source: join })),
+                }
+            }
+        });
+        let mut results = futures::stream::iter(jobs).buffer_unordered(READS_AT_ONCE);
+        while let Some(r) = results.next().await {
+            match r {
+                Ok((i, digest, new)) => {
+                    if let (true, Some(cache)) = (new, cache) {
+                        let url = location.object_url(&found[i].key);
+                        keep_digest(cache, &url, &found[i].object, &digest);
+                    }
+                    found[i].object.sha256 = Some(tagged(digest));
+                }
+                Err((url, object_store::Error::Precondition { .. })) => {
+                    let i = found
+                        .iter()
+                        .position(|f| location.object_url(&f.key) == url)
+                        .unwrap_or_default();
+                    return Err(StoreError::Changed {
+                        url,
+                        before: found[i].object.etag.clone().unwrap_or_default(),
+                    });
+                }
+                Err((url, e)) => return Err(self.failed(format!("read {url}"), &e)),
+            }
         }
         Ok(())
     }
 }
 
+fn tagged(digest: [u8; 32]) -> crate::manifest::Sha256 {
+    crate::manifest::Sha256(crate::canonical::tag_digest(&digest))
+}
+
+/// One object's SHA-256: S3's checksum of the object as listed when it keeps one for the whole
+/// content (a HEAD), else the object streamed.
+async fn content_digest(
+    client: &Client,
+    key: &Key,
+    listed: &StoreObject,
+) -> object_store::Result<[u8; 32]> {
+    if client.s3.is_some() {
+        let (now, kept) = head(client, key, true).await?;
+        if now.etag != listed.etag {
+            return Err(object_store::Error::Precondition {
+                path: key.to_string(),
+                source: "the object changed since it was listed".into(),
+            });
+        }
+        if let Some(d) = kept.and_then(|k| k.content_sha256()) {
+            return Ok(d);
+        }
+    }
+    read_digest(&*client.store, key, listed.etag.clone()).await
+}
+
+/// How many pages of one folder's listing are held ahead of the one handed on.
+const PAGES_AHEAD: usize = 2;
+
+/// How many objects of a location's top level may wait behind the folders listed before them.
+const WAITING_AT_ONCE: usize = 10_000;
+
+/// What comes next in key order: objects of the top level, or a folder being listed.
+enum Next {
+    Objects(Vec<Found>),
+    Folder(futures::channel::mpsc::Receiver<object_store::Result<Vec<ObjectMeta>>>),
+}
+
 /// The objects a location names, handed on in batches in key order: the one object a key names
 /// (found by HEAD, which also gives its version), else every object under the prefix that the
-/// location matches. The top level is listed with a delimiter, then each folder under it whole,
-/// several at once but handed on in order, so that memory holds a few folders' listings, not
-/// the bucket's. The listing is read to its end or the run fails.
+/// location matches. The top level is listed page by page with a delimiter; each folder under
+/// it is listed whole in a task of its own, several at once, each at most [`PAGES_AHEAD`]
+/// pages ahead of what is handed on: memory holds a few pages, not the bucket's listing. The
+/// listing is read to its end, in order, or the run fails.
 async fn listed(
     reads: &Reads<'_>,
     each: &mut dyn FnMut(Vec<Found>) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
-    let (store, location, secrets) = (&*reads.store, reads.location, reads.secrets);
+    let (client, location) = (&reads.client, reads.location);
     if location.is_object() {
         let key = Key::from(location.path.as_str());
-        match head(store, &key).await {
-            Ok(object) => {
-                let one = vec![Found {
+        match head(client, &key, reads.checksums || reads.digests.is_some()).await {
+            Ok((mut object, kept)) => {
+                if reads.digests.is_some() {
+                    object.sha256 = kept.and_then(|k| k.content_sha256()).map(tagged);
+                }
+                let one = Found {
                     key: location.path.clone(),
                     object,
-                }];
-                return reads.hand(one, each).await;
+                };
+                let reads = Reads {
+                    head: false,
+                    client: reads.client.clone(),
+                    ..*reads
+                };
+                return reads.hand(vec![one], each).await;
             }
             // `s3://bucket/models` may name a folder, as `aws s3 ls` reads it
             Err(object_store::Error::NotFound { .. }) if location.scheme.lists() => {}
-            Err(e) => return Err(failed(location, format!("read {}", location.url), &e, secrets)),
+            Err(e) => return Err(reads.failed(format!("read {}", location.url), &e)),
         }
     }
-    if !location.scheme.lists() {
+    let Some(pages) = client.pages.as_ref().filter(|_| location.scheme.lists()) else {
         return Ok(());
-    }
+    };
     let prefix = location.prefix().trim_end_matches('/');
-    let prefix = (!prefix.is_empty()).then(|| Key::from(prefix));
+    let prefix = (!prefix.is_empty()).then(|| format!("{prefix}/"));
     let folder = location.is_object().then(|| format!("{}/", location.path));
-    let named = |meta: &ObjectMeta| {
-        let key = meta.location.as_ref();
-        match &folder {
-            Some(f) => key.starts_with(f.as_str()),
-            None => location.matches(key),
-        }
+    let named = |key: &str| match &folder {
+        Some(f) => key.starts_with(f.as_str()),
+        None => location.matches(key),
     };
     let keep = |metas: Vec<ObjectMeta>| -> Vec<Found> {
-        let mut out: Vec<Found> = metas
+        metas
             .iter()
-            .filter(|m| named(m))
+            .filter(|m| named(m.location.as_ref()))
             .map(|m| Found {
                 key: m.location.as_ref().to_owned(),
                 object: record(m),
             })
-            .collect();
-        out.sort_by(|a, b| a.key.cmp(&b.key));
-        out
+            .collect()
     };
-    let failed_listing =
-        |e: object_store::Error| failed(location, "list the objects".to_owned(), &e, secrets);
-    let top = store
-        .list_with_delimiter(prefix.as_ref())
-        .await
-        .map_err(failed_listing)?;
-    let mut below = if location.descends() {
-        top.common_prefixes
-    } else {
-        Vec::new()
-    };
-    below.sort_by(|a, b| a.as_ref().cmp(b.as_ref()));
-    let mut direct = keep(top.objects).into_iter().peekable();
-    let mut folders = futures::stream::iter(below.into_iter().map(|p| async move {
-        let listed = store.list(Some(&p)).try_collect::<Vec<_>>().await;
-        (format!("{}/", p.as_ref()), listed)
-    }))
-    .buffered(LISTS_AT_ONCE);
-    // a folder's keys sort together: the objects of the top level that sort before the folder
-    // go first
-    while let Some((folder, listed)) = folders.next().await {
-        let mut before = Vec::new();
-        while let Some(d) = direct.next_if(|d| d.key.as_str() < folder.as_str()) {
-            before.push(d);
-        }
-        reads.hand(before, each).await?;
-        reads.hand(keep(listed.map_err(failed_listing)?), each).await?;
-    }
-    reads.hand(direct.collect(), each).await
-}
-
-/// Reads each object (at most [`READS_AT_ONCE`] at a time, each in its own task) for its
-/// SHA-256, unless the digest of this very object (URL, ETag, version, size) is kept under
-/// `.prov/stores/`. An object whose ETag changed since it was listed is an error.
-async fn digests(
-    store: &Arc<dyn ObjectStore>,
-    location: &Location,
-    found: &mut [Found],
-    cache: Option<&std::path::Path>,
-    secrets: &Secrets,
-) -> Result<(), StoreError> {
-    let asks: Vec<_> = found
-        .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let url = location.object_url(&f.key);
-            let kept = cache.and_then(|c| kept_digest(c, &url, &f.object));
-            (i, url, kept, Key::from(f.key.as_str()), f.object.etag.clone())
-        })
-        .collect();
-    let jobs = asks.into_iter().map(|(i, url, kept, key, etag)| {
-        let store = store.clone();
-        async move {
-            if let Some(d) = kept {
-                return Ok((i, d, None));
+    let failed_listing = |e: object_store::Error| reads.failed("list the objects".to_owned(), &e);
+    let mut order = Order::new(location);
+    let mut queue: std::collections::VecDeque<Next> = std::collections::VecDeque::new();
+    let (mut token, mut top_done) = (None, false);
+    loop {
+        // the top level's next page, while few folders and objects wait
+        while !top_done
+            && queue.iter().filter(|n| matches!(n, Next::Folder(_))).count() < LISTS_AT_ONCE
+            && queue
+                .iter()
+                .map(|n| match n {
+                    Next::Objects(o) => o.len(),
+                    Next::Folder(_) => 0,
+                })
+                .sum::<usize>()
+                < WAITING_AT_ONCE
+        {
+            let options = object_store::list::PaginatedListOptions {
+                delimiter: Some("/".into()),
+                page_token: token.take(),
+                ..Default::default()
+            };
+            let page = pages
+                .list_paginated(prefix.as_deref(), options)
+                .await
+                .map_err(failed_listing)?;
+            token = page.page_token;
+            top_done = token.is_none();
+            let mut items: Vec<(String, Option<Found>)> = keep(page.result.objects)
+                .into_iter()
+                .map(|f| (f.key.clone(), Some(f)))
+                .collect();
+            if location.descends() {
+                items.extend(
+                    page.result
+                        .common_prefixes
+                        .iter()
+                        .map(|p| (format!("{}/", p.as_ref()), None)),
+                );
             }
-            let task = tokio::spawn(async move { read_digest(&*store, &key, etag).await });
-            match task.await {
-                Ok(Ok(d)) => Ok((i, d, Some(url))),
-                Ok(Err(e)) => Err((url, e)),
-                Err(join) => Err((url, object_store::Error::JoinError { source: join })),
-            }
-        }
-    });
-    let mut results = futures::stream::iter(jobs).buffer_unordered(READS_AT_ONCE);
-    while let Some(r) = results.next().await {
-        match r {
-            Ok((i, digest, read)) => {
-                if let (Some(url), Some(cache)) = (read, cache) {
-                    keep_digest(cache, &url, &found[i].object, &digest);
+            items.sort_by(|a, b| a.0.cmp(&b.0));
+            // a page's runs of objects stay apart from another page's, whose order is checked
+            let mut run = Vec::new();
+            for (name, object) in items {
+                match object {
+                    Some(f) => run.push(f),
+                    None => {
+                        if !run.is_empty() {
+                            queue.push_back(Next::Objects(std::mem::take(&mut run)));
+                        }
+                        queue.push_back(Next::Folder(list_folder(client, name)));
+                    }
                 }
-                found[i].object.sha256 = Some(crate::manifest::Sha256(
-                    crate::canonical::tag_digest(&digest),
-                ));
             }
-            Err((url, object_store::Error::Precondition { .. })) => {
-                let i = found
-                    .iter()
-                    .position(|f| location.object_url(&f.key) == url)
-                    .unwrap_or_default();
-                return Err(StoreError::Changed {
-                    url,
-                    before: found[i].object.etag.clone().unwrap_or_default(),
-                });
+            if !run.is_empty() {
+                queue.push_back(Next::Objects(run));
             }
-            Err((url, e)) => return Err(failed(location, format!("read {url}"), &e, secrets)),
+        }
+        match queue.pop_front() {
+            None => break,
+            Some(Next::Objects(run)) => reads.hand(order.check(run)?, each).await?,
+            Some(Next::Folder(mut pages)) => {
+                while let Some(page) = pages.next().await {
+                    let found = keep(page.map_err(failed_listing)?);
+                    reads.hand(order.check(found)?, each).await?;
+                }
+            }
         }
     }
     Ok(())
+}
+
+/// Lists one folder (`train/`) in a task of its own, into a channel that holds at most
+/// [`PAGES_AHEAD`] pages.
+fn list_folder(
+    client: &Client,
+    folder: String,
+) -> futures::channel::mpsc::Receiver<object_store::Result<Vec<ObjectMeta>>> {
+    use futures::SinkExt;
+    const PAGE: usize = 1000;
+    let (mut tx, rx) = futures::channel::mpsc::channel(PAGES_AHEAD);
+    let store = client.store.clone();
+    tokio::spawn(async move {
+        let key = Key::from(folder.trim_end_matches('/'));
+        let mut listing = store.list(Some(&key));
+        let mut page = Vec::with_capacity(PAGE);
+        while let Some(item) = listing.next().await {
+            match item {
+                Ok(meta) => {
+                    page.push(meta);
+                    if page.len() == PAGE
+                        && tx.send(Ok(std::mem::replace(&mut page, Vec::with_capacity(PAGE)))).await.is_err()
+                    {
+                        // nobody reads on: the listing failed or was dropped
+                        return;
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(e)).await;
+                    return;
+                }
+            }
+        }
+        if !page.is_empty() {
+            let _ = tx.send(Ok(page)).await;
+        }
+    });
+    rx
+}
+
+/// Keys handed on must ascend: a folder's objects are folded as they arrive, so a store that
+/// lists out of order would split a folder. A page is sorted; pages must follow each other.
+struct Order<'a> {
+    location: &'a Location,
+    last: Option<String>,
+}
+
+impl<'a> Order<'a> {
+    fn new(location: &'a Location) -> Order<'a> {
+        Order {
+            location,
+            last: None,
+        }
+    }
+
+    fn check(&mut self, mut found: Vec<Found>) -> Result<Vec<Found>, StoreError> {
+        found.sort_by(|a, b| a.key.cmp(&b.key));
+        if let (Some(last), Some(first)) = (&self.last, found.first())
+            && first.key.as_str() <= last.as_str()
+        {
+            return Err(StoreError::Refused {
+                location: self.location.url.clone(),
+                reason: format!(
+                    "it listed `{}` after `{last}`, out of key order",
+                    self.location.object_url(&first.key)
+                ),
+            });
+        }
+        if let Some(f) = found.last() {
+            self.last = Some(f.key.clone());
+        }
+        Ok(found)
+    }
 }
 
 /// An object's SHA-256, streamed; with `if_match`, so that an object overwritten while it is
