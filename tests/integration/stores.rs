@@ -875,3 +875,55 @@ fn a_listing_out_of_order_or_past_the_stores_bounds_is_refused() {
         assert!(!p.join("baselines/r.json").exists(), "{out}{err}");
     }
 }
+
+#[test]
+fn the_cargo_door_checks_a_bucket_as_the_cli_does() {
+    let Some(s3) = Moto::start() else { return };
+    s3.s3(&["bucket", "train"]);
+    s3.s3(&["put", "train", "shards/shard-0000.tar", "shard 0"]);
+    s3.s3(&["put", "train", "shards/shard-0001.tar", "shard 1"]);
+    let p = project(
+        "[[run]]\nname = \"train\"\nhardware = false\nstatic_data = [\"s3://train/shards/\"]\n",
+    );
+    // `cargo test --test baselines`: the harness, in the project, with the store's settings
+    let trial = |args: &[&str]| {
+        let mut cmd = crate::harness::harness_command(args);
+        crate::project::hermetic(cmd.current_dir(p.path())).env_remove("NEXTEST");
+        for (k, _) in std::env::vars_os() {
+            if k.to_string_lossy().starts_with("AWS_") {
+                cmd.env_remove(k);
+            }
+        }
+        let out = cmd
+            .env("AWS_ENDPOINT_URL", &s3.endpoint)
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", SECRET)
+            .output()
+            .unwrap();
+        outcome(out)
+    };
+    let (code, out, err) = trial(&["--accept"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = trial(&[]);
+    assert_eq!(code, 0, "{out}{err}");
+    let trial_line = |out: &str| {
+        out.lines()
+            .find(|l| l.starts_with("test train "))
+            .map(|l| l.split_whitespace().last().unwrap_or("").to_owned())
+    };
+    assert_eq!(trial_line(&out).as_deref(), Some("ok"), "{out}");
+    s3.s3(&["put", "train", "shards/shard-0001.tar", "SHARD 1"]);
+    let (code, out, err) = trial(&[]);
+    assert_eq!(code, 101, "{out}{err}");
+    assert!(
+        trial_line(&out).as_deref() == Some("FAILED")
+            && out.contains("s3://train/shards/shard-0001.tar: ETag "),
+        "{out}"
+    );
+    assert!(
+        out.contains("cargo test --test baselines -- --accept --exact train"),
+        "{out}"
+    );
+    assert_no_credentials(&p, &[&out, &err]);
+}

@@ -591,3 +591,75 @@ def test_the_plugin_finds_harness_toml_as_every_door_does(project, monkeypatch, 
     proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--provbase",
                            "--co", "-q"], cwd=sub, capture_output=True, text=True)
     assert "harness.toml::nav" in proc.stdout, proc.stdout + proc.stderr
+
+
+@pytest.fixture
+def moto(tmp_path):
+    """moto's S3 server on a free port of 127.0.0.1, started with the system's python3 (where
+    `.ci/run` installs it, with boto3); yields a function that runs tests/tools/s3.py on it."""
+    import shutil
+    import socket
+    import time
+    python = shutil.which("python3")
+    have = python and subprocess.run(
+        [python, "-c", "import moto.server, boto3"], capture_output=True).returncode == 0
+    if not have:
+        if os.environ.get("PROVBASE_REQUIRE_MOTO"):
+            pytest.fail("PROVBASE_REQUIRE_MOTO is set, but moto[server] or boto3 is not installed")
+        pytest.skip("moto is not installed; `.ci/run` installs it")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.pop("INITIAL_NO_AUTH_ACTION_COUNT", None)
+    server = subprocess.Popen([python, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    endpoint = f"http://127.0.0.1:{port}"
+    keys = {"AWS_ACCESS_KEY_ID": "AKIAPYTESTPLANTED000", "AWS_SECRET_ACCESS_KEY": "pytest/planted"}
+    try:
+        until = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port)).close()
+                break
+            except OSError:
+                assert time.monotonic() < until, "moto did not start"
+                time.sleep(0.1)
+        tool = Path(__file__).resolve().parent.parent / "tools" / "s3.py"
+
+        def s3(*args):
+            subprocess.run([python, str(tool), endpoint, *args], env={**env, **keys}, check=True)
+        s3.endpoint = endpoint
+        s3.keys = keys
+        yield s3
+    finally:
+        server.kill()
+        server.wait()
+
+
+def test_a_bucket_is_checked_through_the_plugin_and_its_drift_names_the_object(
+        pytester, moto, monkeypatch):
+    moto("bucket", "train")
+    moto("put", "train", "shards/a.tar", "shard a")
+    moto("put", "train", "shards/b.tar", "shard b")
+    pytester.makefile(".toml", harness='[[run]]\nname = "train"\nhardware = false\n'
+                      'static_data = ["s3://train/shards/"]\n')
+    for var in [v for v in os.environ if v.startswith("AWS_")] + ["CI", "GITHUB_ACTIONS"]:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto.endpoint)
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    for k, v in moto.keys.items():
+        monkeypatch.setenv(k, v)
+    pytester.runpytest_subprocess("--provbase", "--provbase-accept").assert_outcomes(
+        passed=1, skipped=1)
+    baseline = json.loads((pytester.path / "baselines" / "train.json").read_text())
+    assert sorted(baseline["static_data_hashes"]) == [
+        "s3://train/shards/a.tar", "s3://train/shards/b.tar"], baseline
+    pytester.runpytest_subprocess("--provbase").assert_outcomes(passed=2)
+    moto("put", "train", "shards/b.tar", "SHARD B")
+    r = pytester.runpytest_subprocess("--provbase")
+    r.assert_outcomes(passed=1, failed=1)
+    out = r.stdout.str()
+    assert "s3://train/shards/b.tar: ETag " in out and "7 B → 7 B" in out, out
+    assert moto.keys["AWS_SECRET_ACCESS_KEY"] not in out and "AKIAPYTEST" not in out, out
+    assert "pytest/planted" not in (pytester.path / "baselines" / "train.json").read_text()
