@@ -4,7 +4,8 @@
 # Uses hyperfine where installed, a timing loop otherwise. Takes a few minutes and ~2 GB of
 # disk. Usage: bench/compare.sh   (RUNS=N sets the repetitions, default 5; BIN=path measures
 # another build). Ends with bench/globs.sh (every glob shape against the folder form) at
-# 100,000 and 300,000 files (GLOBS=0 leaves it out).
+# 100,000 and 300,000 files (GLOBS=0 leaves it out), and bench/stores.sh (object stores against
+# the AWS CLI; STORES=0 leaves it out).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/median.sh
@@ -125,6 +126,12 @@ if [ "${DVC:-0}" = 1 ]; then
   row "re-check unchanged 100k vs dvc status" "cd dvcrepo && $BIN check" "cd dvcrepo && $DVC_BIN status -q tree.dvc" 1
   echo "changed" >> dvcrepo/tree/d050/f0500.bin
   row "re-check after one file changed vs dvc status" "cd dvcrepo && { $BIN check || true; }" "cd dvcrepo && { $DVC_BIN status -q tree.dvc || true; }" 1
+fi
+
+# object stores against the AWS CLI on moto's S3 server (bench/stores.sh), where both are
+# installed; STORES=0 leaves it out, STORES_N sets the objects (default 100,000)
+if [ "${STORES:-1}" = 1 ] && command -v aws >/dev/null && python3 -c "import moto.server, boto3" 2>/dev/null; then
+  BIN="$BIN" RUNS="$RUNS" bash "$REPO/bench/stores.sh" "${STORES_N:-100000}" | tail -n +2
 fi
 
 if [ "${GLOBS:-1}" = 1 ]; then

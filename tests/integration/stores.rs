@@ -373,12 +373,12 @@ fn a_listing_of_many_pages_folds_into_folder_digests_that_name_the_changed_objec
     assert!(data["s3://cal/images/index.csv"]["etag"].is_string());
     let files: Vec<u64> = data.values().filter_map(|t| t["files"].as_u64()).collect();
     assert_eq!(files, [1050, 1050], "every object of every page is counted");
-    s3.s3(&["put", "cal", "images/f1/obj-00005.bin", "object X\n"]);
+    s3.s3(&["put", "cal", "images/f1/obj-000005.bin", "object X\n"]);
     let (code, out, err) = run(&p, &s3.endpoint, &["check"]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("s3://cal/images/f1/"), "{out}");
     assert!(
-        out.contains("changed  s3://cal/images/f1/obj-00005.bin (9 → 9 bytes)"),
+        out.contains("changed  s3://cal/images/f1/obj-000005.bin (9 → 9 bytes)"),
         "{out}"
     );
     assert!(
@@ -926,4 +926,36 @@ fn the_cargo_door_checks_a_bucket_as_the_cli_does() {
         "{out}"
     );
     assert_no_credentials(&p, &[&out, &err]);
+}
+
+#[test]
+fn a_bucket_that_keeps_no_sha256_is_read_without_asking_each_object() {
+    let Some(s3) = Moto::start() else { return };
+    s3.s3(&["bucket", "data"]);
+    for i in 0..12 {
+        s3.s3(&[
+            "put",
+            "data",
+            &format!("shards/s{i:02}.bin"),
+            &format!("shard {i}\n"),
+        ]);
+    }
+    let p = project(
+        "[[run]]\nname = \"r\"\nhardware = false\ninputs = [{ glob = \"s3://data/shards/\", sha256 = true }]\n",
+    );
+    let (code, out, err) = run(&p, &s3.endpoint, &["accept"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let log = s3.requests();
+    let count = |method: &str| log.matches(&format!("\"{method} /data/shards/s")).count();
+    assert_eq!(count("GET"), 12, "{log}");
+    assert_eq!(
+        count("HEAD"),
+        8,
+        "the first eight are asked for a SHA-256 S3 keeps; none has one, so the rest are only read: {log}"
+    );
+    let baseline: serde_json::Value = serde_json::from_str(&p.baseline_of("r")).unwrap();
+    assert_eq!(
+        baseline["inputs"]["s3://data/shards/s11.bin"]["sha256"],
+        provbase::canonical::sha256_tagged(b"shard 11\n").as_str()
+    );
 }

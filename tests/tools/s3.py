@@ -4,7 +4,7 @@ own upload scripts would, for provbase's tests of remote locations.
     s3.py ENDPOINT bucket NAME [versioned]
     s3.py ENDPOINT put BUCKET KEY TEXT
     s3.py ENDPOINT put-sha256 BUCKET KEY TEXT   (S3 keeps the content's SHA-256)
-    s3.py ENDPOINT put-many BUCKET PREFIX COUNT FOLDERS
+    s3.py ENDPOINT put-many BUCKET PREFIX COUNT FOLDERS   (FOLDERS 0: all under PREFIX)
     s3.py ENDPOINT delete BUCKET KEY
     s3.py ENDPOINT head BUCKET KEY          (prints the ETag)
     s3.py ENDPOINT versions BUCKET KEY      (prints the version ids, newest first)
@@ -46,7 +46,9 @@ def main(argv):
         bucket, prefix, count, folders = rest[0], rest[1], int(rest[2]), int(rest[3])
 
         def put(i):
-            key = f"{prefix}f{i % folders}/obj-{i:05}.bin"
+            # FOLDERS 0: every object directly under PREFIX (a flat bucket)
+            folder = f"f{i % folders}/" if folders else ""
+            key = f"{prefix}{folder}obj-{i:06}.bin"
             s3.put_object(Bucket=bucket, Key=key, Body=f"object {i}\n".encode())
 
         with ThreadPoolExecutor(16) as pool:

@@ -74,6 +74,8 @@ impl Clients {
             digests: ask.sha256.then_some(ask.keep.then_some(cache)),
             head: ask.head,
             checksums: ask.checksums,
+            sha256_asked: Arc::default(),
+            sha256_kept: Arc::default(),
         };
         let work = listed(&reads, each);
         // the client's own retries stop at the deadline and say what they met; this timer,
@@ -503,13 +505,22 @@ struct Reads<'a> {
     digests: Option<Option<&'a std::path::Path>>,
     head: bool,
     checksums: bool,
+    /// How many objects were asked for S3's SHA-256, and how many had one.
+    sha256_asked: Arc<std::sync::atomic::AtomicUsize>,
+    sha256_kept: Arc<std::sync::atomic::AtomicUsize>,
 }
 
+/// How many objects of a location are asked for a SHA-256 S3 keeps before, none having one,
+/// the others are read without asking (a bucket that keeps none costs a HEAD per object more).
+const SHA256_ASKED_FIRST: usize = 8;
+
 impl Reads<'_> {
-    /// Hands a batch of objects (sorted) on, with their digests when asked.
+    /// Hands a batch of objects (sorted) on, with their digests when asked (and what HEAD says
+    /// of each, with `head`).
     async fn hand(
         &self,
         mut batch: Vec<Found>,
+        head: bool,
         each: &mut dyn FnMut(Vec<Found>) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         if batch.is_empty() {
@@ -518,7 +529,7 @@ impl Reads<'_> {
         for f in &batch {
             super::bounded(self.location, f)?;
         }
-        if self.head {
+        if head {
             self.heads(&mut batch).await?;
         }
         if let Some(cache) = self.digests {
@@ -585,11 +596,21 @@ impl Reads<'_> {
             .collect();
         let jobs = asks.into_iter().map(|(i, url, kept, key, listed)| {
             let client = self.client.clone();
+            let (asked, found) = (self.sha256_asked.clone(), self.sha256_kept.clone());
             async move {
                 if let Some(d) = kept {
                     return Ok((i, d, false));
                 }
-                let task = tokio::spawn(async move { content_digest(&client, &key, &listed).await });
+                use std::sync::atomic::Ordering::Relaxed;
+                let ask = client.s3.is_some()
+                    && (found.load(Relaxed) > 0 || asked.fetch_add(1, Relaxed) < SHA256_ASKED_FIRST);
+                let task = tokio::spawn(async move {
+                    let d = content_digest(&client, &key, &listed, ask).await;
+                    if let Ok((_, true)) = d {
+                        found.fetch_add(1, Relaxed);
+                    }
+                    d.map(|(d, _)| d)
+                });
                 match task.await {
                     Ok(Ok(d)) => Ok((i, d, true)),
                     Ok(Err(e)) => Err((url, e)),
@@ -628,14 +649,15 @@ fn tagged(digest: [u8; 32]) -> crate::manifest::Sha256 {
     crate::manifest::Sha256(crate::canonical::tag_digest(&digest))
 }
 
-/// One object's SHA-256: S3's checksum of the object as listed when it keeps one for the whole
-/// content (a HEAD), else the object streamed.
+/// One object's SHA-256: with `ask`, S3's checksum of the object as listed when it keeps one
+/// for the whole content (a HEAD; and `true`), else the object streamed.
 async fn content_digest(
     client: &Client,
     key: &Key,
     listed: &StoreObject,
-) -> object_store::Result<[u8; 32]> {
-    if client.s3.is_some() {
+    ask: bool,
+) -> object_store::Result<([u8; 32], bool)> {
+    if ask {
         let (now, kept) = head(client, key, true).await?;
         if now.etag != listed.etag {
             return Err(object_store::Error::Precondition {
@@ -644,10 +666,10 @@ async fn content_digest(
             });
         }
         if let Some(d) = kept.and_then(|k| k.content_sha256()) {
-            return Ok(d);
+            return Ok((d, true));
         }
     }
-    read_digest(&*client.store, key, listed.etag.clone()).await
+    Ok((read_digest(&*client.store, key, listed.etag.clone()).await?, false))
 }
 
 /// How many pages of one folder's listing are held ahead of the one handed on.
@@ -684,12 +706,7 @@ async fn listed(
                     key: location.path.clone(),
                     object,
                 };
-                let reads = Reads {
-                    head: false,
-                    client: reads.client.clone(),
-                    ..*reads
-                };
-                return reads.hand(vec![one], each).await;
+                return reads.hand(vec![one], false, each).await;
             }
             // `s3://bucket/models` may name a folder, as `aws s3 ls` reads it
             Err(object_store::Error::NotFound { .. }) if location.scheme.lists() => {}
@@ -776,11 +793,11 @@ async fn listed(
         }
         match queue.pop_front() {
             None => break,
-            Some(Next::Objects(run)) => reads.hand(order.check(run)?, each).await?,
+            Some(Next::Objects(run)) => reads.hand(order.check(run)?, reads.head, each).await?,
             Some(Next::Folder(mut pages)) => {
                 while let Some(page) = pages.next().await {
                     let found = keep(page.map_err(failed_listing)?);
-                    reads.hand(order.check(found)?, each).await?;
+                    reads.hand(order.check(found)?, reads.head, each).await?;
                 }
             }
         }
