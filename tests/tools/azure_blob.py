@@ -3,6 +3,7 @@ provbase's tests of az:// locations against Azurite.
 
     azure_blob.py CONNECTION_STRING container NAME
     azure_blob.py CONNECTION_STRING put CONTAINER KEY TEXT
+    azure_blob.py CONNECTION_STRING put-many CONTAINER PREFIX COUNT   (PREFIXobj-000000 …)
     azure_blob.py CONNECTION_STRING delete CONTAINER KEY
     azure_blob.py CONNECTION_STRING etag CONTAINER KEY     (prints the blob's ETag)
 """
@@ -20,6 +21,16 @@ def main(argv):
     elif command == "put":
         container, key, text = rest
         service.get_blob_client(container, key).upload_blob(text.encode(), overwrite=True)
+    elif command == "put-many":
+        from concurrent.futures import ThreadPoolExecutor
+        container, prefix, count = rest[0], rest[1], int(rest[2])
+        client = service.get_container_client(container)
+
+        def put(i):
+            client.upload_blob(f"{prefix}obj-{i:06}", f"object {i}\n".encode(), overwrite=True)
+
+        with ThreadPoolExecutor(16) as pool:
+            list(pool.map(put, range(count)))
     elif command == "delete":
         container, key = rest
         service.get_blob_client(container, key).delete_blob()

@@ -3,6 +3,7 @@ speaks), for provbase's tests of gs:// locations against fake-gcs-server.
 
     gcs.py ENDPOINT bucket NAME
     gcs.py ENDPOINT put BUCKET KEY TEXT
+    gcs.py ENDPOINT put-many BUCKET PREFIX COUNT   (PREFIXobj-000000 …, 16 at once)
     gcs.py ENDPOINT delete BUCKET KEY
     gcs.py ENDPOINT get BUCKET KEY          (prints the object's etag, md5Hash and generation)
 """
@@ -36,6 +37,21 @@ def main(argv):
             text.encode(),
             "application/octet-stream",
         )
+    elif command == "put-many":
+        from concurrent.futures import ThreadPoolExecutor
+        bucket, prefix, count = rest[0], rest[1], int(rest[2])
+
+        def put(i):
+            call(
+                endpoint,
+                "POST",
+                f"/upload/storage/v1/b/{bucket}/o?uploadType=media&name={quote(f'{prefix}obj-{i:06}')}",
+                f"object {i}\n".encode(),
+                "application/octet-stream",
+            )
+
+        with ThreadPoolExecutor(16) as pool:
+            list(pool.map(put, range(count)))
     elif command == "delete":
         bucket, key = rest
         call(endpoint, "DELETE", f"/storage/v1/b/{bucket}/o/{quote(key)}")
