@@ -959,3 +959,62 @@ fn a_bucket_that_keeps_no_sha256_is_read_without_asking_each_object() {
         provbase::canonical::sha256_tagged(b"shard 11\n").as_str()
     );
 }
+
+#[test]
+fn folders_are_listed_several_at_once_and_never_more_than_eight() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    // the top level holds 20 folders; each folder's listing takes a while to answer, and the
+    // server counts how many are answered at once
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let (now, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (n, m) = (now.clone(), most.clone());
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let (now, most) = (n.clone(), m.clone());
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 8192];
+                let len = conn.read(&mut buf).unwrap_or(0);
+                let head = String::from_utf8_lossy(&buf[..len]).into_owned();
+                let line = head.lines().next().unwrap_or("").to_owned();
+                let body = if line.contains("delimiter=") {
+                    let folders: String = (0..20)
+                        .map(|i| {
+                            format!(
+                                "<CommonPrefixes><Prefix>shards/f{i:02}/</Prefix></CommonPrefixes>"
+                            )
+                        })
+                        .collect();
+                    format!(
+                        "<ListBucketResult><Name>train</Name><Prefix>shards/</Prefix><KeyCount>20</KeyCount><MaxKeys>1000</MaxKeys><Delimiter>/</Delimiter><IsTruncated>false</IsTruncated>{folders}</ListBucketResult>"
+                    )
+                } else {
+                    let at = line.find("prefix=shards%2Ff").map(|i| i + 17).unwrap();
+                    let folder = &line[at..at + 2];
+                    let inside = now.fetch_add(1, SeqCst) + 1;
+                    most.fetch_max(inside, SeqCst);
+                    std::thread::sleep(Duration::from_millis(300));
+                    now.fetch_sub(1, SeqCst);
+                    ONE_OBJECT.replace("shards/a.tar", &format!("shards/f{folder}/a.tar"))
+                };
+                let _ = conn.write_all(http("200 OK", &body).as_bytes());
+            });
+        }
+    });
+    let p = project(
+        "[[run]]\nname = \"r\"\nhardware = false\nstatic_data = [{ glob = \"s3://train/shards/\", timeout = \"30s\" }]\n",
+    );
+    let (code, out, err) = run(&p, &endpoint, &["accept"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let baseline: serde_json::Value = serde_json::from_str(&p.baseline_of("r")).unwrap();
+    let data = baseline["static_data_hashes"].as_object().unwrap();
+    assert_eq!(data.len(), 20, "{data:?}");
+    assert!(data.contains_key("s3://train/shards/f19/a.tar"), "{data:?}");
+    let most = most.load(SeqCst);
+    assert!(
+        (2..=8).contains(&most),
+        "folders are listed at once, at most eight: {most}"
+    );
+}

@@ -681,7 +681,10 @@ const WAITING_AT_ONCE: usize = 10_000;
 /// What comes next in key order: objects of the top level, or a folder being listed.
 enum Next {
     Objects(Vec<Found>),
-    Folder(futures::channel::mpsc::Receiver<object_store::Result<Vec<ObjectMeta>>>),
+    /// A folder not yet listed (`train/`).
+    Folder(String),
+    /// A folder being listed, its pages arriving.
+    Listing(futures::channel::mpsc::Receiver<object_store::Result<Vec<ObjectMeta>>>),
 }
 
 /// The objects a location names, handed on in batches in key order: the one object a key names
@@ -740,12 +743,12 @@ async fn listed(
     loop {
         // the top level's next page, while few folders and objects wait
         while !top_done
-            && queue.iter().filter(|n| matches!(n, Next::Folder(_))).count() < LISTS_AT_ONCE
+            && queue.iter().filter(|n| !matches!(n, Next::Objects(_))).count() < LISTS_AT_ONCE
             && queue
                 .iter()
                 .map(|n| match n {
                     Next::Objects(o) => o.len(),
-                    Next::Folder(_) => 0,
+                    _ => 0,
                 })
                 .sum::<usize>()
                 < WAITING_AT_ONCE
@@ -783,7 +786,7 @@ async fn listed(
                         if !run.is_empty() {
                             queue.push_back(Next::Objects(std::mem::take(&mut run)));
                         }
-                        queue.push_back(Next::Folder(list_folder(client, name)));
+                        queue.push_back(Next::Folder(name));
                     }
                 }
             }
@@ -791,10 +794,21 @@ async fn listed(
                 queue.push_back(Next::Objects(run));
             }
         }
+        // the first few folders waiting are listed, each in its task, while the first is read
+        for next in queue
+            .iter_mut()
+            .filter(|n| !matches!(n, Next::Objects(_)))
+            .take(LISTS_AT_ONCE)
+        {
+            if let Next::Folder(name) = next {
+                *next = Next::Listing(list_folder(client, std::mem::take(name)));
+            }
+        }
         match queue.pop_front() {
             None => break,
             Some(Next::Objects(run)) => reads.hand(order.check(run)?, reads.head, each).await?,
-            Some(Next::Folder(mut pages)) => {
+            Some(Next::Folder(name)) => queue.push_front(Next::Listing(list_folder(client, name))),
+            Some(Next::Listing(mut pages)) => {
                 while let Some(page) = pages.next().await {
                     let found = keep(page.map_err(failed_listing)?);
                     reads.hand(order.check(found)?, reads.head, each).await?;
