@@ -69,6 +69,28 @@ impl StoreObject {
         parts.join(", ")
     }
 
+    /// A few words for a report's drift line: `ETag d7b03f61d700…, 14 B, 2026-12-05 07:20 UTC`
+    /// (the ETag cut to 12 characters, the version to 8 where there is one).
+    pub fn brief(&self) -> String {
+        let cut = |s: &str, n: usize| {
+            if s.chars().count() > n {
+                format!("{}…", s.chars().take(n).collect::<String>())
+            } else {
+                s.to_owned()
+            }
+        };
+        let mut parts = vec![match &self.etag {
+            Some(e) => format!("ETag {}", cut(e, 12)),
+            None => "no ETag".to_owned(),
+        }];
+        parts.push(bytes(self.size));
+        parts.push(when(&self.modified));
+        if let Some(v) = &self.version {
+            parts.push(format!("version {}", cut(v, 8)));
+        }
+        parts.join(", ")
+    }
+
     /// What changed between two states of an object, for people:
     /// `ETag a → b, 1.2 GB → 1.2 GB, modified 2026-12-03 02:11 UTC`.
     pub fn change(before: &StoreObject, after: &StoreObject) -> String {

@@ -23,6 +23,10 @@ pub fn short_value(v: Option<&Value>) -> String {
             t.bytes
         );
     }
+    // an object in a store: its ETag, size and time
+    if let Ok(o) = crate::manifest::object::StoreObject::deserialize(v) {
+        return o.brief();
+    }
     let text = match v {
         Value::String(s) if crate::canonical::is_sha256_tagged(s) => {
             return format!("{}…", &s[..15]);
@@ -501,6 +505,16 @@ mod tests {
         assert_eq!(
             short_value(Some(&json!("x".repeat(100)))).chars().count(),
             60
+        );
+        assert_eq!(
+            short_value(Some(&json!({
+                "etag": "d7b03f61d7003c4affde4d979f382228",
+                "modified": "2026-12-05T07:20:23Z",
+                "size": 1_200_000_000u64,
+                "version": "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY",
+                "checksums": {"crc32": "T68qyw=="}
+            }))),
+            "ETag d7b03f61d700…, 1.2 GB, 2026-12-05 07:20 UTC, version 3HL4kqtJ…"
         );
     }
 }

@@ -271,6 +271,17 @@ fn an_overwritten_removed_or_added_object_fails_the_check_and_says_which() {
     let (code, out, err) = run(&p, &s3.endpoint, &["check"]);
     assert_eq!(code, 1, "{out}{err}");
     let before = first["etag"].as_str().unwrap();
+    // the drift line gives each side's ETag, size and time, not the record's JSON
+    let line = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("static_data") && l.contains("shard-0001.tar"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        line.contains(&format!("ETag {}", &before[..12]))
+            && line.contains(", 7 B, ")
+            && !line.contains('{'),
+        "{line}"
+    );
     assert!(
         out.contains(&format!(
             "s3://train/shards/shard-0001.tar: ETag {before} → "
@@ -344,7 +355,16 @@ fn a_versioned_object_records_its_version_and_a_same_bytes_upload_drifts() {
         )),
         "{out}"
     );
-    assert!(!out.contains("ETag"), "the ETag did not change: {out}");
+    // the explanation names what changed, and the ETag did not
+    let why = out
+        .split("Why:")
+        .nth(1)
+        .and_then(|w| w.split("---").next())
+        .unwrap_or("");
+    assert!(
+        why.contains("s3://models/ckpt/model.pt: ") && !why.contains("ETag"),
+        "the ETag did not change: {out}"
+    );
 }
 
 #[test]
