@@ -396,11 +396,41 @@ fn code_and_runtime(cwd: &Path, opts: &RecordOptions) -> (Vec<String>, Vec<Strin
     (code_globs, runtime_tools)
 }
 
+/// A location in a store given to `--inputs` or `--outputs` is refused (it would be taken for a
+/// local path that does not exist): `record` reads local files; a run's locations are named in
+/// harness.toml. The location is named only as its parse gives it, so a credential written in
+/// it is not repeated.
+fn refuse_locations(opts: &RecordOptions) -> Result<()> {
+    use crate::config::location::Location;
+    for (flag, paths) in [("--inputs", &opts.inputs), ("--outputs", &opts.outputs)] {
+        for p in paths {
+            let text = p.to_string_lossy();
+            if !Location::looks_remote(&text) {
+                continue;
+            }
+            let shown = match Location::parse(&text) {
+                Ok(l) => format!("`{}`", l.url),
+                Err(_) => format!("a `{}://` location", text.split("://").next().unwrap_or("")),
+            };
+            let instead = if flag == "--inputs" {
+                "name it in a run's `inputs` or `static_data` in harness.toml, where `provbase check` records it"
+            } else {
+                "outputs are recorded on local disk only"
+            };
+            return Err(Error::Usage(format!(
+                "{flag}: {shown} is in an object store; `record` reads local files and folders: {instead}"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Like [`record`], on a given host (a pinned clock, environment or hardware).
 pub fn record_on(cwd: &Path, opts: &RecordOptions, host: crate::collect::Host) -> Result<Recorded> {
     if opts.command.is_empty() {
         return Err(Error::Usage("record needs a command after `--`".into()));
     }
+    refuse_locations(opts)?;
     let root = project_root(cwd);
     let prov = crate::disk::local(&root, crate::disk::Local::Root);
     let facts = Facts::on(&root, vec![prov.clone()], host);

@@ -830,3 +830,35 @@ fn in_toto_statements_validate_with_the_reference_implementation() {
     );
     assert_eq!(text.matches("ok ").count(), 3, "{text}");
 }
+
+#[test]
+fn a_location_in_a_store_is_refused_by_record_and_nothing_runs() {
+    let p = repo();
+    for (args, says) in [
+        (
+            ["--inputs", "s3://ml-data/train/"],
+            "--inputs: `s3://ml-data/train/` is in an object store; `record` reads local files and folders: name it in a run's `inputs`",
+        ),
+        (
+            ["--inputs", "s3://AKIARECORDPLANTED:s3cr3t@ml-data/train/"],
+            "--inputs: a `s3://` location is in an object store",
+        ),
+        (
+            ["--outputs", "gs://results/run-7/"],
+            "--outputs: `gs://results/run-7/` is in an object store; `record` reads local files and folders: outputs are recorded on local disk only",
+        ),
+    ] {
+        let mut all = vec!["record"];
+        all.extend_from_slice(&args);
+        all.extend_from_slice(&["--", "sh", "-c", "echo ran > ran.txt"]);
+        let (code, out, err) = p.run(&all);
+        assert_eq!(code, 2, "{out}{err}");
+        assert!(err.contains(says), "{err}");
+        assert!(
+            !err.contains("AKIARECORDPLANTED") && !err.contains("s3cr3t"),
+            "{err}"
+        );
+        assert!(!p.join("ran.txt").exists(), "the command did not run");
+        assert!(!p.join(".prov/runs").exists(), "no run was recorded");
+    }
+}
