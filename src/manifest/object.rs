@@ -52,41 +52,37 @@ impl StoreObject {
         h.finalize().into()
     }
 
-    /// One line for people: `ETag "…", 1.2 GB, modified 2026-12-03 02:11 UTC`.
+    /// One line for people: `ETag …, 1.2 GB, modified 2026-12-03 02:11 UTC, version …,
+    /// sha256:…`.
     pub fn describe(&self) -> String {
+        self.words(None)
+    }
+
+    /// A few words for a report's drift line: [`StoreObject::describe`] with the ETag cut to
+    /// 12 characters, the version to 8, and no content digest.
+    pub fn brief(&self) -> String {
+        self.words(Some((12, 8)))
+    }
+
+    /// The object in words; `cut` shortens the ETag and version and leaves the digest out.
+    fn words(&self, cut: Option<(usize, usize)>) -> String {
+        let short = |s: &str, n: Option<usize>| match n {
+            Some(n) if s.chars().count() > n => {
+                format!("{}…", s.chars().take(n).collect::<String>())
+            }
+            _ => s.to_owned(),
+        };
         let mut parts = vec![match &self.etag {
-            Some(e) => format!("ETag {e}"),
+            Some(e) => format!("ETag {}", short(e, cut.map(|c| c.0))),
             None => "no ETag".to_owned(),
         }];
         parts.push(bytes(self.size));
         parts.push(format!("modified {}", when(&self.modified)));
         if let Some(v) = &self.version {
-            parts.push(format!("version {v}"));
+            parts.push(format!("version {}", short(v, cut.map(|c| c.1))));
         }
-        if let Some(s) = &self.sha256 {
+        if let (Some(s), None) = (&self.sha256, cut) {
             parts.push(s.0.clone());
-        }
-        parts.join(", ")
-    }
-
-    /// A few words for a report's drift line: `ETag d7b03f61d700…, 14 B, 2026-12-05 07:20 UTC`
-    /// (the ETag cut to 12 characters, the version to 8 where there is one).
-    pub fn brief(&self) -> String {
-        let cut = |s: &str, n: usize| {
-            if s.chars().count() > n {
-                format!("{}…", s.chars().take(n).collect::<String>())
-            } else {
-                s.to_owned()
-            }
-        };
-        let mut parts = vec![match &self.etag {
-            Some(e) => format!("ETag {}", cut(e, 12)),
-            None => "no ETag".to_owned(),
-        }];
-        parts.push(bytes(self.size));
-        parts.push(when(&self.modified));
-        if let Some(v) = &self.version {
-            parts.push(format!("version {}", cut(v, 8)));
         }
         parts.join(", ")
     }

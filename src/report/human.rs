@@ -514,7 +514,7 @@ mod tests {
                 "version": "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY",
                 "checksums": {"crc32": "T68qyw=="}
             }))),
-            "ETag d7b03f61d700…, 1.2 GB, 2026-12-05 07:20 UTC, version 3HL4kqtJ…"
+            "ETag d7b03f61d700…, 1.2 GB, modified 2026-12-05 07:20 UTC, version 3HL4kqtJ…"
         );
     }
 }

@@ -126,14 +126,13 @@ impl Moto {
 
     /// `provbase ARGS` in the project, signing with this server's keys.
     fn run(&self, p: &Project, args: &[&str]) -> (i32, String, String) {
-        let out = without_aws(p, args)
-            .env("AWS_ENDPOINT_URL", &self.endpoint)
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_ACCESS_KEY_ID", &self.keys.0)
-            .env("AWS_SECRET_ACCESS_KEY", &self.keys.1)
-            .output()
-            .unwrap();
-        outcome(out)
+        let keys = (self.keys.0.as_str(), self.keys.1.as_str());
+        outcome(
+            without_aws(p, args)
+                .envs(aws_settings(&self.endpoint, keys))
+                .output()
+                .unwrap(),
+        )
     }
 
     /// The requests the server has logged so far.
@@ -153,23 +152,37 @@ pub(crate) fn project(harness: &str) -> Project {
 }
 
 fn run(p: &Project, endpoint: &str, args: &[&str]) -> (i32, String, String) {
-    let out = without_aws(p, args)
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", KEY_ID)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET)
-        .output()
-        .unwrap();
-    outcome(out)
+    outcome(
+        without_aws(p, args)
+            .envs(aws_settings(endpoint, (KEY_ID, SECRET)))
+            .output()
+            .unwrap(),
+    )
+}
+
+/// What a run is given of an S3 server: its endpoint, a region and the keys to sign with.
+fn aws_settings<'a>(endpoint: &'a str, keys: (&'a str, &'a str)) -> [(&'static str, &'a str); 4] {
+    [
+        ("AWS_ENDPOINT_URL", endpoint),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", keys.0),
+        ("AWS_SECRET_ACCESS_KEY", keys.1),
+    ]
+}
+
+/// The `AWS_` settings of the outside environment, which no run here may see.
+fn outside_aws() -> Vec<std::ffi::OsString> {
+    std::env::vars_os()
+        .map(|(k, _)| k)
+        .filter(|k| k.to_string_lossy().starts_with("AWS_"))
+        .collect()
 }
 
 /// `provbase ARGS` in the project, with no `AWS_` setting of the outside environment.
 fn without_aws(p: &Project, args: &[&str]) -> assert_cmd::Command {
     let mut cmd = p.provbase(args);
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("AWS_") {
-            cmd.env_remove(k);
-        }
+    for k in outside_aws() {
+        cmd.env_remove(k);
     }
     cmd
 }
@@ -909,19 +922,14 @@ fn the_cargo_door_checks_a_bucket_as_the_cli_does() {
     let trial = |args: &[&str]| {
         let mut cmd = crate::harness::harness_command(args);
         crate::project::hermetic(cmd.current_dir(p.path())).env_remove("NEXTEST");
-        for (k, _) in std::env::vars_os() {
-            if k.to_string_lossy().starts_with("AWS_") {
-                cmd.env_remove(k);
-            }
+        for k in outside_aws() {
+            cmd.env_remove(k);
         }
-        let out = cmd
-            .env("AWS_ENDPOINT_URL", &s3.endpoint)
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_ACCESS_KEY_ID", KEY_ID)
-            .env("AWS_SECRET_ACCESS_KEY", SECRET)
-            .output()
-            .unwrap();
-        outcome(out)
+        outcome(
+            cmd.envs(aws_settings(&s3.endpoint, (KEY_ID, SECRET)))
+                .output()
+                .unwrap(),
+        )
     };
     let (code, out, err) = trial(&["--accept"]);
     assert_eq!(code, 0, "{out}{err}");

@@ -538,6 +538,12 @@ impl Reads<'_> {
         each(batch)
     }
 
+    /// Whether a HEAD asks S3 for its checksums: when the location wants them, or content
+    /// digests (which a SHA-256 S3 keeps stands for).
+    fn asks_checksums(&self) -> bool {
+        self.checksums || self.digests.is_some()
+    }
+
     fn failed(&self, action: String, e: &object_store::Error) -> StoreError {
         failed(self.location, action, e, self.secrets)
     }
@@ -552,7 +558,7 @@ impl Reads<'_> {
             .enumerate()
             .map(|(i, f)| (i, Key::from(f.key.as_str())))
             .collect();
-        let (client, checksums) = (&self.client, self.checksums || self.digests.is_some());
+        let (client, checksums) = (&self.client, self.asks_checksums());
         let mut heads = futures::stream::iter(
             asks.into_iter()
                 .map(|(i, key)| async move { (i, head(client, &key, checksums).await) }),
@@ -700,7 +706,7 @@ async fn listed(
     let (client, location) = (&reads.client, reads.location);
     if location.is_object() {
         let key = Key::from(location.path.as_str());
-        match head(client, &key, reads.checksums || reads.digests.is_some()).await {
+        match head(client, &key, reads.asks_checksums()).await {
             Ok((mut object, kept)) => {
                 if reads.digests.is_some() {
                     object.sha256 = kept.and_then(|k| k.content_sha256()).map(tagged);
