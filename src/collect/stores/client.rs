@@ -80,7 +80,7 @@ impl Clients {
         let work = listed(&reads, each);
         // the client's own retries stop at the deadline and say what they met; this timer,
         // a little later, is the backstop for anything that would wait past it
-        let backstop = ask.deadline + ask.deadline / 4 + Duration::from_secs(1);
+        let backstop = backstop(ask.deadline);
         runtime
             .block_on(async {
                 match tokio::time::timeout(backstop, work).await {
@@ -129,16 +129,11 @@ impl Clients {
                 .filter(move |(k, _)| k.starts_with(prefix))
                 .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
         };
-        // each request gives up within the location's deadline; a refused connection or a
-        // server error is retried with backoff until then
+        // each request gives up within the location's deadline, and retries stop before it
         let options = ClientOptions::new()
             .with_timeout(deadline.min(Duration::from_secs(120)))
             .with_connect_timeout(deadline.min(Duration::from_secs(10)));
-        let retry = RetryConfig {
-            retry_timeout: deadline,
-            max_retries: 10,
-            ..RetryConfig::default()
-        };
+        let retry = retries(deadline);
         // an endpoint the settings name as plain HTTP (a local server, an emulator) is allowed
         let plain_http = |names: &[&str]| {
             vars.iter()
@@ -956,4 +951,50 @@ fn keep_digest(cache: &std::path::Path, url: &str, o: &StoreObject, digest: &[u8
     let _ = crate::disk::write_atomic(&path, crate::disk::Mode::Cache, |f| {
         std::io::Write::write_all(f, line.as_bytes())
     });
+}
+
+/// When a location's work is given up, whatever it waits on: a little after its deadline.
+fn backstop(deadline: Duration) -> Duration {
+    deadline + deadline / 4 + Duration::from_secs(1)
+}
+
+/// How a request is retried within a location's deadline: a refused connection or a server
+/// error, with backoff, for three quarters of it, and no wait longer than an eighth of it. So the
+/// last retry ends before the [`backstop`] and the error says what the store answered; a wait is
+/// drawn up to twice the one before, and an unbounded one could pass the deadline by seconds.
+fn retries(deadline: Duration) -> RetryConfig {
+    let mut retry = RetryConfig {
+        retry_timeout: deadline.mul_f64(0.75),
+        max_retries: 10,
+        ..RetryConfig::default()
+    };
+    retry.backoff.max_backoff = retry.backoff.max_backoff.min(deadline / 8);
+    retry.backoff.init_backoff = retry.backoff.init_backoff.min(retry.backoff.max_backoff);
+    retry
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_retry_ends_before_the_backstop() {
+        for deadline in [
+            Duration::from_millis(200),
+            Duration::from_secs(3),
+            Duration::from_secs(300),
+            Duration::from_secs(3600),
+        ] {
+            let retry = retries(deadline);
+            // a retry is decided at most at `retry_timeout`, then waits at most `max_backoff`
+            let last = retry.retry_timeout + retry.backoff.max_backoff;
+            assert!(last < deadline, "{deadline:?}: {last:?}");
+            assert!(backstop(deadline) > deadline, "{deadline:?}");
+            assert!(retry.backoff.init_backoff <= retry.backoff.max_backoff);
+            // a default-sized deadline keeps the library's own backoff
+            if deadline >= Duration::from_secs(300) {
+                assert_eq!(retry.backoff.max_backoff, Duration::from_secs(15));
+            }
+        }
+    }
 }
