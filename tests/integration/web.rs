@@ -3,25 +3,18 @@
 //! signs). Skipped with a note where nginx is not installed, unless `PROVBASE_REQUIRE_NGINX`
 //! is set (as `.ci/run` sets it).
 
-use crate::project::{Project, outcome};
-use crate::stores::{free_port, project};
+use crate::project::{Project, Server, free_port, missing, outcome, wait_for};
+use crate::stores::project;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 /// nginx (Debian's) serving a folder on a free port of 127.0.0.1, in the foreground as one
 /// process, stopped when dropped; `None` (with a note) where it is not installed.
 struct Nginx {
-    child: Child,
+    _server: Server,
     url: String,
     dir: tempfile::TempDir,
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl Nginx {
@@ -36,14 +29,7 @@ impl Nginx {
             .map(PathBuf::from)
             .find(|p| p.is_file());
         let Some(bin) = bin else {
-            assert!(
-                std::env::var_os("PROVBASE_REQUIRE_NGINX").is_none(),
-                "PROVBASE_REQUIRE_NGINX is set, but nginx is not installed"
-            );
-            eprintln!(
-                "note: nginx is not installed; `.ci/run` installs it and tests https:// locations"
-            );
-            return None;
+            return missing("PROVBASE_REQUIRE_NGINX", "nginx (Debian)");
         };
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().display();
@@ -73,13 +59,9 @@ impl Nginx {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let until = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < until, "nginx did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_for(port, "nginx");
         Some(Nginx {
-            child,
+            _server: Server(child),
             url: format!(
                 "{}://127.0.0.1:{port}",
                 if tls.is_some() { "https" } else { "http" }
